@@ -1,0 +1,6 @@
+//! Accounts: applicants, staff, and signing in.
+
+pub mod applicants;
+pub mod fields;
+pub mod login;
+pub mod staff;

@@ -1,0 +1,78 @@
+//! Administration: staff accounts.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::staff::{self, NewStaff, StaffRecord};
+use crate::auth::roles::AdminOnly;
+use crate::auth::{Role, Staff};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateStaffRequest {
+    username: String,
+    password: String,
+    /// `clerk`, `supervisor`, `auditor` or `admin`.
+    role: String,
+    /// Binds the account to one post (e.g. `GDL`); omit for every post.
+    post: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffView {
+    username: String,
+    role: Role,
+    post: Option<String>,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<StaffRecord> for StaffView {
+    fn from(r: StaffRecord) -> Self {
+        StaffView {
+            username: r.username,
+            role: r.role,
+            post: r.post_code,
+            disabled: r.disabled_at.is_some(),
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
+/// Creates a staff account.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), request_body = CreateStaffRequest, responses(
+    (status = 201, body = StaffView),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`username_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/staff")]
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    body: web::Json<CreateStaffRequest>,
+) -> Result<HttpResponse, AppError> {
+    let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
+    let record = state.blocking(move |pool| staff::create(pool, new)).await?;
+    tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
+    Ok(HttpResponse::Created().json(StaffView::from(record)))
+}
+
+/// Lists staff accounts.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), responses(
+    (status = 200, body = [StaffView]),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/admin/staff")]
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+) -> Result<HttpResponse, AppError> {
+    let records = state.db(|conn| Ok(staff::list(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(records.into_iter().map(StaffView::from).collect::<Vec<_>>()))
+}

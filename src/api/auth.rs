@@ -1,0 +1,167 @@
+//! Registration and sign-in for applicants and staff, and "who am I".
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::applicants::{self, Registration};
+use crate::accounts::login::{self as login_flow, Door};
+use crate::auth::roles::AnyStaff;
+use crate::auth::tokens::Audience;
+use crate::auth::{Applicant, Staff};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    email: String,
+    /// 10 to 128 characters.
+    password: String,
+    full_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApplicantView {
+    id: i64,
+    email: String,
+    full_name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<applicants::ApplicantRecord> for ApplicantView {
+    fn from(r: applicants::ApplicantRecord) -> Self {
+        ApplicantView { id: r.id, email: r.email, full_name: r.full_name, created_at: r.created_at.and_utc() }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StaffLoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    token: String,
+    expires_at: DateTime<Utc>,
+    /// Staff tokens only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffSelf {
+    username: String,
+    role: crate::auth::Role,
+    post: Option<String>,
+}
+
+/// The address throttling counts failures against: the TCP peer. Behind a proxy, every client
+/// shares the proxy's address; see README ("Running behind a load balancer").
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Creates an applicant account.
+#[utoipa::path(tag = "accounts", request_body = RegisterRequest, responses(
+    (status = 201, body = ApplicantView),
+    (status = 409, description = "e-mail already registered (`email_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, AppError> {
+    let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
+    let record = state.blocking(move |pool| applicants::register(pool, registration)).await?;
+    Ok(HttpResponse::Created().json(ApplicantView::from(record)))
+}
+
+async fn sign_in(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    door: Door,
+    identifier: String,
+    password: String,
+) -> Result<HttpResponse, AppError> {
+    let address = client_address(req);
+    let limits = state.settings.login_throttle.clone();
+    let signed_in = state
+        .blocking(move |pool| login_flow::login(pool, &limits, door, &identifier, &password, &address))
+        .await?;
+    let audience = match door {
+        Door::Applicant => Audience::Public,
+        Door::Staff => Audience::Staff,
+    };
+    let (token, expires_at) = state
+        .keys
+        .issue(audience, &signed_in.subject.to_string(), Utc::now())
+        .map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok().json(TokenResponse { token, expires_at, role: signed_in.role }))
+}
+
+/// Signs an applicant in; returns a public token.
+#[utoipa::path(tag = "accounts", request_body = LoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "`invalid_credentials`, the same for an unknown e-mail and a wrong password", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "too many failures for this account or address", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let LoginRequest { email, password } = body.into_inner();
+    sign_in(state, &req, Door::Applicant, email, password).await
+}
+
+/// Signs a staff member in; returns a staff token and the role.
+#[utoipa::path(tag = "accounts", request_body = StaffLoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/staff/auth/login")]
+pub async fn staff_login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<StaffLoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let StaffLoginRequest { username, password } = body.into_inner();
+    sign_in(state, &req, Door::Staff, username, password).await
+}
+
+/// The signed-in applicant's account.
+#[utoipa::path(tag = "accounts", security(("public_token" = [])), responses(
+    (status = 200, body = ApplicantView),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+    let record = state.db(move |conn| Ok(applicants::find(conn, who.id)?)).await?;
+    let record = record.ok_or_else(|| {
+        AppError::unauthorized("invalid_token", "this account no longer exists")
+    })?;
+    Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
+}
+
+/// The signed-in staff member: username, role and post.
+#[utoipa::path(tag = "accounts", security(("staff_token" = [])), responses(
+    (status = 200, body = StaffSelf),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[get("/staff/me")]
+pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
+    HttpResponse::Ok().json(StaffSelf { username: who.username, role: who.role, post: who.post })
+}

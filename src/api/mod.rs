@@ -1,0 +1,102 @@
+//! The JSON API: thin handlers per capability, the OpenAPI document, and the request-body
+//! rules shared by all of them.
+
+pub mod admin;
+pub mod auth;
+pub mod health;
+pub mod reference;
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::AppError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "consular-desk",
+        description = "Appointments, intake, fees and document tracking for American Citizen Services. \
+                       Every error is application/problem+json with a stable `code`."
+    ),
+    modifiers(&BearerSchemes),
+    components(schemas(crate::error::Problem, crate::error::FieldError))
+)]
+pub struct ApiDoc;
+
+/// The two token kinds as OpenAPI security schemes.
+struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = || {
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build())
+        };
+        components.add_security_scheme("public_token", bearer());
+        components.add_security_scheme("staff_token", bearer());
+    }
+}
+
+/// Everything under `/api/v1`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(auth::register)
+        .service(auth::login)
+        .service(auth::staff_login)
+        .service(auth::me)
+        .service(auth::staff_me)
+        .service(reference::list_posts)
+        .service(reference::list_services)
+        .service(reference::list_fees)
+        .service(admin::create_staff)
+        .service(admin::list_staff);
+}
+
+/// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON
+/// that parses but doesn't fit (missing field, wrong type) is 422.
+pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(max_body_bytes).error_handler(move |err, _req| {
+        let app_error = match &err {
+            JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                AppError::PayloadTooLarge { limit: max_body_bytes }
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => {
+                AppError::Validation { detail: format!("the body does not fit: {e}"), errors: Vec::new() }
+            }
+            JsonPayloadError::Deserialize(e) => {
+                AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            }
+            other => AppError::bad_request("unreadable_body", other.to_string()),
+        };
+        app_error.into()
+    })
+}
+
+/// Query strings: a bad value is a 400 naming what was wrong.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let detail = match &err {
+            QueryPayloadError::Deserialize(e) => format!("bad query string: {e}"),
+            other => other.to_string(),
+        };
+        AppError::bad_request("invalid_query", detail).into()
+    })
+}
+
+/// Path segments that don't parse (e.g. a non-numeric id).
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _req| AppError::bad_request("invalid_path", err.to_string()).into())
+}
+
+/// Unknown routes and wrong methods: problem JSON, never an HTML page.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&AppError::not_found(format!(
+        "no such endpoint: {} {}",
+        req.method(),
+        req.path()
+    )))
+}

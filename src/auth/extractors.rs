@@ -1,0 +1,153 @@
+//! The only way a handler learns who is calling: typed extractors over the bearer token.
+//!
+//! A token of the other audience is a 403 (a real credential, the wrong door); anything else
+//! that doesn't verify is a 401.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::accounts::staff::{self, StaffRecord};
+use crate::auth::roles::{Requirement, Role};
+use crate::auth::tokens::{Audience, TokenError};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A signed-in applicant (public token).
+#[derive(Debug, Clone, Copy)]
+pub struct Applicant {
+    pub id: i64,
+}
+
+/// A signed-in, active staff member whose role satisfies `R`.
+#[derive(Debug, Clone)]
+pub struct Staff<R> {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The post this member is bound to, if any; `None` acts on every post.
+    pub post: Option<String>,
+    _requirement: PhantomData<R>,
+}
+
+impl<R> Staff<R> {
+    /// 403 unless the member may act on `post_code`.
+    pub fn ensure_post(&self, post_code: &str) -> Result<(), AppError> {
+        match &self.post {
+            Some(own) if own != post_code => Err(AppError::forbidden(
+                "wrong_post",
+                format!("this account acts on post {own} only"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState is not registered")))
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::unauthorized("missing_token", "sign in first: no bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_string())
+        }
+        _ => Err(AppError::unauthorized(
+            "invalid_token",
+            "expected an Authorization: Bearer <token> header",
+        )),
+    }
+}
+
+/// Verifies `token` for `wanted`; a token that verifies for the other audience is a 403.
+fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<i64, AppError> {
+    let other = match wanted {
+        Audience::Public => Audience::Staff,
+        Audience::Staff => Audience::Public,
+    };
+    match state.keys.verify(wanted, token) {
+        Ok(sub) => sub
+            .parse::<i64>()
+            .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid")),
+        Err(TokenError::Expired) => {
+            Err(AppError::unauthorized("token_expired", "the token has expired; sign in again"))
+        }
+        Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => {
+            Err(match wanted {
+                Audience::Public => AppError::forbidden(
+                    "staff_token_not_applicant",
+                    "a staff token does not act as an applicant",
+                ),
+                Audience::Staff => AppError::forbidden(
+                    "public_token_not_staff",
+                    "this endpoint is for staff only",
+                ),
+            })
+        }
+        Err(TokenError::Invalid) => {
+            Err(AppError::unauthorized("invalid_token", "the token is not valid"))
+        }
+    }
+}
+
+impl FromRequest for Applicant {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let state = state(req)?;
+            let token = bearer(req)?;
+            let id = subject(&state, Audience::Public, &token)?;
+            Ok(Applicant { id })
+        })())
+    }
+}
+
+impl<R: Requirement + 'static> FromRequest for Staff<R> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let checked = state(req).and_then(|state| {
+            let token = bearer(req)?;
+            let id = subject(&state, Audience::Staff, &token)?;
+            Ok((state, id))
+        });
+        Box::pin(async move {
+            let (state, id) = checked?;
+            // The account is read on every request so that disabling it or changing its role
+            // takes effect at once, not when the token expires.
+            let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
+            let record = record.ok_or_else(|| {
+                AppError::unauthorized("invalid_token", "this staff account is no longer active")
+            })?;
+            if !R::admits(record.role) {
+                return Err(AppError::forbidden(
+                    "insufficient_role",
+                    format!("this needs the role {}", R::DESCRIPTION),
+                ));
+            }
+            Ok(Staff {
+                id: record.id,
+                username: record.username,
+                role: record.role,
+                post: record.post_code,
+                _requirement: PhantomData,
+            })
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! Authentication: password hashing, signed tokens, roles and the request extractors.
+
+pub mod extractors;
+pub mod passwords;
+pub mod roles;
+pub mod tokens;
+
+pub use extractors::{Applicant, Staff};
+pub use roles::Role;

@@ -1,0 +1,105 @@
+//! The command line of API.md: `serve` (default), `migrate`, `create-staff`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::accounts::staff::{self, NewStaff};
+use crate::config::Settings;
+use crate::startup::{prepare_database, Application};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "consular-desk", version, about = "American Citizen Services desk: appointments, intake, fees, tracking")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default). Applies migrations and seeds reference data first.
+    Serve {
+        /// Address to listen on; overrides CONSULAR_DESK_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending migrations (and seed reference data), then exit.
+    Migrate,
+    /// Create a staff account; the password is read from the first line of standard input.
+    CreateStaff {
+        #[arg(long)]
+        username: String,
+        /// clerk, supervisor, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// Bind the account to one post, e.g. MEX.
+        #[arg(long)]
+        post: Option<String>,
+        /// Required: passwords are never taken from the command line, where `ps` shows them.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs the parsed command. Errors come back as one line for `main` to print.
+pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(settings.log_format);
+    match cli.command.unwrap_or(Command::Serve { bind: None }) {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            serve(settings)
+        }
+        Command::Migrate => {
+            prepare_database(&settings)?;
+            println!("migrations applied; reference data seeded ({:?})", settings.database_url);
+            Ok(())
+        }
+        Command::CreateStaff { username, role, post, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let new = NewStaff::parse(&username, password, &role, post.as_deref())
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let (pool, _, _) = prepare_database(&settings)?;
+            let record = staff::create(&pool, new).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!(
+                "created {} {}{}",
+                record.role.as_str(),
+                record.username,
+                record.post_code.map(|p| format!(" (post {p})")).unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// One line for a terminal: the detail, and the field messages of a 422.
+fn describe(err: &crate::error::AppError) -> String {
+    let problem = err.problem();
+    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+    if fields.is_empty() {
+        problem.detail
+    } else {
+        fields.join("; ")
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let database = format!("{:?}", settings.database_url);
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        println!("consular-desk listening on http://{} ({database}); API docs at /docs/", app.address());
+        if app.needs_first_admin() {
+            println!(
+                "no admin account yet; create one with:\n  \
+                 echo 'a long passphrase' | cargo run --release -- create-staff --username admin --role admin --password-stdin"
+            );
+        }
+        app.run_until_stopped().await.context("server stopped with an error")
+    })
+}

@@ -1,0 +1,317 @@
+//! Settings from the environment, parsed and validated once at start.
+//!
+//! Every value is read through [`Settings::from_lookup`], so the process, the tests and the
+//! unit tests below share one parser. A bad value is a [`ConfigError`] naming the variable.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use chrono::Duration;
+use jsonwebtoken::Algorithm;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://consular-desk.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// HMAC keys shorter than the hash output weaken HS256; refuse them.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Where the data lives; the scheme decides the backend.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path, as given after `sqlite://`.
+    Sqlite(String),
+    /// The full `postgres://` URL, handed to libpq as is.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://consular-desk.db".into());
+            }
+            if path.contains(":memory:") || path.contains("mode=memory") {
+                return Err("an in-memory SQLite database would differ per pooled connection; \
+                            use a file"
+                    .into());
+            }
+            Ok(DatabaseUrl::Sqlite(path.to_string()))
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(raw.to_string()))
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+}
+
+/// Never prints the PostgreSQL URL, which may carry a password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{path}"),
+            DatabaseUrl::Postgres(_) => write!(f, "postgres://…"),
+        }
+    }
+}
+
+/// A signing secret; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub algorithm: Algorithm,
+    pub issuer: String,
+    /// From the environment; when `None` the secret is generated and kept in the database.
+    pub public_secret: Option<Secret>,
+    pub staff_secret: Option<Secret>,
+    pub public_token_ttl: Duration,
+    pub staff_token_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    /// Failed logins for one account before it is refused for `window`.
+    pub max_failures_per_account: u32,
+    /// Failed logins from one client address before it is refused for `window`.
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    pub jwt: JwtSettings,
+    pub login_throttle: LoginThrottle,
+    pub pool_size: u32,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.variable, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests). Empty values count
+    /// as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+
+        let database_url = {
+            let raw = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+            DatabaseUrl::parse(&raw).map_err(|reason| err("DATABASE_URL", reason))?
+        };
+        let bind = get("CONSULAR_DESK_BIND")
+            .unwrap_or_else(|| DEFAULT_BIND.to_string())
+            .parse::<SocketAddr>()
+            .map_err(|e| err("CONSULAR_DESK_BIND", format!("{e} (expected e.g. 127.0.0.1:8080)")))?;
+
+        let algorithm = match get("CONSULAR_DESK_JWT_ALGORITHM").as_deref() {
+            None | Some("HS256") => Algorithm::HS256,
+            Some("HS384") => Algorithm::HS384,
+            Some("HS512") => Algorithm::HS512,
+            Some(other) => {
+                return Err(err(
+                    "CONSULAR_DESK_JWT_ALGORITHM",
+                    format!("{other:?} is not one of HS256, HS384, HS512"),
+                ))
+            }
+        };
+        let public_secret = secret(&get, "CONSULAR_DESK_PUBLIC_JWT_SECRET")?;
+        let staff_secret = secret(&get, "CONSULAR_DESK_STAFF_JWT_SECRET")?;
+        if public_secret.is_some() && public_secret == staff_secret {
+            return Err(err(
+                "CONSULAR_DESK_STAFF_JWT_SECRET",
+                "must differ from CONSULAR_DESK_PUBLIC_JWT_SECRET, or a public token would \
+                 open staff endpoints"
+                    .into(),
+            ));
+        }
+
+        Ok(Settings {
+            database_url,
+            bind,
+            jwt: JwtSettings {
+                algorithm,
+                issuer: get("CONSULAR_DESK_JWT_ISSUER").unwrap_or_else(|| "consular-desk".into()),
+                public_secret,
+                staff_secret,
+                public_token_ttl: minutes(&get, "CONSULAR_DESK_PUBLIC_TOKEN_MINUTES", 60, 1, 1440)?,
+                staff_token_ttl: minutes(&get, "CONSULAR_DESK_STAFF_TOKEN_MINUTES", 600, 1, 1440)?,
+            },
+            login_throttle: LoginThrottle {
+                max_failures_per_account: number(&get, "CONSULAR_DESK_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
+                max_failures_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                    30,
+                    1,
+                    100_000,
+                )?,
+                window: minutes(&get, "CONSULAR_DESK_LOGIN_LOCKOUT_MINUTES", 15, 1, 1440)?,
+            },
+            pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
+            max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)?
+                as usize,
+            log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
+                None | Some("pretty") => LogFormat::Pretty,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(err(
+                        "CONSULAR_DESK_LOG_FORMAT",
+                        format!("{other:?} is not one of json, pretty"),
+                    ))
+                }
+            },
+        })
+    }
+}
+
+fn err(variable: &'static str, reason: String) -> ConfigError {
+    ConfigError { variable, reason }
+}
+
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<Secret>, ConfigError> {
+    match get(variable) {
+        None => Ok(None),
+        Some(v) if v.len() < MIN_SECRET_BYTES => Err(err(
+            variable,
+            format!("must be at least {MIN_SECRET_BYTES} bytes, got {}", v.len()),
+        )),
+        Some(v) => Ok(Some(Secret(v))),
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = get(variable) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(err(variable, format!("{raw:?} is not a whole number from {min} to {max}"))),
+    }
+}
+
+fn minutes(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<Duration, ConfigError> {
+    number(get, variable, default, min, max).map(|m| Duration::minutes(i64::from(m)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let s = parse(&[]).expect("defaults are valid");
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("consular-desk.db".into()));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.jwt.algorithm, Algorithm::HS256);
+        assert!(s.jwt.public_secret.is_none());
+    }
+
+    #[test]
+    fn database_scheme_picks_the_backend() {
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@localhost/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@localhost/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/cd.db"),
+            Ok(DatabaseUrl::Sqlite("/var/lib/cd.db".into()))
+        );
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("consular.db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = parse(&[("CONSULAR_DESK_BIND", "localhost")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_BIND");
+        let e = parse(&[("CONSULAR_DESK_JWT_ALGORITHM", "none")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_JWT_ALGORITHM");
+        let e = parse(&[("CONSULAR_DESK_PUBLIC_TOKEN_MINUTES", "0")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_PUBLIC_TOKEN_MINUTES");
+        let e = parse(&[("CONSULAR_DESK_LOGIN_MAX_FAILURES", "-3")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_LOGIN_MAX_FAILURES");
+    }
+
+    #[test]
+    fn secrets_must_be_long_and_distinct() {
+        let e = parse(&[("CONSULAR_DESK_PUBLIC_JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_PUBLIC_JWT_SECRET");
+        let same = "x".repeat(40);
+        let e = parse(&[
+            ("CONSULAR_DESK_PUBLIC_JWT_SECRET", &same),
+            ("CONSULAR_DESK_STAFF_JWT_SECRET", &same),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_STAFF_JWT_SECRET");
+        assert!(!format!("{:?}", Secret::new(same)).contains("xxx"));
+    }
+}

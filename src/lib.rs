@@ -1,0 +1,15 @@
+//! consular-desk: appointments, intake, fees and document tracking for a consulate's American
+//! Citizen Services unit. See README.md for running it and DESIGN.md for the rules.
+
+pub mod accounts;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod reference;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod throttle;

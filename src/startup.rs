@@ -1,0 +1,121 @@
+//! Building the application: database, migrations, seed data, keys, HTTP server.
+//! Tests call [`Application::build`] with port 0 and read the port it got.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::accounts::staff;
+use crate::api;
+use crate::auth::tokens::Keys;
+use crate::config::Settings;
+use crate::db::{self, Backend, Pool};
+use crate::reference;
+use crate::state::AppState;
+
+pub struct Application {
+    address: SocketAddr,
+    backend: Backend,
+    first_admin_missing: bool,
+    server: Server,
+}
+
+/// Opens the pool, applies migrations, seeds reference data and loads the signing keys:
+/// everything `serve` and `migrate` need before the first request.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Backend)> {
+    let pool = db::build_pool(&settings.database_url, settings.pool_size)
+        .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let backend = conn.backend();
+    let applied = db::run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let seeded = reference::seed(&mut conn).context("seeding reference data failed")?;
+    if seeded > 0 {
+        tracing::info!(rows = seeded, "reference data seeded");
+    }
+    let keys = Keys::load(&settings.jwt, &mut conn).context("loading signing keys failed")?;
+    Ok((pool, keys, backend))
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (pool, keys, backend) = prepare_database(&settings)?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let first_admin_missing = {
+            let mut conn = pool.get()?;
+            !staff::has_active_admin(&mut conn)?
+        };
+        let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
+        let server = run(listener, state)?;
+        Ok(Application { address, backend, first_admin_missing, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// True on a fresh install: nobody can sign in to the staff side yet.
+    pub fn needs_first_admin(&self) -> bool {
+        self.first_admin_missing
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn server(self) -> Server {
+        self.server
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let max_body = state.settings.max_body_bytes;
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let (app, spec) = App::new()
+            .into_utoipa_app()
+            .openapi(api::ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(api::json_config(max_body))
+            .app_data(api::query_config())
+            .app_data(api::path_config())
+            .service(api::health::healthz)
+            .service(api::health::readyz)
+            .service(utoipa_actix_web::scope("/api/v1").configure(api::routes))
+            .split_for_parts();
+        app.wrap(Compress::default())
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(TracingLogger::default())
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+                }),
+            )
+            .default_service(web::to(api::not_found))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

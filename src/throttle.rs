@@ -1,0 +1,113 @@
+//! Fixed-window counters kept in the database, so every instance sees the same count.
+//!
+//! Used for failed logins per account and per client address. Counts may be off by one under
+//! a burst of concurrent requests; a throttle needs no more precision than that.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::throttle_buckets;
+use crate::db::{is_unique_violation, DbConn};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+/// How long a bucket stays closed, or `None` when it is open. Pure rule.
+pub fn retry_after(
+    window_started_at: NaiveDateTime,
+    hits: i32,
+    limit: Limit,
+    now: NaiveDateTime,
+) -> Option<Duration> {
+    let ends = window_started_at + limit.window;
+    (ends > now && hits >= 0 && hits as u32 >= limit.max).then(|| ends - now)
+}
+
+/// `Some(wait)` when `bucket` has reached its limit.
+pub fn check(
+    conn: &mut DbConn,
+    bucket: &str,
+    limit: Limit,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Duration>> {
+    let row = throttle_buckets::table
+        .find(bucket)
+        .select((throttle_buckets::window_started_at, throttle_buckets::hits))
+        .first::<(NaiveDateTime, i32)>(conn)
+        .optional()?;
+    Ok(row.and_then(|(started, hits)| retry_after(started, hits, limit, now)))
+}
+
+/// Counts one event in `bucket`, opening a new window when the last one has ended.
+pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<()> {
+    let window_open_since = now - limit.window;
+    for _ in 0..3 {
+        let counted = diesel::update(
+            throttle_buckets::table
+                .find(bucket)
+                .filter(throttle_buckets::window_started_at.gt(window_open_since)),
+        )
+        .set(throttle_buckets::hits.eq(throttle_buckets::hits + 1))
+        .execute(conn)?;
+        if counted > 0 {
+            return Ok(());
+        }
+        let restarted = diesel::update(
+            throttle_buckets::table
+                .find(bucket)
+                .filter(throttle_buckets::window_started_at.le(window_open_since)),
+        )
+        .set((throttle_buckets::hits.eq(1), throttle_buckets::window_started_at.eq(now)))
+        .execute(conn)?;
+        if restarted > 0 {
+            return Ok(());
+        }
+        let inserted = diesel::insert_into(throttle_buckets::table)
+            .values((
+                throttle_buckets::bucket.eq(bucket),
+                throttle_buckets::window_started_at.eq(now),
+                throttle_buckets::hits.eq(1),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => return Ok(()),
+            // Someone else opened the bucket between our update and insert: count again.
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Forgets `bucket` (after a successful login, the account's failures no longer count).
+pub fn clear(conn: &mut DbConn, bucket: &str) -> QueryResult<()> {
+    diesel::delete(throttle_buckets::table.find(bucket)).execute(conn).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(h: u32, m: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 27)
+            .and_then(|d| d.and_hms_opt(h, m, 0))
+            .expect("valid time")
+    }
+
+    const LIMIT: Limit = Limit { max: 5, window: Duration::minutes(15) };
+
+    #[test]
+    fn open_below_the_limit() {
+        assert_eq!(retry_after(at(10, 0), 4, LIMIT, at(10, 1)), None);
+    }
+
+    #[test]
+    fn closed_at_the_limit_until_the_window_ends() {
+        assert_eq!(retry_after(at(10, 0), 5, LIMIT, at(10, 5)), Some(Duration::minutes(10)));
+        assert_eq!(retry_after(at(10, 0), 9, LIMIT, at(10, 15)), None);
+    }
+}
