@@ -12,7 +12,11 @@ use crate::startup::{prepare_database, Application};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "consular-desk", version, about = "American Citizen Services desk: appointments, intake, fees, tracking")]
+#[command(
+    name = "consular-desk",
+    version,
+    about = "American Citizen Services desk: appointments, intake, fees, tracking"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -56,12 +60,23 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             prepare_database(&settings)?;
-            println!("migrations applied; reference data seeded ({:?})", settings.database_url);
+            println!(
+                "migrations applied; reference data seeded ({:?})",
+                settings.database_url
+            );
             Ok(())
         }
-        Command::CreateStaff { username, role, post, password_stdin: _ } => {
+        Command::CreateStaff {
+            username,
+            role,
+            post,
+            password_stdin: _,
+        } => {
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let new = NewStaff::parse(&username, password, &role, post.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
@@ -71,7 +86,10 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 "created {} {}{}",
                 record.role.as_str(),
                 record.username,
-                record.post_code.map(|p| format!(" (post {p})")).unwrap_or_default()
+                record
+                    .post_code
+                    .map(|p| format!(" (post {p})"))
+                    .unwrap_or_default()
             );
             Ok(())
         }
@@ -81,7 +99,11 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
 /// One line for a terminal: the detail, and the field messages of a 422.
 fn describe(err: &crate::error::AppError) -> String {
     let problem = err.problem();
-    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+    let fields: Vec<String> = problem
+        .errors
+        .iter()
+        .map(|f| format!("{} {}", f.field, f.message))
+        .collect();
     if fields.is_empty() {
         problem.detail
     } else {

@@ -31,9 +31,11 @@ impl DatabaseUrl {
                 return Err("sqlite:// needs a file path, e.g. sqlite://consular-desk.db".into());
             }
             if path.contains(":memory:") || path.contains("mode=memory") {
-                return Err("an in-memory SQLite database would differ per pooled connection; \
+                return Err(
+                    "an in-memory SQLite database would differ per pooled connection; \
                             use a file"
-                    .into());
+                        .into(),
+                );
             }
             Ok(DatabaseUrl::Sqlite(path.to_string()))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
@@ -142,7 +144,12 @@ impl Settings {
         let bind = get("CONSULAR_DESK_BIND")
             .unwrap_or_else(|| DEFAULT_BIND.to_string())
             .parse::<SocketAddr>()
-            .map_err(|e| err("CONSULAR_DESK_BIND", format!("{e} (expected e.g. 127.0.0.1:8080)")))?;
+            .map_err(|e| {
+                err(
+                    "CONSULAR_DESK_BIND",
+                    format!("{e} (expected e.g. 127.0.0.1:8080)"),
+                )
+            })?;
 
         let algorithm = match get("CONSULAR_DESK_JWT_ALGORITHM").as_deref() {
             None | Some("HS256") => Algorithm::HS256,
@@ -178,7 +185,13 @@ impl Settings {
                 staff_token_ttl: minutes(&get, "CONSULAR_DESK_STAFF_TOKEN_MINUTES", 600, 1, 1440)?,
             },
             login_throttle: LoginThrottle {
-                max_failures_per_account: number(&get, "CONSULAR_DESK_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
+                max_failures_per_account: number(
+                    &get,
+                    "CONSULAR_DESK_LOGIN_MAX_FAILURES",
+                    5,
+                    1,
+                    1000,
+                )?,
                 max_failures_per_address: number(
                     &get,
                     "CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
@@ -189,8 +202,13 @@ impl Settings {
                 window: minutes(&get, "CONSULAR_DESK_LOGIN_LOCKOUT_MINUTES", 15, 1, 1440)?,
             },
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
-            max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)?
-                as usize,
+            max_body_bytes: number(
+                &get,
+                "CONSULAR_DESK_MAX_BODY_BYTES",
+                64 * 1024,
+                1024,
+                16 << 20,
+            )? as usize,
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -235,7 +253,10 @@ fn number(
     };
     match raw.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(err(variable, format!("{raw:?} is not a whole number from {min} to {max}"))),
+        _ => Err(err(
+            variable,
+            format!("{raw:?} is not a whole number from {min} to {max}"),
+        )),
     }
 }
 
@@ -255,15 +276,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_need_no_environment() {
         let s = parse(&[]).expect("defaults are valid");
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite("consular-desk.db".into()));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite("consular-desk.db".into())
+        );
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.jwt.algorithm, Algorithm::HS256);
         assert!(s.jwt.public_secret.is_none());

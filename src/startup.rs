@@ -57,9 +57,18 @@ impl Application {
             let mut conn = pool.get()?;
             !staff::has_active_admin(&mut conn)?
         };
-        let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
+        let state = AppState {
+            pool,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+        };
         let server = run(listener, state)?;
-        Ok(Application { address, backend, first_admin_missing, server })
+        Ok(Application {
+            address,
+            backend,
+            first_admin_missing,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -110,7 +119,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .route(
                 "/docs",
                 web::get().to(|| async {
-                    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
                 }),
             )
             .default_service(web::to(api::not_found))

@@ -60,7 +60,10 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
                 .find(bucket)
                 .filter(throttle_buckets::window_started_at.le(window_open_since)),
         )
-        .set((throttle_buckets::hits.eq(1), throttle_buckets::window_started_at.eq(now)))
+        .set((
+            throttle_buckets::hits.eq(1),
+            throttle_buckets::window_started_at.eq(now),
+        ))
         .execute(conn)?;
         if restarted > 0 {
             return Ok(());
@@ -84,7 +87,9 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
 
 /// Forgets `bucket` (after a successful login, the account's failures no longer count).
 pub fn clear(conn: &mut DbConn, bucket: &str) -> QueryResult<()> {
-    diesel::delete(throttle_buckets::table.find(bucket)).execute(conn).map(|_| ())
+    diesel::delete(throttle_buckets::table.find(bucket))
+        .execute(conn)
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -98,7 +103,10 @@ mod tests {
             .expect("valid time")
     }
 
-    const LIMIT: Limit = Limit { max: 5, window: Duration::minutes(15) };
+    const LIMIT: Limit = Limit {
+        max: 5,
+        window: Duration::minutes(15),
+    };
 
     #[test]
     fn open_below_the_limit() {
@@ -107,7 +115,10 @@ mod tests {
 
     #[test]
     fn closed_at_the_limit_until_the_window_ends() {
-        assert_eq!(retry_after(at(10, 0), 5, LIMIT, at(10, 5)), Some(Duration::minutes(10)));
+        assert_eq!(
+            retry_after(at(10, 0), 5, LIMIT, at(10, 5)),
+            Some(Duration::minutes(10))
+        );
         assert_eq!(retry_after(at(10, 0), 9, LIMIT, at(10, 15)), None);
     }
 }

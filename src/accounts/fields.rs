@@ -17,10 +17,14 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@');
         if !(domain_ok && local_ok) {
             return Err("is not an e-mail address");
         }
@@ -101,7 +105,10 @@ impl Username {
         if !(3..=64).contains(&value.len()) {
             return Err("must be 3 to 64 characters");
         }
-        if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             return Err("may hold only letters, digits, '.', '_' and '-'");
         }
         Ok(Username(value))
@@ -118,8 +125,21 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("  Ana.Lopez@Example.MX ").map(|e| e.0), Ok("ana.lopez@example.mx".into()));
-        for bad in ["", "ana", "ana@", "@example.mx", "ana@example", "ana lopez@example.mx", "ana@exa mple.mx", "ana@@example.mx", "ana@.mx"] {
+        assert_eq!(
+            Email::parse("  Ana.Lopez@Example.MX ").map(|e| e.0),
+            Ok("ana.lopez@example.mx".into())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.mx",
+            "ana@example",
+            "ana lopez@example.mx",
+            "ana@exa mple.mx",
+            "ana@@example.mx",
+            "ana@.mx",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -130,19 +150,28 @@ mod tests {
         assert!(NewPassword::parse("          ").is_err());
         assert!(NewPassword::parse(&"x".repeat(129)).is_err());
         assert!(NewPassword::parse("contraseña segura").is_ok());
-        assert!(!format!("{:?}", NewPassword::parse("secret-value-1").expect("valid")).contains("secret"));
+        assert!(
+            !format!("{:?}", NewPassword::parse("secret-value-1").expect("valid"))
+                .contains("secret")
+        );
     }
 
     #[test]
     fn names_keep_accents_and_collapse_spaces() {
-        assert_eq!(PersonName::parse("  José   Núñez ").map(|n| n.0), Ok("José Núñez".into()));
+        assert_eq!(
+            PersonName::parse("  José   Núñez ").map(|n| n.0),
+            Ok("José Núñez".into())
+        );
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse("a\u{0007}b").is_err());
     }
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse("M.Garcia").map(|u| u.0), Ok("m.garcia".into()));
+        assert_eq!(
+            Username::parse("M.Garcia").map(|u| u.0),
+            Ok("m.garcia".into())
+        );
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("drop table").is_err());
     }

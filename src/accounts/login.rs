@@ -39,8 +39,14 @@ pub fn login(
         Door::Staff => format!("login:staff:{identifier}"),
     };
     let address_bucket = format!("login:address:{client_address}");
-    let account_limit = Limit { max: limits.max_failures_per_account, window: limits.window };
-    let address_limit = Limit { max: limits.max_failures_per_address, window: limits.window };
+    let account_limit = Limit {
+        max: limits.max_failures_per_account,
+        window: limits.window,
+    };
+    let address_limit = Limit {
+        max: limits.max_failures_per_address,
+        window: limits.window,
+    };
     let now = Utc::now().naive_utc();
 
     let found = {
@@ -55,8 +61,9 @@ pub fn login(
             });
         }
         match door {
-            Door::Applicant => applicants::credentials(&mut conn, &identifier)?
-                .map(|(id, hash)| (id, hash, None)),
+            Door::Applicant => {
+                applicants::credentials(&mut conn, &identifier)?.map(|(id, hash)| (id, hash, None))
+            }
             Door::Staff => staff::credentials(&mut conn, &identifier)?
                 .map(|(id, hash, role)| (id, hash, Some(role))),
         }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::staff::{self, NewStaff, StaffRecord};
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Role, Staff};
+use crate::auth::{Guarded, Role, Staff};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -53,10 +53,15 @@ impl From<StaffRecord> for StaffView {
 #[post("/admin/staff")]
 pub async fn create_staff(
     state: web::Data<AppState>,
-    admin: Staff<AdminOnly>,
-    body: web::Json<CreateStaffRequest>,
+    request: Guarded<Staff<AdminOnly>, web::Json<CreateStaffRequest>>,
 ) -> Result<HttpResponse, AppError> {
-    let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
+    let Guarded(admin, body) = request;
+    let new = NewStaff::parse(
+        &body.username,
+        &body.password,
+        &body.role,
+        body.post.as_deref(),
+    )?;
     let record = state.blocking(move |pool| staff::create(pool, new)).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))

@@ -31,7 +31,12 @@ pub struct ApplicantView {
 
 impl From<applicants::ApplicantRecord> for ApplicantView {
     fn from(r: applicants::ApplicantRecord) -> Self {
-        ApplicantView { id: r.id, email: r.email, full_name: r.full_name, created_at: r.created_at.and_utc() }
+        ApplicantView {
+            id: r.id,
+            email: r.email,
+            full_name: r.full_name,
+            created_at: r.created_at.and_utc(),
+        }
     }
 }
 
@@ -66,7 +71,9 @@ pub struct StaffSelf {
 /// The address throttling counts failures against: the TCP peer. Behind a proxy, every client
 /// shares the proxy's address; see README ("Running behind a load balancer").
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Creates an applicant account.
@@ -81,7 +88,9 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
-    let record = state.blocking(move |pool| applicants::register(pool, registration)).await?;
+    let record = state
+        .blocking(move |pool| applicants::register(pool, registration))
+        .await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
 }
 
@@ -95,7 +104,9 @@ async fn sign_in(
     let address = client_address(req);
     let limits = state.settings.login_throttle.clone();
     let signed_in = state
-        .blocking(move |pool| login_flow::login(pool, &limits, door, &identifier, &password, &address))
+        .blocking(move |pool| {
+            login_flow::login(pool, &limits, door, &identifier, &password, &address)
+        })
         .await?;
     let audience = match door {
         Door::Applicant => Audience::Public,
@@ -105,7 +116,11 @@ async fn sign_in(
         .keys
         .issue(audience, &signed_in.subject.to_string(), Utc::now())
         .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok().json(TokenResponse { token, expires_at, role: signed_in.role }))
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        token,
+        expires_at,
+        role: signed_in.role,
+    }))
 }
 
 /// Signs an applicant in; returns a public token.
@@ -148,10 +163,11 @@ pub async fn staff_login(
 ))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
-    let record = state.db(move |conn| Ok(applicants::find(conn, who.id)?)).await?;
-    let record = record.ok_or_else(|| {
-        AppError::unauthorized("invalid_token", "this account no longer exists")
-    })?;
+    let record = state
+        .db(move |conn| Ok(applicants::find(conn, who.id)?))
+        .await?;
+    let record = record
+        .ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
 }
 
@@ -163,5 +179,9 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
-    HttpResponse::Ok().json(StaffSelf { username: who.username, role: who.role, post: who.post })
+    HttpResponse::Ok().json(StaffSelf {
+        username: who.username,
+        role: who.role,
+        post: who.post,
+    })
 }

@@ -62,7 +62,9 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
         .to_str()
         .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_string())
         }
         _ => Err(AppError::unauthorized(
@@ -82,24 +84,23 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<i64, AppEr
         Ok(sub) => sub
             .parse::<i64>()
             .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid")),
-        Err(TokenError::Expired) => {
-            Err(AppError::unauthorized("token_expired", "the token has expired; sign in again"))
-        }
-        Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => {
-            Err(match wanted {
-                Audience::Public => AppError::forbidden(
-                    "staff_token_not_applicant",
-                    "a staff token does not act as an applicant",
-                ),
-                Audience::Staff => AppError::forbidden(
-                    "public_token_not_staff",
-                    "this endpoint is for staff only",
-                ),
-            })
-        }
-        Err(TokenError::Invalid) => {
-            Err(AppError::unauthorized("invalid_token", "the token is not valid"))
-        }
+        Err(TokenError::Expired) => Err(AppError::unauthorized(
+            "token_expired",
+            "the token has expired; sign in again",
+        )),
+        Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => Err(match wanted {
+            Audience::Public => AppError::forbidden(
+                "staff_token_not_applicant",
+                "a staff token does not act as an applicant",
+            ),
+            Audience::Staff => {
+                AppError::forbidden("public_token_not_staff", "this endpoint is for staff only")
+            }
+        }),
+        Err(TokenError::Invalid) => Err(AppError::unauthorized(
+            "invalid_token",
+            "the token is not valid",
+        )),
     }
 }
 
@@ -131,7 +132,9 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
             let (state, id) = checked?;
             // The account is read on every request so that disabling it or changing its role
             // takes effect at once, not when the token expires.
-            let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
+            let record: Option<StaffRecord> = state
+                .db(move |conn| Ok(staff::find_active(conn, id)?))
+                .await?;
             let record = record.ok_or_else(|| {
                 AppError::unauthorized("invalid_token", "this staff account is no longer active")
             })?;
@@ -148,6 +151,38 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
                 post: record.post_code,
                 _requirement: PhantomData,
             })
+        })
+    }
+}
+
+/// Extracts `W` (who is calling) to completion before reading the body `B`.
+///
+/// actix polls a handler's extractors concurrently, so with separate arguments a malformed body
+/// could answer 422 before a staff lookup answers 403, telling a caller who may not use an
+/// endpoint what it expects. Handlers that take a body take it through this.
+pub struct Guarded<W, B>(pub W, pub B);
+
+impl<W, B> FromRequest for Guarded<W, B>
+where
+    W: FromRequest + 'static,
+    B: FromRequest + 'static,
+    W::Error: Into<actix_web::Error>,
+    B::Error: Into<actix_web::Error>,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let who = W::from_request(&req, &mut Payload::None)
+                .await
+                .map_err(Into::into)?;
+            let body = B::from_request(&req, &mut payload)
+                .await
+                .map_err(Into::into)?;
+            Ok(Guarded(who, body))
         })
     }
 }

@@ -5,5 +5,5 @@ pub mod passwords;
 pub mod roles;
 pub mod tokens;
 
-pub use extractors::{Applicant, Staff};
+pub use extractors::{Applicant, Guarded, Staff};
 pub use roles::Role;

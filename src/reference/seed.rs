@@ -14,16 +14,76 @@ pub struct PostSeed {
 pub const EMERGENCY_PHONE: &str = "+52 55 5080 2000";
 
 pub const POSTS: &[PostSeed] = &[
-    PostSeed { code: "MEX", name: "U.S. Embassy Mexico City", city: "Mexico City", kind: "embassy", timezone: "America/Mexico_City" },
-    PostSeed { code: "CJS", name: "U.S. Consulate General Ciudad Juárez", city: "Ciudad Juárez", kind: "consulate_general", timezone: "America/Ciudad_Juarez" },
-    PostSeed { code: "GDL", name: "U.S. Consulate General Guadalajara", city: "Guadalajara", kind: "consulate_general", timezone: "America/Mexico_City" },
-    PostSeed { code: "HMO", name: "U.S. Consulate General Hermosillo", city: "Hermosillo", kind: "consulate_general", timezone: "America/Hermosillo" },
-    PostSeed { code: "MAM", name: "U.S. Consulate General Matamoros", city: "Matamoros", kind: "consulate_general", timezone: "America/Matamoros" },
-    PostSeed { code: "MID", name: "U.S. Consulate General Mérida", city: "Mérida", kind: "consulate_general", timezone: "America/Merida" },
-    PostSeed { code: "MTY", name: "U.S. Consulate General Monterrey", city: "Monterrey", kind: "consulate_general", timezone: "America/Monterrey" },
-    PostSeed { code: "NOG", name: "U.S. Consulate Nogales", city: "Nogales", kind: "consulate", timezone: "America/Hermosillo" },
-    PostSeed { code: "NLD", name: "U.S. Consulate General Nuevo Laredo", city: "Nuevo Laredo", kind: "consulate_general", timezone: "America/Matamoros" },
-    PostSeed { code: "TIJ", name: "U.S. Consulate General Tijuana", city: "Tijuana", kind: "consulate_general", timezone: "America/Tijuana" },
+    PostSeed {
+        code: "MEX",
+        name: "U.S. Embassy Mexico City",
+        city: "Mexico City",
+        kind: "embassy",
+        timezone: "America/Mexico_City",
+    },
+    PostSeed {
+        code: "CJS",
+        name: "U.S. Consulate General Ciudad Juárez",
+        city: "Ciudad Juárez",
+        kind: "consulate_general",
+        timezone: "America/Ciudad_Juarez",
+    },
+    PostSeed {
+        code: "GDL",
+        name: "U.S. Consulate General Guadalajara",
+        city: "Guadalajara",
+        kind: "consulate_general",
+        timezone: "America/Mexico_City",
+    },
+    PostSeed {
+        code: "HMO",
+        name: "U.S. Consulate General Hermosillo",
+        city: "Hermosillo",
+        kind: "consulate_general",
+        timezone: "America/Hermosillo",
+    },
+    PostSeed {
+        code: "MAM",
+        name: "U.S. Consulate General Matamoros",
+        city: "Matamoros",
+        kind: "consulate_general",
+        timezone: "America/Matamoros",
+    },
+    PostSeed {
+        code: "MID",
+        name: "U.S. Consulate General Mérida",
+        city: "Mérida",
+        kind: "consulate_general",
+        timezone: "America/Merida",
+    },
+    PostSeed {
+        code: "MTY",
+        name: "U.S. Consulate General Monterrey",
+        city: "Monterrey",
+        kind: "consulate_general",
+        timezone: "America/Monterrey",
+    },
+    PostSeed {
+        code: "NOG",
+        name: "U.S. Consulate Nogales",
+        city: "Nogales",
+        kind: "consulate",
+        timezone: "America/Hermosillo",
+    },
+    PostSeed {
+        code: "NLD",
+        name: "U.S. Consulate General Nuevo Laredo",
+        city: "Nuevo Laredo",
+        kind: "consulate_general",
+        timezone: "America/Matamoros",
+    },
+    PostSeed {
+        code: "TIJ",
+        name: "U.S. Consulate General Tijuana",
+        city: "Tijuana",
+        kind: "consulate_general",
+        timezone: "America/Tijuana",
+    },
 ];
 
 pub struct ServiceSeed {
@@ -56,15 +116,70 @@ pub const FEES_EFFECTIVE_FROM: (i32, u32, u32) = (2021, 12, 27);
 pub const FEES_CURRENCY: &str = "USD";
 
 pub const FEES: &[FeeSeed] = &[
-    FeeSeed { code: "passport-execution", description: "Passport execution fee (DS-11)", cfr_item: "22 CFR 22.1 item 1", amount_cents: 3_500 },
-    FeeSeed { code: "passport-book-adult", description: "Passport book application, age 16 and over", cfr_item: "22 CFR 22.1 item 2(a)", amount_cents: 5_000 },
-    FeeSeed { code: "passport-book-minor", description: "Passport book application, under 16", cfr_item: "22 CFR 22.1 item 2(b)", amount_cents: 2_000 },
-    FeeSeed { code: "passport-book-security-surcharge", description: "Passport book security surcharge", cfr_item: "22 CFR 22.1 item 2(g)", amount_cents: 8_000 },
-    FeeSeed { code: "passport-card-adult", description: "Passport card, age 16 and over", cfr_item: "22 CFR 22.1 item 2", amount_cents: 3_000 },
-    FeeSeed { code: "passport-card-minor", description: "Passport card, under 16", cfr_item: "22 CFR 22.1 item 2", amount_cents: 1_500 },
-    FeeSeed { code: "passport-correction", description: "Passport correction or replacement within one year (DS-5504): no fee", cfr_item: "22 CFR 22.1 item 2", amount_cents: 0 },
-    FeeSeed { code: "crba", description: "Consular Report of Birth Abroad (DS-2029)", cfr_item: "22 CFR 22.1", amount_cents: 10_000 },
-    FeeSeed { code: "notarial-certificate", description: "Notarial certificate (one seal, any number of signers)", cfr_item: "22 CFR 22.1", amount_cents: 5_000 },
-    FeeSeed { code: "certified-true-copy", description: "Certified true copy", cfr_item: "22 CFR 22.1", amount_cents: 5_000 },
-    FeeSeed { code: "authentication", description: "Authentication", cfr_item: "22 CFR 22.1", amount_cents: 5_000 },
+    FeeSeed {
+        code: "passport-execution",
+        description: "Passport execution fee (DS-11)",
+        cfr_item: "22 CFR 22.1 item 1",
+        amount_cents: 3_500,
+    },
+    FeeSeed {
+        code: "passport-book-adult",
+        description: "Passport book application, age 16 and over",
+        cfr_item: "22 CFR 22.1 item 2(a)",
+        amount_cents: 5_000,
+    },
+    FeeSeed {
+        code: "passport-book-minor",
+        description: "Passport book application, under 16",
+        cfr_item: "22 CFR 22.1 item 2(b)",
+        amount_cents: 2_000,
+    },
+    FeeSeed {
+        code: "passport-book-security-surcharge",
+        description: "Passport book security surcharge",
+        cfr_item: "22 CFR 22.1 item 2(g)",
+        amount_cents: 8_000,
+    },
+    FeeSeed {
+        code: "passport-card-adult",
+        description: "Passport card, age 16 and over",
+        cfr_item: "22 CFR 22.1 item 2",
+        amount_cents: 3_000,
+    },
+    FeeSeed {
+        code: "passport-card-minor",
+        description: "Passport card, under 16",
+        cfr_item: "22 CFR 22.1 item 2",
+        amount_cents: 1_500,
+    },
+    FeeSeed {
+        code: "passport-correction",
+        description: "Passport correction or replacement within one year (DS-5504): no fee",
+        cfr_item: "22 CFR 22.1 item 2",
+        amount_cents: 0,
+    },
+    FeeSeed {
+        code: "crba",
+        description: "Consular Report of Birth Abroad (DS-2029)",
+        cfr_item: "22 CFR 22.1",
+        amount_cents: 10_000,
+    },
+    FeeSeed {
+        code: "notarial-certificate",
+        description: "Notarial certificate (one seal, any number of signers)",
+        cfr_item: "22 CFR 22.1",
+        amount_cents: 5_000,
+    },
+    FeeSeed {
+        code: "certified-true-copy",
+        description: "Certified true copy",
+        cfr_item: "22 CFR 22.1",
+        amount_cents: 5_000,
+    },
+    FeeSeed {
+        code: "authentication",
+        description: "Authentication",
+        cfr_item: "22 CFR 22.1",
+        amount_cents: 5_000,
+    },
 ];

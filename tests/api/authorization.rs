@@ -1,0 +1,266 @@
+//! The authorization matrix: every protected endpoint against every kind of wrong token.
+//! The endpoint list is checked against /openapi.json, so a new endpoint that is not added
+//! here fails `the_matrix_covers_every_endpoint`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Reply, TestApp, PUBLIC_SECRET, STAFF_SECRET};
+
+#[derive(Clone, Copy)]
+enum Who {
+    Applicant,
+    /// Staff with one of these roles.
+    Staff(&'static [&'static str]),
+}
+
+struct Endpoint {
+    method: &'static str,
+    path: &'static str,
+    who: Who,
+}
+
+const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin"];
+
+const PROTECTED: &[Endpoint] = &[
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/me",
+        who: Who::Applicant,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/me",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/staff",
+        who: Who::Staff(&["admin"]),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/staff",
+        who: Who::Staff(&["admin"]),
+    },
+];
+
+/// Open to anyone, by design.
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/staff/auth/login"),
+    ("GET", "/api/v1/posts"),
+    ("GET", "/api/v1/services"),
+    ("GET", "/api/v1/fees"),
+];
+
+fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}
+
+fn claims(aud: &str, sub: &str, exp_offset_secs: i64) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs})
+}
+
+/// Tokens that must never open anything, with the status each must get on `who`'s endpoint.
+fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
+    let (secret, other_secret, aud) = match who {
+        Who::Applicant => (PUBLIC_SECRET, STAFF_SECRET, "consular-desk/public"),
+        Who::Staff(_) => (STAFF_SECRET, PUBLIC_SECRET, "consular-desk/staff"),
+    };
+    let unsigned = |c: Value| {
+        format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(c.to_string())
+        )
+    };
+    let mut no_sub = claims(aud, "1", 600);
+    no_sub.as_object_mut().map(|o| o.remove("sub"));
+    let mut no_exp = claims(aud, "1", 600);
+    no_exp.as_object_mut().map(|o| o.remove("exp"));
+    let mut wrong_iss = claims(aud, "1", 600);
+    wrong_iss["iss"] = json!("someone-else");
+    vec![
+        ("malformed", "not.a.token".to_string()),
+        ("garbage", "Zm9v".to_string()),
+        (
+            "expired",
+            sign(secret, claims(aud, "1", -3_600), Algorithm::HS256),
+        ),
+        ("alg none", unsigned(claims(aud, "1", 600))),
+        (
+            "other audience's secret",
+            sign(other_secret, claims(aud, "1", 600), Algorithm::HS256),
+        ),
+        (
+            "this secret, other aud",
+            sign(
+                secret,
+                claims(
+                    if aud.ends_with("public") {
+                        "consular-desk/staff"
+                    } else {
+                        "consular-desk/public"
+                    },
+                    "1",
+                    600,
+                ),
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "HS512 instead of HS256",
+            sign(secret, claims(aud, "1", 600), Algorithm::HS512),
+        ),
+        ("no sub", sign(secret, no_sub, Algorithm::HS256)),
+        ("no exp", sign(secret, no_exp, Algorithm::HS256)),
+        ("wrong issuer", sign(secret, wrong_iss, Algorithm::HS256)),
+        (
+            "unknown subject",
+            sign(secret, claims(aud, "999999", 600), Algorithm::HS256),
+        ),
+    ]
+}
+
+async fn call(app: &TestApp, e: &Endpoint, token: Option<&str>) -> Reply {
+    let body = (e.method == "POST").then(|| json!({}));
+    app.call(e.method, e.path, token, body.as_ref()).await
+}
+
+#[actix_web::test]
+async fn the_matrix_covers_every_endpoint() {
+    let (app, _db) = spawn_app().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let mut in_spec = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let method = method.to_uppercase();
+            let secured = op.get("security").is_some();
+            in_spec.push((method.clone(), path.clone()));
+            let protected = PROTECTED
+                .iter()
+                .any(|e| e.method == method && e.path == path);
+            let public = PUBLIC.iter().any(|(m, p)| *m == method && *p == path);
+            assert!(
+                protected || public,
+                "{method} {path} is in the API but not in the authorization matrix"
+            );
+            assert_eq!(
+                secured, protected,
+                "{method} {path}: spec security and matrix disagree"
+            );
+        }
+    }
+    for e in PROTECTED {
+        assert!(
+            in_spec.contains(&(e.method.to_string(), e.path.to_string())),
+            "{} {} is not in the spec",
+            e.method,
+            e.path
+        );
+    }
+}
+
+#[actix_web::test]
+async fn wrong_tokens_get_401_or_403_never_200_or_500() {
+    let (app, _db) = spawn_app().await;
+    let applicant = app.applicant_token("ana@example.mx").await;
+    let mut staff = Vec::new();
+    for role in ALL_STAFF {
+        staff.push((
+            *role,
+            app.staff_token(&format!("{role}.matrix"), role, None).await,
+        ));
+    }
+
+    for e in PROTECTED {
+        let label = format!("{} {}", e.method, e.path);
+
+        let r = call(&app, e, None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "missing_token"),
+            "{label} without a token: {}",
+            r.body
+        );
+        assert!(r.content_type.starts_with("application/problem+json"));
+
+        let r = app
+            .raw(
+                e.method,
+                e.path,
+                &[("Authorization", "Basic YWRtaW46YWRtaW4=")],
+                Vec::new(),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{label} with Basic auth");
+
+        for (what, token) in bad_tokens(e.who) {
+            let r = call(&app, e, Some(&token)).await;
+            assert_eq!(r.status, 401, "{label} with a {what} token: {}", r.body);
+        }
+        let expired = bad_tokens(e.who)
+            .into_iter()
+            .find(|(w, _)| *w == "expired")
+            .map(|(_, t)| t)
+            .unwrap_or_default();
+        assert_eq!(call(&app, e, Some(&expired)).await.code(), "token_expired");
+
+        match e.who {
+            Who::Applicant => {
+                for (role, token) in &staff {
+                    let r = call(&app, e, Some(token)).await;
+                    assert_eq!(
+                        (r.status, r.code()),
+                        (403, "staff_token_not_applicant"),
+                        "{label} with a {role} token"
+                    );
+                }
+                let r = call(&app, e, Some(&applicant)).await;
+                assert!(
+                    r.status < 400,
+                    "{label} as the applicant: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+            Who::Staff(admitted) => {
+                let r = call(&app, e, Some(&applicant)).await;
+                assert_eq!(
+                    (r.status, r.code()),
+                    (403, "public_token_not_staff"),
+                    "{label} with a public token"
+                );
+                for (role, token) in &staff {
+                    let r = call(&app, e, Some(token)).await;
+                    if admitted.contains(role) {
+                        assert!(
+                            r.status != 401 && r.status != 403 && r.status < 500,
+                            "{label} as {role}: {} {}",
+                            r.status,
+                            r.body
+                        );
+                    } else {
+                        assert_eq!(
+                            (r.status, r.code()),
+                            (403, "insufficient_role"),
+                            "{label} as {role}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The command line: bad configuration, migrate, create-staff, and the first start's message.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::helpers::{create_staff_cli, run_cli, TestDb};
+
+#[test]
+fn bad_configuration_stops_with_one_line() {
+    for (var, value) in [
+        ("DATABASE_URL", "mysql://root@localhost/x"),
+        ("CONSULAR_DESK_BIND", "not-an-address"),
+        ("CONSULAR_DESK_STAFF_TOKEN_MINUTES", "forever"),
+        ("CONSULAR_DESK_PUBLIC_JWT_SECRET", "too-short"),
+    ] {
+        let out = run_cli("sqlite://unused.db", &["migrate"], &[(var, value)], None);
+        assert!(!out.status.success(), "{var}={value} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{var}: {stderr}");
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+}
+
+#[test]
+fn an_unreachable_postgres_is_an_error_not_a_sqlite_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0,
+        "a file was created"
+    );
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let db = TestDb::fresh();
+    for _ in 0..2 {
+        let out = run_cli(db.url(), &["migrate"], &[], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn create_staff_reads_the_password_from_stdin_and_refuses_duplicates() {
+    let db = TestDb::fresh();
+    let out = create_staff_cli(
+        db.url(),
+        "Admin.One",
+        "admin",
+        None,
+        "a long admin passphrase",
+    )
+    .expect("created");
+    assert!(out.contains("admin admin.one"), "{out}");
+    let err = create_staff_cli(db.url(), "admin.one", "clerk", None, "another passphrase")
+        .expect_err("duplicate");
+    assert!(err.contains("exists"), "{err}");
+    let err = create_staff_cli(db.url(), "clerk.two", "clerk", Some("MEX"), "short")
+        .expect_err("short password");
+    assert!(err.contains("password"), "{err}");
+    let err = create_staff_cli(
+        db.url(),
+        "clerk.two",
+        "clerk",
+        Some("ABC"),
+        "a long passphrase",
+    )
+    .expect_err("unknown post");
+    assert!(err.contains("post"), "{err}");
+    let out = run_cli(
+        db.url(),
+        &["create-staff", "--username", "x.y", "--role", "clerk"],
+        &[],
+        Some("a long passphrase"),
+    );
+    assert!(
+        !out.status.success(),
+        "a password must never be optional on stdin"
+    );
+}
+
+#[test]
+fn first_start_says_where_it_listens_and_how_to_create_an_admin() {
+    let db = TestDb::fresh();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    let second = lines.next().and_then(Result::ok).unwrap_or_default();
+    let third = lines.next().and_then(Result::ok).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("consular-desk listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    assert!(!first.contains(":0 "), "the real port is shown: {first}");
+    assert!(second.contains("no admin account"), "{second}");
+    assert!(
+        third.contains("create-staff") && third.contains("--password-stdin"),
+        "{third}"
+    );
+}

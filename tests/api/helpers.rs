@@ -1,0 +1,364 @@
+//! The test harness: every test gets its own app on port 0 and its own database, so tests run
+//! in parallel. `TEST_DATABASE_URL=postgres://…` runs the suite on PostgreSQL (a fresh database
+//! per test, dropped afterwards); without it the suite runs on SQLite and says so.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Once;
+
+use actix_web::dev::ServerHandle;
+use consular_desk::config::Settings;
+use consular_desk::startup::Application;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+pub const PUBLIC_SECRET: &str = "test-public-secret-0123456789abcdef0123456789";
+pub const STAFF_SECRET: &str = "test-staff-secret-0123456789abcdef01234567890";
+pub const STAFF_PASSWORD: &str = "staff passphrase 1";
+
+static ANNOUNCE: Once = Once::new();
+
+/// Where the test databases live.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+fn announce_backend() {
+    ANNOUNCE.call_once(|| {
+        // Written to the real stderr, past libtest's capture, so a developer sees it once.
+        let line = match postgres_admin_url() {
+            Some(_) => "consular-desk tests: running against PostgreSQL (TEST_DATABASE_URL)\n",
+            None => {
+                "consular-desk tests: TEST_DATABASE_URL is not set, running against SQLite only\n"
+            }
+        };
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    });
+}
+
+/// A database of the test's own, removed when dropped.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub fn fresh() -> TestDb {
+        announce_backend();
+        match postgres_admin_url() {
+            Some(admin_url) => {
+                let name = format!("cd_test_{:016x}", rand::random::<u64>());
+                let mut conn =
+                    PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let url = with_database(&admin_url, &name);
+                TestDb::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDb::Sqlite { _dir: dir, url }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` with the database swapped for `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{name}{query}")
+}
+
+/// A reply, read whole: status, problem or JSON body, content type and headers.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+    pub headers: actix_web::http::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db_url: String,
+    pub client: awc::Client,
+    handle: ServerHandle,
+}
+
+/// Settings for a test app; `overrides` wins over the defaults (fixed signing secrets, port 0).
+/// An override with an empty value unsets a variable.
+pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", db_url),
+        ("CONSULAR_DESK_BIND", "127.0.0.1:0"),
+        ("CONSULAR_DESK_PUBLIC_JWT_SECRET", PUBLIC_SECRET),
+        ("CONSULAR_DESK_STAFF_JWT_SECRET", STAFF_SECRET),
+        ("CONSULAR_DESK_DB_POOL_SIZE", "4"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid")
+}
+
+/// A fresh app on a fresh database. Keep the returned `TestDb` alive for the test's length.
+pub async fn spawn_app() -> (TestApp, TestDb) {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    (app, db)
+}
+
+/// Another app (a restart, or a second instance) on an existing database.
+pub async fn spawn_on(db: &TestDb, overrides: &[(&str, &str)]) -> TestApp {
+    let app = Application::build(settings(db.url(), overrides)).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = app.server();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    TestApp {
+        address,
+        db_url: db.url().to_string(),
+        client: awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .finish(),
+        handle,
+    }
+}
+
+impl TestApp {
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        let resp = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        };
+        read(resp.expect("request sent")).await
+    }
+
+    /// Sends raw bytes with the given content type and headers.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        read(req.send_body(body).await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    /// Registers an applicant and returns a public token.
+    pub async fn applicant_token(&self, email: &str) -> String {
+        let password = "applicant passphrase";
+        let r = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &json!({"email": email, "password": password, "full_name": "Ana López"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "register {email}: {}", r.body);
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.body);
+        r.body["token"].as_str().expect("token").to_string()
+    }
+
+    /// Creates a staff account through the CLI (as an operator would) and signs it in.
+    pub async fn staff_token(&self, username: &str, role: &str, post: Option<&str>) -> String {
+        create_staff_cli(&self.db_url, username, role, post, STAFF_PASSWORD)
+            .expect("create-staff succeeds");
+        let r = self
+            .post(
+                "/api/v1/staff/auth/login",
+                None,
+                &json!({"username": username, "password": STAFF_PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "staff login {username}: {}", r.body);
+        r.body["token"].as_str().expect("token").to_string()
+    }
+}
+
+async fn read<S>(mut resp: awc::ClientResponse<S>) -> Reply
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let headers = resp.headers().clone();
+    let bytes = resp.body().limit(64 << 20).await.expect("body read");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    Reply {
+        status,
+        body,
+        content_type,
+        headers,
+    }
+}
+
+/// Runs the real binary's `create-staff`, password on stdin. Returns stdout, or stderr on failure.
+pub fn create_staff_cli(
+    db_url: &str,
+    username: &str,
+    role: &str,
+    post: Option<&str>,
+    password: &str,
+) -> Result<String, String> {
+    let mut args = vec![
+        "create-staff",
+        "--username",
+        username,
+        "--role",
+        role,
+        "--password-stdin",
+    ];
+    if let Some(post) = post {
+        args.extend(["--post", post]);
+    }
+    let out = run_cli(db_url, &args, &[], Some(password));
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+pub fn run_cli(
+    db_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_consular-desk"));
+    cmd.args(args)
+        .env("DATABASE_URL", db_url)
+        .env("CONSULAR_DESK_LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("binary starts");
+    if let Some(mut pipe) = child.stdin.take() {
+        if let Some(input) = stdin {
+            let _ = writeln!(pipe, "{input}");
+        }
+    }
+    child.wait_with_output().expect("binary finishes")
+}
+
+/// Asserts a problem+json reply with the given status and code.
+pub fn assert_problem(r: &Reply, status: u16, code: &str) {
+    assert_eq!(
+        r.status, status,
+        "expected {status} {code}, got {} {}",
+        r.status, r.body
+    );
+    assert!(
+        r.content_type.starts_with("application/problem+json"),
+        "content type {:?}",
+        r.content_type
+    );
+    assert_eq!(r.body["status"], status);
+    assert_eq!(r.code(), code, "body: {}", r.body);
+}

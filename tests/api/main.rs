@@ -1,0 +1,10 @@
+//! The one integration-test binary: every behaviour through real HTTP (and the real CLI).
+
+mod accounts;
+mod authorization;
+mod bad_input;
+mod cli;
+mod health;
+mod helpers;
+mod reference;
+mod restart;
