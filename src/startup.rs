@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::reference;
 use crate::state::AppState;
+use crate::telemetry::RequestSpan;
 
 pub struct Application {
     address: SocketAddr,
@@ -114,7 +115,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .split_for_parts();
         app.wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
             .route(
                 "/docs",

@@ -186,3 +186,57 @@ pub fn has_active_admin(conn: &mut DbConn) -> QueryResult<bool> {
         .get_result(conn)?;
     Ok(admins > 0)
 }
+
+fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<StaffRecord>> {
+    staff::table
+        .filter(staff::username.eq(username.trim().to_lowercase()))
+        .select(COLUMNS)
+        .first::<StaffRow>(conn)
+        .optional()?
+        .map(record)
+        .transpose()
+}
+
+/// Disables or re-enables an account. A disabled account's tokens stop working at once (the
+/// staff extractor reads the account on every request). Nobody disables themselves, so an
+/// admin can't lock the last admin out by mistake.
+pub fn set_disabled(
+    conn: &mut DbConn,
+    acting_staff_id: i64,
+    username: &str,
+    disabled: bool,
+) -> Result<StaffRecord, AppError> {
+    let target = find_by_username(conn, username)?
+        .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
+    if disabled && target.id == acting_staff_id {
+        return Err(AppError::conflict(
+            "cannot_disable_self",
+            "an account cannot disable itself",
+        ));
+    }
+    let disabled_at =
+        disabled.then(|| target.disabled_at.unwrap_or_else(|| Utc::now().naive_utc()));
+    diesel::update(staff::table.find(target.id))
+        .set(staff::disabled_at.eq(disabled_at))
+        .execute(conn)?;
+    Ok(StaffRecord {
+        disabled_at,
+        ..target
+    })
+}
+
+/// Sets a new password chosen by an admin (e.g. a clerk who forgot theirs).
+pub fn reset_password(
+    pool: &Pool,
+    username: &str,
+    password: NewPassword,
+) -> Result<StaffRecord, AppError> {
+    let hash = passwords::hash(password.expose()).map_err(AppError::internal)?;
+    let mut conn = pool.get()?;
+    let target = find_by_username(&mut conn, username)?
+        .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
+    diesel::update(staff::table.find(target.id))
+        .set(staff::password_hash.eq(&hash))
+        .execute(&mut conn)?;
+    Ok(target)
+}

@@ -1,6 +1,8 @@
 //! Administration: staff accounts.
 
 use actix_web::{get, post, web, HttpResponse};
+
+use crate::accounts::fields::NewPassword;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -80,4 +82,74 @@ pub async fn list_staff(
 ) -> Result<HttpResponse, AppError> {
     let records = state.db(|conn| Ok(staff::list(conn)?)).await?;
     Ok(HttpResponse::Ok().json(records.into_iter().map(StaffView::from).collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetPasswordRequest {
+    password: String,
+}
+
+/// Disables a staff account; its tokens stop working at once.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), responses(
+    (status = 200, body = StaffView),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`cannot_disable_self`", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/staff/{username}/disable")]
+pub async fn disable_staff(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let username = username.into_inner();
+    let record = state
+        .db(move |conn| staff::set_disabled(conn, admin.id, &username, true))
+        .await?;
+    Ok(HttpResponse::Ok().json(StaffView::from(record)))
+}
+
+/// Re-enables a disabled staff account.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), responses(
+    (status = 200, body = StaffView),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/staff/{username}/enable")]
+pub async fn enable_staff(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let username = username.into_inner();
+    let record = state
+        .db(move |conn| staff::set_disabled(conn, admin.id, &username, false))
+        .await?;
+    Ok(HttpResponse::Ok().json(StaffView::from(record)))
+}
+
+/// Sets a new password for a staff account.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), request_body = ResetPasswordRequest, responses(
+    (status = 200, body = StaffView),
+    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/admin/staff/{username}/password")]
+pub async fn reset_staff_password(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Json<ResetPasswordRequest>>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(_admin, body) = request;
+    let password =
+        NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
+    let username = username.into_inner();
+    let record = state
+        .blocking(move |pool| staff::reset_password(pool, &username, password))
+        .await?;
+    Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }

@@ -56,7 +56,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(reference::list_services)
         .service(reference::list_fees)
         .service(admin::create_staff)
-        .service(admin::list_staff);
+        .service(admin::list_staff)
+        .service(admin::disable_staff)
+        .service(admin::enable_staff)
+        .service(admin::reset_staff_password);
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON

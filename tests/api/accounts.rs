@@ -219,3 +219,103 @@ async fn an_admin_creates_staff_accounts() {
     let listed = app.get("/api/v1/admin/staff", Some(&admin)).await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(2));
 }
+
+#[actix_web::test]
+async fn a_disabled_account_is_shut_out_at_once_and_can_come_back() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.staff_token("root.admin", "admin", None).await;
+    let clerk = app.staff_token("clerk.gone", "clerk", Some("MEX")).await;
+
+    let r = app
+        .post(
+            "/api/v1/admin/staff/clerk.gone/disable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["disabled"], true);
+    // The token issued before is refused now, not when it expires.
+    assert_problem(
+        &app.get("/api/v1/staff/me", Some(&clerk)).await,
+        401,
+        "invalid_token",
+    );
+    let login = json!({"username": "clerk.gone", "password": STAFF_PASSWORD});
+    assert_problem(
+        &app.post("/api/v1/staff/auth/login", None, &login).await,
+        401,
+        "invalid_credentials",
+    );
+
+    let r = app
+        .post(
+            "/api/v1/admin/staff/root.admin/disable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_problem(&r, 409, "cannot_disable_self");
+    let r = app
+        .post(
+            "/api/v1/admin/staff/nobody/disable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_problem(&r, 404, "not_found");
+
+    let r = app
+        .post(
+            "/api/v1/admin/staff/clerk.gone/enable",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.body["disabled"], false);
+    assert_eq!(
+        app.post("/api/v1/staff/auth/login", None, &login)
+            .await
+            .status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn an_admin_resets_a_forgotten_password() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.staff_token("root.admin", "admin", None).await;
+    app.staff_token("clerk.forgetful", "clerk", None).await;
+    let r = app
+        .post(
+            "/api/v1/admin/staff/clerk.forgetful/password",
+            Some(&admin),
+            &json!({"password": "short"}),
+        )
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+    let r = app
+        .post(
+            "/api/v1/admin/staff/clerk.forgetful/password",
+            Some(&admin),
+            &json!({"password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let old = app
+        .post(
+            "/api/v1/staff/auth/login",
+            None,
+            &json!({"username": "clerk.forgetful", "password": STAFF_PASSWORD}),
+        )
+        .await;
+    assert_problem(&old, 401, "invalid_credentials");
+    let new = app
+        .post(
+            "/api/v1/staff/auth/login",
+            None,
+            &json!({"username": "clerk.forgetful", "password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(new.status, 200);
+}

@@ -18,11 +18,13 @@ enum Who {
 
 struct Endpoint {
     method: &'static str,
+    /// As the spec writes it; each `{placeholder}` is called with a value that names nothing.
     path: &'static str,
     who: Who,
 }
 
 const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin"];
+const ADMIN: &[&str] = &["admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint {
@@ -38,12 +40,27 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint {
         method: "GET",
         path: "/api/v1/admin/staff",
-        who: Who::Staff(&["admin"]),
+        who: Who::Staff(ADMIN),
     },
     Endpoint {
         method: "POST",
         path: "/api/v1/admin/staff",
-        who: Who::Staff(&["admin"]),
+        who: Who::Staff(ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/staff/{username}/disable",
+        who: Who::Staff(ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/staff/{username}/enable",
+        who: Who::Staff(ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/staff/{username}/password",
+        who: Who::Staff(ADMIN),
     },
 ];
 
@@ -134,9 +151,24 @@ fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The path with every `{placeholder}` filled with something that exists nowhere.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with('{') {
+                "nothing-here"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 async fn call(app: &TestApp, e: &Endpoint, token: Option<&str>) -> Reply {
     let body = (e.method == "POST").then(|| json!({}));
-    app.call(e.method, e.path, token, body.as_ref()).await
+    app.call(e.method, &concrete(e.path), token, body.as_ref())
+        .await
 }
 
 #[actix_web::test]
