@@ -95,6 +95,24 @@ pub struct LoginThrottle {
     pub window: Duration,
 }
 
+/// Booking rules and the upkeep of slots.
+#[derive(Debug, Clone)]
+pub struct BookingSettings {
+    /// Slots exist, and may be booked, this far ahead.
+    pub horizon_days: u32,
+    /// Applicants book at least this long before the slot starts.
+    pub min_notice: Duration,
+    /// A cancelled or vacated seat returns to the pool after this delay, so seats can't be
+    /// handed from one account to another.
+    pub release_delay: Duration,
+    /// Booking attempts (book and reschedule) per applicant per hour.
+    pub max_attempts_per_applicant: u32,
+    /// Booking attempts per client address per hour.
+    pub max_attempts_per_address: u32,
+    /// How often each instance releases due seats and extends the slot horizon.
+    pub maintenance_every: std::time::Duration,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -107,6 +125,7 @@ pub struct Settings {
     pub bind: SocketAddr,
     pub jwt: JwtSettings,
     pub login_throttle: LoginThrottle,
+    pub booking: BookingSettings,
     pub pool_size: u32,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
@@ -200,6 +219,28 @@ impl Settings {
                     100_000,
                 )?,
                 window: minutes(&get, "CONSULAR_DESK_LOGIN_LOCKOUT_MINUTES", 15, 1, 1440)?,
+            },
+            booking: BookingSettings {
+                horizon_days: number(&get, "CONSULAR_DESK_BOOKING_HORIZON_DAYS", 90, 1, 366)?,
+                min_notice: number(&get, "CONSULAR_DESK_MIN_NOTICE_HOURS", 24, 0, 720)
+                    .map(|h| Duration::hours(i64::from(h)))?,
+                release_delay: minutes(&get, "CONSULAR_DESK_RELEASE_DELAY_MINUTES", 10, 0, 1440)?,
+                max_attempts_per_applicant: number(
+                    &get,
+                    "CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR",
+                    20,
+                    1,
+                    1_000_000,
+                )?,
+                max_attempts_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR_PER_ADDRESS",
+                    300,
+                    1,
+                    1_000_000,
+                )?,
+                maintenance_every: number(&get, "CONSULAR_DESK_MAINTENANCE_SECONDS", 60, 1, 3600)
+                    .map(|s| std::time::Duration::from_secs(u64::from(s)))?,
             },
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
             max_body_bytes: number(

@@ -4,10 +4,12 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod booking;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod maintenance;
 pub mod reference;
 pub mod startup;
 pub mod state;

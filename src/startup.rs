@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
+use chrono::Utc;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -15,6 +16,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::staff;
 use crate::api;
+use crate::booking;
+use crate::maintenance;
 use crate::auth::tokens::Keys;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
@@ -44,6 +47,13 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Back
     if seeded > 0 {
         tracing::info!(rows = seeded, "reference data seeded");
     }
+    let post_codes: Vec<String> = reference::list_posts(&mut conn)?.into_iter().map(|p| p.code).collect();
+    booking::schedule::seed_defaults(&mut conn, &post_codes).context("seeding default schedules failed")?;
+    let generated = booking::slots::extend_horizons(&mut conn, settings.booking.horizon_days, Utc::now().naive_utc())
+        .context("generating slots failed")?;
+    if generated > 0 {
+        tracing::info!(slots = generated, "slots generated");
+    }
     let keys = Keys::load(&settings.jwt, &mut conn).context("loading signing keys failed")?;
     Ok((pool, keys, backend))
 }
@@ -58,6 +68,8 @@ impl Application {
             let mut conn = pool.get()?;
             !staff::has_active_admin(&mut conn)?
         };
+        // Needs a running actix runtime, as `serve` and the tests have.
+        actix_web::rt::spawn(maintenance::run_forever(pool.clone(), settings.booking.clone()));
         let state = AppState {
             pool,
             keys: Arc::new(keys),

@@ -85,6 +85,19 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
     Ok(())
 }
 
+/// Counts one attempt and says whether it is over the limit: `Some(wait)` once `bucket` has
+/// seen more than `limit.max` attempts in the current window. For rate limits, where every
+/// attempt counts (unlike failed logins, where only failures do).
+pub fn take(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<Option<Duration>> {
+    hit(conn, bucket, limit, now)?;
+    check(conn, bucket, Limit { max: limit.max.saturating_add(1), ..limit }, now)
+}
+
+/// Drops buckets whose window ended more than `keep` ago.
+pub fn prune(conn: &mut DbConn, keep: Duration, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(throttle_buckets::table.filter(throttle_buckets::window_started_at.lt(now - keep))).execute(conn)
+}
+
 /// Forgets `bucket` (after a successful login, the account's failures no longer count).
 pub fn clear(conn: &mut DbConn, bucket: &str) -> QueryResult<()> {
     diesel::delete(throttle_buckets::table.find(bucket))

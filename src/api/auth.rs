@@ -10,6 +10,7 @@ use crate::accounts::login::{self as login_flow, Door};
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Applicant, Staff};
+use crate::api::client_address;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -66,14 +67,6 @@ pub struct StaffSelf {
     username: String,
     role: crate::auth::Role,
     post: Option<String>,
-}
-
-/// The address throttling counts failures against: the TCP peer. Behind a proxy, every client
-/// shares the proxy's address; see README ("Running behind a load balancer").
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Creates an applicant account.

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod booking;
 pub mod health;
 pub mod reference;
+pub mod schedules;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -59,7 +61,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::list_staff)
         .service(admin::disable_staff)
         .service(admin::enable_staff)
-        .service(admin::reset_staff_password);
+        .service(admin::reset_staff_password)
+        .service(booking::availability)
+        .service(booking::book)
+        .service(booking::list)
+        .service(booking::show)
+        .service(booking::cancel)
+        .service(booking::reschedule)
+        .service(booking::staff_book)
+        .service(schedules::show_schedules)
+        .service(schedules::replace_schedule)
+        .service(schedules::list_closures)
+        .service(schedules::create_closure)
+        .service(schedules::delete_closure);
+}
+
+/// The address throttling counts against: the TCP peer. Behind a proxy every client shares the
+/// proxy's address; see README ("PostgreSQL and several instances").
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON

@@ -66,9 +66,7 @@ impl DbConn {
         match url {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
-                // WAL is a property of the file; setting it once per connection is idempotent.
-                conn.batch_execute("PRAGMA journal_mode = WAL;")
-                    .and_then(|_| conn.batch_execute(SQLITE_PRAGMAS))
+                conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -102,12 +100,19 @@ impl ManageConnection for Manager {
 
 /// Builds the pool. Fails fast when the database can't be reached, so a bad `DATABASE_URL`
 /// stops the process at start instead of at the first request.
-pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, r2d2::PoolError> {
-    r2d2::Pool::builder()
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    if let DatabaseUrl::Sqlite(_) = url {
+        // WAL is a property of the file. Switching needs the file to itself, so it is done once
+        // here, before the pool opens its connections all at once.
+        let mut conn = DbConn::open(url)?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
-        .build(Manager { url: url.clone() })
+        .build(Manager { url: url.clone() })?;
+    Ok(pool)
 }
 
 /// Applies pending migrations of the connection's backend. On PostgreSQL an advisory lock

@@ -77,7 +77,112 @@ diesel::table! {
 
 diesel::joinable!(staff -> posts (post_code));
 
+
+diesel::table! {
+    schedules (id) {
+        id -> BigInt,
+        post_code -> Text,
+        service_code -> Text,
+        weekday -> Integer,
+        opens_local -> Time,
+        closes_local -> Time,
+        slot_minutes -> Integer,
+        capacity -> Integer,
+    }
+}
+
+diesel::table! {
+    closures (id) {
+        id -> BigInt,
+        post_code -> Text,
+        local_date -> Date,
+        from_local -> Nullable<Time>,
+        to_local -> Nullable<Time>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        reason -> Text,
+        created_by_staff_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    slot_horizons (post_code, service_code) {
+        post_code -> Text,
+        service_code -> Text,
+        generated_through -> Date,
+    }
+}
+
+diesel::table! {
+    slots (id) {
+        id -> BigInt,
+        post_code -> Text,
+        service_code -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        local_date -> Date,
+        capacity -> Integer,
+        booked -> Integer,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> BigInt,
+        reference -> Text,
+        slot_id -> BigInt,
+        post_code -> Text,
+        service_code -> Text,
+        starts_at -> Timestamp,
+        applicant_id -> Nullable<BigInt>,
+        booked_by_staff_id -> Nullable<BigInt>,
+        party_size -> Integer,
+        party -> Text,
+        phone -> Nullable<Text>,
+        status -> Text,
+        active_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    seat_holds (id) {
+        id -> BigInt,
+        slot_id -> BigInt,
+        appointment_id -> BigInt,
+        seats -> Integer,
+        release_at -> Timestamp,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(appointments -> slots (slot_id));
+diesel::joinable!(slots -> posts (post_code));
+diesel::joinable!(seat_holds -> slots (slot_id));
+diesel::joinable!(slot_horizons -> posts (post_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    schedules,
+    closures,
+    slot_horizons,
+    slots,
+    appointments,
+    seat_holds,
+    idempotency_keys,
     app_secrets,
     posts,
     services,

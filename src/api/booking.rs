@@ -1,0 +1,242 @@
+//! Availability and appointments: applicants book and manage their own; staff book for
+//! people who phone.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::client_address;
+use crate::auth::roles::ClerkPlus;
+use crate::auth::{Applicant, Guarded, Staff};
+use crate::booking::appointments::{self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules};
+use crate::booking::reference_code::Reference;
+use crate::booking::{self, slots, Availability};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct AvailabilityQuery {
+    /// Service code, e.g. `passport-renewal`.
+    service: String,
+    /// First local date (`YYYY-MM-DD`); today by default.
+    from: Option<NaiveDate>,
+    /// Last local date; 30 days after `from` by default, at most 92.
+    to: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct RescheduleRequest {
+    slot_id: i64,
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+fn parse_reference(raw: &str) -> Result<Reference, AppError> {
+    Reference::parse(raw).ok_or_else(|| AppError::not_found("no such appointment"))
+}
+
+/// The `Idempotency-Key` header with the canonical form of the request it came with.
+fn idempotency(req: &HttpRequest, body: &BookingRequest) -> Result<Option<Idempotency>, AppError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| AppError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible characters"))?;
+    let request = serde_json::to_string(body).map_err(AppError::internal)?;
+    Ok(Some(Idempotency { key: key.to_string(), request }))
+}
+
+fn created(outcome: Booked) -> HttpResponse {
+    match outcome {
+        Booked::Created(view) => HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/appointments/{}", view.reference)))
+            .json(view),
+        Booked::Replayed { status, body } => {
+            let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
+            HttpResponse::build(status)
+                .insert_header(("Idempotent-Replayed", "true"))
+                .content_type("application/json")
+                .body(body)
+        }
+    }
+}
+
+/// Bookable slots of a post and service, in the post's local time.
+#[utoipa::path(tag = "booking", params(("post" = String, Path, description = "post code, e.g. MEX"), AvailabilityQuery), responses(
+    (status = 200, body = Availability),
+    (status = 400, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, description = "unknown post", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, description = "unknown service or bad date range", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/posts/{post}/availability")]
+pub async fn availability(
+    state: web::Data<AppState>,
+    post: web::Path<String>,
+    query: web::Query<AvailabilityQuery>,
+) -> Result<HttpResponse, AppError> {
+    let rules = Rules::from(&state.settings.booking);
+    let post = post.into_inner().to_uppercase();
+    let AvailabilityQuery { service, from, to } = query.into_inner();
+    let now = Utc::now().naive_utc();
+    let body = state.db(move |conn| booking::availability(conn, &rules, &post, &service, from, to, now)).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Books a slot for the signed-in applicant and up to three companions.
+///
+/// With an `Idempotency-Key` header, repeating the same request returns the first answer
+/// (`Idempotent-Replayed: true`); the same key with a different body is 422.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), request_body = BookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses(
+        (status = 201, body = AppointmentView),
+        (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 404, description = "unknown slot", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 409, description = "`slot_full`, `slot_closed`, `already_booked`", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 422, description = "invalid party, outside the booking window, key reused", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 429, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/appointments")]
+pub async fn book(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: Guarded<Applicant, web::Json<BookingRequest>>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(who, body) = request;
+    let body = body.into_inner();
+    let idem = idempotency(&req, &body)?;
+    let address = client_address(&req);
+    let settings = state.settings.booking.clone();
+    let outcome = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            booking::count_attempt(conn, &settings, who.id, &address, now)?;
+            appointments::book(conn, &Rules::from(&settings), Booker::Applicant(who.id), &body, idem, now)
+        })
+        .await?;
+    Ok(created(outcome))
+}
+
+/// The signed-in applicant's appointments, soonest first.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), responses(
+    (status = 200, body = [AppointmentView]),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments")]
+pub async fn list(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+    let list = state.db(move |conn| Ok(appointments::list_for_applicant(conn, who.id)?)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// One of the applicant's appointments; anyone else's is 404.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, body = AppointmentView),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments/{reference}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let view = state.db(move |conn| appointments::view_own(conn, &reference, who.id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Cancels an appointment. The seat returns to the pool after the release delay.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, body = AppointmentView),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`not_active`, `already_started`", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/appointments/{reference}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let rules = Rules::from(&state.settings.booking);
+    let view = state
+        .db(move |conn| appointments::cancel(conn, &rules, &reference, who.id, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Moves an appointment to another slot of the same service: either the new seat is held
+/// and the old one given up, or nothing changes.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), request_body = RescheduleRequest, responses(
+    (status = 200, body = AppointmentView),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`slot_full`, `slot_closed`, `same_slot`, `not_active`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 429, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/appointments/{reference}/reschedule")]
+pub async fn reschedule(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: Guarded<Applicant, web::Json<RescheduleRequest>>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(who, body) = request;
+    let reference = parse_reference(&reference)?;
+    let address = client_address(&req);
+    let settings = state.settings.booking.clone();
+    let view = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            booking::count_attempt(conn, &settings, who.id, &address, now)?;
+            appointments::reschedule(conn, &Rules::from(&settings), &reference, who.id, body.slot_id, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Books for someone who phoned (clerk, supervisor, admin): bound by capacity, not by the
+/// applicant limits (notice, one active appointment per service). A member bound to a post
+/// books only there.
+#[utoipa::path(tag = "booking", security(("staff_token" = [])), request_body = BookingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses(
+        (status = 201, body = AppointmentView),
+        (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::error::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments")]
+pub async fn staff_book(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: Guarded<Staff<ClerkPlus>, web::Json<BookingRequest>>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let body = body.into_inner();
+    let idem = idempotency(&req, &body)?;
+    let rules = Rules::from(&state.settings.booking);
+    let outcome = state
+        .db(move |conn| {
+            let slot = slots::find(conn, body.slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
+            clerk.ensure_post(&slot.post_code)?;
+            appointments::book(conn, &rules, Booker::Staff(clerk.id), &body, idem, Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(created(outcome))
+}

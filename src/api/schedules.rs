@@ -1,0 +1,200 @@
+//! Administration of a post's week and closures.
+
+use actix_web::{delete, get, post, put, web, HttpResponse};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::roles::AdminOnly;
+use crate::auth::{Guarded, Staff};
+use crate::booking::closures::{self, ClosureRequest, ClosureView, NewClosure};
+use crate::booking::schedule::{self, OpeningSpec, Refit};
+use crate::booking::{self, calendar};
+use crate::db::schema::services;
+use crate::error::AppError;
+use crate::state::AppState;
+use diesel::prelude::*;
+
+const PROBLEM: &str = "application/problem+json";
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceWeek {
+    service: String,
+    openings: Vec<OpeningSpec>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PostSchedules {
+    post: String,
+    timezone: String,
+    services: Vec<ServiceWeek>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduleRequest {
+    /// The service whose week this replaces.
+    service: String,
+    /// The whole new week; an empty list stops new slots for the service.
+    openings: Vec<OpeningSpec>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleReplaced {
+    post: String,
+    service: String,
+    openings: Vec<OpeningSpec>,
+    slots: Refit,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ClosuresQuery {
+    /// First local date; today by default.
+    from: Option<NaiveDate>,
+    /// Last local date; the booking horizon by default.
+    to: Option<NaiveDate>,
+}
+
+fn post_code(raw: String) -> String {
+    raw.trim().to_uppercase()
+}
+
+/// Every service's week at a post.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), responses(
+    (status = 200, body = PostSchedules),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/admin/posts/{post}/schedules")]
+pub async fn show_schedules(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let post = post_code(post.into_inner());
+    admin.ensure_post(&post)?;
+    let body = state
+        .db(move |conn| {
+            let tz = booking::post_zone(conn, &post)?;
+            let codes: Vec<String> = services::table.order(services::code).select(services::code).load(conn)?;
+            let mut weeks = Vec::new();
+            for service in codes {
+                let openings = schedule::describe(&schedule::openings(conn, &post, &service)?);
+                weeks.push(ServiceWeek { service, openings });
+            }
+            Ok(PostSchedules { post, timezone: tz.name().to_string(), services: weeks })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Replaces one service's week at a post and re-fits the slots already generated. Booked
+/// slots the new week lacks keep their bookings (listed in `slots.to_rebook`).
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = ScheduleRequest, responses(
+    (status = 200, body = ScheduleReplaced),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[put("/admin/posts/{post}/schedules")]
+pub async fn replace_schedule(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Json<ScheduleRequest>>,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, body) = request;
+    let post = post_code(post.into_inner());
+    admin.ensure_post(&post)?;
+    let week = schedule::parse_openings(&body.openings)?;
+    let ScheduleRequest { service, .. } = body.into_inner();
+    let result = state
+        .db(move |conn| {
+            let tz = booking::post_zone(conn, &post)?;
+            booking::known_service(conn, &service, "service")?;
+            let refit = schedule::replace(conn, &post, tz, &service, &week, Utc::now().naive_utc())?;
+            Ok(ScheduleReplaced { openings: schedule::describe(&week), post, service, slots: refit })
+        })
+        .await?;
+    tracing::info!(by = %admin.username, post = %result.post, service = %result.service, "schedule replaced");
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// A post's closures between two local dates, each with the appointments it displaced.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,), ClosuresQuery), responses(
+    (status = 200, body = [ClosureView]),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/admin/posts/{post}/closures")]
+pub async fn list_closures(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Query<ClosuresQuery>>,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, query) = request;
+    let post = post_code(post.into_inner());
+    admin.ensure_post(&post)?;
+    let horizon = i64::from(state.settings.booking.horizon_days);
+    let ClosuresQuery { from, to } = query.into_inner();
+    let list = state
+        .db(move |conn| {
+            let tz = booking::post_zone(conn, &post)?;
+            let from = from.unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
+            let to = to.unwrap_or(from + Duration::days(horizon));
+            Ok(closures::list(conn, &post, tz, from, to)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Closes a whole day or part of one. Slots inside stop being offered; appointments inside
+/// are kept and listed in `to_rebook`.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = ClosureRequest, responses(
+    (status = 201, body = ClosureView),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/admin/posts/{post}/closures")]
+pub async fn create_closure(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Json<ClosureRequest>>,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, body) = request;
+    let post = post_code(post.into_inner());
+    admin.ensure_post(&post)?;
+    let staff_id = admin.id;
+    let view = state
+        .db(move |conn| {
+            let tz = booking::post_zone(conn, &post)?;
+            let now = Utc::now().naive_utc();
+            let closure = NewClosure::parse(&body, calendar::local_date(now, tz))?;
+            closures::create(conn, &post, tz, staff_id, &closure, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Removes a closure; its slots are offered again unless another closure covers them.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,), ("id" = i64, Path,)), responses(
+    (status = 204),
+    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[delete("/admin/posts/{post}/closures/{id}")]
+pub async fn delete_closure(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Path<(String, i64)>>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, path) = request;
+    let (post, id) = path.into_inner();
+    let post = post_code(post);
+    admin.ensure_post(&post)?;
+    state.db(move |conn| closures::delete(conn, &post, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

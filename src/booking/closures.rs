@@ -1,0 +1,243 @@
+//! Closures: holidays and ad-hoc closed days or half-days of a post. A closure hides the
+//! slots it covers from booking; appointments already there are kept and listed so staff can
+//! offer another time. Nothing is deleted.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::booking::calendar;
+use crate::db::schema::{appointments, closures, slots};
+use crate::db::{write_transaction, DbConn};
+use crate::error::{AppError, FieldError};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ClosureRequest {
+    /// The post-local date, `YYYY-MM-DD`.
+    pub date: NaiveDate,
+    /// With `to`, closes part of the day (local `HH:MM`); without both, the whole day.
+    #[schema(value_type = Option<String>, example = "12:00")]
+    pub from: Option<String>,
+    #[schema(value_type = Option<String>, example = "15:00")]
+    pub to: Option<String>,
+    /// Shown to staff, e.g. "Thanksgiving Day" or "power cut".
+    pub reason: String,
+}
+
+/// A checked closure. Pure rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClosure {
+    pub date: NaiveDate,
+    pub part: Option<(NaiveTime, NaiveTime)>,
+    pub reason: String,
+}
+
+impl NewClosure {
+    pub fn parse(req: &ClosureRequest, today: NaiveDate) -> Result<NewClosure, AppError> {
+        let mut errors = Vec::new();
+        let time = |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| {
+            v.as_deref().and_then(|t| {
+                NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| errors.push(FieldError::new(field, "must be HH:MM"))).ok()
+            })
+        };
+        let from = time("from", &req.from, &mut errors);
+        let to = time("to", &req.to, &mut errors);
+        let part = match (&req.from, &req.to, from, to) {
+            (None, None, _, _) => None,
+            (Some(_), Some(_), Some(f), Some(t)) if f < t => Some((f, t)),
+            (Some(_), Some(_), Some(_), Some(_)) => {
+                errors.push(FieldError::new("to", "must be after from"));
+                None
+            }
+            (Some(_), None, _, _) | (None, Some(_), _, _) => {
+                errors.push(FieldError::new("from", "give both from and to, or neither for the whole day"));
+                None
+            }
+            _ => None,
+        };
+        let reason = req.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            errors.push(FieldError::new("reason", "must be 1 to 200 characters"));
+        }
+        if req.date < today {
+            errors.push(FieldError::new("date", "is in the past"));
+        }
+        if errors.is_empty() {
+            Ok(NewClosure { date: req.date, part, reason: reason.to_string() })
+        } else {
+            Err(AppError::invalid(errors))
+        }
+    }
+
+    /// The UTC interval the closure covers in `tz`.
+    pub fn bounds(&self, tz: Tz) -> (NaiveDateTime, NaiveDateTime) {
+        match self.part {
+            None => calendar::day_bounds(self.date, tz),
+            Some((from, to)) => (calendar::local_to_utc(self.date, from, tz), calendar::local_to_utc(self.date, to, tz)),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AffectedAppointment {
+    pub reference: String,
+    pub service: String,
+    pub starts_at: String,
+    pub party_size: i32,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClosureView {
+    pub id: i64,
+    pub post: String,
+    pub date: NaiveDate,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub reason: String,
+    /// Booked appointments inside the closure, kept, to be offered another time.
+    pub to_rebook: Vec<AffectedAppointment>,
+}
+
+type ClosureRow = (i64, String, NaiveDate, Option<NaiveTime>, Option<NaiveTime>, NaiveDateTime, NaiveDateTime, String);
+
+fn affected(conn: &mut DbConn, post: &str, starts: NaiveDateTime, ends: NaiveDateTime, tz: Tz) -> QueryResult<Vec<AffectedAppointment>> {
+    let rows: Vec<(String, String, NaiveDateTime, i32, Option<String>)> = appointments::table
+        .inner_join(slots::table)
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::status.eq("booked"))
+        .filter(slots::starts_at.lt(ends))
+        .filter(slots::ends_at.gt(starts))
+        .order(appointments::starts_at)
+        .select((appointments::reference, appointments::service_code, appointments::starts_at, appointments::party_size, appointments::phone))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(reference, service, starts_at, party_size, phone)| AffectedAppointment {
+            reference,
+            service,
+            starts_at: calendar::rfc3339(starts_at, tz),
+            party_size,
+            phone,
+        })
+        .collect())
+}
+
+fn to_view(conn: &mut DbConn, row: ClosureRow, tz: Tz) -> QueryResult<ClosureView> {
+    let (id, post, date, from, to, starts_at, ends_at, reason) = row;
+    let to_rebook = affected(conn, &post, starts_at, ends_at, tz)?;
+    Ok(ClosureView {
+        id,
+        post,
+        date,
+        from: from.map(|t| t.format("%H:%M").to_string()),
+        to: to.map(|t| t.format("%H:%M").to_string()),
+        starts_at: calendar::rfc3339(starts_at, tz),
+        ends_at: calendar::rfc3339(ends_at, tz),
+        reason,
+        to_rebook,
+    })
+}
+
+const COLUMNS: (
+    closures::id,
+    closures::post_code,
+    closures::local_date,
+    closures::from_local,
+    closures::to_local,
+    closures::starts_at,
+    closures::ends_at,
+    closures::reason,
+) = (
+    closures::id,
+    closures::post_code,
+    closures::local_date,
+    closures::from_local,
+    closures::to_local,
+    closures::starts_at,
+    closures::ends_at,
+    closures::reason,
+);
+
+pub fn create(conn: &mut DbConn, post: &str, tz: Tz, staff_id: i64, closure: &NewClosure, now: NaiveDateTime) -> Result<ClosureView, AppError> {
+    let (starts, ends) = closure.bounds(tz);
+    write_transaction(conn, |c| {
+        let id: i64 = diesel::insert_into(closures::table)
+            .values((
+                closures::post_code.eq(post),
+                closures::local_date.eq(closure.date),
+                closures::from_local.eq(closure.part.map(|p| p.0)),
+                closures::to_local.eq(closure.part.map(|p| p.1)),
+                closures::starts_at.eq(starts),
+                closures::ends_at.eq(ends),
+                closures::reason.eq(&closure.reason),
+                closures::created_by_staff_id.eq(staff_id),
+                closures::created_at.eq(now),
+            ))
+            .returning(closures::id)
+            .get_result(c)?;
+        let row: ClosureRow = closures::table.find(id).select(COLUMNS).first(c)?;
+        Ok(to_view(c, row, tz)?)
+    })
+}
+
+/// Closures of a post touching local dates `from..=to`.
+pub fn list(conn: &mut DbConn, post: &str, tz: Tz, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<ClosureView>> {
+    let rows: Vec<ClosureRow> = closures::table
+        .filter(closures::post_code.eq(post))
+        .filter(closures::local_date.between(from, to))
+        .order(closures::starts_at)
+        .select(COLUMNS)
+        .load(conn)?;
+    rows.into_iter().map(|row| to_view(conn, row, tz)).collect()
+}
+
+/// Reopens what a closure covered (unless another closure still covers it).
+pub fn delete(conn: &mut DbConn, post: &str, id: i64) -> Result<(), AppError> {
+    let deleted = diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(conn)?;
+    if deleted == 0 {
+        return Err(AppError::not_found("no such closure at this post"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(date: (i32, u32, u32), from: Option<&str>, to: Option<&str>) -> ClosureRequest {
+        ClosureRequest {
+            date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).expect("date"),
+            from: from.map(String::from),
+            to: to.map(String::from),
+            reason: "Día de la Revolución".into(),
+        }
+    }
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).expect("date")
+    }
+
+    #[test]
+    fn whole_and_half_days() {
+        let whole = NewClosure::parse(&req((2026, 12, 25), None, None), today()).expect("valid");
+        let tz: Tz = "America/Mexico_City".parse().expect("zone");
+        let (s, e) = whole.bounds(tz);
+        assert_eq!(calendar::rfc3339(s, tz), "2026-12-25T00:00:00-06:00");
+        assert_eq!(calendar::rfc3339(e, tz), "2026-12-26T00:00:00-06:00");
+        let half = NewClosure::parse(&req((2026, 12, 24), Some("12:00"), Some("17:00")), today()).expect("valid");
+        let (s, e) = half.bounds(tz);
+        assert_eq!((calendar::rfc3339(s, tz), calendar::rfc3339(e, tz)), ("2026-12-24T12:00:00-06:00".into(), "2026-12-24T17:00:00-06:00".into()));
+    }
+
+    #[test]
+    fn bad_closures_are_refused() {
+        assert!(NewClosure::parse(&req((2026, 11, 1), None, None), today()).is_err());
+        assert!(NewClosure::parse(&req((2026, 12, 24), Some("12:00"), None), today()).is_err());
+        assert!(NewClosure::parse(&req((2026, 12, 24), Some("15:00"), Some("12:00")), today()).is_err());
+        assert!(NewClosure::parse(&req((2026, 12, 24), Some("noon"), Some("15:00")), today()).is_err());
+    }
+}

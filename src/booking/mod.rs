@@ -1,0 +1,114 @@
+//! Appointment booking: schedules, closures, slots and appointments.
+
+pub mod appointments;
+pub mod calendar;
+pub mod closures;
+pub mod party;
+pub mod reference_code;
+pub mod schedule;
+pub mod slots;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::BookingSettings;
+use crate::db::schema::{posts, services};
+use crate::db::DbConn;
+use crate::throttle::{self, Limit};
+use crate::error::{AppError, FieldError};
+use appointments::Rules;
+
+/// The widest availability window one request may ask for.
+pub const MAX_AVAILABILITY_DAYS: i64 = 92;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailableSlot {
+    pub slot_id: i64,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub remaining: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Availability {
+    pub post: String,
+    pub service: String,
+    pub timezone: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub slots: Vec<AvailableSlot>,
+}
+
+/// A post's zone, or 404 for an unknown post code.
+pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
+    let zone: Option<String> = posts::table.find(post).select(posts::timezone).first(conn).optional()?;
+    let zone = zone.ok_or_else(|| AppError::not_found(format!("no post {post}")))?;
+    zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))
+}
+
+/// 422 unless `service` is a known service code.
+pub fn known_service(conn: &mut DbConn, service: &str, field: &str) -> Result<(), AppError> {
+    let n: i64 = services::table.filter(services::code.eq(service)).count().get_result(conn)?;
+    if n == 0 {
+        return Err(AppError::invalid_field(field, format!("{service:?} is not a service")));
+    }
+    Ok(())
+}
+
+/// Bookable slots of a post and service between two local dates (default: the next 30 days).
+pub fn availability(
+    conn: &mut DbConn,
+    rules: &Rules,
+    post: &str,
+    service: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    now: NaiveDateTime,
+) -> Result<Availability, AppError> {
+    let tz = post_zone(conn, post)?;
+    known_service(conn, service, "service")?;
+    let from = from.unwrap_or_else(|| calendar::local_date(now, tz));
+    let to = to.unwrap_or(from + Duration::days(30));
+    if to < from || (to - from).num_days() > MAX_AVAILABILITY_DAYS {
+        return Err(AppError::invalid(vec![FieldError::new(
+            "to",
+            format!("must be on or after from, and at most {MAX_AVAILABILITY_DAYS} days later"),
+        )]));
+    }
+    let (earliest, latest) = appointments::booking_window(rules, appointments::Booker::Applicant(0), now);
+    let slots = slots::bookable(conn, post, service, from, to, earliest, latest)?
+        .into_iter()
+        .map(|s| AvailableSlot {
+            slot_id: s.id,
+            starts_at: calendar::rfc3339(s.starts_at, tz),
+            ends_at: calendar::rfc3339(s.ends_at, tz),
+            remaining: s.capacity - s.booked,
+        })
+        .collect();
+    Ok(Availability { post: post.to_string(), service: service.to_string(), timezone: tz.name().to_string(), from, to, slots })
+}
+
+/// Counts a booking attempt (book or reschedule) against the applicant's and the client
+/// address's hourly limits: bots hoard consular slots. 429 when either is exceeded.
+pub fn count_attempt(
+    conn: &mut DbConn,
+    settings: &BookingSettings,
+    applicant_id: i64,
+    client_address: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let window = Duration::hours(1);
+    let buckets = [
+        (format!("booking:applicant:{applicant_id}"), settings.max_attempts_per_applicant),
+        (format!("booking:address:{client_address}"), settings.max_attempts_per_address),
+    ];
+    for (bucket, max) in buckets {
+        if let Some(wait) = throttle::take(conn, &bucket, Limit { max, window }, now)? {
+            return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 });
+        }
+    }
+    Ok(())
+}

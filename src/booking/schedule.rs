@@ -1,0 +1,335 @@
+//! Weekly schedules per post and service: the defaults a fresh install starts with, reading
+//! them, and an admin replacing one (which re-fits the slots already generated).
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::booking::calendar::{self, Opening};
+use crate::booking::slots;
+use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
+use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::error::{AppError, FieldError};
+
+/// The default week for a service: Monday to Friday, `(opens, closes, slot minutes, windows)`.
+/// Mornings for passports and notarials, early afternoon for corrections and CRBAs.
+const DEFAULT_DAY: &[(&str, (u32, u32), (u32, u32), u32, u32)] = &[
+    ("notarial", (8, 0), (12, 0), 20, 2),
+    ("passport-new", (8, 0), (12, 0), 30, 3),
+    ("passport-renewal", (8, 0), (12, 0), 20, 2),
+    ("passport-correction", (12, 0), (13, 0), 20, 1),
+    ("crba", (13, 0), (15, 15), 45, 1),
+];
+
+const WORKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
+
+/// "Nothing generated yet": the generator starts from the post's today instead.
+pub fn never() -> NaiveDate {
+    NaiveDate::MIN
+}
+
+/// One opening as the admin API reads and writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OpeningSpec {
+    /// ISO weekdays, 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    /// Local opening time, `HH:MM`.
+    #[schema(value_type = String, example = "08:00")]
+    pub opens: String,
+    /// Local closing time, `HH:MM`; the last slot ends by then.
+    #[schema(value_type = String, example = "12:00")]
+    pub closes: String,
+    pub slot_minutes: u32,
+    /// Windows open: how many people each slot can take.
+    pub capacity: u32,
+}
+
+/// Checks an admin's openings; all problems at once, each naming its field. Pure rule.
+pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
+    let mut errors = Vec::new();
+    let mut openings = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let field = |name: &str| format!("openings[{i}].{name}");
+        let opens = NaiveTime::parse_from_str(&spec.opens, "%H:%M")
+            .map_err(|_| errors.push(FieldError::new(field("opens"), "must be HH:MM")))
+            .ok();
+        let closes = NaiveTime::parse_from_str(&spec.closes, "%H:%M")
+            .map_err(|_| errors.push(FieldError::new(field("closes"), "must be HH:MM")))
+            .ok();
+        if let (Some(o), Some(c)) = (opens, closes) {
+            if o >= c {
+                errors.push(FieldError::new(field("closes"), "must be after opens"));
+            }
+        }
+        if !(5..=240).contains(&spec.slot_minutes) {
+            errors.push(FieldError::new(field("slot_minutes"), "must be 5 to 240"));
+        }
+        if !(1..=50).contains(&spec.capacity) {
+            errors.push(FieldError::new(field("capacity"), "must be 1 to 50"));
+        }
+        if spec.weekdays.is_empty() {
+            errors.push(FieldError::new(field("weekdays"), "must name at least one day"));
+        }
+        let mut days = Vec::new();
+        for &d in &spec.weekdays {
+            match weekday(i32::from(d)) {
+                Some(w) => days.push(w),
+                None => errors.push(FieldError::new(field("weekdays"), "days are 1 (Monday) to 7 (Sunday)")),
+            }
+        }
+        if let (Some(opens), Some(closes)) = (opens, closes) {
+            for w in days {
+                openings.push(Opening {
+                    weekday: w,
+                    opens,
+                    closes,
+                    slot_minutes: spec.slot_minutes,
+                    capacity: spec.capacity,
+                });
+            }
+        }
+    }
+    // Two openings of one day that overlap would make the same slot twice.
+    for (i, a) in openings.iter().enumerate() {
+        for b in &openings[i + 1..] {
+            if a.weekday == b.weekday && a.opens < b.closes && b.opens < a.closes {
+                errors.push(FieldError::new("openings", format!("two openings overlap on {}", a.weekday)));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(openings)
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+/// The API shape of stored openings: one entry per distinct interval, with its days.
+pub fn describe(openings: &[Opening]) -> Vec<OpeningSpec> {
+    let mut specs: Vec<OpeningSpec> = Vec::new();
+    for o in openings {
+        let opens = o.opens.format("%H:%M").to_string();
+        let closes = o.closes.format("%H:%M").to_string();
+        let day = o.weekday.number_from_monday() as u8;
+        match specs.iter_mut().find(|s| {
+            s.opens == opens && s.closes == closes && s.slot_minutes == o.slot_minutes && s.capacity == o.capacity
+        }) {
+            Some(s) => s.weekdays.push(day),
+            None => specs.push(OpeningSpec { weekdays: vec![day], opens, closes, slot_minutes: o.slot_minutes, capacity: o.capacity }),
+        }
+    }
+    for s in &mut specs {
+        s.weekdays.sort_unstable();
+    }
+    specs
+}
+
+fn weekday(iso: i32) -> Option<Weekday> {
+    match iso {
+        1 => Some(Weekday::Mon),
+        2 => Some(Weekday::Tue),
+        3 => Some(Weekday::Wed),
+        4 => Some(Weekday::Thu),
+        5 => Some(Weekday::Fri),
+        6 => Some(Weekday::Sat),
+        7 => Some(Weekday::Sun),
+        _ => None,
+    }
+}
+
+type ScheduleRow = (i32, NaiveTime, NaiveTime, i32, i32);
+
+/// The openings of one post and service.
+pub fn openings(conn: &mut DbConn, post: &str, service: &str) -> QueryResult<Vec<Opening>> {
+    let rows: Vec<ScheduleRow> = schedules::table
+        .filter(schedules::post_code.eq(post))
+        .filter(schedules::service_code.eq(service))
+        .order((schedules::weekday, schedules::opens_local))
+        .select((
+            schedules::weekday,
+            schedules::opens_local,
+            schedules::closes_local,
+            schedules::slot_minutes,
+            schedules::capacity,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(day, opens, closes, minutes, capacity)| {
+            Some(Opening {
+                weekday: weekday(day)?,
+                opens,
+                closes,
+                slot_minutes: u32::try_from(minutes).ok()?,
+                capacity: u32::try_from(capacity).ok()?,
+            })
+        })
+        .collect())
+}
+
+fn insert_openings(conn: &mut DbConn, post: &str, service: &str, openings: &[Opening]) -> QueryResult<()> {
+    for o in openings {
+        diesel::insert_into(schedules::table)
+            .values((
+                schedules::post_code.eq(post),
+                schedules::service_code.eq(service),
+                schedules::weekday.eq(o.weekday.number_from_monday() as i32),
+                schedules::opens_local.eq(o.opens),
+                schedules::closes_local.eq(o.closes),
+                schedules::slot_minutes.eq(o.slot_minutes as i32),
+                schedules::capacity.eq(o.capacity as i32),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Gives every post and service its default week, once. The horizon row is the marker: it is
+/// written in the same transaction as the openings, so a second instance either sees both or
+/// neither, and an admin who later empties a schedule doesn't get the defaults back.
+pub fn seed_defaults(conn: &mut DbConn, post_codes: &[String]) -> QueryResult<usize> {
+    let mut seeded = 0;
+    for post in post_codes {
+        for &(service, (oh, om), (ch, cm), minutes, capacity) in DEFAULT_DAY {
+            let (Some(opens), Some(closes)) = (NaiveTime::from_hms_opt(oh, om, 0), NaiveTime::from_hms_opt(ch, cm, 0)) else {
+                continue;
+            };
+            let week: Vec<Opening> = WORKDAYS
+                .iter()
+                .map(|&weekday| Opening { weekday, opens, closes, slot_minutes: minutes, capacity })
+                .collect();
+            let result = write_transaction(conn, |c| {
+                diesel::insert_into(slot_horizons::table)
+                    .values((
+                        slot_horizons::post_code.eq(post),
+                        slot_horizons::service_code.eq(service),
+                        slot_horizons::generated_through.eq(never()),
+                    ))
+                    .execute(c)?;
+                insert_openings(c, post, service, &week)
+            });
+            match result {
+                Ok(()) => seeded += 1,
+                Err(e) if is_unique_violation(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(seeded)
+}
+
+/// What replacing a schedule did to the slots already generated.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refit {
+    pub slots_added: usize,
+    pub slots_changed: usize,
+    /// Future slots the new week no longer has: closed to new bookings, their bookings kept.
+    pub slots_retired: usize,
+    /// Appointments on retired slots, to be offered another time.
+    pub to_rebook: Vec<String>,
+}
+
+/// Replaces the week of one post and service and re-fits future slots to it, in one
+/// transaction. Nothing booked is deleted: a slot the new week lacks keeps its bookings and
+/// its capacity shrinks to what is booked.
+pub fn replace(
+    conn: &mut DbConn,
+    post: &str,
+    tz: chrono_tz::Tz,
+    service: &str,
+    new_week: &[Opening],
+    now: NaiveDateTime,
+) -> Result<Refit, AppError> {
+    write_transaction(conn, |c| {
+        diesel::delete(schedules::table.filter(schedules::post_code.eq(post)).filter(schedules::service_code.eq(service)))
+            .execute(c)?;
+        insert_openings(c, post, service, new_week)?;
+
+        let through: NaiveDate = slot_horizons::table
+            .find((post, service))
+            .select(slot_horizons::generated_through)
+            .first::<NaiveDate>(c)
+            .optional()?
+            .unwrap_or_else(never);
+        let today = calendar::local_date(now, tz);
+        let mut wanted = Vec::new();
+        let mut day = today;
+        while day <= through {
+            wanted.extend(calendar::slots_on(day, tz, new_week).into_iter().filter(|s| s.starts_at > now));
+            day = match day.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+
+        let existing: Vec<(i64, NaiveDateTime, i32)> = slots_t::table
+            .filter(slots_t::post_code.eq(post))
+            .filter(slots_t::service_code.eq(service))
+            .filter(slots_t::starts_at.gt(now))
+            .select((slots_t::id, slots_t::starts_at, slots_t::capacity))
+            .load(c)?;
+        let mut refit = Refit { slots_added: 0, slots_changed: 0, slots_retired: 0, to_rebook: Vec::new() };
+        let mut retired_ids = Vec::new();
+        for (id, starts_at, capacity) in &existing {
+            match wanted.iter().find(|w| w.starts_at == *starts_at) {
+                Some(w) if w.capacity as i32 == *capacity => {}
+                Some(w) => {
+                    slots::set_capacity(c, *id, w.capacity as i32, w.ends_at)?;
+                    refit.slots_changed += 1;
+                }
+                None => {
+                    if slots::retire(c, *id)? {
+                        refit.slots_retired += 1;
+                    }
+                    retired_ids.push(*id);
+                }
+            }
+        }
+        let fresh: Vec<_> = wanted.into_iter().filter(|w| !existing.iter().any(|(_, s, _)| *s == w.starts_at)).collect();
+        refit.slots_added = slots::insert(c, post, service, &fresh)?;
+
+        refit.to_rebook = appointments::table
+            .filter(appointments::slot_id.eq_any(&retired_ids))
+            .filter(appointments::status.eq("booked"))
+            .order(appointments::starts_at)
+            .select(appointments::reference)
+            .load(c)?;
+        Ok(refit)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(days: &[u8], opens: &str, closes: &str) -> OpeningSpec {
+        OpeningSpec { weekdays: days.to_vec(), opens: opens.into(), closes: closes.into(), slot_minutes: 30, capacity: 2 }
+    }
+
+    #[test]
+    fn openings_expand_per_weekday_and_describe_back() {
+        let specs = vec![spec(&[1, 2, 3], "08:00", "12:00"), spec(&[6], "09:00", "11:00")];
+        let openings = parse_openings(&specs).expect("valid");
+        assert_eq!(openings.len(), 4);
+        assert_eq!(describe(&openings), specs);
+    }
+
+    #[test]
+    fn bad_openings_name_every_field() {
+        let mut bad = spec(&[0, 8], "8am", "07:00");
+        bad.capacity = 0;
+        let err = parse_openings(&[bad]).expect_err("invalid");
+        let fields: Vec<String> = err.problem().errors.into_iter().map(|e| e.field).collect();
+        assert!(fields.contains(&"openings[0].opens".to_string()), "{fields:?}");
+        assert!(fields.contains(&"openings[0].weekdays".to_string()));
+        assert!(fields.contains(&"openings[0].capacity".to_string()));
+    }
+
+    #[test]
+    fn overlapping_openings_are_refused() {
+        let err = parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1, 2], "11:00", "13:00")]).expect_err("overlap");
+        assert_eq!(err.problem().errors[0].field, "openings");
+        assert!(parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1], "12:00", "13:00")]).is_ok());
+    }
+}

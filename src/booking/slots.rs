@@ -1,0 +1,235 @@
+//! Materialized slots: generating them ahead, finding bookable ones, and taking and giving
+//! back seats. Seats are only ever taken by one conditional UPDATE (DESIGN.md, "Capacity").
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+use crate::booking::calendar::{self, SlotTime};
+use crate::booking::schedule;
+use crate::db::schema::{closures, posts, slot_horizons, slots};
+use crate::db::{write_transaction, DbConn};
+
+/// A slot as read back.
+#[derive(Debug, Clone, Queryable)]
+pub struct Slot {
+    pub id: i64,
+    pub post_code: String,
+    pub service_code: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub local_date: NaiveDate,
+    pub capacity: i32,
+    pub booked: i32,
+}
+
+pub const COLUMNS: (
+    slots::id,
+    slots::post_code,
+    slots::service_code,
+    slots::starts_at,
+    slots::ends_at,
+    slots::local_date,
+    slots::capacity,
+    slots::booked,
+) = (
+    slots::id,
+    slots::post_code,
+    slots::service_code,
+    slots::starts_at,
+    slots::ends_at,
+    slots::local_date,
+    slots::capacity,
+    slots::booked,
+);
+
+/// Rows per INSERT: well under SQLite's 32 766 bind parameters.
+const INSERT_BATCH: usize = 500;
+
+/// Inserts new slots; returns how many.
+pub fn insert(conn: &mut DbConn, post: &str, service: &str, new: &[SlotTime]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for batch in new.chunks(INSERT_BATCH) {
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|s| {
+                (
+                    slots::post_code.eq(post),
+                    slots::service_code.eq(service),
+                    slots::starts_at.eq(s.starts_at),
+                    slots::ends_at.eq(s.ends_at),
+                    slots::local_date.eq(s.local_date),
+                    slots::capacity.eq(s.capacity as i32),
+                    slots::booked.eq(0),
+                )
+            })
+            .collect();
+        // Multi-row INSERT exists on both backends but not on diesel's multi-backend type.
+        inserted += match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(slots::table).values(&rows).execute(c)?,
+            DbConn::Postgres(c) => diesel::insert_into(slots::table).values(&rows).execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// Sets a slot's capacity, never below what is already booked.
+pub fn set_capacity(conn: &mut DbConn, id: i64, capacity: i32, ends_at: NaiveDateTime) -> QueryResult<()> {
+    let changed = diesel::update(slots::table.find(id).filter(slots::booked.le(capacity)))
+        .set((slots::capacity.eq(capacity), slots::ends_at.eq(ends_at)))
+        .execute(conn)?;
+    if changed == 0 {
+        retire(conn, id)?;
+    }
+    Ok(())
+}
+
+/// Closes a slot to new bookings while keeping the ones it has: capacity becomes `booked`.
+/// Returns whether it had free seats.
+pub fn retire(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    let changed = diesel::update(slots::table.find(id).filter(slots::capacity.gt(slots::booked)))
+        .set(slots::capacity.eq(slots::booked))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Generates slots up to `horizon_days` ahead of each post's today, for every post and
+/// service. Each (post, service) claims its range with a conditional update of its horizon
+/// row, so two instances running this at once never generate the same days; the unique
+/// (post, service, starts_at) constraint is the backstop. Returns the slots inserted.
+pub fn extend_horizons(conn: &mut DbConn, horizon_days: u32, now: NaiveDateTime) -> QueryResult<usize> {
+    let rows: Vec<(String, String, NaiveDate, String)> = slot_horizons::table
+        .inner_join(posts::table)
+        .select((slot_horizons::post_code, slot_horizons::service_code, slot_horizons::generated_through, posts::timezone))
+        .load(conn)?;
+    let mut inserted = 0;
+    for (post, service, through, zone) in rows {
+        let Ok(tz) = zone.parse::<Tz>() else {
+            tracing::error!(post = %post, "post has an unknown time zone; no slots generated");
+            continue;
+        };
+        let today = calendar::local_date(now, tz);
+        let target = today + Duration::days(i64::from(horizon_days));
+        if through >= target {
+            continue;
+        }
+        let first = through.max(today - Duration::days(1)) + Duration::days(1);
+        inserted += write_transaction(conn, |c| {
+            let claimed = diesel::update(
+                slot_horizons::table.find((&post, &service)).filter(slot_horizons::generated_through.eq(through)),
+            )
+            .set(slot_horizons::generated_through.eq(target))
+            .execute(c)?;
+            if claimed == 0 {
+                return Ok(0); // another instance got here first
+            }
+            let week = schedule::openings(c, &post, &service)?;
+            let mut new = Vec::new();
+            let mut day = first;
+            while day <= target {
+                new.extend(calendar::slots_on(day, tz, &week));
+                day += Duration::days(1);
+            }
+            insert(c, &post, &service, &new)
+        })?;
+    }
+    Ok(inserted)
+}
+
+
+/// Bookable slots of one post and service with local dates in `from..=to`, starting within
+/// `earliest..=latest`: free seats, and no closure overlapping.
+pub fn bookable(
+    conn: &mut DbConn,
+    post: &str,
+    service: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    earliest: NaiveDateTime,
+    latest: NaiveDateTime,
+) -> QueryResult<Vec<Slot>> {
+    slots::table
+        .filter(slots::post_code.eq(post))
+        .filter(slots::service_code.eq(service))
+        .filter(slots::local_date.between(from, to))
+        .filter(slots::starts_at.between(earliest, latest))
+        .filter(slots::booked.lt(slots::capacity))
+        .filter(not(exists(
+            closures::table
+                .filter(closures::post_code.eq(slots::post_code))
+                .filter(closures::starts_at.lt(slots::ends_at))
+                .filter(closures::ends_at.gt(slots::starts_at)),
+        )))
+        .order(slots::starts_at)
+        .select(COLUMNS)
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Slot>> {
+    slots::table.find(id).select(COLUMNS).first(conn).optional()
+}
+
+/// Whether a closure covers any part of the slot.
+pub fn is_closed(conn: &mut DbConn, slot: &Slot) -> QueryResult<bool> {
+    diesel::select(exists(
+        closures::table
+            .filter(closures::post_code.eq(&slot.post_code))
+            .filter(closures::starts_at.lt(slot.ends_at))
+            .filter(closures::ends_at.gt(slot.starts_at)),
+    ))
+    .get_result(conn)
+}
+
+/// Why seats could not be taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SeatRefusal {
+    Full,
+    Closed,
+    Gone,
+}
+
+/// Takes `seats` in slot `id` with one conditional UPDATE, which must be the first statement
+/// of the caller's transaction: it both checks and takes, so concurrent callers can never
+/// overbook (PostgreSQL re-checks the row after a concurrent update; SQLite runs writers one at
+/// a time). The slot must also start no earlier than `not_before` and have no closure.
+pub fn take_seats(conn: &mut DbConn, id: i64, seats: i32, not_before: NaiveDateTime) -> QueryResult<Result<(), SeatRefusal>> {
+    let taken = diesel::update(
+        slots::table
+            .find(id)
+            .filter((slots::booked + seats).le(slots::capacity))
+            .filter(slots::starts_at.ge(not_before))
+            .filter(not(exists(
+                closures::table
+                    .filter(closures::post_code.eq(slots::post_code))
+                    .filter(closures::starts_at.lt(slots::ends_at))
+                    .filter(closures::ends_at.gt(slots::starts_at)),
+            ))),
+    )
+    .set(slots::booked.eq(slots::booked + seats))
+    .execute(conn)?;
+    if taken == 1 {
+        return Ok(Ok(()));
+    }
+    let refusal = match find(conn, id)? {
+        None => SeatRefusal::Gone,
+        Some(slot) if slot.starts_at < not_before => SeatRefusal::Gone,
+        Some(slot) if is_closed(conn, &slot)? => SeatRefusal::Closed,
+        Some(_) => SeatRefusal::Full,
+    };
+    Ok(Err(refusal))
+}
+
+/// Returns `seats` to slot `id` (within the caller's transaction).
+pub fn give_back(conn: &mut DbConn, id: i64, seats: i32) -> QueryResult<()> {
+    diesel::update(slots::table.find(id).filter(slots::booked.ge(seats)))
+        .set(slots::booked.eq(slots::booked - seats))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The post's zone, for showing times.
+pub fn post_zone(conn: &mut DbConn, post: &str) -> QueryResult<Option<Tz>> {
+    let zone: Option<String> = posts::table.find(post).select(posts::timezone).first(conn).optional()?;
+    Ok(zone.and_then(|z| z.parse().ok()))
+}

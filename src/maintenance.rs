@@ -1,0 +1,43 @@
+//! Upkeep every instance runs on a timer: release held seats whose delay has passed, extend
+//! the slot horizon, drop stale throttle counters. Each step is safe to run from several
+//! instances at once (conditional updates decide who does what).
+
+use chrono::{Duration, Utc};
+
+use crate::booking::{appointments, slots};
+use crate::config::BookingSettings;
+use crate::db::Pool;
+use crate::throttle;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Done {
+    pub seats_released: usize,
+    pub slots_generated: usize,
+    pub throttle_buckets_dropped: usize,
+}
+
+pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> {
+    let mut conn = pool.get()?;
+    let now = Utc::now().naive_utc();
+    Ok(Done {
+        seats_released: appointments::release_due_holds(&mut conn, now)?,
+        slots_generated: slots::extend_horizons(&mut conn, booking.horizon_days, now)?,
+        throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
+    })
+}
+
+/// Runs [`run_once`] every `booking.maintenance_every` until the process ends.
+pub async fn run_forever(pool: Pool, booking: BookingSettings) {
+    let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
+    ticker.tick().await; // the first tick is immediate; start-up already did the work
+    loop {
+        ticker.tick().await;
+        let (pool, settings) = (pool.clone(), booking.clone());
+        match actix_web::web::block(move || run_once(&pool, &settings)).await {
+            Ok(Ok(done)) if done != Done::default() => tracing::info!(?done, "maintenance"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "maintenance failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "maintenance task panicked; will retry"),
+        }
+    }
+}
