@@ -60,18 +60,10 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             prepare_database(&settings)?;
-            println!(
-                "migrations applied; reference data seeded ({:?})",
-                settings.database_url
-            );
+            println!("migrations applied; reference data seeded ({:?})", settings.database_url);
             Ok(())
         }
-        Command::CreateStaff {
-            username,
-            role,
-            post,
-            password_stdin: _,
-        } => {
+        Command::CreateStaff { username, role, post, password_stdin: _ } => {
             let mut password = String::new();
             std::io::stdin()
                 .lock()
@@ -86,10 +78,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 "created {} {}{}",
                 record.role.as_str(),
                 record.username,
-                record
-                    .post_code
-                    .map(|p| format!(" (post {p})"))
-                    .unwrap_or_default()
+                record.post_code.map(|p| format!(" (post {p})")).unwrap_or_default()
             );
             Ok(())
         }
@@ -99,11 +88,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
 /// One line for a terminal: the detail, and the field messages of a 422.
 fn describe(err: &crate::error::AppError) -> String {
     let problem = err.problem();
-    let fields: Vec<String> = problem
-        .errors
-        .iter()
-        .map(|f| format!("{} {}", f.field, f.message))
-        .collect();
+    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
     if fields.is_empty() {
         problem.detail
     } else {

@@ -31,11 +31,9 @@ impl DatabaseUrl {
                 return Err("sqlite:// needs a file path, e.g. sqlite://consular-desk.db".into());
             }
             if path.contains(":memory:") || path.contains("mode=memory") {
-                return Err(
-                    "an in-memory SQLite database would differ per pooled connection; \
+                return Err("an in-memory SQLite database would differ per pooled connection; \
                             use a file"
-                        .into(),
-                );
+                    .into());
             }
             Ok(DatabaseUrl::Sqlite(path.to_string()))
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
@@ -163,12 +161,7 @@ impl Settings {
         let bind = get("CONSULAR_DESK_BIND")
             .unwrap_or_else(|| DEFAULT_BIND.to_string())
             .parse::<SocketAddr>()
-            .map_err(|e| {
-                err(
-                    "CONSULAR_DESK_BIND",
-                    format!("{e} (expected e.g. 127.0.0.1:8080)"),
-                )
-            })?;
+            .map_err(|e| err("CONSULAR_DESK_BIND", format!("{e} (expected e.g. 127.0.0.1:8080)")))?;
 
         let algorithm = match get("CONSULAR_DESK_JWT_ALGORITHM").as_deref() {
             None | Some("HS256") => Algorithm::HS256,
@@ -204,13 +197,7 @@ impl Settings {
                 staff_token_ttl: minutes(&get, "CONSULAR_DESK_STAFF_TOKEN_MINUTES", 600, 1, 1440)?,
             },
             login_throttle: LoginThrottle {
-                max_failures_per_account: number(
-                    &get,
-                    "CONSULAR_DESK_LOGIN_MAX_FAILURES",
-                    5,
-                    1,
-                    1000,
-                )?,
+                max_failures_per_account: number(&get, "CONSULAR_DESK_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
                 max_failures_per_address: number(
                     &get,
                     "CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS",
@@ -243,13 +230,7 @@ impl Settings {
                     .map(|s| std::time::Duration::from_secs(u64::from(s)))?,
             },
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
-            max_body_bytes: number(
-                &get,
-                "CONSULAR_DESK_MAX_BODY_BYTES",
-                64 * 1024,
-                1024,
-                16 << 20,
-            )? as usize,
+            max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)? as usize,
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -274,10 +255,9 @@ fn secret(
 ) -> Result<Option<Secret>, ConfigError> {
     match get(variable) {
         None => Ok(None),
-        Some(v) if v.len() < MIN_SECRET_BYTES => Err(err(
-            variable,
-            format!("must be at least {MIN_SECRET_BYTES} bytes, got {}", v.len()),
-        )),
+        Some(v) if v.len() < MIN_SECRET_BYTES => {
+            Err(err(variable, format!("must be at least {MIN_SECRET_BYTES} bytes, got {}", v.len())))
+        }
         Some(v) => Ok(Some(Secret(v))),
     }
 }
@@ -294,10 +274,7 @@ fn number(
     };
     match raw.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(err(
-            variable,
-            format!("{raw:?} is not a whole number from {min} to {max}"),
-        )),
+        _ => Err(err(variable, format!("{raw:?} is not a whole number from {min} to {max}"))),
     }
 }
 
@@ -317,20 +294,15 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_need_no_environment() {
         let s = parse(&[]).expect("defaults are valid");
-        assert_eq!(
-            s.database_url,
-            DatabaseUrl::Sqlite("consular-desk.db".into())
-        );
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("consular-desk.db".into()));
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.jwt.algorithm, Algorithm::HS256);
         assert!(s.jwt.public_secret.is_none());
@@ -338,14 +310,8 @@ mod tests {
 
     #[test]
     fn database_scheme_picks_the_backend() {
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u@localhost/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@localhost/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@localhost/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@localhost/db"), Ok(DatabaseUrl::Postgres(_))));
         assert_eq!(
             DatabaseUrl::parse("sqlite:///var/lib/cd.db"),
             Ok(DatabaseUrl::Sqlite("/var/lib/cd.db".into()))
@@ -373,11 +339,9 @@ mod tests {
         let e = parse(&[("CONSULAR_DESK_PUBLIC_JWT_SECRET", "short")]).unwrap_err();
         assert_eq!(e.variable, "CONSULAR_DESK_PUBLIC_JWT_SECRET");
         let same = "x".repeat(40);
-        let e = parse(&[
-            ("CONSULAR_DESK_PUBLIC_JWT_SECRET", &same),
-            ("CONSULAR_DESK_STAFF_JWT_SECRET", &same),
-        ])
-        .unwrap_err();
+        let e =
+            parse(&[("CONSULAR_DESK_PUBLIC_JWT_SECRET", &same), ("CONSULAR_DESK_STAFF_JWT_SECRET", &same)])
+                .unwrap_err();
         assert_eq!(e.variable, "CONSULAR_DESK_STAFF_JWT_SECRET");
         assert!(!format!("{:?}", Secret::new(same)).contains("xxx"));
     }

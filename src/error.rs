@@ -15,10 +15,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -60,10 +57,7 @@ pub enum AppError {
     UnsupportedMediaType,
     /// 422: well-formed but invalid.
     #[error("{detail}")]
-    Validation {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Validation { detail: String, errors: Vec<FieldError> },
     /// 429: throttled; try again after this many seconds.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
@@ -77,39 +71,22 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::BadRequest {
-            code,
-            detail: detail.into(),
-        }
+        AppError::BadRequest { code, detail: detail.into() }
     }
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Unauthorized {
-            code,
-            detail: detail.into(),
-        }
+        AppError::Unauthorized { code, detail: detail.into() }
     }
     pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Forbidden {
-            code,
-            detail: detail.into(),
-        }
+        AppError::Forbidden { code, detail: detail.into() }
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
-        AppError::NotFound {
-            detail: detail.into(),
-        }
+        AppError::NotFound { detail: detail.into() }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        AppError::Conflict { code, detail: detail.into() }
     }
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        AppError::Validation {
-            detail: "the request has invalid fields".into(),
-            errors,
-        }
+        AppError::Validation { detail: "the request has invalid fields".into(), errors }
     }
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, message)])
@@ -196,9 +173,7 @@ impl From<diesel::result::Error> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         tracing::error!(error = %err, "database pool exhausted or unreachable");
-        AppError::Unavailable {
-            detail: "the database is not answering; try again shortly".into(),
-        }
+        AppError::Unavailable { detail: "the database is not answering; try again shortly".into() }
     }
 }
 

@@ -16,11 +16,11 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::staff;
 use crate::api;
-use crate::booking;
-use crate::maintenance;
 use crate::auth::tokens::Keys;
+use crate::booking;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
+use crate::maintenance;
 use crate::reference;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
@@ -49,8 +49,9 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Back
     }
     let post_codes: Vec<String> = reference::list_posts(&mut conn)?.into_iter().map(|p| p.code).collect();
     booking::schedule::seed_defaults(&mut conn, &post_codes).context("seeding default schedules failed")?;
-    let generated = booking::slots::extend_horizons(&mut conn, settings.booking.horizon_days, Utc::now().naive_utc())
-        .context("generating slots failed")?;
+    let generated =
+        booking::slots::extend_horizons(&mut conn, settings.booking.horizon_days, Utc::now().naive_utc())
+            .context("generating slots failed")?;
     if generated > 0 {
         tracing::info!(slots = generated, "slots generated");
     }
@@ -70,18 +71,9 @@ impl Application {
         };
         // Needs a running actix runtime, as `serve` and the tests have.
         actix_web::rt::spawn(maintenance::run_forever(pool.clone(), settings.booking.clone()));
-        let state = AppState {
-            pool,
-            keys: Arc::new(keys),
-            settings: Arc::new(settings),
-        };
+        let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
         let server = run(listener, state)?;
-        Ok(Application {
-            address,
-            backend,
-            first_admin_missing,
-            server,
-        })
+        Ok(Application { address, backend, first_admin_missing, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -132,13 +124,14 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .route(
                 "/docs",
                 web::get().to(|| async {
-                    HttpResponse::PermanentRedirect()
-                        .insert_header(("Location", "/docs/"))
-                        .finish()
+                    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
                 }),
             )
             .default_service(web::to(api::not_found))
     })
+    // Longer than the usual load balancer's 60 s idle timeout: a server that closes an idle
+    // connection first races the balancer's next request on it, which then fails.
+    .keep_alive(std::time::Duration::from_secs(75))
     .listen(listener)?
     .run();
     Ok(server)

@@ -60,10 +60,7 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
                 .find(bucket)
                 .filter(throttle_buckets::window_started_at.le(window_open_since)),
         )
-        .set((
-            throttle_buckets::hits.eq(1),
-            throttle_buckets::window_started_at.eq(now),
-        ))
+        .set((throttle_buckets::hits.eq(1), throttle_buckets::window_started_at.eq(now)))
         .execute(conn)?;
         if restarted > 0 {
             return Ok(());
@@ -88,21 +85,25 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
 /// Counts one attempt and says whether it is over the limit: `Some(wait)` once `bucket` has
 /// seen more than `limit.max` attempts in the current window. For rate limits, where every
 /// attempt counts (unlike failed logins, where only failures do).
-pub fn take(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<Option<Duration>> {
+pub fn take(
+    conn: &mut DbConn,
+    bucket: &str,
+    limit: Limit,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Duration>> {
     hit(conn, bucket, limit, now)?;
     check(conn, bucket, Limit { max: limit.max.saturating_add(1), ..limit }, now)
 }
 
 /// Drops buckets whose window ended more than `keep` ago.
 pub fn prune(conn: &mut DbConn, keep: Duration, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(throttle_buckets::table.filter(throttle_buckets::window_started_at.lt(now - keep))).execute(conn)
+    diesel::delete(throttle_buckets::table.filter(throttle_buckets::window_started_at.lt(now - keep)))
+        .execute(conn)
 }
 
 /// Forgets `bucket` (after a successful login, the account's failures no longer count).
 pub fn clear(conn: &mut DbConn, bucket: &str) -> QueryResult<()> {
-    diesel::delete(throttle_buckets::table.find(bucket))
-        .execute(conn)
-        .map(|_| ())
+    diesel::delete(throttle_buckets::table.find(bucket)).execute(conn).map(|_| ())
 }
 
 #[cfg(test)]
@@ -111,15 +112,10 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(h: u32, m: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 27)
-            .and_then(|d| d.and_hms_opt(h, m, 0))
-            .expect("valid time")
+        NaiveDate::from_ymd_opt(2026, 11, 27).and_then(|d| d.and_hms_opt(h, m, 0)).expect("valid time")
     }
 
-    const LIMIT: Limit = Limit {
-        max: 5,
-        window: Duration::minutes(15),
-    };
+    const LIMIT: Limit = Limit { max: 5, window: Duration::minutes(15) };
 
     #[test]
     fn open_below_the_limit() {
@@ -128,10 +124,7 @@ mod tests {
 
     #[test]
     fn closed_at_the_limit_until_the_window_ends() {
-        assert_eq!(
-            retry_after(at(10, 0), 5, LIMIT, at(10, 5)),
-            Some(Duration::minutes(10))
-        );
+        assert_eq!(retry_after(at(10, 0), 5, LIMIT, at(10, 5)), Some(Duration::minutes(10)));
         assert_eq!(retry_after(at(10, 0), 9, LIMIT, at(10, 15)), None);
     }
 }

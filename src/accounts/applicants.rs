@@ -32,22 +32,14 @@ impl Registration {
     /// Checks all fields at once so the applicant sees every problem in one answer.
     pub fn parse(email: &str, password: &str, full_name: &str) -> Result<Registration, AppError> {
         let mut errors = Vec::new();
-        let email = Email::parse(email)
-            .map_err(|m| errors.push(FieldError::new("email", m)))
-            .ok();
-        let password = NewPassword::parse(password)
-            .map_err(|m| errors.push(FieldError::new("password", m)))
-            .ok();
-        let full_name = PersonName::parse(full_name)
-            .map_err(|m| errors.push(FieldError::new("full_name", m)))
-            .ok();
+        let email = Email::parse(email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
+        let password =
+            NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
+        let full_name =
+            PersonName::parse(full_name).map_err(|m| errors.push(FieldError::new("full_name", m))).ok();
         match (email, password, full_name) {
             (Some(email), Some(password), Some(full_name)) if errors.is_empty() => {
-                Ok(Registration {
-                    email,
-                    password,
-                    full_name,
-                })
+                Ok(Registration { email, password, full_name })
             }
             _ => Err(AppError::invalid(errors)),
         }
@@ -65,12 +57,7 @@ pub fn register(pool: &Pool, registration: Registration) -> Result<ApplicantReco
             applicants::password_hash.eq(&hash),
             applicants::created_at.eq(Utc::now().naive_utc()),
         ))
-        .returning((
-            applicants::id,
-            applicants::email,
-            applicants::full_name,
-            applicants::created_at,
-        ))
+        .returning((applicants::id, applicants::email, applicants::full_name, applicants::created_at))
         .get_result(&mut conn);
     match inserted {
         Ok(record) => Ok(record),
@@ -83,11 +70,7 @@ pub fn register(pool: &Pool, registration: Registration) -> Result<ApplicantReco
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApplicantRecord>> {
-    applicants::table
-        .find(id)
-        .select(ApplicantRecord::as_select())
-        .first(conn)
-        .optional()
+    applicants::table.find(id).select(ApplicantRecord::as_select()).first(conn).optional()
 }
 
 /// `(id, password_hash)` for a login.

@@ -39,14 +39,8 @@ pub fn login(
         Door::Staff => format!("login:staff:{identifier}"),
     };
     let address_bucket = format!("login:address:{client_address}");
-    let account_limit = Limit {
-        max: limits.max_failures_per_account,
-        window: limits.window,
-    };
-    let address_limit = Limit {
-        max: limits.max_failures_per_address,
-        window: limits.window,
-    };
+    let account_limit = Limit { max: limits.max_failures_per_account, window: limits.window };
+    let address_limit = Limit { max: limits.max_failures_per_address, window: limits.window };
     let now = Utc::now().naive_utc();
 
     let found = {
@@ -56,16 +50,15 @@ pub fn login(
             throttle::check(&mut conn, &address_bucket, address_limit, now)?,
         ];
         if let Some(wait) = waits.into_iter().flatten().max() {
-            return Err(AppError::TooManyRequests {
-                retry_after_secs: wait.num_seconds().max(1) as u64,
-            });
+            return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 });
         }
         match door {
             Door::Applicant => {
                 applicants::credentials(&mut conn, &identifier)?.map(|(id, hash)| (id, hash, None))
             }
-            Door::Staff => staff::credentials(&mut conn, &identifier)?
-                .map(|(id, hash, role)| (id, hash, Some(role))),
+            Door::Staff => {
+                staff::credentials(&mut conn, &identifier)?.map(|(id, hash, role)| (id, hash, Some(role)))
+            }
         }
     };
 
@@ -81,10 +74,7 @@ pub fn login(
         _ => {
             throttle::hit(&mut conn, &account_bucket, account_limit, now)?;
             throttle::hit(&mut conn, &address_bucket, address_limit, now)?;
-            Err(AppError::unauthorized(
-                "invalid_credentials",
-                "the sign-in details are not correct",
-            ))
+            Err(AppError::unauthorized("invalid_credentials", "the sign-in details are not correct"))
         }
     }
 }

@@ -19,14 +19,7 @@ pub struct StaffRecord {
     pub created_at: NaiveDateTime,
 }
 
-type StaffRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-);
+type StaffRow = (i64, String, String, Option<String>, Option<NaiveDateTime>, NaiveDateTime);
 
 const COLUMNS: (
     staff::id,
@@ -35,28 +28,14 @@ const COLUMNS: (
     staff::post_code,
     staff::disabled_at,
     staff::created_at,
-) = (
-    staff::id,
-    staff::username,
-    staff::role,
-    staff::post_code,
-    staff::disabled_at,
-    staff::created_at,
-);
+) = (staff::id, staff::username, staff::role, staff::post_code, staff::disabled_at, staff::created_at);
 
 fn record(row: StaffRow) -> QueryResult<StaffRecord> {
     let (id, username, role, post_code, disabled_at, created_at) = row;
     let role = Role::parse(&role).ok_or_else(|| {
         diesel::result::Error::DeserializationError(format!("unknown staff role {role:?}").into())
     })?;
-    Ok(StaffRecord {
-        id,
-        username,
-        role,
-        post_code,
-        disabled_at,
-        created_at,
-    })
+    Ok(StaffRecord { id, username, role, post_code, disabled_at, created_at })
 }
 
 /// A new staff account that passed every field rule.
@@ -76,30 +55,20 @@ impl NewStaff {
         post: Option<&str>,
     ) -> Result<NewStaff, AppError> {
         let mut errors = Vec::new();
-        let username = Username::parse(username)
-            .map_err(|m| errors.push(FieldError::new("username", m)))
-            .ok();
-        let password = NewPassword::parse(password)
-            .map_err(|m| errors.push(FieldError::new("password", m)))
-            .ok();
+        let username =
+            Username::parse(username).map_err(|m| errors.push(FieldError::new("username", m))).ok();
+        let password =
+            NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
         let role = Role::parse(role)
             .ok_or_else(|| {
-                errors.push(FieldError::new(
-                    "role",
-                    "must be clerk, supervisor, auditor or admin",
-                ))
+                errors.push(FieldError::new("role", "must be clerk, supervisor, auditor or admin"))
             })
             .ok();
-        let post = post
-            .map(|p| p.trim().to_uppercase())
-            .filter(|p| !p.is_empty());
+        let post = post.map(|p| p.trim().to_uppercase()).filter(|p| !p.is_empty());
         match (username, password, role) {
-            (Some(username), Some(password), Some(role)) if errors.is_empty() => Ok(NewStaff {
-                username,
-                password,
-                role,
-                post,
-            }),
+            (Some(username), Some(password), Some(role)) if errors.is_empty() => {
+                Ok(NewStaff { username, password, role, post })
+            }
             _ => Err(AppError::invalid(errors)),
         }
     }
@@ -110,15 +79,9 @@ pub fn create(pool: &Pool, new: NewStaff) -> Result<StaffRecord, AppError> {
     let hash = passwords::hash(new.password.expose()).map_err(AppError::internal)?;
     let mut conn = pool.get()?;
     if let Some(post) = &new.post {
-        let known: i64 = posts::table
-            .filter(posts::code.eq(post))
-            .count()
-            .get_result(&mut conn)?;
+        let known: i64 = posts::table.filter(posts::code.eq(post)).count().get_result(&mut conn)?;
         if known == 0 {
-            return Err(AppError::invalid_field(
-                "post",
-                format!("{post} is not a known post"),
-            ));
+            return Err(AppError::invalid_field("post", format!("{post} is not a known post")));
         }
     }
     let inserted = diesel::insert_into(staff::table)
@@ -164,10 +127,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<StaffRecord>> {
 }
 
 /// `(id, password_hash, role)` of an active account, for a login.
-pub fn credentials(
-    conn: &mut DbConn,
-    username: &str,
-) -> QueryResult<Option<(i64, String, String)>> {
+pub fn credentials(conn: &mut DbConn, username: &str) -> QueryResult<Option<(i64, String, String)>> {
     staff::table
         .filter(staff::username.eq(username))
         .filter(staff::disabled_at.is_null())
@@ -209,34 +169,19 @@ pub fn set_disabled(
     let target = find_by_username(conn, username)?
         .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
     if disabled && target.id == acting_staff_id {
-        return Err(AppError::conflict(
-            "cannot_disable_self",
-            "an account cannot disable itself",
-        ));
+        return Err(AppError::conflict("cannot_disable_self", "an account cannot disable itself"));
     }
-    let disabled_at =
-        disabled.then(|| target.disabled_at.unwrap_or_else(|| Utc::now().naive_utc()));
-    diesel::update(staff::table.find(target.id))
-        .set(staff::disabled_at.eq(disabled_at))
-        .execute(conn)?;
-    Ok(StaffRecord {
-        disabled_at,
-        ..target
-    })
+    let disabled_at = disabled.then(|| target.disabled_at.unwrap_or_else(|| Utc::now().naive_utc()));
+    diesel::update(staff::table.find(target.id)).set(staff::disabled_at.eq(disabled_at)).execute(conn)?;
+    Ok(StaffRecord { disabled_at, ..target })
 }
 
 /// Sets a new password chosen by an admin (e.g. a clerk who forgot theirs).
-pub fn reset_password(
-    pool: &Pool,
-    username: &str,
-    password: NewPassword,
-) -> Result<StaffRecord, AppError> {
+pub fn reset_password(pool: &Pool, username: &str, password: NewPassword) -> Result<StaffRecord, AppError> {
     let hash = passwords::hash(password.expose()).map_err(AppError::internal)?;
     let mut conn = pool.get()?;
     let target = find_by_username(&mut conn, username)?
         .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
-    diesel::update(staff::table.find(target.id))
-        .set(staff::password_hash.eq(&hash))
-        .execute(&mut conn)?;
+    diesel::update(staff::table.find(target.id)).set(staff::password_hash.eq(&hash)).execute(&mut conn)?;
     Ok(target)
 }

@@ -58,12 +58,7 @@ pub async fn create_staff(
     request: Guarded<Staff<AdminOnly>, web::Json<CreateStaffRequest>>,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let new = NewStaff::parse(
-        &body.username,
-        &body.password,
-        &body.role,
-        body.post.as_deref(),
-    )?;
+    let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
     let record = state.blocking(move |pool| staff::create(pool, new)).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
@@ -104,9 +99,7 @@ pub async fn disable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state
-        .db(move |conn| staff::set_disabled(conn, admin.id, &username, true))
-        .await?;
+    let record = state.db(move |conn| staff::set_disabled(conn, admin.id, &username, true)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -124,9 +117,7 @@ pub async fn enable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state
-        .db(move |conn| staff::set_disabled(conn, admin.id, &username, false))
-        .await?;
+    let record = state.db(move |conn| staff::set_disabled(conn, admin.id, &username, false)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -145,11 +136,8 @@ pub async fn reset_staff_password(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(_admin, body) = request;
-    let password =
-        NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
+    let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
     let username = username.into_inner();
-    let record = state
-        .blocking(move |pool| staff::reset_password(pool, &username, password))
-        .await?;
+    let record = state.blocking(move |pool| staff::reset_password(pool, &username, password)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }

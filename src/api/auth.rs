@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::login::{self as login_flow, Door};
+use crate::api::client_address;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Applicant, Staff};
-use crate::api::client_address;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,12 +32,7 @@ pub struct ApplicantView {
 
 impl From<applicants::ApplicantRecord> for ApplicantView {
     fn from(r: applicants::ApplicantRecord) -> Self {
-        ApplicantView {
-            id: r.id,
-            email: r.email,
-            full_name: r.full_name,
-            created_at: r.created_at.and_utc(),
-        }
+        ApplicantView { id: r.id, email: r.email, full_name: r.full_name, created_at: r.created_at.and_utc() }
     }
 }
 
@@ -81,9 +76,7 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
-    let record = state
-        .blocking(move |pool| applicants::register(pool, registration))
-        .await?;
+    let record = state.blocking(move |pool| applicants::register(pool, registration)).await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
 }
 
@@ -97,23 +90,15 @@ async fn sign_in(
     let address = client_address(req);
     let limits = state.settings.login_throttle.clone();
     let signed_in = state
-        .blocking(move |pool| {
-            login_flow::login(pool, &limits, door, &identifier, &password, &address)
-        })
+        .blocking(move |pool| login_flow::login(pool, &limits, door, &identifier, &password, &address))
         .await?;
     let audience = match door {
         Door::Applicant => Audience::Public,
         Door::Staff => Audience::Staff,
     };
-    let (token, expires_at) = state
-        .keys
-        .issue(audience, &signed_in.subject.to_string(), Utc::now())
-        .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        token,
-        expires_at,
-        role: signed_in.role,
-    }))
+    let (token, expires_at) =
+        state.keys.issue(audience, &signed_in.subject.to_string(), Utc::now()).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok().json(TokenResponse { token, expires_at, role: signed_in.role }))
 }
 
 /// Signs an applicant in; returns a public token.
@@ -156,11 +141,9 @@ pub async fn staff_login(
 ))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
-    let record = state
-        .db(move |conn| Ok(applicants::find(conn, who.id)?))
-        .await?;
-    let record = record
-        .ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
+    let record = state.db(move |conn| Ok(applicants::find(conn, who.id)?)).await?;
+    let record =
+        record.ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
 }
 
@@ -172,9 +155,5 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
-    HttpResponse::Ok().json(StaffSelf {
-        username: who.username,
-        role: who.role,
-        post: who.post,
-    })
+    HttpResponse::Ok().json(StaffSelf { username: who.username, role: who.role, post: who.post })
 }

@@ -10,7 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::client_address;
 use crate::auth::roles::ClerkPlus;
 use crate::auth::{Applicant, Guarded, Staff};
-use crate::booking::appointments::{self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules};
+use crate::booking::appointments::{
+    self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules,
+};
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, slots, Availability};
 use crate::error::AppError;
@@ -42,12 +44,13 @@ fn idempotency(req: &HttpRequest, body: &BookingRequest) -> Result<Option<Idempo
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| (1..=255).contains(&k.len()))
-        .ok_or_else(|| AppError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible characters"))?;
+    let key =
+        value.to_str().ok().map(str::trim).filter(|k| (1..=255).contains(&k.len())).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible characters",
+            )
+        })?;
     let request = serde_json::to_string(body).map_err(AppError::internal)?;
     Ok(Some(Idempotency { key: key.to_string(), request }))
 }
@@ -58,7 +61,8 @@ fn created(outcome: Booked) -> HttpResponse {
             .insert_header((header::LOCATION, format!("/api/v1/appointments/{}", view.reference)))
             .json(view),
         Booked::Replayed { status, body } => {
-            let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
+            let status =
+                actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
             HttpResponse::build(status)
                 .insert_header(("Idempotent-Replayed", "true"))
                 .content_type("application/json")
@@ -84,7 +88,8 @@ pub async fn availability(
     let post = post.into_inner().to_uppercase();
     let AvailabilityQuery { service, from, to } = query.into_inner();
     let now = Utc::now().naive_utc();
-    let body = state.db(move |conn| booking::availability(conn, &rules, &post, &service, from, to, now)).await?;
+    let body =
+        state.db(move |conn| booking::availability(conn, &rules, &post, &service, from, to, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 

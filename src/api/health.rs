@@ -38,15 +38,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         .db(|conn| {
             conn.ping().map_err(|e| {
                 tracing::warn!(error = %e, "readiness check failed");
-                AppError::Unavailable {
-                    detail: "the database is not answering".into(),
-                }
+                AppError::Unavailable { detail: "the database is not answering".into() }
             })?;
             Ok(conn.backend())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Readiness {
-        status: "ready",
-        database: backend.as_str(),
-    }))
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database: backend.as_str() }))
 }

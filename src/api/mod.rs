@@ -36,10 +36,7 @@ impl Modify for BearerSchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         let bearer = || {
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             )
         };
         components.add_security_scheme("public_token", bearer());
@@ -85,27 +82,22 @@ pub fn client_address(req: &HttpRequest) -> String {
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON
 /// that parses but doesn't fit (missing field, wrong type) is 422.
 pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(max_body_bytes)
-        .error_handler(move |err, _req| {
-            let app_error = match &err {
-                JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
-                JsonPayloadError::OverflowKnownLength { .. }
-                | JsonPayloadError::Overflow { .. } => AppError::PayloadTooLarge {
-                    limit: max_body_bytes,
-                },
-                JsonPayloadError::Deserialize(e) if e.is_data() => AppError::Validation {
-                    detail: format!("the body does not fit: {e}"),
-                    errors: Vec::new(),
-                },
-                JsonPayloadError::Deserialize(e) => AppError::bad_request(
-                    "malformed_json",
-                    format!("the body is not valid JSON: {e}"),
-                ),
-                other => AppError::bad_request("unreadable_body", other.to_string()),
-            };
-            app_error.into()
-        })
+    web::JsonConfig::default().limit(max_body_bytes).error_handler(move |err, _req| {
+        let app_error = match &err {
+            JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                AppError::PayloadTooLarge { limit: max_body_bytes }
+            }
+            JsonPayloadError::Deserialize(e) if e.is_data() => {
+                AppError::Validation { detail: format!("the body does not fit: {e}"), errors: Vec::new() }
+            }
+            JsonPayloadError::Deserialize(e) => {
+                AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            }
+            other => AppError::bad_request("unreadable_body", other.to_string()),
+        };
+        app_error.into()
+    })
 }
 
 /// Query strings: a bad value is a 400 naming what was wrong.

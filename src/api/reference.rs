@@ -102,9 +102,7 @@ pub async fn list_fees(
     query: web::Query<FeesQuery>,
 ) -> Result<HttpResponse, AppError> {
     let date = query.date.unwrap_or_else(|| Utc::now().date_naive());
-    let fees = state
-        .db(move |conn| Ok(reference::fees_on(conn, date)?))
-        .await?;
+    let fees = state.db(move |conn| Ok(reference::fees_on(conn, date)?)).await?;
     let body: Vec<FeeView> = fees
         .into_iter()
         .map(|f| FeeView {

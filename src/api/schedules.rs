@@ -76,7 +76,8 @@ pub async fn show_schedules(
     let body = state
         .db(move |conn| {
             let tz = booking::post_zone(conn, &post)?;
-            let codes: Vec<String> = services::table.order(services::code).select(services::code).load(conn)?;
+            let codes: Vec<String> =
+                services::table.order(services::code).select(services::code).load(conn)?;
             let mut weeks = Vec::new();
             for service in codes {
                 let openings = schedule::describe(&schedule::openings(conn, &post, &service)?);

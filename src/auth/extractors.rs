@@ -11,6 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::accounts::applicants;
 use crate::accounts::staff::{self, StaffRecord};
 use crate::auth::roles::{Requirement, Role};
 use crate::auth::tokens::{Audience, TokenError};
@@ -38,10 +39,9 @@ impl<R> Staff<R> {
     /// 403 unless the member may act on `post_code`.
     pub fn ensure_post(&self, post_code: &str) -> Result<(), AppError> {
         match &self.post {
-            Some(own) if own != post_code => Err(AppError::forbidden(
-                "wrong_post",
-                format!("this account acts on post {own} only"),
-            )),
+            Some(own) if own != post_code => {
+                Err(AppError::forbidden("wrong_post", format!("this account acts on post {own} only")))
+            }
             _ => Ok(()),
         }
     }
@@ -58,19 +58,13 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| AppError::unauthorized("missing_token", "sign in first: no bearer token"))?;
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))?;
+    let value =
+        value.to_str().map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_string())
         }
-        _ => Err(AppError::unauthorized(
-            "invalid_token",
-            "expected an Authorization: Bearer <token> header",
-        )),
+        _ => Err(AppError::unauthorized("invalid_token", "expected an Authorization: Bearer <token> header")),
     }
 }
 
@@ -81,40 +75,43 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<i64, AppEr
         Audience::Staff => Audience::Public,
     };
     match state.keys.verify(wanted, token) {
-        Ok(sub) => sub
-            .parse::<i64>()
-            .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid")),
-        Err(TokenError::Expired) => Err(AppError::unauthorized(
-            "token_expired",
-            "the token has expired; sign in again",
-        )),
+        Ok(sub) => {
+            sub.parse::<i64>().map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))
+        }
+        Err(TokenError::Expired) => {
+            Err(AppError::unauthorized("token_expired", "the token has expired; sign in again"))
+        }
         Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => Err(match wanted {
-            Audience::Public => AppError::forbidden(
-                "staff_token_not_applicant",
-                "a staff token does not act as an applicant",
-            ),
+            Audience::Public => {
+                AppError::forbidden("staff_token_not_applicant", "a staff token does not act as an applicant")
+            }
             Audience::Staff => {
                 AppError::forbidden("public_token_not_staff", "this endpoint is for staff only")
             }
         }),
-        Err(TokenError::Invalid) => Err(AppError::unauthorized(
-            "invalid_token",
-            "the token is not valid",
-        )),
+        Err(TokenError::Invalid) => Err(AppError::unauthorized("invalid_token", "the token is not valid")),
     }
 }
 
 impl FromRequest for Applicant {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready((|| {
-            let state = state(req)?;
+        let checked = state(req).and_then(|state| {
             let token = bearer(req)?;
             let id = subject(&state, Audience::Public, &token)?;
+            Ok((state, id))
+        });
+        Box::pin(async move {
+            let (state, id) = checked?;
+            // A token outlives nothing: an account that is gone signs nobody in.
+            let exists = state.db(move |conn| Ok(applicants::find(conn, id)?.is_some())).await?;
+            if !exists {
+                return Err(AppError::unauthorized("invalid_token", "this account no longer exists"));
+            }
             Ok(Applicant { id })
-        })())
+        })
     }
 }
 
@@ -132,9 +129,7 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
             let (state, id) = checked?;
             // The account is read on every request so that disabling it or changing its role
             // takes effect at once, not when the token expires.
-            let record: Option<StaffRecord> = state
-                .db(move |conn| Ok(staff::find_active(conn, id)?))
-                .await?;
+            let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
             let record = record.ok_or_else(|| {
                 AppError::unauthorized("invalid_token", "this staff account is no longer active")
             })?;
@@ -176,12 +171,8 @@ where
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let who = W::from_request(&req, &mut Payload::None)
-                .await
-                .map_err(Into::into)?;
-            let body = B::from_request(&req, &mut payload)
-                .await
-                .map_err(Into::into)?;
+            let who = W::from_request(&req, &mut Payload::None).await.map_err(Into::into)?;
+            let body = B::from_request(&req, &mut payload).await.map_err(Into::into)?;
             Ok(Guarded(who, body))
         })
     }

@@ -147,11 +147,7 @@ impl Keys {
 fn stored_secret(conn: &mut DbConn, audience: Audience) -> anyhow::Result<Secret> {
     let name = audience.secret_name();
     let find = |conn: &mut DbConn| {
-        app_secrets::table
-            .find(name)
-            .select(app_secrets::value)
-            .first::<String>(conn)
-            .optional()
+        app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()
     };
     if let Some(value) = find(conn)? {
         return Ok(Secret::new(value));
@@ -192,53 +188,30 @@ mod tests {
     }
 
     fn keys() -> Keys {
-        Keys::new(
-            &settings(),
-            &Secret::new("p".repeat(32)),
-            &Secret::new("s".repeat(32)),
-        )
+        Keys::new(&settings(), &Secret::new("p".repeat(32)), &Secret::new("s".repeat(32)))
     }
 
     #[test]
     fn a_token_verifies_only_for_its_own_audience() {
         let keys = keys();
-        let (token, _) = keys
-            .issue(Audience::Public, "42", Utc::now())
-            .expect("issue");
+        let (token, _) = keys.issue(Audience::Public, "42", Utc::now()).expect("issue");
         assert_eq!(keys.verify(Audience::Public, &token), Ok("42".into()));
-        assert_eq!(
-            keys.verify(Audience::Staff, &token),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Invalid));
     }
 
     #[test]
     fn expired_tokens_are_told_apart() {
         let keys = keys();
-        let (token, _) = keys
-            .issue(Audience::Staff, "7", Utc::now() - Duration::days(2))
-            .expect("issue");
-        assert_eq!(
-            keys.verify(Audience::Staff, &token),
-            Err(TokenError::Expired)
-        );
+        let (token, _) = keys.issue(Audience::Staff, "7", Utc::now() - Duration::days(2)).expect("issue");
+        assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Expired));
     }
 
     #[test]
     fn another_algorithm_is_refused() {
         let mut other = settings();
         other.algorithm = Algorithm::HS512;
-        let forger = Keys::new(
-            &other,
-            &Secret::new("p".repeat(32)),
-            &Secret::new("s".repeat(32)),
-        );
-        let (token, _) = forger
-            .issue(Audience::Public, "1", Utc::now())
-            .expect("issue");
-        assert_eq!(
-            keys().verify(Audience::Public, &token),
-            Err(TokenError::Invalid)
-        );
+        let forger = Keys::new(&other, &Secret::new("p".repeat(32)), &Secret::new("s".repeat(32)));
+        let (token, _) = forger.issue(Audience::Public, "1", Utc::now()).expect("issue");
+        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
     }
 }

@@ -84,7 +84,7 @@ pub struct AppointmentView {
 /// What `book` produced: a new appointment, or the stored first answer to a repeated
 /// `Idempotency-Key`.
 pub enum Booked {
-    Created(AppointmentView),
+    Created(Box<AppointmentView>),
     Replayed { status: u16, body: String },
 }
 
@@ -118,7 +118,9 @@ fn outside_window(rules: &Rules) -> AppError {
 fn refused(refusal: SeatRefusal) -> AppError {
     match refusal {
         SeatRefusal::Full => AppError::conflict("slot_full", "this slot has no seats left; pick another"),
-        SeatRefusal::Closed => AppError::conflict("slot_closed", "the post is closed at this time; pick another slot"),
+        SeatRefusal::Closed => {
+            AppError::conflict("slot_closed", "the post is closed at this time; pick another slot")
+        }
         SeatRefusal::Gone => AppError::not_found("no such slot"),
     }
 }
@@ -140,7 +142,9 @@ fn slot_context(conn: &mut DbConn, slot: &Slot) -> Result<(usize, Tz), AppError>
         .filter(slots_t::id.eq(slot.id))
         .select((services::max_party_size, posts::timezone))
         .first(conn)?;
-    let tz = zone.parse::<Tz>().map_err(|_| AppError::internal(anyhow::anyhow!("post {} has a bad zone", slot.post_code)))?;
+    let tz = zone
+        .parse::<Tz>()
+        .map_err(|_| AppError::internal(anyhow::anyhow!("post {} has a bad zone", slot.post_code)))?;
     Ok((usize::try_from(max_party).unwrap_or(1), tz))
 }
 
@@ -188,15 +192,20 @@ pub fn book(
             Booker::Applicant(id) => {
                 let key = format!("{id}:{}", slot.service_code);
                 // An appointment whose time has passed no longer blocks a new one.
-                diesel::update(appointments::table.filter(appointments::active_key.eq(&key)).filter(appointments::starts_at.lt(now)))
-                    .set(appointments::active_key.eq(None::<String>))
-                    .execute(c)?;
+                diesel::update(
+                    appointments::table
+                        .filter(appointments::active_key.eq(&key))
+                        .filter(appointments::starts_at.lt(now)),
+                )
+                .set(appointments::active_key.eq(None::<String>))
+                .execute(c)?;
                 Some(key)
             }
             Booker::Staff(_) => None,
         };
         let reference = insert_appointment(c, booker, &slot, &party, phone.as_deref(), active_key, now)?;
-        let view = view(c, &reference)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("appointment vanished")))?;
+        let view = view(c, &reference)?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("appointment vanished")))?;
         if let Some(idem) = &idempotency {
             let stored = diesel::insert_into(idempotency_keys::table)
                 .values((
@@ -219,10 +228,12 @@ pub fn book(
         Ok(view)
     });
     match outcome {
-        Ok(view) => Ok(Booked::Created(view)),
+        Ok(view) => Ok(Booked::Created(Box::new(view))),
         // The same key committed first in a concurrent request: answer as it did.
         Err(AppError::Conflict { code: IDEMPOTENCY_RACE, detail }) => match idempotency {
-            Some(idem) => replay(conn, &scope, &idem)?.ok_or(AppError::Conflict { code: IDEMPOTENCY_RACE, detail }),
+            Some(idem) => {
+                replay(conn, &scope, &idem)?.ok_or(AppError::Conflict { code: IDEMPOTENCY_RACE, detail })
+            }
             None => Err(AppError::Conflict { code: IDEMPOTENCY_RACE, detail }),
         },
         Err(e) => Err(e),
@@ -246,7 +257,10 @@ fn replay(conn: &mut DbConn, scope: &str, idem: &Idempotency) -> Result<Option<B
         }
         Some(_) => Err(AppError::Validation {
             detail: "this Idempotency-Key was used with a different request".into(),
-            errors: vec![crate::error::FieldError::new("Idempotency-Key", "was used with a different request")],
+            errors: vec![crate::error::FieldError::new(
+                "Idempotency-Key",
+                "was used with a different request",
+            )],
         }),
     }
 }
@@ -352,7 +366,20 @@ enum ViewFilter {
 }
 
 fn to_view(row: Row) -> AppointmentView {
-    let (reference, status, post, service, slot_id, starts_at, ends_at, zone, party_size, party, phone, staff) = row;
+    let (
+        reference,
+        status,
+        post,
+        service,
+        slot_id,
+        starts_at,
+        ends_at,
+        zone,
+        party_size,
+        party,
+        phone,
+        staff,
+    ) = row;
     let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     AppointmentView {
         reference,
@@ -382,7 +409,11 @@ pub fn list_for_applicant(conn: &mut DbConn, applicant_id: i64) -> QueryResult<V
 }
 
 /// One of the applicant's own appointments; anyone else's is "not found".
-pub fn view_own(conn: &mut DbConn, reference: &Reference, applicant_id: i64) -> Result<AppointmentView, AppError> {
+pub fn view_own(
+    conn: &mut DbConn,
+    reference: &Reference,
+    applicant_id: i64,
+) -> Result<AppointmentView, AppError> {
     let owner: Option<Option<i64>> = appointments::table
         .filter(appointments::reference.eq(reference.as_str()))
         .select(appointments::applicant_id)
@@ -400,7 +431,12 @@ fn no_such_appointment() -> AppError {
 
 /// What the current state of an appointment forbids, for a cancel or reschedule that changed
 /// no row.
-fn explain_unchanged(conn: &mut DbConn, reference: &Reference, applicant_id: i64, now: NaiveDateTime) -> AppError {
+fn explain_unchanged(
+    conn: &mut DbConn,
+    reference: &Reference,
+    applicant_id: i64,
+    now: NaiveDateTime,
+) -> AppError {
     let row: Result<Option<(Option<i64>, String, NaiveDateTime)>, _> = appointments::table
         .filter(appointments::reference.eq(reference.as_str()))
         .select((appointments::applicant_id, appointments::status, appointments::starts_at))
@@ -422,7 +458,14 @@ fn explain_unchanged(conn: &mut DbConn, reference: &Reference, applicant_id: i64
 }
 
 /// Gives seats back: at once, or after the release delay through a seat hold.
-fn vacate(conn: &mut DbConn, rules: &Rules, slot_id: i64, appointment_id: i64, seats: i32, now: NaiveDateTime) -> QueryResult<()> {
+fn vacate(
+    conn: &mut DbConn,
+    rules: &Rules,
+    slot_id: i64,
+    appointment_id: i64,
+    seats: i32,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     if rules.release_delay <= Duration::zero() {
         return slots::give_back(conn, slot_id, seats);
     }
@@ -438,7 +481,13 @@ fn vacate(conn: &mut DbConn, rules: &Rules, slot_id: i64, appointment_id: i64, s
 }
 
 /// Cancels one of the applicant's booked, future appointments.
-pub fn cancel(conn: &mut DbConn, rules: &Rules, reference: &Reference, applicant_id: i64, now: NaiveDateTime) -> Result<AppointmentView, AppError> {
+pub fn cancel(
+    conn: &mut DbConn,
+    rules: &Rules,
+    reference: &Reference,
+    applicant_id: i64,
+    now: NaiveDateTime,
+) -> Result<AppointmentView, AppError> {
     write_transaction(conn, |c| {
         let changed = diesel::update(
             appointments::table
@@ -490,7 +539,9 @@ pub fn reschedule(
         ))
         .first(conn)
         .optional()?
-        .filter(|row: &(i64, i64, String, i32, String, NaiveDateTime, Option<i64>)| row.6 == Some(applicant_id))
+        .filter(|row: &(i64, i64, String, i32, String, NaiveDateTime, Option<i64>)| {
+            row.6 == Some(applicant_id)
+        })
         .ok_or_else(no_such_appointment)?;
     let (id, old_slot, service, seats, status, starts_at, _) = current;
     if status != "booked" {
@@ -547,9 +598,10 @@ pub fn release_due_holds(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<u
     let mut released = 0;
     for (id, slot_id, seats) in due {
         released += write_transaction(conn, |c| {
-            let claimed = diesel::update(seat_holds::table.find(id).filter(seat_holds::released_at.is_null()))
-                .set(seat_holds::released_at.eq(now))
-                .execute(c)?;
+            let claimed =
+                diesel::update(seat_holds::table.find(id).filter(seat_holds::released_at.is_null()))
+                    .set(seat_holds::released_at.eq(now))
+                    .execute(c)?;
             if claimed == 1 {
                 slots::give_back(c, slot_id, seats)?;
             }
@@ -566,9 +618,16 @@ mod tests {
 
     #[test]
     fn applicants_need_notice_staff_do_not() {
-        let rules = Rules { min_notice: Duration::hours(24), horizon: Duration::days(90), release_delay: Duration::minutes(10) };
+        let rules = Rules {
+            min_notice: Duration::hours(24),
+            horizon: Duration::days(90),
+            release_delay: Duration::minutes(10),
+        };
         let now = NaiveDate::from_ymd_opt(2026, 11, 27).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("time");
-        assert_eq!(booking_window(&rules, Booker::Applicant(1), now), (now + Duration::hours(24), now + Duration::days(90)));
+        assert_eq!(
+            booking_window(&rules, Booker::Applicant(1), now),
+            (now + Duration::hours(24), now + Duration::days(90))
+        );
         assert_eq!(booking_window(&rules, Booker::Staff(1), now).0, now);
     }
 }

@@ -4,8 +4,7 @@
 //! of Mexico has none since 2022).
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Utc, Weekday,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
 
@@ -113,7 +112,13 @@ mod tests {
 
     #[test]
     fn office_hours_follow_the_post_zone() {
-        let openings = vec![Opening { weekday: Weekday::Tue, opens: t(8, 0), closes: t(9, 0), slot_minutes: 20, capacity: 3 }];
+        let openings = vec![Opening {
+            weekday: Weekday::Tue,
+            opens: t(8, 0),
+            closes: t(9, 0),
+            slot_minutes: 20,
+            capacity: 3,
+        }];
         let slots = slots_on(d(2026, 12, 1), tz("America/Mexico_City"), &openings);
         assert_eq!(slots.len(), 3);
         assert_eq!(rfc3339(slots[0].starts_at, tz("America/Mexico_City")), "2026-12-01T08:00:00-06:00");
@@ -149,7 +154,9 @@ mod tests {
 
     #[test]
     fn ciudad_juarez_changes_but_mexico_city_no_longer_does() {
-        let openings = |weekday| vec![Opening { weekday, opens: t(9, 0), closes: t(9, 30), slot_minutes: 30, capacity: 1 }];
+        let openings = |weekday| {
+            vec![Opening { weekday, opens: t(9, 0), closes: t(9, 30), slot_minutes: 30, capacity: 1 }]
+        };
         let utc_hour = |zone: &str, date: NaiveDate| {
             use chrono::Timelike;
             slots_on(date, tz(zone), &openings(date.weekday()))[0].starts_at.hour()

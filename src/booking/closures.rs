@@ -39,7 +39,9 @@ impl NewClosure {
         let mut errors = Vec::new();
         let time = |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| {
             v.as_deref().and_then(|t| {
-                NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| errors.push(FieldError::new(field, "must be HH:MM"))).ok()
+                NaiveTime::parse_from_str(t, "%H:%M")
+                    .map_err(|_| errors.push(FieldError::new(field, "must be HH:MM")))
+                    .ok()
             })
         };
         let from = time("from", &req.from, &mut errors);
@@ -75,7 +77,9 @@ impl NewClosure {
     pub fn bounds(&self, tz: Tz) -> (NaiveDateTime, NaiveDateTime) {
         match self.part {
             None => calendar::day_bounds(self.date, tz),
-            Some((from, to)) => (calendar::local_to_utc(self.date, from, tz), calendar::local_to_utc(self.date, to, tz)),
+            Some((from, to)) => {
+                (calendar::local_to_utc(self.date, from, tz), calendar::local_to_utc(self.date, to, tz))
+            }
         }
     }
 }
@@ -103,9 +107,16 @@ pub struct ClosureView {
     pub to_rebook: Vec<AffectedAppointment>,
 }
 
-type ClosureRow = (i64, String, NaiveDate, Option<NaiveTime>, Option<NaiveTime>, NaiveDateTime, NaiveDateTime, String);
+type ClosureRow =
+    (i64, String, NaiveDate, Option<NaiveTime>, Option<NaiveTime>, NaiveDateTime, NaiveDateTime, String);
 
-fn affected(conn: &mut DbConn, post: &str, starts: NaiveDateTime, ends: NaiveDateTime, tz: Tz) -> QueryResult<Vec<AffectedAppointment>> {
+fn affected(
+    conn: &mut DbConn,
+    post: &str,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+    tz: Tz,
+) -> QueryResult<Vec<AffectedAppointment>> {
     let rows: Vec<(String, String, NaiveDateTime, i32, Option<String>)> = appointments::table
         .inner_join(slots::table)
         .filter(appointments::post_code.eq(post))
@@ -113,7 +124,13 @@ fn affected(conn: &mut DbConn, post: &str, starts: NaiveDateTime, ends: NaiveDat
         .filter(slots::starts_at.lt(ends))
         .filter(slots::ends_at.gt(starts))
         .order(appointments::starts_at)
-        .select((appointments::reference, appointments::service_code, appointments::starts_at, appointments::party_size, appointments::phone))
+        .select((
+            appointments::reference,
+            appointments::service_code,
+            appointments::starts_at,
+            appointments::party_size,
+            appointments::phone,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -163,7 +180,14 @@ const COLUMNS: (
     closures::reason,
 );
 
-pub fn create(conn: &mut DbConn, post: &str, tz: Tz, staff_id: i64, closure: &NewClosure, now: NaiveDateTime) -> Result<ClosureView, AppError> {
+pub fn create(
+    conn: &mut DbConn,
+    post: &str,
+    tz: Tz,
+    staff_id: i64,
+    closure: &NewClosure,
+    now: NaiveDateTime,
+) -> Result<ClosureView, AppError> {
     let (starts, ends) = closure.bounds(tz);
     write_transaction(conn, |c| {
         let id: i64 = diesel::insert_into(closures::table)
@@ -186,7 +210,13 @@ pub fn create(conn: &mut DbConn, post: &str, tz: Tz, staff_id: i64, closure: &Ne
 }
 
 /// Closures of a post touching local dates `from..=to`.
-pub fn list(conn: &mut DbConn, post: &str, tz: Tz, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<ClosureView>> {
+pub fn list(
+    conn: &mut DbConn,
+    post: &str,
+    tz: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<ClosureView>> {
     let rows: Vec<ClosureRow> = closures::table
         .filter(closures::post_code.eq(post))
         .filter(closures::local_date.between(from, to))
@@ -198,7 +228,8 @@ pub fn list(conn: &mut DbConn, post: &str, tz: Tz, from: NaiveDate, to: NaiveDat
 
 /// Reopens what a closure covered (unless another closure still covers it).
 pub fn delete(conn: &mut DbConn, post: &str, id: i64) -> Result<(), AppError> {
-    let deleted = diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(conn)?;
+    let deleted =
+        diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(conn)?;
     if deleted == 0 {
         return Err(AppError::not_found("no such closure at this post"));
     }
@@ -228,9 +259,13 @@ mod tests {
         let (s, e) = whole.bounds(tz);
         assert_eq!(calendar::rfc3339(s, tz), "2026-12-25T00:00:00-06:00");
         assert_eq!(calendar::rfc3339(e, tz), "2026-12-26T00:00:00-06:00");
-        let half = NewClosure::parse(&req((2026, 12, 24), Some("12:00"), Some("17:00")), today()).expect("valid");
+        let half =
+            NewClosure::parse(&req((2026, 12, 24), Some("12:00"), Some("17:00")), today()).expect("valid");
         let (s, e) = half.bounds(tz);
-        assert_eq!((calendar::rfc3339(s, tz), calendar::rfc3339(e, tz)), ("2026-12-24T12:00:00-06:00".into(), "2026-12-24T17:00:00-06:00".into()));
+        assert_eq!(
+            (calendar::rfc3339(s, tz), calendar::rfc3339(e, tz)),
+            ("2026-12-24T12:00:00-06:00".into(), "2026-12-24T17:00:00-06:00".into())
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 use crate::config::BookingSettings;
 use crate::db::schema::{posts, services};
 use crate::db::DbConn;
-use crate::throttle::{self, Limit};
 use crate::error::{AppError, FieldError};
+use crate::throttle::{self, Limit};
 use appointments::Rules;
 
 /// The widest availability window one request may ask for.
@@ -88,7 +88,14 @@ pub fn availability(
             remaining: s.capacity - s.booked,
         })
         .collect();
-    Ok(Availability { post: post.to_string(), service: service.to_string(), timezone: tz.name().to_string(), from, to, slots })
+    Ok(Availability {
+        post: post.to_string(),
+        service: service.to_string(),
+        timezone: tz.name().to_string(),
+        from,
+        to,
+        slots,
+    })
 }
 
 /// Counts a booking attempt (book or reschedule) against the applicant's and the client

@@ -48,7 +48,10 @@ impl Party {
                 .ok();
             if let Some(dob) = p.date_of_birth {
                 if dob > today || dob < earliest {
-                    errors.push(FieldError::new(format!("applicants[{i}].date_of_birth"), "is not a possible date of birth"));
+                    errors.push(FieldError::new(
+                        format!("applicants[{i}].date_of_birth"),
+                        "is not a possible date of birth",
+                    ));
                 }
             }
             if let (Some(given), Some(surname)) = (given, surname) {

@@ -12,21 +12,44 @@ use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t
 use crate::db::{is_unique_violation, write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
 
-/// The default week for a service: Monday to Friday, `(opens, closes, slot minutes, windows)`.
-/// Mornings for passports and notarials, early afternoon for corrections and CRBAs.
-const DEFAULT_DAY: &[(&str, (u32, u32), (u32, u32), u32, u32)] = &[
-    ("notarial", (8, 0), (12, 0), 20, 2),
-    ("passport-new", (8, 0), (12, 0), 30, 3),
-    ("passport-renewal", (8, 0), (12, 0), 20, 2),
-    ("passport-correction", (12, 0), (13, 0), 20, 1),
-    ("crba", (13, 0), (15, 15), 45, 1),
+/// One line of the default week.
+struct DefaultOpening {
+    service: &'static str,
+    opens: (u32, u32),
+    closes: (u32, u32),
+    slot_minutes: u32,
+    windows: u32,
+}
+
+/// The default week, Monday to Friday: mornings for passports and notarials, early afternoon
+/// for corrections and CRBAs.
+const DEFAULT_DAY: &[DefaultOpening] = &[
+    DefaultOpening { service: "notarial", opens: (8, 0), closes: (12, 0), slot_minutes: 20, windows: 2 },
+    DefaultOpening { service: "passport-new", opens: (8, 0), closes: (12, 0), slot_minutes: 30, windows: 3 },
+    DefaultOpening {
+        service: "passport-renewal",
+        opens: (8, 0),
+        closes: (12, 0),
+        slot_minutes: 20,
+        windows: 2,
+    },
+    DefaultOpening {
+        service: "passport-correction",
+        opens: (12, 0),
+        closes: (13, 0),
+        slot_minutes: 20,
+        windows: 1,
+    },
+    DefaultOpening { service: "crba", opens: (13, 0), closes: (15, 15), slot_minutes: 45, windows: 1 },
 ];
 
 const WORKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
 
-/// "Nothing generated yet": the generator starts from the post's today instead.
+/// "Nothing generated yet": any date before the first deployment will do, since the
+/// generator starts from the post's today at the earliest. (Not `NaiveDate::MIN`, which is
+/// outside PostgreSQL's date range.)
 pub fn never() -> NaiveDate {
-    NaiveDate::MIN
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
 }
 
 /// One opening as the admin API reads and writes it.
@@ -113,10 +136,19 @@ pub fn describe(openings: &[Opening]) -> Vec<OpeningSpec> {
         let closes = o.closes.format("%H:%M").to_string();
         let day = o.weekday.number_from_monday() as u8;
         match specs.iter_mut().find(|s| {
-            s.opens == opens && s.closes == closes && s.slot_minutes == o.slot_minutes && s.capacity == o.capacity
+            s.opens == opens
+                && s.closes == closes
+                && s.slot_minutes == o.slot_minutes
+                && s.capacity == o.capacity
         }) {
             Some(s) => s.weekdays.push(day),
-            None => specs.push(OpeningSpec { weekdays: vec![day], opens, closes, slot_minutes: o.slot_minutes, capacity: o.capacity }),
+            None => specs.push(OpeningSpec {
+                weekdays: vec![day],
+                opens,
+                closes,
+                slot_minutes: o.slot_minutes,
+                capacity: o.capacity,
+            }),
         }
     }
     for s in &mut specs {
@@ -191,13 +223,23 @@ fn insert_openings(conn: &mut DbConn, post: &str, service: &str, openings: &[Ope
 pub fn seed_defaults(conn: &mut DbConn, post_codes: &[String]) -> QueryResult<usize> {
     let mut seeded = 0;
     for post in post_codes {
-        for &(service, (oh, om), (ch, cm), minutes, capacity) in DEFAULT_DAY {
-            let (Some(opens), Some(closes)) = (NaiveTime::from_hms_opt(oh, om, 0), NaiveTime::from_hms_opt(ch, cm, 0)) else {
+        for d in DEFAULT_DAY {
+            let service = d.service;
+            let (Some(opens), Some(closes)) = (
+                NaiveTime::from_hms_opt(d.opens.0, d.opens.1, 0),
+                NaiveTime::from_hms_opt(d.closes.0, d.closes.1, 0),
+            ) else {
                 continue;
             };
             let week: Vec<Opening> = WORKDAYS
                 .iter()
-                .map(|&weekday| Opening { weekday, opens, closes, slot_minutes: minutes, capacity })
+                .map(|&weekday| Opening {
+                    weekday,
+                    opens,
+                    closes,
+                    slot_minutes: d.slot_minutes,
+                    capacity: d.windows,
+                })
                 .collect();
             let result = write_transaction(conn, |c| {
                 diesel::insert_into(slot_horizons::table)
@@ -242,8 +284,12 @@ pub fn replace(
     now: NaiveDateTime,
 ) -> Result<Refit, AppError> {
     write_transaction(conn, |c| {
-        diesel::delete(schedules::table.filter(schedules::post_code.eq(post)).filter(schedules::service_code.eq(service)))
-            .execute(c)?;
+        diesel::delete(
+            schedules::table
+                .filter(schedules::post_code.eq(post))
+                .filter(schedules::service_code.eq(service)),
+        )
+        .execute(c)?;
         insert_openings(c, post, service, new_week)?;
 
         let through: NaiveDate = slot_horizons::table
@@ -286,7 +332,8 @@ pub fn replace(
                 }
             }
         }
-        let fresh: Vec<_> = wanted.into_iter().filter(|w| !existing.iter().any(|(_, s, _)| *s == w.starts_at)).collect();
+        let fresh: Vec<_> =
+            wanted.into_iter().filter(|w| !existing.iter().any(|(_, s, _)| *s == w.starts_at)).collect();
         refit.slots_added = slots::insert(c, post, service, &fresh)?;
 
         refit.to_rebook = appointments::table
@@ -304,7 +351,13 @@ mod tests {
     use super::*;
 
     fn spec(days: &[u8], opens: &str, closes: &str) -> OpeningSpec {
-        OpeningSpec { weekdays: days.to_vec(), opens: opens.into(), closes: closes.into(), slot_minutes: 30, capacity: 2 }
+        OpeningSpec {
+            weekdays: days.to_vec(),
+            opens: opens.into(),
+            closes: closes.into(),
+            slot_minutes: 30,
+            capacity: 2,
+        }
     }
 
     #[test]
@@ -328,7 +381,8 @@ mod tests {
 
     #[test]
     fn overlapping_openings_are_refused() {
-        let err = parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1, 2], "11:00", "13:00")]).expect_err("overlap");
+        let err = parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1, 2], "11:00", "13:00")])
+            .expect_err("overlap");
         assert_eq!(err.problem().errors[0].field, "openings");
         assert!(parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1], "12:00", "13:00")]).is_ok());
     }

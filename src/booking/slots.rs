@@ -101,7 +101,12 @@ pub fn retire(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
 pub fn extend_horizons(conn: &mut DbConn, horizon_days: u32, now: NaiveDateTime) -> QueryResult<usize> {
     let rows: Vec<(String, String, NaiveDate, String)> = slot_horizons::table
         .inner_join(posts::table)
-        .select((slot_horizons::post_code, slot_horizons::service_code, slot_horizons::generated_through, posts::timezone))
+        .select((
+            slot_horizons::post_code,
+            slot_horizons::service_code,
+            slot_horizons::generated_through,
+            posts::timezone,
+        ))
         .load(conn)?;
     let mut inserted = 0;
     for (post, service, through, zone) in rows {
@@ -117,7 +122,9 @@ pub fn extend_horizons(conn: &mut DbConn, horizon_days: u32, now: NaiveDateTime)
         let first = through.max(today - Duration::days(1)) + Duration::days(1);
         inserted += write_transaction(conn, |c| {
             let claimed = diesel::update(
-                slot_horizons::table.find((&post, &service)).filter(slot_horizons::generated_through.eq(through)),
+                slot_horizons::table
+                    .find((&post, &service))
+                    .filter(slot_horizons::generated_through.eq(through)),
             )
             .set(slot_horizons::generated_through.eq(target))
             .execute(c)?;
@@ -136,7 +143,6 @@ pub fn extend_horizons(conn: &mut DbConn, horizon_days: u32, now: NaiveDateTime)
     }
     Ok(inserted)
 }
-
 
 /// Bookable slots of one post and service with local dates in `from..=to`, starting within
 /// `earliest..=latest`: free seats, and no closure overlapping.
@@ -193,7 +199,12 @@ pub enum SeatRefusal {
 /// of the caller's transaction: it both checks and takes, so concurrent callers can never
 /// overbook (PostgreSQL re-checks the row after a concurrent update; SQLite runs writers one at
 /// a time). The slot must also start no earlier than `not_before` and have no closure.
-pub fn take_seats(conn: &mut DbConn, id: i64, seats: i32, not_before: NaiveDateTime) -> QueryResult<Result<(), SeatRefusal>> {
+pub fn take_seats(
+    conn: &mut DbConn,
+    id: i64,
+    seats: i32,
+    not_before: NaiveDateTime,
+) -> QueryResult<Result<(), SeatRefusal>> {
     let taken = diesel::update(
         slots::table
             .find(id)

@@ -125,14 +125,12 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
             .len(),
         DbConn::Postgres(c) => {
             use diesel::RunQueryDsl;
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .execute(c)?;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(c)?;
             let result = c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len())
                 .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .execute(c)?;
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(c)?;
             result?
         }
     };
@@ -167,8 +165,5 @@ where
 /// True when the error is a unique-constraint violation: how "already exists" shows up, since
 /// diesel's multi-backend connection has no `ON CONFLICT`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
-    matches!(
-        err,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }

@@ -77,7 +77,6 @@ diesel::table! {
 
 diesel::joinable!(staff -> posts (post_code));
 
-
 diesel::table! {
     schedules (id) {
         id -> BigInt,

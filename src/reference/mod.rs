@@ -55,11 +55,7 @@ impl Fee {
 /// overlap, the one that took effect last wins. Pure rule.
 pub fn fees_in_force(mut versions: Vec<Fee>, date: NaiveDate) -> Vec<Fee> {
     versions.retain(|f| f.in_force_on(date));
-    versions.sort_by(|a, b| {
-        a.code
-            .cmp(&b.code)
-            .then(b.effective_from.cmp(&a.effective_from))
-    });
+    versions.sort_by(|a, b| a.code.cmp(&b.code).then(b.effective_from.cmp(&a.effective_from)));
     versions.dedup_by(|later, kept| later.code == kept.code);
     versions
 }
@@ -126,17 +122,11 @@ fn ignore_existing(result: QueryResult<usize>) -> QueryResult<usize> {
 }
 
 pub fn list_posts(conn: &mut DbConn) -> QueryResult<Vec<Post>> {
-    posts::table
-        .order(posts::code)
-        .select(Post::as_select())
-        .load(conn)
+    posts::table.order(posts::code).select(Post::as_select()).load(conn)
 }
 
 pub fn list_services(conn: &mut DbConn) -> QueryResult<Vec<Service>> {
-    services::table
-        .order(services::code)
-        .select(Service::as_select())
-        .load(conn)
+    services::table.order(services::code).select(Service::as_select()).load(conn)
 }
 
 pub fn fees_on(conn: &mut DbConn, date: NaiveDate) -> QueryResult<Vec<Fee>> {
@@ -172,22 +162,11 @@ mod tests {
     #[test]
     fn a_receipt_charges_the_version_in_force_on_its_date() {
         let versions = vec![
-            fee(
-                "passport-book-adult",
-                3_000,
-                (2010, 7, 13),
-                Some((2021, 12, 27)),
-            ),
+            fee("passport-book-adult", 3_000, (2010, 7, 13), Some((2021, 12, 27))),
             fee("passport-book-adult", 5_000, (2021, 12, 27), None),
         ];
-        assert_eq!(
-            fees_in_force(versions.clone(), on(2021, 12, 26))[0].amount_cents,
-            3_000
-        );
-        assert_eq!(
-            fees_in_force(versions.clone(), on(2021, 12, 27))[0].amount_cents,
-            5_000
-        );
+        assert_eq!(fees_in_force(versions.clone(), on(2021, 12, 26))[0].amount_cents, 3_000);
+        assert_eq!(fees_in_force(versions.clone(), on(2021, 12, 27))[0].amount_cents, 5_000);
         assert_eq!(fees_in_force(versions, on(2026, 11, 27)).len(), 1);
     }
 
@@ -205,29 +184,16 @@ mod tests {
         assert_eq!(seed::POSTS.len(), 10);
         assert_eq!(seed::SERVICES.len(), 5);
         for p in seed::POSTS {
-            assert!(
-                p.timezone.parse::<chrono_tz::Tz>().is_ok(),
-                "{} has a bad zone",
-                p.code
-            );
+            assert!(p.timezone.parse::<chrono_tz::Tz>().is_ok(), "{} has a bad zone", p.code);
         }
-        let amount = |code: &str| {
-            seed::FEES
-                .iter()
-                .find(|f| f.code == code)
-                .map(|f| f.amount_cents)
-        };
+        let amount = |code: &str| seed::FEES.iter().find(|f| f.code == code).map(|f| f.amount_cents);
         // An adult book is 130 USD: item 2(a) plus the 2(g) surcharge; a minor book 100.
         assert_eq!(
-            amount("passport-book-adult")
-                .zip(amount("passport-book-security-surcharge"))
-                .map(|(a, b)| a + b),
+            amount("passport-book-adult").zip(amount("passport-book-security-surcharge")).map(|(a, b)| a + b),
             Some(13_000)
         );
         assert_eq!(
-            amount("passport-book-minor")
-                .zip(amount("passport-book-security-surcharge"))
-                .map(|(a, b)| a + b),
+            amount("passport-book-minor").zip(amount("passport-book-security-surcharge")).map(|(a, b)| a + b),
             Some(10_000)
         );
     }

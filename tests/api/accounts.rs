@@ -22,10 +22,7 @@ async fn register_login_and_see_own_account() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let token = r.body["token"].as_str().expect("token").to_string();
-    assert!(r.body["expires_at"]
-        .as_str()
-        .expect("expires_at")
-        .ends_with('Z'));
+    assert!(r.body["expires_at"].as_str().expect("expires_at").ends_with('Z'));
 
     let r = app.get("/api/v1/me", Some(&token)).await;
     assert_eq!(r.status, 200);
@@ -36,7 +33,13 @@ async fn register_login_and_see_own_account() {
 async fn an_email_registers_once_whatever_its_case() {
     let (app, _db) = spawn_app().await;
     app.applicant_token("ana@example.mx").await;
-    let r = app.post("/api/v1/auth/register", None, &json!({"email": "ANA@example.mx", "password": "another passphrase", "full_name": "Ana"})).await;
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            &json!({"email": "ANA@example.mx", "password": "another passphrase", "full_name": "Ana"}),
+        )
+        .await;
     assert_problem(&r, 409, "email_taken");
 }
 
@@ -45,11 +48,7 @@ async fn unknown_user_and_wrong_password_look_the_same() {
     let (app, _db) = spawn_app().await;
     app.applicant_token("ana@example.mx").await;
     let wrong = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"email": "ana@example.mx", "password": "not her password"}),
-        )
+        .post("/api/v1/auth/login", None, &json!({"email": "ana@example.mx", "password": "not her password"}))
         .await;
     let unknown = app
         .post(
@@ -108,11 +107,7 @@ async fn repeated_failures_lock_the_account_for_a_while() {
 #[actix_web::test]
 async fn repeated_failures_from_one_address_are_throttled() {
     let db = TestDb::fresh();
-    let app = spawn_on(
-        &db,
-        &[("CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", "3")],
-    )
-    .await;
+    let app = spawn_on(&db, &[("CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", "3")]).await;
     app.applicant_token("ana@example.mx").await;
     for i in 0..3 {
         let r = app
@@ -134,11 +129,7 @@ async fn repeated_failures_from_one_address_are_throttled() {
     assert_problem(&r, 429, "too_many_requests");
     // Staff sign-in from the same address shares the address's bucket.
     let r = app
-        .post(
-            "/api/v1/staff/auth/login",
-            None,
-            &json!({"username": "admin", "password": "whatever it is"}),
-        )
+        .post("/api/v1/staff/auth/login", None, &json!({"username": "admin", "password": "whatever it is"}))
         .await;
     assert_problem(&r, 429, "too_many_requests");
 }
@@ -147,9 +138,7 @@ async fn repeated_failures_from_one_address_are_throttled() {
 async fn each_staff_role_signs_in_and_knows_its_role() {
     let (app, _db) = spawn_app().await;
     for role in ["clerk", "supervisor", "auditor", "admin"] {
-        let token = app
-            .staff_token(&format!("{role}.one"), role, Some("GDL"))
-            .await;
+        let token = app.staff_token(&format!("{role}.one"), role, Some("GDL")).await;
         let r = app.get("/api/v1/staff/me", Some(&token)).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["role"], role);
@@ -164,11 +153,7 @@ async fn each_staff_role_signs_in_and_knows_its_role() {
         .await;
     assert_problem(&r, 401, "invalid_credentials");
     let r = app
-        .post(
-            "/api/v1/staff/auth/login",
-            None,
-            &json!({"username": "clerk.one", "password": STAFF_PASSWORD}),
-        )
+        .post("/api/v1/staff/auth/login", None, &json!({"username": "clerk.one", "password": STAFF_PASSWORD}))
         .await;
     assert_eq!(r.body["role"], "clerk");
 }
@@ -177,7 +162,8 @@ async fn each_staff_role_signs_in_and_knows_its_role() {
 async fn an_admin_creates_staff_accounts() {
     let (app, _db) = spawn_app().await;
     let admin = app.staff_token("root.admin", "admin", None).await;
-    let body = json!({"username": "M.Garcia", "password": "window two passphrase", "role": "clerk", "post": "mty"});
+    let body =
+        json!({"username": "M.Garcia", "password": "window two passphrase", "role": "clerk", "post": "mty"});
     let r = app.post("/api/v1/admin/staff", Some(&admin), &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
@@ -200,12 +186,8 @@ async fn an_admin_creates_staff_accounts() {
         )
         .await;
     assert_problem(&r, 422, "validation_failed");
-    let fields: Vec<&str> = r.body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> =
+        r.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["password", "role"]);
 
     let r = app
@@ -226,59 +208,22 @@ async fn a_disabled_account_is_shut_out_at_once_and_can_come_back() {
     let admin = app.staff_token("root.admin", "admin", None).await;
     let clerk = app.staff_token("clerk.gone", "clerk", Some("MEX")).await;
 
-    let r = app
-        .post(
-            "/api/v1/admin/staff/clerk.gone/disable",
-            Some(&admin),
-            &json!({}),
-        )
-        .await;
+    let r = app.post("/api/v1/admin/staff/clerk.gone/disable", Some(&admin), &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["disabled"], true);
     // The token issued before is refused now, not when it expires.
-    assert_problem(
-        &app.get("/api/v1/staff/me", Some(&clerk)).await,
-        401,
-        "invalid_token",
-    );
+    assert_problem(&app.get("/api/v1/staff/me", Some(&clerk)).await, 401, "invalid_token");
     let login = json!({"username": "clerk.gone", "password": STAFF_PASSWORD});
-    assert_problem(
-        &app.post("/api/v1/staff/auth/login", None, &login).await,
-        401,
-        "invalid_credentials",
-    );
+    assert_problem(&app.post("/api/v1/staff/auth/login", None, &login).await, 401, "invalid_credentials");
 
-    let r = app
-        .post(
-            "/api/v1/admin/staff/root.admin/disable",
-            Some(&admin),
-            &json!({}),
-        )
-        .await;
+    let r = app.post("/api/v1/admin/staff/root.admin/disable", Some(&admin), &json!({})).await;
     assert_problem(&r, 409, "cannot_disable_self");
-    let r = app
-        .post(
-            "/api/v1/admin/staff/nobody/disable",
-            Some(&admin),
-            &json!({}),
-        )
-        .await;
+    let r = app.post("/api/v1/admin/staff/nobody/disable", Some(&admin), &json!({})).await;
     assert_problem(&r, 404, "not_found");
 
-    let r = app
-        .post(
-            "/api/v1/admin/staff/clerk.gone/enable",
-            Some(&admin),
-            &json!({}),
-        )
-        .await;
+    let r = app.post("/api/v1/admin/staff/clerk.gone/enable", Some(&admin), &json!({})).await;
     assert_eq!(r.body["disabled"], false);
-    assert_eq!(
-        app.post("/api/v1/staff/auth/login", None, &login)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.post("/api/v1/staff/auth/login", None, &login).await.status, 200);
 }
 
 #[actix_web::test]
@@ -287,11 +232,7 @@ async fn an_admin_resets_a_forgotten_password() {
     let admin = app.staff_token("root.admin", "admin", None).await;
     app.staff_token("clerk.forgetful", "clerk", None).await;
     let r = app
-        .post(
-            "/api/v1/admin/staff/clerk.forgetful/password",
-            Some(&admin),
-            &json!({"password": "short"}),
-        )
+        .post("/api/v1/admin/staff/clerk.forgetful/password", Some(&admin), &json!({"password": "short"}))
         .await;
     assert_problem(&r, 422, "validation_failed");
     let r = app

@@ -15,11 +15,7 @@ async fn assert_still_free(app: &TestApp, email: &str) {
             &json!({"email": email, "password": "a good passphrase", "full_name": "Ana López"}),
         )
         .await;
-    assert_eq!(
-        r.status, 201,
-        "{email} was taken by a refused request: {}",
-        r.body
-    );
+    assert_eq!(r.status, 201, "{email} was taken by a refused request: {}", r.body);
 }
 
 #[actix_web::test]
@@ -40,13 +36,8 @@ async fn malformed_json_is_400() {
 #[actix_web::test]
 async fn missing_fields_and_wrong_types_are_422() {
     let (app, _db) = spawn_app().await;
-    let r = app
-        .post(
-            REGISTER,
-            None,
-            &json!({"email": "ana@example.mx", "password": "a good passphrase"}),
-        )
-        .await;
+    let r =
+        app.post(REGISTER, None, &json!({"email": "ana@example.mx", "password": "a good passphrase"})).await;
     assert_problem(&r, 422, "validation_failed");
     let r = app
         .post(
@@ -65,26 +56,14 @@ async fn missing_fields_and_wrong_types_are_422() {
 async fn invalid_email_and_short_password_name_their_fields() {
     let (app, _db) = spawn_app().await;
     let r = app
-        .post(
-            REGISTER,
-            None,
-            &json!({"email": "ana at example", "password": "short", "full_name": "  "}),
-        )
+        .post(REGISTER, None, &json!({"email": "ana at example", "password": "short", "full_name": "  "}))
         .await;
     assert_problem(&r, 422, "validation_failed");
-    let fields: Vec<&str> = r.body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields: Vec<&str> =
+        r.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["email", "password", "full_name"]);
     let r = app
-        .post(
-            REGISTER,
-            None,
-            &json!({"email": "ana@example.mx", "password": "short", "full_name": "Ana"}),
-        )
+        .post(REGISTER, None, &json!({"email": "ana@example.mx", "password": "short", "full_name": "Ana"}))
         .await;
     assert_problem(&r, 422, "validation_failed");
     assert_still_free(&app, "ana@example.mx").await;
@@ -93,7 +72,8 @@ async fn invalid_email_and_short_password_name_their_fields() {
 #[actix_web::test]
 async fn a_one_megabyte_body_is_413() {
     let (app, _db) = spawn_app().await;
-    let big = json!({"email": "ana@example.mx", "password": "a good passphrase", "full_name": "x".repeat(1 << 20)});
+    let big =
+        json!({"email": "ana@example.mx", "password": "a good passphrase", "full_name": "x".repeat(1 << 20)});
     let r = app.post(REGISTER, None, &big).await;
     assert_problem(&r, 413, "payload_too_large");
     assert_still_free(&app, "ana@example.mx").await;
@@ -103,16 +83,8 @@ async fn a_one_megabyte_body_is_413() {
 async fn a_wrong_content_type_is_415() {
     let (app, _db) = spawn_app().await;
     let body =
-        br#"{"email": "ana@example.mx", "password": "a good passphrase", "full_name": "Ana"}"#
-            .to_vec();
-    let r = app
-        .raw(
-            "POST",
-            REGISTER,
-            &[("Content-Type", "text/plain")],
-            body.clone(),
-        )
-        .await;
+        br#"{"email": "ana@example.mx", "password": "a good passphrase", "full_name": "Ana"}"#.to_vec();
+    let r = app.raw("POST", REGISTER, &[("Content-Type", "text/plain")], body.clone()).await;
     assert_problem(&r, 415, "unsupported_media_type");
     let r = app.raw("POST", REGISTER, &[], body).await;
     assert_problem(&r, 415, "unsupported_media_type");
@@ -134,10 +106,5 @@ async fn refused_staff_creation_writes_nothing() {
         assert_eq!(r.status, 422, "{body}: {}", r.body);
     }
     let listed = app.get("/api/v1/admin/staff", Some(&admin)).await;
-    assert_eq!(
-        listed.body.as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        listed.body
-    );
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "{}", listed.body);
 }

@@ -31,13 +31,7 @@ fn an_unreachable_postgres_is_an_error_not_a_sqlite_file() {
         .output()
         .expect("runs");
     assert!(!out.status.success());
-    assert_eq!(
-        std::fs::read_dir(dir.path())
-            .map(|d| d.count())
-            .unwrap_or(0),
-        0,
-        "a file was created"
-    );
+    assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0, "a file was created");
 }
 
 #[test]
@@ -45,40 +39,24 @@ fn migrate_is_idempotent() {
     let db = TestDb::fresh();
     for _ in 0..2 {
         let out = run_cli(db.url(), &["migrate"], &[], None);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
 #[test]
 fn create_staff_reads_the_password_from_stdin_and_refuses_duplicates() {
     let db = TestDb::fresh();
-    let out = create_staff_cli(
-        db.url(),
-        "Admin.One",
-        "admin",
-        None,
-        "a long admin passphrase",
-    )
-    .expect("created");
+    let out =
+        create_staff_cli(db.url(), "Admin.One", "admin", None, "a long admin passphrase").expect("created");
     assert!(out.contains("admin admin.one"), "{out}");
-    let err = create_staff_cli(db.url(), "admin.one", "clerk", None, "another passphrase")
-        .expect_err("duplicate");
+    let err =
+        create_staff_cli(db.url(), "admin.one", "clerk", None, "another passphrase").expect_err("duplicate");
     assert!(err.contains("exists"), "{err}");
-    let err = create_staff_cli(db.url(), "clerk.two", "clerk", Some("MEX"), "short")
-        .expect_err("short password");
+    let err =
+        create_staff_cli(db.url(), "clerk.two", "clerk", Some("MEX"), "short").expect_err("short password");
     assert!(err.contains("password"), "{err}");
-    let err = create_staff_cli(
-        db.url(),
-        "clerk.two",
-        "clerk",
-        Some("ABC"),
-        "a long passphrase",
-    )
-    .expect_err("unknown post");
+    let err = create_staff_cli(db.url(), "clerk.two", "clerk", Some("ABC"), "a long passphrase")
+        .expect_err("unknown post");
     assert!(err.contains("post"), "{err}");
     let out = run_cli(
         db.url(),
@@ -86,10 +64,7 @@ fn create_staff_reads_the_password_from_stdin_and_refuses_duplicates() {
         &[],
         Some("a long passphrase"),
     );
-    assert!(
-        !out.status.success(),
-        "a password must never be optional on stdin"
-    );
+    assert!(!out.status.success(), "a password must never be optional on stdin");
 }
 
 #[test]
@@ -110,14 +85,8 @@ fn first_start_says_where_it_listens_and_how_to_create_an_admin() {
     let third = lines.next().and_then(Result::ok).unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(
-        first.starts_with("consular-desk listening on http://127.0.0.1:"),
-        "{first}"
-    );
+    assert!(first.starts_with("consular-desk listening on http://127.0.0.1:"), "{first}");
     assert!(!first.contains(":0 "), "the real port is shown: {first}");
     assert!(second.contains("no admin account"), "{second}");
-    assert!(
-        third.contains("create-staff") && third.contains("--password-stdin"),
-        "{third}"
-    );
+    assert!(third.contains("create-staff") && third.contains("--password-stdin"), "{third}");
 }

@@ -17,11 +17,7 @@ async fn healthz_and_readyz_answer() {
 async fn the_suite_runs_on_the_requested_backend() {
     let (app, _db) = spawn_app().await;
     let r = app.get("/readyz", None).await;
-    let expected = if postgres_admin_url().is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let expected = if postgres_admin_url().is_some() { "postgres" } else { "sqlite" };
     assert_eq!(r.body["database"], expected);
 }
 
@@ -45,12 +41,7 @@ async fn openapi_and_swagger_ui_are_served() {
     ] {
         assert!(paths.contains_key(path), "{path} missing from the spec");
     }
-    let r = app
-        .client
-        .get(app.url("/docs/"))
-        .send()
-        .await
-        .expect("docs");
+    let r = app.client.get(app.url("/docs/")).send().await.expect("docs");
     assert_eq!(r.status().as_u16(), 200);
 }
 

@@ -20,9 +20,7 @@ static ANNOUNCE: Once = Once::new();
 
 /// Where the test databases live.
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
 }
 
 fn announce_backend() {
@@ -30,9 +28,7 @@ fn announce_backend() {
         // Written to the real stderr, past libtest's capture, so a developer sees it once.
         let line = match postgres_admin_url() {
             Some(_) => "consular-desk tests: running against PostgreSQL (TEST_DATABASE_URL)\n",
-            None => {
-                "consular-desk tests: TEST_DATABASE_URL is not set, running against SQLite only\n"
-            }
+            None => "consular-desk tests: TEST_DATABASE_URL is not set, running against SQLite only\n",
         };
         let _ = std::io::stderr().write_all(line.as_bytes());
     });
@@ -40,15 +36,8 @@ fn announce_backend() {
 
 /// A database of the test's own, removed when dropped.
 pub enum TestDb {
-    Sqlite {
-        _dir: tempfile::TempDir,
-        url: String,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Sqlite { _dir: tempfile::TempDir, url: String },
+    Postgres { admin_url: String, name: String, url: String },
 }
 
 impl TestDb {
@@ -57,17 +46,12 @@ impl TestDb {
         match postgres_admin_url() {
             Some(admin_url) => {
                 let name = format!("cd_test_{:016x}", rand::random::<u64>());
-                let mut conn =
-                    PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                let mut conn = PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .expect("create test database");
                 let url = with_database(&admin_url, &name);
-                TestDb::Postgres {
-                    admin_url,
-                    name,
-                    url,
-                }
+                TestDb::Postgres { admin_url, name, url }
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -86,10 +70,7 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let TestDb::Postgres {
-            admin_url, name, ..
-        } = self
-        {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut conn);
@@ -141,7 +122,11 @@ pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("CONSULAR_DESK_BIND", "127.0.0.1:0"),
         ("CONSULAR_DESK_PUBLIC_JWT_SECRET", PUBLIC_SECRET),
         ("CONSULAR_DESK_STAFF_JWT_SECRET", STAFF_SECRET),
-        ("CONSULAR_DESK_DB_POOL_SIZE", "4"),
+        ("CONSULAR_DESK_DB_POOL_SIZE", "8"),
+        // Two weeks of slots is plenty for tests and keeps start-up quick.
+        ("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "14"),
+        // Every test client is 127.0.0.1; the throttling tests lower this again.
+        ("CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR_PER_ADDRESS", "1000000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -170,6 +155,7 @@ pub async fn spawn_on(db: &TestDb, overrides: &[(&str, &str)]) -> TestApp {
         address,
         db_url: db.url().to_string(),
         client: awc::Client::builder()
+            .connector(awc::Connector::new().limit(512).conn_keep_alive(std::time::Duration::from_secs(30)))
             .timeout(std::time::Duration::from_secs(60))
             .finish(),
         handle,
@@ -186,13 +172,7 @@ impl TestApp {
     }
 
     /// Sends `method path` with an optional bearer token and JSON body.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         if let Some(token) = token {
@@ -206,13 +186,7 @@ impl TestApp {
     }
 
     /// Sends raw bytes with the given content type and headers.
-    pub async fn raw(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> Reply {
+    pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         for (k, v) in headers {
@@ -240,21 +214,14 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, 201, "register {email}: {}", r.body);
-        let r = self
-            .post(
-                "/api/v1/auth/login",
-                None,
-                &json!({"email": email, "password": password}),
-            )
-            .await;
+        let r = self.post("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await;
         assert_eq!(r.status, 200, "login {email}: {}", r.body);
         r.body["token"].as_str().expect("token").to_string()
     }
 
     /// Creates a staff account through the CLI (as an operator would) and signs it in.
     pub async fn staff_token(&self, username: &str, role: &str, post: Option<&str>) -> String {
-        create_staff_cli(&self.db_url, username, role, post, STAFF_PASSWORD)
-            .expect("create-staff succeeds");
+        create_staff_cli(&self.db_url, username, role, post, STAFF_PASSWORD).expect("create-staff succeeds");
         let r = self
             .post(
                 "/api/v1/staff/auth/login",
@@ -272,25 +239,13 @@ where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {
     let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type =
+        resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let headers = resp.headers().clone();
     let bytes = resp.body().limit(64 << 20).await.expect("body read");
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-    };
-    Reply {
-        status,
-        body,
-        content_type,
-        headers,
-    }
+    let body =
+        if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    Reply { status, body, content_type, headers }
 }
 
 /// Runs the real binary's `create-staff`, password on stdin. Returns stdout, or stderr on failure.
@@ -301,14 +256,7 @@ pub fn create_staff_cli(
     post: Option<&str>,
     password: &str,
 ) -> Result<String, String> {
-    let mut args = vec![
-        "create-staff",
-        "--username",
-        username,
-        "--role",
-        role,
-        "--password-stdin",
-    ];
+    let mut args = vec!["create-staff", "--username", username, "--role", role, "--password-stdin"];
     if let Some(post) = post {
         args.extend(["--post", post]);
     }
@@ -347,18 +295,97 @@ pub fn run_cli(
     child.wait_with_output().expect("binary finishes")
 }
 
+/// A connection to the test database, for assertions the API doesn't expose (seat counts).
+pub fn db_conn(url: &str) -> consular_desk::db::DbConn {
+    let url = consular_desk::config::DatabaseUrl::parse(url).expect("test database URL");
+    consular_desk::db::DbConn::open(&url).expect("open the test database")
+}
+
+/// Every slot's `booked` must equal the seats of its live appointments plus its unreleased
+/// holds, and stay within `0..=capacity`. Returns the slots that break this.
+pub fn seat_violations(url: &str) -> Vec<String> {
+    use consular_desk::db::schema::{appointments, seat_holds, slots};
+    use diesel::prelude::*;
+    let mut conn = db_conn(url);
+    let all: Vec<(i64, i32, i32)> =
+        slots::table.select((slots::id, slots::capacity, slots::booked)).load(&mut conn).expect("slots");
+    let live: Vec<(i64, i32)> = appointments::table
+        .filter(appointments::status.ne("cancelled"))
+        .select((appointments::slot_id, appointments::party_size))
+        .load(&mut conn)
+        .expect("appointments");
+    let held: Vec<(i64, i32)> = seat_holds::table
+        .filter(seat_holds::released_at.is_null())
+        .select((seat_holds::slot_id, seat_holds::seats))
+        .load(&mut conn)
+        .expect("holds");
+    let mut taken: HashMap<i64, i32> = HashMap::new();
+    for (slot, seats) in live.into_iter().chain(held) {
+        *taken.entry(slot).or_default() += seats;
+    }
+    all.into_iter()
+        .filter_map(|(id, capacity, booked)| {
+            let expected = taken.get(&id).copied().unwrap_or(0);
+            (booked != expected || booked < 0 || booked > capacity)
+                .then(|| format!("slot {id}: booked {booked}, seats taken {expected}, capacity {capacity}"))
+        })
+        .collect()
+}
+
+/// One person of a booking party.
+pub fn person(given: &str, surname: &str) -> Value {
+    json!({"given_names": given, "surname": surname})
+}
+
+impl TestApp {
+    /// An admin (created through the CLI), signed in.
+    pub async fn admin_token(&self) -> String {
+        self.staff_token(&format!("admin.{:x}", rand::random::<u32>()), "admin", None).await
+    }
+
+    /// The bookable slots of a post and service (the API's default 30-day window).
+    pub async fn slots(&self, post: &str, service: &str) -> Vec<Value> {
+        let r = self.get(&format!("/api/v1/posts/{post}/availability?service={service}"), None).await;
+        assert_eq!(r.status, 200, "availability: {}", r.body);
+        r.body["slots"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Books `slot_id` for `people` people as the applicant holding `token`.
+    pub async fn book(&self, token: &str, slot_id: i64, people: usize) -> Reply {
+        let party: Vec<Value> = (0..people).map(|i| person(&format!("Person {i}"), "Núñez")).collect();
+        self.post("/api/v1/appointments", Some(token), &json!({"slot_id": slot_id, "applicants": party}))
+            .await
+    }
+
+    /// Replaces one service's week at a post (as an admin).
+    pub async fn set_week(&self, admin: &str, post: &str, service: &str, openings: Value) -> Reply {
+        let r = self
+            .call(
+                "PUT",
+                &format!("/api/v1/admin/posts/{post}/schedules"),
+                Some(admin),
+                Some(&json!({"service": service, "openings": openings})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "set week: {}", r.body);
+        r
+    }
+
+    /// Registers and signs in `n` applicants at once.
+    pub async fn applicants(&self, n: usize) -> Vec<String> {
+        let tag = rand::random::<u32>();
+        futures_util::future::join_all((0..n).map(|i| {
+            let email = format!("applicant{i}.{tag:x}@example.mx");
+            async move { self.applicant_token(&email).await }
+        }))
+        .await
+    }
+}
+
 /// Asserts a problem+json reply with the given status and code.
 pub fn assert_problem(r: &Reply, status: u16, code: &str) {
-    assert_eq!(
-        r.status, status,
-        "expected {status} {code}, got {} {}",
-        r.status, r.body
-    );
-    assert!(
-        r.content_type.starts_with("application/problem+json"),
-        "content type {:?}",
-        r.content_type
-    );
+    assert_eq!(r.status, status, "expected {status} {code}, got {} {}", r.status, r.body);
+    assert!(r.content_type.starts_with("application/problem+json"), "content type {:?}", r.content_type);
     assert_eq!(r.body["status"], status);
     assert_eq!(r.code(), code, "body: {}", r.body);
 }

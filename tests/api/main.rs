@@ -3,6 +3,8 @@
 mod accounts;
 mod authorization;
 mod bad_input;
+mod booking;
+mod booking_races;
 mod cli;
 mod health;
 mod helpers;

@@ -8,10 +8,7 @@ async fn the_ten_posts_have_their_own_zones() {
     let posts = r.body.as_array().expect("array");
     assert_eq!(posts.len(), 10);
     let zone = |code: &str| {
-        posts
-            .iter()
-            .find(|p| p["code"] == code)
-            .map(|p| p["timezone"].as_str().unwrap_or("").to_string())
+        posts.iter().find(|p| p["code"] == code).map(|p| p["timezone"].as_str().unwrap_or("").to_string())
     };
     assert_eq!(zone("MEX").as_deref(), Some("America/Mexico_City"));
     assert_eq!(zone("TIJ").as_deref(), Some("America/Tijuana"));
@@ -25,30 +22,11 @@ async fn five_services_with_durations() {
     let (app, _db) = spawn_app().await;
     let r = app.get("/api/v1/services", None).await;
     assert_eq!(r.status, 200);
-    let mut codes: Vec<&str> = r
-        .body
-        .as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|s| s["code"].as_str())
-        .collect();
+    let mut codes: Vec<&str> =
+        r.body.as_array().expect("array").iter().filter_map(|s| s["code"].as_str()).collect();
     codes.sort();
-    assert_eq!(
-        codes,
-        [
-            "crba",
-            "notarial",
-            "passport-correction",
-            "passport-new",
-            "passport-renewal"
-        ]
-    );
-    assert!(r
-        .body
-        .as_array()
-        .into_iter()
-        .flatten()
-        .all(|s| s["duration_minutes"].as_i64().unwrap_or(0) > 0));
+    assert_eq!(codes, ["crba", "notarial", "passport-correction", "passport-new", "passport-renewal"]);
+    assert!(r.body.as_array().into_iter().flatten().all(|s| s["duration_minutes"].as_i64().unwrap_or(0) > 0));
 }
 
 #[actix_web::test]
@@ -57,11 +35,7 @@ async fn fee_schedule_in_force_today_and_on_a_date() {
     let r = app.get("/api/v1/fees", None).await;
     assert_eq!(r.status, 200);
     let fees = r.body.as_array().expect("array");
-    let cents = |code: &str| {
-        fees.iter()
-            .find(|f| f["code"] == code)
-            .and_then(|f| f["amount_cents"].as_i64())
-    };
+    let cents = |code: &str| fees.iter().find(|f| f["code"] == code).and_then(|f| f["amount_cents"].as_i64());
     assert_eq!(cents("passport-execution"), Some(3_500));
     assert_eq!(cents("passport-book-adult"), Some(5_000));
     assert_eq!(cents("passport-book-security-surcharge"), Some(8_000));
@@ -87,13 +61,5 @@ async fn seeding_twice_adds_nothing() {
         let b = second.get(path, None).await;
         assert_eq!(a.body, b.body, "{path} changed after a second start");
     }
-    assert_eq!(
-        second
-            .get("/api/v1/posts", None)
-            .await
-            .body
-            .as_array()
-            .map(Vec::len),
-        Some(10)
-    );
+    assert_eq!(second.get("/api/v1/posts", None).await.body.as_array().map(Vec::len), Some(10));
 }

@@ -4,10 +4,8 @@
 use crate::helpers::{spawn_on, TestDb};
 
 /// No secrets in the environment: the app must generate and persist them.
-const GENERATED: &[(&str, &str)] = &[
-    ("CONSULAR_DESK_PUBLIC_JWT_SECRET", ""),
-    ("CONSULAR_DESK_STAFF_JWT_SECRET", ""),
-];
+const GENERATED: &[(&str, &str)] =
+    &[("CONSULAR_DESK_PUBLIC_JWT_SECRET", ""), ("CONSULAR_DESK_STAFF_JWT_SECRET", "")];
 
 #[actix_web::test]
 async fn tokens_survive_a_restart() {
