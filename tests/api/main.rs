@@ -10,3 +10,4 @@ mod health;
 mod helpers;
 mod reference;
 mod restart;
+mod schedules;
