@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::staff::{self, NewStaff, StaffRecord};
+use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Role, Staff};
 use crate::error::AppError;
@@ -47,8 +48,7 @@ impl From<StaffRecord> for StaffView {
 /// Creates a staff account.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), request_body = CreateStaffRequest, responses(
     (status = 201, body = StaffView),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
     (status = 409, description = "`username_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -67,8 +67,7 @@ pub async fn create_staff(
 /// Lists staff accounts.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), responses(
     (status = 200, body = [StaffView]),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
 ))]
 #[get("/admin/staff")]
 pub async fn list_staff(
@@ -87,8 +86,7 @@ pub struct ResetPasswordRequest {
 /// Disables a staff account; its tokens stop working at once.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), responses(
     (status = 200, body = StaffView),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "`cannot_disable_self`", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -106,8 +104,7 @@ pub async fn disable_staff(
 /// Re-enables a disabled staff account.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), responses(
     (status = 200, body = StaffView),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/staff/{username}/enable")]
@@ -124,8 +121,7 @@ pub async fn enable_staff(
 /// Sets a new password for a staff account.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), request_body = ResetPasswordRequest, responses(
     (status = 200, body = StaffView),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]

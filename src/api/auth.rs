@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::login::{self as login_flow, Door};
 use crate::api::client_address;
+use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Applicant, Staff};
@@ -136,8 +137,7 @@ pub async fn staff_login(
 /// The signed-in applicant's account.
 #[utoipa::path(tag = "accounts", security(("public_token" = [])), responses(
     (status = 200, body = ApplicantView),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
 ))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
@@ -150,8 +150,7 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 /// The signed-in staff member: username, role and post.
 #[utoipa::path(tag = "accounts", security(("staff_token" = [])), responses(
     (status = 200, body = StaffSelf),
-    (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 403, body = crate::error::Problem, content_type = "application/problem+json"),
+    Denied,
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {

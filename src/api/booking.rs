@@ -7,7 +7,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::client_address;
+use crate::api::{client_address, Denied};
 use crate::auth::roles::ClerkPlus;
 use crate::auth::{Applicant, Guarded, Staff};
 use crate::booking::appointments::{
@@ -101,8 +101,7 @@ pub async fn availability(
     params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
     responses(
         (status = 201, body = AppointmentView),
-        (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+        Denied,
         (status = 404, description = "unknown slot", body = crate::error::Problem, content_type = PROBLEM),
         (status = 409, description = "`slot_full`, `slot_closed`, `already_booked`", body = crate::error::Problem, content_type = PROBLEM),
         (status = 422, description = "invalid party, outside the booking window, key reused", body = crate::error::Problem, content_type = PROBLEM),
@@ -132,8 +131,7 @@ pub async fn book(
 /// The signed-in applicant's appointments, soonest first.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), responses(
     (status = 200, body = [AppointmentView]),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
 ))]
 #[get("/appointments")]
 pub async fn list(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
@@ -144,8 +142,7 @@ pub async fn list(state: web::Data<AppState>, who: Applicant) -> Result<HttpResp
 /// One of the applicant's appointments; anyone else's is 404.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
     (status = 200, body = AppointmentView),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/appointments/{reference}")]
@@ -162,8 +159,7 @@ pub async fn show(
 /// Cancels an appointment. The seat returns to the pool after the release delay.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
     (status = 200, body = AppointmentView),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
     (status = 409, description = "`not_active`, `already_started`", body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -185,8 +181,7 @@ pub async fn cancel(
 /// and the old one given up, or nothing changes.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), request_body = RescheduleRequest, responses(
     (status = 200, body = AppointmentView),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
     (status = 409, description = "`slot_full`, `slot_closed`, `same_slot`, `not_active`", body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
@@ -220,8 +215,7 @@ pub async fn reschedule(
     params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
     responses(
         (status = 201, body = AppointmentView),
-        (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+        Denied,
         (status = 404, body = crate::error::Problem, content_type = PROBLEM),
         (status = 409, body = crate::error::Problem, content_type = PROBLEM),
         (status = 422, body = crate::error::Problem, content_type = PROBLEM),

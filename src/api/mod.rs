@@ -44,6 +44,19 @@ impl Modify for BearerSchemes {
     }
 }
 
+/// What a protected endpoint answers before it runs, listed once for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its OpenAPI description is used
+pub enum Denied {
+    /// No token, or one that doesn't hold: `missing_token`, `invalid_token`, `token_expired`.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(crate::error::Problem),
+    /// A valid token without the right: `insufficient_role`, `wrong_post`,
+    /// `public_token_not_staff`, `staff_token_not_applicant`.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(crate::error::Problem),
+}
+
 /// Everything under `/api/v1`.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(auth::register)

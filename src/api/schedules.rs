@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Staff};
 use crate::booking::closures::{self, ClosureRequest, ClosureView, NewClosure};
@@ -61,8 +62,7 @@ fn post_code(raw: String) -> String {
 /// Every service's week at a post.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), responses(
     (status = 200, body = PostSchedules),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/admin/posts/{post}/schedules")]
@@ -93,8 +93,7 @@ pub async fn show_schedules(
 /// slots the new week lacks keep their bookings (listed in `slots.to_rebook`).
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = ScheduleRequest, responses(
     (status = 200, body = ScheduleReplaced),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -124,8 +123,7 @@ pub async fn replace_schedule(
 /// A post's closures between two local dates, each with the appointments it displaced.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,), ClosuresQuery), responses(
     (status = 200, body = [ClosureView]),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/admin/posts/{post}/closures")]
@@ -154,8 +152,7 @@ pub async fn list_closures(
 /// are kept and listed in `to_rebook`.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = ClosureRequest, responses(
     (status = 201, body = ClosureView),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -183,8 +180,7 @@ pub async fn create_closure(
 /// Removes a closure; its slots are offered again unless another closure covers them.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,), ("id" = i64, Path,)), responses(
     (status = 204),
-    (status = 401, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 403, body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[delete("/admin/posts/{post}/closures/{id}")]

@@ -107,8 +107,18 @@ pub struct ClosureView {
     pub to_rebook: Vec<AffectedAppointment>,
 }
 
-type ClosureRow =
-    (i64, String, NaiveDate, Option<NaiveTime>, Option<NaiveTime>, NaiveDateTime, NaiveDateTime, String);
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = closures)]
+struct ClosureRow {
+    id: i64,
+    post_code: String,
+    local_date: NaiveDate,
+    from_local: Option<NaiveTime>,
+    to_local: Option<NaiveTime>,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    reason: String,
+}
 
 fn affected(
     conn: &mut DbConn,
@@ -145,7 +155,16 @@ fn affected(
 }
 
 fn to_view(conn: &mut DbConn, row: ClosureRow, tz: Tz) -> QueryResult<ClosureView> {
-    let (id, post, date, from, to, starts_at, ends_at, reason) = row;
+    let ClosureRow {
+        id,
+        post_code: post,
+        local_date: date,
+        from_local: from,
+        to_local: to,
+        starts_at,
+        ends_at,
+        reason,
+    } = row;
     let to_rebook = affected(conn, &post, starts_at, ends_at, tz)?;
     Ok(ClosureView {
         id,
@@ -159,26 +178,6 @@ fn to_view(conn: &mut DbConn, row: ClosureRow, tz: Tz) -> QueryResult<ClosureVie
         to_rebook,
     })
 }
-
-const COLUMNS: (
-    closures::id,
-    closures::post_code,
-    closures::local_date,
-    closures::from_local,
-    closures::to_local,
-    closures::starts_at,
-    closures::ends_at,
-    closures::reason,
-) = (
-    closures::id,
-    closures::post_code,
-    closures::local_date,
-    closures::from_local,
-    closures::to_local,
-    closures::starts_at,
-    closures::ends_at,
-    closures::reason,
-);
 
 pub fn create(
     conn: &mut DbConn,
@@ -204,7 +203,7 @@ pub fn create(
             ))
             .returning(closures::id)
             .get_result(c)?;
-        let row: ClosureRow = closures::table.find(id).select(COLUMNS).first(c)?;
+        let row: ClosureRow = closures::table.find(id).select(ClosureRow::as_select()).first(c)?;
         Ok(to_view(c, row, tz)?)
     })
 }
@@ -221,7 +220,7 @@ pub fn list(
         .filter(closures::post_code.eq(post))
         .filter(closures::local_date.between(from, to))
         .order(closures::starts_at)
-        .select(COLUMNS)
+        .select(ClosureRow::as_select())
         .load(conn)?;
     rows.into_iter().map(|row| to_view(conn, row, tz)).collect()
 }

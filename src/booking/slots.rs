@@ -11,7 +11,7 @@ use crate::booking::schedule;
 use crate::db::schema::{closures, posts, slot_horizons, slots};
 use crate::db::{write_transaction, DbConn};
 
-/// A slot as read back.
+/// A slot as read back: every column, in table order.
 #[derive(Debug, Clone, Queryable)]
 pub struct Slot {
     pub id: i64,
@@ -23,26 +23,6 @@ pub struct Slot {
     pub capacity: i32,
     pub booked: i32,
 }
-
-pub const COLUMNS: (
-    slots::id,
-    slots::post_code,
-    slots::service_code,
-    slots::starts_at,
-    slots::ends_at,
-    slots::local_date,
-    slots::capacity,
-    slots::booked,
-) = (
-    slots::id,
-    slots::post_code,
-    slots::service_code,
-    slots::starts_at,
-    slots::ends_at,
-    slots::local_date,
-    slots::capacity,
-    slots::booked,
-);
 
 /// Rows per INSERT: well under SQLite's 32 766 bind parameters.
 const INSERT_BATCH: usize = 500;
@@ -168,12 +148,11 @@ pub fn bookable(
                 .filter(closures::ends_at.gt(slots::starts_at)),
         )))
         .order(slots::starts_at)
-        .select(COLUMNS)
         .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Slot>> {
-    slots::table.find(id).select(COLUMNS).first(conn).optional()
+    slots::table.find(id).first(conn).optional()
 }
 
 /// Whether a closure covers any part of the slot.
