@@ -15,6 +15,10 @@
 //! 3. **Ceiling**: the same booking transaction (`booking::appointments::book`) from as many OS
 //!    threads sharing one pool of the same size, without HTTP, on another fresh database set
 //!    up identically.
+//! 4. **Ceiling with the attempt counter**: as 3, but each booking first runs
+//!    `booking::count_attempt` (the per-applicant and per-address throttle the HTTP handler runs
+//!    before booking, in its own statements), which splits the HTTP gap into what the
+//!    counter costs and what HTTP costs.
 //!
 //! After each rush the database is checked: no slot may hold more than its capacity, and every
 //! slot's `booked` must equal the seats of its `booked` appointments. The table goes to
@@ -46,8 +50,8 @@ use clap::Parser;
 use consular_desk::auth::tokens::{Audience, Keys};
 use consular_desk::booking::appointments::{self, Booker, BookingRequest, Rules};
 use consular_desk::booking::party::PersonInput;
-use consular_desk::booking::slots;
-use consular_desk::config::{Secret, Settings};
+use consular_desk::booking::{self, slots};
+use consular_desk::config::{BookingSettings, Secret, Settings};
 use consular_desk::db::schema::{applicants, slots as slots_t};
 use consular_desk::db::{self, write_transaction, DbConn, Pool};
 use consular_desk::error::AppError;
@@ -421,13 +425,14 @@ impl Outcome {
         self.tally.latencies.len()
     }
 
-    fn per_second(&self, n: usize) -> f64 {
-        n as f64 / self.elapsed.as_secs_f64()
+    /// Requests answered, whatever the answer, per second of wall time.
+    fn requests_per_second(&self) -> f64 {
+        self.requests() as f64 / self.elapsed.as_secs_f64()
     }
 
     /// Successful bookings (or, for the availability load, 200s) per second of wall time.
     fn booked_per_second(&self) -> f64 {
-        self.per_second(self.tally.booked)
+        self.tally.booked as f64 / self.elapsed.as_secs_f64()
     }
 
     /// Latency at quantile `q` (nearest rank), in milliseconds.
@@ -550,8 +555,24 @@ async fn availability_load(client: &awc::Client, base: &str, clients: usize, for
     tallies.into_iter().fold(Tally::default(), Tally::merge).finish(elapsed)
 }
 
+/// What a direct booking runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    /// The booking transaction alone: the ceiling.
+    Book,
+    /// The per-applicant and per-address attempt counter first, as the HTTP handler does.
+    CountThenBook,
+}
+
 /// The ceiling: the same booking transaction from `clients` OS threads sharing `pool`.
-fn direct_rush(pool: &Pool, rules: &Rules, jobs: Vec<Job>, clients: usize) -> Outcome {
+fn direct_rush(
+    pool: &Pool,
+    booking: &BookingSettings,
+    direct: Direct,
+    jobs: Vec<Job>,
+    clients: usize,
+) -> Outcome {
+    let rules = Rules::from(booking);
     let queue = Mutex::new(jobs);
     let started = Instant::now();
     let tally = thread::scope(|scope| {
@@ -563,7 +584,7 @@ fn direct_rush(pool: &Pool, rules: &Rules, jobs: Vec<Job>, clients: usize) -> Ou
                         let next = queue.lock().expect("job queue lock poisoned").pop();
                         let Some(job) = next else { break };
                         let sent = Instant::now();
-                        let attempt = book_directly(pool, rules, &job);
+                        let attempt = book_directly(pool, booking, &rules, direct, &job);
                         tally.record(attempt, sent.elapsed());
                     }
                     tally
@@ -579,7 +600,13 @@ fn direct_rush(pool: &Pool, rules: &Rules, jobs: Vec<Job>, clients: usize) -> Ou
 }
 
 /// One booking through the library, classified like its HTTP answer would be.
-fn book_directly(pool: &Pool, rules: &Rules, job: &Job) -> Attempt {
+fn book_directly(
+    pool: &Pool,
+    booking: &BookingSettings,
+    rules: &Rules,
+    direct: Direct,
+    job: &Job,
+) -> Attempt {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => return Attempt::Other { key: "pool timeout".into(), detail: e.to_string() },
@@ -593,14 +620,17 @@ fn book_directly(pool: &Pool, rules: &Rules, job: &Job) -> Attempt {
         }],
         phone: None,
     };
-    let booked = appointments::book(
-        &mut conn,
-        rules,
-        Booker::Applicant(job.applicant_id),
-        &request,
-        None,
-        Utc::now().naive_utc(),
-    );
+    let now = Utc::now().naive_utc();
+    let booked = match direct {
+        Direct::Book => Ok(()),
+        // The handler's client address, for every client: the benchmark runs on loopback.
+        Direct::CountThenBook => {
+            booking::count_attempt(&mut conn, booking, job.applicant_id, "127.0.0.1", now)
+        }
+    }
+    .and_then(|()| {
+        appointments::book(&mut conn, rules, Booker::Applicant(job.applicant_id), &request, None, now)
+    });
     match booked {
         Ok(_) => Attempt::Booked,
         Err(AppError::Conflict { code: "slot_full", .. }) => Attempt::SlotFull,
@@ -707,16 +737,23 @@ impl ServerThread {
     }
 }
 
+/// One rush and what the database said afterwards.
+struct Run {
+    outcome: Outcome,
+    check: Integrity,
+}
+
 /// Everything measured on one backend.
 struct BackendReport {
     name: &'static str,
     seats: usize,
     attempts: usize,
     availability: Outcome,
-    http: Outcome,
-    http_check: Integrity,
-    direct: Outcome,
-    direct_check: Integrity,
+    http: Run,
+    /// The ceiling: the booking transaction alone.
+    direct: Run,
+    /// The ceiling plus the attempt counter the HTTP handler runs before each booking.
+    counted: Run,
 }
 
 impl BackendReport {
@@ -724,8 +761,8 @@ impl BackendReport {
     fn failures(&self) -> Vec<String> {
         let mut found = Vec::new();
         let expected_full = self.attempts - self.seats;
-        let runs = [("HTTP", &self.http, &self.http_check), ("direct", &self.direct, &self.direct_check)];
-        for (run, outcome, check) in runs {
+        let runs = [("HTTP", &self.http), ("direct", &self.direct), ("direct+counter", &self.counted)];
+        for (run, Run { outcome, check }) in runs {
             let t = &outcome.tally;
             let mut fail = |what: String| found.push(format!("{} {run}: {what}", self.name));
             if check.overbooked != 0 {
@@ -754,60 +791,79 @@ impl BackendReport {
     }
 }
 
-/// Availability load and HTTP rush on one fresh database, the ceiling on another.
+/// Availability load and HTTP rush on one fresh database, each direct rush on another.
 fn measure_backend(kind: &DbKind, args: &Args) -> anyhow::Result<BackendReport> {
-    let (availability, http, http_check, seats, attempts) = {
-        let db = BenchDb::fresh(kind)?;
-        let settings = settings(db.url(), args.pool_size)?;
-        let server = ServerThread::start(settings.clone())?;
-        // A small pool of the benchmark's own for setup and checks; the server has its own.
-        let pool = db::build_pool(&settings.database_url, 2)?;
-        let rush = setup(&pool, &settings, args)?;
-        let (seats, attempts) = (rush.seats(), rush.jobs.len());
-
-        let base = server.base_url();
-        let (availability, http) = actix_web::rt::System::new().block_on(async {
-            let client = http_client(args.clients);
-            eprintln!("  availability load, {} s", args.availability_secs);
-            let for_ = Duration::from_secs(args.availability_secs);
-            let availability = availability_load(&client, &base, args.clients, for_).await;
-            release(&pool, &rush)?;
-            eprintln!("  HTTP rush: {attempts} attempts for {seats} seats");
-            let http = http_rush(&client, &base, rush.jobs, args.clients).await;
-            anyhow::Ok((availability, http))
-        })?;
-        let http_check = verify(&pool)?;
-        drop(pool);
-        server.stop()?;
-        (availability, http, http_check, seats, attempts)
-    };
-
-    let (direct, direct_check) = {
-        let db = BenchDb::fresh(kind)?;
-        let settings = settings(db.url(), args.pool_size)?;
-        let (pool, _keys, _backend) = startup::prepare_database(&settings)?;
-        let rush = setup(&pool, &settings, args)?;
-        release(&pool, &rush)?;
-        eprintln!("  direct rush: {} attempts", rush.jobs.len());
-        let rules = Rules::from(&settings.booking);
-        let direct = direct_rush(&pool, &rules, rush.jobs, args.clients);
-        (direct, verify(&pool)?)
-    };
-
+    let (availability, http, seats, attempts) = http_measurement(kind, args)?;
     Ok(BackendReport {
         name: kind.name(),
         seats,
         attempts,
         availability,
         http,
-        http_check,
-        direct,
-        direct_check,
+        direct: direct_measurement(kind, args, Direct::Book)?,
+        counted: direct_measurement(kind, args, Direct::CountThenBook)?,
     })
+}
+
+/// Starts the server on a fresh database, runs the availability load, releases the seats and
+/// runs the HTTP rush. Returns the availability load, the rush, the seats and the attempts.
+fn http_measurement(kind: &DbKind, args: &Args) -> anyhow::Result<(Outcome, Run, usize, usize)> {
+    let db = BenchDb::fresh(kind)?;
+    let settings = settings(db.url(), args.pool_size)?;
+    let server = ServerThread::start(settings.clone())?;
+    // A small pool of the benchmark's own for setup and checks; the server has its own.
+    let pool = db::build_pool(&settings.database_url, 2)?;
+    let rush = setup(&pool, &settings, args)?;
+    let (seats, attempts) = (rush.seats(), rush.jobs.len());
+
+    let base = server.base_url();
+    let (availability, outcome) = actix_web::rt::System::new().block_on(async {
+        let client = http_client(args.clients);
+        eprintln!("  availability load, {} s", args.availability_secs);
+        let for_ = Duration::from_secs(args.availability_secs);
+        let availability = availability_load(&client, &base, args.clients, for_).await;
+        release(&pool, &rush)?;
+        eprintln!("  HTTP rush: {attempts} attempts for {seats} seats");
+        let outcome = http_rush(&client, &base, rush.jobs, args.clients).await;
+        anyhow::Ok((availability, outcome))
+    })?;
+    let check = verify(&pool)?;
+    drop(pool);
+    server.stop()?;
+    Ok((availability, Run { outcome, check }, seats, attempts))
+}
+
+/// The same rush without HTTP, on a fresh database set up the same way.
+fn direct_measurement(kind: &DbKind, args: &Args, direct: Direct) -> anyhow::Result<Run> {
+    let db = BenchDb::fresh(kind)?;
+    let settings = settings(db.url(), args.pool_size)?;
+    let (pool, _keys, _backend) = startup::prepare_database(&settings)?;
+    let rush = setup(&pool, &settings, args)?;
+    release(&pool, &rush)?;
+    eprintln!("  direct rush ({direct:?}): {} attempts", rush.jobs.len());
+    let outcome = direct_rush(&pool, &settings.booking, direct, rush.jobs, args.clients);
+    Ok(Run { outcome, check: verify(&pool)? })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report
+
+fn latencies(o: &Outcome) -> String {
+    format!("{:.1} / {:.1}", o.percentile_ms(0.50), o.percentile_ms(0.99))
+}
+
+fn counts(o: &Outcome) -> String {
+    format!("{} / {} / {}", o.tally.booked, o.tally.slot_full, o.others())
+}
+
+fn checks(c: &Integrity) -> String {
+    format!("{} / {}", c.overbooked, c.miscounted)
+}
+
+/// Bookings per second of `run` as a share of `ceiling`'s.
+fn ratio(run: &Outcome, ceiling: &Outcome) -> String {
+    format!("{:.0} %", 100.0 * run.booked_per_second() / ceiling.booked_per_second())
+}
 
 /// Prints one column per backend.
 fn print_report(args: &Args, reports: &[BackendReport]) {
@@ -830,33 +886,32 @@ fn print_report(args: &Args, reports: &[BackendReport]) {
 
     type Row = (&'static str, fn(&BackendReport) -> String);
     let rows: Vec<Row> = vec![
-        ("HTTP bookings/s (201s per second)", |r| format!("{:.0}", r.http.booked_per_second())),
-        ("HTTP booking requests/s", |r| format!("{:.0}", r.http.per_second(r.http.requests()))),
-        ("HTTP booking p50 latency (ms)", |r| format!("{:.1}", r.http.percentile_ms(0.50))),
-        ("HTTP booking p99 latency (ms)", |r| format!("{:.1}", r.http.percentile_ms(0.99))),
-        ("HTTP rush wall time (s)", |r| format!("{:.2}", r.http.elapsed.as_secs_f64())),
-        ("201 created", |r| format!("{} / {}", r.http.tally.booked, r.seats)),
-        ("409 slot_full", |r| format!("{} / {}", r.http.tally.slot_full, r.attempts - r.seats)),
-        ("other answers", |r| r.http.others().to_string()),
-        ("overbooked slots (booked > capacity)", |r| r.http_check.overbooked.to_string()),
-        ("slots with booked != sum(party_size)", |r| r.http_check.miscounted.to_string()),
-        ("direct-DB bookings/s (ceiling)", |r| format!("{:.0}", r.direct.booked_per_second())),
-        ("direct-DB p50 / p99 latency (ms)", |r| {
-            format!("{:.1} / {:.1}", r.direct.percentile_ms(0.50), r.direct.percentile_ms(0.99))
+        ("HTTP bookings/s (201s per second)", |r| format!("{:.0}", r.http.outcome.booked_per_second())),
+        ("HTTP booking requests/s", |r| format!("{:.0}", r.http.outcome.requests_per_second())),
+        ("HTTP booking p50 latency (ms)", |r| format!("{:.1}", r.http.outcome.percentile_ms(0.50))),
+        ("HTTP booking p99 latency (ms)", |r| format!("{:.1}", r.http.outcome.percentile_ms(0.99))),
+        ("HTTP rush wall time (s)", |r| format!("{:.2}", r.http.outcome.elapsed.as_secs_f64())),
+        ("201 created / expected", |r| format!("{} / {}", r.http.outcome.tally.booked, r.seats)),
+        ("409 slot_full / expected", |r| {
+            format!("{} / {}", r.http.outcome.tally.slot_full, r.attempts - r.seats)
         }),
-        ("direct-DB booked / slot_full / other", |r| {
-            format!("{} / {} / {}", r.direct.tally.booked, r.direct.tally.slot_full, r.direct.others())
+        ("other answers", |r| r.http.outcome.others().to_string()),
+        ("overbooked slots (booked > capacity)", |r| r.http.check.overbooked.to_string()),
+        ("slots with booked != sum(party_size)", |r| r.http.check.miscounted.to_string()),
+        ("direct-DB bookings/s (ceiling)", |r| format!("{:.0}", r.direct.outcome.booked_per_second())),
+        ("direct-DB p50 / p99 latency (ms)", |r| latencies(&r.direct.outcome)),
+        ("direct-DB booked / slot_full / other", |r| counts(&r.direct.outcome)),
+        ("direct-DB overbooked / miscounted slots", |r| checks(&r.direct.check)),
+        ("HTTP / ceiling", |r| ratio(&r.http.outcome, &r.direct.outcome)),
+        ("direct-DB + attempt counter bookings/s", |r| {
+            format!("{:.0}", r.counted.outcome.booked_per_second())
         }),
-        ("direct-DB overbooked / miscounted slots", |r| {
-            format!("{} / {}", r.direct_check.overbooked, r.direct_check.miscounted)
-        }),
-        ("HTTP / ceiling", |r| {
-            format!("{:.0} %", 100.0 * r.http.booked_per_second() / r.direct.booked_per_second())
-        }),
+        ("  p50 / p99 latency (ms)", |r| latencies(&r.counted.outcome)),
+        ("  booked / slot_full / other", |r| counts(&r.counted.outcome)),
+        ("  overbooked / miscounted slots", |r| checks(&r.counted.check)),
+        ("HTTP / (ceiling + attempt counter)", |r| ratio(&r.http.outcome, &r.counted.outcome)),
         ("availability requests/s", |r| format!("{:.0}", r.availability.booked_per_second())),
-        ("availability p50 / p99 latency (ms)", |r| {
-            format!("{:.1} / {:.1}", r.availability.percentile_ms(0.50), r.availability.percentile_ms(0.99))
-        }),
+        ("availability p50 / p99 latency (ms)", |r| latencies(&r.availability)),
         ("availability non-200 answers", |r| r.availability.others().to_string()),
     ];
 
