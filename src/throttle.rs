@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::throttle_buckets;
-use crate::db::{is_unique_violation, DbConn};
+use crate::db::{is_unique_violation, without_waiting_for_disk, DbConn};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -41,8 +41,14 @@ pub fn check(
     Ok(row.and_then(|(started, hits)| retry_after(started, hits, limit, now)))
 }
 
-/// Counts one event in `bucket`, opening a new window when the last one has ended.
-pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<()> {
+/// Counts one event in `bucket`, opening a new window when the last one has ended, and
+/// returns the window's start and count after it. The common case is one statement.
+fn count(
+    conn: &mut DbConn,
+    bucket: &str,
+    limit: Limit,
+    now: NaiveDateTime,
+) -> QueryResult<(NaiveDateTime, i32)> {
     let window_open_since = now - limit.window;
     for _ in 0..3 {
         let counted = diesel::update(
@@ -51,9 +57,11 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
                 .filter(throttle_buckets::window_started_at.gt(window_open_since)),
         )
         .set(throttle_buckets::hits.eq(throttle_buckets::hits + 1))
-        .execute(conn)?;
-        if counted > 0 {
-            return Ok(());
+        .returning((throttle_buckets::window_started_at, throttle_buckets::hits))
+        .get_result(conn)
+        .optional()?;
+        if let Some(state) = counted {
+            return Ok(state);
         }
         let restarted = diesel::update(
             throttle_buckets::table
@@ -63,23 +71,31 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) ->
         .set((throttle_buckets::hits.eq(1), throttle_buckets::window_started_at.eq(now)))
         .execute(conn)?;
         if restarted > 0 {
-            return Ok(());
+            return Ok((now, 1));
         }
-        let inserted = diesel::insert_into(throttle_buckets::table)
-            .values((
-                throttle_buckets::bucket.eq(bucket),
-                throttle_buckets::window_started_at.eq(now),
-                throttle_buckets::hits.eq(1),
-            ))
-            .execute(conn);
+        // In a savepoint: a conflicting insert must not abort the caller's transaction.
+        let inserted = conn.transaction(|c| {
+            diesel::insert_into(throttle_buckets::table)
+                .values((
+                    throttle_buckets::bucket.eq(bucket),
+                    throttle_buckets::window_started_at.eq(now),
+                    throttle_buckets::hits.eq(1),
+                ))
+                .execute(c)
+        });
         match inserted {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok((now, 1)),
             // Someone else opened the bucket between our update and insert: count again.
             Err(e) if is_unique_violation(&e) => continue,
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok((now, 1))
+}
+
+/// Counts one event (a failed login) in `bucket`.
+pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<()> {
+    without_waiting_for_disk(conn, |c| count(c, bucket, limit, now)).map(|_| ())
 }
 
 /// Counts one attempt and says whether it is over the limit: `Some(wait)` once `bucket` has
@@ -91,8 +107,8 @@ pub fn take(
     limit: Limit,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Duration>> {
-    hit(conn, bucket, limit, now)?;
-    check(conn, bucket, Limit { max: limit.max.saturating_add(1), ..limit }, now)
+    let (started, hits) = without_waiting_for_disk(conn, |c| count(c, bucket, limit, now))?;
+    Ok(retry_after(started, hits, Limit { max: limit.max.saturating_add(1), ..limit }, now))
 }
 
 /// Drops buckets whose window ended more than `keep` ago.

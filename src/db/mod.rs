@@ -162,6 +162,24 @@ where
     outcome
 }
 
+/// Runs `f` in a transaction whose commit doesn't wait for the disk on PostgreSQL, for
+/// bookkeeping whose loss in a crash is harmless (throttle counters) and which would otherwise
+/// queue every request of a rush behind one hot row's WAL flush. Never for bookings or money.
+/// On SQLite (WAL with `synchronous = NORMAL`) commits don't wait for the disk anyway.
+pub fn without_waiting_for_disk<T, F>(conn: &mut DbConn, f: F) -> diesel::QueryResult<T>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+{
+    use diesel::RunQueryDsl;
+    match conn {
+        DbConn::Sqlite(_) => f(conn),
+        DbConn::Postgres(_) => conn.transaction(|c| {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(c)?;
+            f(c)
+        }),
+    }
+}
+
 /// True when the error is a unique-constraint violation: how "already exists" shows up, since
 /// diesel's multi-backend connection has no `ON CONFLICT`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
