@@ -1,5 +1,5 @@
 //! Upkeep every instance runs on a timer: release held seats whose delay has passed, extend
-//! the slot horizon, drop stale throttle counters. Each step is safe to run from several
+//! the slot horizon, drop stale throttle counters and idempotency answers. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
 use chrono::{Duration, Utc};
@@ -14,6 +14,7 @@ pub struct Done {
     pub seats_released: usize,
     pub slots_generated: usize,
     pub throttle_buckets_dropped: usize,
+    pub idempotency_keys_dropped: usize,
 }
 
 pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> {
@@ -23,6 +24,7 @@ pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> 
         seats_released: appointments::release_due_holds(&mut conn, now)?,
         slots_generated: slots::extend_horizons(&mut conn, booking.horizon_days, now)?,
         throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
+        idempotency_keys_dropped: appointments::prune_idempotency_keys(&mut conn, now)?,
     })
 }
 

@@ -63,7 +63,10 @@ fn created(outcome: Booked) -> HttpResponse {
         Booked::Replayed { status, body } => {
             let status =
                 actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
+            let reference =
+                serde_json::from_str::<AppointmentView>(&body).map(|v| v.reference).unwrap_or_default();
             HttpResponse::build(status)
+                .insert_header((header::LOCATION, format!("/api/v1/appointments/{reference}")))
                 .insert_header(("Idempotent-Replayed", "true"))
                 .content_type("application/json")
                 .body(body)
@@ -121,6 +124,9 @@ pub async fn book(
     let outcome = state
         .db(move |conn| {
             let now = Utc::now().naive_utc();
+            if let Some(replayed) = appointments::replay(conn, Booker::Applicant(who.id), idem.as_ref())? {
+                return Ok(replayed);
+            }
             booking::count_attempt(conn, &settings, who.id, &address, now)?;
             appointments::book(conn, &Rules::from(&settings), Booker::Applicant(who.id), &body, idem, now)
         })

@@ -160,10 +160,8 @@ pub fn book(
     now: NaiveDateTime,
 ) -> Result<Booked, AppError> {
     let scope = booker.scope();
-    if let Some(idem) = &idempotency {
-        if let Some(replay) = replay(conn, &scope, idem)? {
-            return Ok(replay);
-        }
+    if let Some(replayed) = replay(conn, booker, idempotency.as_ref())? {
+        return Ok(replayed);
     }
     let slot = slots::find(conn, request.slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
     let (max_party, tz) = slot_context(conn, &slot)?;
@@ -219,7 +217,7 @@ pub fn book(
                 .execute(c);
             if let Err(e) = stored {
                 return Err(if violates(&e, "idem") {
-                    AppError::conflict(IDEMPOTENCY_RACE, "the same request is in progress")
+                    AppError::conflict("idempotency_race", "the same request is in progress")
                 } else {
                     e.into()
                 });
@@ -229,24 +227,28 @@ pub fn book(
     });
     match outcome {
         Ok(view) => Ok(Booked::Created(Box::new(view))),
-        // The same key committed first in a concurrent request: answer as it did.
-        Err(AppError::Conflict { code: IDEMPOTENCY_RACE, detail }) => match idempotency {
-            Some(idem) => {
-                replay(conn, &scope, &idem)?.ok_or(AppError::Conflict { code: IDEMPOTENCY_RACE, detail })
-            }
-            None => Err(AppError::Conflict { code: IDEMPOTENCY_RACE, detail }),
-        },
+        // A conflict may be a concurrent retry with the same key that committed first (its
+        // appointment holds the one-active key, or its key row exists): answer as it did.
+        Err(conflict @ AppError::Conflict { .. }) => {
+            Ok(replay(conn, booker, idempotency.as_ref())?.ok_or(conflict)?)
+        }
         Err(e) => Err(e),
     }
 }
 
-/// A concurrent request with the same `Idempotency-Key` committed first.
-const IDEMPOTENCY_RACE: &str = "idempotency_race";
-
-/// The stored answer for `key`, or 422 when the key came with another request.
-fn replay(conn: &mut DbConn, scope: &str, idem: &Idempotency) -> Result<Option<Booked>, AppError> {
+/// The stored first answer to this booker's `Idempotency-Key`, if there is one; 422 when the
+/// key came with another request. Handlers ask before counting an attempt, so a retry of a
+/// booking that went through is never throttled.
+pub fn replay(
+    conn: &mut DbConn,
+    booker: Booker,
+    idem: Option<&Idempotency>,
+) -> Result<Option<Booked>, AppError> {
+    let Some(idem) = idem else {
+        return Ok(None);
+    };
     let stored: Option<(String, i32, String)> = idempotency_keys::table
-        .find((scope, &idem.key))
+        .find((booker.scope(), &idem.key))
         .select((idempotency_keys::request, idempotency_keys::status, idempotency_keys::response))
         .first(conn)
         .optional()?;
@@ -263,6 +265,16 @@ fn replay(conn: &mut DbConn, scope: &str, idem: &Idempotency) -> Result<Option<B
             )],
         }),
     }
+}
+
+/// How long a stored answer to an `Idempotency-Key` is replayed: long enough for any client's
+/// retries, short enough that the table stays small.
+pub const IDEMPOTENCY_KEPT: Duration = Duration::hours(24);
+
+/// Forgets stored answers older than [`IDEMPOTENCY_KEPT`].
+pub fn prune_idempotency_keys(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - IDEMPOTENCY_KEPT)))
+        .execute(conn)
 }
 
 /// Writes the appointment under a fresh reference, drawing again on the (rare) collision.

@@ -8,6 +8,18 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use crate::error::FieldError;
+
+/// Refuses dates outside 2000–2200 with a field error. Nothing the service deals in lies
+/// outside them, and such a date would overflow date arithmetic or PostgreSQL's date range.
+pub fn plausible(field: &str, date: NaiveDate) -> Result<NaiveDate, FieldError> {
+    if (2000..=2200).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(FieldError::new(field, "is not a date between 2000 and 2200"))
+    }
+}
+
 /// One weekly opening: on `weekday`, slots of `slot_minutes` from `opens` until `closes`, each
 /// with `capacity` seats (the windows open).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +192,13 @@ mod tests {
         assert_eq!(e - s, Duration::hours(25));
         let (s, e) = day_bounds(d(2026, 11, 27), tz("America/Mexico_City"));
         assert_eq!((s, e - s), (d(2026, 11, 27).and_time(t(6, 0)), Duration::hours(24)));
+    }
+
+    #[test]
+    fn implausible_dates_are_refused() {
+        assert!(plausible("from", d(2026, 11, 27)).is_ok());
+        assert!(plausible("from", d(1999, 12, 31)).is_err());
+        assert!(plausible("to", NaiveDate::MAX).is_err());
     }
 
     #[test]

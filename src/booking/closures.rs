@@ -65,6 +65,8 @@ impl NewClosure {
         }
         if req.date < today {
             errors.push(FieldError::new("date", "is in the past"));
+        } else if let Err(e) = calendar::plausible("date", req.date) {
+            errors.push(e);
         }
         if errors.is_empty() {
             Ok(NewClosure { date: req.date, part, reason: reason.to_string() })
@@ -188,6 +190,12 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<ClosureView, AppError> {
     let (starts, ends) = closure.bounds(tz);
+    if starts >= ends {
+        return Err(AppError::invalid_field(
+            "from",
+            "these hours don't exist on that day (daylight saving time)",
+        ));
+    }
     write_transaction(conn, |c| {
         let id: i64 = diesel::insert_into(closures::table)
             .values((
@@ -203,6 +211,16 @@ pub fn create(
             ))
             .returning(closures::id)
             .get_result(c)?;
+        // Lock the slots the closure covers: a booking in flight on one of them either
+        // commits first (and is listed below) or waits and then sees the closure.
+        diesel::update(
+            slots::table
+                .filter(slots::post_code.eq(post))
+                .filter(slots::starts_at.lt(ends))
+                .filter(slots::ends_at.gt(starts)),
+        )
+        .set(slots::booked.eq(slots::booked))
+        .execute(c)?;
         let row: ClosureRow = closures::table.find(id).select(ClosureRow::as_select()).first(c)?;
         Ok(to_view(c, row, tz)?)
     })

@@ -68,6 +68,9 @@ pub fn availability(
     to: Option<NaiveDate>,
     now: NaiveDateTime,
 ) -> Result<Availability, AppError> {
+    let from =
+        from.map(|d| calendar::plausible("from", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
+    let to = to.map(|d| calendar::plausible("to", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
     let tz = post_zone(conn, post)?;
     known_service(conn, service, "service")?;
     let from = from.unwrap_or_else(|| calendar::local_date(now, tz));
@@ -85,7 +88,7 @@ pub fn availability(
             slot_id: s.id,
             starts_at: calendar::rfc3339(s.starts_at, tz),
             ends_at: calendar::rfc3339(s.ends_at, tz),
-            remaining: s.capacity - s.booked,
+            remaining: s.remaining(),
         })
         .collect();
     Ok(Availability {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::booking::calendar::{self, Opening};
-use crate::booking::slots;
+use crate::booking::slots::{self, Slot};
 use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
 use crate::db::{is_unique_violation, write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
@@ -268,7 +268,8 @@ pub struct Refit {
     pub slots_changed: usize,
     /// Future slots the new week no longer has: closed to new bookings, their bookings kept.
     pub slots_retired: usize,
-    /// Appointments on retired slots, to be offered another time.
+    /// Appointments on retired slots, or on slots now offering fewer seats than are booked,
+    /// to be offered another time.
     pub to_rebook: Vec<String>,
 }
 
@@ -284,6 +285,11 @@ pub fn replace(
     now: NaiveDateTime,
 ) -> Result<Refit, AppError> {
     write_transaction(conn, |c| {
+        // Lock the horizon row first: a generator running now either finishes before us (and
+        // we see its slots) or waits and then generates from the new week.
+        diesel::update(slot_horizons::table.find((post, service)))
+            .set(slot_horizons::generated_through.eq(slot_horizons::generated_through))
+            .execute(c)?;
         diesel::delete(
             schedules::table
                 .filter(schedules::post_code.eq(post))
@@ -309,35 +315,38 @@ pub fn replace(
             };
         }
 
-        let existing: Vec<(i64, NaiveDateTime, i32)> = slots_t::table
+        let existing: Vec<Slot> = slots_t::table
             .filter(slots_t::post_code.eq(post))
             .filter(slots_t::service_code.eq(service))
             .filter(slots_t::starts_at.gt(now))
-            .select((slots_t::id, slots_t::starts_at, slots_t::capacity))
             .load(c)?;
         let mut refit = Refit { slots_added: 0, slots_changed: 0, slots_retired: 0, to_rebook: Vec::new() };
-        let mut retired_ids = Vec::new();
-        for (id, starts_at, capacity) in &existing {
-            match wanted.iter().find(|w| w.starts_at == *starts_at) {
-                Some(w) if w.capacity as i32 == *capacity => {}
+        // Slots whose bookings the new week can't seat: retired, or shrunk below `booked`.
+        let mut displaced = Vec::new();
+        for slot in &existing {
+            match wanted.iter().find(|w| w.starts_at == slot.starts_at) {
+                Some(w) if w.capacity as i32 == slot.offered && w.ends_at == slot.ends_at => {}
                 Some(w) => {
-                    slots::set_capacity(c, *id, w.capacity as i32, w.ends_at)?;
+                    slots::refit(c, slot.id, w.capacity as i32, w.ends_at)?;
                     refit.slots_changed += 1;
+                    if slot.booked > w.capacity as i32 {
+                        displaced.push(slot.id);
+                    }
                 }
                 None => {
-                    if slots::retire(c, *id)? {
+                    if slots::retire(c, slot.id)? {
                         refit.slots_retired += 1;
                     }
-                    retired_ids.push(*id);
+                    displaced.push(slot.id);
                 }
             }
         }
         let fresh: Vec<_> =
-            wanted.into_iter().filter(|w| !existing.iter().any(|(_, s, _)| *s == w.starts_at)).collect();
+            wanted.into_iter().filter(|w| !existing.iter().any(|s| s.starts_at == w.starts_at)).collect();
         refit.slots_added = slots::insert(c, post, service, &fresh)?;
 
         refit.to_rebook = appointments::table
-            .filter(appointments::slot_id.eq_any(&retired_ids))
+            .filter(appointments::slot_id.eq_any(&displaced))
             .filter(appointments::status.eq("booked"))
             .order(appointments::starts_at)
             .select(appointments::reference)

@@ -20,8 +20,19 @@ pub struct Slot {
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub local_date: NaiveDate,
+    /// The hard limit: `booked` never exceeds it (a CHECK in the database too).
     pub capacity: i32,
     pub booked: i32,
+    /// Seats the current week offers; below `capacity` on a slot a schedule change shrank or
+    /// retired while it had bookings.
+    pub offered: i32,
+}
+
+impl Slot {
+    /// Seats that can still be booked.
+    pub fn remaining(&self) -> i32 {
+        (self.capacity.min(self.offered) - self.booked).max(0)
+    }
 }
 
 /// Rows per INSERT: well under SQLite's 32 766 bind parameters.
@@ -42,6 +53,7 @@ pub fn insert(conn: &mut DbConn, post: &str, service: &str, new: &[SlotTime]) ->
                     slots::local_date.eq(s.local_date),
                     slots::capacity.eq(s.capacity as i32),
                     slots::booked.eq(0),
+                    slots::offered.eq(s.capacity as i32),
                 )
             })
             .collect();
@@ -54,22 +66,26 @@ pub fn insert(conn: &mut DbConn, post: &str, service: &str, new: &[SlotTime]) ->
     Ok(inserted)
 }
 
-/// Sets a slot's capacity, never below what is already booked.
-pub fn set_capacity(conn: &mut DbConn, id: i64, capacity: i32, ends_at: NaiveDateTime) -> QueryResult<()> {
-    let changed = diesel::update(slots::table.find(id).filter(slots::booked.le(capacity)))
-        .set((slots::capacity.eq(capacity), slots::ends_at.eq(ends_at)))
+/// Re-fits a slot to a new week: it offers `seats` and ends at `ends_at`. The hard capacity
+/// follows, but never below what is booked; a slot with more bookings than the new figure
+/// keeps them and takes no more until it is under it again.
+pub fn refit(conn: &mut DbConn, id: i64, seats: i32, ends_at: NaiveDateTime) -> QueryResult<()> {
+    let fits = diesel::update(slots::table.find(id).filter(slots::booked.le(seats)))
+        .set((slots::capacity.eq(seats), slots::offered.eq(seats), slots::ends_at.eq(ends_at)))
         .execute(conn)?;
-    if changed == 0 {
-        retire(conn, id)?;
+    if fits == 0 {
+        diesel::update(slots::table.find(id))
+            .set((slots::offered.eq(seats), slots::ends_at.eq(ends_at)))
+            .execute(conn)?;
     }
     Ok(())
 }
 
-/// Closes a slot to new bookings while keeping the ones it has: capacity becomes `booked`.
-/// Returns whether it had free seats.
+/// Closes a slot the new week doesn't have: it offers no seats, its bookings stay. Returns
+/// whether it was offering any.
 pub fn retire(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    let changed = diesel::update(slots::table.find(id).filter(slots::capacity.gt(slots::booked)))
-        .set(slots::capacity.eq(slots::booked))
+    let changed = diesel::update(slots::table.find(id).filter(slots::offered.gt(0)))
+        .set(slots::offered.eq(0))
         .execute(conn)?;
     Ok(changed > 0)
 }
@@ -141,6 +157,7 @@ pub fn bookable(
         .filter(slots::local_date.between(from, to))
         .filter(slots::starts_at.between(earliest, latest))
         .filter(slots::booked.lt(slots::capacity))
+        .filter(slots::booked.lt(slots::offered))
         .filter(not(exists(
             closures::table
                 .filter(closures::post_code.eq(slots::post_code))
@@ -178,6 +195,10 @@ pub enum SeatRefusal {
 /// of the caller's transaction: it both checks and takes, so concurrent callers can never
 /// overbook (PostgreSQL re-checks the row after a concurrent update; SQLite runs writers one at
 /// a time). The slot must also start no earlier than `not_before` and have no closure.
+///
+/// The closure is checked again in a second statement: on PostgreSQL the UPDATE's subquery
+/// reads the snapshot from before it waited on the row, and a closure committed meanwhile
+/// (which locks the slots it covers, see `closures::create`) must still win.
 pub fn take_seats(
     conn: &mut DbConn,
     id: i64,
@@ -188,6 +209,7 @@ pub fn take_seats(
         slots::table
             .find(id)
             .filter((slots::booked + seats).le(slots::capacity))
+            .filter((slots::booked + seats).le(slots::offered))
             .filter(slots::starts_at.ge(not_before))
             .filter(not(exists(
                 closures::table
@@ -198,10 +220,14 @@ pub fn take_seats(
     )
     .set(slots::booked.eq(slots::booked + seats))
     .execute(conn)?;
+    let slot = find(conn, id)?;
     if taken == 1 {
-        return Ok(Ok(()));
+        return match slot {
+            Some(slot) if is_closed(conn, &slot)? => Ok(Err(SeatRefusal::Closed)),
+            _ => Ok(Ok(())),
+        };
     }
-    let refusal = match find(conn, id)? {
+    let refusal = match slot {
         None => SeatRefusal::Gone,
         Some(slot) if slot.starts_at < not_before => SeatRefusal::Gone,
         Some(slot) if is_closed(conn, &slot)? => SeatRefusal::Closed,
@@ -212,14 +238,12 @@ pub fn take_seats(
 
 /// Returns `seats` to slot `id` (within the caller's transaction).
 pub fn give_back(conn: &mut DbConn, id: i64, seats: i32) -> QueryResult<()> {
-    diesel::update(slots::table.find(id).filter(slots::booked.ge(seats)))
+    let returned = diesel::update(slots::table.find(id).filter(slots::booked.ge(seats)))
         .set(slots::booked.eq(slots::booked - seats))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// The post's zone, for showing times.
-pub fn post_zone(conn: &mut DbConn, post: &str) -> QueryResult<Option<Tz>> {
-    let zone: Option<String> = posts::table.find(post).select(posts::timezone).first(conn).optional()?;
-    Ok(zone.and_then(|z| z.parse().ok()))
+        .execute(conn)?;
+    if returned == 0 {
+        // Never expected: the count already disagrees with the seats held.
+        tracing::error!(slot = id, seats, "slot holds fewer seats than are being returned");
+    }
+    Ok(())
 }

@@ -123,6 +123,7 @@ diesel::table! {
         local_date -> Date,
         capacity -> Integer,
         booked -> Integer,
+        offered -> Integer,
     }
 }
 

@@ -194,3 +194,42 @@ async fn a_party_never_splits_across_the_last_seats() {
     assert_eq!(count(&replies, 201, None), 2, "two parties of two fit in five seats");
     assert!(seat_violations(db.url()).is_empty());
 }
+
+#[actix_web::test]
+async fn no_booking_slips_into_a_day_while_it_is_being_closed() {
+    let db = TestDb::fresh();
+    let a = spawn_on(&db, RACE).await;
+    let b = spawn_on(&db, RACE).await;
+    let admin = a.admin_token().await;
+    let tokens = a.applicants(30).await;
+    let slots = a.slots("MEX", "passport-renewal").await;
+    let day = slots[0]["starts_at"].as_str().expect("starts_at")[..10].to_string();
+    let on_day: Vec<i64> = slots
+        .iter()
+        .filter(|s| s["starts_at"].as_str().unwrap_or("").starts_with(&day))
+        .filter_map(|s| s["slot_id"].as_i64())
+        .collect();
+    let bookings = tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (if i % 2 == 0 { &a } else { &b }).book(t, on_day[i % on_day.len()], 1));
+    let closure = json!({"date": day, "reason": "emergency"});
+    let closing = b.post("/api/v1/admin/posts/MEX/closures", Some(&admin), &closure);
+    let (booked, closed) = futures_util::future::join(join_all(bookings), closing).await;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let listed: Vec<&str> = closed.body["to_rebook"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["reference"].as_str())
+        .collect();
+    for r in booked.iter().filter(|r| r.status == 201) {
+        let reference = r.body["reference"].as_str().unwrap_or("");
+        assert!(
+            listed.contains(&reference),
+            "{reference} was booked into the closed day but not listed for rebooking"
+        );
+    }
+    assert!(booked.iter().all(|r| r.status == 201 || ["slot_closed", "slot_full"].contains(&r.code())));
+    assert!(seat_violations(db.url()).is_empty());
+}

@@ -263,3 +263,92 @@ async fn tijuana_slots_follow_daylight_saving_time_on_the_change_day() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_retired_or_shrunk_slot_does_not_reopen_when_its_bookings_leave() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[("CONSULAR_DESK_RELEASE_DELAY_MINUTES", "0")]).await;
+    let admin = app.admin_token().await;
+    let [ana, luis, eva]: [String; 3] = app.applicants(3).await.try_into().expect("three");
+    let offered = app.slots("MEX", "notarial").await;
+    let (eight, nine) =
+        (offered[0].clone(), offered.iter().find(|s| starts(s).contains("T09:00")).expect("09:00").clone());
+    let book = |token: &str, slot: &Value| {
+        let app = &app;
+        let (token, slot) = (token.to_string(), id(slot));
+        async move { app.book(&token, slot, 1).await.body["reference"].as_str().expect("reference").to_string() }
+    };
+    let at_eight = book(&ana, &eight).await;
+    let (at_nine_a, at_nine_b) = (book(&luis, &nine).await, book(&eva, &nine).await);
+
+    // 08:00 goes; 09:00 stays with one window instead of two.
+    let week = json!([{"weekdays": [1, 2, 3, 4, 5], "opens": "09:00", "closes": "12:00", "slot_minutes": 20, "capacity": 1}]);
+    let r = app.set_week(&admin, "MEX", "notarial", week).await;
+    let mut to_rebook: Vec<String> = r.body["slots"]["to_rebook"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    to_rebook.sort();
+    let mut expected = vec![at_eight.clone(), at_nine_a.clone(), at_nine_b];
+    expected.sort();
+    assert_eq!(to_rebook, expected);
+
+    let cancel = |token: &str, reference: &str| {
+        let app = &app;
+        let path = format!("/api/v1/appointments/{reference}/cancel");
+        let token = token.to_string();
+        async move { assert_eq!(app.post(&path, Some(&token), &json!({})).await.status, 200) }
+    };
+    cancel(&ana, &at_eight).await;
+    cancel(&luis, &at_nine_a).await;
+    let now = app.slots("MEX", "notarial").await;
+    assert!(!now.iter().any(|s| s["slot_id"] == eight["slot_id"]), "the retired 08:00 stays closed");
+    assert!(!now.iter().any(|s| s["slot_id"] == nine["slot_id"]), "09:00 still has its one booking");
+    let newcomer = app.applicant_token("new@example.mx").await;
+    assert_problem(&app.book(&newcomer, id(&eight), 1).await, 409, "slot_full");
+    assert!(seat_violations(db.url()).is_empty());
+}
+
+#[actix_web::test]
+async fn a_new_slot_length_moves_the_end_of_slots_that_keep_their_start() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let hourly = json!([{"weekdays": [1, 2, 3, 4, 5], "opens": "09:00", "closes": "11:00", "slot_minutes": 60, "capacity": 2}]);
+    app.set_week(&admin, "MID", "notarial", hourly).await;
+    let halves = json!([{"weekdays": [1, 2, 3, 4, 5], "opens": "09:00", "closes": "11:00", "slot_minutes": 30, "capacity": 2}]);
+    app.set_week(&admin, "MID", "notarial", halves).await;
+    let slots = app.slots("MID", "notarial").await;
+    let nine = slots.iter().find(|s| starts(s).contains("T09:00")).expect("09:00");
+    assert!(nine["ends_at"].as_str().unwrap_or("").contains("T09:30"), "{nine}");
+    assert_eq!(slots.iter().filter(|s| day_of(s) == day_of(nine)).count(), 4);
+}
+
+#[actix_web::test]
+async fn closing_hours_a_clock_change_skips_is_refused() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let zone: chrono_tz::Tz = "America/Tijuana".parse().expect("zone");
+    let offset = |d: NaiveDate| {
+        zone.from_local_datetime(&d.and_hms_opt(12, 0, 0).expect("noon"))
+            .earliest()
+            .expect("noon")
+            .offset()
+            .fix()
+            .local_minus_utc()
+    };
+    // The next spring-forward Sunday: the day after which the offset grows.
+    let mut day = Utc::now().date_naive() + Duration::days(1);
+    while offset(day) <= offset(day - Duration::days(1)) {
+        day += Duration::days(1);
+    }
+    let r = app
+        .post(
+            "/api/v1/admin/posts/TIJ/closures",
+            Some(&admin),
+            &json!({"date": day, "from": "02:00", "to": "02:30", "reason": "no such hour"}),
+        )
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+}

@@ -50,6 +50,9 @@ CREATE TABLE slots (
     local_date   DATE NOT NULL,
     capacity     INTEGER NOT NULL CHECK (capacity >= 0),
     booked       INTEGER NOT NULL DEFAULT 0,
+    -- Seats the current week offers: below capacity when a schedule change shrank or retired
+    -- the slot while it had bookings (capacity can't drop below booked).
+    offered      INTEGER NOT NULL CHECK (offered >= 0),
     -- The backstop for the conditional update that takes seats.
     CHECK (booked >= 0 AND booked <= capacity),
     UNIQUE (post_code, service_code, starts_at)
@@ -91,7 +94,7 @@ CREATE TABLE seat_holds (
     release_at     TIMESTAMP NOT NULL,
     released_at    TIMESTAMP
 );
-CREATE INDEX seat_holds_due ON seat_holds (release_at);
+CREATE INDEX seat_holds_due ON seat_holds (release_at) WHERE released_at IS NULL;
 
 -- The first successful answer to a request with an Idempotency-Key, replayed for repeats.
 CREATE TABLE idempotency_keys (
