@@ -347,12 +347,15 @@ fn create_applicants(conn: &mut DbConn, count: usize) -> anyhow::Result<Vec<i64>
     Ok(ids)
 }
 
-/// Releases the seats: sets the rush slots' capacities in one transaction.
+/// Releases the seats: sets the rush slots' capacities (and the seats they offer) in one
+/// transaction.
 fn release(pool: &Pool, rush: &Rush) -> anyhow::Result<()> {
     let mut conn = pool.get().context("no database connection to release seats")?;
     write_transaction(&mut conn, |c| {
         for &(id, capacity) in &rush.slots {
-            diesel::update(slots_t::table.find(id)).set(slots_t::capacity.eq(capacity)).execute(c)?;
+            diesel::update(slots_t::table.find(id))
+                .set((slots_t::capacity.eq(capacity), slots_t::offered.eq(capacity)))
+                .execute(c)?;
         }
         QueryResult::Ok(())
     })

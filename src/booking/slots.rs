@@ -174,11 +174,21 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Slot>> {
 
 /// Whether a closure covers any part of the slot.
 pub fn is_closed(conn: &mut DbConn, slot: &Slot) -> QueryResult<bool> {
+    closed(conn, &slot.post_code, slot.starts_at, slot.ends_at)
+}
+
+/// Whether a closure of `post` overlaps `starts_at..ends_at`.
+fn closed(
+    conn: &mut DbConn,
+    post: &str,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+) -> QueryResult<bool> {
     diesel::select(exists(
         closures::table
-            .filter(closures::post_code.eq(&slot.post_code))
-            .filter(closures::starts_at.lt(slot.ends_at))
-            .filter(closures::ends_at.gt(slot.starts_at)),
+            .filter(closures::post_code.eq(post))
+            .filter(closures::starts_at.lt(ends_at))
+            .filter(closures::ends_at.gt(starts_at)),
     ))
     .get_result(conn)
 }
@@ -205,7 +215,7 @@ pub fn take_seats(
     seats: i32,
     not_before: NaiveDateTime,
 ) -> QueryResult<Result<(), SeatRefusal>> {
-    let taken = diesel::update(
+    let taken: Option<(String, NaiveDateTime, NaiveDateTime)> = diesel::update(
         slots::table
             .find(id)
             .filter((slots::booked + seats).le(slots::capacity))
@@ -219,15 +229,13 @@ pub fn take_seats(
             ))),
     )
     .set(slots::booked.eq(slots::booked + seats))
-    .execute(conn)?;
-    let slot = find(conn, id)?;
-    if taken == 1 {
-        return match slot {
-            Some(slot) if is_closed(conn, &slot)? => Ok(Err(SeatRefusal::Closed)),
-            _ => Ok(Ok(())),
-        };
+    .returning((slots::post_code, slots::starts_at, slots::ends_at))
+    .get_result(conn)
+    .optional()?;
+    if let Some((post, starts_at, ends_at)) = taken {
+        return Ok(if closed(conn, &post, starts_at, ends_at)? { Err(SeatRefusal::Closed) } else { Ok(()) });
     }
-    let refusal = match slot {
+    let refusal = match find(conn, id)? {
         None => SeatRefusal::Gone,
         Some(slot) if slot.starts_at < not_before => SeatRefusal::Gone,
         Some(slot) if is_closed(conn, &slot)? => SeatRefusal::Closed,
