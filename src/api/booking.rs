@@ -3,9 +3,9 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::{client_address, Denied};
 use crate::auth::roles::ClerkPlus;
@@ -14,19 +14,9 @@ use crate::booking::appointments::{
     self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules,
 };
 use crate::booking::reference_code::Reference;
-use crate::booking::{self, slots, Availability};
+use crate::booking::{self, slots, Availability, AvailabilityQuery};
 use crate::error::AppError;
 use crate::state::AppState;
-
-#[derive(Deserialize, IntoParams)]
-pub struct AvailabilityQuery {
-    /// Service code, e.g. `passport-renewal`.
-    service: String,
-    /// First local date (`YYYY-MM-DD`); today by default.
-    from: Option<NaiveDate>,
-    /// Last local date; 30 days after `from` by default, at most 92.
-    to: Option<NaiveDate>,
-}
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct RescheduleRequest {
@@ -89,10 +79,11 @@ pub async fn availability(
 ) -> Result<HttpResponse, AppError> {
     let rules = Rules::from(&state.settings.booking);
     let post = post.into_inner().to_uppercase();
-    let AvailabilityQuery { service, from, to } = query.into_inner();
+    let query = query.into_inner();
     let now = Utc::now().naive_utc();
-    let body =
-        state.db(move |conn| booking::availability(conn, &rules, &post, &service, from, to, now)).await?;
+    // Anyone may look; the booker only decides the window (applicants need the notice).
+    let anyone = Booker::Applicant(0);
+    let body = state.db(move |conn| booking::availability(conn, &rules, anyone, &post, &query, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -244,4 +235,29 @@ pub async fn staff_book(
         })
         .await?;
     Ok(created(outcome))
+}
+
+/// Slots a clerk can book for someone who phones: like the public availability, but from now
+/// on rather than after the applicants' notice period. A member bound to a post sees only it.
+#[utoipa::path(tag = "booking", security(("staff_token" = [])), params(("post" = String, Path, description = "post code, e.g. MEX"), AvailabilityQuery), responses(
+    (status = 200, body = Availability),
+    Denied,
+    (status = 400, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/posts/{post}/availability")]
+pub async fn staff_availability(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Query<AvailabilityQuery>>,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, query) = request;
+    let post = post.into_inner().to_uppercase();
+    clerk.ensure_post(&post)?;
+    let rules = Rules::from(&state.settings.booking);
+    let query = query.into_inner();
+    let (booker, now) = (Booker::Staff(clerk.id), Utc::now().naive_utc());
+    let body = state.db(move |conn| booking::availability(conn, &rules, booker, &post, &query, now)).await?;
+    Ok(HttpResponse::Ok().json(body))
 }

@@ -79,6 +79,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::cancel)
         .service(booking::reschedule)
         .service(booking::staff_book)
+        .service(booking::staff_availability)
         .service(schedules::show_schedules)
         .service(schedules::replace_schedule)
         .service(schedules::list_closures)

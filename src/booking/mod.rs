@@ -11,8 +11,8 @@ pub mod slots;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::config::BookingSettings;
 use crate::db::schema::{posts, services};
@@ -58,16 +58,28 @@ pub fn known_service(conn: &mut DbConn, service: &str, field: &str) -> Result<()
     Ok(())
 }
 
-/// Bookable slots of a post and service between two local dates (default: the next 30 days).
+/// What availability is asked for.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AvailabilityQuery {
+    /// Service code, e.g. `passport-renewal`.
+    pub service: String,
+    /// First local date (`YYYY-MM-DD`); today by default.
+    pub from: Option<NaiveDate>,
+    /// Last local date; 30 days after `from` by default, at most 92.
+    pub to: Option<NaiveDate>,
+}
+
+/// Slots of a post and service that `booker` may book, between two local dates (default: the
+/// next 30 days). Staff see the slots inside the applicants' notice period too.
 pub fn availability(
     conn: &mut DbConn,
     rules: &Rules,
+    booker: appointments::Booker,
     post: &str,
-    service: &str,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    query: &AvailabilityQuery,
     now: NaiveDateTime,
 ) -> Result<Availability, AppError> {
+    let (service, from, to) = (query.service.as_str(), query.from, query.to);
     let from =
         from.map(|d| calendar::plausible("from", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
     let to = to.map(|d| calendar::plausible("to", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
@@ -81,7 +93,7 @@ pub fn availability(
             format!("must be on or after from, and at most {MAX_AVAILABILITY_DAYS} days later"),
         )]));
     }
-    let (earliest, latest) = appointments::booking_window(rules, appointments::Booker::Applicant(0), now);
+    let (earliest, latest) = appointments::booking_window(rules, booker, now);
     let slots = slots::bookable(conn, post, service, from, to, earliest, latest)?
         .into_iter()
         .map(|s| AvailableSlot {

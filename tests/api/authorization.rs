@@ -37,6 +37,7 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "POST", path: "/api/v1/appointments/{reference}/reschedule", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/staff/me", who: Who::Staff(ALL_STAFF) },
     Endpoint { method: "POST", path: "/api/v1/staff/appointments", who: Who::Staff(CLERK_PLUS) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/availability", who: Who::Staff(CLERK_PLUS) },
     Endpoint { method: "GET", path: "/api/v1/admin/staff", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/staff", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/staff/{username}/disable", who: Who::Staff(ADMIN) },

@@ -5,6 +5,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, db_conn, person, seat_violations, spawn_app, spawn_on, TestDb};
 
+/// Notarial hours on all seven days, two windows, 20-minute slots.
+fn every_day() -> Value {
+    json!([{"weekdays": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "23:40", "slot_minutes": 20, "capacity": 2}])
+}
+
 fn slot_id(slot: &Value) -> i64 {
     slot["slot_id"].as_i64().expect("slot_id")
 }
@@ -176,6 +181,8 @@ async fn minimum_notice_and_horizon_are_enforced() {
     )
     .await;
     let ana = strict.applicant_token("ana@example.mx").await;
+    // Every day of the week, so the next 48 hours have slots whatever day the test runs.
+    open.set_week(&open.admin_token().await, "MTY", "notarial", every_day()).await;
     let slots = open.slots("MTY", "notarial").await;
     let now = chrono::Utc::now();
     let starts = |s: &Value| {
@@ -344,9 +351,18 @@ async fn reschedule_moves_or_changes_nothing() {
 async fn staff_book_for_people_who_phone() {
     let (app, db) = spawn_app().await;
     let clerk = app.staff_token("clerk.mex", "clerk", Some("MEX")).await;
-    // A clerk sees and books slots inside the applicants' notice period.
-    let open = spawn_on(&db, &[("CONSULAR_DESK_MIN_NOTICE_HOURS", "0")]).await;
-    let soonest = open.slots("MEX", "notarial").await[0].clone();
+    // Every day of the week, so the next 24 hours have slots whatever day the test runs.
+    app.set_week(&app.admin_token().await, "MEX", "notarial", every_day()).await;
+    // A clerk sees and books slots inside the applicants' notice period too.
+    let staff_view = app.get("/api/v1/staff/posts/MEX/availability?service=notarial", Some(&clerk)).await;
+    assert_eq!(staff_view.status, 200, "{}", staff_view.body);
+    let for_staff = staff_view.body["slots"].as_array().cloned().unwrap_or_default();
+    let for_public = app.slots("MEX", "notarial").await;
+    assert!(for_staff.len() > for_public.len(), "staff see the next 24 hours too");
+    assert!(for_public.iter().all(|p| for_staff.iter().any(|s| s["slot_id"] == p["slot_id"])));
+    let soonest = for_staff[0].clone();
+    let r = app.get("/api/v1/staff/posts/GDL/availability?service=notarial", Some(&clerk)).await;
+    assert_problem(&r, 403, "wrong_post");
     let body = json!({"slot_id": slot_id(&soonest), "applicants": [person("Rosa", "Martínez")], "phone": "+52 55 5555 0000"});
     let r = app.post("/api/v1/staff/appointments", Some(&clerk), &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
