@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::booking::calendar;
+use crate::booking::plausible_date;
 use crate::error::AppError;
 use crate::reference;
 use crate::state::AppState;
@@ -102,10 +102,7 @@ pub async fn list_fees(
     state: web::Data<AppState>,
     query: web::Query<FeesQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let date = match query.date {
-        Some(d) => calendar::plausible("date", d).map_err(|e| AppError::invalid(vec![e]))?,
-        None => Utc::now().date_naive(),
-    };
+    let date = plausible_date("date", query.date)?.unwrap_or_else(|| Utc::now().date_naive());
     let fees = state.db(move |conn| Ok(reference::fees_on(conn, date)?)).await?;
     let body: Vec<FeeView> = fees
         .into_iter()

@@ -140,12 +140,9 @@ pub async fn list_closures(
     let list = state
         .db(move |conn| {
             let tz = booking::post_zone(conn, &post)?;
-            let plausible = |field, d: Option<NaiveDate>| {
-                d.map(|d| calendar::plausible(field, d)).transpose().map_err(|e| AppError::invalid(vec![e]))
-            };
-            let from =
-                plausible("from", from)?.unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
-            let to = plausible("to", to)?.unwrap_or(from + Duration::days(horizon));
+            let from = booking::plausible_date("from", from)?
+                .unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
+            let to = booking::plausible_date("to", to)?.unwrap_or(from + Duration::days(horizon));
             Ok(closures::list(conn, &post, tz, from, to)?)
         })
         .await?;

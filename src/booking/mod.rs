@@ -58,6 +58,12 @@ pub fn known_service(conn: &mut DbConn, service: &str, field: &str) -> Result<()
     Ok(())
 }
 
+/// A date from a request, refused with 422 when it lies outside 2000–2200
+/// ([`calendar::plausible`]).
+pub fn plausible_date(field: &str, date: Option<NaiveDate>) -> Result<Option<NaiveDate>, AppError> {
+    date.map(|d| calendar::plausible(field, d)).transpose().map_err(|e| AppError::invalid(vec![e]))
+}
+
 /// What availability is asked for.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AvailabilityQuery {
@@ -80,9 +86,7 @@ pub fn availability(
     now: NaiveDateTime,
 ) -> Result<Availability, AppError> {
     let (service, from, to) = (query.service.as_str(), query.from, query.to);
-    let from =
-        from.map(|d| calendar::plausible("from", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
-    let to = to.map(|d| calendar::plausible("to", d)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
+    let (from, to) = (plausible_date("from", from)?, plausible_date("to", to)?);
     let tz = post_zone(conn, post)?;
     known_service(conn, service, "service")?;
     let from = from.unwrap_or_else(|| calendar::local_date(now, tz));
