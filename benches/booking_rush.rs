@@ -294,7 +294,7 @@ fn setup(pool: &Pool, settings: &Settings, args: &Args) -> anyhow::Result<Rush> 
         .into_iter()
         .zip(targets)
         .map(|(applicant_id, slot_id)| {
-            let (token, _) = keys.issue(Audience::Public, &applicant_id.to_string(), now)?;
+            let (token, _) = keys.issue(Audience::Public, &applicant_id.to_string(), 1, now)?;
             Ok(Job { applicant_id, token, slot_id })
         })
         .collect::<anyhow::Result<Vec<Job>>>()?;

@@ -73,7 +73,9 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let new = NewStaff::parse(&username, password, &role, post.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             let (pool, _, _) = prepare_database(&settings)?;
-            let record = staff::create(&pool, new).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let hash = crate::auth::passwords::hash(new.password.expose())?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let record = staff::insert(&mut conn, &new, &hash).map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!(
                 "created {} {}{}",
                 record.role.as_str(),

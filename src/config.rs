@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use chrono::Duration;
 use jsonwebtoken::Algorithm;
 
+use crate::proxies::TrustedProxies;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://consular-desk.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// HMAC keys shorter than the hash output weaken HS256; refuse them.
@@ -80,17 +82,36 @@ pub struct JwtSettings {
     /// From the environment; when `None` the secret is generated and kept in the database.
     pub public_secret: Option<Secret>,
     pub staff_secret: Option<Secret>,
+    /// The secrets before a rotation: still accepted for verification, never used to sign, so
+    /// keys can be rotated without signing everybody out.
+    pub public_previous_secret: Option<Secret>,
+    pub staff_previous_secret: Option<Secret>,
     pub public_token_ttl: Duration,
     pub staff_token_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
-    /// Failed logins for one account before it is refused for `window`.
+    /// Failed sign-ins for one account from one client address before that address is refused
+    /// for that account for `window`. Other addresses can still sign in to it.
     pub max_failures_per_account: u32,
-    /// Failed logins from one client address before it is refused for `window`.
+    /// Failed sign-ins from one client address (any account) before it is refused.
     pub max_failures_per_address: u32,
+    /// Failed sign-ins for one account from all addresses before every address that has
+    /// already failed for it is refused: distributed guessing. An address with no failure for
+    /// the account still gets its attempt, so the owner is never locked out from elsewhere.
+    pub account_ceiling: u32,
     pub window: Duration,
+    /// Registrations per client address per hour.
+    pub max_registrations_per_address: u32,
+}
+
+/// The argon2 hashing pool: threads of its own and a bounded queue.
+#[derive(Debug, Clone)]
+pub struct HashingSettings {
+    pub threads: usize,
+    /// Requests waiting for a hashing thread; beyond this they get 503 with `Retry-After`.
+    pub queue: usize,
 }
 
 /// Booking rules and the upkeep of slots.
@@ -124,6 +145,9 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub login_throttle: LoginThrottle,
     pub booking: BookingSettings,
+    pub hashing: HashingSettings,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client address.
+    pub trusted_proxies: TrustedProxies,
     pub pool_size: u32,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
@@ -176,11 +200,14 @@ impl Settings {
         };
         let public_secret = secret(&get, "CONSULAR_DESK_PUBLIC_JWT_SECRET")?;
         let staff_secret = secret(&get, "CONSULAR_DESK_STAFF_JWT_SECRET")?;
-        if public_secret.is_some() && public_secret == staff_secret {
+        let public_previous_secret = secret(&get, "CONSULAR_DESK_PUBLIC_JWT_SECRET_PREVIOUS")?;
+        let staff_previous_secret = secret(&get, "CONSULAR_DESK_STAFF_JWT_SECRET_PREVIOUS")?;
+        let publics = [&public_secret, &public_previous_secret];
+        if [&staff_secret, &staff_previous_secret].iter().any(|s| s.is_some() && publics.contains(s)) {
             return Err(err(
                 "CONSULAR_DESK_STAFF_JWT_SECRET",
-                "must differ from CONSULAR_DESK_PUBLIC_JWT_SECRET, or a public token would \
-                 open staff endpoints"
+                "must differ from CONSULAR_DESK_PUBLIC_JWT_SECRET (and the staff and public \
+                 previous secrets from each other), or a public token would open staff endpoints"
                     .into(),
             ));
         }
@@ -193,6 +220,8 @@ impl Settings {
                 issuer: get("CONSULAR_DESK_JWT_ISSUER").unwrap_or_else(|| "consular-desk".into()),
                 public_secret,
                 staff_secret,
+                public_previous_secret,
+                staff_previous_secret,
                 public_token_ttl: minutes(&get, "CONSULAR_DESK_PUBLIC_TOKEN_MINUTES", 60, 1, 1440)?,
                 staff_token_ttl: minutes(&get, "CONSULAR_DESK_STAFF_TOKEN_MINUTES", 600, 1, 1440)?,
             },
@@ -205,7 +234,15 @@ impl Settings {
                     1,
                     100_000,
                 )?,
+                account_ceiling: number(&get, "CONSULAR_DESK_LOGIN_ACCOUNT_CEILING", 50, 1, 1_000_000)?,
                 window: minutes(&get, "CONSULAR_DESK_LOGIN_LOCKOUT_MINUTES", 15, 1, 1440)?,
+                max_registrations_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS",
+                    10,
+                    1,
+                    1_000_000,
+                )?,
             },
             booking: BookingSettings {
                 horizon_days: number(&get, "CONSULAR_DESK_BOOKING_HORIZON_DAYS", 90, 1, 366)?,
@@ -229,6 +266,12 @@ impl Settings {
                 maintenance_every: number(&get, "CONSULAR_DESK_MAINTENANCE_SECONDS", 60, 1, 3600)
                     .map(|s| std::time::Duration::from_secs(u64::from(s)))?,
             },
+            hashing: HashingSettings {
+                threads: number(&get, "CONSULAR_DESK_HASH_THREADS", default_hash_threads(), 1, 64)? as usize,
+                queue: number(&get, "CONSULAR_DESK_HASH_QUEUE", 64, 0, 100_000)? as usize,
+            },
+            trusted_proxies: TrustedProxies::parse(&get("CONSULAR_DESK_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|reason| err("CONSULAR_DESK_TRUSTED_PROXIES", reason))?,
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
             max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)? as usize,
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
@@ -243,6 +286,11 @@ impl Settings {
             },
         })
     }
+}
+
+/// One hashing thread per core: argon2 is CPU-bound, more threads only queue inside the kernel.
+fn default_hash_threads() -> u32 {
+    std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(64)
 }
 
 fn err(variable: &'static str, reason: String) -> ConfigError {
@@ -343,6 +391,21 @@ mod tests {
             parse(&[("CONSULAR_DESK_PUBLIC_JWT_SECRET", &same), ("CONSULAR_DESK_STAFF_JWT_SECRET", &same)])
                 .unwrap_err();
         assert_eq!(e.variable, "CONSULAR_DESK_STAFF_JWT_SECRET");
-        assert!(!format!("{:?}", Secret::new(same)).contains("xxx"));
+        assert!(!format!("{:?}", Secret::new(same.clone())).contains("xxx"));
+        let other = "y".repeat(40);
+        let e = parse(&[
+            ("CONSULAR_DESK_PUBLIC_JWT_SECRET", &other),
+            ("CONSULAR_DESK_STAFF_JWT_SECRET_PREVIOUS", &other),
+        ])
+        .unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_STAFF_JWT_SECRET");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        assert!(parse(&[]).expect("defaults").trusted_proxies.is_empty());
+        assert!(parse(&[("CONSULAR_DESK_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).is_ok());
+        let e = parse(&[("CONSULAR_DESK_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_TRUSTED_PROXIES");
     }
 }

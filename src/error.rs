@@ -46,6 +46,9 @@ pub enum AppError {
     /// 404: unknown, or not the caller's.
     #[error("{detail}")]
     NotFound { detail: String },
+    /// 405: the path exists, the method doesn't (`Allow` lists the ones that do).
+    #[error("{method} is not allowed here")]
+    MethodNotAllowed { method: String },
     /// 409: conflicts with the current state.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -61,9 +64,10 @@ pub enum AppError {
     /// 429: throttled; try again after this many seconds.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 503: a dependency (the database) is not answering.
+    /// 503: a dependency (the database) is not answering, or the server is shedding load
+    /// (the password-hashing queue is full); `Retry-After` when it knows how long.
     #[error("{detail}")]
-    Unavailable { detail: String },
+    Unavailable { detail: String, retry_after_secs: Option<u64> },
     /// 500: logged in full, shown to nobody.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -102,6 +106,7 @@ impl AppError {
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. } => code,
             AppError::NotFound { .. } => "not_found",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::Validation { .. } => "validation_failed",
@@ -135,6 +140,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -155,7 +161,8 @@ impl ResponseError for AppError {
             AppError::Unauthorized { .. } => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            AppError::TooManyRequests { retry_after_secs } => {
+            AppError::TooManyRequests { retry_after_secs }
+            | AppError::Unavailable { retry_after_secs: Some(retry_after_secs), .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
@@ -173,7 +180,10 @@ impl From<diesel::result::Error> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
         tracing::error!(error = %err, "database pool exhausted or unreachable");
-        AppError::Unavailable { detail: "the database is not answering; try again shortly".into() }
+        AppError::Unavailable {
+            detail: "the database is not answering; try again shortly".into(),
+            retry_after_secs: Some(1),
+        }
     }
 }
 

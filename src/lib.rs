@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod maintenance;
+pub mod proxies;
 pub mod reference;
 pub mod startup;
 pub mod state;

@@ -16,8 +16,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::staff;
 use crate::api;
+use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
 use crate::booking;
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::maintenance;
@@ -71,7 +73,15 @@ impl Application {
         };
         // Needs a running actix runtime, as `serve` and the tests have.
         actix_web::rt::spawn(maintenance::run_forever(pool.clone(), settings.booking.clone()));
-        let state = AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings) };
+        let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
+            .context("cannot start the password-hashing threads")?;
+        let state = AppState {
+            pool,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            hasher,
+            availability: Arc::new(AvailabilityCache::default()),
+        };
         let server = run(listener, state)?;
         Ok(Application { address, backend, first_admin_missing, server })
     }
@@ -117,7 +127,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(api::health::readyz)
             .service(utoipa_actix_web::scope("/api/v1").configure(api::routes))
             .split_for_parts();
-        app.wrap(Compress::default())
+        let methods = web::Data::new(api::methods::Methods::from_spec(&spec));
+        app.app_data(methods)
+            .wrap(Compress::default())
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
@@ -127,7 +139,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
                 }),
             )
-            .default_service(web::to(api::not_found))
+            .default_service(web::to(api::methods::not_found_or_not_allowed))
     })
     // Longer than the usual load balancer's 60 s idle timeout: a server that closes an idle
     // connection first races the balancer's next request on it, which then fails.

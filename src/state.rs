@@ -1,10 +1,13 @@
-//! What every handler shares: the pool, the token keys, the settings.
+//! What every handler shares: the pool, the token keys, the settings, the password-hashing
+//! threads and the availability cache.
 
 use std::sync::Arc;
 
 use actix_web::web;
 
+use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
 use crate::error::AppError;
@@ -14,6 +17,8 @@ pub struct AppState {
     pub pool: Pool,
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
+    pub hasher: HashPool,
+    pub availability: Arc<AvailabilityCache>,
 }
 
 impl AppState {
@@ -29,16 +34,5 @@ impl AppState {
             f(&mut conn)
         })
         .await?
-    }
-
-    /// Runs blocking work that manages its own connections (e.g. a login, which must not hold
-    /// a connection while argon2 runs).
-    pub async fn blocking<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&Pool) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        web::block(move || f(&pool)).await?
     }
 }

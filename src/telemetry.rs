@@ -16,7 +16,8 @@ pub fn init(format: LogFormat) {
 }
 
 /// One span per request with the route *template* (`/api/v1/track/{tracking_number}`), never
-/// the concrete path or query string, which may carry references and surnames.
+/// the concrete path or query string, which may carry references and surnames, and the client
+/// address as the throttles see it (behind a trusted proxy, the address it names).
 pub struct RequestSpan;
 
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
@@ -32,6 +33,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             method = %request.method(),
             route = %request.match_pattern().unwrap_or_else(|| "unmatched".into()),
             request_id = %request_id,
+            client = %crate::api::client_address(request.request()),
             status = tracing::field::Empty,
         )
     }

@@ -1,7 +1,7 @@
 //! Fixed-window counters kept in the database, so every instance sees the same count.
 //!
-//! Used for failed logins per account and per client address. Counts may be off by one under
-//! a burst of concurrent requests; a throttle needs no more precision than that.
+//! Every limit counts first and decides after, in the same statement that reads the count back,
+//! so a burst of parallel requests can't all slip under the limit before any is counted.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -26,24 +26,9 @@ pub fn retry_after(
     (ends > now && hits >= 0 && hits as u32 >= limit.max).then(|| ends - now)
 }
 
-/// `Some(wait)` when `bucket` has reached its limit.
-pub fn check(
-    conn: &mut DbConn,
-    bucket: &str,
-    limit: Limit,
-    now: NaiveDateTime,
-) -> QueryResult<Option<Duration>> {
-    let row = throttle_buckets::table
-        .find(bucket)
-        .select((throttle_buckets::window_started_at, throttle_buckets::hits))
-        .first::<(NaiveDateTime, i32)>(conn)
-        .optional()?;
-    Ok(row.and_then(|(started, hits)| retry_after(started, hits, limit, now)))
-}
-
 /// Counts one event in `bucket`, opening a new window when the last one has ended, and
 /// returns the window's start and count after it. The common case is one statement.
-fn count(
+pub fn count(
     conn: &mut DbConn,
     bucket: &str,
     limit: Limit,
@@ -93,9 +78,32 @@ fn count(
     Ok((now, 1))
 }
 
-/// Counts one event (a failed login) in `bucket`.
-pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit, now: NaiveDateTime) -> QueryResult<()> {
-    without_waiting_for_disk(conn, |c| count(c, bucket, limit, now)).map(|_| ())
+/// Counts one event in each bucket, in one transaction, and returns each window's start and
+/// count after it.
+pub fn count_all(
+    conn: &mut DbConn,
+    buckets: &[(&str, Limit)],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(NaiveDateTime, i32)>> {
+    without_waiting_for_disk(conn, |c| {
+        buckets.iter().map(|(bucket, limit)| count(c, bucket, *limit, now)).collect()
+    })
+}
+
+/// Takes back one event counted in `bucket`'s window that started at `window_started_at` (an
+/// attempt that turned out not to be a failure). A window that has since restarted is left alone.
+pub fn uncount(conn: &mut DbConn, bucket: &str, window_started_at: NaiveDateTime) -> QueryResult<()> {
+    without_waiting_for_disk(conn, |c| {
+        diesel::update(
+            throttle_buckets::table
+                .find(bucket)
+                .filter(throttle_buckets::window_started_at.eq(window_started_at))
+                .filter(throttle_buckets::hits.gt(0)),
+        )
+        .set(throttle_buckets::hits.eq(throttle_buckets::hits - 1))
+        .execute(c)
+        .map(|_| ())
+    })
 }
 
 /// Counts one attempt and says whether it is over the limit: `Some(wait)` once `bucket` has

@@ -1,13 +1,15 @@
 //! Applicant accounts: the public who book online.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::accounts::fields::{Email, NewPassword, PersonName};
-use crate::auth::passwords;
+use crate::accounts::login::{self, Door};
 use crate::db::schema::applicants;
-use crate::db::{is_unique_violation, DbConn, Pool};
+use crate::db::{is_unique_violation, DbConn};
 use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+use crate::throttle::{self, Limit};
 
 /// `RETURNING` lists the columns by hand: the multi-backend connection can't return a
 /// `Selectable`.
@@ -46,19 +48,43 @@ impl Registration {
     }
 }
 
-/// Creates the account. Hashing runs before a connection is taken from the pool.
-pub fn register(pool: &Pool, registration: Registration) -> Result<ApplicantRecord, AppError> {
-    let hash = passwords::hash(registration.password.expose()).map_err(AppError::internal)?;
-    let mut conn = pool.get()?;
+/// Creates the account, counted against the client address's hourly registrations first
+/// (429): unlimited accounts would undo the one-active-appointment rule and the per-applicant
+/// booking limits.
+pub async fn register(
+    state: &AppState,
+    registration: Registration,
+    client_address: String,
+) -> Result<ApplicantRecord, AppError> {
+    let limit = Limit {
+        max: state.settings.login_throttle.max_registrations_per_address,
+        window: Duration::hours(1),
+    };
+    state
+        .db(move |conn| {
+            let bucket = format!("register:address:{client_address}");
+            match throttle::take(conn, &bucket, limit, Utc::now().naive_utc())? {
+                Some(wait) => {
+                    Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 })
+                }
+                None => Ok(()),
+            }
+        })
+        .await?;
+    let hash = state.hasher.hash(registration.password.expose().to_string()).await?;
+    state.db(move |conn| insert(conn, &registration, &hash)).await
+}
+
+fn insert(conn: &mut DbConn, registration: &Registration, hash: &str) -> Result<ApplicantRecord, AppError> {
     let inserted = diesel::insert_into(applicants::table)
         .values((
             applicants::email.eq(registration.email.as_str()),
             applicants::full_name.eq(registration.full_name.as_str()),
-            applicants::password_hash.eq(&hash),
+            applicants::password_hash.eq(hash),
             applicants::created_at.eq(Utc::now().naive_utc()),
         ))
         .returning((applicants::id, applicants::email, applicants::full_name, applicants::created_at))
-        .get_result(&mut conn);
+        .get_result(conn);
     match inserted {
         Ok(record) => Ok(record),
         Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
@@ -73,11 +99,53 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApplicantRecord>> 
     applicants::table.find(id).select(ApplicantRecord::as_select()).first(conn).optional()
 }
 
-/// `(id, password_hash)` for a login.
-pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, String)>> {
+/// The account's credential version, which every valid token of it carries; `None` when the
+/// account is gone.
+pub fn credential_version(conn: &mut DbConn, id: i64) -> QueryResult<Option<i32>> {
+    applicants::table.find(id).select(applicants::credential_version).first(conn).optional()
+}
+
+/// `(id, password_hash, credential_version)` for a sign-in.
+pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, String, i32)>> {
     applicants::table
         .filter(applicants::email.eq(email))
-        .select((applicants::id, applicants::password_hash))
+        .select((applicants::id, applicants::password_hash, applicants::credential_version))
         .first(conn)
         .optional()
+}
+
+/// Changes the applicant's password after checking the current one (throttled like a
+/// sign-in: a stolen token must not become a way to guess the password). Every token issued
+/// before, the caller's included, stops working.
+pub async fn change_password(
+    state: &AppState,
+    id: i64,
+    current_password: String,
+    new_password: NewPassword,
+    client_address: String,
+) -> Result<(), AppError> {
+    let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
+    let account =
+        account.ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
+    let checked =
+        login::check_password(state, Door::Applicant, &account.email, current_password, client_address).await;
+    match checked {
+        Ok(signed_in) if signed_in.subject == id => {}
+        Ok(_) | Err(AppError::Unauthorized { .. }) => {
+            return Err(AppError::invalid_field("current_password", "is not the current password"))
+        }
+        Err(other) => return Err(other),
+    }
+    let hash = state.hasher.hash(new_password.expose().to_string()).await?;
+    state
+        .db(move |conn| {
+            diesel::update(applicants::table.find(id))
+                .set((
+                    applicants::password_hash.eq(&hash),
+                    applicants::credential_version.eq(applicants::credential_version + 1),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
 }

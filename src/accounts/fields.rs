@@ -1,5 +1,7 @@
 //! Parse-don't-validate newtypes for what people type into account forms.
 
+use unicode_normalization::UnicodeNormalization;
+
 /// A lower-cased, trimmed e-mail address of plausible shape. Deliverability is not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -66,22 +68,26 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
-/// A person's name as printed on papers: 1 to 200 characters, no control characters, inner
-/// spaces collapsed. Accents are kept (José Núñez).
+/// A person's name as printed on papers: 1 to 200 characters, inner spaces collapsed, stored
+/// in Unicode NFC so that the same name typed on two keyboards is the same string. Accents are
+/// kept (José Núñez); control and invisible format characters are refused, since they make
+/// two different-looking names equal or one name look like another on a receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
 
 impl PersonName {
+    pub const MAX_CHARS: usize = 200;
+
     pub fn parse(raw: &str) -> Result<PersonName, &'static str> {
-        let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if raw.chars().any(invisible) {
+            return Err("contains control or invisible formatting characters");
+        }
+        let value: String = raw.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect();
         if value.is_empty() {
             return Err("must not be empty");
         }
-        if value.chars().count() > 200 {
+        if value.chars().count() > Self::MAX_CHARS {
             return Err("is longer than 200 characters");
-        }
-        if value.chars().any(char::is_control) {
-            return Err("contains control characters");
         }
         Ok(PersonName(value))
     }
@@ -89,6 +95,22 @@ impl PersonName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters no name needs: controls (other than the whitespace that is collapsed anyway),
+/// the Unicode format characters (category Cf: bidi overrides and isolates, zero-width space,
+/// joiners, soft hyphen, word joiner, BOM, tags, ...), line and paragraph separators, private
+/// use and noncharacters.
+pub fn invisible(c: char) -> bool {
+    let cp = c as u32;
+    (c.is_control() && !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        || matches!(cp,
+            0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x3164 | 0xFEFF | 0xFFA0
+            | 0x0600..=0x0605 | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180B..=0x180F
+            | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFE00..=0xFE0F | 0xFFF9..=0xFFFB
+            | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF | 0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFDD0..=0xFDEF)
+        || (cp & 0xFFFE) == 0xFFFE
 }
 
 /// A staff login name: 3 to 64 of `a-z 0-9 . _ -`, stored lower-cased.
@@ -148,6 +170,33 @@ mod tests {
         assert_eq!(PersonName::parse("  José   Núñez ").map(|n| n.0), Ok("José Núñez".into()));
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse("a\u{0007}b").is_err());
+    }
+
+    #[test]
+    fn names_are_stored_nfc() {
+        // "Núñez" typed with combining marks is the same name as with precomposed letters.
+        let decomposed = "Nu\u{0301}n\u{0303}ez";
+        assert_eq!(PersonName::parse(decomposed).map(|n| n.0), Ok("Núñez".into()));
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_bidi_characters() {
+        for bad in [
+            "Ana\u{200B}López", // zero-width space
+            "Ana\u{200D}López", // zero-width joiner
+            "\u{202E}zeñúN",    // right-to-left override
+            "Ana\u{2066}López", // left-to-right isolate
+            "Ana\u{FEFF}",      // byte order mark
+            "Ana\u{00AD}López", // soft hyphen
+            "Ana\u{2028}López", // line separator
+            "Ana\u{E0041}",     // tag character
+            "Ana\u{E000}",      // private use
+        ] {
+            assert!(PersonName::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(PersonName::parse("Zoë O'Brien-Ávila").is_ok());
+        assert!(PersonName::parse("محمد").is_ok());
+        assert!(PersonName::parse("李小龍").is_ok());
     }
 
     #[test]

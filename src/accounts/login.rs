@@ -1,15 +1,21 @@
-//! Signing in, for both doors (applicants by e-mail, staff by username).
+//! Signing in, for both doors (applicants by e-mail, staff by username), and checking a
+//! password again (an applicant changing theirs).
 //!
-//! Unknown account and wrong password give the same answer in the same time; repeated
-//! failures close the account's and the client address's bucket for a while (429).
+//! Unknown account and wrong password give the same answer in the same time. Each attempt is
+//! counted *before* its password is checked, in three buckets: the account from this client
+//! address, the client address, and the account from everywhere. The counts decide
+//! ([`verdict`]); an attempt that is refused, or whose password turns out right, is taken back,
+//! so the buckets hold exactly the password checks that failed or are still running. Parallel
+//! guesses therefore get no more checks than the limit, and a guesser elsewhere can't lock the
+//! owner out: the owner's own address has no failures.
 
-use chrono::Utc;
+use chrono::{Duration, NaiveDateTime, Utc};
 
 use crate::accounts::{applicants, staff};
-use crate::auth::passwords;
 use crate::config::LoginThrottle;
-use crate::db::Pool;
+use crate::db::DbConn;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::throttle::{self, Limit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,63 +24,187 @@ pub enum Door {
     Staff,
 }
 
-/// Who signed in: the token subject and, for staff, the role name.
+/// Who signed in: the token subject, the credential version the token carries and, for
+/// staff, the role name.
 #[derive(Debug)]
 pub struct SignedIn {
     pub subject: i64,
+    pub credential_version: i32,
     pub role: Option<String>,
 }
 
-pub fn login(
-    pool: &Pool,
+/// The three counts of one attempt, this attempt included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Password checks for this account from this address.
+    pub pair: i32,
+    /// Password checks from this address, any account.
+    pub address: i32,
+    /// Password checks for this account, any address.
+    pub account: i32,
+}
+
+/// Which bucket refuses an attempt, if any. Pure rule.
+///
+/// Past the account-wide ceiling an address still gets its *first* attempt of the window, so
+/// distributed guessing gets one guess per address while the owner, whose address has not
+/// failed, still signs in.
+pub fn verdict(counts: Counts, limits: &LoginThrottle) -> Option<Bucket> {
+    let over = |count: i32, max: u32| count > 0 && count as u32 > max;
+    if over(counts.pair, limits.max_failures_per_account) {
+        Some(Bucket::Pair)
+    } else if over(counts.address, limits.max_failures_per_address) {
+        Some(Bucket::Address)
+    } else if over(counts.account, limits.account_ceiling) && counts.pair > 1 {
+        Some(Bucket::Account)
+    } else {
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Pair,
+    Address,
+    Account,
+}
+
+/// An attempt counted in its buckets, to be settled once the password has been checked.
+struct Counted {
+    buckets: [(String, NaiveDateTime); 3],
+}
+
+impl Counted {
+    /// Takes the attempt back from the buckets named (refused, or not a failure after all).
+    fn take_back(&self, conn: &mut DbConn, which: &[Bucket]) -> Result<(), AppError> {
+        for bucket in which {
+            let (name, started) = &self.buckets[*bucket as usize];
+            throttle::uncount(conn, name, *started)?;
+        }
+        Ok(())
+    }
+}
+
+/// The account a sign-in names: `(id, password hash, credential version, role)`.
+type Account = (i64, String, i32, Option<String>);
+
+/// Counts the attempt, refuses it (429) when a bucket is over its limit, and reads the account.
+fn begin(
+    conn: &mut DbConn,
     limits: &LoginThrottle,
     door: Door,
     identifier: &str,
-    password: &str,
     client_address: &str,
+    now: NaiveDateTime,
+) -> Result<(Counted, Option<Account>), AppError> {
+    let door_name = match door {
+        Door::Applicant => "applicant",
+        Door::Staff => "staff",
+    };
+    let limit = Limit { max: 0, window: limits.window };
+    let names = [
+        format!("login:{door_name}:{identifier}:from:{client_address}"),
+        format!("login:address:{client_address}"),
+        format!("login:{door_name}:{identifier}"),
+    ];
+    let counts =
+        throttle::count_all(conn, &names.iter().map(|n| (n.as_str(), limit)).collect::<Vec<_>>(), now)?;
+    let [pair, address, account] = [counts[0], counts[1], counts[2]];
+    let [pair_name, address_name, account_name] = names;
+    let counted =
+        Counted { buckets: [(pair_name, pair.0), (address_name, address.0), (account_name, account.0)] };
+    if let Some(refused) = verdict(Counts { pair: pair.1, address: address.1, account: account.1 }, limits) {
+        counted.take_back(conn, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
+        let started = counted.buckets[refused as usize].1;
+        let wait = (started + limits.window - now).max(Duration::seconds(1));
+        return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds() as u64 });
+    }
+    let found = match door {
+        Door::Applicant => {
+            applicants::credentials(conn, identifier)?.map(|(id, hash, v)| (id, hash, v, None))
+        }
+        Door::Staff => {
+            staff::credentials(conn, identifier)?.map(|(id, hash, role, v)| (id, hash, v, Some(role)))
+        }
+    };
+    Ok((counted, found))
+}
+
+/// Checks `password` for the account `identifier` names at `door`, throttled as above.
+/// 401 `invalid_credentials` for an unknown account or a wrong password alike.
+pub async fn check_password(
+    state: &AppState,
+    door: Door,
+    identifier: &str,
+    password: String,
+    client_address: String,
 ) -> Result<SignedIn, AppError> {
     let identifier = identifier.trim().to_lowercase();
-    let account_bucket = match door {
-        Door::Applicant => format!("login:applicant:{identifier}"),
-        Door::Staff => format!("login:staff:{identifier}"),
-    };
-    let address_bucket = format!("login:address:{client_address}");
-    let account_limit = Limit { max: limits.max_failures_per_account, window: limits.window };
-    let address_limit = Limit { max: limits.max_failures_per_address, window: limits.window };
-    let now = Utc::now().naive_utc();
-
-    let found = {
-        let mut conn = pool.get()?;
-        let waits = [
-            throttle::check(&mut conn, &account_bucket, account_limit, now)?,
-            throttle::check(&mut conn, &address_bucket, address_limit, now)?,
-        ];
-        if let Some(wait) = waits.into_iter().flatten().max() {
-            return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 });
+    let limits = state.settings.login_throttle.clone();
+    let (counted, found) = state
+        .db(move |conn| begin(conn, &limits, door, &identifier, &client_address, Utc::now().naive_utc()))
+        .await?;
+    // No connection is held while argon2 runs, and argon2 runs on its own bounded pool.
+    let verified = state.hasher.verify(password, found.as_ref().map(|(_, hash, _, _)| hash.clone())).await;
+    let outcome = match (verified, found) {
+        (Ok(true), Some((subject, _, credential_version, role))) => {
+            Ok(SignedIn { subject, credential_version, role })
         }
-        match door {
-            Door::Applicant => {
-                applicants::credentials(&mut conn, &identifier)?.map(|(id, hash)| (id, hash, None))
-            }
-            Door::Staff => {
-                staff::credentials(&mut conn, &identifier)?.map(|(id, hash, role)| (id, hash, Some(role)))
-            }
-        }
-    };
-
-    // No connection is held while argon2 runs.
-    let verified = passwords::verify(password, found.as_ref().map(|(_, hash, _)| hash.as_str()));
-
-    let mut conn = pool.get()?;
-    match found {
-        Some((subject, _, role)) if verified => {
-            throttle::clear(&mut conn, &account_bucket)?;
-            Ok(SignedIn { subject, role })
-        }
-        _ => {
-            throttle::hit(&mut conn, &account_bucket, account_limit, now)?;
-            throttle::hit(&mut conn, &address_bucket, address_limit, now)?;
+        (Ok(_), _) => {
             Err(AppError::unauthorized("invalid_credentials", "the sign-in details are not correct"))
         }
+        (Err(shed), _) => Err(shed),
+    };
+    let refund: &'static [Bucket] = match &outcome {
+        // A failure stays counted in all three buckets.
+        Err(AppError::Unauthorized { .. }) => &[],
+        // Right password: this address's failures for the account are forgiven.
+        Ok(_) => &[Bucket::Address, Bucket::Account],
+        // Shed (503) or broken: no password was checked.
+        Err(_) => &[Bucket::Pair, Bucket::Address, Bucket::Account],
+    };
+    let forgive = outcome.is_ok();
+    state
+        .db(move |conn| {
+            counted.take_back(conn, refund)?;
+            if forgive {
+                throttle::clear(conn, &counted.buckets[Bucket::Pair as usize].0)?;
+            }
+            Ok(())
+        })
+        .await?;
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> LoginThrottle {
+        LoginThrottle {
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            account_ceiling: 50,
+            window: Duration::minutes(15),
+            max_registrations_per_address: 10,
+        }
+    }
+
+    fn counts(pair: i32, address: i32, account: i32) -> Counts {
+        Counts { pair, address, account }
+    }
+
+    #[test]
+    fn the_limit_counts_this_attempt() {
+        assert_eq!(verdict(counts(5, 5, 5), &limits()), None);
+        assert_eq!(verdict(counts(6, 6, 6), &limits()), Some(Bucket::Pair));
+        assert_eq!(verdict(counts(1, 31, 1), &limits()), Some(Bucket::Address));
+    }
+
+    #[test]
+    fn past_the_ceiling_only_a_first_attempt_from_an_address_is_checked() {
+        assert_eq!(verdict(counts(1, 1, 500), &limits()), None);
+        assert_eq!(verdict(counts(2, 2, 51), &limits()), Some(Bucket::Account));
+        assert_eq!(verdict(counts(2, 2, 50), &limits()), None);
     }
 }

@@ -1,13 +1,19 @@
 //! Staff accounts: clerks, supervisors, auditors, admins; optionally bound to one post.
+//!
+//! Every operation here takes the acting admin and checks its post first ([`Actor::ensure_scope`]):
+//! a post-bound admin manages only staff of its own post and creates no unbound staff.
+//! Anything that changes what an account may do (password, disabling, role, post) increments
+//! its `credential_version`, which ends every token issued before.
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::accounts::fields::{NewPassword, Username};
-use crate::auth::{passwords, Role};
+use crate::auth::{Actor, Role};
 use crate::db::schema::{posts, staff};
-use crate::db::{is_unique_violation, DbConn, Pool};
+use crate::db::{is_unique_violation, DbConn};
 use crate::error::{AppError, FieldError};
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct StaffRecord {
@@ -17,9 +23,10 @@ pub struct StaffRecord {
     pub post_code: Option<String>,
     pub disabled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub credential_version: i32,
 }
 
-type StaffRow = (i64, String, String, Option<String>, Option<NaiveDateTime>, NaiveDateTime);
+type StaffRow = (i64, String, String, Option<String>, Option<NaiveDateTime>, NaiveDateTime, i32);
 
 const COLUMNS: (
     staff::id,
@@ -28,14 +35,23 @@ const COLUMNS: (
     staff::post_code,
     staff::disabled_at,
     staff::created_at,
-) = (staff::id, staff::username, staff::role, staff::post_code, staff::disabled_at, staff::created_at);
+    staff::credential_version,
+) = (
+    staff::id,
+    staff::username,
+    staff::role,
+    staff::post_code,
+    staff::disabled_at,
+    staff::created_at,
+    staff::credential_version,
+);
 
 fn record(row: StaffRow) -> QueryResult<StaffRecord> {
-    let (id, username, role, post_code, disabled_at, created_at) = row;
+    let (id, username, role, post_code, disabled_at, created_at, credential_version) = row;
     let role = Role::parse(&role).ok_or_else(|| {
         diesel::result::Error::DeserializationError(format!("unknown staff role {role:?}").into())
     })?;
-    Ok(StaffRecord { id, username, role, post_code, disabled_at, created_at })
+    Ok(StaffRecord { id, username, role, post_code, disabled_at, created_at, credential_version })
 }
 
 /// A new staff account that passed every field rule.
@@ -59,12 +75,8 @@ impl NewStaff {
             Username::parse(username).map_err(|m| errors.push(FieldError::new("username", m))).ok();
         let password =
             NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
-        let role = Role::parse(role)
-            .ok_or_else(|| {
-                errors.push(FieldError::new("role", "must be clerk, supervisor, auditor or admin"))
-            })
-            .ok();
-        let post = post.map(|p| p.trim().to_uppercase()).filter(|p| !p.is_empty());
+        let role = parse_role(role).map_err(|e| errors.push(e)).ok();
+        let post = parse_post(post);
         match (username, password, role) {
             (Some(username), Some(password), Some(role)) if errors.is_empty() => {
                 Ok(NewStaff { username, password, role, post })
@@ -74,26 +86,47 @@ impl NewStaff {
     }
 }
 
-/// Creates a staff account; 422 for an unknown post, 409 when the username exists.
-pub fn create(pool: &Pool, new: NewStaff) -> Result<StaffRecord, AppError> {
-    let hash = passwords::hash(new.password.expose()).map_err(AppError::internal)?;
-    let mut conn = pool.get()?;
-    if let Some(post) = &new.post {
-        let known: i64 = posts::table.filter(posts::code.eq(post)).count().get_result(&mut conn)?;
+fn parse_role(raw: &str) -> Result<Role, FieldError> {
+    Role::parse(raw).ok_or_else(|| FieldError::new("role", "must be clerk, supervisor, auditor or admin"))
+}
+
+fn parse_post(raw: Option<&str>) -> Option<String> {
+    raw.map(|p| p.trim().to_uppercase()).filter(|p| !p.is_empty())
+}
+
+/// 422 unless `post` (if any) is a known post code.
+fn known_post(conn: &mut DbConn, post: Option<&str>) -> Result<(), AppError> {
+    if let Some(post) = post {
+        let known: i64 = posts::table.filter(posts::code.eq(post)).count().get_result(conn)?;
         if known == 0 {
             return Err(AppError::invalid_field("post", format!("{post} is not a known post")));
         }
     }
+    Ok(())
+}
+
+/// Creates a staff account on behalf of `actor`: 403 outside its post, 422 for an unknown
+/// post, 409 when the username exists. The post is checked before the password is hashed.
+pub async fn create(state: &AppState, actor: &Actor, new: NewStaff) -> Result<StaffRecord, AppError> {
+    actor.ensure_scope(new.post.as_deref())?;
+    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
+    state.db(move |conn| insert(conn, &new, &hash)).await
+}
+
+/// Inserts an account with an already computed hash; the operator's `create-staff` (who has
+/// the database itself) comes here directly.
+pub fn insert(conn: &mut DbConn, new: &NewStaff, password_hash: &str) -> Result<StaffRecord, AppError> {
+    known_post(conn, new.post.as_deref())?;
     let inserted = diesel::insert_into(staff::table)
         .values((
             staff::username.eq(new.username.as_str()),
-            staff::password_hash.eq(&hash),
+            staff::password_hash.eq(password_hash),
             staff::role.eq(new.role.as_str()),
             staff::post_code.eq(&new.post),
             staff::created_at.eq(Utc::now().naive_utc()),
         ))
         .returning(COLUMNS)
-        .get_result::<StaffRow>(&mut conn);
+        .get_result::<StaffRow>(conn);
     match inserted {
         Ok(row) => Ok(record(row)?),
         Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
@@ -116,22 +149,21 @@ pub fn find_active(conn: &mut DbConn, id: i64) -> QueryResult<Option<StaffRecord
         .transpose()
 }
 
-pub fn list(conn: &mut DbConn) -> QueryResult<Vec<StaffRecord>> {
-    staff::table
-        .order(staff::username)
-        .select(COLUMNS)
-        .load::<StaffRow>(conn)?
-        .into_iter()
-        .map(record)
-        .collect()
+/// The accounts `actor` manages: all of them, or those of its post.
+pub fn list(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<StaffRecord>> {
+    let mut query = staff::table.order(staff::username).select(COLUMNS).into_boxed();
+    if let Some(post) = &actor.post {
+        query = query.filter(staff::post_code.eq(post.clone()));
+    }
+    query.load::<StaffRow>(conn)?.into_iter().map(record).collect()
 }
 
-/// `(id, password_hash, role)` of an active account, for a login.
-pub fn credentials(conn: &mut DbConn, username: &str) -> QueryResult<Option<(i64, String, String)>> {
+/// `(id, password_hash, role, credential_version)` of an active account, for a sign-in.
+pub fn credentials(conn: &mut DbConn, username: &str) -> QueryResult<Option<(i64, String, String, i32)>> {
     staff::table
         .filter(staff::username.eq(username))
         .filter(staff::disabled_at.is_null())
-        .select((staff::id, staff::password_hash, staff::role))
+        .select((staff::id, staff::password_hash, staff::role, staff::credential_version))
         .first(conn)
         .optional()
 }
@@ -147,41 +179,112 @@ pub fn has_active_admin(conn: &mut DbConn) -> QueryResult<bool> {
     Ok(admins > 0)
 }
 
-fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<StaffRecord>> {
-    staff::table
+/// The account named `username` that `actor` may manage: 404 when there is none, 403
+/// (`wrong_post`) when it belongs to another post or to every post.
+fn managed(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<StaffRecord, AppError> {
+    let target = staff::table
         .filter(staff::username.eq(username.trim().to_lowercase()))
         .select(COLUMNS)
         .first::<StaffRow>(conn)
         .optional()?
         .map(record)
-        .transpose()
+        .transpose()?
+        .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
+    actor.ensure_scope(target.post_code.as_deref())?;
+    Ok(target)
 }
 
-/// Disables or re-enables an account. A disabled account's tokens stop working at once (the
-/// staff extractor reads the account on every request). Nobody disables themselves, so an
-/// admin can't lock the last admin out by mistake.
+/// Disables or re-enables an account; either way its earlier tokens stay dead. Nobody
+/// disables themselves, so an admin can't lock the last admin out by mistake.
 pub fn set_disabled(
     conn: &mut DbConn,
-    acting_staff_id: i64,
+    actor: &Actor,
     username: &str,
     disabled: bool,
 ) -> Result<StaffRecord, AppError> {
-    let target = find_by_username(conn, username)?
-        .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
-    if disabled && target.id == acting_staff_id {
+    let target = managed(conn, actor, username)?;
+    if disabled && target.id == actor.id {
         return Err(AppError::conflict("cannot_disable_self", "an account cannot disable itself"));
     }
     let disabled_at = disabled.then(|| target.disabled_at.unwrap_or_else(|| Utc::now().naive_utc()));
-    diesel::update(staff::table.find(target.id)).set(staff::disabled_at.eq(disabled_at)).execute(conn)?;
-    Ok(StaffRecord { disabled_at, ..target })
+    let credential_version = diesel::update(staff::table.find(target.id))
+        .set((
+            staff::disabled_at.eq(disabled_at),
+            staff::credential_version.eq(staff::credential_version + 1),
+        ))
+        .returning(staff::credential_version)
+        .get_result(conn)?;
+    Ok(StaffRecord { disabled_at, credential_version, ..target })
 }
 
-/// Sets a new password chosen by an admin (e.g. a clerk who forgot theirs).
-pub fn reset_password(pool: &Pool, username: &str, password: NewPassword) -> Result<StaffRecord, AppError> {
-    let hash = passwords::hash(password.expose()).map_err(AppError::internal)?;
-    let mut conn = pool.get()?;
-    let target = find_by_username(&mut conn, username)?
-        .ok_or_else(|| AppError::not_found(format!("no staff account named {username}")))?;
-    diesel::update(staff::table.find(target.id)).set(staff::password_hash.eq(&hash)).execute(&mut conn)?;
-    Ok(target)
+/// A new role and post for an account, checked against the acting admin's post on both sides.
+#[derive(Debug)]
+pub struct Assignment {
+    pub role: Role,
+    pub post: Option<String>,
+}
+
+impl Assignment {
+    pub fn parse(role: &str, post: Option<&str>) -> Result<Assignment, AppError> {
+        let role = parse_role(role).map_err(|e| AppError::invalid(vec![e]))?;
+        Ok(Assignment { role, post: parse_post(post) })
+    }
+}
+
+/// Changes an account's role and post; its earlier tokens end. Nobody reassigns themselves
+/// (an admin demoting itself could leave no admin).
+pub fn reassign(
+    conn: &mut DbConn,
+    actor: &Actor,
+    username: &str,
+    assignment: &Assignment,
+) -> Result<StaffRecord, AppError> {
+    let target = managed(conn, actor, username)?;
+    actor.ensure_scope(assignment.post.as_deref())?;
+    if target.id == actor.id {
+        return Err(AppError::conflict(
+            "cannot_reassign_self",
+            "an account cannot change its own role or post",
+        ));
+    }
+    known_post(conn, assignment.post.as_deref())?;
+    let credential_version = diesel::update(staff::table.find(target.id))
+        .set((
+            staff::role.eq(assignment.role.as_str()),
+            staff::post_code.eq(&assignment.post),
+            staff::credential_version.eq(staff::credential_version + 1),
+        ))
+        .returning(staff::credential_version)
+        .get_result(conn)?;
+    Ok(StaffRecord {
+        role: assignment.role,
+        post_code: assignment.post.clone(),
+        credential_version,
+        ..target
+    })
+}
+
+/// Sets a new password chosen by an admin (e.g. a clerk who forgot theirs); the account's
+/// earlier tokens end. The target is checked before the password is hashed.
+pub async fn reset_password(
+    state: &AppState,
+    actor: &Actor,
+    username: String,
+    password: NewPassword,
+) -> Result<StaffRecord, AppError> {
+    let scope = actor.clone();
+    let target = state.db(move |conn| managed(conn, &scope, &username)).await?;
+    let hash = state.hasher.hash(password.expose().to_string()).await?;
+    state
+        .db(move |conn| {
+            let credential_version = diesel::update(staff::table.find(target.id))
+                .set((
+                    staff::password_hash.eq(&hash),
+                    staff::credential_version.eq(staff::credential_version + 1),
+                ))
+                .returning(staff::credential_version)
+                .get_result(conn)?;
+            Ok(StaffRecord { credential_version, ..target })
+        })
+        .await
 }

@@ -1,13 +1,13 @@
 //! Administration: staff accounts.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 
 use crate::accounts::fields::NewPassword;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::staff::{self, NewStaff, StaffRecord};
+use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Role, Staff};
@@ -59,7 +59,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
-    let record = state.blocking(move |pool| staff::create(pool, new)).await?;
+    let record = staff::create(&state, &admin, new).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
 }
@@ -72,9 +72,9 @@ pub async fn create_staff(
 #[get("/admin/staff")]
 pub async fn list_staff(
     state: web::Data<AppState>,
-    _admin: Staff<AdminOnly>,
+    admin: Staff<AdminOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let records = state.db(|conn| Ok(staff::list(conn)?)).await?;
+    let records = state.db(move |conn| Ok(staff::list(conn, &admin)?)).await?;
     Ok(HttpResponse::Ok().json(records.into_iter().map(StaffView::from).collect::<Vec<_>>()))
 }
 
@@ -97,7 +97,7 @@ pub async fn disable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state.db(move |conn| staff::set_disabled(conn, admin.id, &username, true)).await?;
+    let record = state.db(move |conn| staff::set_disabled(conn, &admin, &username, true)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -114,7 +114,7 @@ pub async fn enable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state.db(move |conn| staff::set_disabled(conn, admin.id, &username, false)).await?;
+    let record = state.db(move |conn| staff::set_disabled(conn, &admin, &username, false)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -131,9 +131,37 @@ pub async fn reset_staff_password(
     request: Guarded<Staff<AdminOnly>, web::Json<ResetPasswordRequest>>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Guarded(_admin, body) = request;
+    let Guarded(admin, body) = request;
     let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
+    let record = staff::reset_password(&state, &admin, username.into_inner(), password).await?;
+    Ok(HttpResponse::Ok().json(StaffView::from(record)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AssignmentRequest {
+    /// `clerk`, `supervisor`, `auditor` or `admin`.
+    role: String,
+    /// The post the account acts on; omit (or null) for every post.
+    post: Option<String>,
+}
+
+/// Changes a staff account's role and post; its earlier tokens stop working at once.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("username" = String, Path,)), request_body = AssignmentRequest, responses(
+    (status = 200, body = StaffView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`cannot_reassign_self`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[put("/admin/staff/{username}/assignment")]
+pub async fn reassign_staff(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Json<AssignmentRequest>>,
+    username: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, body) = request;
+    let assignment = Assignment::parse(&body.role, body.post.as_deref())?;
     let username = username.into_inner();
-    let record = state.blocking(move |pool| staff::reset_password(pool, &username, password)).await?;
+    let record = state.db(move |conn| staff::reassign(conn, &admin, &username, &assignment)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::applicants::{self, Registration};
+use crate::accounts::fields::NewPassword;
 use crate::accounts::login::{self as login_flow, Door};
 use crate::api::client_address;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
-use crate::auth::{Applicant, Staff};
+use crate::auth::{Applicant, Guarded, Staff};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -74,10 +75,11 @@ pub struct StaffSelf {
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
-    let record = state.blocking(move |pool| applicants::register(pool, registration)).await?;
+    let record = applicants::register(&state, registration, client_address(&req)).await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
 }
 
@@ -88,17 +90,16 @@ async fn sign_in(
     identifier: String,
     password: String,
 ) -> Result<HttpResponse, AppError> {
-    let address = client_address(req);
-    let limits = state.settings.login_throttle.clone();
-    let signed_in = state
-        .blocking(move |pool| login_flow::login(pool, &limits, door, &identifier, &password, &address))
-        .await?;
+    let signed_in =
+        login_flow::check_password(&state, door, &identifier, password, client_address(req)).await?;
     let audience = match door {
         Door::Applicant => Audience::Public,
         Door::Staff => Audience::Staff,
     };
-    let (token, expires_at) =
-        state.keys.issue(audience, &signed_in.subject.to_string(), Utc::now()).map_err(AppError::internal)?;
+    let (token, expires_at) = state
+        .keys
+        .issue(audience, &signed_in.subject.to_string(), signed_in.credential_version, Utc::now())
+        .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token, expires_at, role: signed_in.role }))
 }
 
@@ -154,5 +155,35 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
-    HttpResponse::Ok().json(StaffSelf { username: who.username, role: who.role, post: who.post })
+    let actor = who.actor;
+    HttpResponse::Ok().json(StaffSelf { username: actor.username, role: actor.role, post: actor.post })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    current_password: String,
+    /// 10 to 128 characters.
+    new_password: String,
+}
+
+/// Changes the signed-in applicant's password. Every token issued before, this one included,
+/// stops working: sign in again with the new password.
+#[utoipa::path(tag = "accounts", security(("public_token" = [])), request_body = ChangePasswordRequest, responses(
+    (status = 204, description = "changed; sign in again"),
+    Denied,
+    (status = 422, description = "`validation_failed`: wrong current password or a weak new one", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: Guarded<Applicant, web::Json<ChangePasswordRequest>>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(who, body) = request;
+    let ChangePasswordRequest { current_password, new_password } = body.into_inner();
+    let new_password =
+        NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
+    applicants::change_password(&state, who.id, current_password, new_password, client_address(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

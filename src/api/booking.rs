@@ -1,7 +1,8 @@
 //! Availability and appointments: applicants book and manage their own; staff book for
 //! people who phone.
 
-use actix_web::http::header;
+use actix_web::http::header::{self, ContentType};
+use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use crate::auth::{Applicant, Guarded, Staff};
 use crate::booking::appointments::{
     self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules,
 };
+use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, slots, Availability, AvailabilityQuery};
 use crate::error::AppError;
@@ -64,6 +66,13 @@ fn created(outcome: Booked) -> HttpResponse {
     }
 }
 
+/// A booking took a seat: this instance's cached availability of the post is stale.
+fn changed(state: &AppState, outcome: &Booked) {
+    if let Booked::Created(view) = outcome {
+        state.availability.invalidate(&view.post);
+    }
+}
+
 /// Bookable slots of a post and service, in the post's local time.
 #[utoipa::path(tag = "booking", params(("post" = String, Path, description = "post code, e.g. MEX"), AvailabilityQuery), responses(
     (status = 200, body = Availability),
@@ -77,14 +86,20 @@ pub async fn availability(
     post: web::Path<String>,
     query: web::Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let rules = Rules::from(&state.settings.booking);
     let post = post.into_inner().to_uppercase();
     let query = query.into_inner();
-    let now = Utc::now().naive_utc();
-    // Anyone may look; the booker only decides the window (applicants need the notice).
-    let anyone = Booker::Applicant(0);
-    let body = state.db(move |conn| booking::availability(conn, &rules, anyone, &post, &query, now)).await?;
-    Ok(HttpResponse::Ok().json(body))
+    let key = Key { post: post.clone(), service: query.service.clone(), from: query.from, to: query.to };
+    let render = || async {
+        let rules = Rules::from(&state.settings.booking);
+        let now = Utc::now().naive_utc();
+        // Anyone may look; the booker only decides the window (applicants need the notice).
+        let anyone = Booker::Applicant(0);
+        let body =
+            state.db(move |conn| booking::availability(conn, &rules, anyone, &post, &query, now)).await?;
+        serde_json::to_vec(&body).map(Bytes::from).map_err(AppError::internal)
+    };
+    let body = state.availability.get_or_render(key, render).await?;
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
 }
 
 /// Books a slot for the signed-in applicant and up to three companions.
@@ -122,6 +137,7 @@ pub async fn book(
             appointments::book(conn, &Rules::from(&settings), Booker::Applicant(who.id), &body, idem, now)
         })
         .await?;
+    changed(&state, &outcome);
     Ok(created(outcome))
 }
 
@@ -171,6 +187,7 @@ pub async fn cancel(
     let view = state
         .db(move |conn| appointments::cancel(conn, &rules, &reference, who.id, Utc::now().naive_utc()))
         .await?;
+    state.availability.invalidate(&view.post);
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -202,6 +219,7 @@ pub async fn reschedule(
             appointments::reschedule(conn, &Rules::from(&settings), &reference, who.id, body.slot_id, now)
         })
         .await?;
+    state.availability.invalidate(&view.post);
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -234,6 +252,7 @@ pub async fn staff_book(
             appointments::book(conn, &rules, Booker::Staff(clerk.id), &body, idem, Utc::now().naive_utc())
         })
         .await?;
+    changed(&state, &outcome);
     Ok(created(outcome))
 }
 

@@ -38,7 +38,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         .db(|conn| {
             conn.ping().map_err(|e| {
                 tracing::warn!(error = %e, "readiness check failed");
-                AppError::Unavailable { detail: "the database is not answering".into() }
+                AppError::Unavailable {
+                    detail: "the database is not answering".into(),
+                    retry_after_secs: None,
+                }
             })?;
             Ok(conn.backend())
         })

@@ -5,11 +5,13 @@ pub mod admin;
 pub mod auth;
 pub mod booking;
 pub mod health;
+pub mod methods;
 pub mod reference;
 pub mod schedules;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -64,6 +66,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::staff_login)
         .service(auth::me)
         .service(auth::staff_me)
+        .service(auth::change_password)
         .service(reference::list_posts)
         .service(reference::list_services)
         .service(reference::list_fees)
@@ -72,6 +75,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin::disable_staff)
         .service(admin::enable_staff)
         .service(admin::reset_staff_password)
+        .service(admin::reassign_staff)
         .service(booking::availability)
         .service(booking::book)
         .service(booking::list)
@@ -87,10 +91,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(schedules::delete_closure);
 }
 
-/// The address throttling counts against: the TCP peer. Behind a proxy every client shares the
-/// proxy's address; see README ("PostgreSQL and several instances").
+/// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted
+/// proxy (`CONSULAR_DESK_TRUSTED_PROXIES`), the client it names ([`crate::proxies`]).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = req.app_data::<web::Data<crate::state::AppState>>().map(|s| &s.settings.trusted_proxies);
+    match trusted {
+        Some(proxies) if !proxies.is_empty() => {
+            let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
+            proxies.client(peer, header(header::FORWARDED), header(header::X_FORWARDED_FOR)).to_string()
+        }
+        _ => peer.to_string(),
+    }
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON
@@ -129,13 +143,4 @@ pub fn query_config() -> web::QueryConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|err, _req| AppError::bad_request("invalid_path", err.to_string()).into())
-}
-
-/// Unknown routes and wrong methods: problem JSON, never an HTML page.
-pub async fn not_found(req: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&AppError::not_found(format!(
-        "no such endpoint: {} {}",
-        req.method(),
-        req.path()
-    )))
 }

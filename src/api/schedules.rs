@@ -105,17 +105,18 @@ pub async fn replace_schedule(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let post = post_code(post.into_inner());
-    admin.ensure_post(&post)?;
     let week = schedule::parse_openings(&body.openings)?;
     let ScheduleRequest { service, .. } = body.into_inner();
+    let actor = admin.actor.clone();
     let result = state
         .db(move |conn| {
             let tz = booking::post_zone(conn, &post)?;
             booking::known_service(conn, &service, "service")?;
-            let refit = schedule::replace(conn, &post, tz, &service, &week, Utc::now().naive_utc())?;
+            let refit = schedule::replace(conn, &actor, &post, tz, &service, &week, Utc::now().naive_utc())?;
             Ok(ScheduleReplaced { openings: schedule::describe(&week), post, service, slots: refit })
         })
         .await?;
+    state.availability.invalidate(&result.post);
     tracing::info!(by = %admin.username, post = %result.post, service = %result.service, "schedule replaced");
     Ok(HttpResponse::Ok().json(result))
 }
@@ -134,7 +135,6 @@ pub async fn list_closures(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, query) = request;
     let post = post_code(post.into_inner());
-    admin.ensure_post(&post)?;
     let horizon = i64::from(state.settings.booking.horizon_days);
     let ClosuresQuery { from, to } = query.into_inner();
     let list = state
@@ -143,7 +143,7 @@ pub async fn list_closures(
             let from = booking::plausible_date("from", from)?
                 .unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
             let to = booking::plausible_date("to", to)?.unwrap_or(from + Duration::days(horizon));
-            Ok(closures::list(conn, &post, tz, from, to)?)
+            closures::list(conn, &admin, &post, tz, from, to)
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -165,16 +165,19 @@ pub async fn create_closure(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let post = post_code(post.into_inner());
-    admin.ensure_post(&post)?;
-    let staff_id = admin.id;
     let view = state
         .db(move |conn| {
             let tz = booking::post_zone(conn, &post)?;
             let now = Utc::now().naive_utc();
             let closure = NewClosure::parse(&body, calendar::local_date(now, tz))?;
-            closures::create(conn, &post, tz, staff_id, &closure, now)
+            let view = closures::create(conn, &admin, &post, tz, &closure, now)?;
+            Ok((view, post))
         })
-        .await?;
+        .await
+        .map(|(view, post)| {
+            state.availability.invalidate(&post);
+            view
+        })?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -192,7 +195,7 @@ pub async fn delete_closure(
     let Guarded(admin, path) = request;
     let (post, id) = path.into_inner();
     let post = post_code(post);
-    admin.ensure_post(&post)?;
-    state.db(move |conn| closures::delete(conn, &post, id)).await?;
+    let cache = state.availability.clone();
+    state.db(move |conn| closures::delete(conn, &admin, &post, id).map(|()| cache.invalidate(&post))).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,8 +13,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::accounts::applicants;
 use crate::accounts::staff::{self, StaffRecord};
-use crate::auth::roles::{Requirement, Role};
-use crate::auth::tokens::{Audience, TokenError};
+use crate::auth::actor::Actor;
+use crate::auth::roles::Requirement;
+use crate::auth::tokens::{Audience, TokenError, Verified};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -24,26 +25,18 @@ pub struct Applicant {
     pub id: i64,
 }
 
-/// A signed-in, active staff member whose role satisfies `R`.
+/// A signed-in, active staff member whose role satisfies `R`; derefs to the [`Actor`] that
+/// operations take.
 #[derive(Debug, Clone)]
 pub struct Staff<R> {
-    pub id: i64,
-    pub username: String,
-    pub role: Role,
-    /// The post this member is bound to, if any; `None` acts on every post.
-    pub post: Option<String>,
+    pub actor: Actor,
     _requirement: PhantomData<R>,
 }
 
-impl<R> Staff<R> {
-    /// 403 unless the member may act on `post_code`.
-    pub fn ensure_post(&self, post_code: &str) -> Result<(), AppError> {
-        match &self.post {
-            Some(own) if own != post_code => {
-                Err(AppError::forbidden("wrong_post", format!("this account acts on post {own} only")))
-            }
-            _ => Ok(()),
-        }
+impl<R> std::ops::Deref for Staff<R> {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.actor
     }
 }
 
@@ -69,15 +62,17 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// Verifies `token` for `wanted`; a token that verifies for the other audience is a 403.
-fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<i64, AppError> {
+/// Returns the account id and the credential version the token was issued at.
+fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32), AppError> {
     let other = match wanted {
         Audience::Public => Audience::Staff,
         Audience::Staff => Audience::Public,
     };
     match state.keys.verify(wanted, token) {
-        Ok(sub) => {
-            sub.parse::<i64>().map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))
-        }
+        Ok(Verified { subject, credential_version }) => subject
+            .parse::<i64>()
+            .map(|id| (id, credential_version))
+            .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid")),
         Err(TokenError::Expired) => {
             Err(AppError::unauthorized("token_expired", "the token has expired; sign in again"))
         }
@@ -100,15 +95,19 @@ impl FromRequest for Applicant {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = state(req).and_then(|state| {
             let token = bearer(req)?;
-            let id = subject(&state, Audience::Public, &token)?;
-            Ok((state, id))
+            let (id, version) = subject(&state, Audience::Public, &token)?;
+            Ok((state, id, version))
         });
         Box::pin(async move {
-            let (state, id) = checked?;
-            // A token outlives nothing: an account that is gone signs nobody in.
-            let exists = state.db(move |conn| Ok(applicants::find(conn, id)?.is_some())).await?;
-            if !exists {
-                return Err(AppError::unauthorized("invalid_token", "this account no longer exists"));
+            let (state, id, version) = checked?;
+            // A token outlives nothing: an account that is gone, or whose password has changed
+            // since the token was issued, signs nobody in.
+            let current = state.db(move |conn| Ok(applicants::credential_version(conn, id)?)).await?;
+            if current != Some(version) {
+                return Err(AppError::unauthorized(
+                    "invalid_token",
+                    "this token is no longer valid; sign in again",
+                ));
             }
             Ok(Applicant { id })
         })
@@ -122,16 +121,16 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = state(req).and_then(|state| {
             let token = bearer(req)?;
-            let id = subject(&state, Audience::Staff, &token)?;
-            Ok((state, id))
+            let (id, version) = subject(&state, Audience::Staff, &token)?;
+            Ok((state, id, version))
         });
         Box::pin(async move {
-            let (state, id) = checked?;
-            // The account is read on every request so that disabling it or changing its role
-            // takes effect at once, not when the token expires.
+            let (state, id, version) = checked?;
+            // The account is read on every request so that disabling it, resetting its
+            // password or changing its role or post ends its tokens at once.
             let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
-            let record = record.ok_or_else(|| {
-                AppError::unauthorized("invalid_token", "this staff account is no longer active")
+            let record = record.filter(|r| r.credential_version == version).ok_or_else(|| {
+                AppError::unauthorized("invalid_token", "this token is no longer valid; sign in again")
             })?;
             if !R::admits(record.role) {
                 return Err(AppError::forbidden(
@@ -139,13 +138,9 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
                     format!("this needs the role {}", R::DESCRIPTION),
                 ));
             }
-            Ok(Staff {
-                id: record.id,
-                username: record.username,
-                role: record.role,
-                post: record.post_code,
-                _requirement: PhantomData,
-            })
+            let actor =
+                Actor { id: record.id, username: record.username, role: record.role, post: record.post_code };
+            Ok(Staff { actor, _requirement: PhantomData })
         })
     }
 }

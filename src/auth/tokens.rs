@@ -44,6 +44,17 @@ pub struct Claims {
     pub iss: String,
     pub exp: i64,
     pub iat: i64,
+    /// The account's credential version when the token was issued. A password change or
+    /// reset, disabling, or a role or post change increments the account's version, and the
+    /// extractors refuse tokens of any other version. Required: tokens without it are refused.
+    pub ver: i32,
+}
+
+/// Who a verified token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub subject: String,
+    pub credential_version: i32,
 }
 
 /// Why a token was refused; the extractors turn this into a 401 or 403.
@@ -56,6 +67,8 @@ pub enum TokenError {
 struct AudienceKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// The secret before the last rotation, still accepted for verification.
+    previous: Option<DecodingKey>,
     validation: Validation,
     ttl: Duration,
 }
@@ -83,8 +96,9 @@ impl Keys {
         Ok(Keys::new(settings, &public, &staff))
     }
 
+    /// Keys from these secrets; the settings' previous secrets, if any, still verify.
     pub fn new(settings: &JwtSettings, public: &Secret, staff: &Secret) -> Keys {
-        let make = |secret: &Secret, audience: Audience, ttl: Duration| {
+        let make = |secret: &Secret, previous: &Option<Secret>, audience: Audience, ttl: Duration| {
             let mut validation = Validation::new(settings.algorithm);
             validation.set_audience(&[audience.aud()]);
             validation.set_issuer(&[&settings.issuer]);
@@ -93,6 +107,7 @@ impl Keys {
             AudienceKeys {
                 encoding: EncodingKey::from_secret(secret.expose()),
                 decoding: DecodingKey::from_secret(secret.expose()),
+                previous: previous.as_ref().map(|p| DecodingKey::from_secret(p.expose())),
                 validation,
                 ttl,
             }
@@ -100,8 +115,13 @@ impl Keys {
         Keys {
             algorithm: settings.algorithm,
             issuer: settings.issuer.clone(),
-            public: make(public, Audience::Public, settings.public_token_ttl),
-            staff: make(staff, Audience::Staff, settings.staff_token_ttl),
+            public: make(
+                public,
+                &settings.public_previous_secret,
+                Audience::Public,
+                settings.public_token_ttl,
+            ),
+            staff: make(staff, &settings.staff_previous_secret, Audience::Staff, settings.staff_token_ttl),
         }
     }
 
@@ -112,11 +132,13 @@ impl Keys {
         }
     }
 
-    /// A token for `subject`, valid from `now` for the audience's lifetime.
+    /// A token for `subject` at `credential_version`, valid from `now` for the audience's
+    /// lifetime.
     pub fn issue(
         &self,
         audience: Audience,
         subject: &str,
+        credential_version: i32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let keys = self.of(audience);
@@ -127,19 +149,24 @@ impl Keys {
             iss: self.issuer.clone(),
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
+            ver: credential_version,
         };
         let token = jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &keys.encoding)?;
         Ok((token, expires_at))
     }
 
-    /// The subject of a token of `audience`, if its signature, algorithm, issuer, audience and
-    /// expiry all hold.
-    pub fn verify(&self, audience: Audience, token: &str) -> Result<String, TokenError> {
+    /// The subject of a token of `audience`, if its signature (by the current or the previous
+    /// secret), algorithm, issuer, audience and expiry all hold.
+    pub fn verify(&self, audience: Audience, token: &str) -> Result<Verified, TokenError> {
         let keys = self.of(audience);
-        match jsonwebtoken::decode::<Claims>(token, &keys.decoding, &keys.validation) {
-            Ok(data) => Ok(data.claims.sub),
+        let decode = |key: &DecodingKey| match jsonwebtoken::decode::<Claims>(token, key, &keys.validation) {
+            Ok(data) => Ok(Verified { subject: data.claims.sub, credential_version: data.claims.ver }),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
+        };
+        match (decode(&keys.decoding), &keys.previous) {
+            (Err(TokenError::Invalid), Some(previous)) => decode(previous),
+            (outcome, _) => outcome,
         }
     }
 }
@@ -182,6 +209,8 @@ mod tests {
             issuer: "consular-desk".into(),
             public_secret: None,
             staff_secret: None,
+            public_previous_secret: None,
+            staff_previous_secret: None,
             public_token_ttl: Duration::minutes(60),
             staff_token_ttl: Duration::minutes(600),
         }
@@ -194,15 +223,16 @@ mod tests {
     #[test]
     fn a_token_verifies_only_for_its_own_audience() {
         let keys = keys();
-        let (token, _) = keys.issue(Audience::Public, "42", Utc::now()).expect("issue");
-        assert_eq!(keys.verify(Audience::Public, &token), Ok("42".into()));
+        let (token, _) = keys.issue(Audience::Public, "42", 3, Utc::now()).expect("issue");
+        let verified = Verified { subject: "42".into(), credential_version: 3 };
+        assert_eq!(keys.verify(Audience::Public, &token), Ok(verified));
         assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Invalid));
     }
 
     #[test]
     fn expired_tokens_are_told_apart() {
         let keys = keys();
-        let (token, _) = keys.issue(Audience::Staff, "7", Utc::now() - Duration::days(2)).expect("issue");
+        let (token, _) = keys.issue(Audience::Staff, "7", 1, Utc::now() - Duration::days(2)).expect("issue");
         assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Expired));
     }
 
@@ -211,7 +241,46 @@ mod tests {
         let mut other = settings();
         other.algorithm = Algorithm::HS512;
         let forger = Keys::new(&other, &Secret::new("p".repeat(32)), &Secret::new("s".repeat(32)));
-        let (token, _) = forger.issue(Audience::Public, "1", Utc::now()).expect("issue");
+        let (token, _) = forger.issue(Audience::Public, "1", 1, Utc::now()).expect("issue");
+        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn the_previous_secret_still_verifies_after_a_rotation() {
+        let old = keys();
+        let (token, _) = old.issue(Audience::Staff, "7", 1, Utc::now()).expect("issue");
+        let mut rotated = settings();
+        rotated.staff_previous_secret = Some(Secret::new("s".repeat(32)));
+        let new = Keys::new(&rotated, &Secret::new("p".repeat(32)), &Secret::new("t".repeat(32)));
+        assert!(new.verify(Audience::Staff, &token).is_ok());
+        // Without the previous secret the old token is refused; new tokens use the new secret.
+        let unrotated = Keys::new(&settings(), &Secret::new("p".repeat(32)), &Secret::new("t".repeat(32)));
+        assert_eq!(unrotated.verify(Audience::Staff, &token), Err(TokenError::Invalid));
+        let (fresh, _) = new.issue(Audience::Staff, "7", 1, Utc::now()).expect("issue");
+        assert_eq!(old.verify(Audience::Staff, &fresh), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn tokens_without_a_credential_version_are_refused() {
+        #[derive(Serialize)]
+        struct Old<'a> {
+            sub: &'a str,
+            aud: &'a str,
+            iss: &'a str,
+            exp: i64,
+        }
+        let claims = Old {
+            sub: "1",
+            aud: "consular-desk/public",
+            iss: "consular-desk",
+            exp: Utc::now().timestamp() + 60,
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret("p".repeat(32).as_bytes()),
+        )
+        .expect("encode");
         assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
     }
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::Actor;
 use crate::booking::calendar;
 use crate::db::schema::{appointments, closures, slots};
 use crate::db::{write_transaction, DbConn};
@@ -181,14 +182,17 @@ fn to_view(conn: &mut DbConn, row: ClosureRow, tz: Tz) -> QueryResult<ClosureVie
     })
 }
 
+/// Closes part of a post's calendar on behalf of `actor` (403 outside its post).
 pub fn create(
     conn: &mut DbConn,
+    actor: &Actor,
     post: &str,
     tz: Tz,
-    staff_id: i64,
     closure: &NewClosure,
     now: NaiveDateTime,
 ) -> Result<ClosureView, AppError> {
+    actor.ensure_post(post)?;
+    let staff_id = actor.id;
     let (starts, ends) = closure.bounds(tz);
     if starts >= ends {
         return Err(AppError::invalid_field(
@@ -226,25 +230,28 @@ pub fn create(
     })
 }
 
-/// Closures of a post touching local dates `from..=to`.
+/// Closures of a post touching local dates `from..=to` (403 outside `actor`'s post).
 pub fn list(
     conn: &mut DbConn,
+    actor: &Actor,
     post: &str,
     tz: Tz,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<ClosureView>> {
+) -> Result<Vec<ClosureView>, AppError> {
+    actor.ensure_post(post)?;
     let rows: Vec<ClosureRow> = closures::table
         .filter(closures::post_code.eq(post))
         .filter(closures::local_date.between(from, to))
         .order(closures::starts_at)
         .select(ClosureRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(|row| to_view(conn, row, tz)).collect()
+    Ok(rows.into_iter().map(|row| to_view(conn, row, tz)).collect::<QueryResult<_>>()?)
 }
 
 /// Reopens what a closure covered (unless another closure still covers it).
-pub fn delete(conn: &mut DbConn, post: &str, id: i64) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConn, actor: &Actor, post: &str, id: i64) -> Result<(), AppError> {
+    actor.ensure_post(post)?;
     let deleted =
         diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(conn)?;
     if deleted == 0 {

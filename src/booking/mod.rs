@@ -1,6 +1,7 @@
 //! Appointment booking: schedules, closures, slots and appointments.
 
 pub mod appointments;
+pub mod availability_cache;
 pub mod calendar;
 pub mod closures;
 pub mod party;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::Actor;
 use crate::booking::calendar::{self, Opening};
 use crate::booking::slots::{self, Slot};
 use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
@@ -68,8 +69,15 @@ pub struct OpeningSpec {
     pub capacity: u32,
 }
 
+/// The most openings one week may have (a post open 7 days with several intervals a day).
+pub const MAX_OPENINGS: usize = 28;
+
 /// Checks an admin's openings; all problems at once, each naming its field. Pure rule.
+/// Sizes are checked first, so an absurd request costs nothing to refuse.
 pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
+    if specs.len() > MAX_OPENINGS {
+        return Err(AppError::invalid_field("openings", format!("at most {MAX_OPENINGS} openings a week")));
+    }
     let mut errors = Vec::new();
     let mut openings = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
@@ -93,6 +101,13 @@ pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
         }
         if spec.weekdays.is_empty() {
             errors.push(FieldError::new(field("weekdays"), "must name at least one day"));
+        }
+        let mut distinct = spec.weekdays.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() != spec.weekdays.len() {
+            errors.push(FieldError::new(field("weekdays"), "names a day more than once"));
+            continue;
         }
         let mut days = Vec::new();
         for &d in &spec.weekdays {
@@ -278,12 +293,14 @@ pub struct Refit {
 /// its capacity shrinks to what is booked.
 pub fn replace(
     conn: &mut DbConn,
+    actor: &Actor,
     post: &str,
     tz: chrono_tz::Tz,
     service: &str,
     new_week: &[Opening],
     now: NaiveDateTime,
 ) -> Result<Refit, AppError> {
+    actor.ensure_post(post)?;
     write_transaction(conn, |c| {
         // Lock the horizon row first: a generator running now either finishes before us (and
         // we see its slots) or waits and then generates from the new week.
@@ -394,5 +411,15 @@ mod tests {
             .expect_err("overlap");
         assert_eq!(err.problem().errors[0].field, "openings");
         assert!(parse_openings(&[spec(&[1], "08:00", "12:00"), spec(&[1], "12:00", "13:00")]).is_ok());
+    }
+
+    #[test]
+    fn repeated_weekdays_and_oversized_weeks_are_refused_at_once() {
+        let err = parse_openings(&[spec(&[1, 1], "08:00", "12:00")]).expect_err("repeat");
+        assert_eq!(err.problem().errors[0].message, "names a day more than once");
+        let huge = spec(&vec![1; 100_000], "08:00", "12:00");
+        assert!(parse_openings(&[huge]).is_err());
+        let many = vec![spec(&[1], "08:00", "08:30"); MAX_OPENINGS + 1];
+        assert!(parse_openings(&many).is_err());
     }
 }

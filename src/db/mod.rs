@@ -101,18 +101,52 @@ impl ManageConnection for Manager {
 /// Builds the pool. Fails fast when the database can't be reached, so a bad `DATABASE_URL`
 /// stops the process at start instead of at the first request.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        create_private_file(path)?;
+    }
+    // One connection first: an unreachable database is one clear error, not r2d2 logging every
+    // failed attempt of every pooled connection until its timeout.
+    let mut first = DbConn::open(url)?;
     if let DatabaseUrl::Sqlite(_) = url {
         // WAL is a property of the file. Switching needs the file to itself, so it is done once
         // here, before the pool opens its connections all at once.
-        let mut conn = DbConn::open(url)?;
-        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+        first.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
+    drop(first);
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
         .test_on_check_out(false)
+        .error_handler(Box::new(QuietErrors))
         .build(Manager { url: url.clone() })?;
     Ok(pool)
+}
+
+/// Creates a new SQLite database file readable by its owner only (0600): it holds password
+/// hashes and personal data. SQLite gives its `-wal` and `-shm` files the same mode. An
+/// existing file keeps the mode its operator chose.
+fn create_private_file(path: &str) -> anyhow::Result<()> {
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot create the database file {}: {e}", path.display())),
+    }
+}
+
+/// r2d2 reports every failed connection attempt, many a second while a database is down; the
+/// request that needed the connection gets 503 and that is logged once, so these stay at debug.
+#[derive(Debug)]
+struct QuietErrors;
+
+impl r2d2::HandleError<r2d2::Error> for QuietErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::debug!(error = %error, "database connection attempt failed");
+    }
 }
 
 /// Applies pending migrations of the connection's backend. On PostgreSQL an advisory lock

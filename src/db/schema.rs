@@ -52,6 +52,7 @@ diesel::table! {
         full_name -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        credential_version -> Integer,
     }
 }
 
@@ -64,6 +65,7 @@ diesel::table! {
         post_code -> Nullable<Text>,
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        credential_version -> Integer,
     }
 }
 

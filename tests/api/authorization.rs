@@ -30,6 +30,7 @@ const CLERK_PLUS: &[&str] = &["clerk", "supervisor", "admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/me", who: Who::Applicant },
+    Endpoint { method: "POST", path: "/api/v1/me/password", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/appointments", who: Who::Applicant },
     Endpoint { method: "POST", path: "/api/v1/appointments", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/appointments/{reference}", who: Who::Applicant },
@@ -43,6 +44,7 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "POST", path: "/api/v1/admin/staff/{username}/disable", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/staff/{username}/enable", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/staff/{username}/password", who: Who::Staff(ADMIN) },
+    Endpoint { method: "PUT", path: "/api/v1/admin/staff/{username}/assignment", who: Who::Staff(ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/schedules", who: Who::Staff(ADMIN) },
     Endpoint { method: "PUT", path: "/api/v1/admin/posts/{post}/schedules", who: Who::Staff(ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/closures", who: Who::Staff(ADMIN) },
@@ -70,7 +72,7 @@ fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
 
 fn claims(aud: &str, sub: &str, exp_offset_secs: i64) -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs})
+    json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs, "ver": 1})
 }
 
 /// Tokens that must never open anything, with the status each must get on `who`'s endpoint.
@@ -90,6 +92,8 @@ fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
     no_sub.as_object_mut().map(|o| o.remove("sub"));
     let mut no_exp = claims(aud, "1", 600);
     no_exp.as_object_mut().map(|o| o.remove("exp"));
+    let mut no_version = claims(aud, "1", 600);
+    no_version.as_object_mut().map(|o| o.remove("ver"));
     let mut wrong_iss = claims(aud, "1", 600);
     wrong_iss["iss"] = json!("someone-else");
     vec![
@@ -113,6 +117,7 @@ fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
         ("HS512 instead of HS256", sign(secret, claims(aud, "1", 600), Algorithm::HS512)),
         ("no sub", sign(secret, no_sub, Algorithm::HS256)),
         ("no exp", sign(secret, no_exp, Algorithm::HS256)),
+        ("no credential version", sign(secret, no_version, Algorithm::HS256)),
         ("wrong issuer", sign(secret, wrong_iss, Algorithm::HS256)),
         ("unknown subject", sign(secret, claims(aud, "999999", 600), Algorithm::HS256)),
     ]

@@ -50,6 +50,23 @@ async fn unknown_routes_are_problem_json() {
     let (app, _db) = spawn_app().await;
     let r = app.get("/api/v1/nothing-here", None).await;
     crate::helpers::assert_problem(&r, 404, "not_found");
-    let r = app.call("DELETE", "/api/v1/posts", None, None).await;
+    let r = app.call("DELETE", "/api/v1/posts/MEX/availability/extra", None, None).await;
     crate::helpers::assert_problem(&r, 404, "not_found");
+}
+
+#[actix_web::test]
+async fn undeclared_methods_are_405_with_allow() {
+    let (app, _db) = spawn_app().await;
+    for (method, path, allow) in [
+        ("DELETE", "/api/v1/posts", "GET"),
+        ("PATCH", "/healthz", "GET"),
+        ("PUT", "/api/v1/appointments", "GET, POST"),
+        ("GET", "/api/v1/auth/login", "POST"),
+        ("POST", "/api/v1/posts/MEX/availability", "GET"),
+        ("PATCH", "/api/v1/admin/posts/MEX/closures/7", "DELETE"),
+    ] {
+        let r = app.call(method, path, None, None).await;
+        crate::helpers::assert_problem(&r, 405, "method_not_allowed");
+        assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+    }
 }

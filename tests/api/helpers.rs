@@ -125,8 +125,14 @@ pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("CONSULAR_DESK_DB_POOL_SIZE", "8"),
         // Two weeks of slots is plenty for tests and keeps start-up quick.
         ("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "14"),
-        // Every test client is 127.0.0.1; the throttling tests lower this again.
+        // Every test client is 127.0.0.1; the throttling tests lower these again.
         ("CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR_PER_ADDRESS", "1000000"),
+        ("CONSULAR_DESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS", "1000000"),
+        // A sign-in counts against its address while its password is being checked, and the
+        // race tests sign a hundred people in at once from here.
+        ("CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", "100000"),
+        // Race tests sign in a hundred people at once; the shedding test lowers this.
+        ("CONSULAR_DESK_HASH_QUEUE", "100000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,0 +1,111 @@
+//! A small pool of threads of its own for argon2, with a bounded queue.
+//!
+//! Each hash takes 19 MiB and tens of milliseconds of one core. On actix's blocking pool (up to
+//! hundreds of threads) a sign-in storm ran hundreds at once and took gigabytes. Here at most
+//! `threads` run at once, each reusing its memory ([`super::passwords`]), and at most `queue`
+//! wait; past that the caller gets 503 with `Retry-After`, and the rest of the API keeps
+//! answering because the async workers and the blocking pool are never busy hashing.
+
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use crate::auth::passwords;
+use crate::error::AppError;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Handle to the hashing threads; cheap to clone. The threads end when the last handle drops.
+#[derive(Clone)]
+pub struct HashPool {
+    jobs: SyncSender<Job>,
+}
+
+/// How long a shed caller is told to wait: about the time the queue takes to drain.
+const RETRY_AFTER_SECS: u64 = 1;
+
+impl HashPool {
+    /// Starts `threads` hashing threads that take jobs from a queue of at most `queue`.
+    pub fn start(threads: usize, queue: usize) -> std::io::Result<HashPool> {
+        let (jobs, receiver) = mpsc::sync_channel::<Job>(queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..threads.max(1) {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
+                // The lock is held only while waiting for the next job, not while hashing.
+                let job = match receiver.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match job {
+                    Ok(job) => job(),
+                    Err(_) => return, // every handle dropped: the app has stopped
+                }
+            })?;
+        }
+        Ok(HashPool { jobs })
+    }
+
+    /// Queues `work`, or refuses at once (503) when the queue is full.
+    fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<tokio::sync::oneshot::Receiver<T>, AppError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        self.jobs.try_send(job).map(|()| answer).map_err(|e| match e {
+            TrySendError::Full(_) => AppError::Unavailable {
+                detail: "too many sign-ins at once; try again in a moment".into(),
+                retry_after_secs: Some(RETRY_AFTER_SECS),
+            },
+            TrySendError::Disconnected(_) => {
+                AppError::internal(anyhow::anyhow!("the hashing threads are gone"))
+            }
+        })
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let answer = self.submit(work)?;
+        answer.await.map_err(|_| AppError::internal(anyhow::anyhow!("a hashing thread panicked")))
+    }
+
+    /// An argon2id PHC string for a new password.
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move || passwords::hash(&password)).await?.map_err(AppError::internal)
+    }
+
+    /// Whether `password` matches `stored`; `None` burns the same time (no such account).
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        self.run(move || passwords::verify(&password, stored.as_deref())).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn a_full_queue_sheds_with_retry_after() {
+        // One thread and a queue of one: with a job running and one waiting, the next is shed.
+        let pool = HashPool::start(1, 1).expect("pool");
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let running = pool
+            .submit(move || {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+            })
+            .expect("the first job is taken");
+        started_rx.recv().expect("the worker started");
+        let waiting = pool.submit(|| ()).expect("the second job waits in the queue");
+        match pool.hash("x".repeat(12)).await {
+            Err(AppError::Unavailable { retry_after_secs: Some(_), .. }) => {}
+            other => panic!("expected 503, got {:?}", other.map(|_| ())),
+        }
+        let _ = release_tx.send(());
+        running.await.expect("the running job finished");
+        waiting.await.expect("the waiting job ran");
+        assert!(pool.verify("x".repeat(12), None).await.is_ok_and(|ok| !ok));
+    }
+}

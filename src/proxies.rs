@@ -1,0 +1,193 @@
+//! Which address a request comes from, when the server sits behind reverse proxies.
+//!
+//! Throttles and logs count per client address. `Forwarded` and `X-Forwarded-For` are written
+//! by whoever sends the request, so they are believed only as far as a chain of trusted proxies
+//! vouches for them: starting from the TCP peer, while the hop is a trusted proxy, step to the
+//! address it says it received the request from. The first untrusted hop is the client. Pure
+//! rules, no I/O.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// One trusted address or network, e.g. `10.0.0.0/8`, `192.0.2.7`, `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    base: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for Network {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Network, String> {
+        let raw = raw.trim();
+        let (addr, prefix) = match raw.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (raw, None),
+        };
+        let base: IpAddr = addr.parse().map_err(|_| format!("{raw:?} is not an address or CIDR"))?;
+        let max = if base.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{raw:?} has a prefix length outside 0..={max}"))?,
+        };
+        Ok(Network { base, prefix })
+    }
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.base, canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 (`::ffff:192.0.2.1`, how a dual-stack socket reports IPv4 peers) as IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// The configured trusted proxies (`CONSULAR_DESK_TRUSTED_PROXIES`); empty trusts nobody.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<Network>);
+
+impl TrustedProxies {
+    /// A comma- or space-separated list of addresses and CIDRs.
+    pub fn parse(raw: &str) -> Result<TrustedProxies, String> {
+        raw.split([',', ' '])
+            .filter(|s| !s.trim().is_empty())
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
+
+    /// The client address of a request from `peer` with these headers: the rightmost hop that
+    /// is not a trusted proxy. `Forwarded` wins over `X-Forwarded-For` when both are present.
+    /// A hop that can't be read stops the walk at the last trusted proxy that reported it.
+    pub fn client(&self, peer: IpAddr, forwarded: Option<&str>, x_forwarded_for: Option<&str>) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = match (forwarded, x_forwarded_for) {
+            (Some(f), _) => forwarded_for(f),
+            (None, Some(x)) => x.split(',').map(str::trim).collect(),
+            (None, None) => Vec::new(),
+        };
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            match parse_hop(hop) {
+                Some(ip) => {
+                    client = ip;
+                    if !self.trusts(ip) {
+                        break;
+                    }
+                }
+                None => break,
+            }
+        }
+        client
+    }
+}
+
+/// The `for=` values of a `Forwarded` header (RFC 7239), in order.
+fn forwarded_for(header: &str) -> Vec<&str> {
+    header
+        .split(',')
+        .flat_map(|element| element.split(';'))
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            name.trim().eq_ignore_ascii_case("for").then(|| value.trim())
+        })
+        .collect()
+}
+
+/// An address from a hop: `192.0.2.1`, `192.0.2.1:4711`, `"[2001:db8::1]:4711"`, `2001:db8::1`.
+fn parse_hop(raw: &str) -> Option<IpAddr> {
+    let raw = raw.trim().trim_matches('"');
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Some(rest) = raw.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok()).map(canonical);
+    }
+    raw.rsplit_once(':').and_then(|(ip, port)| port.parse::<u16>().ok().and(ip.parse().ok())).map(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn networks() {
+        let net: Network = "10.0.0.0/8".parse().expect("cidr");
+        assert!(net.contains(ip("10.200.1.1")));
+        assert!(!net.contains(ip("11.0.0.1")));
+        assert!(net.contains(ip("::ffff:10.0.0.1")));
+        let all: Network = "0.0.0.0/0".parse().expect("cidr");
+        assert!(all.contains(ip("203.0.113.9")));
+        let one: Network = "2001:db8::1".parse().expect("address");
+        assert!(one.contains(ip("2001:db8::1")) && !one.contains(ip("2001:db8::2")));
+        assert!("10.0.0.0/33".parse::<Network>().is_err());
+        assert!("proxy.local".parse::<Network>().is_err());
+        assert!(TrustedProxies::parse("10.0.0.1, 192.168.0.0/16").is_ok());
+        assert!(TrustedProxies::parse("10.0.0.1,nope").is_err());
+    }
+
+    #[test]
+    fn headers_are_ignored_unless_the_peer_is_trusted() {
+        let none = TrustedProxies::default();
+        assert_eq!(none.client(ip("203.0.113.5"), None, Some("198.51.100.1")), ip("203.0.113.5"));
+        let proxies = TrustedProxies::parse("10.0.0.1").expect("list");
+        assert_eq!(proxies.client(ip("203.0.113.5"), None, Some("198.51.100.1")), ip("203.0.113.5"));
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").expect("list");
+        // The client forged the first entry; the proxies appended the real ones.
+        let xff = "1.2.3.4, 198.51.100.7, 10.0.0.2";
+        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some(xff)), ip("198.51.100.7"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), None, None), ip("10.0.0.1"));
+        // Every hop trusted: the leftmost one is the best there is.
+        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some("10.9.9.9")), ip("10.9.9.9"));
+        // Garbage stops the walk at the proxy that reported it.
+        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some("1.2.3.4, garbage")), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn forwarded_header() {
+        let proxies = TrustedProxies::parse("10.0.0.1").expect("list");
+        let f = r#"for=1.2.3.4;proto=https, For="[2001:db8:cafe::17]:4711""#;
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some(f), Some("9.9.9.9")), ip("2001:db8:cafe::17"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some("for=192.0.2.60:8080"), None), ip("192.0.2.60"));
+    }
+}
