@@ -106,7 +106,9 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     }
     // One connection first: an unreachable database is one clear error, not r2d2 logging every
     // failed attempt of every pooled connection until its timeout.
-    let mut first = DbConn::open(url)?;
+    // libpq's messages run over several lines; a start-up failure is one line.
+    let mut first = DbConn::open(url)
+        .map_err(|e| anyhow::anyhow!(e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))?;
     if let DatabaseUrl::Sqlite(_) = url {
         // WAL is a property of the file. Switching needs the file to itself, so it is done once
         // here, before the pool opens its connections all at once.

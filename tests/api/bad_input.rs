@@ -108,3 +108,66 @@ async fn refused_staff_creation_writes_nothing() {
     let listed = app.get("/api/v1/admin/staff", Some(&admin)).await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "{}", listed.body);
 }
+
+#[actix_web::test]
+async fn names_with_invisible_or_bidi_characters_are_refused_and_names_are_stored_nfc() {
+    let (app, _db) = spawn_app().await;
+    for name in ["Ana\u{200B}López", "\u{202E}zeñúN anA", "Ana\u{2066}López\u{2069}", "Ana\u{FEFF}"] {
+        let r = app
+            .post(
+                REGISTER,
+                None,
+                &json!({"email": "ana@example.mx", "password": "a good passphrase", "full_name": name}),
+            )
+            .await;
+        assert_problem(&r, 422, "validation_failed");
+        assert_eq!(r.body["errors"][0]["field"], "full_name", "{name:?}");
+    }
+    assert_still_free(&app, "ana@example.mx").await;
+
+    // Combining marks arrive as precomposed letters.
+    let r = app
+        .post(REGISTER, None, &json!({"email": "jose@example.mx", "password": "a good passphrase", "full_name": "Jose\u{0301} Nu\u{0301}n\u{0303}ez"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["full_name"], "José Núñez");
+
+    // The same rule holds for the people of a booking.
+    let token = app.applicant_token("luis@example.mx").await;
+    let slot = app.slots("MEX", "notarial").await[0]["slot_id"].as_i64().expect("slot");
+    let party = json!({"slot_id": slot, "applicants": [{"given_names": "Luis\u{200D}", "surname": "Pérez"}]});
+    let r = app.post("/api/v1/appointments", Some(&token), &party).await;
+    assert_problem(&r, 422, "validation_failed");
+}
+
+#[actix_web::test]
+async fn a_sixty_kilobyte_body_under_the_limit_is_a_quick_422() {
+    let (app, _db) = spawn_app().await;
+    let name = "A".repeat(60 * 1024);
+    let r = app
+        .post(
+            REGISTER,
+            None,
+            &json!({"email": "ana@example.mx", "password": "a good passphrase", "full_name": name}),
+        )
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+    assert_still_free(&app, "ana@example.mx").await;
+}
+
+#[actix_web::test]
+async fn a_week_naming_a_day_twice_is_a_quick_422() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let days: Vec<u8> = vec![1; 20_000];
+    let r = app
+        .call(
+            "PUT",
+            "/api/v1/admin/posts/MEX/schedules",
+            Some(&admin),
+            Some(&json!({"service": "notarial", "openings": [{"weekdays": days, "opens": "08:00", "closes": "12:00", "slot_minutes": 20, "capacity": 2}]})),
+        )
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["message"], "names a day more than once");
+}

@@ -32,6 +32,24 @@ fn an_unreachable_postgres_is_an_error_not_a_sqlite_file() {
         .expect("runs");
     assert!(!out.status.success());
     assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0, "a file was created");
+    // One line saying why, not a wall of pool retries.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot open the database"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_sqlite_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("private.db");
+    let out = run_cli(&format!("sqlite://{}", path.display()), &["migrate"], &[], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for file in ["private.db", "private.db-wal", "private.db-shm"] {
+        let Ok(meta) = std::fs::metadata(dir.path().join(file)) else { continue };
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
+    }
 }
 
 #[test]

@@ -93,6 +93,33 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{host_part}/{name}{query}")
 }
 
+/// Who sends a request: a client (bound to some local address) and extra headers.
+pub struct Caller<'a> {
+    pub client: std::borrow::Cow<'a, awc::Client>,
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Caller<'a> {
+    fn default_for(app: &'a TestApp) -> Caller<'a> {
+        Caller { client: std::borrow::Cow::Borrowed(&app.client), headers: &[] }
+    }
+
+    /// A client whose connections leave from `local`: all of 127/8 is loopback, so one test
+    /// can play several client addresses.
+    pub fn from(local: &str) -> Caller<'static> {
+        let local: std::net::IpAddr = local.parse().expect("local address");
+        let client = awc::Client::builder()
+            .connector(awc::Connector::new().local_address(local).limit(512))
+            .timeout(std::time::Duration::from_secs(60))
+            .finish();
+        Caller { client: std::borrow::Cow::Owned(client), headers: &[] }
+    }
+
+    pub fn with_headers(self, headers: &'a [(&'a str, &'a str)]) -> Caller<'a> {
+        Caller { headers, ..self }
+    }
+}
+
 /// A reply, read whole: status, problem or JSON body, content type and headers.
 pub struct Reply {
     pub status: u16,
@@ -179,10 +206,25 @@ impl TestApp {
 
     /// Sends `method path` with an optional bearer token and JSON body.
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Reply {
+        self.call_as(&Caller::default_for(self), method, path, token, body).await
+    }
+
+    /// As [`TestApp::call`], from another client address and with extra headers.
+    pub async fn call_as(
+        &self,
+        caller: &Caller<'_>,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = caller.client.request(method, self.url(path));
         if let Some(token) = token {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        for (k, v) in caller.headers {
+            req = req.insert_header((*k, *v));
         }
         let resp = match body {
             Some(b) => req.send_json(b).await,

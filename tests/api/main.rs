@@ -2,6 +2,7 @@
 
 mod accounts;
 mod authorization;
+mod availability;
 mod bad_input;
 mod booking;
 mod booking_races;
@@ -11,3 +12,6 @@ mod helpers;
 mod reference;
 mod restart;
 mod schedules;
+mod sessions;
+mod staff_scope;
+mod throttles;
