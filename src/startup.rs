@@ -116,7 +116,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
-        let (app, spec) = App::new()
+        let (app, mut spec) = App::new()
             .into_utoipa_app()
             .openapi(api::ApiDoc::openapi())
             .app_data(state.clone())
@@ -127,6 +127,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .service(api::health::readyz)
             .service(utoipa_actix_web::scope("/api/v1").configure(api::routes))
             .split_for_parts();
+        // After the routes are in: the shared answers go on every operation they added.
+        utoipa::Modify::modify(&api::contract::SharedResponses, &mut spec);
         let methods = web::Data::new(api::methods::Methods::from_spec(&spec));
         app.app_data(methods)
             .wrap(Compress::default())

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod booking;
+pub mod contract;
 pub mod health;
 pub mod methods;
 pub mod reference;

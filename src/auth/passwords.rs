@@ -70,7 +70,7 @@ fn matches(password: &str, stored: &str) -> Option<bool> {
     let parsed = PasswordHash::new(stored).ok()?;
     let algorithm: Algorithm = parsed.algorithm.as_str().parse().ok()?;
     let version = match parsed.version {
-        Some(v) => Version::try_from(u32::from(v)).ok()?,
+        Some(v) => Version::try_from(v).ok()?,
         None => Version::default(),
     };
     let params = Params::try_from(&parsed).ok()?;

@@ -1,0 +1,111 @@
+//! The answers every operation shares, added to the OpenAPI document in one place so that no
+//! operation can forget one: what the body, query and path extractors refuse, what a missing
+//! or wrong token gets, and what the server says when its database or its hashing queue can't
+//! keep up. Operation-specific answers (409 `slot_full`, ...) stay on the operations.
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Type};
+use utoipa::Modify;
+
+/// Adds the shared responses to every operation of the document.
+pub struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let is_health = path == "/healthz";
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                add_shared(op, is_health);
+            }
+        }
+    }
+}
+
+fn add_shared(op: &mut Operation, is_health: bool) {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_query = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+    let has_path = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+    let has_body = op.request_body.is_some();
+    let secured = op.security.is_some();
+
+    let mut bad_request = Vec::new();
+    if has_body {
+        bad_request.push("`malformed_json` (the body is not JSON), `unreadable_body`");
+    }
+    if has_query {
+        bad_request.push("`invalid_query` (a query parameter is missing or of the wrong type)");
+    }
+    if has_path {
+        bad_request.push("`invalid_path` (a path segment of the wrong type)");
+    }
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str, description: String, retry_after: bool| {
+        responses.entry(status.to_string()).or_insert_with(|| problem(&description, retry_after));
+    };
+    if !bad_request.is_empty() {
+        add("400", bad_request.join("; "), false);
+    }
+    if secured {
+        add(
+            "401",
+            "`missing_token`, `invalid_token` (also a token from before a password change, \
+                    disabling, or a role or post change), `token_expired`"
+                .into(),
+            false,
+        );
+        add(
+            "403",
+            "`insufficient_role`, `wrong_post`, `public_token_not_staff`, `staff_token_not_applicant`".into(),
+            false,
+        );
+    }
+    if has_path {
+        add("404", "`not_found`: nothing of that name (or not the caller's)".into(), false);
+    }
+    if has_body {
+        add(
+            "413",
+            "`payload_too_large`: the body is over the server's limit (64 KiB by default, \
+                    `CONSULAR_DESK_MAX_BODY_BYTES`)"
+                .into(),
+            false,
+        );
+        add("415", "`unsupported_media_type`: the body must be `application/json`".into(), false);
+    }
+    if has_body || has_query {
+        add("422", "`validation_failed`: well-formed but invalid; `errors` names each field".into(), false);
+    }
+    add("500", "`internal_error`: details only in the server log".into(), false);
+    if !is_health {
+        add(
+            "503",
+            "`unavailable`: the database is not answering, or too many sign-ins are waiting \
+                    for a password check; `Retry-After` says when to try again"
+                .into(),
+            true,
+        );
+    }
+}
+
+/// A problem+json response with `description`, and an optional `Retry-After` header.
+fn problem(description: &str, retry_after: bool) -> RefOr<utoipa::openapi::Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    let mut response =
+        ResponseBuilder::new().description(description).content("application/problem+json", content);
+    if retry_after {
+        response = response.header("Retry-After", retry_after_header());
+    }
+    RefOr::T(response.build())
+}
+
+/// `Retry-After` in seconds, on 429 and 503 answers.
+pub fn retry_after_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+        .description(Some("seconds to wait before trying again"))
+        .build()
+}
