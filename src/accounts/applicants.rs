@@ -132,7 +132,7 @@ pub async fn change_password(
     match checked {
         Ok(signed_in) if signed_in.subject == id => {}
         Ok(_) | Err(AppError::Unauthorized { .. }) => {
-            return Err(AppError::invalid_field("current_password", "is not the current password"))
+            return Err(AppError::forbidden("wrong_current_password", "the current password is not correct"))
         }
         Err(other) => return Err(other),
     }

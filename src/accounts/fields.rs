@@ -2,31 +2,30 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// A lower-cased, trimmed e-mail address of plausible shape. Deliverability is not checked.
+/// An e-mail address of plausible shape, stored lower-cased. Deliverability is not checked.
+/// The rule is exactly the `pattern` the OpenAPI document gives (`api::auth`): no trimming, so
+/// what the document refuses the server refuses too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
+    pub const MAX_CHARS: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Email, &'static str> {
-        let value = raw.trim().to_lowercase();
-        if value.len() > 254 {
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err("is longer than 254 characters");
         }
-        let Some((local, domain)) = value.split_once('@') else {
+        let Some((local, domain)) = raw.split_once('@') else {
             return Err("is not an e-mail address");
         };
-        let domain_ok = domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
+        let label_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let domain_ok = domain.split('.').count() >= 2 && domain.split('.').all(label_ok);
+        let local_ok = (1..=64).contains(&local.chars().count())
             && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
         if !(domain_ok && local_ok) {
             return Err("is not an e-mail address");
         }
-        Ok(Email(value))
+        Ok(Email(raw.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -79,15 +78,15 @@ impl PersonName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<PersonName, &'static str> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err("is longer than 200 characters");
+        }
         if raw.chars().any(invisible) {
             return Err("contains control or invisible formatting characters");
         }
         let value: String = raw.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect();
         if value.is_empty() {
             return Err("must not be empty");
-        }
-        if value.chars().count() > Self::MAX_CHARS {
-            return Err("is longer than 200 characters");
         }
         Ok(PersonName(value))
     }
@@ -97,13 +96,13 @@ impl PersonName {
     }
 }
 
-/// Characters no name needs: controls (other than the whitespace that is collapsed anyway),
-/// the Unicode format characters (category Cf: bidi overrides and isolates, zero-width space,
+/// Characters no name needs: controls (tabs and line breaks included), the Unicode format
+/// characters (category Cf: bidi overrides and isolates, zero-width space,
 /// joiners, soft hyphen, word joiner, BOM, tags, ...), line and paragraph separators, private
 /// use and noncharacters.
 pub fn invisible(c: char) -> bool {
     let cp = c as u32;
-    (c.is_control() && !matches!(c, ' ' | '\t' | '\n' | '\r'))
+    c.is_control()
         || matches!(cp,
             0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x3164 | 0xFEFF | 0xFFA0
             | 0x0600..=0x0605 | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180B..=0x180F
@@ -113,13 +112,13 @@ pub fn invisible(c: char) -> bool {
         || (cp & 0xFFFE) == 0xFFFE
 }
 
-/// A staff login name: 3 to 64 of `a-z 0-9 . _ -`, stored lower-cased.
+/// A staff login name: 3 to 64 of `A-Z a-z 0-9 . _ -`, stored lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Username, &'static str> {
-        let value = raw.trim().to_lowercase();
+        let value = raw.to_lowercase();
         if !(3..=64).contains(&value.len()) {
             return Err("must be 3 to 64 characters");
         }
@@ -140,7 +139,7 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("  Ana.Lopez@Example.MX ").map(|e| e.0), Ok("ana.lopez@example.mx".into()));
+        assert_eq!(Email::parse("Ana.Lopez@Example.MX").map(|e| e.0), Ok("ana.lopez@example.mx".into()));
         for bad in [
             "",
             "ana",
@@ -151,6 +150,8 @@ mod tests {
             "ana@exa mple.mx",
             "ana@@example.mx",
             "ana@.mx",
+            " ana@example.mx",
+            "ana@exam_ple.mx",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
@@ -170,6 +171,8 @@ mod tests {
         assert_eq!(PersonName::parse("  José   Núñez ").map(|n| n.0), Ok("José Núñez".into()));
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse("a\u{0007}b").is_err());
+        assert!(PersonName::parse("Ana\tLópez").is_err());
+        assert!(PersonName::parse(&format!("{}{}", " ".repeat(150), "a".repeat(60))).is_err());
     }
 
     #[test]

@@ -76,9 +76,9 @@ impl NewStaff {
         let password =
             NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
         let role = parse_role(role).map_err(|e| errors.push(e)).ok();
-        let post = parse_post(post);
-        match (username, password, role) {
-            (Some(username), Some(password), Some(role)) if errors.is_empty() => {
+        let post = parse_post(post).map_err(|e| errors.push(e)).ok();
+        match (username, password, role, post) {
+            (Some(username), Some(password), Some(role), Some(post)) if errors.is_empty() => {
                 Ok(NewStaff { username, password, role, post })
             }
             _ => Err(AppError::invalid(errors)),
@@ -90,16 +90,21 @@ fn parse_role(raw: &str) -> Result<Role, FieldError> {
     Role::parse(raw).ok_or_else(|| FieldError::new("role", "must be clerk, supervisor, auditor or admin"))
 }
 
-fn parse_post(raw: Option<&str>) -> Option<String> {
-    raw.map(|p| p.trim().to_uppercase()).filter(|p| !p.is_empty())
+/// A post code as given (three letters, any case), or `None` for every post.
+fn parse_post(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    match raw {
+        None => Ok(None),
+        Some(p) if p.len() == 3 && p.chars().all(|c| c.is_ascii_alphabetic()) => Ok(Some(p.to_uppercase())),
+        Some(_) => Err(FieldError::new("post", "must be a three-letter post code, or null for every post")),
+    }
 }
 
-/// 422 unless `post` (if any) is a known post code.
+/// 404 unless `post` (if any) is a known post code.
 fn known_post(conn: &mut DbConn, post: Option<&str>) -> Result<(), AppError> {
     if let Some(post) = post {
         let known: i64 = posts::table.filter(posts::code.eq(post)).count().get_result(conn)?;
         if known == 0 {
-            return Err(AppError::invalid_field("post", format!("{post} is not a known post")));
+            return Err(AppError::not_found(format!("no post {post}")));
         }
     }
     Ok(())
@@ -194,8 +199,9 @@ fn managed(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<StaffReco
     Ok(target)
 }
 
-/// Disables or re-enables an account; either way its earlier tokens stay dead. Nobody
-/// disables themselves, so an admin can't lock the last admin out by mistake.
+/// Disables or re-enables an account. Disabling ends its tokens for good: re-enabling brings
+/// none of them back, and re-enabling an active account changes nothing. Nobody disables
+/// themselves, so an admin can't lock the last admin out by mistake.
 pub fn set_disabled(
     conn: &mut DbConn,
     actor: &Actor,
@@ -206,11 +212,15 @@ pub fn set_disabled(
     if disabled && target.id == actor.id {
         return Err(AppError::conflict("cannot_disable_self", "an account cannot disable itself"));
     }
-    let disabled_at = disabled.then(|| target.disabled_at.unwrap_or_else(|| Utc::now().naive_utc()));
+    if disabled == target.disabled_at.is_some() {
+        return Ok(target);
+    }
+    let disabled_at = disabled.then(|| Utc::now().naive_utc());
+    let version_step = i32::from(disabled);
     let credential_version = diesel::update(staff::table.find(target.id))
         .set((
             staff::disabled_at.eq(disabled_at),
-            staff::credential_version.eq(staff::credential_version + 1),
+            staff::credential_version.eq(staff::credential_version + version_step),
         ))
         .returning(staff::credential_version)
         .get_result(conn)?;
@@ -226,8 +236,10 @@ pub struct Assignment {
 
 impl Assignment {
     pub fn parse(role: &str, post: Option<&str>) -> Result<Assignment, AppError> {
-        let role = parse_role(role).map_err(|e| AppError::invalid(vec![e]))?;
-        Ok(Assignment { role, post: parse_post(post) })
+        match (parse_role(role), parse_post(post)) {
+            (Ok(role), Ok(post)) => Ok(Assignment { role, post }),
+            (role, post) => Err(AppError::invalid([role.err(), post.err()].into_iter().flatten().collect())),
+        }
     }
 }
 

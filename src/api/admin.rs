@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
-use crate::api::Denied;
+use crate::api::{schemas, Denied};
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Role, Staff};
 use crate::error::AppError;
@@ -16,11 +16,14 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateStaffRequest {
+    #[schema(schema_with = schemas::username)]
     username: String,
+    #[schema(schema_with = schemas::new_password)]
     password: String,
-    /// `clerk`, `supervisor`, `auditor` or `admin`.
+    #[schema(value_type = Role)]
     role: String,
     /// Binds the account to one post (e.g. `GDL`); omit for every post.
+    #[schema(schema_with = schemas::optional_post)]
     post: Option<String>,
 }
 
@@ -49,6 +52,7 @@ impl From<StaffRecord> for StaffView {
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), request_body = CreateStaffRequest, responses(
     (status = 201, body = StaffView),
     Denied,
+    (status = 404, description = "`not_found`: no post of that code", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "`username_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -80,6 +84,7 @@ pub async fn list_staff(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
+    #[schema(schema_with = schemas::new_password)]
     password: String,
 }
 
@@ -139,9 +144,10 @@ pub async fn reset_staff_password(
 
 #[derive(Deserialize, ToSchema)]
 pub struct AssignmentRequest {
-    /// `clerk`, `supervisor`, `auditor` or `admin`.
+    #[schema(value_type = Role)]
     role: String,
     /// The post the account acts on; omit (or null) for every post.
+    #[schema(schema_with = schemas::optional_post)]
     post: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use crate::accounts::applicants::{self, Registration};
 use crate::accounts::fields::NewPassword;
 use crate::accounts::login::{self as login_flow, Door};
 use crate::api::client_address;
-use crate::api::Denied;
+use crate::api::{schemas, Denied};
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Applicant, Guarded, Staff};
@@ -18,9 +18,11 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(schema_with = schemas::email)]
     email: String,
-    /// 10 to 128 characters.
+    #[schema(schema_with = schemas::new_password)]
     password: String,
+    #[schema(schema_with = schemas::person_name)]
     full_name: String,
 }
 
@@ -162,7 +164,7 @@ pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
 #[derive(Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
     current_password: String,
-    /// 10 to 128 characters.
+    #[schema(schema_with = schemas::new_password)]
     new_password: String,
 }
 
@@ -170,8 +172,9 @@ pub struct ChangePasswordRequest {
 /// stops working: sign in again with the new password.
 #[utoipa::path(tag = "accounts", security(("public_token" = [])), request_body = ChangePasswordRequest, responses(
     (status = 204, description = "changed; sign in again"),
-    Denied,
-    (status = 422, description = "`validation_failed`: wrong current password or a weak new one", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "`wrong_current_password`, `public_token_not_staff`, `staff_token_not_applicant`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`: the new password is too short or too long", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/me/password")]

@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct RescheduleRequest {
+    #[serde(deserialize_with = "crate::wire::i64_whole")]
     slot_id: i64,
 }
 
@@ -36,13 +37,13 @@ fn idempotency(req: &HttpRequest, body: &BookingRequest) -> Result<Option<Idempo
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
-    let key =
-        value.to_str().ok().map(str::trim).filter(|k| (1..=255).contains(&k.len())).ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 visible characters",
-            )
-        })?;
+    let visible = |k: &&str| (1..=255).contains(&k.len()) && k.bytes().all(|b| (b' '..=b'~').contains(&b));
+    let key = value.to_str().ok().map(str::trim).filter(visible).ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible characters",
+        )
+    })?;
     let request = serde_json::to_string(body).map_err(AppError::internal)?;
     Ok(Some(Idempotency { key: key.to_string(), request }))
 }
@@ -107,7 +108,7 @@ pub async fn availability(
 /// With an `Idempotency-Key` header, repeating the same request returns the first answer
 /// (`Idempotent-Replayed: true`); the same key with a different body is 422.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), request_body = BookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, body = AppointmentView),
         Denied,
@@ -227,7 +228,7 @@ pub async fn reschedule(
 /// applicant limits (notice, one active appointment per service). A member bound to a post
 /// books only there.
 #[utoipa::path(tag = "booking", security(("staff_token" = [])), request_body = BookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]([ -~]*[!-~])?$")),
     responses(
         (status = 201, body = AppointmentView),
         Denied,

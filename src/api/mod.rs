@@ -9,6 +9,7 @@ pub mod health;
 pub mod methods;
 pub mod reference;
 pub mod schedules;
+pub mod schemas;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::header;

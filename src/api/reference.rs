@@ -49,8 +49,10 @@ pub struct FeeView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeesQuery {
-    /// The schedule in force on this date (`YYYY-MM-DD`); today (UTC) when omitted.
+    /// The schedule in force on this date (`YYYY-MM-DD`, 2000 to 2200); today (UTC) when omitted.
+    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
     date: Option<NaiveDate>,
 }
 

@@ -33,9 +33,10 @@ pub struct PostSchedules {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ScheduleRequest {
-    /// The service whose week this replaces.
+    /// The service whose week this replaces (404 for an unknown one).
     service: String,
     /// The whole new week; an empty list stops new slots for the service.
+    #[schema(max_items = 28)]
     openings: Vec<OpeningSpec>,
 }
 
@@ -48,10 +49,13 @@ pub struct ScheduleReplaced {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClosuresQuery {
     /// First local date; today by default.
+    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
     from: Option<NaiveDate>,
     /// Last local date; the booking horizon by default.
+    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
     to: Option<NaiveDate>,
 }
 
@@ -111,7 +115,7 @@ pub async fn replace_schedule(
     let result = state
         .db(move |conn| {
             let tz = booking::post_zone(conn, &post)?;
-            booking::known_service(conn, &service, "service")?;
+            booking::known_service(conn, &service)?;
             let refit = schedule::replace(conn, &actor, &post, tz, &service, &week, Utc::now().naive_utc())?;
             Ok(ScheduleReplaced { openings: schedule::describe(&week), post, service, slots: refit })
         })

@@ -54,9 +54,13 @@ impl Booker {
 /// A booking request as received.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BookingRequest {
+    #[serde(deserialize_with = "crate::wire::i64_whole")]
     pub slot_id: i64,
+    /// The people to be served: one seat each, as many as the service takes (4 at most).
+    #[schema(min_items = 1, max_items = 4)]
     pub applicants: Vec<PersonInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::api::schemas::phone)]
     pub phone: Option<String>,
 }
 

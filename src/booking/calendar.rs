@@ -40,6 +40,18 @@ pub struct SlotTime {
     pub capacity: u32,
 }
 
+/// A local clock time written exactly `HH:MM` (00:00 to 23:59), as the OpenAPI document's
+/// pattern says; `8:00` or `08:00:00` are refused rather than guessed at.
+pub fn clock_time(raw: &str) -> Option<NaiveTime> {
+    let b = raw.as_bytes();
+    let digits = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
+    if b.len() != 5 || b[2] != b':' {
+        return None;
+    }
+    let (h, m) = (digits(0)? * 10 + digits(1)?, digits(3)? * 10 + digits(4)?);
+    NaiveTime::from_hms_opt(h, m, 0).filter(|_| h < 24 && m < 60)
+}
+
 /// The slots of `date` (a post-local date) under `openings`.
 ///
 /// A local start time that doesn't exist (spring forward: no 02:30) yields no slot; one that
@@ -205,5 +217,14 @@ mod tests {
     fn local_date_of_an_evening_in_utc() {
         let utc = d(2026, 11, 28).and_time(t(3, 0));
         assert_eq!(local_date(utc, tz("America/Mexico_City")), d(2026, 11, 27));
+    }
+
+    #[test]
+    fn clock_times_are_exactly_hh_mm() {
+        assert_eq!(clock_time("08:05"), NaiveTime::from_hms_opt(8, 5, 0));
+        assert_eq!(clock_time("23:59"), NaiveTime::from_hms_opt(23, 59, 0));
+        for bad in ["8:05", "24:00", "12:60", "08:05:00", "0805", "ab:cd", "", "０８:05"] {
+            assert_eq!(clock_time(bad), None, "{bad:?}");
+        }
     }
 }

@@ -16,14 +16,16 @@ use crate::error::{AppError, FieldError};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ClosureRequest {
-    /// The post-local date, `YYYY-MM-DD`.
+    /// The post-local date, `YYYY-MM-DD`, today or later.
+    #[schema(schema_with = crate::api::schemas::plausible_date)]
     pub date: NaiveDate,
     /// With `to`, closes part of the day (local `HH:MM`); without both, the whole day.
-    #[schema(value_type = Option<String>, example = "12:00")]
+    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
     pub from: Option<String>,
-    #[schema(value_type = Option<String>, example = "15:00")]
+    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
     pub to: Option<String>,
     /// Shown to staff, e.g. "Thanksgiving Day" or "power cut".
+    #[schema(schema_with = crate::api::schemas::reason)]
     pub reason: String,
 }
 
@@ -40,9 +42,11 @@ impl NewClosure {
         let mut errors = Vec::new();
         let time = |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| {
             v.as_deref().and_then(|t| {
-                NaiveTime::parse_from_str(t, "%H:%M")
-                    .map_err(|_| errors.push(FieldError::new(field, "must be HH:MM")))
-                    .ok()
+                let time = calendar::clock_time(t);
+                if time.is_none() {
+                    errors.push(FieldError::new(field, "must be HH:MM"));
+                }
+                time
             })
         };
         let from = time("from", &req.from, &mut errors);
@@ -61,7 +65,7 @@ impl NewClosure {
             _ => None,
         };
         let reason = req.reason.trim();
-        if reason.is_empty() || reason.chars().count() > 200 {
+        if reason.is_empty() || req.reason.chars().count() > 200 {
             errors.push(FieldError::new("reason", "must be 1 to 200 characters"));
         }
         if req.date < today {

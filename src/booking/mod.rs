@@ -50,11 +50,12 @@ pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
     zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))
 }
 
-/// 422 unless `service` is a known service code.
-pub fn known_service(conn: &mut DbConn, service: &str, field: &str) -> Result<(), AppError> {
+/// 404 unless `service` is a known service code (like an unknown post: the request is
+/// well-formed, the thing it names doesn't exist).
+pub fn known_service(conn: &mut DbConn, service: &str) -> Result<(), AppError> {
     let n: i64 = services::table.filter(services::code.eq(service)).count().get_result(conn)?;
     if n == 0 {
-        return Err(AppError::invalid_field(field, format!("{service:?} is not a service")));
+        return Err(AppError::not_found(format!("no service {service:?}")));
     }
     Ok(())
 }
@@ -67,12 +68,16 @@ pub fn plausible_date(field: &str, date: Option<NaiveDate>) -> Result<Option<Nai
 
 /// What availability is asked for.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
-    /// Service code, e.g. `passport-renewal`.
+    /// Service code, e.g. `passport-renewal` (404 for an unknown one).
     pub service: String,
     /// First local date (`YYYY-MM-DD`); today by default.
+    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
     pub from: Option<NaiveDate>,
-    /// Last local date; 30 days after `from` by default, at most 92.
+    /// Last local date, on or after `from` and at most 92 days later; 30 days after `from`
+    /// by default.
+    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
     pub to: Option<NaiveDate>,
 }
 
@@ -89,7 +94,7 @@ pub fn availability(
     let (service, from, to) = (query.service.as_str(), query.from, query.to);
     let (from, to) = (plausible_date("from", from)?, plausible_date("to", to)?);
     let tz = post_zone(conn, post)?;
-    known_service(conn, service, "service")?;
+    known_service(conn, service)?;
     let from = from.unwrap_or_else(|| calendar::local_date(now, tz));
     let to = to.unwrap_or(from + Duration::days(30));
     if to < from || (to - from).num_days() > MAX_AVAILABILITY_DAYS {

@@ -13,10 +13,17 @@ pub const MAX_PARTY: usize = 4;
 /// One person as the applicant typed them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PersonInput {
+    #[schema(schema_with = crate::api::schemas::person_name)]
     pub given_names: String,
+    #[schema(schema_with = crate::api::schemas::person_name)]
     pub surname: String,
     /// `YYYY-MM-DD`; helps the window tell minors from adults.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::wire::optional_date"
+    )]
+    #[schema(schema_with = crate::api::schemas::birth_date)]
     pub date_of_birth: Option<NaiveDate>,
 }
 
@@ -89,7 +96,7 @@ impl Party {
 
 /// A phone number to reach the applicant: digits, spaces and `+()-`, 7 to 20 digits.
 pub fn parse_phone(raw: &str) -> Result<String, FieldError> {
-    let trimmed = raw.trim();
+    let trimmed = raw.trim_matches(' ');
     let digits = trimmed.chars().filter(char::is_ascii_digit).count();
     let allowed = trimmed.chars().all(|c| c.is_ascii_digit() || " +()-.".contains(c));
     if allowed && (7..=20).contains(&digits) {

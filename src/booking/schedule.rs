@@ -56,16 +56,22 @@ pub fn never() -> NaiveDate {
 /// One opening as the admin API reads and writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OpeningSpec {
-    /// ISO weekdays, 1 = Monday … 7 = Sunday.
+    /// ISO weekdays, 1 = Monday … 7 = Sunday, each at most once.
+    #[serde(deserialize_with = "crate::wire::u8_list_whole")]
+    #[schema(schema_with = crate::api::schemas::weekdays)]
     pub weekdays: Vec<u8>,
     /// Local opening time, `HH:MM`.
-    #[schema(value_type = String, example = "08:00")]
+    #[schema(schema_with = crate::api::schemas::clock_time)]
     pub opens: String,
-    /// Local closing time, `HH:MM`; the last slot ends by then.
-    #[schema(value_type = String, example = "12:00")]
+    /// Local closing time, `HH:MM`, after `opens`; the last slot ends by then.
+    #[schema(schema_with = crate::api::schemas::clock_time)]
     pub closes: String,
+    #[serde(deserialize_with = "crate::wire::u32_whole")]
+    #[schema(minimum = 5, maximum = 240)]
     pub slot_minutes: u32,
     /// Windows open: how many people each slot can take.
+    #[serde(deserialize_with = "crate::wire::u32_whole")]
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: u32,
 }
 
@@ -82,12 +88,14 @@ pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
     let mut openings = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let field = |name: &str| format!("openings[{i}].{name}");
-        let opens = NaiveTime::parse_from_str(&spec.opens, "%H:%M")
-            .map_err(|_| errors.push(FieldError::new(field("opens"), "must be HH:MM")))
-            .ok();
-        let closes = NaiveTime::parse_from_str(&spec.closes, "%H:%M")
-            .map_err(|_| errors.push(FieldError::new(field("closes"), "must be HH:MM")))
-            .ok();
+        let opens = calendar::clock_time(&spec.opens);
+        if opens.is_none() {
+            errors.push(FieldError::new(field("opens"), "must be HH:MM"));
+        }
+        let closes = calendar::clock_time(&spec.closes);
+        if closes.is_none() {
+            errors.push(FieldError::new(field("closes"), "must be HH:MM"));
+        }
         if let (Some(o), Some(c)) = (opens, closes) {
             if o >= c {
                 errors.push(FieldError::new(field("closes"), "must be after opens"));

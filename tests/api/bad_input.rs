@@ -98,13 +98,18 @@ async fn refused_staff_creation_writes_nothing() {
     let attempts = [
         json!({"username": "a", "password": "window two passphrase", "role": "clerk"}),
         json!({"username": "b.lopez", "password": "window two passphrase", "role": "root"}),
-        json!({"username": "b.lopez", "password": "window two passphrase", "role": "clerk", "post": "ZZZ"}),
+        json!({"username": "b.lopez", "password": "window two passphrase", "role": "clerk", "post": "Z1Z"}),
+        json!({"username": " b.lopez", "password": "window two passphrase", "role": "clerk"}),
         json!({"username": "b.lopez", "role": "clerk"}),
     ];
     for body in attempts {
         let r = app.post("/api/v1/admin/staff", Some(&admin), &body).await;
         assert_eq!(r.status, 422, "{body}: {}", r.body);
     }
+    // A well-formed post code that names no post is not found.
+    let body =
+        json!({"username": "b.lopez", "password": "window two passphrase", "role": "clerk", "post": "ZZZ"});
+    assert_problem(&app.post("/api/v1/admin/staff", Some(&admin), &body).await, 404, "not_found");
     let listed = app.get("/api/v1/admin/staff", Some(&admin)).await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "{}", listed.body);
 }

@@ -34,11 +34,7 @@ async fn availability_lists_bookable_slots_in_the_post_zone() {
     let r = app.get("/api/v1/posts/TIJ/availability?service=passport-renewal", None).await;
     assert_eq!(r.body["timezone"], "America/Tijuana");
     assert_problem(&app.get("/api/v1/posts/XXX/availability?service=notarial", None).await, 404, "not_found");
-    assert_problem(
-        &app.get("/api/v1/posts/MEX/availability?service=visa", None).await,
-        422,
-        "validation_failed",
-    );
+    assert_problem(&app.get("/api/v1/posts/MEX/availability?service=visa", None).await, 404, "not_found");
     assert_problem(&app.get("/api/v1/posts/MEX/availability", None).await, 400, "invalid_query");
     assert_problem(
         &app.get("/api/v1/posts/MEX/availability?service=notarial&from=2027-01-10&to=2027-01-01", None).await,

@@ -74,7 +74,7 @@ async fn replacing_a_week_keeps_bookings_and_lists_them() {
             Some(&json!({"service": "visa", "openings": []})),
         )
         .await;
-    assert_problem(&r, 422, "validation_failed");
+    assert_problem(&r, 404, "not_found");
     let r = app
         .call(
             "PUT",

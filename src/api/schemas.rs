@@ -1,0 +1,124 @@
+//! The OpenAPI schemas of request fields the server checks, one function per rule, each
+//! stating exactly what the parser beside the rule accepts (`accounts::fields`,
+//! `booking::calendar`, `booking::party`, ...). Used with `#[schema(schema_with = ...)]` and
+//! `#[param(schema_with = ...)]`. schemathesis in CI holds the two together.
+//!
+//! Patterns keep to what ECMA-262, Python's `re` and Rust's `regex` read alike: ASCII classes
+//! and `\uXXXX` escapes.
+
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
+
+/// Controls and the invisible format characters a name may not hold, as a character-class
+/// body; the same set as `accounts::fields::invisible` below U+10000 (above it, tags and
+/// private use are refused too, which no portable pattern can say).
+const INVISIBLE: &str = r"\u0000-\u001F\u007F-\u009F\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uE000-\uF8FF\uFDD0-\uFDEF\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF";
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn nullable_string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// `accounts::fields::Email`.
+pub fn email() -> Object {
+    string()
+        .max_length(Some(254))
+        .pattern(Some(r"^[^\s@\u0000-\u001F\u007F-\u009F]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"))
+        .description(Some("an e-mail address; stored lower-cased"))
+        .examples(["ana.lopez@example.mx"])
+        .build()
+}
+
+/// `accounts::fields::NewPassword`: 10 to 128 characters, not only spaces.
+pub fn new_password() -> Object {
+    string()
+        .min_length(Some(10))
+        .max_length(Some(128))
+        .pattern(Some(r"\S"))
+        .description(Some("10 to 128 characters, not only spaces"))
+        .build()
+}
+
+/// `accounts::fields::PersonName`: 1 to 200 characters with a visible one, no controls or
+/// invisible format characters; stored NFC with inner spaces collapsed.
+pub fn person_name() -> Object {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .pattern(Some(format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")))
+        .examples(["José Núñez"])
+        .build()
+}
+
+/// `accounts::fields::Username`.
+pub fn username() -> Object {
+    string().pattern(Some(r"^[A-Za-z0-9._-]{3,64}$")).description(Some("stored lower-cased")).build()
+}
+
+/// A post code in a body (`accounts::staff::parse_post`); null for every post.
+pub fn optional_post() -> Object {
+    nullable_string()
+        .pattern(Some(r"^[A-Za-z]{3}$"))
+        .description(Some("a post code such as MEX; null or absent for every post"))
+        .build()
+}
+
+/// `booking::calendar::clock_time`.
+pub fn clock_time() -> Object {
+    string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["08:00"]).build()
+}
+
+/// An optional `booking::calendar::clock_time`.
+pub fn optional_clock_time() -> Object {
+    nullable_string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["12:00"]).build()
+}
+
+const YEARS_2000_TO_2200: &str = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+
+/// `booking::calendar::plausible`: a date from 2000 to 2200.
+pub fn plausible_date() -> Object {
+    string()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(YEARS_2000_TO_2200))
+        .build()
+}
+
+/// An optional [`plausible_date`] (query parameters; absence is the `required: false`).
+pub fn optional_plausible_date() -> Object {
+    plausible_date()
+}
+
+/// A date of birth (`booking::party`): from 1900, not in the future; empty means not given.
+pub fn birth_date() -> Object {
+    nullable_string()
+        .pattern(Some(r"^$|^(19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
+        .description(Some("YYYY-MM-DD, from 1900 to today; empty or absent when not given"))
+        .build()
+}
+
+/// `booking::party::parse_phone`: 7 to 20 digits, with spaces and `+ ( ) - .` between.
+pub fn phone() -> Object {
+    nullable_string()
+        .pattern(Some(r"^[ +().-]*([0-9][ +().-]*){7,20}$"))
+        .examples(["+52 55 5080 2000"])
+        .build()
+}
+
+/// A closure's reason: 1 to 200 characters, not only spaces.
+pub fn reason() -> Object {
+    string().min_length(Some(1)).max_length(Some(200)).pattern(Some(r"\S")).build()
+}
+
+/// ISO weekdays of an opening: 1 (Monday) to 7 (Sunday), each at most once.
+pub fn weekdays() -> utoipa::openapi::schema::Array {
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(7)))
+        .min_items(Some(1))
+        .max_items(Some(7))
+        .unique_items(true)
+        .build()
+}
