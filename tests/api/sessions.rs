@@ -172,3 +172,19 @@ async fn rotated_signing_keys_keep_people_signed_in() {
     assert_problem(&retired.get("/api/v1/staff/me", Some(&clerk)).await, 401, "invalid_token");
     assert_eq!(retired.get("/api/v1/staff/me", Some(&fresh)).await.status, 200);
 }
+
+#[actix_web::test]
+async fn thirty_parallel_wrong_current_passwords_get_five_checks() {
+    let (app, _db) = spawn_app().await;
+    let token = app.applicant_token("ana@example.mx").await;
+    let change = json!({"current_password": "a guessed password", "new_password": "taken over now!"});
+    let replies = futures_util::future::join_all(
+        (0..30).map(|_| app.post("/api/v1/me/password", Some(&token), &change)),
+    )
+    .await;
+    let wrong = replies.iter().filter(|r| r.status == 403).count();
+    let throttled = replies.iter().filter(|r| r.status == 429).count();
+    assert_eq!((wrong, throttled), (5, 25), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    // The password did not change and the token still works.
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+}
