@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use chrono::Duration;
 use jsonwebtoken::Algorithm;
 
-use crate::proxies::TrustedProxies;
+use crate::proxies::{ProxyHeader, TrustedProxies};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://consular-desk.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -212,6 +212,11 @@ impl Settings {
             ));
         }
 
+        let proxy_header = match get("CONSULAR_DESK_PROXY_HEADER") {
+            None => ProxyHeader::default(),
+            Some(raw) => ProxyHeader::parse(&raw).map_err(|r| err("CONSULAR_DESK_PROXY_HEADER", r))?,
+        };
+
         Ok(Settings {
             database_url,
             bind,
@@ -270,8 +275,11 @@ impl Settings {
                 threads: number(&get, "CONSULAR_DESK_HASH_THREADS", default_hash_threads(), 1, 64)? as usize,
                 queue: number(&get, "CONSULAR_DESK_HASH_QUEUE", 64, 0, 100_000)? as usize,
             },
-            trusted_proxies: TrustedProxies::parse(&get("CONSULAR_DESK_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|reason| err("CONSULAR_DESK_TRUSTED_PROXIES", reason))?,
+            trusted_proxies: TrustedProxies::parse(
+                &get("CONSULAR_DESK_TRUSTED_PROXIES").unwrap_or_default(),
+                proxy_header,
+            )
+            .map_err(|reason| err("CONSULAR_DESK_TRUSTED_PROXIES", reason))?,
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
             max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)? as usize,
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {

@@ -32,7 +32,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// 400: the request can't be read (malformed JSON, bad query string).
     #[error("{detail}")]
@@ -68,9 +68,10 @@ pub enum AppError {
     /// (the password-hashing queue is full); `Retry-After` when it knows how long.
     #[error("{detail}")]
     Unavailable { detail: String, retry_after_secs: Option<u64> },
-    /// 500: logged in full, shown to nobody.
+    /// 500: logged in full, shown to nobody. Shared so that one failure can answer several
+    /// waiting requests (the availability cache).
     #[error("internal error")]
-    Internal(#[source] anyhow::Error),
+    Internal(std::sync::Arc<anyhow::Error>),
 }
 
 impl AppError {
@@ -96,7 +97,7 @@ impl AppError {
         Self::invalid(vec![FieldError::new(field, message)])
     }
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        AppError::Internal(err.into())
+        AppError::Internal(std::sync::Arc::new(err.into()))
     }
 
     pub fn code(&self) -> &'static str {
@@ -173,7 +174,7 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
-        AppError::Internal(err.into())
+        AppError::internal(err)
     }
 }
 
@@ -189,7 +190,7 @@ impl From<diesel::r2d2::PoolError> for AppError {
 
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(err: actix_web::error::BlockingError) -> Self {
-        AppError::Internal(anyhow::anyhow!("blocking task failed: {err}"))
+        AppError::internal(anyhow::anyhow!("blocking task failed: {err}"))
     }
 }
 

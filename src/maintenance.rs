@@ -4,6 +4,9 @@
 
 use chrono::{Duration, Utc};
 
+use std::sync::Arc;
+
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::{appointments, slots};
 use crate::config::BookingSettings;
 use crate::db::Pool;
@@ -28,15 +31,21 @@ pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> 
     })
 }
 
-/// Runs [`run_once`] every `booking.maintenance_every` until the process ends.
-pub async fn run_forever(pool: Pool, booking: BookingSettings) {
+/// Runs [`run_once`] every `booking.maintenance_every` until the process ends. Released seats
+/// and new slots change what availability shows, so this instance's cached answers are dropped.
+pub async fn run_forever(pool: Pool, booking: BookingSettings, availability: Arc<AvailabilityCache>) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
     ticker.tick().await; // the first tick is immediate; start-up already did the work
     loop {
         ticker.tick().await;
         let (pool, settings) = (pool.clone(), booking.clone());
         match actix_web::web::block(move || run_once(&pool, &settings)).await {
-            Ok(Ok(done)) if done != Done::default() => tracing::info!(?done, "maintenance"),
+            Ok(Ok(done)) if done != Done::default() => {
+                if done.seats_released > 0 || done.slots_generated > 0 {
+                    availability.invalidate_all();
+                }
+                tracing::info!(?done, "maintenance")
+            }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "maintenance failed; will retry"),
             Err(e) => tracing::warn!(error = %e, "maintenance task panicked; will retry"),

@@ -3,8 +3,10 @@
 //! Throttles and logs count per client address. `Forwarded` and `X-Forwarded-For` are written
 //! by whoever sends the request, so they are believed only as far as a chain of trusted proxies
 //! vouches for them: starting from the TCP peer, while the hop is a trusted proxy, step to the
-//! address it says it received the request from. The first untrusted hop is the client. Pure
-//! rules, no I/O.
+//! address it says it received the request from. The first untrusted hop is the client. Only
+//! the one header the proxies write is read (the other passes through from the client
+//! untouched), all its lines in order. IPv6 clients count by their /64: one host holds a whole
+//! /64, and counting its addresses one by one would give it limits without end. Pure rules.
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -63,40 +65,72 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The configured trusted proxies (`CONSULAR_DESK_TRUSTED_PROXIES`); empty trusts nobody.
+/// Which header the trusted proxies write (`CONSULAR_DESK_PROXY_HEADER`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, ...` (nginx, HAProxy, most load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
+}
+
+impl ProxyHeader {
+    pub fn parse(raw: &str) -> Result<ProxyHeader, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
+            "forwarded" => Ok(ProxyHeader::Forwarded),
+            other => Err(format!("{other:?} is not one of x-forwarded-for, forwarded")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProxyHeader::XForwardedFor => "x-forwarded-for",
+            ProxyHeader::Forwarded => "forwarded",
+        }
+    }
+}
+
+/// The configured trusted proxies (`CONSULAR_DESK_TRUSTED_PROXIES`) and the header they write;
+/// no proxies trusts nobody.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Network>);
+pub struct TrustedProxies {
+    networks: Vec<Network>,
+    pub header: ProxyHeader,
+}
 
 impl TrustedProxies {
     /// A comma- or space-separated list of addresses and CIDRs.
-    pub fn parse(raw: &str) -> Result<TrustedProxies, String> {
-        raw.split([',', ' '])
+    pub fn parse(raw: &str, header: ProxyHeader) -> Result<TrustedProxies, String> {
+        let networks = raw
+            .split([',', ' '])
             .filter(|s| !s.trim().is_empty())
             .map(str::parse)
-            .collect::<Result<_, _>>()
-            .map(TrustedProxies)
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies { networks, header })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.networks.is_empty()
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(ip))
+        self.networks.iter().any(|n| n.contains(ip))
     }
 
-    /// The client address of a request from `peer` with these headers: the rightmost hop that
-    /// is not a trusted proxy. `Forwarded` wins over `X-Forwarded-For` when both are present.
-    /// A hop that can't be read stops the walk at the last trusted proxy that reported it.
-    pub fn client(&self, peer: IpAddr, forwarded: Option<&str>, x_forwarded_for: Option<&str>) -> IpAddr {
+    /// The client address of a request from `peer` whose proxy header (all its lines joined
+    /// with commas, in order) is `forwarded`: the rightmost hop that is not a trusted proxy. A
+    /// hop that can't be read stops the walk at the last trusted proxy that reported it.
+    pub fn client(&self, peer: IpAddr, forwarded: Option<&str>) -> IpAddr {
         let peer = canonical(peer);
         if !self.trusts(peer) {
             return peer;
         }
-        let hops: Vec<&str> = match (forwarded, x_forwarded_for) {
-            (Some(f), _) => forwarded_for(f),
-            (None, Some(x)) => x.split(',').map(str::trim).collect(),
-            (None, None) => Vec::new(),
+        let hops: Vec<&str> = match (self.header, forwarded) {
+            (_, None) => Vec::new(),
+            (ProxyHeader::Forwarded, Some(f)) => forwarded_for(f),
+            (ProxyHeader::XForwardedFor, Some(x)) => x.split(',').map(str::trim).collect(),
         };
         let mut client = peer;
         for hop in hops.iter().rev() {
@@ -111,6 +145,17 @@ impl TrustedProxies {
             }
         }
         client
+    }
+}
+
+/// The key a client address counts under: the address itself, or for IPv6 its /64.
+pub fn counting_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & (u128::MAX << 64);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+        v4 => v4.to_string(),
     }
 }
 
@@ -146,6 +191,10 @@ mod tests {
         s.parse().expect("ip")
     }
 
+    fn xff(list: &str) -> TrustedProxies {
+        TrustedProxies::parse(list, ProxyHeader::XForwardedFor).expect("list")
+    }
+
     #[test]
     fn networks() {
         let net: Network = "10.0.0.0/8".parse().expect("cidr");
@@ -158,36 +207,45 @@ mod tests {
         assert!(one.contains(ip("2001:db8::1")) && !one.contains(ip("2001:db8::2")));
         assert!("10.0.0.0/33".parse::<Network>().is_err());
         assert!("proxy.local".parse::<Network>().is_err());
-        assert!(TrustedProxies::parse("10.0.0.1, 192.168.0.0/16").is_ok());
-        assert!(TrustedProxies::parse("10.0.0.1,nope").is_err());
+        assert!(TrustedProxies::parse("10.0.0.1, 192.168.0.0/16", ProxyHeader::default()).is_ok());
+        assert!(TrustedProxies::parse("10.0.0.1,nope", ProxyHeader::default()).is_err());
+        assert_eq!(ProxyHeader::parse("Forwarded"), Ok(ProxyHeader::Forwarded));
+        assert!(ProxyHeader::parse("x-real-ip").is_err());
     }
 
     #[test]
     fn headers_are_ignored_unless_the_peer_is_trusted() {
         let none = TrustedProxies::default();
-        assert_eq!(none.client(ip("203.0.113.5"), None, Some("198.51.100.1")), ip("203.0.113.5"));
-        let proxies = TrustedProxies::parse("10.0.0.1").expect("list");
-        assert_eq!(proxies.client(ip("203.0.113.5"), None, Some("198.51.100.1")), ip("203.0.113.5"));
+        assert_eq!(none.client(ip("203.0.113.5"), Some("198.51.100.1")), ip("203.0.113.5"));
+        assert_eq!(xff("10.0.0.1").client(ip("203.0.113.5"), Some("198.51.100.1")), ip("203.0.113.5"));
     }
 
     #[test]
     fn the_rightmost_untrusted_hop_is_the_client() {
-        let proxies = TrustedProxies::parse("10.0.0.0/8").expect("list");
+        let proxies = xff("10.0.0.0/8");
         // The client forged the first entry; the proxies appended the real ones.
-        let xff = "1.2.3.4, 198.51.100.7, 10.0.0.2";
-        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some(xff)), ip("198.51.100.7"));
-        assert_eq!(proxies.client(ip("10.0.0.1"), None, None), ip("10.0.0.1"));
+        let chain = "1.2.3.4, 198.51.100.7, 10.0.0.2";
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some(chain)), ip("198.51.100.7"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), None), ip("10.0.0.1"));
         // Every hop trusted: the leftmost one is the best there is.
-        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some("10.9.9.9")), ip("10.9.9.9"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some("10.9.9.9")), ip("10.9.9.9"));
         // Garbage stops the walk at the proxy that reported it.
-        assert_eq!(proxies.client(ip("10.0.0.1"), None, Some("1.2.3.4, garbage")), ip("10.0.0.1"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some("1.2.3.4, garbage")), ip("10.0.0.1"));
     }
 
     #[test]
     fn forwarded_header() {
-        let proxies = TrustedProxies::parse("10.0.0.1").expect("list");
+        let proxies = TrustedProxies::parse("10.0.0.1", ProxyHeader::Forwarded).expect("list");
         let f = r#"for=1.2.3.4;proto=https, For="[2001:db8:cafe::17]:4711""#;
-        assert_eq!(proxies.client(ip("10.0.0.1"), Some(f), Some("9.9.9.9")), ip("2001:db8:cafe::17"));
-        assert_eq!(proxies.client(ip("10.0.0.1"), Some("for=192.0.2.60:8080"), None), ip("192.0.2.60"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some(f)), ip("2001:db8:cafe::17"));
+        assert_eq!(proxies.client(ip("10.0.0.1"), Some("for=192.0.2.60:8080")), ip("192.0.2.60"));
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        assert_eq!(counting_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(counting_key(ip("2001:db8:1:2:bbbb::9")), "2001:db8:1:2::/64");
+        assert_eq!(counting_key(ip("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(counting_key(ip("192.0.2.1")), "192.0.2.1");
     }
 }

@@ -71,17 +71,17 @@ impl Application {
             let mut conn = pool.get()?;
             !staff::has_active_admin(&mut conn)?
         };
+        let availability = Arc::new(AvailabilityCache::default());
         // Needs a running actix runtime, as `serve` and the tests have.
-        actix_web::rt::spawn(maintenance::run_forever(pool.clone(), settings.booking.clone()));
+        actix_web::rt::spawn(maintenance::run_forever(
+            pool.clone(),
+            settings.booking.clone(),
+            availability.clone(),
+        ));
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
-        let state = AppState {
-            pool,
-            keys: Arc::new(keys),
-            settings: Arc::new(settings),
-            hasher,
-            availability: Arc::new(AvailabilityCache::default()),
-        };
+        let state =
+            AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings), hasher, availability };
         let server = run(listener, state)?;
         Ok(Application { address, backend, first_admin_missing, server })
     }
@@ -132,6 +132,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let methods = web::Data::new(api::methods::Methods::from_spec(&spec));
         app.app_data(methods)
             .wrap(Compress::default())
+            .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_url))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))

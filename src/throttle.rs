@@ -78,8 +78,8 @@ pub fn count(
     Ok((now, 1))
 }
 
-/// Counts one event in each bucket, in one transaction, and returns each window's start and
-/// count after it.
+/// Counts one event in each bucket and returns each window's start and count after it (in one
+/// transaction on PostgreSQL; on SQLite each statement commits at once, which is as good here).
 pub fn count_all(
     conn: &mut DbConn,
     buckets: &[(&str, Limit)],

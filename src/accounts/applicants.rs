@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::accounts::fields::{Email, NewPassword, PersonName};
 use crate::accounts::login::{self, Door};
+use crate::auth::Applicant;
 use crate::db::schema::applicants;
 use crate::db::{is_unique_violation, DbConn};
 use crate::error::{AppError, FieldError};
@@ -119,11 +120,12 @@ pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, S
 /// before, the caller's included, stops working.
 pub async fn change_password(
     state: &AppState,
-    id: i64,
+    who: Applicant,
     current_password: String,
     new_password: NewPassword,
     client_address: String,
 ) -> Result<(), AppError> {
+    let id = who.id;
     let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
     let account =
         account.ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
@@ -139,12 +141,21 @@ pub async fn change_password(
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
     state
         .db(move |conn| {
-            diesel::update(applicants::table.find(id))
-                .set((
-                    applicants::password_hash.eq(&hash),
-                    applicants::credential_version.eq(applicants::credential_version + 1),
-                ))
-                .execute(conn)?;
+            // Only if no other change got in first: the token that asked must still be valid.
+            let changed = diesel::update(
+                applicants::table.find(id).filter(applicants::credential_version.eq(who.credential_version)),
+            )
+            .set((
+                applicants::password_hash.eq(&hash),
+                applicants::credential_version.eq(applicants::credential_version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(AppError::unauthorized(
+                    "invalid_token",
+                    "this token is no longer valid; sign in again",
+                ));
+            }
             Ok(())
         })
         .await

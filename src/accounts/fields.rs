@@ -21,7 +21,7 @@ impl Email {
         let label_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         let domain_ok = domain.split('.').count() >= 2 && domain.split('.').all(label_ok);
         let local_ok = (1..=64).contains(&local.chars().count())
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+            && !local.chars().any(|c| space(c) || c.is_control() || c == '@');
         if !(domain_ok && local_ok) {
             return Err("is not an e-mail address");
         }
@@ -31,6 +31,12 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whitespace as the OpenAPI patterns' `\s` reads it: Unicode White_Space, and the byte order
+/// mark, which ECMA-262 counts too.
+fn space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{FEFF}'
 }
 
 /// A new password: 10 to 128 characters (NIST 800-63B asks for at least 8; the cap keeps
@@ -50,7 +56,7 @@ impl NewPassword {
         if chars > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if raw.trim().is_empty() {
+        if raw.chars().all(space) {
             return Err("must not be only spaces".into());
         }
         Ok(NewPassword(raw.to_string()))
@@ -118,14 +124,14 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Username, &'static str> {
-        let value = raw.to_lowercase();
-        if !(3..=64).contains(&value.len()) {
+        // Checked before lower-casing: Unicode lower-cases the Kelvin sign to `k`.
+        if !(3..=64).contains(&raw.len()) {
             return Err("must be 3 to 64 characters");
         }
-        if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err("may hold only letters, digits, '.', '_' and '-'");
         }
-        Ok(Username(value))
+        Ok(Username(raw.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -207,5 +213,6 @@ mod tests {
         assert_eq!(Username::parse("M.Garcia").map(|u| u.0), Ok("m.garcia".into()));
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse("drop table").is_err());
+        assert!(Username::parse("\u{212A}elvin").is_err(), "the Kelvin sign is not a k");
     }
 }

@@ -102,10 +102,12 @@ fn begin(
         Door::Staff => "staff",
     };
     let limit = Limit { max: 0, window: limits.window };
+    // Each kind has its own prefix, and what the client typed comes last: no identifier can
+    // spell another bucket's name (the address is a parsed IP, it holds no `|`).
     let names = [
-        format!("login:{door_name}:{identifier}:from:{client_address}"),
+        format!("login:pair:{door_name}:{client_address}|{identifier}"),
         format!("login:address:{client_address}"),
-        format!("login:{door_name}:{identifier}"),
+        format!("login:account:{door_name}|{identifier}"),
     ];
     let counts =
         throttle::count_all(conn, &names.iter().map(|n| (n.as_str(), limit)).collect::<Vec<_>>(), now)?;
@@ -140,6 +142,11 @@ pub async fn check_password(
     client_address: String,
 ) -> Result<SignedIn, AppError> {
     let identifier = identifier.trim().to_lowercase();
+    // No account has control characters in its name, and PostgreSQL refuses a NUL in a text
+    // parameter: answer at once, as for any unknown account (there is no password to check).
+    if identifier.chars().any(char::is_control) {
+        return Err(AppError::unauthorized("invalid_credentials", "the sign-in details are not correct"));
+    }
     let limits = state.settings.login_throttle.clone();
     let (counted, found) = state
         .db(move |conn| begin(conn, &limits, door, &identifier, &client_address, Utc::now().naive_utc()))

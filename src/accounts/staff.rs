@@ -199,6 +199,22 @@ fn managed(conn: &mut DbConn, actor: &Actor, username: &str) -> Result<StaffReco
     Ok(target)
 }
 
+/// The account row as `target` saw it: an update through this changes nothing if the account
+/// was changed since it was checked (another admin moved it to another post, say), so a check
+/// and its write can't be split by a slow password hash.
+fn unchanged(
+    target: &StaffRecord,
+) -> diesel::helper_types::Filter<
+    diesel::helper_types::Find<staff::table, i64>,
+    diesel::helper_types::Eq<staff::credential_version, i32>,
+> {
+    staff::table.find(target.id).filter(staff::credential_version.eq(target.credential_version))
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::conflict("account_changed", "the account was changed meanwhile; look again and retry")
+}
+
 /// Disables or re-enables an account. Disabling ends its tokens for good: re-enabling brings
 /// none of them back, and re-enabling an active account changes nothing. Nobody disables
 /// themselves, so an admin can't lock the last admin out by mistake.
@@ -217,13 +233,15 @@ pub fn set_disabled(
     }
     let disabled_at = disabled.then(|| Utc::now().naive_utc());
     let version_step = i32::from(disabled);
-    let credential_version = diesel::update(staff::table.find(target.id))
+    let credential_version = diesel::update(unchanged(&target))
         .set((
             staff::disabled_at.eq(disabled_at),
             staff::credential_version.eq(staff::credential_version + version_step),
         ))
         .returning(staff::credential_version)
-        .get_result(conn)?;
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(changed_meanwhile)?;
     Ok(StaffRecord { disabled_at, credential_version, ..target })
 }
 
@@ -260,14 +278,16 @@ pub fn reassign(
         ));
     }
     known_post(conn, assignment.post.as_deref())?;
-    let credential_version = diesel::update(staff::table.find(target.id))
+    let credential_version = diesel::update(unchanged(&target))
         .set((
             staff::role.eq(assignment.role.as_str()),
             staff::post_code.eq(&assignment.post),
             staff::credential_version.eq(staff::credential_version + 1),
         ))
         .returning(staff::credential_version)
-        .get_result(conn)?;
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(changed_meanwhile)?;
     Ok(StaffRecord {
         role: assignment.role,
         post_code: assignment.post.clone(),
@@ -289,13 +309,15 @@ pub async fn reset_password(
     let hash = state.hasher.hash(password.expose().to_string()).await?;
     state
         .db(move |conn| {
-            let credential_version = diesel::update(staff::table.find(target.id))
+            let credential_version = diesel::update(unchanged(&target))
                 .set((
                     staff::password_hash.eq(&hash),
                     staff::credential_version.eq(staff::credential_version + 1),
                 ))
                 .returning(staff::credential_version)
-                .get_result(conn)?;
+                .get_result(conn)
+                .optional()?
+                .ok_or_else(changed_meanwhile)?;
             Ok(StaffRecord { credential_version, ..target })
         })
         .await

@@ -93,7 +93,7 @@ pub struct ResetPasswordRequest {
     (status = 200, body = StaffView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "`cannot_disable_self`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`cannot_disable_self`, `account_changed` (changed by someone else meanwhile)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/staff/{username}/disable")]
 pub async fn disable_staff(
@@ -111,6 +111,7 @@ pub async fn disable_staff(
     (status = 200, body = StaffView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`account_changed` (changed by someone else meanwhile)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/staff/{username}/enable")]
 pub async fn enable_staff(
@@ -128,6 +129,7 @@ pub async fn enable_staff(
     (status = 200, body = StaffView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`account_changed` (changed by someone else meanwhile)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/admin/staff/{username}/password")]
@@ -156,7 +158,7 @@ pub struct AssignmentRequest {
     (status = 200, body = StaffView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 409, description = "`cannot_reassign_self`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "`cannot_reassign_self`, `account_changed` (changed by someone else meanwhile)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/admin/staff/{username}/assignment")]

@@ -187,6 +187,6 @@ pub async fn change_password(
     let ChangePasswordRequest { current_password, new_password } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
-    applicants::change_password(&state, who.id, current_password, new_password, client_address(&req)).await?;
+    applicants::change_password(&state, who, current_password, new_password, client_address(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

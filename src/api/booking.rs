@@ -220,7 +220,8 @@ pub async fn reschedule(
             appointments::reschedule(conn, &Rules::from(&settings), &reference, who.id, body.slot_id, now)
         })
         .await?;
-    state.availability.invalidate(&view.post);
+    // The appointment may have moved between posts: drop every cached answer.
+    state.availability.invalidate_all();
     Ok(HttpResponse::Ok().json(view))
 }
 

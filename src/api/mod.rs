@@ -12,7 +12,6 @@ pub mod schedules;
 pub mod schemas;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -94,19 +93,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted
-/// proxy (`CONSULAR_DESK_TRUSTED_PROXIES`), the client it names ([`crate::proxies`]).
+/// proxy (`CONSULAR_DESK_TRUSTED_PROXIES`), the client it names; IPv6 by its /64
+/// ([`crate::proxies`]).
 pub fn client_address(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".into();
     };
     let trusted = req.app_data::<web::Data<crate::state::AppState>>().map(|s| &s.settings.trusted_proxies);
-    match trusted {
+    let client = match trusted {
         Some(proxies) if !proxies.is_empty() => {
-            let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
-            proxies.client(peer, header(header::FORWARDED), header(header::X_FORWARDED_FOR)).to_string()
+            // Every line of the header, in order: a proxy may add a line rather than extend one.
+            let lines: Vec<&str> =
+                req.headers().get_all(proxies.header.name()).filter_map(|v| v.to_str().ok()).collect();
+            let joined = (!lines.is_empty()).then(|| lines.join(","));
+            proxies.client(peer, joined.as_deref())
         }
-        _ => peer.to_string(),
-    }
+        _ => peer,
+    };
+    crate::proxies::counting_key(client)
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON
@@ -145,4 +149,22 @@ pub fn query_config() -> web::QueryConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|err, _req| AppError::bad_request("invalid_path", err.to_string()).into())
+}
+
+/// Refuses a URL whose path or query holds an encoded NUL (`%00`) before any handler sees it:
+/// no post, service, reference or username contains one, and PostgreSQL refuses it in a text
+/// parameter (a 500), where SQLite would simply find nothing.
+pub async fn refuse_nul_in_url(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let uri = req.uri().to_string().to_ascii_lowercase();
+    if uri.contains("%00") {
+        let error = AppError::bad_request("invalid_path", "the URL holds a NUL character");
+        return Ok(req.error_response(error).map_into_right_body());
+    }
+    next.call(req).await.map(|r| r.map_into_left_body())
 }

@@ -108,9 +108,15 @@ pub fn phone() -> Object {
         .build()
 }
 
-/// A closure's reason: 1 to 200 characters, not only spaces.
+/// A closure's reason: 1 to 200 characters, not only spaces, no control characters.
 pub fn reason() -> Object {
-    string().min_length(Some(1)).max_length(Some(200)).pattern(Some(r"\S")).build()
+    string()
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .pattern(Some(
+            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
+        ))
+        .build()
 }
 
 /// ISO weekdays of an opening: 1 (Monday) to 7 (Sunday), each at most once.

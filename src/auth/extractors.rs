@@ -23,6 +23,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct Applicant {
     pub id: i64,
+    /// The account's credential version the token carries (and the account still has).
+    pub credential_version: i32,
 }
 
 /// A signed-in, active staff member whose role satisfies `R`; derefs to the [`Actor`] that
@@ -109,7 +111,7 @@ impl FromRequest for Applicant {
                     "this token is no longer valid; sign in again",
                 ));
             }
-            Ok(Applicant { id })
+            Ok(Applicant { id, credential_version: version })
         })
     }
 }

@@ -37,7 +37,10 @@ impl HashPool {
                     Err(_) => return,
                 };
                 match job {
-                    Ok(job) => job(),
+                    // A panicking job drops its reply (the caller gets a 500); the thread lives on.
+                    Ok(job) => {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
                     Err(_) => return, // every handle dropped: the app has stopped
                 }
             })?;

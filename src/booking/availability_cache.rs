@@ -40,7 +40,9 @@ pub struct Key {
 struct Entry {
     rendered_after: Instant,
     generation: u64,
-    answer: OnceCell<Bytes>,
+    /// A failure is kept too, for the requests already waiting on this rendering; the entry
+    /// then leaves the map so the next request renders afresh.
+    answer: OnceCell<Result<Bytes, AppError>>,
 }
 
 #[derive(Default)]
@@ -56,15 +58,23 @@ pub struct AvailabilityCache {
 }
 
 impl AvailabilityCache {
-    /// The answer to `key`, rendered by `render` unless a fresh one is at hand. Errors are not
-    /// kept: the next caller renders again.
+    /// The answer to `key`, rendered by `render` unless a fresh one is at hand. A failed
+    /// rendering answers everyone who waited for it (rather than each of them rendering in
+    /// turn), and is not kept for later requests.
     pub async fn get_or_render<F, Fut>(&self, key: Key, render: F) -> Result<Bytes, AppError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, AppError>>,
     {
-        let entry = self.entry(key);
-        entry.answer.get_or_try_init(render).await.cloned()
+        let entry = self.entry(key.clone());
+        let answer = entry.answer.get_or_init(render).await.clone();
+        if answer.is_err() {
+            let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if inner.entries.get(&key).is_some_and(|current| Arc::ptr_eq(current, &entry)) {
+                inner.entries.remove(&key);
+            }
+        }
+        answer
     }
 
     fn entry(&self, key: Key) -> Arc<Entry> {
@@ -92,6 +102,12 @@ impl AvailabilityCache {
     pub fn invalidate(&self, post: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         *inner.generations.entry(post.to_string()).or_default() += 1;
+    }
+
+    /// Drops every kept answer (the maintenance timer released seats somewhere).
+    pub fn invalidate_all(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        inner.entries.clear();
     }
 }
 

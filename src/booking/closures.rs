@@ -67,6 +67,8 @@ impl NewClosure {
         let reason = req.reason.trim();
         if reason.is_empty() || req.reason.chars().count() > 200 {
             errors.push(FieldError::new("reason", "must be 1 to 200 characters"));
+        } else if req.reason.chars().any(char::is_control) {
+            errors.push(FieldError::new("reason", "contains control characters"));
         }
         if req.date < today {
             errors.push(FieldError::new("date", "is in the past"));

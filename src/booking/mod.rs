@@ -53,6 +53,9 @@ pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
 /// 404 unless `service` is a known service code (like an unknown post: the request is
 /// well-formed, the thing it names doesn't exist).
 pub fn known_service(conn: &mut DbConn, service: &str) -> Result<(), AppError> {
+    if service.contains('\0') {
+        return Err(AppError::not_found("no such service"));
+    }
     let n: i64 = services::table.filter(services::code.eq(service)).count().get_result(conn)?;
     if n == 0 {
         return Err(AppError::not_found(format!("no service {service:?}")));

@@ -176,3 +176,42 @@ async fn a_week_naming_a_day_twice_is_a_quick_422() {
     assert_problem(&r, 422, "validation_failed");
     assert_eq!(r.body["errors"][0]["message"], "names a day more than once");
 }
+
+#[actix_web::test]
+async fn nul_characters_are_refused_alike_on_both_backends() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    for path in [
+        "/api/v1/posts/M%00X/availability?service=notarial",
+        "/api/v1/posts/MEX/availability?service=nota%00rial",
+    ] {
+        assert_problem(&app.get(path, None).await, 400, "invalid_path");
+    }
+    assert_problem(
+        &app.post("/api/v1/admin/staff/ad%00min/disable", Some(&admin), &json!({})).await,
+        400,
+        "invalid_path",
+    );
+    let r = app
+        .post(
+            "/api/v1/staff/auth/login",
+            None,
+            &json!({"username": "ad\u{0}min", "password": "whatever it is"}),
+        )
+        .await;
+    assert_problem(&r, 401, "invalid_credentials");
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "ana\u{0}@example.mx", "password": "whatever it is"}),
+        )
+        .await;
+    assert_problem(&r, 401, "invalid_credentials");
+    let body = json!({"service": "nota\u{0}rial", "openings": []});
+    assert_problem(
+        &app.call("PUT", "/api/v1/admin/posts/MEX/schedules", Some(&admin), Some(&body)).await,
+        404,
+        "not_found",
+    );
+}

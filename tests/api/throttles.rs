@@ -142,10 +142,16 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
     // Through the proxy, each client has its own limit; the forged leftmost entry is ignored.
     let one = Caller::from("127.0.0.2").with_headers(&[("X-Forwarded-For", "6.6.6.6, 203.0.113.1")]);
     let same = Caller::from("127.0.0.2").with_headers(&[("X-Forwarded-For", "7.7.7.7, 203.0.113.1")]);
-    let two = Caller::from("127.0.0.2").with_headers(&[("Forwarded", "for=\"203.0.113.2:4711\"")]);
+    let two = Caller::from("127.0.0.2").with_headers(&[("X-Forwarded-For", "203.0.113.2")]);
     assert_eq!(register_as(&app, &one, 1).await, 201);
     assert_eq!(register_as(&app, &same, 2).await, 429);
     assert_eq!(register_as(&app, &two, 3).await, 201);
+    // The proxy writes X-Forwarded-For; a `Forwarded` header is the client's own and counts for
+    // nothing: both of these count as the proxy itself.
+    let forged_a = Caller::from("127.0.0.2").with_headers(&[("Forwarded", "for=198.51.100.50")]);
+    let forged_b = Caller::from("127.0.0.2").with_headers(&[("Forwarded", "for=198.51.100.51")]);
+    assert_eq!(register_as(&app, &forged_a, 6).await, 201);
+    assert_eq!(register_as(&app, &forged_b, 7).await, 429);
 
     // Not from the proxy: the headers are whatever the client wrote, and count for nothing.
     let spoof_a = Caller::from("127.0.0.3").with_headers(&[("X-Forwarded-For", "198.51.100.1")]);
@@ -172,4 +178,28 @@ async fn a_sign_in_storm_beyond_the_hashing_queue_is_shed_with_retry_after() {
     // Shed attempts were not counted as failures: a retry goes through.
     let r = app.post("/api/v1/auth/login", None, &login("nobody0@example.mx", "guess guess guess")).await;
     assert_problem(&r, 401, "invalid_credentials");
+}
+
+#[actix_web::test]
+async fn a_crafted_login_name_cannot_fill_another_accounts_bucket() {
+    let (app, _db) = app_with(&[("CONSULAR_DESK_LOGIN_MAX_FAILURES", "5")]).await;
+    app.applicant_token("ana@example.mx").await;
+    // Names spelled like the buckets of Ana from 127.0.0.3, failed from elsewhere.
+    let attacker = Caller::from("127.0.0.2");
+    for crafted in [
+        "ana@example.mx:from:127.0.0.3",
+        "127.0.0.3|ana@example.mx",
+        "pair:applicant:127.0.0.3|ana@example.mx",
+    ] {
+        for _ in 0..6 {
+            let body = login(crafted, "guess guess guess");
+            let r = app.call_as(&attacker, "POST", "/api/v1/auth/login", None, Some(&body)).await;
+            assert!([401, 429].contains(&r.status), "{}", r.body);
+        }
+    }
+    let owner = Caller::from("127.0.0.3");
+    let r = app
+        .call_as(&owner, "POST", "/api/v1/auth/login", None, Some(&login("ana@example.mx", PASSWORD)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
