@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Schemathesis against the real server: every default check, deterministic, >= 1,000 requests.
 #
-#   .ci/schemathesis.sh [path/to/consular-desk]      (default: target/debug/consular-desk)
+#   .ci/schemathesis.sh [path/to/consular-desk] [postgres://admin-url]
+#
+# Default binary: target/debug/consular-desk. With a PostgreSQL URL the server runs on a fresh
+# database created there (and dropped afterwards) instead of SQLite.
 #
 # Starts the binary on a fresh SQLite database and a free port, creates an admin (plus a clerk
 # that password resets target, see .ci/schemathesis.toml), registers and signs in an applicant,
@@ -20,6 +23,8 @@ root=$(pwd)
 SCHEMATHESIS_VERSION=4.32.5
 MIN_REQUESTS=${MIN_REQUESTS:-1000}
 bin=${1:-target/debug/consular-desk}
+pg_admin=${2:-}
+pg_db=st_$(date +%s)_$$
 [[ $bin == /* ]] || bin="$root/$bin"
 [[ -x $bin ]] || { echo "schemathesis.sh: no executable at $bin" >&2; exit 2; }
 
@@ -76,6 +81,9 @@ cleanup() {
     kill -9 "$server_pid" 2>/dev/null || true
   fi
   wait 2>/dev/null || true
+  if [[ -n $pg_admin ]]; then
+    psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   [[ -f $work/server.log ]] && cp "$work/server.log" "$out/server.log"
   rm -rf "$work"
   exit "$rc"
@@ -112,7 +120,12 @@ PY
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
 
-export DATABASE_URL="sqlite://$work/db.sqlite"
+if [[ -n $pg_admin ]]; then
+  psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
+  export DATABASE_URL="${pg_admin%/*}/$pg_db"
+else
+  export DATABASE_URL="sqlite://$work/db.sqlite"
+fi
 export CONSULAR_DESK_BIND="127.0.0.1:$port"
 # Throttles out of the way: every request comes from 127.0.0.1, and schemathesis signs in,
 # registers and books far more often than people do. (Unknown variables are ignored.)
