@@ -73,6 +73,7 @@ pub struct StaffSelf {
     (status = 201, body = ApplicantView),
     (status = 409, description = "e-mail already registered (`email_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 422, description = "invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "`too_many_requests`: too many registrations from this address this hour (`CONSULAR_DESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS`)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/register")]
 pub async fn register(

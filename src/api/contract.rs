@@ -89,6 +89,10 @@ fn add_shared(op: &mut Operation, is_health: bool) {
             true,
         );
     }
+    // Every 429 an operation declares says when to come back.
+    if let Some(RefOr::T(throttled)) = responses.get_mut("429") {
+        throttled.headers.entry("Retry-After".to_string()).or_insert_with(|| RefOr::T(retry_after_header()));
+    }
 }
 
 /// A problem+json response with `description`, and an optional `Retry-After` header.
