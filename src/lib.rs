@@ -7,6 +7,7 @@ pub mod auth;
 pub mod booking;
 pub mod cli;
 pub mod config;
+pub mod counters;
 pub mod db;
 pub mod error;
 pub mod maintenance;

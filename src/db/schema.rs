@@ -177,7 +177,15 @@ diesel::joinable!(slots -> posts (post_code));
 diesel::joinable!(seat_holds -> slots (slot_id));
 diesel::joinable!(slot_horizons -> posts (post_code));
 
+diesel::table! {
+    counters (scope) {
+        scope -> Text,
+        last_value -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    counters,
     schedules,
     closures,
     slot_horizons,

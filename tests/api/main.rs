@@ -7,6 +7,7 @@ mod bad_input;
 mod booking;
 mod booking_races;
 mod cli;
+mod counters;
 mod health;
 mod helpers;
 mod reference;
