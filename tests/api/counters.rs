@@ -30,7 +30,7 @@ async fn concurrent_writers_leave_no_gap_and_no_repeat() {
                 let mut conn = pool.get().expect("connection");
                 for i in 0..PER_THREAD {
                     let scope = (t + i) % 2;
-                    let roll_back = (t * PER_THREAD + i) % 5 == 0;
+                    let roll_back = (t * PER_THREAD + i).is_multiple_of(5);
                     let outcome = write_transaction(&mut conn, |c: &mut DbConn| {
                         let n = counters::next(c, scopes[scope])?;
                         if roll_back {
