@@ -8,9 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Staff};
+use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView, NewClosure};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
-use crate::booking::{self, calendar};
+use crate::calendar;
 use crate::db::schema::services;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -79,7 +80,7 @@ pub async fn show_schedules(
     admin.ensure_post(&post)?;
     let body = state
         .db(move |conn| {
-            let tz = booking::post_zone(conn, &post)?;
+            let tz = calendar::post_zone(conn, &post)?;
             let codes: Vec<String> =
                 services::table.order(services::code).select(services::code).load(conn)?;
             let mut weeks = Vec::new();
@@ -114,7 +115,7 @@ pub async fn replace_schedule(
     let actor = admin.actor.clone();
     let result = state
         .db(move |conn| {
-            let tz = booking::post_zone(conn, &post)?;
+            let tz = calendar::post_zone(conn, &post)?;
             booking::known_service(conn, &service)?;
             let refit = schedule::replace(conn, &actor, &post, tz, &service, &week, Utc::now().naive_utc())?;
             Ok(ScheduleReplaced { openings: schedule::describe(&week), post, service, slots: refit })
@@ -143,7 +144,7 @@ pub async fn list_closures(
     let ClosuresQuery { from, to } = query.into_inner();
     let list = state
         .db(move |conn| {
-            let tz = booking::post_zone(conn, &post)?;
+            let tz = calendar::post_zone(conn, &post)?;
             let from = booking::plausible_date("from", from)?
                 .unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
             let to = booking::plausible_date("to", to)?.unwrap_or(from + Duration::days(horizon));
@@ -171,7 +172,7 @@ pub async fn create_closure(
     let post = post_code(post.into_inner());
     let view = state
         .db(move |conn| {
-            let tz = booking::post_zone(conn, &post)?;
+            let tz = calendar::post_zone(conn, &post)?;
             let now = Utc::now().naive_utc();
             let closure = NewClosure::parse(&body, calendar::local_date(now, tz))?;
             let view = closures::create(conn, &admin, &post, tz, &closure, now)?;

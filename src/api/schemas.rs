@@ -1,6 +1,6 @@
 //! The OpenAPI schemas of request fields the server checks, one function per rule, each
 //! stating exactly what the parser beside the rule accepts (`accounts::fields`,
-//! `booking::calendar`, `booking::party`, ...). Used with `#[schema(schema_with = ...)]` and
+//! `calendar`, `booking::party`, ...). Used with `#[schema(schema_with = ...)]` and
 //! `#[param(schema_with = ...)]`. schemathesis in CI holds the two together.
 //!
 //! Patterns keep to what ECMA-262, Python's `re` and Rust's `regex` read alike: ASCII classes
@@ -67,19 +67,19 @@ pub fn optional_post() -> Object {
         .build()
 }
 
-/// `booking::calendar::clock_time`.
+/// `calendar::clock_time`.
 pub fn clock_time() -> Object {
     string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["08:00"]).build()
 }
 
-/// An optional `booking::calendar::clock_time`.
+/// An optional `calendar::clock_time`.
 pub fn optional_clock_time() -> Object {
     nullable_string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["12:00"]).build()
 }
 
 const YEARS_2000_TO_2200: &str = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
-/// `booking::calendar::plausible`: a date from 2000 to 2200.
+/// `calendar::plausible`: a date from 2000 to 2200.
 pub fn plausible_date() -> Object {
     string()
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))

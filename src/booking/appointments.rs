@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::booking::calendar;
 use crate::booking::party::{parse_phone, Party, PersonInput};
 use crate::booking::reference_code::Reference;
 use crate::booking::slots::{self, SeatRefusal, Slot};
+use crate::calendar;
 use crate::config::BookingSettings;
 use crate::db::schema::{appointments, idempotency_keys, posts, seat_holds, services, slots as slots_t};
 use crate::db::{write_transaction, DbConn};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
-use crate::booking::calendar;
+use crate::calendar;
 use crate::db::schema::{appointments, closures, slots};
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, FieldError};

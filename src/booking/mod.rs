@@ -2,21 +2,21 @@
 
 pub mod appointments;
 pub mod availability_cache;
-pub mod calendar;
 pub mod closures;
 pub mod party;
 pub mod reference_code;
 pub mod schedule;
+pub mod slot_times;
 pub mod slots;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::calendar;
 use crate::config::BookingSettings;
-use crate::db::schema::{posts, services};
+use crate::db::schema::services;
 use crate::db::DbConn;
 use crate::error::{AppError, FieldError};
 use crate::throttle::{self, Limit};
@@ -41,13 +41,6 @@ pub struct Availability {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub slots: Vec<AvailableSlot>,
-}
-
-/// A post's zone, or 404 for an unknown post code.
-pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
-    let zone: Option<String> = posts::table.find(post).select(posts::timezone).first(conn).optional()?;
-    let zone = zone.ok_or_else(|| AppError::not_found(format!("no post {post}")))?;
-    zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))
 }
 
 /// 404 unless `service` is a known service code (like an unknown post: the request is
@@ -96,7 +89,7 @@ pub fn availability(
 ) -> Result<Availability, AppError> {
     let (service, from, to) = (query.service.as_str(), query.from, query.to);
     let (from, to) = (plausible_date("from", from)?, plausible_date("to", to)?);
-    let tz = post_zone(conn, post)?;
+    let tz = calendar::post_zone(conn, post)?;
     known_service(conn, service)?;
     let from = from.unwrap_or_else(|| calendar::local_date(now, tz));
     let to = to.unwrap_or(from + Duration::days(30));

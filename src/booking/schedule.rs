@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
-use crate::booking::calendar::{self, Opening};
+use crate::booking::slot_times::{self, Opening};
 use crate::booking::slots::{self, Slot};
+use crate::calendar;
 use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
 use crate::db::{is_unique_violation, write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
@@ -333,7 +334,7 @@ pub fn replace(
         let mut wanted = Vec::new();
         let mut day = today;
         while day <= through {
-            wanted.extend(calendar::slots_on(day, tz, new_week).into_iter().filter(|s| s.starts_at > now));
+            wanted.extend(slot_times::slots_on(day, tz, new_week).into_iter().filter(|s| s.starts_at > now));
             day = match day.succ_opt() {
                 Some(d) => d,
                 None => break,

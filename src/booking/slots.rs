@@ -6,8 +6,9 @@ use chrono_tz::Tz;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-use crate::booking::calendar::{self, SlotTime};
 use crate::booking::schedule;
+use crate::booking::slot_times::{self, SlotTime};
+use crate::calendar;
 use crate::db::schema::{closures, posts, slot_horizons, slots};
 use crate::db::{write_transaction, DbConn};
 
@@ -131,7 +132,7 @@ pub fn extend_horizons(conn: &mut DbConn, horizon_days: u32, now: NaiveDateTime)
             let mut new = Vec::new();
             let mut day = first;
             while day <= target {
-                new.extend(calendar::slots_on(day, tz, &week));
+                new.extend(slot_times::slots_on(day, tz, &week));
                 day += Duration::days(1);
             }
             insert(c, &post, &service, &new)
