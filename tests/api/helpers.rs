@@ -224,7 +224,7 @@ impl TestApp {
             req = req.insert_header(("Authorization", format!("Bearer {token}")));
         }
         for (k, v) in caller.headers {
-            req = req.insert_header((*k, *v));
+            req = req.append_header((*k, *v));
         }
         let resp = match body {
             Some(b) => req.send_json(b).await,

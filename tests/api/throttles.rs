@@ -153,6 +153,14 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
     assert_eq!(register_as(&app, &forged_a, 6).await, 201);
     assert_eq!(register_as(&app, &forged_b, 7).await, 429);
 
+    // A proxy that adds a line of its own instead of extending the client's: every line counts,
+    // in order, so the client is what the proxy wrote last.
+    let two_lines = Caller::from("127.0.0.2")
+        .with_headers(&[("X-Forwarded-For", "203.0.113.2"), ("X-Forwarded-For", "203.0.113.3")]);
+    let three = Caller::from("127.0.0.2").with_headers(&[("X-Forwarded-For", "203.0.113.3")]);
+    assert_eq!(register_as(&app, &two_lines, 8).await, 201);
+    assert_eq!(register_as(&app, &three, 9).await, 429);
+
     // Not from the proxy: the headers are whatever the client wrote, and count for nothing.
     let spoof_a = Caller::from("127.0.0.3").with_headers(&[("X-Forwarded-For", "198.51.100.1")]);
     let spoof_b = Caller::from("127.0.0.3").with_headers(&[("X-Forwarded-For", "198.51.100.2")]);
