@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::booking::party::{parse_phone, Party, PersonInput};
 use crate::booking::reference_code::Reference;
 use crate::booking::slots::{self, SeatRefusal, Slot};
+use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::config::BookingSettings;
 use crate::db::schema::{appointments, idempotency_keys, posts, seat_holds, services, slots as slots_t};
@@ -311,7 +312,7 @@ fn insert_appointment(
                     appointments::party_size.eq(party.seats()),
                     appointments::party.eq(party.to_json()),
                     appointments::phone.eq(phone),
-                    appointments::status.eq("booked"),
+                    appointments::status.eq(AppointmentStatus::Booked.as_str()),
                     appointments::active_key.eq(&active_key),
                     appointments::created_at.eq(now),
                     appointments::updated_at.eq(now),
@@ -460,7 +461,7 @@ fn explain_unchanged(
         .optional();
     match row {
         Ok(Some((Some(owner), status, starts_at))) if owner == applicant_id => {
-            if status != "booked" {
+            if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
                 AppError::conflict("not_active", format!("the appointment is {status}"))
             } else if starts_at <= now {
                 AppError::conflict("already_started", "the appointment time has passed")
@@ -509,11 +510,11 @@ pub fn cancel(
             appointments::table
                 .filter(appointments::reference.eq(reference.as_str()))
                 .filter(appointments::applicant_id.eq(applicant_id))
-                .filter(appointments::status.eq("booked"))
+                .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
                 .filter(appointments::starts_at.gt(now)),
         )
         .set((
-            appointments::status.eq("cancelled"),
+            appointments::status.eq(AppointmentStatus::Cancelled.as_str()),
             appointments::active_key.eq(None::<String>),
             appointments::cancelled_at.eq(now),
             appointments::updated_at.eq(now),
@@ -560,7 +561,7 @@ pub fn reschedule(
         })
         .ok_or_else(no_such_appointment)?;
     let (id, old_slot, service, seats, status, starts_at, _) = current;
-    if status != "booked" {
+    if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
         return Err(AppError::conflict("not_active", format!("the appointment is {status}")));
     }
     if starts_at <= now {
@@ -583,7 +584,7 @@ pub fn reschedule(
             appointments::table
                 .find(id)
                 .filter(appointments::slot_id.eq(old_slot))
-                .filter(appointments::status.eq("booked"))
+                .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
                 .filter(appointments::starts_at.gt(now)),
         )
         .set((

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
+use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::db::schema::{appointments, closures, slots};
 use crate::db::{write_transaction, DbConn};
@@ -139,7 +140,7 @@ fn affected(
     let rows: Vec<(String, String, NaiveDateTime, i32, Option<String>)> = appointments::table
         .inner_join(slots::table)
         .filter(appointments::post_code.eq(post))
-        .filter(appointments::status.eq("booked"))
+        .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
         .filter(slots::starts_at.lt(ends))
         .filter(slots::ends_at.gt(starts))
         .order(appointments::starts_at)

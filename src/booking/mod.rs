@@ -8,6 +8,7 @@ pub mod reference_code;
 pub mod schedule;
 pub mod slot_times;
 pub mod slots;
+pub mod status;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Actor;
 use crate::booking::slot_times::{self, Opening};
 use crate::booking::slots::{self, Slot};
+use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
 use crate::db::{is_unique_violation, write_transaction, DbConn};
@@ -373,7 +374,7 @@ pub fn replace(
 
         refit.to_rebook = appointments::table
             .filter(appointments::slot_id.eq_any(&displaced))
-            .filter(appointments::status.eq("booked"))
+            .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
             .order(appointments::starts_at)
             .select(appointments::reference)
             .load(c)?;

@@ -1,0 +1,91 @@
+//! The states of an appointment, the moves between them, and which hold a seat: written once
+//! here, so that booking, the window and reports can't each decide differently. Pure rules.
+
+use std::fmt;
+
+/// Where an appointment stands. Stored as its `as_str` (a CHECK constraint lists the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppointmentStatus {
+    /// Booked online or by staff; may still be cancelled or rescheduled.
+    Booked,
+    /// Cancelled by the applicant; its seats went back (after the release delay).
+    Cancelled,
+    /// The person arrived and has a queue ticket.
+    CheckedIn,
+    /// Served at the window.
+    Completed,
+    /// The slot passed and nobody came.
+    NoShow,
+}
+
+impl AppointmentStatus {
+    pub const ALL: [AppointmentStatus; 5] = [
+        AppointmentStatus::Booked,
+        AppointmentStatus::Cancelled,
+        AppointmentStatus::CheckedIn,
+        AppointmentStatus::Completed,
+        AppointmentStatus::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::CheckedIn => "checked_in",
+            AppointmentStatus::Completed => "completed",
+            AppointmentStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<AppointmentStatus> {
+        AppointmentStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Whether the appointment's seats count in its slot's `booked`. Only a cancellation gives
+    /// them back; a no-show's slot is in the past and its seat stays taken.
+    pub fn holds_seat(self) -> bool {
+        self != AppointmentStatus::Cancelled
+    }
+
+    /// Whether the applicant may still cancel or reschedule it (before it starts).
+    pub fn is_active(self) -> bool {
+        self == AppointmentStatus::Booked
+    }
+
+    /// Whether an appointment in this state may move to `next`.
+    pub fn can_become(self, next: AppointmentStatus) -> bool {
+        use AppointmentStatus::*;
+        matches!((self, next), (Booked, Cancelled | CheckedIn | NoShow) | (CheckedIn, Completed))
+    }
+}
+
+impl fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppointmentStatus::{self, *};
+
+    #[test]
+    fn names_round_trip() {
+        for s in AppointmentStatus::ALL {
+            assert_eq!(AppointmentStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(AppointmentStatus::parse("Booked"), None);
+    }
+
+    #[test]
+    fn moves_and_seats() {
+        assert!(Booked.can_become(Cancelled) && Booked.can_become(CheckedIn) && Booked.can_become(NoShow));
+        assert!(CheckedIn.can_become(Completed));
+        for done in [Cancelled, Completed, NoShow] {
+            assert!(AppointmentStatus::ALL.iter().all(|next| !done.can_become(*next)), "{done} is final");
+        }
+        assert!(!Booked.can_become(Completed), "served without checking in");
+        assert!(!Cancelled.holds_seat() && Booked.holds_seat() && NoShow.holds_seat());
+        assert!(Booked.is_active() && !CheckedIn.is_active());
+    }
+}
