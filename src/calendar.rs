@@ -82,16 +82,17 @@ pub fn rfc3339(utc: NaiveDateTime, tz: Tz) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    /// Test shorthands, shared with the other modules' tests of local time.
+    pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
-    fn t(h: u32, m: u32) -> NaiveTime {
+    pub(crate) fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).expect("time")
     }
-    fn tz(name: &str) -> Tz {
+    pub(crate) fn tz(name: &str) -> Tz {
         name.parse().expect("zone")
     }
 

@@ -96,6 +96,10 @@ impl AppError {
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, message)])
     }
+    /// 429 with `Retry-After` for a throttle that stays closed `wait` longer (at least 1 s).
+    pub fn too_many_requests(wait: chrono::Duration) -> Self {
+        AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 }
+    }
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(std::sync::Arc::new(err.into()))
     }

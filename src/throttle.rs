@@ -28,13 +28,13 @@ pub fn retry_after(
 
 /// Counts one event in `bucket`, opening a new window when the last one has ended, and
 /// returns the window's start and count after it. The common case is one statement.
-pub fn count(
+fn count(
     conn: &mut DbConn,
     bucket: &str,
-    limit: Limit,
+    window: Duration,
     now: NaiveDateTime,
 ) -> QueryResult<(NaiveDateTime, i32)> {
-    let window_open_since = now - limit.window;
+    let window_open_since = now - window;
     for _ in 0..3 {
         let counted = diesel::update(
             throttle_buckets::table
@@ -82,12 +82,11 @@ pub fn count(
 /// transaction on PostgreSQL; on SQLite each statement commits at once, which is as good here).
 pub fn count_all(
     conn: &mut DbConn,
-    buckets: &[(&str, Limit)],
+    buckets: &[String],
+    window: Duration,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(NaiveDateTime, i32)>> {
-    without_waiting_for_disk(conn, |c| {
-        buckets.iter().map(|(bucket, limit)| count(c, bucket, *limit, now)).collect()
-    })
+    without_waiting_for_disk(conn, |c| buckets.iter().map(|bucket| count(c, bucket, window, now)).collect())
 }
 
 /// Takes back one event counted in `bucket`'s window that started at `window_started_at` (an
@@ -115,7 +114,7 @@ pub fn take(
     limit: Limit,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Duration>> {
-    let (started, hits) = without_waiting_for_disk(conn, |c| count(c, bucket, limit, now))?;
+    let (started, hits) = without_waiting_for_disk(conn, |c| count(c, bucket, limit.window, now))?;
     Ok(retry_after(started, hits, Limit { max: limit.max.saturating_add(1), ..limit }, now))
 }
 

@@ -65,9 +65,7 @@ pub async fn register(
         .db(move |conn| {
             let bucket = format!("register:address:{client_address}");
             match throttle::take(conn, &bucket, limit, Utc::now().naive_utc())? {
-                Some(wait) => {
-                    Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 })
-                }
+                Some(wait) => Err(AppError::too_many_requests(wait)),
                 None => Ok(()),
             }
         })

@@ -9,14 +9,14 @@
 //! guesses therefore get no more checks than the limit, and a guesser elsewhere can't lock the
 //! owner out: the owner's own address has no failures.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 
 use crate::accounts::{applicants, staff};
 use crate::config::LoginThrottle;
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::throttle::{self, Limit};
+use crate::throttle;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Door {
@@ -101,7 +101,6 @@ fn begin(
         Door::Applicant => "applicant",
         Door::Staff => "staff",
     };
-    let limit = Limit { max: 0, window: limits.window };
     // Each kind has its own prefix, and what the client typed comes last: no identifier can
     // spell another bucket's name (the address is a parsed IP, it holds no `|`).
     let names = [
@@ -109,8 +108,7 @@ fn begin(
         format!("login:address:{client_address}"),
         format!("login:account:{door_name}|{identifier}"),
     ];
-    let counts =
-        throttle::count_all(conn, &names.iter().map(|n| (n.as_str(), limit)).collect::<Vec<_>>(), now)?;
+    let counts = throttle::count_all(conn, &names, limits.window, now)?;
     let [pair, address, account] = [counts[0], counts[1], counts[2]];
     let [pair_name, address_name, account_name] = names;
     let counted =
@@ -118,8 +116,7 @@ fn begin(
     if let Some(refused) = verdict(Counts { pair: pair.1, address: address.1, account: account.1 }, limits) {
         counted.take_back(conn, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
         let started = counted.buckets[refused as usize].1;
-        let wait = (started + limits.window - now).max(Duration::seconds(1));
-        return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds() as u64 });
+        return Err(AppError::too_many_requests(started + limits.window - now));
     }
     let found = match door {
         Door::Applicant => {
@@ -186,6 +183,7 @@ pub async fn check_password(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn limits() -> LoginThrottle {
         LoginThrottle {

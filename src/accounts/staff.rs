@@ -110,7 +110,7 @@ fn known_post(conn: &mut DbConn, post: Option<&str>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Creates a staff account on behalf of `actor`: 403 outside its post, 422 for an unknown
+/// Creates a staff account on behalf of `actor`: 403 outside its post, 404 for an unknown
 /// post, 409 when the username exists. The post is checked before the password is hashed.
 pub async fn create(state: &AppState, actor: &Actor, new: NewStaff) -> Result<StaffRecord, AppError> {
     actor.ensure_scope(new.post.as_deref())?;

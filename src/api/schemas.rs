@@ -67,14 +67,17 @@ pub fn optional_post() -> Object {
         .build()
 }
 
+/// `calendar::clock_time`: exactly `HH:MM`.
+const CLOCK_TIME: &str = r"^([01][0-9]|2[0-3]):[0-5][0-9]$";
+
 /// `calendar::clock_time`.
 pub fn clock_time() -> Object {
-    string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["08:00"]).build()
+    string().pattern(Some(CLOCK_TIME)).examples(["08:00"]).build()
 }
 
 /// An optional `calendar::clock_time`.
 pub fn optional_clock_time() -> Object {
-    nullable_string().pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")).examples(["12:00"]).build()
+    nullable_string().pattern(Some(CLOCK_TIME)).examples(["12:00"]).build()
 }
 
 const YEARS_2000_TO_2200: &str = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
@@ -85,11 +88,6 @@ pub fn plausible_date() -> Object {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .pattern(Some(YEARS_2000_TO_2200))
         .build()
-}
-
-/// An optional [`plausible_date`] (query parameters; absence is the `required: false`).
-pub fn optional_plausible_date() -> Object {
-    plausible_date()
 }
 
 /// A date of birth (`booking::party`): from 1900, not in the future; empty means not given.

@@ -70,11 +70,11 @@ pub struct AvailabilityQuery {
     /// Service code, e.g. `passport-renewal` (404 for an unknown one).
     pub service: String,
     /// First local date (`YYYY-MM-DD`); today by default.
-    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
+    #[param(schema_with = crate::api::schemas::plausible_date)]
     pub from: Option<NaiveDate>,
     /// Last local date, on or after `from` and at most 92 days later; 30 days after `from`
     /// by default.
-    #[param(schema_with = crate::api::schemas::optional_plausible_date)]
+    #[param(schema_with = crate::api::schemas::plausible_date)]
     pub to: Option<NaiveDate>,
 }
 
@@ -136,7 +136,7 @@ pub fn count_attempt(
     ];
     for (bucket, max) in buckets {
         if let Some(wait) = throttle::take(conn, &bucket, Limit { max, window }, now)? {
-            return Err(AppError::TooManyRequests { retry_after_secs: wait.num_seconds().max(1) as u64 });
+            return Err(AppError::too_many_requests(wait));
         }
     }
     Ok(())

@@ -65,18 +65,10 @@ pub fn slots_on(date: NaiveDate, tz: Tz, openings: &[Opening]) -> Vec<SlotTime> 
 mod tests {
     use super::*;
     use crate::calendar::rfc3339;
+    use crate::calendar::tests::{d, t, tz};
 
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("date")
-    }
-    fn t(h: u32, m: u32) -> NaiveTime {
-        NaiveTime::from_hms_opt(h, m, 0).expect("time")
-    }
     fn all_day(weekday: Weekday) -> Vec<Opening> {
         vec![Opening { weekday, opens: t(0, 0), closes: t(4, 0), slot_minutes: 30, capacity: 1 }]
-    }
-    fn tz(name: &str) -> Tz {
-        name.parse().expect("zone")
     }
 
     #[test]
