@@ -48,13 +48,14 @@ use anyhow::{bail, ensure, Context};
 use chrono::Utc;
 use clap::Parser;
 use consular_desk::auth::tokens::{Audience, Keys};
-use consular_desk::booking::appointments::{self, Booker, BookingRequest, Rules};
+use consular_desk::auth::Actor;
+use consular_desk::booking::appointments::{self, BookingRequest, Rules};
 use consular_desk::booking::party::PersonInput;
 use consular_desk::booking::{self, slots};
 use consular_desk::config::{BookingSettings, Secret, Settings};
 use consular_desk::db::schema::{applicants, slots as slots_t};
 use consular_desk::db::{self, write_transaction, DbConn, Pool};
-use consular_desk::error::AppError;
+use consular_desk::error::{AppError, Code};
 use consular_desk::startup::{self, Application};
 use diesel::prelude::*;
 use futures_util::future::join_all;
@@ -632,13 +633,13 @@ fn book_directly(
         }
     }
     .and_then(|()| {
-        appointments::book(&mut conn, rules, Booker::Applicant(job.applicant_id), &request, None, now)
+        appointments::book(&mut conn, rules, &Actor::Applicant(job.applicant_id), &request, None, now)
     });
     match booked {
         Ok(_) => Attempt::Booked,
-        Err(AppError::Conflict { code: "slot_full", .. }) => Attempt::SlotFull,
+        Err(e) if e.code() == Code::SlotFull => Attempt::SlotFull,
         Err(e) => Attempt::Other {
-            key: format!("{} {}", e.status_code().as_u16(), e.code()),
+            key: format!("{} {}", e.status_code().as_u16(), e.code().as_str()),
             detail: match &e {
                 AppError::Internal(source) => format!("{source:#}"),
                 other => other.to_string(),

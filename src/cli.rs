@@ -1,4 +1,4 @@
-//! The command line of API.md: `serve` (default), `migrate`, `create-staff`.
+//! The command line of API.md: `serve` (default), `migrate`, `create-staff`, `audit verify`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use chrono::Utc;
+
 use crate::accounts::staff::{self, NewStaff};
+use crate::audit;
+use crate::auth::Actor;
 use crate::config::Settings;
 use crate::startup::{prepare_database, Application};
 use crate::telemetry;
@@ -46,6 +50,22 @@ pub enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every hash chain of the audit log; exits 1 and names the first bad entry when one
+    /// doesn't hold.
+    Verify {
+        /// Walk only this post's chain.
+        #[arg(long)]
+        post: Option<String>,
+    },
 }
 
 /// Runs the parsed command. Errors come back as one line for `main` to print.
@@ -75,7 +95,9 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let (pool, _, _) = prepare_database(&settings)?;
             let hash = crate::auth::passwords::hash(new.password.expose())?;
             let mut conn = pool.get().context("cannot get a database connection")?;
-            let record = staff::insert(&mut conn, &new, &hash).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            // The operator at the server's console acts as the system.
+            let record = staff::create(&mut conn, &Actor::System, &new, &hash, Utc::now().naive_utc())
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!(
                 "created {} {}{}",
                 record.role.as_str(),
@@ -83,6 +105,23 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 record.post_code.map(|p| format!(" (post {p})")).unwrap_or_default()
             );
             Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { post } } => {
+            let (pool, _, _) = prepare_database(&settings)?;
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let post = post.map(|p| p.trim().to_ascii_uppercase());
+            let outcome = audit::read::verify(&mut conn, post.as_deref())?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            match outcome.first_bad {
+                None => Ok(()),
+                Some(bad) => Err(anyhow::anyhow!(
+                    "audit chain {} is broken at entry {} (id {}): {}",
+                    bad.chain,
+                    bad.seq,
+                    bad.id.map(|id| id.to_string()).unwrap_or_else(|| "none".into()),
+                    bad.problem
+                )),
+            }
         }
     }
 }

@@ -32,26 +32,101 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Declares every problem `code`: its HTTP status and what it means. The README's error table
+/// and the OpenAPI descriptions are produced from this list, so a code can't exist without
+/// being documented (`cargo test` checks the README table; see `readme_table`).
+macro_rules! codes {
+    ($($variant:ident = $status:literal $name:literal $meaning:literal;)*) => {
+        /// A problem `code`: the stable identifier clients switch on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// The HTTP status a problem with this code has.
+            pub fn status(self) -> u16 {
+                match self { $(Code::$variant => $status,)* }
+            }
+
+            /// What the code means, for the README and the OpenAPI document.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Code::$variant => $meaning,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    MalformedJson = 400 "malformed_json" "the body is not valid JSON";
+    UnreadableBody = 400 "unreadable_body" "the body could not be read (cut short, or not UTF-8)";
+    InvalidQuery = 400 "invalid_query" "a query parameter is missing or of the wrong type";
+    InvalidPath = 400 "invalid_path" "a path segment is of the wrong type, or the URL holds a NUL";
+    InvalidIdempotencyKey = 400 "invalid_idempotency_key" "`Idempotency-Key` is not 1 to 255 visible ASCII characters";
+    MissingToken = 401 "missing_token" "no bearer token";
+    InvalidToken = 401 "invalid_token" "the token does not verify, or its account's credentials changed since (password, disabling, role or post)";
+    TokenExpired = 401 "token_expired" "the token has expired: sign in again";
+    InvalidCredentials = 401 "invalid_credentials" "unknown account or wrong password (the same answer for both)";
+    InsufficientRole = 403 "insufficient_role" "the staff role does not allow this";
+    PublicTokenNotStaff = 403 "public_token_not_staff" "an applicant's token on a staff endpoint";
+    StaffTokenNotApplicant = 403 "staff_token_not_applicant" "a staff token on an applicant's endpoint";
+    WrongPost = 403 "wrong_post" "the staff account is bound to another post";
+    WrongCurrentPassword = 403 "wrong_current_password" "the current password given with a password change is not right";
+    NotFound = 404 "not_found" "nothing of that name, or not the caller's (another applicant's appointment)";
+    MethodNotAllowed = 405 "method_not_allowed" "the path exists, the method does not (`Allow` lists those that do)";
+    SlotFull = 409 "slot_full" "the slot has no seats left";
+    SlotClosed = 409 "slot_closed" "the post is closed at the slot's time";
+    AlreadyBooked = 409 "already_booked" "the applicant already has an active appointment for this service";
+    IdempotencyRace = 409 "idempotency_race" "a request with the same `Idempotency-Key` is still in progress";
+    NotActive = 409 "not_active" "the appointment is no longer booked (cancelled, completed...)";
+    AlreadyStarted = 409 "already_started" "the appointment time has passed";
+    SameSlot = 409 "same_slot" "a reschedule to the slot the appointment already has";
+    AppointmentChanged = 409 "appointment_changed" "the appointment changed meanwhile: look again and retry";
+    EmailTaken = 409 "email_taken" "an applicant account with this e-mail exists";
+    UsernameTaken = 409 "username_taken" "a staff account with this username exists";
+    CannotDisableSelf = 409 "cannot_disable_self" "an account cannot disable itself";
+    CannotReassignSelf = 409 "cannot_reassign_self" "an account cannot change its own role or post";
+    AccountChanged = 409 "account_changed" "the staff account was changed meanwhile: look again and retry";
+    PayloadTooLarge = 413 "payload_too_large" "the body is over the server's limit";
+    UnsupportedMediaType = 415 "unsupported_media_type" "the body must be `application/json`";
+    ValidationFailed = 422 "validation_failed" "well-formed but invalid: `errors` names each field";
+    TooManyRequests = 429 "too_many_requests" "throttled: `Retry-After` says when to try again";
+    InternalError = 500 "internal_error" "a fault on the server; details only in its log";
+    Unavailable = 503 "unavailable" "the database is not answering, or the password-hashing queue is full (`Retry-After`)";
+}
+
+impl Code {
+    /// The Markdown table of every code, as the README shows it.
+    pub fn markdown_table() -> String {
+        let mut table = String::from("| status | code | meaning |\n|---|---|---|\n");
+        for code in Code::ALL {
+            table.push_str(&format!("| {} | `{}` | {} |\n", code.status(), code.as_str(), code.meaning()));
+        }
+        table
+    }
+
+    /// The code named `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
-    /// 400: the request can't be read (malformed JSON, bad query string).
+    /// 400, 401, 403 and 409: a code with its status (see [`Code`]) and a detail for people.
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
-    /// 401: no credentials, or credentials that don't hold.
-    #[error("{detail}")]
-    Unauthorized { code: &'static str, detail: String },
-    /// 403: known caller, not allowed.
-    #[error("{detail}")]
-    Forbidden { code: &'static str, detail: String },
+    Coded { code: Code, detail: String },
     /// 404: unknown, or not the caller's.
     #[error("{detail}")]
     NotFound { detail: String },
     /// 405: the path exists, the method doesn't (`Allow` lists the ones that do).
     #[error("{method} is not allowed here")]
     MethodNotAllowed { method: String },
-    /// 409: conflicts with the current state.
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
     /// 413: the body is larger than the configured limit.
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -75,20 +150,12 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::BadRequest { code, detail: detail.into() }
-    }
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Unauthorized { code, detail: detail.into() }
-    }
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Forbidden { code, detail: detail.into() }
+    /// A problem with `code`, whose status the code decides.
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        AppError::Coded { code, detail: detail.into() }
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         AppError::NotFound { detail: detail.into() }
-    }
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Conflict { code, detail: detail.into() }
     }
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         AppError::Validation { detail: "the request has invalid fields".into(), errors }
@@ -104,21 +171,23 @@ impl AppError {
         AppError::Internal(std::sync::Arc::new(err.into()))
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            AppError::BadRequest { code, .. }
-            | AppError::Unauthorized { code, .. }
-            | AppError::Forbidden { code, .. }
-            | AppError::Conflict { code, .. } => code,
-            AppError::NotFound { .. } => "not_found",
-            AppError::MethodNotAllowed { .. } => "method_not_allowed",
-            AppError::PayloadTooLarge { .. } => "payload_too_large",
-            AppError::UnsupportedMediaType => "unsupported_media_type",
-            AppError::Validation { .. } => "validation_failed",
-            AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::Unavailable { .. } => "unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::Coded { code, .. } => *code,
+            AppError::NotFound { .. } => Code::NotFound,
+            AppError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            AppError::PayloadTooLarge { .. } => Code::PayloadTooLarge,
+            AppError::UnsupportedMediaType => Code::UnsupportedMediaType,
+            AppError::Validation { .. } => Code::ValidationFailed,
+            AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::Unavailable { .. } => Code::Unavailable,
+            AppError::Internal(_) => Code::InternalError,
         }
+    }
+
+    /// True for a 401 (the sign-in and password-change flows tell failures from faults).
+    pub fn is_unauthorized(&self) -> bool {
+        self.code().status() == 401
     }
 
     pub fn problem(&self) -> Problem {
@@ -127,12 +196,13 @@ impl AppError {
             AppError::Validation { errors, .. } => errors.clone(),
             _ => Vec::new(),
         };
+        let code = self.code().as_str();
         Problem {
-            type_: format!("urn:consular-desk:problem:{}", self.code()),
+            type_: format!("urn:consular-desk:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
-            code: self.code().to_string(),
+            code: code.to_string(),
             errors,
         }
     }
@@ -140,20 +210,7 @@ impl AppError {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -163,7 +220,7 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         match self {
-            AppError::Unauthorized { .. } => {
+            AppError::Coded { code, .. } if code.status() == 401 => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             AppError::TooManyRequests { retry_after_secs }
@@ -217,5 +274,39 @@ mod tests {
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "email");
         assert_eq!(problem.type_, "urn:consular-desk:problem:validation_failed");
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_match_their_status_class() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!((400..600).contains(&code.status()));
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+        }
+    }
+
+    /// The README's error table is this enum's table. Run with `UPDATE_README=1` to rewrite it.
+    #[test]
+    fn readme_table() {
+        const START: &str = "<!-- error-codes:start -->\n";
+        const END: &str = "<!-- error-codes:end -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
+            panic!("README.md lacks the error-codes markers");
+        };
+        let table = Code::markdown_table();
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!("{}{START}{table}{}", &readme[..a], &readme[b..]);
+            std::fs::write(path, updated).expect("write README.md");
+            return;
+        }
+        assert_eq!(
+            &readme[a + START.len()..b],
+            table,
+            "README's error table is stale: UPDATE_README=1 cargo test --lib readme_table"
+        );
     }
 }

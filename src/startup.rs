@@ -39,9 +39,9 @@ pub struct Application {
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Backend)> {
     let pool = db::build_pool(&settings.database_url, settings.pool_size)
         .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
+    let applied = db::run_migrations(&settings.database_url)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     let backend = conn.backend();
-    let applied = db::run_migrations(&mut conn)?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }

@@ -4,11 +4,14 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::accounts::fields::{Email, NewPassword, PersonName};
-use crate::accounts::login::{self, Door};
+use crate::accounts::login;
+use crate::audit::{self, Action, Event};
+use crate::auth::tokens::Audience;
+use crate::auth::Actor;
 use crate::auth::Applicant;
 use crate::db::schema::applicants;
-use crate::db::{is_unique_violation, DbConn};
-use crate::error::{AppError, FieldError};
+use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::throttle::{self, Limit};
 
@@ -71,27 +74,47 @@ pub async fn register(
         })
         .await?;
     let hash = state.hasher.hash(registration.password.expose().to_string()).await?;
-    state.db(move |conn| insert(conn, &registration, &hash)).await
+    state.db(move |conn| create(conn, &registration, &hash, Utc::now().naive_utc())).await
 }
 
-fn insert(conn: &mut DbConn, registration: &Registration, hash: &str) -> Result<ApplicantRecord, AppError> {
-    let inserted = diesel::insert_into(applicants::table)
-        .values((
-            applicants::email.eq(registration.email.as_str()),
-            applicants::full_name.eq(registration.full_name.as_str()),
-            applicants::password_hash.eq(hash),
-            applicants::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .returning((applicants::id, applicants::email, applicants::full_name, applicants::created_at))
-        .get_result(conn);
-    match inserted {
-        Ok(record) => Ok(record),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
-            "email_taken",
-            "an account with this e-mail address exists; sign in instead",
-        )),
-        Err(e) => Err(e.into()),
-    }
+/// Creates the account with an already computed password hash, and its audit entry (the new
+/// applicant is the actor: nobody else registers them). 409 when the e-mail is taken.
+pub fn create(
+    conn: &mut DbConn,
+    registration: &Registration,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<ApplicantRecord, AppError> {
+    write_transaction(conn, |c| {
+        let inserted = c.transaction(|c| {
+            diesel::insert_into(applicants::table)
+                .values((
+                    applicants::email.eq(registration.email.as_str()),
+                    applicants::full_name.eq(registration.full_name.as_str()),
+                    applicants::password_hash.eq(password_hash),
+                    applicants::created_at.eq(now),
+                ))
+                .returning((applicants::id, applicants::email, applicants::full_name, applicants::created_at))
+                .get_result::<ApplicantRecord>(c)
+        });
+        let record = match inserted {
+            Ok(record) => record,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::new(
+                    Code::EmailTaken,
+                    "an account with this e-mail address exists; sign in instead",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        audit::record(
+            c,
+            &Actor::Applicant(record.id),
+            Event::new(Action::ApplicantRegistered, record.id),
+            now,
+        )?;
+        Ok(record)
+    })
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApplicantRecord>> {
@@ -126,35 +149,40 @@ pub async fn change_password(
     let id = who.id;
     let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
     let account =
-        account.ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
+        account.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
     let checked =
-        login::check_password(state, Door::Applicant, &account.email, current_password, client_address).await;
+        login::check_password(state, Audience::Public, &account.email, current_password, client_address)
+            .await;
     match checked {
         Ok(signed_in) if signed_in.subject == id => {}
-        Ok(_) | Err(AppError::Unauthorized { .. }) => {
-            return Err(AppError::forbidden("wrong_current_password", "the current password is not correct"))
-        }
-        Err(other) => return Err(other),
+        Err(e) if !e.is_unauthorized() => return Err(e),
+        _ => return Err(AppError::new(Code::WrongCurrentPassword, "the current password is not correct")),
     }
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
-    state
-        .db(move |conn| {
-            // Only if no other change got in first: the token that asked must still be valid.
-            let changed = diesel::update(
-                applicants::table.find(id).filter(applicants::credential_version.eq(who.credential_version)),
-            )
-            .set((
-                applicants::password_hash.eq(&hash),
-                applicants::credential_version.eq(applicants::credential_version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(AppError::unauthorized(
-                    "invalid_token",
-                    "this token is no longer valid; sign in again",
-                ));
-            }
-            Ok(())
-        })
-        .await
+    state.db(move |conn| set_password(conn, &who, &hash, Utc::now().naive_utc())).await
+}
+
+/// Stores the applicant's new password hash, only if no other change got in first (the token
+/// that asked must still be valid); every earlier token ends.
+pub fn set_password(
+    conn: &mut DbConn,
+    who: &Applicant,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    write_transaction(conn, |c| {
+        let changed = diesel::update(
+            applicants::table.find(who.id).filter(applicants::credential_version.eq(who.credential_version)),
+        )
+        .set((
+            applicants::password_hash.eq(password_hash),
+            applicants::credential_version.eq(applicants::credential_version + 1),
+        ))
+        .execute(c)?;
+        if changed == 0 {
+            return Err(AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again"));
+        }
+        audit::record(c, &who.actor(), Event::new(Action::ApplicantPasswordChanged, who.id), now)?;
+        Ok(())
+    })
 }

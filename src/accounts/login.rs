@@ -11,18 +11,17 @@
 
 use chrono::{NaiveDateTime, Utc};
 
+use serde_json::json;
+
 use crate::accounts::{applicants, staff};
+use crate::audit::{self, Action, Event};
+use crate::auth::tokens::Audience;
+use crate::auth::Actor;
 use crate::config::LoginThrottle;
-use crate::db::DbConn;
-use crate::error::AppError;
+use crate::db::{write_transaction, DbConn};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 use crate::throttle;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Door {
-    Applicant,
-    Staff,
-}
 
 /// Who signed in: the token subject, the credential version the token carries and, for
 /// staff, the role name.
@@ -85,22 +84,38 @@ impl Counted {
     }
 }
 
-/// The account a sign-in names: `(id, password hash, credential version, role)`.
-type Account = (i64, String, i32, Option<String>);
+/// The account a sign-in names: `(id, password hash, credential version, role, post)`.
+type Account = (i64, String, i32, Option<String>, Option<String>);
 
-/// Counts the attempt, refuses it (429) when a bucket is over its limit, and reads the account.
+/// The audit entry of a sign-in that failed or was refused: on the account's post's chain,
+/// naming the account by id when the name is one (never the name typed).
+fn sign_in_event(action: Action, door: Audience, account: Option<&Account>) -> Event {
+    let door_name = door_name(door);
+    let event = match account {
+        Some((id, ..)) => Event::new(action, format!("{door_name}:{id}")),
+        None => Event::unnamed(action),
+    };
+    event.at_post(account.and_then(|a| a.4.as_deref())).with(json!({"door": door_name}))
+}
+
+fn door_name(door: Audience) -> &'static str {
+    match door {
+        Audience::Public => "applicant",
+        Audience::Staff => "staff",
+    }
+}
+
+/// Counts the attempt, reads the account, and refuses the attempt (429, recorded) when a
+/// bucket is over its limit.
 fn begin(
     conn: &mut DbConn,
     limits: &LoginThrottle,
-    door: Door,
+    door: Audience,
     identifier: &str,
     client_address: &str,
     now: NaiveDateTime,
 ) -> Result<(Counted, Option<Account>), AppError> {
-    let door_name = match door {
-        Door::Applicant => "applicant",
-        Door::Staff => "staff",
-    };
+    let door_name = door_name(door);
     // Each kind has its own prefix, and what the client typed comes last: no identifier can
     // spell another bucket's name (the address is a parsed IP, it holds no `|`).
     let names = [
@@ -113,19 +128,23 @@ fn begin(
     let [pair_name, address_name, account_name] = names;
     let counted =
         Counted { buckets: [(pair_name, pair.0), (address_name, address.0), (account_name, account.0)] };
+    let found = match door {
+        Audience::Public => {
+            applicants::credentials(conn, identifier)?.map(|(id, hash, v)| (id, hash, v, None, None))
+        }
+        Audience::Staff => staff::credentials(conn, identifier)?
+            .map(|(id, hash, role, v, post)| (id, hash, v, Some(role), post)),
+    };
     if let Some(refused) = verdict(Counts { pair: pair.1, address: address.1, account: account.1 }, limits) {
-        counted.take_back(conn, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
+        write_transaction(conn, |c| {
+            counted.take_back(c, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
+            let event = sign_in_event(Action::SignInThrottled, door, found.as_ref());
+            audit::record(c, &Actor::Anonymous, event, now)?;
+            Ok::<_, AppError>(())
+        })?;
         let started = counted.buckets[refused as usize].1;
         return Err(AppError::too_many_requests(started + limits.window - now));
     }
-    let found = match door {
-        Door::Applicant => {
-            applicants::credentials(conn, identifier)?.map(|(id, hash, v)| (id, hash, v, None))
-        }
-        Door::Staff => {
-            staff::credentials(conn, identifier)?.map(|(id, hash, role, v)| (id, hash, v, Some(role)))
-        }
-    };
     Ok((counted, found))
 }
 
@@ -133,7 +152,7 @@ fn begin(
 /// 401 `invalid_credentials` for an unknown account or a wrong password alike.
 pub async fn check_password(
     state: &AppState,
-    door: Door,
+    door: Audience,
     identifier: &str,
     password: String,
     client_address: String,
@@ -142,26 +161,25 @@ pub async fn check_password(
     // No account has control characters in its name, and PostgreSQL refuses a NUL in a text
     // parameter: answer at once, as for any unknown account (there is no password to check).
     if identifier.chars().any(char::is_control) {
-        return Err(AppError::unauthorized("invalid_credentials", "the sign-in details are not correct"));
+        return Err(AppError::new(Code::InvalidCredentials, "the sign-in details are not correct"));
     }
     let limits = state.settings.login_throttle.clone();
     let (counted, found) = state
         .db(move |conn| begin(conn, &limits, door, &identifier, &client_address, Utc::now().naive_utc()))
         .await?;
     // No connection is held while argon2 runs, and argon2 runs on its own bounded pool.
-    let verified = state.hasher.verify(password, found.as_ref().map(|(_, hash, _, _)| hash.clone())).await;
-    let outcome = match (verified, found) {
-        (Ok(true), Some((subject, _, credential_version, role))) => {
-            Ok(SignedIn { subject, credential_version, role })
+    let verified = state.hasher.verify(password, found.as_ref().map(|(_, hash, ..)| hash.clone())).await;
+    let outcome = match (verified, &found) {
+        (Ok(true), Some((subject, _, credential_version, role, _))) => {
+            Ok(SignedIn { subject: *subject, credential_version: *credential_version, role: role.clone() })
         }
-        (Ok(_), _) => {
-            Err(AppError::unauthorized("invalid_credentials", "the sign-in details are not correct"))
-        }
+        (Ok(_), _) => Err(AppError::new(Code::InvalidCredentials, "the sign-in details are not correct")),
         (Err(shed), _) => Err(shed),
     };
+    let failed = matches!(&outcome, Err(e) if e.is_unauthorized());
     let refund: &'static [Bucket] = match &outcome {
         // A failure stays counted in all three buckets.
-        Err(AppError::Unauthorized { .. }) => &[],
+        _ if failed => &[],
         // Right password: this address's failures for the account are forgiven.
         Ok(_) => &[Bucket::Address, Bucket::Account],
         // Shed (503) or broken: no password was checked.
@@ -170,11 +188,17 @@ pub async fn check_password(
     let forgive = outcome.is_ok();
     state
         .db(move |conn| {
-            counted.take_back(conn, refund)?;
-            if forgive {
-                throttle::clear(conn, &counted.buckets[Bucket::Pair as usize].0)?;
-            }
-            Ok(())
+            write_transaction(conn, |c| {
+                counted.take_back(c, refund)?;
+                if forgive {
+                    throttle::clear(c, &counted.buckets[Bucket::Pair as usize].0)?;
+                }
+                if failed {
+                    let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
+                    audit::record(c, &Actor::Anonymous, event, Utc::now().naive_utc())?;
+                }
+                Ok(())
+            })
         })
         .await?;
     outcome

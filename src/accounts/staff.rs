@@ -7,12 +7,14 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use serde_json::json;
 
 use crate::accounts::fields::{NewPassword, Username};
-use crate::auth::{Actor, Role};
+use crate::audit::{self, Action, Event};
+use crate::auth::{Actor, Role, StaffMember};
 use crate::db::schema::{posts, staff};
-use crate::db::{is_unique_violation, DbConn};
-use crate::error::{AppError, FieldError};
+use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
@@ -94,8 +96,9 @@ fn parse_role(raw: &str) -> Result<Role, FieldError> {
 fn parse_post(raw: Option<&str>) -> Result<Option<String>, FieldError> {
     match raw {
         None => Ok(None),
-        Some(p) if p.len() == 3 && p.chars().all(|c| c.is_ascii_alphabetic()) => Ok(Some(p.to_uppercase())),
-        Some(_) => Err(FieldError::new("post", "must be a three-letter post code, or null for every post")),
+        Some(p) => crate::reference::post_code(p).map(Some).ok_or_else(|| {
+            FieldError::new("post", "must be a three-letter post code, or null for every post")
+        }),
     }
 }
 
@@ -110,36 +113,48 @@ fn known_post(conn: &mut DbConn, post: Option<&str>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Creates a staff account on behalf of `actor`: 403 outside its post, 404 for an unknown
-/// post, 409 when the username exists. The post is checked before the password is hashed.
-pub async fn create(state: &AppState, actor: &Actor, new: NewStaff) -> Result<StaffRecord, AppError> {
+/// Creates a staff account on behalf of `actor` (an admin, or the system for the operator's
+/// `create-staff`) with an already computed password hash: 403 outside the actor's post, 404
+/// for an unknown post, 409 when the username exists. Callers hashing on a request check
+/// [`Actor::ensure_scope`] first, so that nobody gets a hash computed for nothing.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: &NewStaff,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<StaffRecord, AppError> {
     actor.ensure_scope(new.post.as_deref())?;
-    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
-    state.db(move |conn| insert(conn, &new, &hash)).await
-}
-
-/// Inserts an account with an already computed hash; the operator's `create-staff` (who has
-/// the database itself) comes here directly.
-pub fn insert(conn: &mut DbConn, new: &NewStaff, password_hash: &str) -> Result<StaffRecord, AppError> {
-    known_post(conn, new.post.as_deref())?;
-    let inserted = diesel::insert_into(staff::table)
-        .values((
-            staff::username.eq(new.username.as_str()),
-            staff::password_hash.eq(password_hash),
-            staff::role.eq(new.role.as_str()),
-            staff::post_code.eq(&new.post),
-            staff::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .returning(COLUMNS)
-        .get_result::<StaffRow>(conn);
-    match inserted {
-        Ok(row) => Ok(record(row)?),
-        Err(e) if is_unique_violation(&e) => Err(AppError::conflict(
-            "username_taken",
-            format!("a staff account named {} exists", new.username.as_str()),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    write_transaction(conn, |c| {
+        known_post(c, new.post.as_deref())?;
+        let inserted = c.transaction(|c| {
+            diesel::insert_into(staff::table)
+                .values((
+                    staff::username.eq(new.username.as_str()),
+                    staff::password_hash.eq(password_hash),
+                    staff::role.eq(new.role.as_str()),
+                    staff::post_code.eq(&new.post),
+                    staff::created_at.eq(now),
+                ))
+                .returning(COLUMNS)
+                .get_result::<StaffRow>(c)
+        });
+        let created = match inserted {
+            Ok(row) => record(row)?,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::new(
+                    Code::UsernameTaken,
+                    format!("a staff account named {} exists", new.username.as_str()),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let event = Event::new(Action::StaffCreated, created.id)
+            .at_post(created.post_code.as_deref())
+            .with(json!({"role": created.role.as_str(), "post": created.post_code}));
+        audit::record(c, actor, event, now)?;
+        Ok(created)
+    })
 }
 
 /// The account behind a staff token, unless it has been disabled.
@@ -155,7 +170,7 @@ pub fn find_active(conn: &mut DbConn, id: i64) -> QueryResult<Option<StaffRecord
 }
 
 /// The accounts `actor` manages: all of them, or those of its post.
-pub fn list(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<StaffRecord>> {
+pub fn list(conn: &mut DbConn, actor: &StaffMember) -> QueryResult<Vec<StaffRecord>> {
     let mut query = staff::table.order(staff::username).select(COLUMNS).into_boxed();
     if let Some(post) = &actor.post {
         query = query.filter(staff::post_code.eq(post.clone()));
@@ -163,12 +178,15 @@ pub fn list(conn: &mut DbConn, actor: &Actor) -> QueryResult<Vec<StaffRecord>> {
     query.load::<StaffRow>(conn)?.into_iter().map(record).collect()
 }
 
-/// `(id, password_hash, role, credential_version)` of an active account, for a sign-in.
-pub fn credentials(conn: &mut DbConn, username: &str) -> QueryResult<Option<(i64, String, String, i32)>> {
+/// What a sign-in needs of an account: `(id, password_hash, role, credential_version, post)`.
+pub type Credentials = (i64, String, String, i32, Option<String>);
+
+/// The credentials of an active account, for a sign-in.
+pub fn credentials(conn: &mut DbConn, username: &str) -> QueryResult<Option<Credentials>> {
     staff::table
         .filter(staff::username.eq(username))
         .filter(staff::disabled_at.is_null())
-        .select((staff::id, staff::password_hash, staff::role, staff::credential_version))
+        .select((staff::id, staff::password_hash, staff::role, staff::credential_version, staff::post_code))
         .first(conn)
         .optional()
 }
@@ -212,7 +230,7 @@ fn unchanged(
 }
 
 fn changed_meanwhile() -> AppError {
-    AppError::conflict("account_changed", "the account was changed meanwhile; look again and retry")
+    AppError::new(Code::AccountChanged, "the account was changed meanwhile; look again and retry")
 }
 
 /// Disables or re-enables an account. Disabling ends its tokens for good: re-enabling brings
@@ -223,26 +241,31 @@ pub fn set_disabled(
     actor: &Actor,
     username: &str,
     disabled: bool,
+    now: NaiveDateTime,
 ) -> Result<StaffRecord, AppError> {
     let target = managed(conn, actor, username)?;
-    if disabled && target.id == actor.id {
-        return Err(AppError::conflict("cannot_disable_self", "an account cannot disable itself"));
+    if disabled && Some(target.id) == actor.id() {
+        return Err(AppError::new(Code::CannotDisableSelf, "an account cannot disable itself"));
     }
     if disabled == target.disabled_at.is_some() {
         return Ok(target);
     }
-    let disabled_at = disabled.then(|| Utc::now().naive_utc());
+    let disabled_at = disabled.then_some(now);
     let version_step = i32::from(disabled);
-    let credential_version = diesel::update(unchanged(&target))
-        .set((
-            staff::disabled_at.eq(disabled_at),
-            staff::credential_version.eq(staff::credential_version + version_step),
-        ))
-        .returning(staff::credential_version)
-        .get_result(conn)
-        .optional()?
-        .ok_or_else(changed_meanwhile)?;
-    Ok(StaffRecord { disabled_at, credential_version, ..target })
+    write_transaction(conn, |c| {
+        let credential_version = diesel::update(unchanged(&target))
+            .set((
+                staff::disabled_at.eq(disabled_at),
+                staff::credential_version.eq(staff::credential_version + version_step),
+            ))
+            .returning(staff::credential_version)
+            .get_result(c)
+            .optional()?
+            .ok_or_else(changed_meanwhile)?;
+        let action = if disabled { Action::StaffDisabled } else { Action::StaffEnabled };
+        audit::record(c, actor, Event::new(action, target.id).at_post(target.post_code.as_deref()), now)?;
+        Ok(StaffRecord { disabled_at, credential_version, ..target })
+    })
 }
 
 /// A new role and post for an account, checked against the acting admin's post on both sides.
@@ -268,31 +291,40 @@ pub fn reassign(
     actor: &Actor,
     username: &str,
     assignment: &Assignment,
+    now: NaiveDateTime,
 ) -> Result<StaffRecord, AppError> {
     let target = managed(conn, actor, username)?;
     actor.ensure_scope(assignment.post.as_deref())?;
-    if target.id == actor.id {
-        return Err(AppError::conflict(
-            "cannot_reassign_self",
-            "an account cannot change its own role or post",
-        ));
+    if Some(target.id) == actor.id() {
+        return Err(AppError::new(Code::CannotReassignSelf, "an account cannot change its own role or post"));
     }
     known_post(conn, assignment.post.as_deref())?;
-    let credential_version = diesel::update(unchanged(&target))
-        .set((
-            staff::role.eq(assignment.role.as_str()),
-            staff::post_code.eq(&assignment.post),
-            staff::credential_version.eq(staff::credential_version + 1),
-        ))
-        .returning(staff::credential_version)
-        .get_result(conn)
-        .optional()?
-        .ok_or_else(changed_meanwhile)?;
-    Ok(StaffRecord {
-        role: assignment.role,
-        post_code: assignment.post.clone(),
-        credential_version,
-        ..target
+    write_transaction(conn, |c| {
+        let credential_version = diesel::update(unchanged(&target))
+            .set((
+                staff::role.eq(assignment.role.as_str()),
+                staff::post_code.eq(&assignment.post),
+                staff::credential_version.eq(staff::credential_version + 1),
+            ))
+            .returning(staff::credential_version)
+            .get_result(c)
+            .optional()?
+            .ok_or_else(changed_meanwhile)?;
+        // On the chain of the post the account leaves, where its earlier entries are.
+        let event =
+            Event::new(Action::StaffReassigned, target.id).at_post(target.post_code.as_deref()).with(json!({
+                "from_role": target.role.as_str(),
+                "from_post": target.post_code,
+                "role": assignment.role.as_str(),
+                "post": assignment.post,
+            }));
+        audit::record(c, actor, event, now)?;
+        Ok(StaffRecord {
+            role: assignment.role,
+            post_code: assignment.post.clone(),
+            credential_version,
+            ..target.clone()
+        })
     })
 }
 
@@ -307,18 +339,31 @@ pub async fn reset_password(
     let scope = actor.clone();
     let target = state.db(move |conn| managed(conn, &scope, &username)).await?;
     let hash = state.hasher.hash(password.expose().to_string()).await?;
-    state
-        .db(move |conn| {
-            let credential_version = diesel::update(unchanged(&target))
-                .set((
-                    staff::password_hash.eq(&hash),
-                    staff::credential_version.eq(staff::credential_version + 1),
-                ))
-                .returning(staff::credential_version)
-                .get_result(conn)
-                .optional()?
-                .ok_or_else(changed_meanwhile)?;
-            Ok(StaffRecord { credential_version, ..target })
-        })
-        .await
+    let actor = actor.clone();
+    state.db(move |conn| set_password(conn, &actor, target, &hash, Utc::now().naive_utc())).await
+}
+
+/// Stores a new password hash for `target` as it was checked; the account's earlier tokens end.
+pub fn set_password(
+    conn: &mut DbConn,
+    actor: &Actor,
+    target: StaffRecord,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<StaffRecord, AppError> {
+    actor.ensure_scope(target.post_code.as_deref())?;
+    write_transaction(conn, |c| {
+        let credential_version = diesel::update(unchanged(&target))
+            .set((
+                staff::password_hash.eq(password_hash),
+                staff::credential_version.eq(staff::credential_version + 1),
+            ))
+            .returning(staff::credential_version)
+            .get_result(c)
+            .optional()?
+            .ok_or_else(changed_meanwhile)?;
+        let event = Event::new(Action::StaffPasswordReset, target.id).at_post(target.post_code.as_deref());
+        audit::record(c, actor, event, now)?;
+        Ok(StaffRecord { credential_version, ..target.clone() })
+    })
 }

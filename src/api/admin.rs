@@ -63,7 +63,12 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
-    let record = staff::create(&state, &admin, new).await?;
+    let actor = admin.actor();
+    // The scope is checked before the password is hashed: nobody gets a hash for nothing.
+    actor.ensure_scope(new.post.as_deref())?;
+    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
+    let record =
+        state.db(move |conn| staff::create(conn, &actor, &new, &hash, Utc::now().naive_utc())).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
 }
@@ -102,7 +107,9 @@ pub async fn disable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state.db(move |conn| staff::set_disabled(conn, &admin, &username, true)).await?;
+    let record = state
+        .db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, true, Utc::now().naive_utc()))
+        .await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -120,7 +127,9 @@ pub async fn enable_staff(
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let username = username.into_inner();
-    let record = state.db(move |conn| staff::set_disabled(conn, &admin, &username, false)).await?;
+    let record = state
+        .db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, false, Utc::now().naive_utc()))
+        .await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -140,7 +149,7 @@ pub async fn reset_staff_password(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
-    let record = staff::reset_password(&state, &admin, username.into_inner(), password).await?;
+    let record = staff::reset_password(&state, &admin.actor(), username.into_inner(), password).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -170,6 +179,8 @@ pub async fn reassign_staff(
     let Guarded(admin, body) = request;
     let assignment = Assignment::parse(&body.role, body.post.as_deref())?;
     let username = username.into_inner();
-    let record = state.db(move |conn| staff::reassign(conn, &admin, &username, &assignment)).await?;
+    let record = state
+        .db(move |conn| staff::reassign(conn, &admin.actor(), &username, &assignment, Utc::now().naive_utc()))
+        .await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }

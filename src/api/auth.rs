@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::fields::NewPassword;
-use crate::accounts::login::{self as login_flow, Door};
+use crate::accounts::login as login_flow;
 use crate::api::client_address;
 use crate::api::{schemas, Denied};
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Applicant, Guarded, Staff};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -89,16 +89,12 @@ pub async fn register(
 async fn sign_in(
     state: web::Data<AppState>,
     req: &HttpRequest,
-    door: Door,
+    audience: Audience,
     identifier: String,
     password: String,
 ) -> Result<HttpResponse, AppError> {
     let signed_in =
-        login_flow::check_password(&state, door, &identifier, password, client_address(req)).await?;
-    let audience = match door {
-        Door::Applicant => Audience::Public,
-        Door::Staff => Audience::Staff,
-    };
+        login_flow::check_password(&state, audience, &identifier, password, client_address(req)).await?;
     let (token, expires_at) = state
         .keys
         .issue(audience, &signed_in.subject.to_string(), signed_in.credential_version, Utc::now())
@@ -119,7 +115,7 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { email, password } = body.into_inner();
-    sign_in(state, &req, Door::Applicant, email, password).await
+    sign_in(state, &req, Audience::Public, email, password).await
 }
 
 /// Signs a staff member in; returns a staff token and the role.
@@ -135,7 +131,7 @@ pub async fn staff_login(
     body: web::Json<StaffLoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let StaffLoginRequest { username, password } = body.into_inner();
-    sign_in(state, &req, Door::Staff, username, password).await
+    sign_in(state, &req, Audience::Staff, username, password).await
 }
 
 /// The signed-in applicant's account.
@@ -146,8 +142,7 @@ pub async fn staff_login(
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
     let record = state.db(move |conn| Ok(applicants::find(conn, who.id)?)).await?;
-    let record =
-        record.ok_or_else(|| AppError::unauthorized("invalid_token", "this account no longer exists"))?;
+    let record = record.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
 }
 
@@ -158,7 +153,7 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
-    let actor = who.actor;
+    let actor = who.member;
     HttpResponse::Ok().json(StaffSelf { username: actor.username, role: actor.role, post: actor.post })
 }
 

@@ -8,16 +8,16 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::paths::PostCode;
 use crate::api::{client_address, Denied};
 use crate::auth::roles::ClerkPlus;
+use crate::auth::Actor;
 use crate::auth::{Applicant, Guarded, Staff};
-use crate::booking::appointments::{
-    self, AppointmentView, Booked, Booker, BookingRequest, Idempotency, Rules,
-};
+use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
 use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
-use crate::booking::{self, slots, Availability, AvailabilityQuery};
-use crate::error::AppError;
+use crate::booking::{self, Availability, AvailabilityQuery};
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -39,10 +39,7 @@ fn idempotency(req: &HttpRequest, body: &BookingRequest) -> Result<Option<Idempo
     };
     let visible = |k: &&str| (1..=255).contains(&k.len()) && k.bytes().all(|b| (b' '..=b'~').contains(&b));
     let key = value.to_str().ok().map(str::trim).filter(visible).ok_or_else(|| {
-        AppError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible characters",
-        )
+        AppError::new(Code::InvalidIdempotencyKey, "Idempotency-Key must be 1 to 255 visible characters")
     })?;
     let request = serde_json::to_string(body).map_err(AppError::internal)?;
     Ok(Some(Idempotency { key: key.to_string(), request }))
@@ -84,19 +81,19 @@ fn changed(state: &AppState, outcome: &Booked) {
 #[get("/posts/{post}/availability")]
 pub async fn availability(
     state: web::Data<AppState>,
-    post: web::Path<String>,
+    post: PostCode,
     query: web::Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let post = post.into_inner().to_uppercase();
+    let post = post.into_inner();
     let query = query.into_inner();
     let key = Key { post: post.clone(), service: query.service.clone(), from: query.from, to: query.to };
     let render = || async {
         let rules = Rules::from(&state.settings.booking);
         let now = Utc::now().naive_utc();
-        // Anyone may look; the booker only decides the window (applicants need the notice).
-        let anyone = Booker::Applicant(0);
-        let body =
-            state.db(move |conn| booking::availability(conn, &rules, anyone, &post, &query, now)).await?;
+        // Anyone may look, with the applicants' window (the notice period).
+        let body = state
+            .db(move |conn| booking::availability(conn, &rules, &Actor::Anonymous, &post, &query, now))
+            .await?;
         serde_json::to_vec(&body).map(Bytes::from).map_err(AppError::internal)
     };
     let body = state.availability.get_or_render(key, render).await?;
@@ -131,11 +128,11 @@ pub async fn book(
     let outcome = state
         .db(move |conn| {
             let now = Utc::now().naive_utc();
-            if let Some(replayed) = appointments::replay(conn, Booker::Applicant(who.id), idem.as_ref())? {
+            if let Some(replayed) = appointments::replay(conn, &who.actor(), idem.as_ref())? {
                 return Ok(replayed);
             }
             booking::count_attempt(conn, &settings, who.id, &address, now)?;
-            appointments::book(conn, &Rules::from(&settings), Booker::Applicant(who.id), &body, idem, now)
+            appointments::book(conn, &Rules::from(&settings), &who.actor(), &body, idem, now)
         })
         .await?;
     changed(&state, &outcome);
@@ -186,7 +183,7 @@ pub async fn cancel(
     let reference = parse_reference(&reference)?;
     let rules = Rules::from(&state.settings.booking);
     let view = state
-        .db(move |conn| appointments::cancel(conn, &rules, &reference, who.id, Utc::now().naive_utc()))
+        .db(move |conn| appointments::cancel(conn, &rules, &who.actor(), &reference, Utc::now().naive_utc()))
         .await?;
     state.availability.invalidate(&view.post);
     Ok(HttpResponse::Ok().json(view))
@@ -217,7 +214,14 @@ pub async fn reschedule(
         .db(move |conn| {
             let now = Utc::now().naive_utc();
             booking::count_attempt(conn, &settings, who.id, &address, now)?;
-            appointments::reschedule(conn, &Rules::from(&settings), &reference, who.id, body.slot_id, now)
+            appointments::reschedule(
+                conn,
+                &Rules::from(&settings),
+                &who.actor(),
+                &reference,
+                body.slot_id,
+                now,
+            )
         })
         .await?;
     // The appointment may have moved between posts: drop every cached answer.
@@ -247,12 +251,9 @@ pub async fn staff_book(
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
     let rules = Rules::from(&state.settings.booking);
+    let actor = clerk.actor();
     let outcome = state
-        .db(move |conn| {
-            let slot = slots::find(conn, body.slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
-            clerk.ensure_post(&slot.post_code)?;
-            appointments::book(conn, &rules, Booker::Staff(clerk.id), &body, idem, Utc::now().naive_utc())
-        })
+        .db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, Utc::now().naive_utc()))
         .await?;
     changed(&state, &outcome);
     Ok(created(outcome))
@@ -271,14 +272,13 @@ pub async fn staff_book(
 pub async fn staff_availability(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Query<AvailabilityQuery>>,
-    post: web::Path<String>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(clerk, query) = request;
-    let post = post.into_inner().to_uppercase();
-    clerk.ensure_post(&post)?;
+    let post = post.into_inner();
     let rules = Rules::from(&state.settings.booking);
     let query = query.into_inner();
-    let (booker, now) = (Booker::Staff(clerk.id), Utc::now().naive_utc());
-    let body = state.db(move |conn| booking::availability(conn, &rules, booker, &post, &query, now)).await?;
+    let (actor, now) = (clerk.actor(), Utc::now().naive_utc());
+    let body = state.db(move |conn| booking::availability(conn, &rules, &actor, &post, &query, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }

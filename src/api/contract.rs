@@ -2,11 +2,16 @@
 //! operation can forget one: what the body, query and path extractors refuse, what a missing
 //! or wrong token gets, and what the server says when its database or its hashing queue can't
 //! keep up. Operation-specific answers (409 `slot_full`, ...) stay on the operations.
+//!
+//! It also writes what every problem `code` means from [`Code`], the one list of codes: into
+//! the `Problem` schema (as the enum of `code`) and after each error response's description.
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Type};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema, Type};
 use utoipa::Modify;
+
+use crate::error::Code;
 
 /// Adds the shared responses to every operation of the document.
 pub struct SharedResponses;
@@ -20,7 +25,44 @@ impl Modify for SharedResponses {
                 .flatten()
             {
                 add_shared(op, is_health);
+                explain_codes(op);
             }
+        }
+        if let Some(components) = openapi.components.as_mut() {
+            if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+                if let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") {
+                    code.enum_values = Some(Code::ALL.iter().map(|c| c.as_str().into()).collect());
+                    code.description = Some("a stable identifier to switch on; see each response".into());
+                }
+            }
+        }
+    }
+}
+
+/// The codes named (in backticks) in `description`, in order, once each.
+pub fn codes_named(description: &str) -> Vec<Code> {
+    let mut codes = Vec::new();
+    for (i, part) in description.split('`').enumerate() {
+        if let Some(code) = (i % 2 == 1).then(|| Code::parse(part)).flatten() {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    }
+    codes
+}
+
+/// Appends what each code an error response names means, from [`Code`].
+fn explain_codes(op: &mut Operation) {
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            let codes = codes_named(&response.description);
+            if codes.is_empty() || response.description.contains("\n\nCodes:") {
+                continue;
+            }
+            let meanings: Vec<String> =
+                codes.iter().map(|c| format!("`{}`: {}", c.as_str(), c.meaning())).collect();
+            response.description = format!("{}\n\nCodes: {}.", response.description, meanings.join("; "));
         }
     }
 }

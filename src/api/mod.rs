@@ -2,11 +2,13 @@
 //! rules shared by all of them.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod booking;
 pub mod contract;
 pub mod health;
 pub mod methods;
+pub mod paths;
 pub mod reference;
 pub mod schedules;
 pub mod schemas;
@@ -17,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -89,7 +91,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(schedules::replace_schedule)
         .service(schedules::list_closures)
         .service(schedules::create_closure)
-        .service(schedules::delete_closure);
+        .service(schedules::delete_closure)
+        .service(audit::log)
+        .service(audit::verify);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted
@@ -126,9 +130,9 @@ pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
                 AppError::Validation { detail: format!("the body does not fit: {e}"), errors: Vec::new() }
             }
             JsonPayloadError::Deserialize(e) => {
-                AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+                AppError::new(Code::MalformedJson, format!("the body is not valid JSON: {e}"))
             }
-            other => AppError::bad_request("unreadable_body", other.to_string()),
+            other => AppError::new(Code::UnreadableBody, other.to_string()),
         };
         app_error.into()
     })
@@ -141,14 +145,14 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(e) => format!("bad query string: {e}"),
             other => other.to_string(),
         };
-        AppError::bad_request("invalid_query", detail).into()
+        AppError::new(Code::InvalidQuery, detail).into()
     })
 }
 
 /// Path segments that don't parse (e.g. a non-numeric id).
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
-        .error_handler(|err, _req| AppError::bad_request("invalid_path", err.to_string()).into())
+        .error_handler(|err, _req| AppError::new(Code::InvalidPath, err.to_string()).into())
 }
 
 /// Refuses a URL whose path or query holds an encoded NUL (`%00`) before any handler sees it:
@@ -163,7 +167,7 @@ pub async fn refuse_nul_in_url(
 > {
     let uri = req.uri().to_string().to_ascii_lowercase();
     if uri.contains("%00") {
-        let error = AppError::bad_request("invalid_path", "the URL holds a NUL character");
+        let error = AppError::new(Code::InvalidPath, "the URL holds a NUL character");
         return Ok(req.error_response(error).map_into_right_body());
     }
     next.call(req).await.map(|r| r.map_into_left_body())

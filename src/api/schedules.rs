@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Staff};
@@ -12,10 +13,8 @@ use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView, NewClosure};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
-use crate::db::schema::services;
 use crate::error::AppError;
 use crate::state::AppState;
-use diesel::prelude::*;
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -60,10 +59,6 @@ pub struct ClosuresQuery {
     to: Option<NaiveDate>,
 }
 
-fn post_code(raw: String) -> String {
-    raw.trim().to_uppercase()
-}
-
 /// Every service's week at a post.
 #[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), responses(
     (status = 200, body = PostSchedules),
@@ -74,21 +69,15 @@ fn post_code(raw: String) -> String {
 pub async fn show_schedules(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
-    post: web::Path<String>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
-    let post = post_code(post.into_inner());
-    admin.ensure_post(&post)?;
+    let post = post.into_inner();
     let body = state
         .db(move |conn| {
-            let tz = calendar::post_zone(conn, &post)?;
-            let codes: Vec<String> =
-                services::table.order(services::code).select(services::code).load(conn)?;
-            let mut weeks = Vec::new();
-            for service in codes {
-                let openings = schedule::describe(&schedule::openings(conn, &post, &service)?);
-                weeks.push(ServiceWeek { service, openings });
-            }
-            Ok(PostSchedules { post, timezone: tz.name().to_string(), services: weeks })
+            let (tz, weeks) = schedule::weeks(conn, &admin, &post)?;
+            let services =
+                weeks.into_iter().map(|(service, openings)| ServiceWeek { service, openings }).collect();
+            Ok(PostSchedules { post, timezone: tz.name().to_string(), services })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -106,13 +95,13 @@ pub async fn show_schedules(
 pub async fn replace_schedule(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ScheduleRequest>>,
-    post: web::Path<String>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let post = post_code(post.into_inner());
+    let post = post.into_inner();
     let week = schedule::parse_openings(&body.openings)?;
     let ScheduleRequest { service, .. } = body.into_inner();
-    let actor = admin.actor.clone();
+    let actor = admin.actor();
     let result = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &post)?;
@@ -136,10 +125,10 @@ pub async fn replace_schedule(
 pub async fn list_closures(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Query<ClosuresQuery>>,
-    post: web::Path<String>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, query) = request;
-    let post = post_code(post.into_inner());
+    let post = post.into_inner();
     let horizon = i64::from(state.settings.booking.horizon_days);
     let ClosuresQuery { from, to } = query.into_inner();
     let list = state
@@ -166,16 +155,16 @@ pub async fn list_closures(
 pub async fn create_closure(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ClosureRequest>>,
-    post: web::Path<String>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let post = post_code(post.into_inner());
+    let post = post.into_inner();
     let view = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &post)?;
             let now = Utc::now().naive_utc();
             let closure = NewClosure::parse(&body, calendar::local_date(now, tz))?;
-            let view = closures::create(conn, &admin, &post, tz, &closure, now)?;
+            let view = closures::create(conn, &admin.actor(), &post, tz, &closure, now)?;
             Ok((view, post))
         })
         .await
@@ -196,11 +185,17 @@ pub async fn create_closure(
 pub async fn delete_closure(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Path<(String, i64)>>,
+    post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, path) = request;
-    let (post, id) = path.into_inner();
-    let post = post_code(post);
+    let (_, id) = path.into_inner();
+    let (post, actor) = (post.into_inner(), admin.actor());
     let cache = state.availability.clone();
-    state.db(move |conn| closures::delete(conn, &admin, &post, id).map(|()| cache.invalidate(&post))).await?;
+    state
+        .db(move |conn| {
+            closures::delete(conn, &actor, &post, id, Utc::now().naive_utc())
+                .map(|()| cache.invalidate(&post))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

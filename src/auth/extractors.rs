@@ -13,10 +13,10 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::accounts::applicants;
 use crate::accounts::staff::{self, StaffRecord};
-use crate::auth::actor::Actor;
+use crate::auth::actor::{Actor, StaffMember};
 use crate::auth::roles::Requirement;
 use crate::auth::tokens::{Audience, TokenError, Verified};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// A signed-in applicant (public token).
@@ -27,18 +27,31 @@ pub struct Applicant {
     pub credential_version: i32,
 }
 
-/// A signed-in, active staff member whose role satisfies `R`; derefs to the [`Actor`] that
-/// operations take.
+impl Applicant {
+    /// This applicant as the operations' [`Actor`].
+    pub fn actor(&self) -> Actor {
+        Actor::Applicant(self.id)
+    }
+}
+
+/// A signed-in, active staff member whose role satisfies `R`; derefs to the [`StaffMember`].
 #[derive(Debug, Clone)]
 pub struct Staff<R> {
-    pub actor: Actor,
+    pub member: StaffMember,
     _requirement: PhantomData<R>,
 }
 
+impl<R> Staff<R> {
+    /// This member as the operations' [`Actor`].
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.member.clone())
+    }
+}
+
 impl<R> std::ops::Deref for Staff<R> {
-    type Target = Actor;
-    fn deref(&self) -> &Actor {
-        &self.actor
+    type Target = StaffMember;
+    fn deref(&self) -> &StaffMember {
+        &self.member
     }
 }
 
@@ -52,14 +65,13 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| AppError::unauthorized("missing_token", "sign in first: no bearer token"))?;
-    let value =
-        value.to_str().map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid"))?;
+        .ok_or_else(|| AppError::new(Code::MissingToken, "sign in first: no bearer token"))?;
+    let value = value.to_str().map_err(|_| AppError::new(Code::InvalidToken, "the token is not valid"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_string())
         }
-        _ => Err(AppError::unauthorized("invalid_token", "expected an Authorization: Bearer <token> header")),
+        _ => Err(AppError::new(Code::InvalidToken, "expected an Authorization: Bearer <token> header")),
     }
 }
 
@@ -74,19 +86,17 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32)
         Ok(Verified { subject, credential_version }) => subject
             .parse::<i64>()
             .map(|id| (id, credential_version))
-            .map_err(|_| AppError::unauthorized("invalid_token", "the token is not valid")),
+            .map_err(|_| AppError::new(Code::InvalidToken, "the token is not valid")),
         Err(TokenError::Expired) => {
-            Err(AppError::unauthorized("token_expired", "the token has expired; sign in again"))
+            Err(AppError::new(Code::TokenExpired, "the token has expired; sign in again"))
         }
         Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => Err(match wanted {
             Audience::Public => {
-                AppError::forbidden("staff_token_not_applicant", "a staff token does not act as an applicant")
+                AppError::new(Code::StaffTokenNotApplicant, "a staff token does not act as an applicant")
             }
-            Audience::Staff => {
-                AppError::forbidden("public_token_not_staff", "this endpoint is for staff only")
-            }
+            Audience::Staff => AppError::new(Code::PublicTokenNotStaff, "this endpoint is for staff only"),
         }),
-        Err(TokenError::Invalid) => Err(AppError::unauthorized("invalid_token", "the token is not valid")),
+        Err(TokenError::Invalid) => Err(AppError::new(Code::InvalidToken, "the token is not valid")),
     }
 }
 
@@ -106,8 +116,8 @@ impl FromRequest for Applicant {
             // since the token was issued, signs nobody in.
             let current = state.db(move |conn| Ok(applicants::credential_version(conn, id)?)).await?;
             if current != Some(version) {
-                return Err(AppError::unauthorized(
-                    "invalid_token",
+                return Err(AppError::new(
+                    Code::InvalidToken,
                     "this token is no longer valid; sign in again",
                 ));
             }
@@ -132,17 +142,21 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
             // password or changing its role or post ends its tokens at once.
             let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
             let record = record.filter(|r| r.credential_version == version).ok_or_else(|| {
-                AppError::unauthorized("invalid_token", "this token is no longer valid; sign in again")
+                AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
             })?;
             if !R::admits(record.role) {
-                return Err(AppError::forbidden(
-                    "insufficient_role",
+                return Err(AppError::new(
+                    Code::InsufficientRole,
                     format!("this needs the role {}", R::DESCRIPTION),
                 ));
             }
-            let actor =
-                Actor { id: record.id, username: record.username, role: record.role, post: record.post_code };
-            Ok(Staff { actor, _requirement: PhantomData })
+            let member = StaffMember {
+                id: record.id,
+                username: record.username,
+                role: record.role,
+                post: record.post_code,
+            };
+            Ok(Staff { member, _requirement: PhantomData })
         })
     }
 }

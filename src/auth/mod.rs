@@ -7,6 +7,6 @@ pub mod passwords;
 pub mod roles;
 pub mod tokens;
 
-pub use actor::Actor;
+pub use actor::{Actor, StaffMember};
 pub use extractors::{Applicant, Guarded, Staff};
 pub use roles::Role;

@@ -5,8 +5,11 @@ use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::audit::{self, Action, Event};
+use crate::auth::Actor;
 use crate::booking::party::{parse_phone, Party, PersonInput};
 use crate::booking::reference_code::Reference;
 use crate::booking::slots::{self, SeatRefusal, Slot};
@@ -15,7 +18,7 @@ use crate::calendar;
 use crate::config::BookingSettings;
 use crate::db::schema::{appointments, idempotency_keys, posts, seat_holds, services, slots as slots_t};
 use crate::db::{write_transaction, DbConn};
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 
 /// The booking rules in force (from the settings).
 #[derive(Debug, Clone, Copy)]
@@ -35,20 +38,16 @@ impl From<&BookingSettings> for Rules {
     }
 }
 
-/// Who is booking. Staff book for people who phone: bound by capacity, not by the applicant
-/// limits (minimum notice, one active appointment per service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Booker {
-    Applicant(i64),
-    Staff(i64),
+/// Whose `Idempotency-Key`s a key belongs to: keys are per caller.
+fn idempotency_scope(actor: &Actor) -> String {
+    format!("{}:{}", actor.kind(), actor.id().unwrap_or(0))
 }
 
-impl Booker {
-    fn scope(self) -> String {
-        match self {
-            Booker::Applicant(id) => format!("applicant:{id}"),
-            Booker::Staff(id) => format!("staff:{id}"),
-        }
+/// The applicant acting on their own appointment; 403 for anyone else.
+fn acting_applicant(actor: &Actor) -> Result<i64, AppError> {
+    match actor {
+        Actor::Applicant(id) => Ok(*id),
+        _ => Err(AppError::new(Code::StaffTokenNotApplicant, "this is for the applicant who booked")),
     }
 }
 
@@ -70,13 +69,20 @@ pub struct BookingRequest {
 pub struct AppointmentView {
     /// Nine symbols, e.g. `K7Q-M4X-PT9`; quote it at the window.
     pub reference: String,
-    /// `booked`, `cancelled`, `checked_in`, `completed` or `no_show`.
+    /// `booked` (an appointment with a slot) or `walk_in` (a visit without one).
+    pub kind: String,
+    /// `booked`, `cancelled`, `checked_in`, `called`, `in_service`, `completed` or `no_show`.
     pub status: String,
     pub post: String,
     pub service: String,
-    pub slot_id: i64,
+    /// The slot of a booked visit; a walk-in has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_id: Option<i64>,
+    /// The slot's start, or a walk-in's arrival.
     pub starts_at: String,
-    pub ends_at: String,
+    /// The slot's end; a walk-in has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<String>,
     pub timezone: String,
     pub party_size: i32,
     pub applicants: Vec<PersonInput>,
@@ -99,12 +105,13 @@ pub struct Idempotency {
     pub request: String,
 }
 
-/// The window in which `booker` may take a seat: applicants need the minimum notice, staff
-/// only need the slot not to have started; nobody books past the horizon. Pure rule.
-pub fn booking_window(rules: &Rules, booker: Booker, now: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
-    let earliest = match booker {
-        Booker::Applicant(_) => now + rules.min_notice,
-        Booker::Staff(_) => now,
+/// The window in which `actor` may take a seat: staff (booking for someone who phoned) only
+/// need the slot not to have started, everyone else needs the minimum notice; nobody books
+/// past the horizon. Pure rule.
+pub fn booking_window(rules: &Rules, actor: &Actor, now: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
+    let earliest = match actor {
+        Actor::Staff(_) => now,
+        _ => now + rules.min_notice,
     };
     (earliest, now + rules.horizon)
 }
@@ -122,9 +129,9 @@ fn outside_window(rules: &Rules) -> AppError {
 
 fn refused(refusal: SeatRefusal) -> AppError {
     match refusal {
-        SeatRefusal::Full => AppError::conflict("slot_full", "this slot has no seats left; pick another"),
+        SeatRefusal::Full => AppError::new(Code::SlotFull, "this slot has no seats left; pick another"),
         SeatRefusal::Closed => {
-            AppError::conflict("slot_closed", "the post is closed at this time; pick another slot")
+            AppError::new(Code::SlotClosed, "the post is closed at this time; pick another slot")
         }
         SeatRefusal::Gone => AppError::not_found("no such slot"),
     }
@@ -153,22 +160,26 @@ fn slot_context(conn: &mut DbConn, slot: &Slot) -> Result<(usize, Tz), AppError>
     Ok((usize::try_from(max_party).unwrap_or(1), tz))
 }
 
-/// Books a slot. Checks the request, then in one transaction takes the seats (first
-/// statement), enforces one active appointment per applicant and service, writes the
-/// appointment and, with an `Idempotency-Key`, its answer.
+/// Books a slot for an applicant (their own) or for someone who phoned (staff of the slot's
+/// post). Checks the request, then in one transaction takes the seats (first statement),
+/// enforces one active appointment per applicant and service, writes the appointment, its
+/// audit entry and, with an `Idempotency-Key`, its answer.
 pub fn book(
     conn: &mut DbConn,
     rules: &Rules,
-    booker: Booker,
+    actor: &Actor,
     request: &BookingRequest,
     idempotency: Option<Idempotency>,
     now: NaiveDateTime,
 ) -> Result<Booked, AppError> {
-    let scope = booker.scope();
-    if let Some(replayed) = replay(conn, booker, idempotency.as_ref())? {
+    let scope = idempotency_scope(actor);
+    if let Some(replayed) = replay(conn, actor, idempotency.as_ref())? {
         return Ok(replayed);
     }
     let slot = slots::find(conn, request.slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
+    if !matches!(actor, Actor::Applicant(_)) {
+        actor.ensure_post(&slot.post_code)?;
+    }
     let (max_party, tz) = slot_context(conn, &slot)?;
     let mut errors = Vec::new();
     let party = Party::parse(&request.applicants, max_party, calendar::local_date(now, tz))
@@ -184,15 +195,15 @@ pub fn book(
     let Some(party) = party.filter(|_| errors.is_empty()) else {
         return Err(AppError::invalid(errors));
     };
-    let (earliest, latest) = booking_window(rules, booker, now);
+    let (earliest, latest) = booking_window(rules, actor, now);
     if slot.starts_at < earliest || slot.starts_at > latest {
         return Err(outside_window(rules));
     }
 
     let outcome = write_transaction(conn, |c| {
         slots::take_seats(c, slot.id, party.seats(), earliest)?.map_err(refused)?;
-        let active_key = match booker {
-            Booker::Applicant(id) => {
+        let active_key = match actor {
+            Actor::Applicant(id) => {
                 let key = format!("{id}:{}", slot.service_code);
                 // An appointment whose time has passed no longer blocks a new one.
                 diesel::update(
@@ -204,9 +215,9 @@ pub fn book(
                 .execute(c)?;
                 Some(key)
             }
-            Booker::Staff(_) => None,
+            _ => None,
         };
-        let reference = insert_appointment(c, booker, &slot, &party, phone.as_deref(), active_key, now)?;
+        let reference = insert_appointment(c, actor, &slot, &party, phone.as_deref(), active_key, now)?;
         let view = view(c, &reference)?
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("appointment vanished")))?;
         if let Some(idem) = &idempotency {
@@ -222,38 +233,42 @@ pub fn book(
                 .execute(c);
             if let Err(e) = stored {
                 return Err(if violates(&e, "idem") {
-                    AppError::conflict("idempotency_race", "the same request is in progress")
+                    AppError::new(Code::IdempotencyRace, "the same request is in progress")
                 } else {
                     e.into()
                 });
             }
         }
+        let event = Event::new(Action::AppointmentBooked, reference.as_str()).at_post(Some(&slot.post_code)).with(
+            json!({"slot_id": slot.id, "service": slot.service_code, "seats": party.seats(), "kind": "booked"}),
+        );
+        audit::record(c, actor, event, now)?;
         Ok(view)
     });
     match outcome {
         Ok(view) => Ok(Booked::Created(Box::new(view))),
         // A conflict may be a concurrent retry with the same key that committed first (its
         // appointment holds the one-active key, or its key row exists): answer as it did.
-        Err(conflict @ AppError::Conflict { .. }) => {
-            Ok(replay(conn, booker, idempotency.as_ref())?.ok_or(conflict)?)
+        Err(conflict) if conflict.code().status() == 409 => {
+            Ok(replay(conn, actor, idempotency.as_ref())?.ok_or(conflict)?)
         }
         Err(e) => Err(e),
     }
 }
 
-/// The stored first answer to this booker's `Idempotency-Key`, if there is one; 422 when the
+/// The stored first answer to this actor's `Idempotency-Key`, if there is one; 422 when the
 /// key came with another request. Handlers ask before counting an attempt, so a retry of a
 /// booking that went through is never throttled.
 pub fn replay(
     conn: &mut DbConn,
-    booker: Booker,
+    actor: &Actor,
     idem: Option<&Idempotency>,
 ) -> Result<Option<Booked>, AppError> {
     let Some(idem) = idem else {
         return Ok(None);
     };
     let stored: Option<(String, i32, String)> = idempotency_keys::table
-        .find((booker.scope(), &idem.key))
+        .find((idempotency_scope(actor), &idem.key))
         .select((idempotency_keys::request, idempotency_keys::status, idempotency_keys::response))
         .first(conn)
         .optional()?;
@@ -285,16 +300,16 @@ pub fn prune_idempotency_keys(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
 /// Writes the appointment under a fresh reference, drawing again on the (rare) collision.
 fn insert_appointment(
     conn: &mut DbConn,
-    booker: Booker,
+    actor: &Actor,
     slot: &Slot,
     party: &Party,
     phone: Option<&str>,
     active_key: Option<String>,
     now: NaiveDateTime,
 ) -> Result<Reference, AppError> {
-    let (applicant_id, staff_id) = match booker {
-        Booker::Applicant(id) => (Some(id), None),
-        Booker::Staff(id) => (None, Some(id)),
+    let (applicant_id, staff_id) = match actor {
+        Actor::Applicant(id) => (Some(*id), None),
+        other => (None, Some(other.staff()?.id)),
     };
     for _ in 0..5 {
         let reference = Reference::generate();
@@ -322,8 +337,8 @@ fn insert_appointment(
         match inserted {
             Ok(_) => return Ok(reference),
             Err(e) if violates(&e, "active_key") => {
-                return Err(AppError::conflict(
-                    "already_booked",
+                return Err(AppError::new(
+                    Code::AlreadyBooked,
                     "you already have an appointment for this service; reschedule or cancel it instead",
                 ))
             }
@@ -339,9 +354,10 @@ type Row = (
     String,
     String,
     String,
-    i64,
+    String,
+    Option<i64>,
     NaiveDateTime,
-    NaiveDateTime,
+    Option<NaiveDateTime>,
     String,
     i32,
     String,
@@ -351,16 +367,17 @@ type Row = (
 
 fn select_views(conn: &mut DbConn, filter: impl FnOnce() -> ViewFilter) -> QueryResult<Vec<AppointmentView>> {
     let query = appointments::table
-        .inner_join(slots_t::table)
+        .left_join(slots_t::table)
         .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
         .select((
             appointments::reference,
+            appointments::kind,
             appointments::status,
             appointments::post_code,
             appointments::service_code,
             appointments::slot_id,
             appointments::starts_at,
-            slots_t::ends_at,
+            slots_t::ends_at.nullable(),
             posts::timezone,
             appointments::party_size,
             appointments::party,
@@ -385,6 +402,7 @@ enum ViewFilter {
 fn to_view(row: Row) -> AppointmentView {
     let (
         reference,
+        kind,
         status,
         post,
         service,
@@ -400,12 +418,13 @@ fn to_view(row: Row) -> AppointmentView {
     let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     AppointmentView {
         reference,
+        kind,
         status,
         post,
         service,
         slot_id,
         starts_at: calendar::rfc3339(starts_at, tz),
-        ends_at: calendar::rfc3339(ends_at, tz),
+        ends_at: ends_at.map(|e| calendar::rfc3339(e, tz)),
         timezone: zone,
         party_size,
         applicants: Party::from_json(&party).people().to_vec(),
@@ -462,11 +481,11 @@ fn explain_unchanged(
     match row {
         Ok(Some((Some(owner), status, starts_at))) if owner == applicant_id => {
             if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
-                AppError::conflict("not_active", format!("the appointment is {status}"))
+                AppError::new(Code::NotActive, format!("the appointment is {status}"))
             } else if starts_at <= now {
-                AppError::conflict("already_started", "the appointment time has passed")
+                AppError::new(Code::AlreadyStarted, "the appointment time has passed")
             } else {
-                AppError::conflict("appointment_changed", "the appointment changed meanwhile; try again")
+                AppError::new(Code::AppointmentChanged, "the appointment changed meanwhile; try again")
             }
         }
         Ok(_) => no_such_appointment(),
@@ -501,10 +520,11 @@ fn vacate(
 pub fn cancel(
     conn: &mut DbConn,
     rules: &Rules,
+    actor: &Actor,
     reference: &Reference,
-    applicant_id: i64,
     now: NaiveDateTime,
 ) -> Result<AppointmentView, AppError> {
+    let applicant_id = acting_applicant(actor)?;
     write_transaction(conn, |c| {
         let changed = diesel::update(
             appointments::table
@@ -523,11 +543,22 @@ pub fn cancel(
         if changed == 0 {
             return Err(explain_unchanged(c, reference, applicant_id, now));
         }
-        let (id, slot_id, seats): (i64, i64, i32) = appointments::table
+        let (id, slot_id, seats, post): (i64, Option<i64>, i32, String) = appointments::table
             .filter(appointments::reference.eq(reference.as_str()))
-            .select((appointments::id, appointments::slot_id, appointments::party_size))
+            .select((
+                appointments::id,
+                appointments::slot_id,
+                appointments::party_size,
+                appointments::post_code,
+            ))
             .first(c)?;
-        vacate(c, rules, slot_id, id, seats, now)?;
+        if let Some(slot_id) = slot_id {
+            vacate(c, rules, slot_id, id, seats, now)?;
+        }
+        let event = Event::new(Action::AppointmentCancelled, reference.as_str())
+            .at_post(Some(&post))
+            .with(json!({"slot_id": slot_id, "seats": seats, "held_for_minutes": rules.release_delay.num_minutes()}));
+        audit::record(c, actor, event, now)?;
         view(c, reference)?.ok_or_else(no_such_appointment)
     })
 }
@@ -538,12 +569,14 @@ pub fn cancel(
 pub fn reschedule(
     conn: &mut DbConn,
     rules: &Rules,
+    actor: &Actor,
     reference: &Reference,
-    applicant_id: i64,
     new_slot_id: i64,
     now: NaiveDateTime,
 ) -> Result<AppointmentView, AppError> {
-    let current: (i64, i64, String, i32, String, NaiveDateTime, Option<i64>) = appointments::table
+    let applicant_id = acting_applicant(actor)?;
+    type Current = (i64, Option<i64>, String, i32, String, NaiveDateTime, Option<i64>, String);
+    let current: Current = appointments::table
         .filter(appointments::reference.eq(reference.as_str()))
         .select((
             appointments::id,
@@ -553,28 +586,29 @@ pub fn reschedule(
             appointments::status,
             appointments::starts_at,
             appointments::applicant_id,
+            appointments::post_code,
         ))
         .first(conn)
         .optional()?
-        .filter(|row: &(i64, i64, String, i32, String, NaiveDateTime, Option<i64>)| {
-            row.6 == Some(applicant_id)
-        })
+        .filter(|row: &Current| row.6 == Some(applicant_id))
         .ok_or_else(no_such_appointment)?;
-    let (id, old_slot, service, seats, status, starts_at, _) = current;
+    let (id, old_slot, service, seats, status, starts_at, _, old_post) = current;
+    // Only booked visits have a slot to move from.
+    let old_slot = old_slot.ok_or_else(|| AppError::new(Code::NotActive, "a walk-in has no slot to move"))?;
     if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
-        return Err(AppError::conflict("not_active", format!("the appointment is {status}")));
+        return Err(AppError::new(Code::NotActive, format!("the appointment is {status}")));
     }
     if starts_at <= now {
-        return Err(AppError::conflict("already_started", "the appointment time has passed"));
+        return Err(AppError::new(Code::AlreadyStarted, "the appointment time has passed"));
     }
     let new_slot = slots::find(conn, new_slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
     if new_slot.service_code != service {
         return Err(AppError::invalid_field("slot_id", format!("is not a {service} slot")));
     }
     if new_slot.id == old_slot {
-        return Err(AppError::conflict("same_slot", "the appointment is already in this slot"));
+        return Err(AppError::new(Code::SameSlot, "the appointment is already in this slot"));
     }
-    let (earliest, latest) = booking_window(rules, Booker::Applicant(applicant_id), now);
+    let (earliest, latest) = booking_window(rules, actor, now);
     if new_slot.starts_at < earliest || new_slot.starts_at > latest {
         return Err(outside_window(rules));
     }
@@ -598,22 +632,28 @@ pub fn reschedule(
             return Err(explain_unchanged(c, reference, applicant_id, now));
         }
         vacate(c, rules, old_slot, id, seats, now)?;
+        let event = Event::new(Action::AppointmentRescheduled, reference.as_str())
+            .at_post(Some(&new_slot.post_code))
+            .with(json!({"from_slot_id": old_slot, "from_post": old_post, "to_slot_id": new_slot.id, "seats": seats}));
+        audit::record(c, actor, event, now)?;
         view(c, reference)?.ok_or_else(no_such_appointment)
     })
 }
 
-/// Returns held seats whose delay has passed; safe to run from every instance at once (each
-/// hold is released by exactly one conditional update). Returns the holds released.
+/// Returns held seats whose delay has passed, as the system; safe to run from every instance
+/// at once (each hold is released by exactly one conditional update). Returns the holds
+/// released.
 pub fn release_due_holds(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    let due: Vec<(i64, i64, i32)> = seat_holds::table
+    let due: Vec<(i64, i64, i32, String)> = seat_holds::table
+        .inner_join(slots_t::table)
         .filter(seat_holds::released_at.is_null())
         .filter(seat_holds::release_at.le(now))
         .order(seat_holds::release_at)
         .limit(1000)
-        .select((seat_holds::id, seat_holds::slot_id, seat_holds::seats))
+        .select((seat_holds::id, seat_holds::slot_id, seat_holds::seats, slots_t::post_code))
         .load(conn)?;
     let mut released = 0;
-    for (id, slot_id, seats) in due {
+    for (id, slot_id, seats, post) in due {
         released += write_transaction(conn, |c| {
             let claimed =
                 diesel::update(seat_holds::table.find(id).filter(seat_holds::released_at.is_null()))
@@ -621,6 +661,10 @@ pub fn release_due_holds(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<u
                     .execute(c)?;
             if claimed == 1 {
                 slots::give_back(c, slot_id, seats)?;
+                let event = Event::new(Action::SeatHoldReleased, id)
+                    .at_post(Some(&post))
+                    .with(json!({"slot_id": slot_id, "seats": seats}));
+                audit::record(c, &Actor::System, event, now)?;
             }
             QueryResult::Ok(claimed)
         })?;
@@ -631,6 +675,7 @@ pub fn release_due_holds(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{Role, StaffMember};
     use chrono::NaiveDate;
 
     #[test]
@@ -642,9 +687,11 @@ mod tests {
         };
         let now = NaiveDate::from_ymd_opt(2026, 11, 27).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("time");
         assert_eq!(
-            booking_window(&rules, Booker::Applicant(1), now),
+            booking_window(&rules, &Actor::Applicant(1), now),
             (now + Duration::hours(24), now + Duration::days(90))
         );
-        assert_eq!(booking_window(&rules, Booker::Staff(1), now).0, now);
+        assert_eq!(booking_window(&rules, &Actor::Anonymous, now).0, now + Duration::hours(24));
+        let clerk = StaffMember { id: 1, username: "c".into(), role: Role::Clerk, post: None };
+        assert_eq!(booking_window(&rules, &Actor::Staff(clerk), now).0, now);
     }
 }

@@ -6,9 +6,11 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::Actor;
+use crate::audit::{self, Action, Event};
+use crate::auth::{Actor, StaffMember};
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::db::schema::{appointments, closures, slots};
@@ -199,7 +201,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<ClosureView, AppError> {
     actor.ensure_post(post)?;
-    let staff_id = actor.id;
+    let staff_id = actor.id();
     let (starts, ends) = closure.bounds(tz);
     if starts >= ends {
         return Err(AppError::invalid_field(
@@ -233,14 +235,22 @@ pub fn create(
         .set(slots::booked.eq(slots::booked))
         .execute(c)?;
         let row: ClosureRow = closures::table.find(id).select(ClosureRow::as_select()).first(c)?;
-        Ok(to_view(c, row, tz)?)
+        let view = to_view(c, row, tz)?;
+        let event = Event::new(Action::ClosureCreated, id).at_post(Some(post)).with(json!({
+            "date": closure.date,
+            "from": view.from,
+            "to": view.to,
+            "to_rebook": view.to_rebook,
+        }));
+        audit::record(c, actor, event, now)?;
+        Ok(view)
     })
 }
 
 /// Closures of a post touching local dates `from..=to` (403 outside `actor`'s post).
 pub fn list(
     conn: &mut DbConn,
-    actor: &Actor,
+    actor: &StaffMember,
     post: &str,
     tz: Tz,
     from: NaiveDate,
@@ -257,14 +267,23 @@ pub fn list(
 }
 
 /// Reopens what a closure covered (unless another closure still covers it).
-pub fn delete(conn: &mut DbConn, actor: &Actor, post: &str, id: i64) -> Result<(), AppError> {
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     actor.ensure_post(post)?;
-    let deleted =
-        diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(conn)?;
-    if deleted == 0 {
-        return Err(AppError::not_found("no such closure at this post"));
-    }
-    Ok(())
+    write_transaction(conn, |c| {
+        let deleted =
+            diesel::delete(closures::table.find(id).filter(closures::post_code.eq(post))).execute(c)?;
+        if deleted == 0 {
+            return Err(AppError::not_found("no such closure at this post"));
+        }
+        audit::record(c, actor, Event::new(Action::ClosureDeleted, id).at_post(Some(post)), now)?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::Actor;
 use crate::calendar;
 use crate::config::BookingSettings;
 use crate::db::schema::services;
@@ -78,16 +79,20 @@ pub struct AvailabilityQuery {
     pub to: Option<NaiveDate>,
 }
 
-/// Slots of a post and service that `booker` may book, between two local dates (default: the
-/// next 30 days). Staff see the slots inside the applicants' notice period too.
+/// Slots of a post and service that `actor` may book, between two local dates (default: the
+/// next 30 days). Staff see the slots inside the applicants' notice period too, and only at
+/// their post.
 pub fn availability(
     conn: &mut DbConn,
     rules: &Rules,
-    booker: appointments::Booker,
+    actor: &Actor,
     post: &str,
     query: &AvailabilityQuery,
     now: NaiveDateTime,
 ) -> Result<Availability, AppError> {
+    if let Actor::Staff(member) = actor {
+        member.ensure_post(post)?;
+    }
     let (service, from, to) = (query.service.as_str(), query.from, query.to);
     let (from, to) = (plausible_date("from", from)?, plausible_date("to", to)?);
     let tz = calendar::post_zone(conn, post)?;
@@ -100,7 +105,7 @@ pub fn availability(
             format!("must be on or after from, and at most {MAX_AVAILABILITY_DAYS} days later"),
         )]));
     }
-    let (earliest, latest) = appointments::booking_window(rules, booker, now);
+    let (earliest, latest) = appointments::booking_window(rules, actor, now);
     let slots = slots::bookable(conn, post, service, from, to, earliest, latest)?
         .into_iter()
         .map(|s| AvailableSlot {

@@ -4,14 +4,16 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::Actor;
+use crate::audit::{self, Action, Event};
+use crate::auth::{Actor, StaffMember};
 use crate::booking::slot_times::{self, Opening};
 use crate::booking::slots::{self, Slot};
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
-use crate::db::schema::{appointments, schedules, slot_horizons, slots as slots_t};
+use crate::db::schema::{appointments, schedules, services, slot_horizons, slots as slots_t};
 use crate::db::{is_unique_violation, write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
 
@@ -298,6 +300,24 @@ pub struct Refit {
     pub to_rebook: Vec<String>,
 }
 
+/// Every service's week at `post`, as `reader` may see it (403 outside its post, 404 for an
+/// unknown post).
+pub fn weeks(
+    conn: &mut DbConn,
+    reader: &StaffMember,
+    post: &str,
+) -> Result<(chrono_tz::Tz, Vec<(String, Vec<OpeningSpec>)>), AppError> {
+    reader.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let codes: Vec<String> = services::table.order(services::code).select(services::code).load(conn)?;
+    let mut weeks = Vec::new();
+    for service in codes {
+        let openings = describe(&openings(conn, post, &service)?);
+        weeks.push((service, openings));
+    }
+    Ok((tz, weeks))
+}
+
 /// Replaces the week of one post and service and re-fits future slots to it, in one
 /// transaction. Nothing booked is deleted: a slot the new week lacks keeps its bookings and
 /// its capacity shrinks to what is booked.
@@ -378,6 +398,17 @@ pub fn replace(
             .order(appointments::starts_at)
             .select(appointments::reference)
             .load(c)?;
+        let event = Event::new(Action::ScheduleReplaced, format!("{post}/{service}"))
+            .at_post(Some(post))
+            .with(json!({
+                "service": service,
+                "openings": new_week.len(),
+                "slots_added": refit.slots_added,
+                "slots_changed": refit.slots_changed,
+                "slots_retired": refit.slots_retired,
+                "to_rebook": refit.to_rebook,
+            }));
+        audit::record(c, actor, event, now)?;
         Ok(refit)
     })
 }

@@ -151,14 +151,40 @@ impl r2d2::HandleError<r2d2::Error> for QuietErrors {
     }
 }
 
-/// Applies pending migrations of the connection's backend. On PostgreSQL an advisory lock
+/// Applies pending migrations on a connection of their own. On PostgreSQL an advisory lock
 /// keeps two instances starting at once from applying the same migration twice.
-pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
-    let applied = match conn {
-        DbConn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
-            .len(),
+///
+/// On SQLite that connection has foreign-key enforcement off, as SQLite's procedure for
+/// rebuilding a table requires (the pragma can't change inside the transaction each migration
+/// runs in, and with it on, dropping the old table would take its references along); every
+/// reference is checked once the migrations are done.
+pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
+    let mut conn = match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut c = SqliteConnection::establish(path)?;
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = OFF;")?;
+            DbConn::Sqlite(c)
+        }
+        DatabaseUrl::Postgres(_) => DbConn::open(url)?,
+    };
+    let applied = match &mut conn {
+        DbConn::Sqlite(c) => {
+            let applied = c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+                .len();
+            #[derive(diesel::QueryableByName)]
+            struct Violation {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                table: String,
+            }
+            use diesel::RunQueryDsl;
+            let broken: Vec<Violation> = diesel::sql_query("PRAGMA foreign_key_check").load(c)?;
+            if let Some(v) = broken.first() {
+                anyhow::bail!("after migrating, table {} holds rows whose references are broken", v.table);
+            }
+            applied
+        }
         DbConn::Postgres(c) => {
             use diesel::RunQueryDsl;
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(c)?;

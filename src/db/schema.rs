@@ -133,7 +133,9 @@ diesel::table! {
     appointments (id) {
         id -> BigInt,
         reference -> Text,
-        slot_id -> BigInt,
+        /// `booked` (has a slot) or `walk_in` (has none).
+        kind -> Text,
+        slot_id -> Nullable<BigInt>,
         post_code -> Text,
         service_code -> Text,
         starts_at -> Timestamp,
@@ -142,6 +144,7 @@ diesel::table! {
         party_size -> Integer,
         party -> Text,
         phone -> Nullable<Text>,
+        walk_in_reason -> Nullable<Text>,
         status -> Text,
         active_key -> Nullable<Text>,
         created_at -> Timestamp,
@@ -184,7 +187,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_chains (chain) {
+        chain -> Text,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        chain -> Text,
+        seq -> BigInt,
+        recorded_at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        post_code -> Nullable<Text>,
+        change -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_chains,
+    audit_log,
     counters,
     schedules,
     closures,

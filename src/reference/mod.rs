@@ -51,6 +51,16 @@ impl Fee {
     }
 }
 
+/// A post code as people type it (`mex`, ` MEX `), the way every lookup compares it.
+pub fn normalise_post(raw: &str) -> String {
+    raw.trim().to_ascii_uppercase()
+}
+
+/// The post code `raw` is (exactly three letters, any case), upper-cased.
+pub fn post_code(raw: &str) -> Option<String> {
+    (raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic())).then(|| raw.to_ascii_uppercase())
+}
+
 /// The version of each fee in force on `date`, one per code, ordered by code. When versions
 /// overlap, the one that took effect last wins. Pure rule.
 pub fn fees_in_force(mut versions: Vec<Fee>, date: NaiveDate) -> Vec<Fee> {

@@ -27,6 +27,7 @@ const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin"];
 const ADMIN: &[&str] = &["admin"];
 
 const CLERK_PLUS: &[&str] = &["clerk", "supervisor", "admin"];
+const AUDITOR_OR_ADMIN: &[&str] = &["auditor", "admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/me", who: Who::Applicant },
@@ -50,6 +51,8 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/closures", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/posts/{post}/closures", who: Who::Staff(ADMIN) },
     Endpoint { method: "DELETE", path: "/api/v1/admin/posts/{post}/closures/{id}", who: Who::Staff(ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];
 
 /// Open to anyone, by design.

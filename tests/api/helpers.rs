@@ -360,8 +360,11 @@ pub fn seat_violations(url: &str) -> Vec<String> {
     let live: Vec<(i64, i32)> = appointments::table
         .filter(appointments::status.ne("cancelled"))
         .select((appointments::slot_id, appointments::party_size))
-        .load(&mut conn)
-        .expect("appointments");
+        .load::<(Option<i64>, i32)>(&mut conn)
+        .expect("appointments")
+        .into_iter()
+        .filter_map(|(slot, seats)| Some((slot?, seats)))
+        .collect();
     let held: Vec<(i64, i32)> = seat_holds::table
         .filter(seat_holds::released_at.is_null())
         .select((seat_holds::slot_id, seat_holds::seats))

@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+DROP TABLE audit_chains;
+DROP FUNCTION refuse_change();

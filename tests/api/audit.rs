@@ -1,0 +1,522 @@
+//! The audit trail: every state change leaves its entry (driven from /openapi.json), the chains
+//! hold under concurrent writers and two instances, tampering is found and named, the
+//! triggers refuse changes, and auditors read but write nothing.
+
+use diesel::RunQueryDsl;
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    assert_problem, create_staff_cli, db_conn, person, run_cli, spawn_app, spawn_on, TestApp, STAFF_PASSWORD,
+};
+
+/// Sign-ins answer 200 without changing anything; their failures are what the trail records
+/// (see `failed_and_throttled_sign_ins_are_recorded_by_account_id_only`).
+const NOT_STATE_CHANGES: &[(&str, &str)] =
+    &[("POST", "/api/v1/auth/login"), ("POST", "/api/v1/staff/auth/login")];
+
+/// Every entry recorded after entry `after`, read as `reader`.
+async fn entries_after(app: &TestApp, reader: &str, after: i64) -> Vec<Value> {
+    let r = app.get(&format!("/api/v1/audit/log?after={after}&limit=500"), Some(reader)).await;
+    assert_eq!(r.status, 200, "audit log: {}", r.body);
+    r.body["entries"].as_array().cloned().unwrap_or_default()
+}
+
+async fn last_id(app: &TestApp, reader: &str) -> i64 {
+    let mut after = 0;
+    loop {
+        let page = entries_after(app, reader, after).await;
+        match page.last() {
+            Some(last) => after = last["id"].as_i64().expect("id"),
+            None => return after,
+        }
+    }
+}
+
+async fn verify(app: &TestApp, reader: &str) -> Value {
+    let r = app.get("/api/v1/audit/log/verify", Some(reader)).await;
+    assert_eq!(r.status, 200, "verify: {}", r.body);
+    r.body
+}
+
+fn slot(slots: &[Value], i: usize) -> i64 {
+    slots[i]["slot_id"].as_i64().expect("slot_id")
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// Performs one successful call of `method path` and returns the answer's status and the
+/// action (and actor kind) it must have recorded; `None` for an operation with no scenario.
+async fn exercise(
+    app: &TestApp,
+    t: &Tokens,
+    method: &str,
+    path: &str,
+) -> Option<(u16, &'static str, &'static str)> {
+    let slots = app.slots("MEX", "notarial").await;
+    let admin = Some(t.admin.as_str());
+    let r = match (method, path) {
+        ("POST", "/api/v1/auth/register") => {
+            let email = format!("new.{:x}@example.mx", rand::random::<u32>());
+            let body = json!({"email": email, "password": "applicant passphrase", "full_name": "José Núñez"});
+            return Some((app.post(path, None, &body).await.status, "applicant.registered", "applicant"));
+        }
+        ("POST", "/api/v1/me/password") => {
+            let token = app.applicant_token(&format!("pw.{:x}@example.mx", rand::random::<u32>())).await;
+            let body =
+                json!({"current_password": "applicant passphrase", "new_password": "a new passphrase"});
+            (app.post(path, Some(&token), &body).await, "applicant.password_changed", "applicant")
+        }
+        ("POST", "/api/v1/appointments") => {
+            let token = app.applicant_token(&format!("b.{:x}@example.mx", rand::random::<u32>())).await;
+            (app.book(&token, slot(&slots, 0), 1).await, "appointment.booked", "applicant")
+        }
+        ("POST", "/api/v1/appointments/{reference}/cancel")
+        | ("POST", "/api/v1/appointments/{reference}/reschedule") => {
+            let token = app.applicant_token(&format!("c.{:x}@example.mx", rand::random::<u32>())).await;
+            let booked =
+                app.book(&token, slot(&slots, if path.ends_with("cancel") { 3 } else { 4 }), 1).await;
+            let reference = text(&booked.body, "reference");
+            if path.ends_with("cancel") {
+                let r = app
+                    .post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&token), &json!({}))
+                    .await;
+                (r, "appointment.cancelled", "applicant")
+            } else {
+                let body = json!({"slot_id": slot(&slots, 5)});
+                let r = app
+                    .post(&format!("/api/v1/appointments/{reference}/reschedule"), Some(&token), &body)
+                    .await;
+                (r, "appointment.rescheduled", "applicant")
+            }
+        }
+        ("POST", "/api/v1/staff/appointments") => {
+            let body = json!({"slot_id": slot(&slots, 2), "applicants": [person("Ana", "O'Brien")]});
+            (app.post(path, Some(&t.clerk), &body).await, "appointment.booked", "staff")
+        }
+        ("POST", "/api/v1/admin/staff") => {
+            let name = format!("made.{:x}", rand::random::<u32>());
+            let body = json!({"username": name, "password": STAFF_PASSWORD, "role": "clerk", "post": "MEX"});
+            (app.post(path, admin, &body).await, "staff.created", "staff")
+        }
+        ("POST", "/api/v1/admin/staff/{username}/disable") => (
+            app.post("/api/v1/admin/staff/target.clerk/disable", admin, &json!({})).await,
+            "staff.disabled",
+            "staff",
+        ),
+        ("POST", "/api/v1/admin/staff/{username}/enable") => {
+            app.post("/api/v1/admin/staff/target.clerk/disable", admin, &json!({})).await;
+            (
+                app.post("/api/v1/admin/staff/target.clerk/enable", admin, &json!({})).await,
+                "staff.enabled",
+                "staff",
+            )
+        }
+        ("POST", "/api/v1/admin/staff/{username}/password") => {
+            let body = json!({"password": "another passphrase"});
+            (
+                app.post("/api/v1/admin/staff/target.clerk/password", admin, &body).await,
+                "staff.password_reset",
+                "staff",
+            )
+        }
+        ("PUT", "/api/v1/admin/staff/{username}/assignment") => {
+            let body = json!({"role": "supervisor", "post": "MEX"});
+            let r = app.call("PUT", "/api/v1/admin/staff/target.clerk/assignment", admin, Some(&body)).await;
+            (r, "staff.reassigned", "staff")
+        }
+        ("PUT", "/api/v1/admin/posts/{post}/schedules") => {
+            let week = json!([{"weekdays": [1, 2, 3, 4, 5], "opens": "09:00", "closes": "12:00", "slot_minutes": 30, "capacity": 4}]);
+            let body = json!({"service": "passport-renewal", "openings": week});
+            let r = app.call("PUT", "/api/v1/admin/posts/MEX/schedules", admin, Some(&body)).await;
+            (r, "schedule.replaced", "staff")
+        }
+        ("POST", "/api/v1/admin/posts/{post}/closures")
+        | ("DELETE", "/api/v1/admin/posts/{post}/closures/{id}") => {
+            let day = &text(&slots[slots.len() - 1], "starts_at")[..10];
+            let from = if method == "POST" { "08:00" } else { "08:30" };
+            let body = json!({"date": day, "from": from, "to": if method == "POST" { "08:30" } else { "09:00" }, "reason": "drill"});
+            let created = app.post("/api/v1/admin/posts/MEX/closures", admin, &body).await;
+            if method == "POST" {
+                (created, "closure.created", "staff")
+            } else {
+                let id = created.body["id"].as_i64().expect("closure id");
+                let r =
+                    app.call("DELETE", &format!("/api/v1/admin/posts/MEX/closures/{id}"), admin, None).await;
+                (r, "closure.deleted", "staff")
+            }
+        }
+        _ => return None,
+    };
+    Some((r.0.status, r.1, r.2))
+}
+
+struct Tokens {
+    admin: String,
+    clerk: String,
+}
+
+#[actix_web::test]
+async fn every_state_changing_operation_leaves_its_entry() {
+    let (app, _db) = spawn_app().await;
+    let t = Tokens {
+        admin: app.admin_token().await,
+        clerk: app.staff_token("mex.clerk", "clerk", Some("MEX")).await,
+    };
+    create_staff_cli(&app.db_url, "target.clerk", "clerk", Some("MEX"), STAFF_PASSWORD).expect("target");
+    let spec = app.get("/openapi.json", None).await.body;
+    let mut missing = Vec::new();
+    let mut covered = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let method = method.to_uppercase();
+            let answers_2xx =
+                op["responses"].as_object().is_some_and(|r| r.keys().any(|s| s.starts_with('2')));
+            if method == "GET"
+                || !answers_2xx
+                || NOT_STATE_CHANGES.contains(&(method.as_str(), path.as_str()))
+            {
+                continue;
+            }
+            let before = last_id(&app, &t.admin).await;
+            let Some((status, action, actor)) = exercise(&app, &t, &method, path).await else {
+                missing.push(format!("{method} {path}"));
+                continue;
+            };
+            assert!((200..300).contains(&status), "{method} {path} answered {status}");
+            let after = entries_after(&app, &t.admin, before).await;
+            let found = after.iter().find(|e| e["action"] == action);
+            let entry = found.unwrap_or_else(|| panic!("{method} {path} left no {action} entry: {after:?}"));
+            assert_eq!(entry["actor"]["kind"], actor, "{method} {path}: {entry}");
+            covered += 1;
+        }
+    }
+    assert!(missing.is_empty(), "state-changing operations without an audit scenario: {missing:?}");
+    assert!(covered >= 14, "only {covered} operations exercised");
+    // Everything written above still forms unbroken chains.
+    let checked = verify(&app, &t.admin).await;
+    assert_eq!(checked["ok"], true, "{checked}");
+}
+
+#[actix_web::test]
+async fn entries_hold_ids_and_codes_never_names_or_emails() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let ana = app.applicant_token("ana.secret@example.mx").await;
+    let slots = app.slots("MEX", "notarial").await;
+    let booked = app.book(&ana, slot(&slots, 0), 2).await;
+    assert_eq!(booked.status, 201);
+    let log = app.get("/api/v1/audit/log", Some(&admin)).await.body.to_string();
+    for secret in ["ana.secret", "example.mx", "Núñez", "Person 0", "López"] {
+        assert!(!log.contains(secret), "the trail holds {secret:?}: {log}");
+    }
+    assert!(log.contains(&text(&booked.body, "reference")), "the booking's reference is its entity id");
+}
+
+#[actix_web::test]
+async fn failed_and_throttled_sign_ins_are_recorded_by_account_id_only() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.applicant_token("ana@example.mx").await;
+    let before = last_id(&app, &admin).await;
+    let wrong = json!({"email": "ana@example.mx", "password": "not the password"});
+    for _ in 0..6 {
+        app.post("/api/v1/auth/login", None, &wrong).await;
+    }
+    let unknown = json!({"email": "nobody@example.mx", "password": "whatever it is"});
+    assert_eq!(app.post("/api/v1/auth/login", None, &unknown).await.status, 401);
+    let staff_wrong = json!({"username": "nobody.here", "password": "whatever it is"});
+    assert_eq!(app.post("/api/v1/staff/auth/login", None, &staff_wrong).await.status, 401);
+
+    let entries = entries_after(&app, &admin, before).await;
+    let of = |action: &str| entries.iter().filter(|e| e["action"] == action).cloned().collect::<Vec<_>>();
+    let failed = of("sign_in.failed");
+    let throttled = of("sign_in.throttled");
+    assert_eq!(failed.len(), 5 + 2, "{entries:?}");
+    assert_eq!(throttled.len(), 1, "{entries:?}");
+    assert!(failed[..5].iter().chain(&throttled).all(|e| text(e, "entity_id").starts_with("applicant:")));
+    assert!(failed[5..].iter().all(|e| e.get("entity_id").is_none()), "an unknown name names no account");
+    assert!(entries.iter().all(|e| e["actor"]["kind"] == "anonymous"));
+    assert!(!Value::Array(entries).to_string().contains("example.mx"));
+}
+
+#[actix_web::test]
+async fn released_holds_are_recorded_as_the_system() {
+    let (app, db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let reference =
+        text(&app.book(&ana, slot(&app.slots("MEX", "notarial").await, 0), 1).await.body, "reference");
+    app.post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&ana), &json!({})).await;
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(11);
+    let released = consular_desk::booking::appointments::release_due_holds(&mut db_conn(db.url()), later)
+        .expect("release");
+    assert_eq!(released, 1);
+    let r = app.get("/api/v1/audit/log?action=seat_hold.released", Some(&admin)).await;
+    let entries = r.body["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{}", r.body);
+    assert_eq!(entries[0]["actor"]["kind"], "system");
+    assert_eq!(entries[0]["post"], "MEX");
+}
+
+#[actix_web::test]
+async fn the_log_filters_and_pages() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let tokens = app.applicants(3).await;
+    let slots = app.slots("GDL", "notarial").await;
+    for (i, token) in tokens.iter().enumerate() {
+        assert_eq!(app.book(token, slot(&slots, i), 1).await.status, 201);
+    }
+    let r = app.get("/api/v1/audit/log?post=gdl&action=appointment.booked&limit=2", Some(&admin)).await;
+    assert_eq!(r.body["entries"].as_array().map(Vec::len), Some(2), "{}", r.body);
+    let next = r.body["next_after"].as_i64().expect("a next page");
+    let r = app
+        .get(&format!("/api/v1/audit/log?post=GDL&action=appointment.booked&after={next}"), Some(&admin))
+        .await;
+    assert_eq!(r.body["entries"].as_array().map(Vec::len), Some(1));
+    assert!(r.body.get("next_after").is_none());
+    let r = app.get("/api/v1/audit/log?actor=applicant&entity=applicant", Some(&admin)).await;
+    assert_eq!(r.body["entries"].as_array().map(Vec::len), Some(3), "three registrations: {}", r.body);
+    let future = "2099-01-01T00:00:00Z";
+    let r = app.get(&format!("/api/v1/audit/log?from={future}"), Some(&admin)).await;
+    assert_eq!(r.body["entries"].as_array().map(Vec::len), Some(0));
+    for bad in [
+        "action=appointment.eaten",
+        "actor=robot",
+        "limit=0",
+        "limit=501",
+        "from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z",
+    ] {
+        assert_problem(
+            &app.get(&format!("/api/v1/audit/log?{bad}"), Some(&admin)).await,
+            422,
+            "validation_failed",
+        );
+    }
+}
+
+#[actix_web::test]
+async fn auditors_read_within_their_post_and_write_nothing_anywhere() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let auditor = app.staff_token("all.auditor", "auditor", None).await;
+    let mex_auditor = app.staff_token("mex.auditor", "auditor", Some("MEX")).await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    app.book(&ana, slot(&app.slots("MEX", "notarial").await, 0), 1).await;
+    app.book(&ana, slot(&app.slots("GDL", "passport-renewal").await, 0), 1).await;
+
+    assert_eq!(verify(&app, &auditor).await["ok"], true);
+    let all = app.get("/api/v1/audit/log", Some(&auditor)).await.body;
+    assert!(all["entries"].as_array().is_some_and(|e| e.iter().any(|e| e["post"] == "GDL")));
+    let mine = app.get("/api/v1/audit/log", Some(&mex_auditor)).await.body;
+    let mine = mine["entries"].as_array().cloned().unwrap_or_default();
+    assert!(!mine.is_empty() && mine.iter().all(|e| e["post"] == "MEX"), "{mine:?}");
+    assert_problem(&app.get("/api/v1/audit/log?post=GDL", Some(&mex_auditor)).await, 403, "wrong_post");
+    assert_problem(
+        &app.get("/api/v1/audit/log/verify?post=GDL", Some(&mex_auditor)).await,
+        403,
+        "wrong_post",
+    );
+    assert_eq!(app.get("/api/v1/audit/log/verify", Some(&mex_auditor)).await.body["chains"], 1);
+
+    // Every state-changing staff operation in the document refuses an auditor.
+    let spec = app.get("/openapi.json", None).await.body;
+    let before = last_id(&app, &admin).await;
+    let mut tried = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let staff_only = op["security"].to_string().contains("staff_token");
+            if method == "get" || !staff_only {
+                continue;
+            }
+            let concrete =
+                path.replace("{post}", "MEX").replace("{username}", "all.auditor").replace("{id}", "1");
+            let r = app.call(&method.to_uppercase(), &concrete, Some(&auditor), Some(&json!({}))).await;
+            assert_problem(&r, 403, "insufficient_role");
+            tried += 1;
+        }
+    }
+    assert!(tried >= 9, "only {tried} staff writes tried");
+    assert!(entries_after(&app, &admin, before).await.is_empty(), "a refused write left an entry");
+}
+
+/// Direct SQL against the test database, as someone with database access would.
+fn sql(db_url: &str, statement: &str) -> Result<usize, String> {
+    diesel::sql_query(statement).execute(&mut db_conn(db_url)).map_err(|e| e.to_string())
+}
+
+fn is_postgres(db_url: &str) -> bool {
+    db_url.starts_with("postgres")
+}
+
+#[actix_web::test]
+async fn triggers_refuse_update_and_delete() {
+    let (app, db) = spawn_app().await;
+    app.applicant_token("ana@example.mx").await;
+    for statement in [
+        "UPDATE audit_log SET action = 'nothing.happened'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET change = '{}' WHERE seq = 1",
+    ] {
+        let refused = sql(db.url(), statement).expect_err(statement);
+        assert!(refused.contains("append-only"), "{statement}: {refused}");
+    }
+    if is_postgres(db.url()) {
+        assert!(sql(db.url(), "TRUNCATE audit_log").expect_err("truncate").contains("append-only"));
+    }
+}
+
+fn drop_triggers(db_url: &str) {
+    let statements: &[&str] = if is_postgres(db_url) {
+        &["DROP TRIGGER audit_log_append_only ON audit_log"]
+    } else {
+        &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"]
+    };
+    for s in statements {
+        sql(db_url, s).expect("drop trigger");
+    }
+}
+
+/// The id of the `seq`th entry of the global chain.
+async fn global_entry(app: &TestApp, admin: &str, seq: i64) -> i64 {
+    let r = app.get("/api/v1/audit/log?entity=applicant&limit=500", Some(admin)).await;
+    let entries = r.body["entries"].as_array().cloned().unwrap_or_default();
+    let entry = entries.iter().find(|e| e["chain"] == "*" && e["seq"] == seq).expect("entry");
+    entry["id"].as_i64().expect("id")
+}
+
+/// Ten registrations on the global chain, with the triggers dropped.
+async fn tamperable() -> (TestApp, crate::helpers::TestDb, String) {
+    let (app, db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.applicants(10).await;
+    assert_eq!(verify(&app, &admin).await["ok"], true);
+    drop_triggers(db.url());
+    (app, db, admin)
+}
+
+fn cli_verify(db_url: &str) -> (bool, String) {
+    let out = run_cli(db_url, &["audit", "verify"], &[], None);
+    (
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+async fn assert_first_bad(app: &TestApp, admin: &str, seq: i64, problem: &str) {
+    let checked = verify(app, admin).await;
+    assert_eq!(checked["ok"], false, "{checked}");
+    assert_eq!(checked["first_bad"]["chain"], "*", "{checked}");
+    assert_eq!(checked["first_bad"]["seq"], seq, "{checked}");
+    assert_eq!(checked["first_bad"]["problem"], problem, "{checked}");
+    let (ok, output) = cli_verify(&app.db_url);
+    assert!(!ok, "the CLI exits non-zero: {output}");
+    assert!(output.contains(&format!("broken at entry {seq} ")), "{output}");
+}
+
+#[actix_web::test]
+async fn an_altered_entry_is_named() {
+    let (app, db, admin) = tamperable().await;
+    let (ok, output) = cli_verify(db.url());
+    assert!(ok, "an intact trail verifies: {output}");
+    let id = global_entry(&app, &admin, 4).await;
+    sql(db.url(), &format!("UPDATE audit_log SET actor_id = actor_id + 1 WHERE id = {id}")).expect("alter");
+    assert_first_bad(&app, &admin, 4, "altered").await;
+}
+
+#[actix_web::test]
+async fn a_deleted_entry_is_named() {
+    let (app, db, admin) = tamperable().await;
+    let id = global_entry(&app, &admin, 6).await;
+    sql(db.url(), &format!("DELETE FROM audit_log WHERE id = {id}")).expect("delete");
+    assert_first_bad(&app, &admin, 6, "missing").await;
+}
+
+#[actix_web::test]
+async fn two_swapped_entries_are_named() {
+    let (app, db, admin) = tamperable().await;
+    let (a, b) = (global_entry(&app, &admin, 3).await, global_entry(&app, &admin, 7).await);
+    // Swap their places in the chain (the unique (chain, seq) needs a free number in between).
+    sql(db.url(), &format!("UPDATE audit_log SET seq = 1000 WHERE id = {a}")).expect("move a");
+    sql(db.url(), &format!("UPDATE audit_log SET seq = 3 WHERE id = {b}")).expect("move b");
+    sql(db.url(), &format!("UPDATE audit_log SET seq = 7 WHERE id = {a}")).expect("move a back");
+    assert_first_bad(&app, &admin, 3, "broken_link").await;
+}
+
+#[actix_web::test]
+async fn a_cut_tail_is_named() {
+    let (app, db, admin) = tamperable().await;
+    let last = last_id(&app, &admin).await;
+    let checked = verify(&app, &admin).await;
+    let entries = checked["entries"].as_i64().expect("entries");
+    sql(db.url(), &format!("DELETE FROM audit_log WHERE id = {last}")).expect("delete the last");
+    let checked = verify(&app, &admin).await;
+    assert_eq!(checked["ok"], false, "{checked}");
+    assert_eq!(checked["entries"], entries - 1);
+    assert_eq!(checked["first_bad"]["problem"], "missing", "{checked}");
+}
+
+/// Writers on both instances (on SQLite both apps share the file) at once: bookings,
+/// registrations, failed sign-ins and staff changes, 30 at a time. The chains stay linear.
+#[actix_web::test]
+async fn the_chains_hold_under_concurrent_writers_and_two_instances() {
+    let (first, db) = spawn_app().await;
+    let second = spawn_on(&db, &[]).await;
+    let admin = first.admin_token().await;
+    let tokens = first.applicants(30).await;
+    let slots = first.slots("MEX", "notarial").await;
+    let apps = [&first, &second];
+    let bookings = tokens.iter().enumerate().map(|(i, token)| {
+        let app = apps[i % 2];
+        let slot_id = slot(&slots, i % 4);
+        async move { app.book(token, slot_id, 1).await.status }
+    });
+    let failures = (0..30).map(|i| {
+        let app = apps[i % 2];
+        async move {
+            let body = json!({"username": format!("ghost{i}"), "password": "not a password"});
+            app.post("/api/v1/staff/auth/login", None, &body).await.status
+        }
+    });
+    let (booked, failed) = futures_util::future::join(
+        futures_util::future::join_all(bookings),
+        futures_util::future::join_all(failures),
+    )
+    .await;
+    assert!(booked.iter().all(|s| [201, 409].contains(s)), "{booked:?}");
+    assert!(failed.iter().all(|s| *s == 401), "{failed:?}");
+    let checked = verify(&second, &admin).await;
+    assert_eq!(checked["ok"], true, "{checked}");
+    let booked_entries =
+        first.get("/api/v1/audit/log?action=appointment.booked&limit=500", Some(&admin)).await;
+    let n = booked_entries.body["entries"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(n, booked.iter().filter(|s| **s == 201).count(), "one entry per booking");
+    let (ok, output) = cli_verify(db.url());
+    assert!(ok, "{output}");
+}
+
+/// Every code an error response names has that response's status.
+#[actix_web::test]
+async fn the_codes_each_response_names_have_its_status() {
+    let (app, _db) = spawn_app().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let codes = spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"].clone();
+    assert!(codes.as_array().is_some_and(|c| c.len() > 30), "Problem.code lists the codes: {codes}");
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                let description = response["description"].as_str().unwrap_or_default();
+                for code in consular_desk::api::contract::codes_named(description) {
+                    assert_eq!(
+                        code.status().to_string(),
+                        *status,
+                        "{method} {path} {status} names {}",
+                        code.as_str()
+                    );
+                }
+            }
+        }
+    }
+}
