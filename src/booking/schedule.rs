@@ -300,13 +300,16 @@ pub struct Refit {
     pub to_rebook: Vec<String>,
 }
 
+/// One service's week: its code and openings.
+pub type ServiceWeek = (String, Vec<OpeningSpec>);
+
 /// Every service's week at `post`, as `reader` may see it (403 outside its post, 404 for an
-/// unknown post).
+/// unknown post), with the post's zone.
 pub fn weeks(
     conn: &mut DbConn,
     reader: &StaffMember,
     post: &str,
-) -> Result<(chrono_tz::Tz, Vec<(String, Vec<OpeningSpec>)>), AppError> {
+) -> Result<(chrono_tz::Tz, Vec<ServiceWeek>), AppError> {
     reader.ensure_post(post)?;
     let tz = calendar::post_zone(conn, post)?;
     let codes: Vec<String> = services::table.order(services::code).select(services::code).load(conn)?;
