@@ -247,3 +247,60 @@ where
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::RunQueryDsl;
+
+    /// An upgrade, not a fresh start: a database at migration 4 with an appointment and a seat
+    /// hold on it goes through the visits rebuild (migration 5) with both intact, the hold
+    /// still referring to its appointment, and foreign keys enforced afterwards.
+    #[test]
+    fn the_visits_rebuild_keeps_appointments_and_what_refers_to_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("upgrade.db").display().to_string();
+        let mut old = SqliteConnection::establish(&path).expect("open");
+        for _ in 0..4 {
+            old.run_next_migration(SQLITE_MIGRATIONS).expect("migration 1 to 4");
+        }
+        old.batch_execute(
+            "INSERT INTO posts VALUES ('MEX', 'Mexico City', 'Mexico City', 'embassy', 'America/Mexico_City', '+52', '2026-01-01 00:00:00');
+             INSERT INTO services VALUES ('notarial', 'Notarial', NULL, 30, 4, 'x');
+             INSERT INTO applicants (email, full_name, password_hash, created_at) VALUES ('a@b.mx', 'A', 'h', '2026-01-01 00:00:00');
+             INSERT INTO slots (post_code, service_code, starts_at, ends_at, local_date, capacity, booked, offered)
+                 VALUES ('MEX', 'notarial', '2026-12-01 15:00:00', '2026-12-01 15:30:00', '2026-12-01', 2, 2, 2);
+             INSERT INTO appointments (reference, slot_id, post_code, service_code, starts_at, applicant_id, party_size, party, status, created_at, updated_at)
+                 VALUES ('K7Q-M4X-PT9', 1, 'MEX', 'notarial', '2026-12-01 15:00:00', 1, 1, '[]', 'cancelled', '2026-11-01 00:00:00', '2026-11-01 00:00:00');
+             INSERT INTO seat_holds (slot_id, appointment_id, seats, release_at) VALUES (1, 1, 1, '2026-11-01 00:10:00');",
+        )
+        .expect("rows at migration 4");
+        drop(old);
+
+        let applied = run_migrations(&DatabaseUrl::Sqlite(path.clone())).expect("upgrade");
+        assert!(applied >= 2, "migrations 5 and later applied: {applied}");
+        let mut conn = DbConn::open(&DatabaseUrl::Sqlite(path)).expect("open with foreign keys on");
+        #[derive(diesel::QueryableByName, Debug, PartialEq)]
+        struct Kept {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            reference: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            kind: String,
+        }
+        let kept: Vec<Kept> = diesel::sql_query(
+            "SELECT a.reference, a.kind FROM seat_holds h JOIN appointments a ON a.id = h.appointment_id",
+        )
+        .load(&mut conn)
+        .expect("join");
+        assert_eq!(kept, vec![Kept { reference: "K7Q-M4X-PT9".into(), kind: "booked".into() }]);
+        let orphan = conn.batch_execute(
+            "INSERT INTO seat_holds (slot_id, appointment_id, seats, release_at) VALUES (1, 99, 1, '2026-11-01 00:10:00')",
+        );
+        assert!(orphan.is_err(), "foreign keys are enforced on the service's connections");
+        let slotless = conn.batch_execute(
+            "INSERT INTO appointments (reference, kind, post_code, service_code, starts_at, applicant_id, party_size, party, status, created_at, updated_at)
+                 VALUES ('AAA-BBB-CCC', 'booked', 'MEX', 'notarial', '2026-12-01 15:00:00', 1, 1, '[]', 'booked', '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        );
+        assert!(slotless.is_err(), "a booked visit needs a slot");
+    }
+}
