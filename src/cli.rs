@@ -114,13 +114,14 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&outcome)?);
             match outcome.first_bad {
                 None => Ok(()),
-                Some(bad) => Err(anyhow::anyhow!(
-                    "audit chain {} is broken at entry {} (id {}): {}",
-                    bad.chain,
-                    bad.seq,
-                    bad.id.map(|id| id.to_string()).unwrap_or_else(|| "none".into()),
-                    bad.problem
-                )),
+                Some(bad) => {
+                    let at = match (bad.seq, bad.id) {
+                        (Some(seq), Some(id)) => format!("at entry {seq} (id {id})"),
+                        (Some(seq), None) => format!("at entry {seq} (gone)"),
+                        (None, id) => format!("outside it (id {})", id.unwrap_or_default()),
+                    };
+                    Err(anyhow::anyhow!("audit chain {} is broken {at}: {}", bad.chain, bad.problem))
+                }
             }
         }
     }

@@ -72,7 +72,8 @@ impl Application {
             !staff::has_active_admin(&mut conn)?
         };
         let availability = Arc::new(AvailabilityCache::default());
-        // Needs a running actix runtime, as `serve` and the tests have.
+        // Both need a running actix runtime, as `serve` and the tests have.
+        actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone()));
         actix_web::rt::spawn(maintenance::run_forever(
             pool.clone(),
             settings.booking.clone(),

@@ -21,7 +21,7 @@ use crate::config::LoginThrottle;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
-use crate::throttle;
+use crate::throttle::{self, Limit};
 
 /// Who signed in: the token subject, the credential version the token carries and, for
 /// staff, the role name.
@@ -136,10 +136,17 @@ fn begin(
             .map(|(id, hash, role, v, post)| (id, hash, v, Some(role), post)),
     };
     if let Some(refused) = verdict(Counts { pair: pair.1, address: address.1, account: account.1 }, limits) {
+        // Recorded once per refusing bucket and window: a flood of refused attempts is one
+        // entry, not a way to fill the audit log.
+        let bucket = &counted.buckets[refused as usize].0;
+        let limit = Limit { max: 1, window: limits.window };
+        let first_refusal = throttle::take(conn, &format!("audited|{bucket}"), limit, now)?.is_none();
         write_transaction(conn, |c| {
             counted.take_back(c, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
-            let event = sign_in_event(Action::SignInThrottled, door, found.as_ref());
-            audit::record(c, &Actor::Anonymous, event, now)?;
+            if first_refusal {
+                let event = sign_in_event(Action::SignInThrottled, door, found.as_ref());
+                audit::record(c, &Actor::Anonymous, event, now)?;
+            }
             Ok::<_, AppError>(())
         })?;
         let started = counted.buckets[refused as usize].1;

@@ -75,8 +75,6 @@ pub struct EntryView {
     id: i64,
     /// The chain: a post code, or `*` for events of no post.
     chain: String,
-    /// The position in its chain: 1, 2, 3...
-    seq: i64,
     /// When it was recorded (UTC).
     recorded_at: String,
     actor: ActorView,
@@ -90,6 +88,16 @@ pub struct EntryView {
     /// What changed, as ids and codes.
     #[schema(value_type = Object)]
     change: serde_json::Value,
+    /// Its place in its chain; absent for the fraction of a second before it is sealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seal: Option<SealView>,
+}
+
+/// An entry's place in its chain.
+#[derive(Serialize, ToSchema)]
+pub struct SealView {
+    /// 1, 2, 3... within the chain.
+    seq: i64,
     /// SHA-256 (hex) of the entry before it in its chain.
     prev_hash: String,
     /// SHA-256 (hex) of `prev_hash` and this entry's content.
@@ -107,21 +115,19 @@ pub struct AuditPage {
 
 impl From<Stored> for EntryView {
     fn from(stored: Stored) -> Self {
-        let c = stored.content();
+        let e = stored.entry;
         EntryView {
-            id: stored.id,
-            recorded_at: c.recorded_at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true),
-            actor: ActorView { kind: c.actor_kind, id: c.actor_id, role: c.actor_role },
+            id: e.id,
+            recorded_at: e.recorded_at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true),
+            actor: ActorView { kind: e.actor_kind, id: e.actor_id, role: e.actor_role },
             // Shown as stored, even if someone broke it: the check says which entry.
-            change: serde_json::from_str(&c.change).unwrap_or(serde_json::Value::String(c.change)),
-            chain: c.chain,
-            seq: c.seq,
-            action: c.action,
-            entity: c.entity,
-            entity_id: c.entity_id,
-            post: c.post,
-            prev_hash: stored.prev_hash,
-            hash: stored.hash,
+            change: serde_json::from_str(&e.change).unwrap_or(serde_json::Value::String(e.change)),
+            chain: e.chain,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            post: e.post,
+            seal: stored.seal.map(|(seq, prev_hash, hash)| SealView { seq, prev_hash, hash }),
         }
     }
 }
@@ -212,7 +218,7 @@ pub async fn log(
     let (filter, limit) = query.into_inner().parse()?;
     let member = reader.member;
     let stored = state.db(move |conn| read::page_for(conn, &member, filter, limit)).await?;
-    let next_after = (stored.len() as i64 == limit).then(|| stored.last().map(|s| s.id)).flatten();
+    let next_after = (stored.len() as i64 == limit).then(|| stored.last().map(|s| s.entry.id)).flatten();
     let entries = stored.into_iter().map(EntryView::from).collect();
     Ok(HttpResponse::Ok().json(AuditPage { entries, next_after }))
 }

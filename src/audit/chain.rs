@@ -14,11 +14,13 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// The chain of events that belong to no post (sign-ins, registrations, unbound staff).
 pub const GLOBAL_CHAIN: &str = "*";
 
-/// One entry's recorded fields, as stored.
+/// One entry's recorded fields and its place in its chain, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
     pub chain: String,
     pub seq: i64,
+    /// The audit_log row the seal is of.
+    pub entry_id: i64,
     pub recorded_at: NaiveDateTime,
     pub actor_kind: String,
     pub actor_id: Option<i64>,
@@ -37,6 +39,7 @@ impl Content {
         let fields = serde_json::json!([
             self.chain,
             self.seq,
+            self.entry_id,
             self.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
             self.actor_kind,
             self.actor_id,
@@ -78,6 +81,7 @@ mod tests {
         Content {
             chain: "MEX".into(),
             seq: 1,
+            entry_id: 17,
             recorded_at: t("2026-11-27 18:00:00.123456"),
             actor_kind: "staff".into(),
             actor_id: Some(3),
@@ -99,6 +103,7 @@ mod tests {
         assert_ne!(h, base.hash(&h), "depends on the previous hash");
         let variants = [
             Content { seq: 2, ..entry() },
+            Content { entry_id: 18, ..entry() },
             Content { actor_id: Some(4), ..entry() },
             Content { actor_role: None, ..entry() },
             Content { entity_id: None, ..entry() },

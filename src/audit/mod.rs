@@ -1,19 +1,21 @@
 //! The audit trail: who changed what, when, at which post. Every operation that changes state
 //! calls [`record`] inside its own transaction, so an entry exists exactly when its change does.
 //!
-//! Entries hold ids and codes only: never names, e-mail addresses or document numbers. They
-//! are chained per post (plus one chain for events of no post): each entry's sequence number
-//! comes from the gapless counter `audit:<chain>`, whose row lock is held until the writing
-//! transaction ends, so one chain is written by one transaction at a time and stays linear with
-//! any number of writers and instances; the previous entry's hash is then read by its number.
-//! Chains per post rather than one chain: writers at different posts never wait for each
-//! other, and a post's auditor can check its own chain alone.
+//! Entries hold ids and codes only: never names, e-mail addresses or document numbers. Each
+//! belongs to a chain: its post's, or `*` for events of no post. The writing transaction only
+//! appends the entry and queues it; each instance's sealer ([`seal`]) then appends queued
+//! entries to their chains in batches, numbering them and hashing each with the one before.
+//! So the writers of a booking rush never wait for one another on a chain, and a chain stays
+//! linear however many sealers and instances there are (its head row is locked while a batch
+//! is appended). One chain per post rather than one for everything: a post's auditor can check
+//! its own post's chain alone.
 //!
-//! This module only appends and reads; nothing in the code updates or deletes an entry, and
-//! database triggers refuse it on both backends.
+//! This module only appends and reads; nothing in the code updates or deletes an entry or a
+//! seal, and database triggers refuse it on both backends.
 
 pub mod chain;
 pub mod read;
+pub mod seal;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -21,10 +23,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
-use crate::counters;
-use crate::db::schema::audit_log;
+use crate::db::schema::{audit_log, audit_pending};
 use crate::db::DbConn;
-use chain::{Content, GENESIS, GLOBAL_CHAIN};
+use chain::GLOBAL_CHAIN;
 
 macro_rules! actions {
     ($($variant:ident = $name:literal $entity:literal;)*) => {
@@ -106,55 +107,27 @@ impl Event {
     }
 }
 
-/// The counter scope that numbers a chain.
-pub(crate) fn counter_scope(chain: &str) -> String {
-    format!("audit:{chain}")
-}
-
-/// Appends `event` by `actor` to its post's chain. Call it inside the transaction that makes
-/// the change, as late as possible in it: from here until commit, the chain waits for it.
+/// Appends `event` by `actor` to the trail and queues it for its chain's sealer. Call it
+/// inside the transaction that makes the change: two inserts, no lock on the chain.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event, now: NaiveDateTime) -> QueryResult<()> {
     let chain = event.post.clone().unwrap_or_else(|| GLOBAL_CHAIN.to_string());
-    let seq = counters::next(conn, &counter_scope(&chain))?;
-    let prev_hash = if seq == 1 {
-        GENESIS.to_string()
-    } else {
-        audit_log::table
-            .filter(audit_log::chain.eq(&chain))
-            .filter(audit_log::seq.eq(seq - 1))
-            .select(audit_log::hash)
-            .first::<String>(conn)?
-    };
-    let content = Content {
-        chain,
-        seq,
-        recorded_at: chain::to_micros(now),
-        actor_kind: actor.kind().to_string(),
-        actor_id: actor.id(),
-        actor_role: actor.role().map(|r| r.as_str().to_string()),
-        action: event.action.as_str().to_string(),
-        entity: event.action.entity().to_string(),
-        entity_id: event.entity_id,
-        post: event.post,
-        change: event.change.to_string(),
-    };
-    let hash = content.hash(&prev_hash);
-    diesel::insert_into(audit_log::table)
+    let id: i64 = diesel::insert_into(audit_log::table)
         .values((
-            audit_log::chain.eq(&content.chain),
-            audit_log::seq.eq(content.seq),
-            audit_log::recorded_at.eq(content.recorded_at),
-            audit_log::actor_kind.eq(&content.actor_kind),
-            audit_log::actor_id.eq(content.actor_id),
-            audit_log::actor_role.eq(&content.actor_role),
-            audit_log::action.eq(&content.action),
-            audit_log::entity.eq(&content.entity),
-            audit_log::entity_id.eq(&content.entity_id),
-            audit_log::post_code.eq(&content.post),
-            audit_log::change.eq(&content.change),
-            audit_log::prev_hash.eq(&prev_hash),
-            audit_log::hash.eq(&hash),
+            audit_log::chain.eq(&chain),
+            audit_log::recorded_at.eq(chain::to_micros(now)),
+            audit_log::actor_kind.eq(actor.kind()),
+            audit_log::actor_id.eq(actor.id()),
+            audit_log::actor_role.eq(actor.role().map(|r| r.as_str())),
+            audit_log::action.eq(event.action.as_str()),
+            audit_log::entity.eq(event.action.entity()),
+            audit_log::entity_id.eq(&event.entity_id),
+            audit_log::post_code.eq(&event.post),
+            audit_log::change.eq(event.change.to_string()),
         ))
+        .returning(audit_log::id)
+        .get_result(conn)?;
+    diesel::insert_into(audit_pending::table)
+        .values((audit_pending::entry_id.eq(id), audit_pending::chain.eq(&chain)))
         .execute(conn)?;
     Ok(())
 }

@@ -6,14 +6,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::chain::{Content, GENESIS};
-use crate::audit::counter_scope;
 use crate::auth::StaffMember;
-use crate::counters;
-use crate::db::schema::{audit_log, counters as counters_t};
+use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
 use crate::db::DbConn;
 use crate::error::AppError;
 
-/// Which entries to read. Times are UTC; `post` limits to one post's chain.
+/// Which entries to read. Times are UTC; `post` limits to one post's entries.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub from: Option<NaiveDateTime>,
@@ -29,87 +27,61 @@ pub struct Filter {
     pub after: Option<i64>,
 }
 
-/// One stored entry.
+/// An entry as stored, with its seal once it has one.
 #[derive(Debug, Clone, Queryable)]
 pub struct Stored {
-    pub id: i64,
-    pub content: StoredContent,
-    pub prev_hash: String,
-    pub hash: String,
+    pub entry: Entry,
+    /// `(seq, prev_hash, hash)`; none while the entry waits for its sealer.
+    pub seal: Option<(i64, String, String)>,
 }
 
-/// The stored columns of [`Content`], in table order.
-pub type StoredContent = (
-    String,
-    i64,
-    NaiveDateTime,
-    String,
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-);
+/// The columns of an audit_log row, in table order.
+#[derive(Debug, Clone, Queryable)]
+pub struct Entry {
+    pub id: i64,
+    pub chain: String,
+    pub recorded_at: NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub post: Option<String>,
+    pub change: String,
+}
 
-impl Stored {
-    pub fn content(&self) -> Content {
-        let (
-            chain,
-            seq,
-            recorded_at,
-            actor_kind,
-            actor_id,
-            actor_role,
-            action,
-            entity,
-            entity_id,
-            post,
-            change,
-        ) = self.content.clone();
+impl Entry {
+    /// What the seal at `seq` of `chain` hashes.
+    fn content(&self, chain: &str, seq: i64) -> Content {
         Content {
-            chain,
+            chain: chain.to_string(),
             seq,
-            recorded_at,
-            actor_kind,
-            actor_id,
-            actor_role,
-            action,
-            entity,
-            entity_id,
-            post,
-            change,
+            entry_id: self.id,
+            recorded_at: self.recorded_at,
+            actor_kind: self.actor_kind.clone(),
+            actor_id: self.actor_id,
+            actor_role: self.actor_role.clone(),
+            action: self.action.clone(),
+            entity: self.entity.clone(),
+            entity_id: self.entity_id.clone(),
+            post: self.post.clone(),
+            change: self.change.clone(),
         }
     }
 }
 
-macro_rules! stored_columns {
-    () => {
-        (
-            audit_log::id,
-            (
-                audit_log::chain,
-                audit_log::seq,
-                audit_log::recorded_at,
-                audit_log::actor_kind,
-                audit_log::actor_id,
-                audit_log::actor_role,
-                audit_log::action,
-                audit_log::entity,
-                audit_log::entity_id,
-                audit_log::post_code,
-                audit_log::change,
-            ),
-            audit_log::prev_hash,
-            audit_log::hash,
-        )
-    };
-}
-
 /// Up to `limit` entries matching `filter`, oldest first.
 pub fn page(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<Vec<Stored>> {
-    let mut query = audit_log::table.select(stored_columns!()).order(audit_log::id).limit(limit).into_boxed();
+    let mut query = audit_log::table
+        .left_join(audit_seals::table)
+        .select((
+            audit_log::all_columns,
+            (audit_seals::seq, audit_seals::prev_hash, audit_seals::hash).nullable(),
+        ))
+        .order(audit_log::id)
+        .limit(limit)
+        .into_boxed();
     if let Some(from) = filter.from {
         query = query.filter(audit_log::recorded_at.ge(from));
     }
@@ -140,114 +112,139 @@ pub fn page(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<Vec<S
     query.load(conn)
 }
 
-/// The first entry at which a chain stops holding.
+/// The first place at which the trail stops holding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BadEntry {
     /// The chain: a post code, or `*` for events of no post.
     pub chain: String,
-    /// The position in the chain where the walk failed.
-    pub seq: i64,
-    /// The entry found at that position; none when the chain ends before it.
+    /// The position in the chain where the walk failed; none for an entry in no chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// The entry found there; none when the chain ends before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    /// `altered` (its hash is not of its content), `broken_link` (it doesn't follow the entry
-    /// before it: moved, or its predecessor changed) or `missing` (entries are gone here).
+    /// `altered` (the hash is not of the entry's content), `broken_link` (it doesn't follow
+    /// the entry before it: moved, or its predecessor changed), `missing` (entries are gone
+    /// here) or `unsealed` (an entry neither in a chain nor waiting for one).
     pub problem: String,
 }
 
 /// What a walk of the chains found.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Verification {
-    /// True when every chain holds from its first entry to its counter's last number.
+    /// True when every chain holds from its first entry to its head, and every entry is in a
+    /// chain or waiting for its sealer.
     pub ok: bool,
-    /// How many entries were checked.
+    /// How many chained entries were checked.
     pub entries: i64,
     /// How many chains were walked.
     pub chains: i64,
-    /// The earliest entry (by id) at which a chain fails.
+    /// Entries written but not yet in their chain (each instance seals several times a second).
+    pub pending: i64,
+    /// The earliest entry (by id) at which the trail fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<BadEntry>,
 }
 
 const BATCH: i64 = 2000;
 
-/// Walks every chain (or only `post`'s) from its start: each entry must have the next number,
-/// link to the hash before it, and hash to what it holds; the last must be the counter's last.
+/// Walks every chain (or only `post`'s) from its start: each seal must have the next number,
+/// link to the hash before it, and hash its entry's content; the last must be the chain's
+/// head. Then every entry must be sealed or queued.
 pub fn verify(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verification> {
     let mut chains: Vec<String> = match post {
         Some(p) => vec![p.to_string()],
         None => {
-            // From the counters too: a chain whose every entry was deleted still has its counter.
-            let mut names: Vec<String> = audit_log::table.select(audit_log::chain).distinct().load(conn)?;
-            let scopes: Vec<String> = counters_t::table
-                .filter(counters_t::scope.like("audit:%"))
-                .select(counters_t::scope)
-                .load(conn)?;
-            names.extend(scopes.into_iter().filter_map(|s| s.strip_prefix("audit:").map(str::to_string)));
+            let mut names: Vec<String> = audit_chains::table.select(audit_chains::chain).load(conn)?;
+            names.extend(audit_seals::table.select(audit_seals::chain).distinct().load::<String>(conn)?);
             names
         }
     };
     chains.sort();
     chains.dedup();
     let mut entries = 0;
-    let mut first_bad: Option<BadEntry> = None;
+    let mut bad: Vec<BadEntry> = Vec::new();
     for chain in &chains {
-        let (checked, bad) = walk(conn, chain)?;
+        let (checked, failed) = walk(conn, chain)?;
         entries += checked;
-        if let Some(bad) = bad {
-            let earlier = match &first_bad {
-                None => true,
-                Some(current) => bad.id.unwrap_or(i64::MAX) < current.id.unwrap_or(i64::MAX),
-            };
-            if earlier {
-                first_bad = Some(bad);
-            }
-        }
+        bad.extend(failed);
     }
-    Ok(Verification { ok: first_bad.is_none(), entries, chains: chains.len() as i64, first_bad })
+    let mut loose = audit_log::table
+        .left_join(audit_seals::table)
+        .left_join(audit_pending::table)
+        .filter(audit_seals::entry_id.is_null())
+        .into_boxed();
+    if let Some(p) = post {
+        loose = loose.filter(audit_log::chain.eq(p.to_string()));
+    }
+    let unsealed: Vec<(i64, String, Option<i64>)> =
+        loose.select((audit_log::id, audit_log::chain, audit_pending::entry_id.nullable())).load(conn)?;
+    let pending = unsealed.iter().filter(|(_, _, queued)| queued.is_some()).count() as i64;
+    if let Some((id, chain, _)) = unsealed.iter().find(|(_, _, queued)| queued.is_none()) {
+        bad.push(BadEntry { chain: chain.clone(), seq: None, id: Some(*id), problem: "unsealed".into() });
+    }
+    let first_bad = bad.into_iter().min_by_key(|b| b.id.unwrap_or(i64::MAX));
+    Ok(Verification { ok: first_bad.is_none(), entries, chains: chains.len() as i64, pending, first_bad })
 }
 
-/// Walks one chain; returns how many entries it checked and where it failed.
+type Sealed = (i64, i64, String, String, Option<Entry>);
+
+/// Walks one chain; returns how many seals it checked and where it failed.
 fn walk(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, Option<BadEntry>)> {
     let mut expected = 1_i64;
     let mut prev_hash = GENESIS.to_string();
     let mut checked = 0;
     let bad = |seq: i64, id: Option<i64>, problem: &str| BadEntry {
         chain: chain.to_string(),
-        seq,
+        seq: Some(seq),
         id,
         problem: problem.to_string(),
     };
     loop {
-        let batch: Vec<Stored> = audit_log::table
-            .filter(audit_log::chain.eq(chain))
-            .filter(audit_log::seq.ge(expected))
-            .order(audit_log::seq)
+        let batch: Vec<Sealed> = audit_seals::table
+            .left_join(audit_log::table)
+            .filter(audit_seals::chain.eq(chain))
+            .filter(audit_seals::seq.ge(expected))
+            .order(audit_seals::seq)
             .limit(BATCH)
-            .select(stored_columns!())
+            .select((
+                audit_seals::seq,
+                audit_seals::entry_id,
+                audit_seals::prev_hash,
+                audit_seals::hash,
+                audit_log::all_columns.nullable(),
+            ))
             .load(conn)?;
         let done = (batch.len() as i64) < BATCH;
-        for entry in batch {
+        for (seq, entry_id, seal_prev, seal_hash, entry) in batch {
             checked += 1;
-            let content = entry.content();
-            if content.seq != expected {
-                return Ok((checked, Some(bad(expected, Some(entry.id), "missing"))));
+            if seq != expected {
+                return Ok((checked, Some(bad(expected, Some(entry_id), "missing"))));
             }
-            if entry.prev_hash != prev_hash {
-                return Ok((checked, Some(bad(expected, Some(entry.id), "broken_link"))));
+            let Some(entry) = entry else {
+                return Ok((checked, Some(bad(seq, Some(entry_id), "missing"))));
+            };
+            if seal_prev != prev_hash {
+                return Ok((checked, Some(bad(seq, Some(entry_id), "broken_link"))));
             }
-            if content.hash(&prev_hash) != entry.hash {
-                return Ok((checked, Some(bad(expected, Some(entry.id), "altered"))));
+            if entry.chain != chain || entry.content(chain, seq).hash(&prev_hash) != seal_hash {
+                return Ok((checked, Some(bad(seq, Some(entry_id), "altered"))));
             }
-            prev_hash = entry.hash;
+            prev_hash = seal_hash;
             expected += 1;
         }
         if done {
             break;
         }
     }
-    // Entries cut from the end leave the counter ahead of the chain.
-    let last = counters::last(conn, &counter_scope(chain))?.unwrap_or(0);
-    if last != expected - 1 {
+    // Seals cut from the end leave the head ahead of the chain.
+    let head: Option<(i64, String)> = audit_chains::table
+        .find(chain)
+        .select((audit_chains::last_seq, audit_chains::last_hash))
+        .first(conn)
+        .optional()?;
+    let (last_seq, last_hash) = head.unwrap_or((0, GENESIS.to_string()));
+    if last_seq != expected - 1 || last_hash != prev_hash {
         return Ok((checked, Some(bad(expected, None, "missing"))));
     }
     Ok((checked, None))

@@ -199,7 +199,6 @@ diesel::table! {
     audit_log (id) {
         id -> BigInt,
         chain -> Text,
-        seq -> BigInt,
         recorded_at -> Timestamp,
         actor_kind -> Text,
         actor_id -> Nullable<BigInt>,
@@ -209,14 +208,34 @@ diesel::table! {
         entity_id -> Nullable<Text>,
         post_code -> Nullable<Text>,
         change -> Text,
+    }
+}
+
+diesel::table! {
+    audit_pending (entry_id) {
+        entry_id -> BigInt,
+        chain -> Text,
+    }
+}
+
+diesel::table! {
+    audit_seals (chain, seq) {
+        chain -> Text,
+        seq -> BigInt,
+        entry_id -> BigInt,
         prev_hash -> Text,
         hash -> Text,
     }
 }
 
+diesel::joinable!(audit_seals -> audit_log (entry_id));
+diesel::joinable!(audit_pending -> audit_log (entry_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_chains,
     audit_log,
+    audit_pending,
+    audit_seals,
     counters,
     schedules,
     closures,

@@ -32,10 +32,17 @@ async fn last_id(app: &TestApp, reader: &str) -> i64 {
     }
 }
 
+/// The chain check, once the instances' sealers have chained every entry written so far.
 async fn verify(app: &TestApp, reader: &str) -> Value {
-    let r = app.get("/api/v1/audit/log/verify", Some(reader)).await;
-    assert_eq!(r.status, 200, "verify: {}", r.body);
-    r.body
+    for _ in 0..200 {
+        let r = app.get("/api/v1/audit/log/verify", Some(reader)).await;
+        assert_eq!(r.status, 200, "verify: {}", r.body);
+        if r.body["pending"] == 0 {
+            return r.body;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("entries still wait for their sealer after 10 s");
 }
 
 fn slot(slots: &[Value], i: usize) -> i64 {
@@ -221,7 +228,8 @@ async fn failed_and_throttled_sign_ins_are_recorded_by_account_id_only() {
     app.applicant_token("ana@example.mx").await;
     let before = last_id(&app, &admin).await;
     let wrong = json!({"email": "ana@example.mx", "password": "not the password"});
-    for _ in 0..6 {
+    // Five failures, then refusals: recorded once per throttle window, however many.
+    for _ in 0..9 {
         app.post("/api/v1/auth/login", None, &wrong).await;
     }
     let unknown = json!({"email": "nobody@example.mx", "password": "whatever it is"});
@@ -355,24 +363,38 @@ fn is_postgres(db_url: &str) -> bool {
 async fn triggers_refuse_update_and_delete() {
     let (app, db) = spawn_app().await;
     app.applicant_token("ana@example.mx").await;
+    verify(&app, &app.admin_token().await).await;
     for statement in [
         "UPDATE audit_log SET action = 'nothing.happened'",
         "DELETE FROM audit_log",
-        "UPDATE audit_log SET change = '{}' WHERE seq = 1",
+        "UPDATE audit_log SET change = '{}' WHERE id = 1",
+        "UPDATE audit_seals SET hash = prev_hash",
+        "DELETE FROM audit_seals",
     ] {
         let refused = sql(db.url(), statement).expect_err(statement);
         assert!(refused.contains("append-only"), "{statement}: {refused}");
     }
     if is_postgres(db.url()) {
-        assert!(sql(db.url(), "TRUNCATE audit_log").expect_err("truncate").contains("append-only"));
+        for table in ["audit_log", "audit_seals"] {
+            let refused = sql(db.url(), &format!("TRUNCATE {table} CASCADE")).expect_err("truncate");
+            assert!(refused.contains("append-only"), "{refused}");
+        }
     }
 }
 
 fn drop_triggers(db_url: &str) {
     let statements: &[&str] = if is_postgres(db_url) {
-        &["DROP TRIGGER audit_log_append_only ON audit_log"]
+        &[
+            "DROP TRIGGER audit_log_append_only ON audit_log",
+            "DROP TRIGGER audit_seals_append_only ON audit_seals",
+        ]
     } else {
-        &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"]
+        &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+            "DROP TRIGGER audit_seals_no_update",
+            "DROP TRIGGER audit_seals_no_delete",
+        ]
     };
     for s in statements {
         sql(db_url, s).expect("drop trigger");
@@ -383,7 +405,7 @@ fn drop_triggers(db_url: &str) {
 async fn global_entry(app: &TestApp, admin: &str, seq: i64) -> i64 {
     let r = app.get("/api/v1/audit/log?entity=applicant&limit=500", Some(admin)).await;
     let entries = r.body["entries"].as_array().cloned().unwrap_or_default();
-    let entry = entries.iter().find(|e| e["chain"] == "*" && e["seq"] == seq).expect("entry");
+    let entry = entries.iter().find(|e| e["chain"] == "*" && e["seal"]["seq"] == seq).expect("entry");
     entry["id"].as_i64().expect("id")
 }
 
@@ -430,6 +452,7 @@ async fn an_altered_entry_is_named() {
 async fn a_deleted_entry_is_named() {
     let (app, db, admin) = tamperable().await;
     let id = global_entry(&app, &admin, 6).await;
+    sql(db.url(), &format!("DELETE FROM audit_seals WHERE entry_id = {id}")).expect("delete its seal");
     sql(db.url(), &format!("DELETE FROM audit_log WHERE id = {id}")).expect("delete");
     assert_first_bad(&app, &admin, 6, "missing").await;
 }
@@ -439,9 +462,9 @@ async fn two_swapped_entries_are_named() {
     let (app, db, admin) = tamperable().await;
     let (a, b) = (global_entry(&app, &admin, 3).await, global_entry(&app, &admin, 7).await);
     // Swap their places in the chain (the unique (chain, seq) needs a free number in between).
-    sql(db.url(), &format!("UPDATE audit_log SET seq = 1000 WHERE id = {a}")).expect("move a");
-    sql(db.url(), &format!("UPDATE audit_log SET seq = 3 WHERE id = {b}")).expect("move b");
-    sql(db.url(), &format!("UPDATE audit_log SET seq = 7 WHERE id = {a}")).expect("move a back");
+    sql(db.url(), &format!("UPDATE audit_seals SET seq = 1000 WHERE entry_id = {a}")).expect("move a");
+    sql(db.url(), &format!("UPDATE audit_seals SET seq = 3 WHERE entry_id = {b}")).expect("move b");
+    sql(db.url(), &format!("UPDATE audit_seals SET seq = 7 WHERE entry_id = {a}")).expect("move a back");
     assert_first_bad(&app, &admin, 3, "broken_link").await;
 }
 
@@ -451,6 +474,7 @@ async fn a_cut_tail_is_named() {
     let last = last_id(&app, &admin).await;
     let checked = verify(&app, &admin).await;
     let entries = checked["entries"].as_i64().expect("entries");
+    sql(db.url(), &format!("DELETE FROM audit_seals WHERE entry_id = {last}")).expect("delete the last seal");
     sql(db.url(), &format!("DELETE FROM audit_log WHERE id = {last}")).expect("delete the last");
     let checked = verify(&app, &admin).await;
     assert_eq!(checked["ok"], false, "{checked}");
@@ -519,4 +543,17 @@ async fn the_codes_each_response_names_have_its_status() {
             }
         }
     }
+}
+
+#[actix_web::test]
+async fn an_entry_slipped_in_outside_the_chains_is_named() {
+    let (app, db, admin) = tamperable().await;
+    let forged = "INSERT INTO audit_log (chain, recorded_at, actor_kind, action, entity, change) \
+                  VALUES ('*', '2026-11-27 12:00:00', 'system', 'staff.created', 'staff', '{}')";
+    sql(db.url(), forged).expect("insert");
+    let checked = verify(&app, &admin).await;
+    assert_eq!(checked["ok"], false, "{checked}");
+    assert_eq!(checked["first_bad"]["problem"], "unsealed", "{checked}");
+    let (ok, output) = cli_verify(db.url());
+    assert!(!ok && output.contains("unsealed"), "{output}");
 }

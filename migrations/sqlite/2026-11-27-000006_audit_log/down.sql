@@ -1,4 +1,4 @@
-DROP TRIGGER audit_log_no_delete;
-DROP TRIGGER audit_log_no_update;
-DROP TABLE audit_log;
 DROP TABLE audit_chains;
+DROP TABLE audit_seals;
+DROP TABLE audit_pending;
+DROP TABLE audit_log;

@@ -1,0 +1,174 @@
+//! The sealer: appends queued entries to their chains, in batches, outside the writers'
+//! transactions. Every instance runs one on a short timer; running several at once is safe,
+//! because a batch is appended while its chain's head row is locked.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::chain::{Content, GENESIS};
+use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
+use crate::db::{is_unique_violation, write_transaction, DbConn, Pool};
+
+/// Entries sealed per transaction at most.
+const BATCH: i64 = 500;
+
+/// How often each instance's sealer looks for queued entries: an entry is in its chain well
+/// within a second of its change.
+pub const SEAL_EVERY: Duration = Duration::from_millis(100);
+
+/// Seals every queued entry, chain by chain. Returns how many it sealed.
+pub fn seal_pending(conn: &mut DbConn) -> QueryResult<usize> {
+    let chains: Vec<String> = audit_pending::table.select(audit_pending::chain).distinct().load(conn)?;
+    let mut sealed = 0;
+    for chain in chains {
+        loop {
+            let n = seal_batch(conn, &chain)?;
+            sealed += n;
+            if (n as i64) < BATCH {
+                break;
+            }
+        }
+    }
+    Ok(sealed)
+}
+
+type Queued = (
+    i64,
+    NaiveDateTime,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// Appends up to [`BATCH`] queued entries of `chain`, oldest first, in one transaction.
+fn seal_batch(conn: &mut DbConn, chain: &str) -> QueryResult<usize> {
+    write_transaction(conn, |c| {
+        let (mut seq, mut prev_hash) = lock_head(c, chain)?;
+        let queued: Vec<Queued> = audit_pending::table
+            .inner_join(audit_log::table)
+            .filter(audit_pending::chain.eq(chain))
+            .order(audit_pending::entry_id)
+            .limit(BATCH)
+            .select((
+                audit_log::id,
+                audit_log::recorded_at,
+                audit_log::actor_kind,
+                audit_log::actor_id,
+                audit_log::actor_role,
+                audit_log::action,
+                audit_log::entity,
+                audit_log::entity_id,
+                audit_log::post_code,
+                audit_log::change,
+            ))
+            .load(c)?;
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        let mut ids = Vec::with_capacity(queued.len());
+        for (
+            entry_id,
+            recorded_at,
+            actor_kind,
+            actor_id,
+            actor_role,
+            action,
+            entity,
+            entity_id,
+            post,
+            change,
+        ) in queued
+        {
+            seq += 1;
+            let content = Content {
+                chain: chain.to_string(),
+                seq,
+                entry_id,
+                recorded_at,
+                actor_kind,
+                actor_id,
+                actor_role,
+                action,
+                entity,
+                entity_id,
+                post,
+                change,
+            };
+            let hash = content.hash(&prev_hash);
+            diesel::insert_into(audit_seals::table)
+                .values((
+                    audit_seals::chain.eq(chain),
+                    audit_seals::seq.eq(seq),
+                    audit_seals::entry_id.eq(entry_id),
+                    audit_seals::prev_hash.eq(&prev_hash),
+                    audit_seals::hash.eq(&hash),
+                ))
+                .execute(c)?;
+            prev_hash = hash;
+            ids.push(entry_id);
+        }
+        diesel::delete(audit_pending::table.filter(audit_pending::entry_id.eq_any(&ids))).execute(c)?;
+        diesel::update(audit_chains::table.find(chain))
+            .set((audit_chains::last_seq.eq(seq), audit_chains::last_hash.eq(&prev_hash)))
+            .execute(c)?;
+        Ok(ids.len())
+    })
+}
+
+/// Locks `chain`'s head until the transaction ends and returns its last number and hash;
+/// a chain's first sealer creates the head (in a savepoint: two first sealers race on the
+/// primary key, and the loser locks the winner's row).
+fn lock_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, String)> {
+    for _ in 0..3 {
+        let head = diesel::update(audit_chains::table.find(chain))
+            .set(audit_chains::last_seq.eq(audit_chains::last_seq))
+            .returning((audit_chains::last_seq, audit_chains::last_hash))
+            .get_result::<(i64, String)>(conn)
+            .optional()?;
+        if let Some(head) = head {
+            return Ok(head);
+        }
+        let created = conn.transaction(|c| {
+            diesel::insert_into(audit_chains::table)
+                .values((
+                    audit_chains::chain.eq(chain),
+                    audit_chains::last_seq.eq(0_i64),
+                    audit_chains::last_hash.eq(GENESIS),
+                ))
+                .execute(c)
+        });
+        match created {
+            Ok(_) => return Ok((0, GENESIS.to_string())),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(diesel::result::Error::NotFound)
+}
+
+/// Runs [`seal_pending`] every [`SEAL_EVERY`] until the process ends.
+pub async fn run_forever(pool: Pool) {
+    loop {
+        actix_web::rt::time::sleep(SEAL_EVERY).await;
+        let pool = pool.clone();
+        let outcome = actix_web::web::block(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(seal_pending(&mut conn)?)
+        })
+        .await;
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "sealing audit entries failed; will retry")
+            }
+            Err(e) => tracing::warn!(error = %e, "audit sealer panicked; will retry"),
+        }
+    }
+}
