@@ -6,13 +6,13 @@
 //! writes the numbered record: `UPDATE counters SET last_value = last_value + 1 WHERE scope = ?
 //! RETURNING last_value`. The row stays locked until that transaction ends, so the next caller
 //! waits; if the caller rolls back, so does its number, and nobody has seen it. A sequence
-//! would be faster and leave gaps. The first number of a scope inserts its row in a savepoint;
+//! would be faster and leave gaps. The first number of a scope inserts its row recoverably;
 //! two first callers race on the primary key and the loser counts again.
 
 use diesel::prelude::*;
 
 use crate::db::schema::counters;
-use crate::db::{is_unique_violation, DbConn};
+use crate::db::{is_unique_violation, recoverable, DbConn};
 
 /// Takes the next number of `scope`. Call it inside the transaction that writes the record the
 /// number goes on (see [`crate::db::write_transaction`]); outside one it commits at once.
@@ -26,7 +26,7 @@ pub fn next(conn: &mut DbConn, scope: &str) -> QueryResult<i64> {
         if let Some(number) = taken {
             return Ok(number);
         }
-        let opened = conn.transaction(|c| {
+        let opened = recoverable(conn, |c| {
             diesel::insert_into(counters::table)
                 .values((counters::scope.eq(scope), counters::last_value.eq(1_i64)))
                 .execute(c)

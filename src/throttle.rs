@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::throttle_buckets;
-use crate::db::{is_unique_violation, without_waiting_for_disk, DbConn};
+use crate::db::{is_unique_violation, recoverable, without_waiting_for_disk, DbConn};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -58,8 +58,8 @@ fn count(
         if restarted > 0 {
             return Ok((now, 1));
         }
-        // In a savepoint: a conflicting insert must not abort the caller's transaction.
-        let inserted = conn.transaction(|c| {
+        // Recoverable: a conflicting insert must not abort the caller's transaction.
+        let inserted = recoverable(conn, |c| {
             diesel::insert_into(throttle_buckets::table)
                 .values((
                     throttle_buckets::bucket.eq(bucket),

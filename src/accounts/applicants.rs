@@ -10,7 +10,7 @@ use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::auth::Applicant;
 use crate::db::schema::applicants;
-use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::throttle::{self, Limit};
@@ -86,7 +86,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<ApplicantRecord, AppError> {
     write_transaction(conn, |c| {
-        let inserted = c.transaction(|c| {
+        let inserted = recoverable(c, |c| {
             diesel::insert_into(applicants::table)
                 .values((
                     applicants::email.eq(registration.email.as_str()),

@@ -13,7 +13,7 @@ use crate::accounts::fields::{NewPassword, Username};
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, Role, StaffMember};
 use crate::db::schema::{posts, staff};
-use crate::db::{is_unique_violation, write_transaction, DbConn};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 
@@ -127,7 +127,7 @@ pub fn create(
     actor.ensure_scope(new.post.as_deref())?;
     write_transaction(conn, |c| {
         known_post(c, new.post.as_deref())?;
-        let inserted = c.transaction(|c| {
+        let inserted = recoverable(c, |c| {
             diesel::insert_into(staff::table)
                 .values((
                     staff::username.eq(new.username.as_str()),

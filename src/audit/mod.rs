@@ -3,7 +3,7 @@
 //!
 //! Entries hold ids and codes only: never names, e-mail addresses or document numbers. Each
 //! belongs to a chain: its post's, or `*` for events of no post. The writing transaction only
-//! appends the entry and queues it; each instance's sealer ([`seal`]) then appends queued
+//! appends the entry (a trigger queues it); each instance's sealer ([`seal`]) then appends queued
 //! entries to their chains in batches, numbering them and hashing each with the one before.
 //! So the writers of a booking rush never wait for one another on a chain, and a chain stays
 //! linear however many sealers and instances there are (its head row is locked while a batch
@@ -23,7 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Actor;
-use crate::db::schema::{audit_log, audit_pending};
+use crate::db::schema::audit_log;
 use crate::db::DbConn;
 use chain::GLOBAL_CHAIN;
 
@@ -107,11 +107,11 @@ impl Event {
     }
 }
 
-/// Appends `event` by `actor` to the trail and queues it for its chain's sealer. Call it
-/// inside the transaction that makes the change: two inserts, no lock on the chain.
+/// Appends `event` by `actor` to the trail; a trigger queues it for its chain's sealer. Call
+/// it inside the transaction that makes the change: one insert, no lock on the chain.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event, now: NaiveDateTime) -> QueryResult<()> {
     let chain = event.post.clone().unwrap_or_else(|| GLOBAL_CHAIN.to_string());
-    let id: i64 = diesel::insert_into(audit_log::table)
+    diesel::insert_into(audit_log::table)
         .values((
             audit_log::chain.eq(&chain),
             audit_log::recorded_at.eq(chain::to_micros(now)),
@@ -124,10 +124,6 @@ pub fn record(conn: &mut DbConn, actor: &Actor, event: Event, now: NaiveDateTime
             audit_log::post_code.eq(&event.post),
             audit_log::change.eq(event.change.to_string()),
         ))
-        .returning(audit_log::id)
-        .get_result(conn)?;
-    diesel::insert_into(audit_pending::table)
-        .values((audit_pending::entry_id.eq(id), audit_pending::chain.eq(&chain)))
         .execute(conn)?;
     Ok(())
 }

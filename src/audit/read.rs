@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::audit::chain::{Content, GENESIS};
 use crate::auth::StaffMember;
 use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
-use crate::db::DbConn;
+use crate::db::{read_snapshot, DbConn};
 use crate::error::AppError;
 
 /// Which entries to read. Times are UTC; `post` limits to one post's entries.
@@ -152,6 +152,12 @@ const BATCH: i64 = 2000;
 /// link to the hash before it, and hash its entry's content; the last must be the chain's
 /// head. Then every entry must be sealed or queued.
 pub fn verify(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verification> {
+    // One snapshot: sealers append while the walk runs, and a head read after the walk would
+    // be ahead of the seals the walk saw.
+    read_snapshot(conn, |c| verify_snapshot(c, post))
+}
+
+fn verify_snapshot(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verification> {
     let mut chains: Vec<String> = match post {
         Some(p) => vec![p.to_string()],
         None => {

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::audit::chain::{Content, GENESIS};
 use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
-use crate::db::{is_unique_violation, write_transaction, DbConn, Pool};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn, Pool};
 
 /// Entries sealed per transaction at most.
 const BATCH: i64 = 500;
@@ -123,7 +123,7 @@ fn seal_batch(conn: &mut DbConn, chain: &str) -> QueryResult<usize> {
 }
 
 /// Locks `chain`'s head until the transaction ends and returns its last number and hash;
-/// a chain's first sealer creates the head (in a savepoint: two first sealers race on the
+/// a chain's first sealer creates the head (recoverably: two first sealers race on the
 /// primary key, and the loser locks the winner's row).
 fn lock_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, String)> {
     for _ in 0..3 {
@@ -135,7 +135,7 @@ fn lock_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, String)> {
         if let Some(head) = head {
             return Ok(head);
         }
-        let created = conn.transaction(|c| {
+        let created = recoverable(conn, |c| {
             diesel::insert_into(audit_chains::table)
                 .values((
                     audit_chains::chain.eq(chain),

@@ -17,7 +17,7 @@ use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::config::BookingSettings;
 use crate::db::schema::{appointments, idempotency_keys, posts, seat_holds, services, slots as slots_t};
-use crate::db::{write_transaction, DbConn};
+use crate::db::{recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code};
 
 /// The booking rules in force (from the settings).
@@ -218,9 +218,14 @@ pub fn book(
             _ => None,
         };
         let reference = insert_appointment(c, actor, &slot, &party, phone.as_deref(), active_key, now)?;
-        let view = view(c, &reference)?
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("appointment vanished")))?;
+        let event = Event::new(Action::AppointmentBooked, reference.as_str()).at_post(Some(&slot.post_code)).with(
+            json!({"slot_id": slot.id, "service": slot.service_code, "seats": party.seats(), "kind": "booked"}),
+        );
+        audit::record(c, actor, event, now)?;
+        // The answer is read inside the transaction only when it must be stored with the key;
+        // otherwise after the commit, so the seat's lock is held no longer than needed.
         if let Some(idem) = &idempotency {
+            let view = view(c, &reference)?.ok_or_else(appointment_vanished)?;
             let stored = diesel::insert_into(idempotency_keys::table)
                 .values((
                     idempotency_keys::scope.eq(&scope),
@@ -238,15 +243,16 @@ pub fn book(
                     e.into()
                 });
             }
+            return Ok((reference, Some(view)));
         }
-        let event = Event::new(Action::AppointmentBooked, reference.as_str()).at_post(Some(&slot.post_code)).with(
-            json!({"slot_id": slot.id, "service": slot.service_code, "seats": party.seats(), "kind": "booked"}),
-        );
-        audit::record(c, actor, event, now)?;
-        Ok(view)
+        Ok((reference, None))
     });
     match outcome {
-        Ok(view) => Ok(Booked::Created(Box::new(view))),
+        Ok((_, Some(view))) => Ok(Booked::Created(Box::new(view))),
+        Ok((reference, None)) => {
+            let view = view(conn, &reference)?.ok_or_else(appointment_vanished)?;
+            Ok(Booked::Created(Box::new(view)))
+        }
         // A conflict may be a concurrent retry with the same key that committed first (its
         // appointment holds the one-active key, or its key row exists): answer as it did.
         Err(conflict) if conflict.code().status() == 409 => {
@@ -313,8 +319,8 @@ fn insert_appointment(
     };
     for _ in 0..5 {
         let reference = Reference::generate();
-        // A savepoint, so a failed insert doesn't poison the PostgreSQL transaction.
-        let inserted = conn.transaction(|c| {
+        // Recoverable: a colliding reference must not abort the transaction (PostgreSQL).
+        let inserted = recoverable(conn, |c| {
             diesel::insert_into(appointments::table)
                 .values((
                     appointments::reference.eq(reference.as_str()),
@@ -459,6 +465,10 @@ pub fn view_own(
         return Err(no_such_appointment());
     }
     view(conn, reference)?.ok_or_else(no_such_appointment)
+}
+
+fn appointment_vanished() -> AppError {
+    AppError::internal(anyhow::anyhow!("a booked appointment vanished"))
 }
 
 fn no_such_appointment() -> AppError {

@@ -224,6 +224,32 @@ where
     outcome
 }
 
+/// Runs `f` on one consistent snapshot of the database, for reads made of several statements
+/// that must agree with each other while writers go on (the audit chain walk): `REPEATABLE
+/// READ, READ ONLY` on PostgreSQL, where each statement would otherwise see the latest
+/// commits; a deferred transaction on SQLite, whose snapshot is taken at its first read.
+pub fn read_snapshot<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+    }
+    let outcome = f(conn);
+    // Nothing was written: ending it either way is the same.
+    let finish = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+        DbConn::Postgres(c) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    finish?;
+    outcome
+}
+
 /// Runs `f` in a transaction whose commit doesn't wait for the disk on PostgreSQL, for
 /// bookkeeping whose loss in a crash is harmless (throttle counters) and which would otherwise
 /// queue every request of a rush behind one hot row's WAL flush. Never for bookings or money.
@@ -239,6 +265,20 @@ where
             diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(c)?;
             f(c)
         }),
+    }
+}
+
+/// Runs one statement (or a few) whose failure, such as a unique violation the caller
+/// handles, must leave the surrounding transaction usable. PostgreSQL aborts a transaction on
+/// any failed statement, so there it runs in a savepoint; SQLite backs out only the failed
+/// statement, so there it runs as it is (a savepoint would cost two more statements).
+pub fn recoverable<T, F>(conn: &mut DbConn, f: F) -> diesel::QueryResult<T>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+{
+    match conn {
+        DbConn::Sqlite(_) => f(conn),
+        DbConn::Postgres(_) => conn.transaction(f),
     }
 }
 

@@ -504,11 +504,22 @@ async fn the_chains_hold_under_concurrent_writers_and_two_instances() {
             app.post("/api/v1/staff/auth/login", None, &body).await.status
         }
     });
-    let (booked, failed) = futures_util::future::join(
+    // Checks run while the writers write and the sealers seal: each sees one consistent state.
+    let checks = async {
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            let r = second.get("/api/v1/audit/log/verify", Some(&admin)).await;
+            seen.push(r.body);
+        }
+        seen
+    };
+    let (booked, failed, checks) = futures_util::future::join3(
         futures_util::future::join_all(bookings),
         futures_util::future::join_all(failures),
+        checks,
     )
     .await;
+    assert!(checks.iter().all(|c| c["ok"] == true), "a check during the writes failed: {checks:?}");
     assert!(booked.iter().all(|s| [201, 409].contains(s)), "{booked:?}");
     assert!(failed.iter().all(|s| *s == 401), "{failed:?}");
     let checked = verify(&second, &admin).await;
@@ -546,14 +557,23 @@ async fn the_codes_each_response_names_have_its_status() {
 }
 
 #[actix_web::test]
-async fn an_entry_slipped_in_outside_the_chains_is_named() {
+async fn an_entry_taken_off_the_queue_before_its_seal_is_named() {
     let (app, db, admin) = tamperable().await;
-    let forged = "INSERT INTO audit_log (chain, recorded_at, actor_kind, action, entity, change) \
-                  VALUES ('*', '2026-11-27 12:00:00', 'system', 'staff.created', 'staff', '{}')";
-    sql(db.url(), forged).expect("insert");
+    // Written like any entry (the trigger queues it), then taken off the queue before a
+    // sealer gets to it, in one statement batch.
+    let id = last_id(&app, &admin).await + 1000;
+    let forged = format!(
+        "INSERT INTO audit_log (id, chain, recorded_at, actor_kind, action, entity, change) \
+         VALUES ({id}, '*', '2026-11-27 12:00:00', 'system', 'staff.created', 'staff', '{{}}'); \
+         DELETE FROM audit_pending WHERE entry_id = {id};"
+    );
+    let mut conn = db_conn(db.url());
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, &format!("BEGIN; {forged} COMMIT;"))
+        .expect("insert");
     let checked = verify(&app, &admin).await;
     assert_eq!(checked["ok"], false, "{checked}");
     assert_eq!(checked["first_bad"]["problem"], "unsealed", "{checked}");
+    assert_eq!(checked["first_bad"]["id"], id, "{checked}");
     let (ok, output) = cli_verify(db.url());
     assert!(!ok && output.contains("unsealed"), "{output}");
 }

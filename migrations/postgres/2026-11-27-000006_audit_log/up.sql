@@ -1,7 +1,7 @@
 -- The audit trail. Twin: migrations/sqlite.
 --
 -- audit_log: one row per state change, written in the transaction of the change, with its
--- chain (the post's code, or `*` for events of no post), and queued in audit_pending.
+-- chain (the post's code, or `*` for events of no post); a trigger queues it in audit_pending.
 -- audit_seals: each instance's sealer takes queued entries in batches and appends them to
 -- their chain: seq 1, 2, 3... per chain, hash = SHA-256(prev_hash || canonical content).
 -- audit_chains: each chain's head (last seq and hash); its row lock keeps a chain linear
@@ -27,7 +27,6 @@ CREATE TABLE audit_pending (
     entry_id BIGINT PRIMARY KEY NOT NULL REFERENCES audit_log (id),
     chain    TEXT NOT NULL
 );
-CREATE INDEX audit_pending_chain ON audit_pending (chain, entry_id);
 
 CREATE TABLE audit_seals (
     chain     TEXT NOT NULL,
@@ -43,6 +42,16 @@ CREATE TABLE audit_chains (
     last_seq  BIGINT NOT NULL,
     last_hash TEXT NOT NULL
 );
+
+-- The queue is filled by the database itself: one statement writes an entry and queues it.
+CREATE FUNCTION audit_queue() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_pending (entry_id, chain) VALUES (NEW.id, NEW.chain);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_log_queue AFTER INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_queue();
 
 -- Refuses the change: for tables that are never updated or deleted (the audit trail now;
 -- fee records, receipts and register entries later).
