@@ -147,12 +147,29 @@ fn main() -> anyhow::Result<()> {
         reports.push(report);
     }
     print_report(&args, &reports);
+    if let Some(peak) = peak_resident_memory() {
+        println!("peak resident memory of this process (server, clients and direct threads): {peak}");
+    }
 
     let failures: Vec<String> = reports.iter().flat_map(BackendReport::failures).collect();
     if !failures.is_empty() {
         bail!("the booking rush found problems:\n  {}", failures.join("\n  "));
     }
     Ok(())
+}
+
+/// `VmHWM` from /proc/self/status (Linux), e.g. `85.3 MiB`.
+fn peak_resident_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("{:.1} MiB", kib / 1024.0))
 }
 
 // ---------------------------------------------------------------------------------------------
