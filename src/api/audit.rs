@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::Denied;
+use crate::api::{schemas, Denied};
 use crate::audit::read::{self, Filter, Stored, Verification};
 use crate::audit::Action;
 use crate::auth::roles::AuditorOrAdmin;
@@ -32,8 +32,8 @@ pub struct LogQuery {
     /// `applicant`, `staff`, `system` or `anonymous`, optionally with the account id: `staff:12`.
     #[param(pattern = r"^(applicant|staff|system|anonymous)(:[0-9]{1,18})?$")]
     actor: Option<String>,
-    /// An action such as `appointment.booked` (422 for one that doesn't exist).
-    #[param(pattern = r"^[a-z_]{1,40}\.[a-z_]{1,40}$")]
+    /// An action such as `appointment.booked`.
+    #[param(schema_with = schemas::audit_action)]
     action: Option<String>,
     /// The kind of thing changed, such as `appointment` or `staff`.
     #[param(pattern = r"^[a-z_]{1,40}$")]
@@ -78,7 +78,7 @@ pub struct EntryView {
     /// When it was recorded (UTC).
     recorded_at: String,
     actor: ActorView,
-    #[schema(value_type = Action)]
+    #[schema(schema_with = schemas::audit_action)]
     action: String,
     entity: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -126,3 +126,11 @@ pub fn weekdays() -> utoipa::openapi::schema::Array {
         .unique_items(true)
         .build()
 }
+
+/// `audit::Action`: the actions the trail records.
+pub fn audit_action() -> Object {
+    string()
+        .enum_values(Some(crate::audit::Action::ALL.iter().map(|a| a.as_str())))
+        .description(Some("what happened, as `<entity>.<verb>`"))
+        .build()
+}

@@ -3,7 +3,7 @@
 //! hash = hex(SHA-256(previous entry's hash ‖ "\n" ‖ canonical content)); the first entry of a
 //! chain follows [`GENESIS`]. The canonical content is a JSON array of every recorded field in
 //! a fixed order, so changing, dropping or moving any entry changes a hash that the next entry
-//! (or the chain's counter, for the last one) pins.
+//! (or the chain's head, for the last one) pins.
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};

@@ -19,8 +19,6 @@ pub mod seal;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::auth::Actor;
 use crate::db::schema::audit_log;
@@ -30,8 +28,8 @@ use chain::GLOBAL_CHAIN;
 macro_rules! actions {
     ($($variant:ident = $name:literal $entity:literal;)*) => {
         /// What happened. The name is `<entity>.<verb>`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-        pub enum Action { $(#[serde(rename = $name)] $variant,)* }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action { $($variant,)* }
 
         impl Action {
             pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
