@@ -10,6 +10,7 @@ use chrono::Utc;
 
 use crate::accounts::staff::{self, NewStaff};
 use crate::audit;
+use crate::audit::read::Head;
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::startup::{prepare_database, Application};
@@ -65,6 +66,11 @@ pub enum AuditCommand {
         /// Walk only this post's chain.
         #[arg(long)]
         post: Option<String>,
+        /// A head printed by an earlier check (`CHAIN:SEQ:HASH`) that must still be in its
+        /// chain: the chain alone can't show that someone who can rewrite the database
+        /// rewrote it whole. Repeatable.
+        #[arg(long = "expect", value_name = "CHAIN:SEQ:HASH")]
+        expect: Vec<String>,
     },
 }
 
@@ -98,6 +104,8 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             // The operator at the server's console acts as the system.
             let record = staff::create(&mut conn, &Actor::System, &new, &hash, Utc::now().naive_utc())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            // No server may be running to seal the entry: seal it here.
+            audit::seal::seal_pending(&mut conn)?;
             println!(
                 "created {} {}{}",
                 record.role.as_str(),
@@ -106,16 +114,31 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify { post } } => {
-            let (pool, _, _) = prepare_database(&settings)?;
+        Command::Audit { command: AuditCommand::Verify { post, expect } } => {
+            let post = post
+                .map(|p| {
+                    crate::reference::post_code(&p)
+                        .ok_or_else(|| anyhow::anyhow!("--post {p:?} is not a post code"))
+                })
+                .transpose()?;
+            let expected = expect
+                .iter()
+                .map(|h| {
+                    Head::parse(h).ok_or_else(|| anyhow::anyhow!("--expect {h:?} is not CHAIN:SEQ:HASH"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            // A check changes nothing: no migrations, no seeding, only the pool.
+            let pool = crate::db::build_pool(&settings.database_url, 1)
+                .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
             let mut conn = pool.get().context("cannot get a database connection")?;
-            let post = post.map(|p| p.trim().to_ascii_uppercase());
-            let outcome = audit::read::verify(&mut conn, post.as_deref())?;
+            let outcome = audit::read::verify(&mut conn, post.as_deref(), &expected, Utc::now().naive_utc())
+                .context("the audit tables can't be read (has this database been migrated?)")?;
             println!("{}", serde_json::to_string(&outcome)?);
             match outcome.first_bad {
                 None => Ok(()),
                 Some(bad) => {
                     let at = match (bad.seq, bad.id) {
+                        (Some(seq), _) if bad.problem == "rewritten" => format!("at entry {seq}"),
                         (Some(seq), Some(id)) => format!("at entry {seq} (id {id})"),
                         (Some(seq), None) => format!("at entry {seq} (gone)"),
                         (None, id) => format!("outside it (id {})", id.unwrap_or_default()),

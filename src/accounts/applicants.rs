@@ -150,9 +150,15 @@ pub async fn change_password(
     let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
     let account =
         account.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
-    let checked =
-        login::check_password(state, Audience::Public, &account.email, current_password, client_address)
-            .await;
+    let checked = login::check_password(
+        state,
+        who.actor(),
+        Audience::Public,
+        &account.email,
+        current_password,
+        client_address,
+    )
+    .await;
     match checked {
         Ok(signed_in) if signed_in.subject == id => {}
         Err(e) if !e.is_unauthorized() => return Err(e),

@@ -110,6 +110,7 @@ fn door_name(door: Audience) -> &'static str {
 fn begin(
     conn: &mut DbConn,
     limits: &LoginThrottle,
+    actor: &Actor,
     door: Audience,
     identifier: &str,
     client_address: &str,
@@ -141,24 +142,26 @@ fn begin(
         let bucket = &counted.buckets[refused as usize].0;
         let limit = Limit { max: 1, window: limits.window };
         let first_refusal = throttle::take(conn, &format!("audited|{bucket}"), limit, now)?.is_none();
-        write_transaction(conn, |c| {
-            counted.take_back(c, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
-            if first_refusal {
-                let event = sign_in_event(Action::SignInThrottled, door, found.as_ref());
-                audit::record(c, &Actor::Anonymous, event, now)?;
-            }
-            Ok::<_, AppError>(())
-        })?;
+        counted.take_back(conn, &[Bucket::Pair, Bucket::Address, Bucket::Account])?;
+        // Its own transaction: the throttle's bookkeeping commits without waiting for the
+        // disk, and the audit entry must not.
+        if first_refusal {
+            let event = sign_in_event(Action::SignInThrottled, door, found.as_ref());
+            write_transaction(conn, |c| audit::record(c, actor, event, now))?;
+        }
         let started = counted.buckets[refused as usize].1;
         return Err(AppError::too_many_requests(started + limits.window - now));
     }
     Ok((counted, found))
 }
 
-/// Checks `password` for the account `identifier` names at `door`, throttled as above.
-/// 401 `invalid_credentials` for an unknown account or a wrong password alike.
+/// Checks `password` for the account `identifier` names at `door`, throttled as above, on
+/// behalf of `actor` (anonymous for a sign-in, the applicant for a password change), who is
+/// recorded with a failure. 401 `invalid_credentials` for an unknown account or a wrong
+/// password alike.
 pub async fn check_password(
     state: &AppState,
+    actor: Actor,
     door: Audience,
     identifier: &str,
     password: String,
@@ -172,7 +175,12 @@ pub async fn check_password(
     }
     let limits = state.settings.login_throttle.clone();
     let (counted, found) = state
-        .db(move |conn| begin(conn, &limits, door, &identifier, &client_address, Utc::now().naive_utc()))
+        .db({
+            let actor = actor.clone();
+            move |conn| {
+                begin(conn, &limits, &actor, door, &identifier, &client_address, Utc::now().naive_utc())
+            }
+        })
         .await?;
     // No connection is held while argon2 runs, and argon2 runs on its own bounded pool.
     let verified = state.hasher.verify(password, found.as_ref().map(|(_, hash, ..)| hash.clone())).await;
@@ -195,17 +203,15 @@ pub async fn check_password(
     let forgive = outcome.is_ok();
     state
         .db(move |conn| {
-            write_transaction(conn, |c| {
-                counted.take_back(c, refund)?;
-                if forgive {
-                    throttle::clear(c, &counted.buckets[Bucket::Pair as usize].0)?;
-                }
-                if failed {
-                    let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
-                    audit::record(c, &Actor::Anonymous, event, Utc::now().naive_utc())?;
-                }
-                Ok(())
-            })
+            counted.take_back(conn, refund)?;
+            if forgive {
+                throttle::clear(conn, &counted.buckets[Bucket::Pair as usize].0)?;
+            }
+            if failed {
+                let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
+                write_transaction(conn, |c| audit::record(c, &actor, event, Utc::now().naive_utc()))?;
+            }
+            Ok(())
         })
         .await?;
     outcome

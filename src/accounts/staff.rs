@@ -310,15 +310,18 @@ pub fn reassign(
             .get_result(c)
             .optional()?
             .ok_or_else(changed_meanwhile)?;
-        // On the chain of the post the account leaves, where its earlier entries are.
-        let event =
-            Event::new(Action::StaffReassigned, target.id).at_post(target.post_code.as_deref()).with(json!({
-                "from_role": target.role.as_str(),
-                "from_post": target.post_code,
-                "role": assignment.role.as_str(),
-                "post": assignment.post,
-            }));
-        audit::record(c, actor, event, now)?;
+        // On the chain of the post the account leaves and, if it moves, of the one it joins:
+        // each post's auditor sees who came and went.
+        let event = Event::new(Action::StaffReassigned, target.id).with(json!({
+            "from_role": target.role.as_str(),
+            "from_post": target.post_code,
+            "role": assignment.role.as_str(),
+            "post": assignment.post,
+        }));
+        audit::record(c, actor, event.clone().at_post(target.post_code.as_deref()), now)?;
+        if assignment.post != target.post_code {
+            audit::record(c, actor, event.at_post(assignment.post.as_deref()), now)?;
+        }
         Ok(StaffRecord {
             role: assignment.role,
             post_code: assignment.post.clone(),

@@ -238,6 +238,8 @@ pub async fn verify(
     let Guarded(reader, query) = request;
     let post = post_filter(query.into_inner().post.as_deref()).map_err(|e| AppError::invalid(vec![e]))?;
     let member = reader.member;
-    let outcome = state.db(move |conn| read::verify_for(conn, &member, post.as_deref())).await?;
+    let outcome = state
+        .db(move |conn| read::verify_for(conn, &member, post.as_deref(), chrono::Utc::now().naive_utc()))
+        .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }

@@ -12,7 +12,7 @@ use crate::api::client_address;
 use crate::api::{schemas, Denied};
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
-use crate::auth::{Applicant, Guarded, Staff};
+use crate::auth::{Actor, Applicant, Guarded, Staff};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
 
@@ -93,8 +93,15 @@ async fn sign_in(
     identifier: String,
     password: String,
 ) -> Result<HttpResponse, AppError> {
-    let signed_in =
-        login_flow::check_password(&state, audience, &identifier, password, client_address(req)).await?;
+    let signed_in = login_flow::check_password(
+        &state,
+        Actor::Anonymous,
+        audience,
+        &identifier,
+        password,
+        client_address(req),
+    )
+    .await?;
     let (token, expires_at) = state
         .keys
         .issue(audience, &signed_in.subject.to_string(), signed_in.credential_version, Utc::now())

@@ -125,9 +125,38 @@ pub struct BadEntry {
     pub id: Option<i64>,
     /// `altered` (the hash is not of the entry's content), `broken_link` (it doesn't follow
     /// the entry before it: moved, or its predecessor changed), `missing` (entries are gone
-    /// here) or `unsealed` (an entry neither in a chain nor waiting for one).
+    /// here), `unsealed` (an entry neither in a chain nor waiting for one), `stale` (waiting
+    /// for its sealer for over a minute: no instance is sealing) or `rewritten` (the chain
+    /// no longer has a head that was kept from an earlier check).
     pub problem: String,
 }
+
+/// A chain's last entry as a check saw it. Kept outside the database, it proves later that
+/// the chain was not rewritten up to there, which the chain alone can't prove against someone
+/// who can rewrite the whole database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Head {
+    pub chain: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Head {
+    /// `CHAIN:SEQ:HASH`, as the command line takes it.
+    pub fn parse(raw: &str) -> Option<Head> {
+        let mut parts = raw.splitn(3, ':');
+        let (chain, seq, hash) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?);
+        let well_formed = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        (!chain.is_empty() && well_formed).then(|| Head {
+            chain: chain.to_string(),
+            seq,
+            hash: hash.to_lowercase(),
+        })
+    }
+}
+
+/// How long an entry may wait for a sealer before the check calls it `stale`.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
 /// What a walk of the chains found.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -141,6 +170,9 @@ pub struct Verification {
     pub chains: i64,
     /// Entries written but not yet in their chain (each instance seals several times a second).
     pub pending: i64,
+    /// Each chain's last entry, for chains that hold: keep them elsewhere, and pass them to a
+    /// later `consular-desk audit verify --expect CHAIN:SEQ:HASH`.
+    pub heads: Vec<Head>,
     /// The earliest entry (by id) at which the trail fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<BadEntry>,
@@ -150,14 +182,25 @@ const BATCH: i64 = 2000;
 
 /// Walks every chain (or only `post`'s) from its start: each seal must have the next number,
 /// link to the hash before it, and hash its entry's content; the last must be the chain's
-/// head. Then every entry must be sealed or queued.
-pub fn verify(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verification> {
+/// head. Then every entry must be sealed in its own chain or queued (for less than
+/// [`STALE_AFTER`]), and every head kept from an earlier check (`expected`) must still be there.
+pub fn verify(
+    conn: &mut DbConn,
+    post: Option<&str>,
+    expected: &[Head],
+    now: NaiveDateTime,
+) -> QueryResult<Verification> {
     // One snapshot: sealers append while the walk runs, and a head read after the walk would
     // be ahead of the seals the walk saw.
-    read_snapshot(conn, |c| verify_snapshot(c, post))
+    read_snapshot(conn, |c| verify_snapshot(c, post, expected, now))
 }
 
-fn verify_snapshot(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verification> {
+fn verify_snapshot(
+    conn: &mut DbConn,
+    post: Option<&str>,
+    expected: &[Head],
+    now: NaiveDateTime,
+) -> QueryResult<Verification> {
     let mut chains: Vec<String> = match post {
         Some(p) => vec![p.to_string()],
         None => {
@@ -170,27 +213,69 @@ fn verify_snapshot(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Verific
     chains.dedup();
     let mut entries = 0;
     let mut bad: Vec<BadEntry> = Vec::new();
+    let mut heads = Vec::new();
     for chain in &chains {
         let (checked, failed) = walk(conn, chain)?;
         entries += checked;
-        bad.extend(failed);
+        match failed {
+            Some(failed) => bad.push(failed),
+            None => heads.extend(head(conn, chain)?),
+        }
     }
+    // An entry counts as sealed only in its own chain: one moved into another chain's queue
+    // and sealed there is loose here.
     let mut loose = audit_log::table
-        .left_join(audit_seals::table)
+        .left_join(
+            audit_seals::table
+                .on(audit_seals::entry_id.eq(audit_log::id).and(audit_seals::chain.eq(audit_log::chain))),
+        )
         .left_join(audit_pending::table)
         .filter(audit_seals::entry_id.is_null())
         .into_boxed();
     if let Some(p) = post {
         loose = loose.filter(audit_log::chain.eq(p.to_string()));
     }
-    let unsealed: Vec<(i64, String, Option<i64>)> =
-        loose.select((audit_log::id, audit_log::chain, audit_pending::entry_id.nullable())).load(conn)?;
-    let pending = unsealed.iter().filter(|(_, _, queued)| queued.is_some()).count() as i64;
-    if let Some((id, chain, _)) = unsealed.iter().find(|(_, _, queued)| queued.is_none()) {
-        bad.push(BadEntry { chain: chain.clone(), seq: None, id: Some(*id), problem: "unsealed".into() });
+    let unsealed: Vec<(i64, String, NaiveDateTime, Option<i64>)> = loose
+        .select((audit_log::id, audit_log::chain, audit_log::recorded_at, audit_pending::entry_id.nullable()))
+        .load(conn)?;
+    let pending = unsealed.iter().filter(|(.., queued)| queued.is_some()).count() as i64;
+    for (id, chain, recorded_at, queued) in &unsealed {
+        let problem = match queued {
+            None => "unsealed",
+            Some(_) if *recorded_at < now - STALE_AFTER => "stale",
+            Some(_) => continue,
+        };
+        bad.push(BadEntry { chain: chain.clone(), seq: None, id: Some(*id), problem: problem.into() });
+        break;
+    }
+    for kept in expected.iter().filter(|h| post.is_none_or(|p| p == h.chain)) {
+        let found: Option<(String, i64)> = audit_seals::table
+            .find((&kept.chain, kept.seq))
+            .select((audit_seals::hash, audit_seals::entry_id))
+            .first(conn)
+            .optional()?;
+        let problem = match &found {
+            None => "missing",
+            Some((hash, _)) if *hash != kept.hash => "rewritten",
+            Some(_) => continue,
+        };
+        let id = found.map(|(_, id)| id);
+        bad.push(BadEntry { chain: kept.chain.clone(), seq: Some(kept.seq), id, problem: problem.into() });
     }
     let first_bad = bad.into_iter().min_by_key(|b| b.id.unwrap_or(i64::MAX));
-    Ok(Verification { ok: first_bad.is_none(), entries, chains: chains.len() as i64, pending, first_bad })
+    let chains = chains.len() as i64;
+    Ok(Verification { ok: first_bad.is_none(), entries, chains, pending, heads, first_bad })
+}
+
+/// The head of a chain that holds.
+fn head(conn: &mut DbConn, chain: &str) -> QueryResult<Option<Head>> {
+    Ok(audit_chains::table
+        .find(chain)
+        .select((audit_chains::last_seq, audit_chains::last_hash))
+        .first::<(i64, String)>(conn)
+        .optional()?
+        .filter(|(seq, _)| *seq > 0)
+        .map(|(seq, hash)| Head { chain: chain.to_string(), seq, hash }))
 }
 
 type Sealed = (i64, i64, String, String, Option<Entry>);
@@ -278,9 +363,28 @@ pub fn verify_for(
     conn: &mut DbConn,
     reader: &StaffMember,
     post: Option<&str>,
+    now: NaiveDateTime,
 ) -> Result<Verification, AppError> {
     if let Some(post) = post {
         reader.ensure_post(post)?;
     }
-    Ok(verify(conn, post.or(reader.post.as_deref()))?)
+    Ok(verify(conn, post.or(reader.post.as_deref()), &[], now)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_heads_parse() {
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            Head::parse(&format!("MEX:12:{hash}")),
+            Some(Head { chain: "MEX".into(), seq: 12, hash: hash.clone() })
+        );
+        assert_eq!(Head::parse(&format!("*:1:{}", hash.to_uppercase())).map(|h| h.hash), Some(hash.clone()));
+        for bad in ["MEX:12", "MEX:x:ab", &format!(":1:{hash}"), &format!("MEX:1:{}", &hash[..63])] {
+            assert_eq!(Head::parse(bad), None, "{bad}");
+        }
+    }
 }

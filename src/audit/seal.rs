@@ -18,20 +18,32 @@ const BATCH: i64 = 500;
 /// within a second of its change.
 pub const SEAL_EVERY: Duration = Duration::from_millis(100);
 
-/// Seals every queued entry, chain by chain. Returns how many it sealed.
-pub fn seal_pending(conn: &mut DbConn) -> QueryResult<usize> {
+/// Seals every queued entry, chain by chain. A chain that fails doesn't hold up the others:
+/// its error is returned once every chain has had its turn. Returns how many it sealed.
+pub fn seal_pending(conn: &mut DbConn) -> anyhow::Result<usize> {
     let chains: Vec<String> = audit_pending::table.select(audit_pending::chain).distinct().load(conn)?;
     let mut sealed = 0;
+    let mut failed = Vec::new();
     for chain in chains {
         loop {
-            let n = seal_batch(conn, &chain)?;
-            sealed += n;
-            if (n as i64) < BATCH {
-                break;
+            match seal_batch(conn, &chain) {
+                Ok(n) => {
+                    sealed += n;
+                    if (n as i64) < BATCH {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    failed.push(format!("chain {chain}: {e}"));
+                    break;
+                }
             }
         }
     }
-    Ok(sealed)
+    match failed.is_empty() {
+        true => Ok(sealed),
+        false => Err(anyhow::anyhow!("sealed {sealed}, but {}", failed.join("; "))),
+    }
 }
 
 type Queued = (
@@ -153,22 +165,31 @@ fn lock_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, String)> {
     Err(diesel::result::Error::NotFound)
 }
 
-/// Runs [`seal_pending`] every [`SEAL_EVERY`] until the process ends.
+/// Runs [`seal_pending`] every [`SEAL_EVERY`] until the process ends. A failure is logged
+/// when it starts and when it ends, not ten times a second while the database is away.
 pub async fn run_forever(pool: Pool) {
+    let mut failing = false;
     loop {
         actix_web::rt::time::sleep(SEAL_EVERY).await;
         let pool = pool.clone();
         let outcome = actix_web::web::block(move || -> anyhow::Result<usize> {
             let mut conn = pool.get()?;
-            Ok(seal_pending(&mut conn)?)
+            seal_pending(&mut conn)
         })
-        .await;
+        .await
+        .map_err(|e| anyhow::anyhow!("the sealer panicked: {e}"))
+        .and_then(|sealed| sealed);
         match outcome {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(error = %format!("{e:#}"), "sealing audit entries failed; will retry")
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("sealing audit entries works again");
             }
-            Err(e) => tracing::warn!(error = %e, "audit sealer panicked; will retry"),
+            Ok(_) => {}
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %format!("{e:#}"), "sealing audit entries failed; retrying every 100 ms");
+            }
+            Err(e) => tracing::debug!(error = %format!("{e:#}"), "sealing audit entries still fails"),
         }
     }
 }

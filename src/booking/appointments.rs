@@ -642,10 +642,13 @@ pub fn reschedule(
             return Err(explain_unchanged(c, reference, applicant_id, now));
         }
         vacate(c, rules, old_slot, id, seats, now)?;
+        // On the new post's chain and, for a move between posts, on the old one's too.
         let event = Event::new(Action::AppointmentRescheduled, reference.as_str())
-            .at_post(Some(&new_slot.post_code))
             .with(json!({"from_slot_id": old_slot, "from_post": old_post, "to_slot_id": new_slot.id, "seats": seats}));
-        audit::record(c, actor, event, now)?;
+        audit::record(c, actor, event.clone().at_post(Some(&new_slot.post_code)), now)?;
+        if new_slot.post_code != old_post {
+            audit::record(c, actor, event.at_post(Some(&old_post)), now)?;
+        }
         view(c, reference)?.ok_or_else(no_such_appointment)
     })
 }

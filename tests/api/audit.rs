@@ -577,3 +577,83 @@ async fn an_entry_taken_off_the_queue_before_its_seal_is_named() {
     let (ok, output) = cli_verify(db.url());
     assert!(!ok && output.contains("unsealed"), "{output}");
 }
+
+/// Someone who can rewrite the whole database can re-chain an altered trail so that it holds
+/// again; a head kept from an earlier check still shows it (`--expect`).
+#[actix_web::test]
+async fn a_rewritten_chain_is_caught_by_a_kept_head() {
+    let (app, db, admin) = tamperable().await;
+    let kept = verify(&app, &admin).await["heads"]
+        .as_array()
+        .and_then(|heads| heads.iter().find(|h| h["chain"] == "*").cloned())
+        .expect("the global chain's head");
+    let kept = format!("*:{}:{}", kept["seq"], text(&kept, "hash"));
+    let target = global_entry(&app, &admin, 4).await;
+    // Alter an entry, then throw the chain away and let the sealer build it again.
+    let rewrite = format!(
+        "UPDATE audit_log SET actor_id = actor_id + 1 WHERE id = {target};
+         DELETE FROM audit_seals WHERE chain = '*';
+         DELETE FROM audit_chains WHERE chain = '*';
+         INSERT INTO audit_pending (entry_id, chain) SELECT id, chain FROM audit_log WHERE chain = '*';"
+    );
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut db_conn(db.url()),
+        &format!("BEGIN; {rewrite} COMMIT;"),
+    )
+    .expect("rewrite");
+    let checked = verify(&app, &admin).await;
+    assert_eq!(checked["ok"], true, "the chain alone can't tell: {checked}");
+    let out = run_cli(db.url(), &["audit", "verify", "--expect", &kept], &[], None);
+    let output = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success() && output.contains("rewritten"), "{output}");
+    let out = run_cli(db.url(), &["audit", "verify", "--expect", "*:1:nothex"], &[], None);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("CHAIN:SEQ:HASH"));
+}
+
+/// With no instance running, nothing seals: an entry that waits over a minute is `stale`.
+/// The operator's own `create-staff` seals what it writes.
+#[actix_web::test]
+async fn entries_nobody_seals_are_stale() {
+    let db = crate::helpers::TestDb::fresh();
+    assert!(run_cli(db.url(), &["migrate"], &[], None).status.success());
+    create_staff_cli(db.url(), "first.admin", "admin", None, STAFF_PASSWORD).expect("create-staff");
+    let (ok, output) = cli_verify(db.url());
+    assert!(ok, "create-staff sealed its entry: {output}");
+    let old = "INSERT INTO audit_log (chain, recorded_at, actor_kind, action, entity, change) \
+               VALUES ('*', '2026-01-01 00:00:00', 'system', 'staff.created', 'staff', '{}')";
+    sql(db.url(), old).expect("insert");
+    let (ok, output) = cli_verify(db.url());
+    assert!(!ok && output.contains("stale"), "{output}");
+}
+
+/// A change that moves something between posts is on both posts' chains.
+#[actix_web::test]
+async fn moves_between_posts_are_on_both_chains() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let gdl_auditor = app.staff_token("gdl.auditor", "auditor", Some("GDL")).await;
+    create_staff_cli(&app.db_url, "moving.clerk", "clerk", Some("MEX"), STAFF_PASSWORD).expect("clerk");
+    let body = json!({"role": "clerk", "post": "GDL"});
+    let r = app.call("PUT", "/api/v1/admin/staff/moving.clerk/assignment", Some(&admin), Some(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let seen = app.get("/api/v1/audit/log?action=staff.reassigned", Some(&gdl_auditor)).await.body;
+    assert_eq!(seen["entries"].as_array().map(Vec::len), Some(1), "GDL sees who joined: {seen}");
+    let all = app.get("/api/v1/audit/log?action=staff.reassigned", Some(&admin)).await.body;
+    let posts: Vec<&Value> =
+        all["entries"].as_array().map(|e| e.iter().map(|e| &e["post"]).collect()).unwrap_or_default();
+    assert_eq!(posts, [&json!("MEX"), &json!("GDL")], "{all}");
+}
+
+/// A wrong current password on a password change is the applicant's failure, not an anonymous one.
+#[actix_web::test]
+async fn a_failed_password_change_names_the_applicant() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let body = json!({"current_password": "not my password", "new_password": "a new passphrase"});
+    assert_problem(&app.post("/api/v1/me/password", Some(&ana), &body).await, 403, "wrong_current_password");
+    let r = app.get("/api/v1/audit/log?action=sign_in.failed", Some(&admin)).await.body;
+    let entry = &r["entries"][0];
+    assert_eq!(entry["actor"]["kind"], "applicant", "{r}");
+    assert_eq!(format!("applicant:{}", entry["actor"]["id"]), text(entry, "entity_id"));
+}

@@ -39,8 +39,13 @@ INSERT INTO appointments_new (id, reference, kind, slot_id, post_code, service_c
         applicant_id, booked_by_staff_id, party_size, party, phone, status, active_key,
         created_at, updated_at, cancelled_at
     FROM appointments;
+-- AUTOINCREMENT's counter goes with the old table; keep it, so no id is ever handed out twice.
+CREATE TEMP TABLE appointments_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'appointments';
 DROP TABLE appointments;
 ALTER TABLE appointments_new RENAME TO appointments;
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(seq), 0) FROM appointments_sequence))
+    WHERE name = 'appointments';
+DROP TABLE appointments_sequence;
 CREATE INDEX appointments_applicant ON appointments (applicant_id);
 CREATE INDEX appointments_slot ON appointments (slot_id);
 -- The day board: a post's visits of one local day, by time.
