@@ -57,6 +57,11 @@ async fn assert_exactly_capacity_booked(apps: &[&TestApp], db: &TestDb) {
     assert!(others.is_empty(), "unexpected answers: {others:?}");
     assert_eq!(count(&replies, 201, None), CAPACITY as usize);
     assert_eq!(count(&replies, 409, Some("slot_full")), APPLICANTS - CAPACITY as usize);
+    // Another instance's bookings show here within the cache's lifetime, and every seat may
+    // have gone through the other instance.
+    if apps.len() > 1 {
+        actix_web::rt::time::sleep(consular_desk::booking::availability_cache::LIFETIME).await;
+    }
     let left = apps[0].slots("MEX", "notarial").await;
     assert!(!left.iter().any(|s| s["slot_id"] == slot), "a full slot is not offered");
     assert_eq!(appointments_on(db, slot), CAPACITY);
