@@ -203,7 +203,20 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
-/// Runs `f` in a transaction that takes the write lock up front.
+/// Whether `conn` is inside a transaction already.
+fn in_transaction(conn: &mut DbConn) -> diesel::QueryResult<bool> {
+    let depth = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?,
+        DbConn::Postgres(c) => {
+            AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?
+        }
+    };
+    Ok(depth.is_some())
+}
+
+/// Runs `f` in a transaction that takes the write lock up front, or joins the caller's: an
+/// operation called inside another's transaction runs in a savepoint of it, so the two
+/// commit or roll back together.
 ///
 /// On SQLite a deferred transaction that reads before it writes can fail with SQLITE_BUSY
 /// without waiting; `BEGIN IMMEDIATE` queues behind the busy timeout instead. On PostgreSQL
@@ -213,8 +226,10 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let joins = in_transaction(conn)?;
     match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(c) if !joins => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction(c)?,
         DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     let outcome = f(conn);
@@ -237,6 +252,10 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside a transaction already: its snapshot (or its writes) are what `f` should see.
+    if in_transaction(conn)? {
+        return f(conn);
+    }
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
         DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(
@@ -296,6 +315,43 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
 mod tests {
     use super::*;
     use diesel::RunQueryDsl;
+
+    /// An operation called inside another's transaction joins it: the inner one's failure
+    /// rolls back only its own part, and the outer one's failure rolls back both.
+    #[test]
+    fn write_transactions_nest() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = DatabaseUrl::Sqlite(dir.path().join("nest.db").display().to_string());
+        let mut conn = DbConn::open(&url).expect("open");
+        conn.batch_execute("CREATE TABLE t (v INTEGER NOT NULL)").expect("table");
+        let insert =
+            |c: &mut DbConn, v: i32| diesel::sql_query(format!("INSERT INTO t VALUES ({v})")).execute(c);
+        let count = |c: &mut DbConn| -> i64 {
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query("SELECT count(*) AS n FROM t").get_result::<N>(c).expect("count").n
+        };
+        let kept: diesel::QueryResult<()> = write_transaction(&mut conn, |c| {
+            insert(c, 1)?;
+            let inner: diesel::QueryResult<()> = write_transaction(c, |c| {
+                insert(c, 2)?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(inner.is_err());
+            write_transaction(c, |c| insert(c, 3).map(|_| ()))
+        });
+        assert!(kept.is_ok());
+        assert_eq!(count(&mut conn), 2, "the outer row and the second inner one");
+        let dropped: diesel::QueryResult<()> = write_transaction(&mut conn, |c| {
+            write_transaction(c, |c| insert(c, 4).map(|_| ()))?;
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(dropped.is_err());
+        assert_eq!(count(&mut conn), 2, "the outer failure took the inner row along");
+    }
 
     /// An upgrade, not a fresh start: a database at migration 4 with an appointment and a seat
     /// hold on it goes through the visits rebuild (migration 5) with both intact, the hold
