@@ -132,6 +132,16 @@ pub struct BookingSettings {
     pub maintenance_every: std::time::Duration,
 }
 
+/// The window: when an arriving applicant may check in.
+#[derive(Debug, Clone)]
+pub struct WindowSettings {
+    /// Check-in opens this long before the appointment.
+    pub check_in_early: Duration,
+    /// Check-in stays open this long after the appointment's start; later needs a clerk's
+    /// override with a reason, and the appointment becomes a no-show once it has passed.
+    pub check_in_grace: Duration,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -145,6 +155,7 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub login_throttle: LoginThrottle,
     pub booking: BookingSettings,
+    pub window: WindowSettings,
     pub hashing: HashingSettings,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client address.
     pub trusted_proxies: TrustedProxies,
@@ -270,6 +281,10 @@ impl Settings {
                 )?,
                 maintenance_every: number(&get, "CONSULAR_DESK_MAINTENANCE_SECONDS", 60, 1, 3600)
                     .map(|s| std::time::Duration::from_secs(u64::from(s)))?,
+            },
+            window: WindowSettings {
+                check_in_early: minutes(&get, "CONSULAR_DESK_CHECKIN_EARLY_MINUTES", 60, 0, 720)?,
+                check_in_grace: minutes(&get, "CONSULAR_DESK_CHECKIN_GRACE_MINUTES", 15, 0, 240)?,
             },
             hashing: HashingSettings {
                 threads: number(&get, "CONSULAR_DESK_HASH_THREADS", default_hash_threads(), 1, 64)? as usize,

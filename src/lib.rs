@@ -19,4 +19,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod window;
 pub mod wire;

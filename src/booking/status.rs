@@ -1,5 +1,6 @@
-//! The states of an appointment, the moves between them, and which hold a seat: written once
-//! here, so that booking, the window and reports can't each decide differently. Pure rules.
+//! The states of a visit (a booked appointment or a walk-in), the moves between them, and
+//! which hold a seat: written once here, so that booking, the window and reports can't each
+//! decide differently. Pure rules.
 
 use std::fmt;
 
@@ -12,17 +13,24 @@ pub enum AppointmentStatus {
     Cancelled,
     /// The person arrived and has a queue ticket.
     CheckedIn,
+    /// The ticket was called to a window.
+    Called,
+    /// Being served at the window.
+    InService,
     /// Served at the window.
     Completed,
-    /// The slot passed and nobody came.
+    /// Nobody came: not checked in by the end of the grace period, or not at the window when
+    /// called.
     NoShow,
 }
 
 impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 5] = [
+    pub const ALL: [AppointmentStatus; 7] = [
         AppointmentStatus::Booked,
         AppointmentStatus::Cancelled,
         AppointmentStatus::CheckedIn,
+        AppointmentStatus::Called,
+        AppointmentStatus::InService,
         AppointmentStatus::Completed,
         AppointmentStatus::NoShow,
     ];
@@ -32,6 +40,8 @@ impl AppointmentStatus {
             AppointmentStatus::Booked => "booked",
             AppointmentStatus::Cancelled => "cancelled",
             AppointmentStatus::CheckedIn => "checked_in",
+            AppointmentStatus::Called => "called",
+            AppointmentStatus::InService => "in_service",
             AppointmentStatus::Completed => "completed",
             AppointmentStatus::NoShow => "no_show",
         }
@@ -52,10 +62,25 @@ impl AppointmentStatus {
         self == AppointmentStatus::Booked
     }
 
-    /// Whether an appointment in this state may move to `next`.
+    /// Whether a visit in this state may move to `next`. A called ticket may be called again
+    /// (recalled to the same or another window).
     pub fn can_become(self, next: AppointmentStatus) -> bool {
         use AppointmentStatus::*;
-        matches!((self, next), (Booked, Cancelled | CheckedIn | NoShow) | (CheckedIn, Completed))
+        matches!(
+            (self, next),
+            (Booked, Cancelled | CheckedIn | NoShow)
+                | (CheckedIn, Called | Cancelled)
+                | (Called, Called | InService | Completed | NoShow)
+                | (InService, Completed)
+        )
+    }
+
+    /// Whether the visit is over, one way or another.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            AppointmentStatus::Cancelled | AppointmentStatus::Completed | AppointmentStatus::NoShow
+        )
     }
 }
 
@@ -80,11 +105,18 @@ mod tests {
     #[test]
     fn moves_and_seats() {
         assert!(Booked.can_become(Cancelled) && Booked.can_become(CheckedIn) && Booked.can_become(NoShow));
-        assert!(CheckedIn.can_become(Completed));
+        assert!(CheckedIn.can_become(Called) && Called.can_become(Called), "called, and recalled");
+        assert!(
+            Called.can_become(InService) && Called.can_become(Completed) && InService.can_become(Completed)
+        );
+        assert!(Called.can_become(NoShow), "called and not at the window");
         for done in [Cancelled, Completed, NoShow] {
+            assert!(done.is_final());
             assert!(AppointmentStatus::ALL.iter().all(|next| !done.can_become(*next)), "{done} is final");
         }
         assert!(!Booked.can_become(Completed), "served without checking in");
+        assert!(!CheckedIn.can_become(Completed), "served without being called");
+        assert!(!InService.can_become(NoShow), "at the window is not a no-show");
         assert!(!Cancelled.holds_seat() && Booked.holds_seat() && NoShow.holds_seat());
         assert!(Booked.is_active() && !CheckedIn.is_active());
     }
