@@ -92,6 +92,11 @@ codes! {
     CannotDisableSelf = 409 "cannot_disable_self" "an account cannot disable itself";
     CannotReassignSelf = 409 "cannot_reassign_self" "an account cannot change its own role or post";
     AccountChanged = 409 "account_changed" "the staff account was changed meanwhile: look again and retry";
+    TooEarly = 409 "too_early" "check-in for this appointment has not opened yet";
+    TooLate = 409 "too_late" "the check-in grace period is over: a clerk may override it with a reason";
+    AlreadyCheckedIn = 409 "already_checked_in" "the visit is checked in already (it has its ticket)";
+    QueueEmpty = 409 "queue_empty" "nobody is waiting to be called at this post today";
+    InvalidTransition = 409 "invalid_transition" "the visit's current state doesn't allow this step";
     PayloadTooLarge = 413 "payload_too_large" "the body is over the server's limit";
     UnsupportedMediaType = 415 "unsupported_media_type" "the body must be `application/json`";
     ValidationFailed = 422 "validation_failed" "well-formed but invalid: `errors` names each field";

@@ -1,5 +1,6 @@
-//! Upkeep every instance runs on a timer: release held seats whose delay has passed, extend
-//! the slot horizon, drop stale throttle counters and idempotency answers. Each step is safe to run from several
+//! Upkeep every instance runs on a timer: release held seats whose delay has passed, mark
+//! appointments nobody checked in for as no-shows, extend the slot horizon, drop stale
+//! throttle counters and idempotency answers. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
 use chrono::{Duration, Utc};
@@ -8,23 +9,26 @@ use std::sync::Arc;
 
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::{appointments, slots};
-use crate::config::BookingSettings;
+use crate::config::{BookingSettings, WindowSettings};
 use crate::db::Pool;
 use crate::throttle;
+use crate::window::visits;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Done {
     pub seats_released: usize,
+    pub no_shows_marked: usize,
     pub slots_generated: usize,
     pub throttle_buckets_dropped: usize,
     pub idempotency_keys_dropped: usize,
 }
 
-pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> {
+pub fn run_once(pool: &Pool, booking: &BookingSettings, window: &WindowSettings) -> anyhow::Result<Done> {
     let mut conn = pool.get()?;
     let now = Utc::now().naive_utc();
     Ok(Done {
         seats_released: appointments::release_due_holds(&mut conn, now)?,
+        no_shows_marked: visits::sweep_no_shows(&mut conn, window, now)?,
         slots_generated: slots::extend_horizons(&mut conn, booking.horizon_days, now)?,
         throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
         idempotency_keys_dropped: appointments::prune_idempotency_keys(&mut conn, now)?,
@@ -33,13 +37,18 @@ pub fn run_once(pool: &Pool, booking: &BookingSettings) -> anyhow::Result<Done> 
 
 /// Runs [`run_once`] every `booking.maintenance_every` until the process ends. Released seats
 /// and new slots change what availability shows, so this instance's cached answers are dropped.
-pub async fn run_forever(pool: Pool, booking: BookingSettings, availability: Arc<AvailabilityCache>) {
+pub async fn run_forever(
+    pool: Pool,
+    booking: BookingSettings,
+    window: WindowSettings,
+    availability: Arc<AvailabilityCache>,
+) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
     ticker.tick().await; // the first tick is immediate; start-up already did the work
     loop {
         ticker.tick().await;
-        let (pool, settings) = (pool.clone(), booking.clone());
-        match actix_web::web::block(move || run_once(&pool, &settings)).await {
+        let (pool, settings, window) = (pool.clone(), booking.clone(), window.clone());
+        match actix_web::web::block(move || run_once(&pool, &settings, &window)).await {
             Ok(Ok(done)) if done != Done::default() => {
                 if done.seats_released > 0 || done.slots_generated > 0 {
                     availability.invalidate_all();

@@ -77,6 +77,7 @@ impl Application {
         actix_web::rt::spawn(maintenance::run_forever(
             pool.clone(),
             settings.booking.clone(),
+            settings.window.clone(),
             availability.clone(),
         ));
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)

@@ -28,7 +28,7 @@ pub struct RescheduleRequest {
 
 const PROBLEM: &str = "application/problem+json";
 
-fn parse_reference(raw: &str) -> Result<Reference, AppError> {
+pub(crate) fn parse_reference(raw: &str) -> Result<Reference, AppError> {
     Reference::parse(raw).ok_or_else(|| AppError::not_found("no such appointment"))
 }
 

@@ -12,6 +12,7 @@ pub mod paths;
 pub mod reference;
 pub mod schedules;
 pub mod schemas;
+pub mod window;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpRequest};
@@ -93,7 +94,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(schedules::create_closure)
         .service(schedules::delete_closure)
         .service(audit::log)
-        .service(audit::verify);
+        .service(audit::verify)
+        .service(window::day)
+        .service(window::check_in)
+        .service(window::walk_in)
+        .service(window::next)
+        .service(window::complete)
+        .service(window::no_show);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

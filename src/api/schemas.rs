@@ -134,3 +134,35 @@ pub fn audit_action() -> Object {
         .description(Some("what happened, as `<entity>.<verb>`"))
         .build()
 }
+
+/// `window::rules::LINES`: the services the window has a line for.
+pub fn window_service() -> Object {
+    string()
+        .enum_values(Some(crate::window::rules::LINES.iter().map(|(code, _)| *code)))
+        .description(Some("a service the window serves"))
+        .build()
+}
+
+/// `window::visits::reason` (a walk-in's, a late check-in's): as a closure's reason, up to
+/// 500 characters.
+pub fn window_reason() -> Object {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(500))
+        .pattern(Some(
+            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
+        ))
+        .build()
+}
+
+/// `window::visits::call_next`'s window: 1 to 20 characters, not only spaces, no controls.
+pub fn window_label() -> Object {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(20))
+        .pattern(Some(
+            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
+        ))
+        .examples(["3"])
+        .build()
+}

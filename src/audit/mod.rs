@@ -54,6 +54,11 @@ actions! {
     AppointmentBooked = "appointment.booked" "appointment";
     AppointmentCancelled = "appointment.cancelled" "appointment";
     AppointmentRescheduled = "appointment.rescheduled" "appointment";
+    AppointmentCheckedIn = "appointment.checked_in" "appointment";
+    AppointmentWalkedIn = "appointment.walked_in" "appointment";
+    AppointmentCalled = "appointment.called" "appointment";
+    AppointmentCompleted = "appointment.completed" "appointment";
+    AppointmentNoShow = "appointment.no_show" "appointment";
     SeatHoldReleased = "seat_hold.released" "seat_hold";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosureCreated = "closure.created" "closure";

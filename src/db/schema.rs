@@ -150,6 +150,14 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         cancelled_at -> Nullable<Timestamp>,
+        ticket -> Nullable<Text>,
+        ticket_day -> Nullable<Date>,
+        checked_in_at -> Nullable<Timestamp>,
+        checked_in_by -> Nullable<BigInt>,
+        late_check_in_reason -> Nullable<Text>,
+        called_at -> Nullable<Timestamp>,
+        called_to -> Nullable<Text>,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 

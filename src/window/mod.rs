@@ -3,3 +3,4 @@
 //! queue's order); the operations that use them build on the visits in `booking`.
 
 pub mod rules;
+pub mod visits;

@@ -5,18 +5,23 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::config::WindowSettings;
 
+/// The services the window has a line for, with their ticket letters.
+pub const LINES: [(&str, char); 5] = [
+    ("notarial", 'N'),
+    ("passport-new", 'P'),
+    ("passport-renewal", 'P'),
+    ("passport-correction", 'P'),
+    ("crba", 'C'),
+];
+
+/// The letter of an emergency's (a walk-in's) ticket, called before all others.
+pub const EMERGENCY: char = 'E';
+
 /// The letter of a ticket: emergencies (walk-ins) `E`, notarial `N`, passports `P`, CRBA `C`.
 /// `None` for a service the window has no line for.
 pub fn ticket_letter(service: &str, walk_in: bool) -> Option<char> {
-    if walk_in {
-        return Some('E');
-    }
-    match service {
-        "notarial" => Some('N'),
-        "passport-new" | "passport-renewal" | "passport-correction" => Some('P'),
-        "crba" => Some('C'),
-        _ => None,
-    }
+    let letter = LINES.iter().find(|(code, _)| *code == service).map(|(_, letter)| *letter)?;
+    Some(if walk_in { EMERGENCY } else { letter })
 }
 
 /// The ticket as shown and called out: `P-014` (three digits at least).
@@ -97,6 +102,7 @@ mod tests {
         assert_eq!(ticket_letter("crba", false), Some('C'));
         assert_eq!(ticket_letter("crba", true), Some('E'), "a walk-in is an emergency");
         assert_eq!(ticket_letter("visa", false), None);
+        assert_eq!(ticket_letter("visa", true), None, "no line, not even for emergencies");
         assert_eq!(ticket('P', 14), "P-014");
         assert_eq!(ticket('N', 1234), "N-1234");
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");

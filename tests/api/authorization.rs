@@ -51,6 +51,24 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/closures", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/posts/{post}/closures", who: Who::Staff(ADMIN) },
     Endpoint { method: "DELETE", path: "/api/v1/admin/posts/{post}/closures/{id}", who: Who::Staff(ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/day", who: Who::Staff(CLERK_PLUS) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/check-in",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint { method: "POST", path: "/api/v1/staff/posts/{post}/walk-ins", who: Who::Staff(CLERK_PLUS) },
+    Endpoint { method: "POST", path: "/api/v1/staff/posts/{post}/queue/next", who: Who::Staff(CLERK_PLUS) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/complete",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/no-show",
+        who: Who::Staff(CLERK_PLUS),
+    },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];

@@ -440,3 +440,27 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.body["status"], status);
     assert_eq!(r.code(), code, "body: {}", r.body);
 }
+
+impl TestApp {
+    /// Opens `service` at `post` around the clock (a 30-minute slot every half hour, every
+    /// day), so that a slot always starts within the hour: the window's tests check people in
+    /// whatever the time of day.
+    pub async fn open_around_the_clock(&self, admin: &str, post: &str, service: &str) {
+        let week = json!([{"weekdays": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "23:59", "slot_minutes": 30, "capacity": 50}]);
+        self.set_week(admin, post, service, week).await;
+    }
+
+    /// Books the soonest slot of `service` at `post` for someone who phoned (as `clerk`) and
+    /// returns the reference: an appointment that can be checked in now.
+    pub async fn soon_appointment(&self, clerk: &str, post: &str, service: &str) -> String {
+        let r = self
+            .get(&format!("/api/v1/staff/posts/{post}/availability?service={service}"), Some(clerk))
+            .await;
+        assert_eq!(r.status, 200, "staff availability: {}", r.body);
+        let slot = r.body["slots"][0]["slot_id"].as_i64().expect("a slot soon");
+        let body = json!({"slot_id": slot, "applicants": [person("Ana", "Núñez")]});
+        let r = self.post("/api/v1/staff/appointments", Some(clerk), &body).await;
+        assert_eq!(r.status, 201, "staff booking: {}", r.body);
+        r.body["reference"].as_str().expect("reference").to_string()
+    }
+}

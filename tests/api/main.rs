@@ -17,3 +17,4 @@ mod schedules;
 mod sessions;
 mod staff_scope;
 mod throttles;
+mod window;

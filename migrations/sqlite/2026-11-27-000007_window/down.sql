@@ -1,0 +1,10 @@
+DROP INDEX appointments_queue;
+DROP INDEX appointments_ticket;
+ALTER TABLE appointments DROP COLUMN finished_at;
+ALTER TABLE appointments DROP COLUMN called_to;
+ALTER TABLE appointments DROP COLUMN called_at;
+ALTER TABLE appointments DROP COLUMN late_check_in_reason;
+ALTER TABLE appointments DROP COLUMN checked_in_by;
+ALTER TABLE appointments DROP COLUMN checked_in_at;
+ALTER TABLE appointments DROP COLUMN ticket_day;
+ALTER TABLE appointments DROP COLUMN ticket;

@@ -1,0 +1,190 @@
+//! The window, for clerks (and supervisors and admins): the day board, check-in, walk-ins,
+//! calling the next ticket, and ending visits.
+
+use actix_web::{get, post, web, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::booking::parse_reference;
+use crate::api::paths::PostCode;
+use crate::api::Denied;
+use crate::auth::roles::ClerkPlus;
+use crate::auth::{Guarded, Staff};
+use crate::booking;
+use crate::booking::status::AppointmentStatus;
+use crate::calendar;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::window::visits::{self, DayBoard, VisitView, WalkInRequest};
+
+const PROBLEM: &str = "application/problem+json";
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DayQuery {
+    /// The post's local date; today by default.
+    #[param(schema_with = crate::api::schemas::plausible_date)]
+    date: Option<NaiveDate>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckInRequest {
+    /// Needed only after the grace period: why the clerk checks the applicant in anyway
+    /// (1 to 500 characters; recorded with the visit).
+    #[schema(schema_with = crate::api::schemas::window_reason)]
+    late_reason: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NextRequest {
+    /// The window the ticket is called to, e.g. `3` (1 to 20 characters).
+    #[schema(schema_with = crate::api::schemas::window_label)]
+    window: String,
+}
+
+/// Every visit of a post's local day (appointments by their slot, walk-ins by arrival), with
+/// its state, ticket and window: cheap enough to refresh every few seconds.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,), DayQuery), responses(
+    (status = 200, body = DayBoard),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/posts/{post}/day")]
+pub async fn day(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Query<DayQuery>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, query) = request;
+    let (post, date) = (post.into_inner(), query.into_inner().date);
+    let board = state
+        .db(move |conn| {
+            let date = match booking::plausible_date("date", date)? {
+                Some(date) => date,
+                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+            };
+            visits::day_board(conn, &clerk, &post, date)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(board))
+}
+
+/// Checks an arrived applicant in and gives them a queue ticket (`P-014`). Opens an hour
+/// before the appointment and closes 15 minutes after its start (by default); later needs a
+/// `late_reason`.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), request_body = CheckInRequest, responses(
+    (status = 200, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`too_early`, `too_late`, `already_checked_in`, `invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/check-in")]
+pub async fn check_in(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<CheckInRequest>>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let reference = parse_reference(&reference)?;
+    let (settings, actor) = (state.settings.window.clone(), clerk.actor());
+    let late = body.into_inner().late_reason;
+    let view = state
+        .db(move |conn| {
+            visits::check_in(conn, &settings, &actor, &reference, late.as_deref(), Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Records a walk-in (an emergency without an appointment): a visit with an `E` ticket,
+/// called before everyone else.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = WalkInRequest, responses(
+    (status = 201, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/posts/{post}/walk-ins")]
+pub async fn walk_in(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<WalkInRequest>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let (post, actor) = (post.into_inner(), clerk.actor());
+    let view =
+        state.db(move |conn| visits::walk_in(conn, &actor, &post, &body, Utc::now().naive_utc())).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Calls the next ticket to a window: emergencies first, then by appointment time, then by
+/// check-in time. Two clerks pressing at once never get the same ticket.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = NextRequest, responses(
+    (status = 200, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`queue_empty`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/posts/{post}/queue/next")]
+pub async fn next(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<NextRequest>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let (post, actor) = (post.into_inner(), clerk.actor());
+    let view = state
+        .db(move |conn| visits::call_next(conn, &actor, &post, &body.window, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn finish(
+    state: web::Data<AppState>,
+    clerk: Staff<ClerkPlus>,
+    reference: String,
+    outcome: AppointmentStatus,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let (settings, actor) = (state.settings.window.clone(), clerk.actor());
+    let view = state
+        .db(move |conn| visits::finish(conn, &settings, &actor, &reference, outcome, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The visit was served: a called (or in-service) visit is completed.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/complete")]
+pub async fn complete(
+    state: web::Data<AppState>,
+    clerk: Staff<ClerkPlus>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    finish(state, clerk, reference.into_inner(), AppointmentStatus::Completed).await
+}
+
+/// Nobody came: a called ticket nobody answered, or an appointment whose check-in grace
+/// period is over (the maintenance timer also marks those by itself).
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition`, `too_early` (the grace period is not over), `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/no-show")]
+pub async fn no_show(
+    state: web::Data<AppState>,
+    clerk: Staff<ClerkPlus>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    finish(state, clerk, reference.into_inner(), AppointmentStatus::NoShow).await
+}

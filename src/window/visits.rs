@@ -1,0 +1,556 @@
+//! The window's operations on visits: check-in with a queue ticket, walk-ins, calling the next
+//! ticket, completing, no-shows, and the day board. Each takes the acting staff member,
+//! checks the visit's post itself, and writes its audit entry in its transaction.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Action, Event};
+use crate::auth::{Actor, StaffMember};
+use crate::booking::party::{Party, PersonInput};
+use crate::booking::reference_code::Reference;
+use crate::booking::status::AppointmentStatus;
+use crate::calendar;
+use crate::config::WindowSettings;
+use crate::counters;
+use crate::db::schema::{appointments, posts};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
+use crate::error::{AppError, Code, FieldError};
+use crate::window::rules::{self, Timing, Waiting};
+
+/// A visit as the window sees it. Times carry the post's offset.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VisitView {
+    pub reference: String,
+    /// `booked` or `walk_in`.
+    pub kind: String,
+    /// `booked`, `checked_in`, `called`, `in_service`, `completed`, `no_show` or `cancelled`.
+    pub status: String,
+    pub post: String,
+    pub service: String,
+    /// The appointment's time, or a walk-in's arrival.
+    pub starts_at: String,
+    /// The queue ticket, e.g. `P-014`, once checked in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The window the ticket was last called to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub called_at: Option<String>,
+    /// When it was completed or marked a no-show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub party_size: i32,
+    pub applicants: Vec<PersonInput>,
+}
+
+/// A post's visits of one local day, for the clerks' board.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayBoard {
+    pub post: String,
+    pub date: NaiveDate,
+    pub timezone: String,
+    /// By time: appointments by their slot, walk-ins by their arrival.
+    pub visits: Vec<VisitView>,
+}
+
+/// A walk-in as the clerk records it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WalkInRequest {
+    /// The service needed (`notarial`, `passport-new`, ...).
+    #[schema(schema_with = crate::api::schemas::window_service)]
+    pub service: String,
+    /// Why there is no appointment (an emergency), 1 to 500 characters.
+    #[schema(schema_with = crate::api::schemas::window_reason)]
+    pub reason: String,
+    pub applicant: PersonInput,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    i32,
+    String,
+    String,
+);
+
+macro_rules! visit_columns {
+    () => {
+        (
+            appointments::id,
+            appointments::reference,
+            appointments::kind,
+            appointments::status,
+            appointments::post_code,
+            appointments::service_code,
+            appointments::starts_at,
+            appointments::ticket,
+            appointments::called_to,
+            appointments::checked_in_at,
+            appointments::called_at,
+            appointments::finished_at,
+            appointments::party_size,
+            appointments::party,
+            posts::timezone,
+        )
+    };
+}
+
+/// A visit's row with what operations decide on.
+struct Visit {
+    id: i64,
+    status: Option<AppointmentStatus>,
+    post: String,
+    service: String,
+    starts_at: NaiveDateTime,
+    tz: Tz,
+}
+
+fn to_view(row: Row) -> VisitView {
+    let (
+        _,
+        reference,
+        kind,
+        status,
+        post,
+        service,
+        starts_at,
+        ticket,
+        window,
+        checked_in,
+        called,
+        finished,
+        size,
+        party,
+        zone,
+    ) = row;
+    let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |t: NaiveDateTime| calendar::rfc3339(t, tz);
+    VisitView {
+        reference,
+        kind,
+        status,
+        post,
+        service,
+        starts_at: local(starts_at),
+        ticket,
+        window,
+        checked_in_at: checked_in.map(local),
+        called_at: called.map(local),
+        finished_at: finished.map(local),
+        party_size: size,
+        applicants: Party::from_json(&party).people().to_vec(),
+    }
+}
+
+fn no_such_visit() -> AppError {
+    AppError::not_found("no such appointment")
+}
+
+/// The visit `reference` names, if `actor` may act on its post (403 `wrong_post`).
+fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<Visit, AppError> {
+    let row: Row = appointments::table
+        .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
+        .filter(appointments::reference.eq(reference.as_str()))
+        .select(visit_columns!())
+        .first(conn)
+        .optional()?
+        .ok_or_else(no_such_visit)?;
+    actor.ensure_post(&row.4)?;
+    let tz: Tz =
+        row.14.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {} has a bad zone", row.4)))?;
+    Ok(Visit {
+        id: row.0,
+        status: AppointmentStatus::parse(&row.3),
+        post: row.4,
+        service: row.5,
+        starts_at: row.6,
+        tz,
+    })
+}
+
+fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppError> {
+    let row: Row = appointments::table
+        .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
+        .filter(appointments::id.eq(id))
+        .select(visit_columns!())
+        .first(conn)?;
+    Ok(to_view(row))
+}
+
+fn invalid_transition(status: Option<AppointmentStatus>, step: &str) -> AppError {
+    let now = status.map(|s| s.as_str()).unwrap_or("unknown");
+    AppError::new(Code::InvalidTransition, format!("a visit that is {now} can't be {step}"))
+}
+
+/// Gives a checked-in visit its ticket: the letter's next number at the post today.
+fn assign_ticket(
+    conn: &mut DbConn,
+    visit_id: i64,
+    post: &str,
+    letter: char,
+    today: NaiveDate,
+) -> Result<String, AppError> {
+    let number = counters::next(conn, &rules::ticket_counter(post, today, letter))?;
+    let ticket = rules::ticket(letter, number);
+    diesel::update(appointments::table.find(visit_id))
+        .set((appointments::ticket.eq(&ticket), appointments::ticket_day.eq(today)))
+        .execute(conn)?;
+    Ok(ticket)
+}
+
+/// A reason a clerk typed: at most 500 characters, no control characters, not only white
+/// space; kept trimmed.
+fn reason(field: &str, raw: &str) -> Result<String, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() || raw.chars().count() > rules::MAX_REASON_CHARS || raw.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must be 1 to 500 characters, without control characters"));
+    }
+    Ok(text.to_string())
+}
+
+/// Checks an arrived applicant in and gives them a ticket. Within the check-in window, or
+/// later with the clerk's `late_reason` (recorded); earlier is 409 `too_early`.
+pub fn check_in(
+    conn: &mut DbConn,
+    settings: &WindowSettings,
+    actor: &Actor,
+    reference: &Reference,
+    late_reason: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<VisitView, AppError> {
+    let clerk = actor.staff()?.id;
+    let visit = find(conn, actor, reference)?;
+    match visit.status {
+        Some(AppointmentStatus::Booked) => {}
+        Some(AppointmentStatus::CheckedIn | AppointmentStatus::Called | AppointmentStatus::InService) => {
+            return Err(AppError::new(Code::AlreadyCheckedIn, "the visit is checked in already"))
+        }
+        other => return Err(invalid_transition(other, "checked in")),
+    }
+    let late_reason =
+        late_reason.map(|r| reason("late_reason", r)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
+    let late = match rules::check_in_timing(settings, visit.starts_at, now) {
+        Timing::TooEarly { opens_at } => {
+            return Err(AppError::new(
+                Code::TooEarly,
+                format!("check-in opens at {}", calendar::rfc3339(opens_at, visit.tz)),
+            ))
+        }
+        Timing::TooLate if late_reason.is_none() => {
+            return Err(AppError::new(
+                Code::TooLate,
+                "the grace period is over; check in with a late_reason to override",
+            ))
+        }
+        Timing::TooLate => true,
+        Timing::OnTime => false,
+    };
+    let letter = rules::ticket_letter(&visit.service, false)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no ticket letter for {}", visit.service)))?;
+    let today = calendar::local_date(now, visit.tz);
+    write_transaction(conn, |c| {
+        let moved = diesel::update(
+            appointments::table
+                .find(visit.id)
+                .filter(appointments::status.eq(AppointmentStatus::Booked.as_str())),
+        )
+        .set((
+            appointments::status.eq(AppointmentStatus::CheckedIn.as_str()),
+            appointments::checked_in_at.eq(now),
+            appointments::checked_in_by.eq(clerk),
+            appointments::late_check_in_reason.eq(late.then_some(late_reason.as_deref()).flatten()),
+            appointments::active_key.eq(None::<String>),
+            appointments::updated_at.eq(now),
+        ))
+        .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(
+                Code::AppointmentChanged,
+                "the appointment changed meanwhile; look again",
+            ));
+        }
+        let ticket = assign_ticket(c, visit.id, &visit.post, letter, today)?;
+        let event = Event::new(Action::AppointmentCheckedIn, reference.as_str())
+            .at_post(Some(&visit.post))
+            .with(json!({"ticket": ticket, "late_override": late}));
+        audit::record(c, actor, event, now)?;
+        view_by_id(c, visit.id)
+    })
+}
+
+/// Records a walk-in (an emergency without an appointment) at `post`, checked in with an `E`
+/// ticket. Like any visit, documents and fees will hang off its reference.
+pub fn walk_in(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    request: &WalkInRequest,
+    now: NaiveDateTime,
+) -> Result<VisitView, AppError> {
+    let clerk = actor.staff()?.id;
+    actor.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let mut errors = Vec::new();
+    if rules::ticket_letter(&request.service, true).is_none() {
+        errors.push(FieldError::new("service", "is not a service of the window"));
+    }
+    let reason = reason("reason", &request.reason).map_err(|e| errors.push(e)).ok();
+    let today = calendar::local_date(now, tz);
+    let party = Party::parse(std::slice::from_ref(&request.applicant), 1, today)
+        .map_err(|e| {
+            errors.extend(
+                e.into_iter()
+                    .map(|f| FieldError::new(f.field.replace("applicants[0]", "applicant"), f.message)),
+            )
+        })
+        .ok();
+    let (Some(reason), Some(party)) = (reason, party.filter(|_| errors.is_empty())) else {
+        return Err(AppError::invalid(errors));
+    };
+    write_transaction(conn, |c| {
+        let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &reason, now)?;
+        let ticket = assign_ticket(c, id, post, rules::EMERGENCY, today)?;
+        let event = Event::new(Action::AppointmentWalkedIn, reference.as_str())
+            .at_post(Some(post))
+            .with(json!({"service": request.service, "ticket": ticket}));
+        audit::record(c, actor, event, now)?;
+        view_by_id(c, id)
+    })
+}
+
+/// Writes a walk-in visit under a fresh reference, drawing again on the (rare) collision.
+fn insert_walk_in(
+    conn: &mut DbConn,
+    clerk: i64,
+    post: &str,
+    service: &str,
+    party: &Party,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(i64, Reference), AppError> {
+    for _ in 0..5 {
+        let reference = Reference::generate();
+        let inserted = recoverable(conn, |c| {
+            diesel::insert_into(appointments::table)
+                .values((
+                    appointments::reference.eq(reference.as_str()),
+                    appointments::kind.eq("walk_in"),
+                    appointments::post_code.eq(post),
+                    appointments::service_code.eq(service),
+                    appointments::starts_at.eq(now),
+                    appointments::booked_by_staff_id.eq(clerk),
+                    appointments::party_size.eq(party.seats()),
+                    appointments::party.eq(party.to_json()),
+                    appointments::walk_in_reason.eq(reason),
+                    appointments::status.eq(AppointmentStatus::CheckedIn.as_str()),
+                    appointments::checked_in_at.eq(now),
+                    appointments::checked_in_by.eq(clerk),
+                    appointments::created_at.eq(now),
+                    appointments::updated_at.eq(now),
+                ))
+                .returning(appointments::id)
+                .get_result::<i64>(c)
+        });
+        match inserted {
+            Ok(id) => return Ok((id, reference)),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal(anyhow::anyhow!("no free reference after 5 draws")))
+}
+
+/// Calls the next waiting ticket at `post` to `window`: emergencies first, then by
+/// appointment time, then by check-in time. Two clerks pressing at once get different
+/// tickets: each call is a conditional update, and a ticket another clerk took is skipped.
+pub fn call_next(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    window: &str,
+    now: NaiveDateTime,
+) -> Result<VisitView, AppError> {
+    actor.ensure_post(post)?;
+    let (raw, window) = (window, window.trim());
+    if window.is_empty() || raw.chars().count() > 20 || raw.chars().any(char::is_control) {
+        return Err(AppError::invalid_field("window", "must be 1 to 20 characters"));
+    }
+    let tz = calendar::post_zone(conn, post)?;
+    let today = calendar::local_date(now, tz);
+    let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = appointments::table
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::ticket_day.eq(today))
+        .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str()))
+        .select((appointments::id, appointments::kind, appointments::starts_at, appointments::checked_in_at))
+        .load(conn)?;
+    let mut waiting: Vec<Waiting> = rows
+        .into_iter()
+        .map(|(id, kind, starts_at, checked_in_at)| Waiting {
+            id,
+            emergency: kind == "walk_in",
+            starts_at,
+            checked_in_at: checked_in_at.unwrap_or(starts_at),
+        })
+        .collect();
+    rules::queue_order(&mut waiting);
+    for candidate in waiting {
+        let called = write_transaction(conn, |c| {
+            let taken = diesel::update(
+                appointments::table
+                    .find(candidate.id)
+                    .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str())),
+            )
+            .set((
+                appointments::status.eq(AppointmentStatus::Called.as_str()),
+                appointments::called_at.eq(now),
+                appointments::called_to.eq(window),
+                appointments::updated_at.eq(now),
+            ))
+            .execute(c)?;
+            if taken == 0 {
+                return Ok(None);
+            }
+            let view = view_by_id(c, candidate.id)?;
+            let event = Event::new(Action::AppointmentCalled, &view.reference)
+                .at_post(Some(post))
+                .with(json!({"ticket": view.ticket, "window": window}));
+            audit::record(c, actor, event, now)?;
+            Ok::<_, AppError>(Some(view))
+        })?;
+        if let Some(view) = called {
+            return Ok(view);
+        }
+    }
+    Err(AppError::new(Code::QueueEmpty, "nobody is waiting at this post today"))
+}
+
+/// Ends a visit: `Completed` (served) or `NoShow` (called and not at the window, or never
+/// checked in by the end of the grace period).
+pub fn finish(
+    conn: &mut DbConn,
+    settings: &WindowSettings,
+    actor: &Actor,
+    reference: &Reference,
+    outcome: AppointmentStatus,
+    now: NaiveDateTime,
+) -> Result<VisitView, AppError> {
+    let visit = find(conn, actor, reference)?;
+    let step = if outcome == AppointmentStatus::Completed { "completed" } else { "marked a no-show" };
+    let from = visit
+        .status
+        .filter(|s| s.can_become(outcome))
+        .ok_or_else(|| invalid_transition(visit.status, step))?;
+    if from == AppointmentStatus::Booked && now <= rules::no_show_after(settings, visit.starts_at) {
+        return Err(AppError::new(Code::TooEarly, "the appointment's check-in grace period is not over yet"));
+    }
+    write_transaction(conn, |c| {
+        let moved =
+            diesel::update(appointments::table.find(visit.id).filter(appointments::status.eq(from.as_str())))
+                .set((
+                    appointments::status.eq(outcome.as_str()),
+                    appointments::finished_at.eq(now),
+                    appointments::active_key.eq(None::<String>),
+                    appointments::updated_at.eq(now),
+                ))
+                .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(Code::AppointmentChanged, "the visit changed meanwhile; look again"));
+        }
+        let action = if outcome == AppointmentStatus::Completed {
+            Action::AppointmentCompleted
+        } else {
+            Action::AppointmentNoShow
+        };
+        let event = Event::new(action, reference.as_str())
+            .at_post(Some(&visit.post))
+            .with(json!({"from": from.as_str()}));
+        audit::record(c, actor, event, now)?;
+        view_by_id(c, visit.id)
+    })
+}
+
+/// Marks as no-shows the booked appointments whose check-in grace period ended before `now`,
+/// as the system (every instance's maintenance timer; a conditional update decides who).
+/// Returns how many it marked.
+pub fn sweep_no_shows(
+    conn: &mut DbConn,
+    settings: &WindowSettings,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let due: Vec<(i64, String, String)> = appointments::table
+        .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
+        .filter(appointments::starts_at.lt(now - settings.check_in_grace))
+        .order(appointments::starts_at)
+        .limit(1000)
+        .select((appointments::id, appointments::reference, appointments::post_code))
+        .load(conn)?;
+    let mut marked = 0;
+    for (id, reference, post) in due {
+        marked += write_transaction(conn, |c| {
+            let moved = diesel::update(
+                appointments::table
+                    .find(id)
+                    .filter(appointments::status.eq(AppointmentStatus::Booked.as_str())),
+            )
+            .set((
+                appointments::status.eq(AppointmentStatus::NoShow.as_str()),
+                appointments::finished_at.eq(now),
+                appointments::active_key.eq(None::<String>),
+                appointments::updated_at.eq(now),
+            ))
+            .execute(c)?;
+            if moved == 1 {
+                let event = Event::new(Action::AppointmentNoShow, &reference)
+                    .at_post(Some(&post))
+                    .with(json!({"from": "booked", "by": "grace_period"}));
+                audit::record(c, &Actor::System, event, now)?;
+            }
+            QueryResult::Ok(moved)
+        })?;
+    }
+    Ok(marked)
+}
+
+/// A post's visits of the local day `date`, for `reader` (403 outside its post).
+pub fn day_board(
+    conn: &mut DbConn,
+    reader: &StaffMember,
+    post: &str,
+    date: NaiveDate,
+) -> Result<DayBoard, AppError> {
+    reader.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let (from, to) = calendar::day_bounds(date, tz);
+    let rows: Vec<Row> = appointments::table
+        .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::starts_at.ge(from))
+        .filter(appointments::starts_at.lt(to))
+        .order((appointments::starts_at, appointments::id))
+        .select(visit_columns!())
+        .load(conn)?;
+    Ok(DayBoard {
+        post: post.to_string(),
+        date,
+        timezone: tz.name().to_string(),
+        visits: rows.into_iter().map(to_view).collect(),
+    })
+}
