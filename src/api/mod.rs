@@ -100,7 +100,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(window::walk_in)
         .service(window::next)
         .service(window::complete)
-        .service(window::no_show);
+        .service(window::no_show)
+        .service(window::recall)
+        .service(window::display);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

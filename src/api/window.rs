@@ -16,7 +16,7 @@ use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::window::visits::{self, DayBoard, VisitView, WalkInRequest};
+use crate::window::visits::{self, DayBoard, QueueDisplay, VisitView, WalkInRequest};
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -187,4 +187,47 @@ pub async fn no_show(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     finish(state, clerk, reference.into_inner(), AppointmentStatus::NoShow).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RecallRequest {
+    /// Another window to send the ticket to; the same one when absent.
+    #[schema(schema_with = crate::api::schemas::window_label)]
+    window: Option<String>,
+}
+
+/// Calls a called ticket again (the person didn't come up), optionally to another window.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), request_body = RecallRequest, responses(
+    (status = 200, body = VisitView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/recall")]
+pub async fn recall(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<RecallRequest>>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let reference = parse_reference(&reference)?;
+    let (actor, window) = (clerk.actor(), body.into_inner().window);
+    let view = state
+        .db(move |conn| visits::recall(conn, &actor, &reference, window.as_deref(), Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The tickets called in the last ten minutes and their windows, for the waiting-room
+/// screen. No names.
+#[utoipa::path(tag = "window", params(("post" = String, Path, description = "post code, e.g. MEX")), responses(
+    (status = 200, body = QueueDisplay),
+    (status = 404, description = "unknown post", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/posts/{post}/queue/display")]
+pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpResponse, AppError> {
+    let post = post.into_inner();
+    let body = state.db(move |conn| visits::display(conn, &post, Utc::now().naive_utc())).await?;
+    Ok(HttpResponse::Ok().json(body))
 }

@@ -389,10 +389,8 @@ pub fn call_next(
     now: NaiveDateTime,
 ) -> Result<VisitView, AppError> {
     actor.ensure_post(post)?;
-    let (raw, window) = (window, window.trim());
-    if window.is_empty() || raw.chars().count() > 20 || raw.chars().any(char::is_control) {
-        return Err(AppError::invalid_field("window", "must be 1 to 20 characters"));
-    }
+    let window = window_label(window)?;
+    let window = window.as_str();
     let tz = calendar::post_zone(conn, post)?;
     let today = calendar::local_date(now, tz);
     let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = appointments::table
@@ -553,4 +551,91 @@ pub fn day_board(
         timezone: tz.name().to_string(),
         visits: rows.into_iter().map(to_view).collect(),
     })
+}
+
+/// Calls a called ticket again (the person didn't come up), to the same window or `window`.
+pub fn recall(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+    window: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<VisitView, AppError> {
+    let visit = find(conn, actor, reference)?;
+    if visit.status != Some(AppointmentStatus::Called) {
+        return Err(invalid_transition(visit.status, "recalled"));
+    }
+    let window = window.map(window_label).transpose()?;
+    write_transaction(conn, |c| {
+        let moved = diesel::update(
+            appointments::table
+                .find(visit.id)
+                .filter(appointments::status.eq(AppointmentStatus::Called.as_str())),
+        )
+        .set((appointments::called_at.eq(now), appointments::updated_at.eq(now)))
+        .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(Code::AppointmentChanged, "the visit changed meanwhile; look again"));
+        }
+        if let Some(window) = &window {
+            diesel::update(appointments::table.find(visit.id))
+                .set(appointments::called_to.eq(window))
+                .execute(c)?;
+        }
+        let view = view_by_id(c, visit.id)?;
+        let event = Event::new(Action::AppointmentCalled, reference.as_str())
+            .at_post(Some(&visit.post))
+            .with(json!({"ticket": view.ticket, "window": view.window, "recall": true}));
+        audit::record(c, actor, event, now)?;
+        Ok(view)
+    })
+}
+
+/// A ticket on the waiting-room screen: no names, only the ticket and where to go.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalledTicket {
+    pub ticket: String,
+    pub window: String,
+    pub called_at: String,
+}
+
+/// What the waiting-room screen shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueDisplay {
+    pub post: String,
+    pub timezone: String,
+    /// Tickets called in the last [`DISPLAY_MINUTES`] minutes, the latest first.
+    pub called: Vec<CalledTicket>,
+}
+
+/// How far back the waiting-room screen shows called tickets.
+pub const DISPLAY_MINUTES: i64 = 10;
+
+/// The tickets called at `post` in the last minutes, for the public waiting-room screen.
+pub fn display(conn: &mut DbConn, post: &str, now: NaiveDateTime) -> Result<QueueDisplay, AppError> {
+    let tz = calendar::post_zone(conn, post)?;
+    let rows: Vec<(Option<String>, Option<String>, Option<NaiveDateTime>)> = appointments::table
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::ticket_day.eq(calendar::local_date(now, tz)))
+        .filter(appointments::called_at.ge(now - chrono::Duration::minutes(DISPLAY_MINUTES)))
+        .order(appointments::called_at.desc())
+        .limit(20)
+        .select((appointments::ticket, appointments::called_to, appointments::called_at))
+        .load(conn)?;
+    let called = rows
+        .into_iter()
+        .filter_map(|(ticket, window, at)| {
+            Some(CalledTicket { ticket: ticket?, window: window?, called_at: calendar::rfc3339(at?, tz) })
+        })
+        .collect();
+    Ok(QueueDisplay { post: post.to_string(), timezone: tz.name().to_string(), called })
+}
+
+/// A window's label: at most 20 characters, not only white space, no control characters.
+fn window_label(raw: &str) -> Result<String, AppError> {
+    let label = raw.trim();
+    if label.is_empty() || raw.chars().count() > 20 || raw.chars().any(char::is_control) {
+        return Err(AppError::invalid_field("window", "must be 1 to 20 characters"));
+    }
+    Ok(label.to_string())
 }

@@ -168,6 +168,14 @@ async fn exercise(
             walk_in(app, &t.clerk).await;
             (call_next(app, &t.clerk).await, "appointment.called", "staff")
         }
+        ("POST", "/api/v1/staff/appointments/{reference}/recall") => {
+            walk_in(app, &t.clerk).await;
+            let called = text(&call_next(app, &t.clerk).await.body, "reference");
+            let r = app
+                .post(&format!("/api/v1/staff/appointments/{called}/recall"), Some(&t.clerk), &json!({}))
+                .await;
+            (r, "appointment.called", "staff")
+        }
         ("POST", "/api/v1/staff/appointments/{reference}/complete")
         | ("POST", "/api/v1/staff/appointments/{reference}/no-show") => {
             walk_in(app, &t.clerk).await;

@@ -69,6 +69,11 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/staff/appointments/{reference}/no-show",
         who: Who::Staff(CLERK_PLUS),
     },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/recall",
+        who: Who::Staff(CLERK_PLUS),
+    },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];
@@ -84,6 +89,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/services"),
     ("GET", "/api/v1/fees"),
     ("GET", "/api/v1/posts/{post}/availability"),
+    ("GET", "/api/v1/posts/{post}/queue/display"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {

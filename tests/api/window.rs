@@ -64,9 +64,29 @@ async fn a_visit_from_check_in_to_the_window() {
     );
     assert_problem(&next("4").await, 409, "queue_empty");
 
+    // Not at window 4: called again, to window 5.
+    let recall = format!("/api/v1/staff/appointments/{reference}/recall");
+    let again = app.post(&recall, Some(&clerk), &json!({"window": "5"})).await;
+    assert_eq!(
+        (text(&again.body, "status"), text(&again.body, "window")),
+        ("called".into(), "5".into()),
+        "{}",
+        again.body
+    );
+    // The waiting-room screen: tickets and windows, the latest call first, no names.
+    let screen = app.get("/api/v1/posts/MEX/queue/display", None).await;
+    assert_eq!(screen.status, 200, "{}", screen.body);
+    let called: Vec<(String, String)> = screen.body["called"]
+        .as_array()
+        .map(|c| c.iter().map(|t| (text(t, "ticket"), text(t, "window"))).collect())
+        .unwrap_or_default();
+    assert_eq!(called, [("N-001".to_string(), "5".to_string()), ("E-001".to_string(), "3".to_string())]);
+    assert!(!screen.body.to_string().contains("Núñez") && !screen.body.to_string().contains("O'Brien"));
+
     let complete = format!("/api/v1/staff/appointments/{reference}/complete");
     assert_eq!(text(&app.post(&complete, Some(&clerk), &json!({})).await.body, "status"), "completed");
     assert_problem(&app.post(&complete, Some(&clerk), &json!({})).await, 409, "invalid_transition");
+    assert_problem(&app.post(&recall, Some(&clerk), &json!({})).await, 409, "invalid_transition");
     let gone = format!("/api/v1/staff/appointments/{}/no-show", text(&walk_in.body, "reference"));
     assert_eq!(text(&app.post(&gone, Some(&clerk), &json!({})).await.body, "status"), "no_show");
 
