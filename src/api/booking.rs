@@ -183,7 +183,9 @@ pub async fn cancel(
     let reference = parse_reference(&reference)?;
     let rules = Rules::from(&state.settings.booking);
     let view = state
-        .db(move |conn| appointments::cancel(conn, &rules, &who.actor(), &reference, Utc::now().naive_utc()))
+        .db(move |conn| {
+            appointments::cancel(conn, &rules, &who.actor(), &reference, None, Utc::now().naive_utc())
+        })
         .await?;
     state.availability.invalidate(&view.post);
     Ok(HttpResponse::Ok().json(view))
@@ -220,6 +222,7 @@ pub async fn reschedule(
                 &who.actor(),
                 &reference,
                 body.slot_id,
+                None,
                 now,
             )
         })
@@ -281,4 +284,75 @@ pub async fn staff_availability(
     let (actor, now) = (clerk.actor(), Utc::now().naive_utc());
     let body = state.db(move |conn| booking::availability(conn, &rules, &actor, &post, &query, now)).await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StaffCancelRequest {
+    /// Why staff cancel it (the person asked at the window or on the phone, ...).
+    #[schema(schema_with = crate::api::schemas::window_reason)]
+    reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StaffRescheduleRequest {
+    #[serde(deserialize_with = "crate::wire::i64_whole")]
+    slot_id: i64,
+    /// Why staff move it.
+    #[schema(schema_with = crate::api::schemas::window_reason)]
+    reason: String,
+}
+
+/// Cancels someone's appointment for them, at the window or on the phone, with a reason.
+#[utoipa::path(tag = "booking", security(("staff_token" = [])), params(("reference" = String, Path,)), request_body = StaffCancelRequest, responses(
+    (status = 200, body = AppointmentView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`not_active`, `already_started`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/cancel")]
+pub async fn staff_cancel(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<StaffCancelRequest>>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let reference = parse_reference(&reference)?;
+    let (rules, actor, reason) =
+        (Rules::from(&state.settings.booking), clerk.actor(), body.into_inner().reason);
+    let view = state
+        .db(move |conn| {
+            appointments::cancel(conn, &rules, &actor, &reference, Some(&reason), Utc::now().naive_utc())
+        })
+        .await?;
+    state.availability.invalidate(&view.post);
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Moves someone's appointment to another slot of the same service for them, with a reason:
+/// either the new seat is held and the old one given up, or nothing changes.
+#[utoipa::path(tag = "booking", security(("staff_token" = [])), params(("reference" = String, Path,)), request_body = StaffRescheduleRequest, responses(
+    (status = 200, body = AppointmentView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`slot_full`, `slot_closed`, `same_slot`, `not_active`, `already_started`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/reschedule")]
+pub async fn staff_reschedule(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<StaffRescheduleRequest>>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let reference = parse_reference(&reference)?;
+    let (rules, actor, body) = (Rules::from(&state.settings.booking), clerk.actor(), body.into_inner());
+    let view = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            appointments::reschedule(conn, &rules, &actor, &reference, body.slot_id, Some(&body.reason), now)
+        })
+        .await?;
+    state.availability.invalidate_all();
+    Ok(HttpResponse::Ok().json(view))
 }

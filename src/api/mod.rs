@@ -88,6 +88,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::reschedule)
         .service(booking::staff_book)
         .service(booking::staff_availability)
+        .service(booking::staff_cancel)
+        .service(booking::staff_reschedule)
         .service(schedules::show_schedules)
         .service(schedules::replace_schedule)
         .service(schedules::list_closures)

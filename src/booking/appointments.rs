@@ -43,13 +43,38 @@ fn idempotency_scope(actor: &Actor) -> String {
     format!("{}:{}", actor.kind(), actor.id().unwrap_or(0))
 }
 
-/// The applicant acting on their own appointment; 403 for anyone else.
-fn acting_applicant(actor: &Actor) -> Result<i64, AppError> {
+/// Checks who may change the appointment `reference`, and why: an applicant their own (404
+/// for anyone else's), staff any at their post (403 `wrong_post` elsewhere) with a reason,
+/// which is returned checked. Returns the appointment's id and the reason.
+fn changeable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+    reason: Option<&str>,
+) -> Result<(i64, Option<String>), AppError> {
+    let row: Option<(i64, Option<i64>, String)> = appointments::table
+        .filter(appointments::reference.eq(reference.as_str()))
+        .select((appointments::id, appointments::applicant_id, appointments::post_code))
+        .first(conn)
+        .optional()?;
+    let (id, owner, post) = row.ok_or_else(no_such_appointment)?;
     match actor {
-        Actor::Applicant(id) => Ok(*id),
-        _ => Err(AppError::new(Code::StaffTokenNotApplicant, "this is for the applicant who booked")),
+        Actor::Applicant(who) if owner == Some(*who) => Ok((id, None)),
+        Actor::Applicant(_) => Err(no_such_appointment()),
+        staff => {
+            staff.ensure_post(&post)?;
+            let reason = reason.ok_or_else(|| {
+                AppError::invalid_field("reason", "is required when staff change an appointment")
+            })?;
+            let reason = crate::booking::free_text("reason", reason, STAFF_REASON_CHARS)
+                .map_err(|e| AppError::invalid(vec![e]))?;
+            Ok((id, Some(reason)))
+        }
     }
 }
+
+/// The longest reason staff may give for changing someone's appointment.
+pub const STAFF_REASON_CHARS: usize = 500;
 
 /// A booking request as received.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -477,19 +502,14 @@ fn no_such_appointment() -> AppError {
 
 /// What the current state of an appointment forbids, for a cancel or reschedule that changed
 /// no row.
-fn explain_unchanged(
-    conn: &mut DbConn,
-    reference: &Reference,
-    applicant_id: i64,
-    now: NaiveDateTime,
-) -> AppError {
-    let row: Result<Option<(Option<i64>, String, NaiveDateTime)>, _> = appointments::table
-        .filter(appointments::reference.eq(reference.as_str()))
-        .select((appointments::applicant_id, appointments::status, appointments::starts_at))
+fn explain_unchanged(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> AppError {
+    let row: Result<Option<(String, NaiveDateTime)>, _> = appointments::table
+        .find(id)
+        .select((appointments::status, appointments::starts_at))
         .first(conn)
         .optional();
     match row {
-        Ok(Some((Some(owner), status, starts_at))) if owner == applicant_id => {
+        Ok(Some((status, starts_at))) => {
             if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
                 AppError::new(Code::NotActive, format!("the appointment is {status}"))
             } else if starts_at <= now {
@@ -498,7 +518,7 @@ fn explain_unchanged(
                 AppError::new(Code::AppointmentChanged, "the appointment changed meanwhile; try again")
             }
         }
-        Ok(_) => no_such_appointment(),
+        Ok(None) => no_such_appointment(),
         Err(e) => e.into(),
     }
 }
@@ -526,20 +546,21 @@ fn vacate(
         .map(|_| ())
 }
 
-/// Cancels one of the applicant's booked, future appointments.
+/// Cancels a booked, future appointment: an applicant's own, or (with a reason) one at a
+/// staff member's post, for someone at the window or on the phone.
 pub fn cancel(
     conn: &mut DbConn,
     rules: &Rules,
     actor: &Actor,
     reference: &Reference,
+    reason: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<AppointmentView, AppError> {
-    let applicant_id = acting_applicant(actor)?;
+    let (appointment, reason) = changeable(conn, actor, reference, reason)?;
     write_transaction(conn, |c| {
         let changed = diesel::update(
             appointments::table
-                .filter(appointments::reference.eq(reference.as_str()))
-                .filter(appointments::applicant_id.eq(applicant_id))
+                .find(appointment)
                 .filter(appointments::status.eq(AppointmentStatus::Booked.as_str()))
                 .filter(appointments::starts_at.gt(now)),
         )
@@ -547,11 +568,12 @@ pub fn cancel(
             appointments::status.eq(AppointmentStatus::Cancelled.as_str()),
             appointments::active_key.eq(None::<String>),
             appointments::cancelled_at.eq(now),
+            appointments::staff_change_reason.eq(&reason),
             appointments::updated_at.eq(now),
         ))
         .execute(c)?;
         if changed == 0 {
-            return Err(explain_unchanged(c, reference, applicant_id, now));
+            return Err(explain_unchanged(c, appointment, now));
         }
         let (id, slot_id, seats, post): (i64, Option<i64>, i32, String) = appointments::table
             .filter(appointments::reference.eq(reference.as_str()))
@@ -582,27 +604,23 @@ pub fn reschedule(
     actor: &Actor,
     reference: &Reference,
     new_slot_id: i64,
+    reason: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<AppointmentView, AppError> {
-    let applicant_id = acting_applicant(actor)?;
-    type Current = (i64, Option<i64>, String, i32, String, NaiveDateTime, Option<i64>, String);
+    let (id, reason) = changeable(conn, actor, reference, reason)?;
+    type Current = (Option<i64>, String, i32, String, NaiveDateTime, String);
     let current: Current = appointments::table
-        .filter(appointments::reference.eq(reference.as_str()))
+        .find(id)
         .select((
-            appointments::id,
             appointments::slot_id,
             appointments::service_code,
             appointments::party_size,
             appointments::status,
             appointments::starts_at,
-            appointments::applicant_id,
             appointments::post_code,
         ))
-        .first(conn)
-        .optional()?
-        .filter(|row: &Current| row.6 == Some(applicant_id))
-        .ok_or_else(no_such_appointment)?;
-    let (id, old_slot, service, seats, status, starts_at, _, old_post) = current;
+        .first(conn)?;
+    let (old_slot, service, seats, status, starts_at, old_post) = current;
     // Only booked visits have a slot to move from.
     let old_slot = old_slot.ok_or_else(|| AppError::new(Code::NotActive, "a walk-in has no slot to move"))?;
     if !AppointmentStatus::parse(&status).is_some_and(AppointmentStatus::is_active) {
@@ -617,6 +635,9 @@ pub fn reschedule(
     }
     if new_slot.id == old_slot {
         return Err(AppError::new(Code::SameSlot, "the appointment is already in this slot"));
+    }
+    if !matches!(actor, Actor::Applicant(_)) {
+        actor.ensure_post(&new_slot.post_code)?;
     }
     let (earliest, latest) = booking_window(rules, actor, now);
     if new_slot.starts_at < earliest || new_slot.starts_at > latest {
@@ -635,11 +656,12 @@ pub fn reschedule(
             appointments::slot_id.eq(new_slot.id),
             appointments::post_code.eq(&new_slot.post_code),
             appointments::starts_at.eq(new_slot.starts_at),
+            appointments::staff_change_reason.eq(&reason),
             appointments::updated_at.eq(now),
         ))
         .execute(c)?;
         if moved == 0 {
-            return Err(explain_unchanged(c, reference, applicant_id, now));
+            return Err(explain_unchanged(c, id, now));
         }
         vacate(c, rules, old_slot, id, seats, now)?;
         // On the new post's chain and, for a move between posts, on the old one's too.

@@ -67,21 +67,15 @@ impl NewClosure {
             }
             _ => None,
         };
-        let reason = req.reason.trim();
-        if reason.is_empty() || req.reason.chars().count() > 200 {
-            errors.push(FieldError::new("reason", "must be 1 to 200 characters"));
-        } else if req.reason.chars().any(char::is_control) {
-            errors.push(FieldError::new("reason", "contains control characters"));
-        }
+        let reason = crate::booking::free_text("reason", &req.reason, 200).map_err(|e| errors.push(e)).ok();
         if req.date < today {
             errors.push(FieldError::new("date", "is in the past"));
         } else if let Err(e) = calendar::plausible("date", req.date) {
             errors.push(e);
         }
-        if errors.is_empty() {
-            Ok(NewClosure { date: req.date, part, reason: reason.to_string() })
-        } else {
-            Err(AppError::invalid(errors))
+        match reason {
+            Some(reason) if errors.is_empty() => Ok(NewClosure { date: req.date, part, reason }),
+            _ => Err(AppError::invalid(errors)),
         }
     }
 

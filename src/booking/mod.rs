@@ -125,6 +125,19 @@ pub fn availability(
     })
 }
 
+/// A reason someone typed (a closure's, a walk-in's, a staff change's): at most `max`
+/// characters, no control characters, not only white space; kept trimmed.
+pub fn free_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() || raw.chars().count() > max || raw.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters, without control characters"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// Counts a booking attempt (book or reschedule) against the applicant's and the client
 /// address's hourly limits: bots hoard consular slots. 429 when either is exceeded.
 pub fn count_attempt(

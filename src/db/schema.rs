@@ -158,6 +158,7 @@ diesel::table! {
         called_at -> Nullable<Timestamp>,
         called_to -> Nullable<Text>,
         finished_at -> Nullable<Timestamp>,
+        staff_change_reason -> Nullable<Text>,
     }
 }
 

@@ -216,14 +216,8 @@ fn assign_ticket(
     Ok(ticket)
 }
 
-/// A reason a clerk typed: at most 500 characters, no control characters, not only white
-/// space; kept trimmed.
 fn reason(field: &str, raw: &str) -> Result<String, FieldError> {
-    let text = raw.trim();
-    if text.is_empty() || raw.chars().count() > rules::MAX_REASON_CHARS || raw.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must be 1 to 500 characters, without control characters"));
-    }
-    Ok(text.to_string())
+    crate::booking::free_text(field, raw, rules::MAX_REASON_CHARS)
 }
 
 /// Checks an arrived applicant in and gives them a ticket. Within the check-in window, or

@@ -168,6 +168,29 @@ async fn exercise(
             walk_in(app, &t.clerk).await;
             (call_next(app, &t.clerk).await, "appointment.called", "staff")
         }
+        ("POST", "/api/v1/staff/appointments/{reference}/cancel") => {
+            let reference = app.soon_appointment(&t.clerk, "MEX", "crba").await;
+            let body = json!({"reason": "asked at the window"});
+            let r = app
+                .post(&format!("/api/v1/staff/appointments/{reference}/cancel"), Some(&t.clerk), &body)
+                .await;
+            (r, "appointment.cancelled", "staff")
+        }
+        ("POST", "/api/v1/staff/appointments/{reference}/reschedule") => {
+            let reference = app.soon_appointment(&t.clerk, "MEX", "crba").await;
+            let later =
+                app.get("/api/v1/staff/posts/MEX/availability?service=crba", Some(&t.clerk)).await.body;
+            let slot = later["slots"]
+                .as_array()
+                .and_then(|s| s.last())
+                .map(|s| s["slot_id"].clone())
+                .unwrap_or_default();
+            let body = json!({"slot_id": slot, "reason": "phoned to move it"});
+            let r = app
+                .post(&format!("/api/v1/staff/appointments/{reference}/reschedule"), Some(&t.clerk), &body)
+                .await;
+            (r, "appointment.rescheduled", "staff")
+        }
         ("POST", "/api/v1/staff/appointments/{reference}/recall") => {
             walk_in(app, &t.clerk).await;
             let called = text(&call_next(app, &t.clerk).await.body, "reference");
@@ -242,7 +265,7 @@ async fn every_state_changing_operation_leaves_its_entry() {
         }
     }
     assert!(missing.is_empty(), "state-changing operations without an audit scenario: {missing:?}");
-    assert!(covered >= 19, "only {covered} operations exercised");
+    assert!(covered >= 22, "only {covered} operations exercised");
     // Everything written above still forms unbroken chains.
     let checked = verify(&app, &t.admin).await;
     assert_eq!(checked["ok"], true, "{checked}");

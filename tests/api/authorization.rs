@@ -74,6 +74,16 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/staff/appointments/{reference}/recall",
         who: Who::Staff(CLERK_PLUS),
     },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/cancel",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/reschedule",
+        who: Who::Staff(CLERK_PLUS),
+    },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];

@@ -261,3 +261,60 @@ async fn an_unknown_post_has_no_board() {
     let admin = app.admin_token().await;
     assert_eq!(app.get("/api/v1/staff/posts/ZZZ/day", Some(&admin)).await.status, 404);
 }
+
+/// A clerk cancels or moves someone's appointment for them (at the window, on the phone):
+/// only with a reason, and only at the clerk's post.
+#[actix_web::test]
+async fn staff_change_appointments_with_a_reason_at_their_post() {
+    let (app, _db, admin, clerk) = window_app().await;
+    let gdl = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+    app.open_around_the_clock(&admin, "GDL", "notarial").await;
+    let reference = app.soon_appointment(&clerk, "MEX", "notarial").await;
+    let slots = app.get("/api/v1/staff/posts/MEX/availability?service=notarial", Some(&clerk)).await.body;
+    let later =
+        slots["slots"].as_array().and_then(|s| s.last()).map(|s| s["slot_id"].clone()).expect("a later slot");
+    let gdl_slot = app.get("/api/v1/staff/posts/GDL/availability?service=notarial", Some(&gdl)).await.body
+        ["slots"][0]["slot_id"]
+        .clone();
+
+    let move_to = |slot: &Value, reason: Option<&str>| {
+        let mut body = json!({"slot_id": slot});
+        if let Some(reason) = reason {
+            body["reason"] = json!(reason);
+        }
+        body
+    };
+    let reschedule = format!("/api/v1/staff/appointments/{reference}/reschedule");
+    assert_problem(
+        &app.post(&reschedule, Some(&clerk), &move_to(&later, None)).await,
+        422,
+        "validation_failed",
+    );
+    assert_problem(
+        &app.post(&reschedule, Some(&gdl), &move_to(&later, Some("phoned"))).await,
+        403,
+        "wrong_post",
+    );
+    assert_problem(
+        &app.post(&reschedule, Some(&clerk), &move_to(&gdl_slot, Some("phoned"))).await,
+        403,
+        "wrong_post",
+    );
+    let moved = app.post(&reschedule, Some(&clerk), &move_to(&later, Some("phoned to move it"))).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["slot_id"], later);
+
+    let cancel = format!("/api/v1/staff/appointments/{reference}/cancel");
+    assert_problem(&app.post(&cancel, Some(&gdl), &json!({"reason": "asked"})).await, 403, "wrong_post");
+    assert_problem(&app.post(&cancel, Some(&clerk), &json!({"reason": " "})).await, 422, "validation_failed");
+    let cancelled = app.post(&cancel, Some(&clerk), &json!({"reason": "asked at the window"})).await;
+    assert_eq!(text(&cancelled.body, "status"), "cancelled", "{}", cancelled.body);
+    assert_problem(&app.post(&cancel, Some(&clerk), &json!({"reason": "again"})).await, 409, "not_active");
+    let entries = app.get(&format!("/api/v1/audit/log?entity_id={reference}"), Some(&admin)).await.body;
+    let actions: Vec<String> = entries["entries"]
+        .as_array()
+        .map(|e| e.iter().map(|e| text(e, "action")).collect())
+        .unwrap_or_default();
+    assert_eq!(actions, ["appointment.booked", "appointment.rescheduled", "appointment.cancelled"]);
+    assert!(!entries.to_string().contains("asked at the window"), "reasons stay out of the trail");
+}

@@ -1,5 +1,6 @@
 DROP INDEX appointments_queue;
 DROP INDEX appointments_ticket;
+ALTER TABLE appointments DROP COLUMN staff_change_reason;
 ALTER TABLE appointments DROP COLUMN finished_at;
 ALTER TABLE appointments DROP COLUMN called_to;
 ALTER TABLE appointments DROP COLUMN called_at;
