@@ -106,15 +106,16 @@ pub fn phone() -> Object {
         .build()
 }
 
-/// A closure's reason: 1 to 200 characters, not only spaces, no control characters.
+/// `booking::free_text`: 1 to `max` characters, not only white space, no control characters.
+fn free_text(max: usize) -> ObjectBuilder {
+    string().min_length(Some(1)).max_length(Some(max)).pattern(Some(
+        r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
+    ))
+}
+
+/// A closure's reason: `booking::free_text` up to 200 characters.
 pub fn reason() -> Object {
-    string()
-        .min_length(Some(1))
-        .max_length(Some(200))
-        .pattern(Some(
-            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
-        ))
-        .build()
+    free_text(200).build()
 }
 
 /// ISO weekdays of an opening: 1 (Monday) to 7 (Sunday), each at most once.
@@ -143,26 +144,13 @@ pub fn window_service() -> Object {
         .build()
 }
 
-/// `window::visits::reason` (a walk-in's, a late check-in's): as a closure's reason, up to
+/// A walk-in's, a late check-in's or a staff change's reason: `booking::free_text` up to
 /// 500 characters.
 pub fn window_reason() -> Object {
-    string()
-        .min_length(Some(1))
-        .max_length(Some(500))
-        .pattern(Some(
-            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
-        ))
-        .build()
+    free_text(500).build()
 }
 
-/// `window::visits::call_next`'s window: 1 to 20 characters, not only spaces, no controls.
+/// A window's label: `booking::free_text` up to 20 characters.
 pub fn window_label() -> Object {
-    string()
-        .min_length(Some(1))
-        .max_length(Some(20))
-        .pattern(Some(
-            r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
-        ))
-        .examples(["3"])
-        .build()
+    free_text(20).examples(["3"]).build()
 }

@@ -52,8 +52,8 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// What the seal at `seq` of `chain` hashes.
-    fn content(&self, chain: &str, seq: i64) -> Content {
+    /// What the seal at `seq` of `chain` hashes: the sealer and the check build it here alike.
+    pub(crate) fn content(&self, chain: &str, seq: i64) -> Content {
         Content {
             chain: chain.to_string(),
             seq,

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::audit::chain::{Content, GENESIS};
+use crate::audit::chain::GENESIS;
+use crate::audit::read::Entry;
 use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn, Pool};
 
@@ -46,73 +46,24 @@ pub fn seal_pending(conn: &mut DbConn) -> anyhow::Result<usize> {
     }
 }
 
-type Queued = (
-    i64,
-    NaiveDateTime,
-    String,
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-);
-
 /// Appends up to [`BATCH`] queued entries of `chain`, oldest first, in one transaction.
 fn seal_batch(conn: &mut DbConn, chain: &str) -> QueryResult<usize> {
     write_transaction(conn, |c| {
         let (mut seq, mut prev_hash) = lock_head(c, chain)?;
-        let queued: Vec<Queued> = audit_pending::table
+        let queued: Vec<Entry> = audit_pending::table
             .inner_join(audit_log::table)
             .filter(audit_pending::chain.eq(chain))
             .order(audit_pending::entry_id)
             .limit(BATCH)
-            .select((
-                audit_log::id,
-                audit_log::recorded_at,
-                audit_log::actor_kind,
-                audit_log::actor_id,
-                audit_log::actor_role,
-                audit_log::action,
-                audit_log::entity,
-                audit_log::entity_id,
-                audit_log::post_code,
-                audit_log::change,
-            ))
+            .select(audit_log::all_columns)
             .load(c)?;
         if queued.is_empty() {
             return Ok(0);
         }
         let mut ids = Vec::with_capacity(queued.len());
-        for (
-            entry_id,
-            recorded_at,
-            actor_kind,
-            actor_id,
-            actor_role,
-            action,
-            entity,
-            entity_id,
-            post,
-            change,
-        ) in queued
-        {
+        for entry in queued {
             seq += 1;
-            let content = Content {
-                chain: chain.to_string(),
-                seq,
-                entry_id,
-                recorded_at,
-                actor_kind,
-                actor_id,
-                actor_role,
-                action,
-                entity,
-                entity_id,
-                post,
-                change,
-            };
+            let (entry_id, content) = (entry.id, entry.content(chain, seq));
             let hash = content.hash(&prev_hash);
             diesel::insert_into(audit_seals::table)
                 .values((

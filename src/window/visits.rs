@@ -627,9 +627,5 @@ pub fn display(conn: &mut DbConn, post: &str, now: NaiveDateTime) -> Result<Queu
 
 /// A window's label: at most 20 characters, not only white space, no control characters.
 fn window_label(raw: &str) -> Result<String, AppError> {
-    let label = raw.trim();
-    if label.is_empty() || raw.chars().count() > 20 || raw.chars().any(char::is_control) {
-        return Err(AppError::invalid_field("window", "must be 1 to 20 characters"));
-    }
-    Ok(label.to_string())
+    crate::booking::free_text("window", raw, 20).map_err(|e| AppError::invalid(vec![e]))
 }
