@@ -142,6 +142,15 @@ pub struct WindowSettings {
     pub check_in_grace: Duration,
 }
 
+/// The public tracking lookup's throttles, each over 15 minutes.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackingSettings {
+    /// Lookups per client address, whatever their outcome.
+    pub lookups_per_address: u32,
+    /// Failed lookups of one tracking number (from anywhere) before it is refused to everyone.
+    pub failures_per_number: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -156,6 +165,7 @@ pub struct Settings {
     pub login_throttle: LoginThrottle,
     pub booking: BookingSettings,
     pub window: WindowSettings,
+    pub tracking: TrackingSettings,
     pub hashing: HashingSettings,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client address.
     pub trusted_proxies: TrustedProxies,
@@ -285,6 +295,22 @@ impl Settings {
             window: WindowSettings {
                 check_in_early: minutes(&get, "CONSULAR_DESK_CHECKIN_EARLY_MINUTES", 60, 0, 720)?,
                 check_in_grace: minutes(&get, "CONSULAR_DESK_CHECKIN_GRACE_MINUTES", 15, 0, 240)?,
+            },
+            tracking: TrackingSettings {
+                lookups_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_TRACKING_LOOKUPS_PER_ADDRESS",
+                    30,
+                    1,
+                    1_000_000,
+                )?,
+                failures_per_number: number(
+                    &get,
+                    "CONSULAR_DESK_TRACKING_FAILURES_PER_NUMBER",
+                    5,
+                    1,
+                    1_000_000,
+                )?,
             },
             hashing: HashingSettings {
                 threads: number(&get, "CONSULAR_DESK_HASH_THREADS", default_hash_threads(), 1, 64)? as usize,

@@ -96,7 +96,8 @@ codes! {
     TooLate = 409 "too_late" "the check-in grace period is over: a clerk may override it with a reason";
     AlreadyCheckedIn = 409 "already_checked_in" "the visit is checked in already (it has its ticket)";
     QueueEmpty = 409 "queue_empty" "nobody is waiting to be called at this post today";
-    InvalidTransition = 409 "invalid_transition" "the visit's current state doesn't allow this step";
+    InvalidTransition = 409 "invalid_transition" "the visit's or document's current state doesn't allow this step";
+    DocumentChanged = 409 "document_changed" "the document moved on meanwhile: look again and retry";
     PayloadTooLarge = 413 "payload_too_large" "the body is over the server's limit";
     UnsupportedMediaType = 415 "unsupported_media_type" "the body must be `application/json`";
     ValidationFailed = 422 "validation_failed" "well-formed but invalid: `errors` names each field";

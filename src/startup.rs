@@ -22,6 +22,7 @@ use crate::booking;
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
+use crate::documents::identity::MatchingKey;
 use crate::maintenance;
 use crate::reference;
 use crate::state::AppState;
@@ -67,9 +68,11 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let first_admin_missing = {
+        let (first_admin_missing, matching) = {
             let mut conn = pool.get()?;
-            !staff::has_active_admin(&mut conn)?
+            let matching =
+                MatchingKey::load(&mut conn).context("loading the document-matching key failed")?;
+            (!staff::has_active_admin(&mut conn)?, Arc::new(matching))
         };
         let availability = Arc::new(AvailabilityCache::default());
         // Both need a running actix runtime, as `serve` and the tests have.
@@ -82,8 +85,14 @@ impl Application {
         ));
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
-        let state =
-            AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings), hasher, availability };
+        let state = AppState {
+            pool,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            hasher,
+            availability,
+            matching,
+        };
         let server = run(listener, state)?;
         Ok(Application { address, backend, first_admin_missing, server })
     }

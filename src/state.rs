@@ -1,5 +1,5 @@
 //! What every handler shares: the pool, the token keys, the settings, the password-hashing
-//! threads and the availability cache.
+//! threads, the availability cache and the document-matching key.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use crate::auth::tokens::Keys;
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
+use crate::documents::identity::MatchingKey;
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub hasher: HashPool,
     pub availability: Arc<AvailabilityCache>,
+    /// Keys document numbers' hashes and the surnames tracking lookups compare.
+    pub matching: Arc<MatchingKey>,
 }
 
 impl AppState {

@@ -31,6 +31,13 @@ pub fn u32_whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::E
     u32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
 }
 
+/// An optional `u32` written as `7` or `7.0`.
+pub fn optional_u32_whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Whole(#[serde(deserialize_with = "u32_whole")] u32);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|w| w.0))
+}
+
 /// A list of small numbers (weekdays), each written as `3` or `3.0`.
 pub fn u8_list_whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
     let numbers = Vec::<serde_json::Number>::deserialize(deserializer)?;

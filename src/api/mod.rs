@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod booking;
 pub mod contract;
+pub mod documents;
 pub mod health;
 pub mod methods;
 pub mod paths;
@@ -104,7 +105,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(window::complete)
         .service(window::no_show)
         .service(window::recall)
-        .service(window::display);
+        .service(window::display)
+        .service(documents::prefill)
+        .service(documents::show_intake)
+        .service(documents::staff_intake)
+        .service(documents::record)
+        .service(documents::visit_documents)
+        .service(documents::show_document)
+        .service(documents::transition)
+        .service(documents::track)
+        .service(documents::notarial_register)
+        .service(documents::correct_entry);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

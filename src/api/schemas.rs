@@ -108,10 +108,11 @@ pub fn phone() -> Object {
 
 /// `booking::free_text`: 1 to `max` characters, not only white space, no control characters.
 fn free_text(max: usize) -> ObjectBuilder {
-    string().min_length(Some(1)).max_length(Some(max)).pattern(Some(
-        r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$",
-    ))
+    string().min_length(Some(1)).max_length(Some(max)).pattern(Some(FREE_TEXT))
 }
+
+const FREE_TEXT: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$";
 
 /// A closure's reason: `booking::free_text` up to 200 characters.
 pub fn reason() -> Object {
@@ -153,4 +154,47 @@ pub fn window_reason() -> Object {
 /// A window's label: `booking::free_text` up to 20 characters.
 pub fn window_label() -> Object {
     free_text(20).examples(["3"]).build()
+}
+
+/// `documents::identity::DocumentNumber`: 5 to 20 letters and digits, spaces and dashes
+/// between.
+const DOCUMENT_NUMBER: &str = r"^[ -]*([A-Za-z0-9][ -]*){5,20}$";
+
+/// An optional `documents::identity::DocumentNumber`.
+pub fn document_number() -> Object {
+    nullable_string()
+        .pattern(Some(DOCUMENT_NUMBER))
+        .description(Some("kept only masked (last 4) with a keyed hash"))
+        .build()
+}
+
+/// `documents::identity::DocumentNumber`.
+pub fn required_document_number() -> Object {
+    string()
+        .pattern(Some(DOCUMENT_NUMBER))
+        .description(Some("kept only masked (last 4) with a keyed hash"))
+        .build()
+}
+
+/// A date in the past (`documents::intake`): from 1900, not after the appointment's day.
+pub fn past_date() -> Object {
+    string()
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some(r"^(19[0-9]{2}|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
+        .build()
+}
+
+/// A document's title or a venue: optional `booking::free_text` up to 200 characters.
+pub fn title() -> Object {
+    nullable_string().min_length(Some(1)).max_length(Some(200)).pattern(Some(FREE_TEXT)).build()
+}
+
+/// A transition's note: optional `booking::free_text` up to 500 characters.
+pub fn note() -> Object {
+    nullable_string().min_length(Some(1)).max_length(Some(500)).pattern(Some(FREE_TEXT)).build()
+}
+
+/// A document's title: `booking::free_text` up to 200 characters.
+pub fn required_title() -> Object {
+    free_text(200).build()
 }

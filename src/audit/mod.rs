@@ -60,6 +60,11 @@ actions! {
     AppointmentCompleted = "appointment.completed" "appointment";
     AppointmentNoShow = "appointment.no_show" "appointment";
     SeatHoldReleased = "seat_hold.released" "seat_hold";
+    IntakePrefilled = "intake.prefilled" "intake";
+    DocumentRecorded = "document.recorded" "document";
+    DocumentTransitioned = "document.transitioned" "document";
+    RegisterEntryRecorded = "register_entry.recorded" "register_entry";
+    RegisterEntryCorrected = "register_entry.corrected" "register_entry";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosureCreated = "closure.created" "closure";
     ClosureDeleted = "closure.deleted" "closure";

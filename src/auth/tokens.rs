@@ -1,16 +1,12 @@
 //! Signed tokens: two audiences, two secrets, one pinned algorithm.
 
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtSettings, Secret};
-use crate::db::schema::app_secrets;
-use crate::db::{is_unique_violation, DbConn};
+use crate::db::DbConn;
 
 /// Who a token is for. Each audience has its own secret, so a token of one can never be
 /// verified as the other.
@@ -87,11 +83,11 @@ impl Keys {
     pub fn load(settings: &JwtSettings, conn: &mut DbConn) -> anyhow::Result<Keys> {
         let public = match &settings.public_secret {
             Some(s) => s.clone(),
-            None => stored_secret(conn, Audience::Public)?,
+            None => crate::secrets::stored(conn, Audience::Public.secret_name())?,
         };
         let staff = match &settings.staff_secret {
             Some(s) => s.clone(),
-            None => stored_secret(conn, Audience::Staff)?,
+            None => crate::secrets::stored(conn, Audience::Staff.secret_name())?,
         };
         Ok(Keys::new(settings, &public, &staff))
     }
@@ -168,34 +164,6 @@ impl Keys {
             (Err(TokenError::Invalid), Some(previous)) => decode(previous),
             (outcome, _) => outcome,
         }
-    }
-}
-
-fn stored_secret(conn: &mut DbConn, audience: Audience) -> anyhow::Result<Secret> {
-    let name = audience.secret_name();
-    let find = |conn: &mut DbConn| {
-        app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()
-    };
-    if let Some(value) = find(conn)? {
-        return Ok(Secret::new(value));
-    }
-    let mut bytes = [0u8; 48];
-    rand::rng().fill_bytes(&mut bytes);
-    let generated = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let inserted = diesel::insert_into(app_secrets::table)
-        .values((
-            app_secrets::name.eq(name),
-            app_secrets::value.eq(&generated),
-            app_secrets::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(Secret::new(generated)),
-        // Another instance stored its secret first: use that one.
-        Err(e) if is_unique_violation(&e) => find(conn)?
-            .map(Secret::new)
-            .ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict")),
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -55,13 +55,13 @@ impl std::fmt::Display for Reference {
     }
 }
 
-fn value(symbol: u8) -> Option<usize> {
+pub(crate) fn value(symbol: u8) -> Option<usize> {
     ALPHABET.iter().position(|&a| a == symbol)
 }
 
 /// Luhn mod N: double every second value from the right, fold the carry, and pick the symbol
 /// that brings the sum to a multiple of 32.
-fn check_symbol(payload: &[u8]) -> u8 {
+pub(crate) fn check_symbol(payload: &[u8]) -> u8 {
     let n = ALPHABET.len();
     let mut sum = 0;
     for (i, &symbol) in payload.iter().rev().enumerate() {

@@ -240,7 +240,74 @@ diesel::table! {
 diesel::joinable!(audit_seals -> audit_log (entry_id));
 diesel::joinable!(audit_pending -> audit_log (entry_id));
 
+diesel::table! {
+    intakes (appointment_id) {
+        appointment_id -> BigInt,
+        items -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        tracking_number -> Text,
+        appointment_id -> BigInt,
+        post_code -> Text,
+        kind -> Text,
+        form -> Text,
+        status -> Text,
+        surname_key -> Text,
+        number_hash -> Nullable<Text>,
+        details -> Text,
+        recorded_at -> Timestamp,
+        recorded_by -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_events (id) {
+        id -> BigInt,
+        document_id -> BigInt,
+        status -> Text,
+        at -> Timestamp,
+        staff_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notarial_register (id) {
+        id -> BigInt,
+        entry_number -> Text,
+        post_code -> Text,
+        fiscal_year -> Integer,
+        seq -> BigInt,
+        recorded_at -> Timestamp,
+        performed_at -> Timestamp,
+        venue -> Text,
+        act -> Text,
+        document_title -> Text,
+        pages -> Integer,
+        signers -> Text,
+        certificates -> Integer,
+        officer_id -> BigInt,
+        appointment_id -> BigInt,
+        document_id -> BigInt,
+        corrects -> Nullable<BigInt>,
+        correction_note -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(document_events -> documents (document_id));
+diesel::joinable!(documents -> appointments (appointment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    intakes,
+    documents,
+    document_events,
+    notarial_register,
     audit_chains,
     audit_log,
     audit_pending,

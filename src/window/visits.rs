@@ -114,13 +114,13 @@ macro_rules! visit_columns {
 }
 
 /// A visit's row with what operations decide on.
-struct Visit {
-    id: i64,
-    status: Option<AppointmentStatus>,
-    post: String,
-    service: String,
-    starts_at: NaiveDateTime,
-    tz: Tz,
+pub(crate) struct Visit {
+    pub(crate) id: i64,
+    pub(crate) status: Option<AppointmentStatus>,
+    pub(crate) post: String,
+    pub(crate) service: String,
+    pub(crate) starts_at: NaiveDateTime,
+    pub(crate) tz: Tz,
 }
 
 fn to_view(row: Row) -> VisitView {
@@ -165,7 +165,7 @@ fn no_such_visit() -> AppError {
 }
 
 /// The visit `reference` names, if `actor` may act on its post (403 `wrong_post`).
-fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<Visit, AppError> {
+pub(crate) fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<Visit, AppError> {
     let row: Row = appointments::table
         .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
         .filter(appointments::reference.eq(reference.as_str()))

@@ -84,6 +84,39 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/staff/appointments/{reference}/reschedule",
         who: Who::Staff(CLERK_PLUS),
     },
+    Endpoint { method: "PUT", path: "/api/v1/appointments/{reference}/intake", who: Who::Applicant },
+    Endpoint { method: "GET", path: "/api/v1/appointments/{reference}/intake", who: Who::Applicant },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/appointments/{reference}/intake",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/documents",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/appointments/{reference}/documents",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint { method: "GET", path: "/api/v1/staff/documents/{tracking_number}", who: Who::Staff(ALL_STAFF) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/documents/{tracking_number}/transitions",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/posts/{post}/notarial-register",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/posts/{post}/notarial-register/{entry_number}/corrections",
+        who: Who::Staff(CLERK_PLUS),
+    },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];
@@ -100,6 +133,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/fees"),
     ("GET", "/api/v1/posts/{post}/availability"),
     ("GET", "/api/v1/posts/{post}/queue/display"),
+    ("GET", "/api/v1/track/{tracking_number}"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {

@@ -124,6 +124,8 @@ impl<'a> Caller<'a> {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The body as text (for CSV and other files).
+    pub text: String,
     pub content_type: String,
     pub headers: actix_web::http::header::HeaderMap,
 }
@@ -293,7 +295,8 @@ where
     let bytes = resp.body().limit(64 << 20).await.expect("body read");
     let body =
         if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-    Reply { status, body, content_type, headers }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Reply { status, body, text, content_type, headers }
 }
 
 /// Runs the real binary's `create-staff`, password on stdin. Returns stdout, or stderr on failure.

@@ -9,6 +9,7 @@ mod booking;
 mod booking_races;
 mod cli;
 mod counters;
+mod documents;
 mod health;
 mod helpers;
 mod reference;

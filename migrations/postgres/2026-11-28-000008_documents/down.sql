@@ -1,0 +1,4 @@
+DROP TABLE notarial_register;
+DROP TABLE document_events;
+DROP TABLE documents;
+DROP TABLE intakes;

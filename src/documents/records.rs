@@ -1,0 +1,620 @@
+//! The operations on intake and tracked documents: an applicant pre-fills the intake, the
+//! clerk records each application or notarial job at the window (a tracked document, and a
+//! register entry for a notarial act), staff move documents along their state machine, and
+//! anyone with the number and the surname looks one up. Each checks the post itself and
+//! writes its audit entry in its transaction.
+
+use chrono::{Duration, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Action, Event};
+use crate::auth::Actor;
+use crate::booking::reference_code::Reference;
+use crate::booking::status::AppointmentStatus;
+use crate::calendar;
+use crate::config::TrackingSettings;
+use crate::db::schema::{appointments, document_events, documents, intakes, notarial_register, posts, staff};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
+use crate::documents::identity::MatchingKey;
+use crate::documents::intake::{self, CheckedItem, Form, IntakeItem, Stage, MAX_ITEMS};
+use crate::documents::register::{self, NewEntry};
+use crate::documents::tracking::{self, Kind, Status, TrackingNumber};
+use crate::error::{AppError, Code, FieldError};
+use crate::throttle::{self, Limit};
+use crate::window::visits;
+
+/// The window the tracking lookup's throttles count in.
+fn lookup_window() -> Duration {
+    Duration::minutes(15)
+}
+
+/// Longer notes are refused.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// A pre-filled intake: the applications or notarial jobs the appointment is for.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct IntakeRequest {
+    #[schema(min_items = 1, max_items = 8)]
+    pub items: Vec<IntakeItem>,
+}
+
+/// An intake as kept: names in NFC, document numbers masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntakeView {
+    pub reference: String,
+    pub items: Vec<CheckedItem>,
+    pub updated_at: String,
+}
+
+/// One state a document has been in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DocumentStep)]
+pub struct Step {
+    pub status: Status,
+    pub at: String,
+    /// The staff member who moved it (username).
+    pub staff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A tracked document as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentView {
+    /// `7KQM-4XPT-9ABCD`: what the applicant tracks it by.
+    pub tracking_number: String,
+    pub kind: Kind,
+    pub form: Form,
+    pub status: Status,
+    /// The visit it was taken at.
+    pub reference: String,
+    pub post: String,
+    pub recorded_at: String,
+    pub updated_at: String,
+    /// The notarial register's entries for it (the first, then any corrections).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub register_entries: Vec<String>,
+    pub details: CheckedItem,
+    pub history: Vec<Step>,
+}
+
+/// A step as the public sees it: status and time only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicStep {
+    pub status: Status,
+    pub at: String,
+}
+
+/// What the public lookup shows: status and dates, nothing personal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrackingView {
+    pub tracking_number: String,
+    pub kind: Kind,
+    pub status: Status,
+    pub updated_at: String,
+    pub history: Vec<PublicStep>,
+}
+
+/// Moves a document to its next state.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TransitionRequest {
+    pub to: Status,
+    /// For the history (1 to 500 characters).
+    #[schema(schema_with = crate::api::schemas::note)]
+    pub note: Option<String>,
+}
+
+/// The applicant's own appointment, with what pre-filling decides on.
+struct Own {
+    id: i64,
+    status: Option<AppointmentStatus>,
+    service: String,
+    starts_at: NaiveDateTime,
+    post: String,
+    tz: Tz,
+}
+
+fn zone(post: &str, name: &str) -> Result<Tz, AppError> {
+    name.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))
+}
+
+/// id, owner, status, service, start, post, zone.
+type OwnRow = (i64, Option<i64>, String, String, NaiveDateTime, String, String);
+
+fn own_appointment(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<Own, AppError> {
+    let Actor::Applicant(applicant) = actor else {
+        return Err(AppError::new(Code::StaffTokenNotApplicant, "only the applicant pre-fills"));
+    };
+    let row: Option<OwnRow> = appointments::table
+        .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
+        .filter(appointments::reference.eq(reference.as_str()))
+        .select((
+            appointments::id,
+            appointments::applicant_id,
+            appointments::status,
+            appointments::service_code,
+            appointments::starts_at,
+            appointments::post_code,
+            posts::timezone,
+        ))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((id, Some(owner), status, service, starts_at, post, zone_name)) if owner == *applicant => {
+            let tz = zone(&post, &zone_name)?;
+            Ok(Own { id, status: AppointmentStatus::parse(&status), service, starts_at, post, tz })
+        }
+        _ => Err(AppError::not_found("no such appointment")),
+    }
+}
+
+fn intake_view(
+    conn: &mut DbConn,
+    appointment_id: i64,
+    reference: &Reference,
+    tz: Tz,
+) -> Result<IntakeView, AppError> {
+    let (items, updated_at): (String, NaiveDateTime) = intakes::table
+        .find(appointment_id)
+        .select((intakes::items, intakes::updated_at))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("nothing pre-filled for this appointment"))?;
+    let items: Vec<CheckedItem> =
+        serde_json::from_str(&items).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+    Ok(IntakeView {
+        reference: reference.to_string(),
+        items: items.iter().map(CheckedItem::shown).collect(),
+        updated_at: calendar::rfc3339(updated_at, tz),
+    })
+}
+
+/// Replaces the applicant's pre-filled intake, checked as the window will check it, until the
+/// appointment starts.
+pub fn prefill(
+    conn: &mut DbConn,
+    key: &MatchingKey,
+    actor: &Actor,
+    reference: &Reference,
+    request: &IntakeRequest,
+    now: NaiveDateTime,
+) -> Result<IntakeView, AppError> {
+    let own = own_appointment(conn, actor, reference)?;
+    if own.status != Some(AppointmentStatus::Booked) {
+        return Err(AppError::new(Code::NotActive, "the appointment is no longer booked"));
+    }
+    if own.starts_at <= now {
+        return Err(AppError::new(
+            Code::AlreadyStarted,
+            "the appointment has started: the clerk takes the intake",
+        ));
+    }
+    if request.items.is_empty() || request.items.len() > MAX_ITEMS {
+        return Err(AppError::invalid(vec![FieldError::new(
+            "items",
+            format!("give 1 to {MAX_ITEMS} items"),
+        )]));
+    }
+    let date = calendar::local_date(own.starts_at, own.tz);
+    let mut checked = Vec::new();
+    let mut errors = Vec::new();
+    for (i, item) in request.items.iter().enumerate() {
+        match intake::check(item, &own.service, date, Stage::Prefill, key, &format!("items[{i}]")) {
+            Ok(item) => checked.push(item),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let json = serde_json::to_string(&checked).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+    write_transaction(conn, |c| -> Result<(), AppError> {
+        let replaced = diesel::update(intakes::table.find(own.id))
+            .set((intakes::items.eq(&json), intakes::updated_at.eq(now)))
+            .execute(c)?;
+        if replaced == 0 {
+            let inserted = recoverable(c, |c| {
+                diesel::insert_into(intakes::table)
+                    .values((
+                        intakes::appointment_id.eq(own.id),
+                        intakes::items.eq(&json),
+                        intakes::updated_at.eq(now),
+                    ))
+                    .execute(c)
+            });
+            match inserted {
+                Ok(_) => {}
+                // A second pre-fill of the same appointment won the insert: replace its items.
+                Err(e) if is_unique_violation(&e) => {
+                    diesel::update(intakes::table.find(own.id))
+                        .set((intakes::items.eq(&json), intakes::updated_at.eq(now)))
+                        .execute(c)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let forms: Vec<&str> = checked.iter().map(|i| i.form.as_str()).collect();
+        let event = Event::new(Action::IntakePrefilled, reference.as_str())
+            .at_post(Some(&own.post))
+            .with(json!({"forms": forms}));
+        audit::record(c, actor, event, now)?;
+        Ok(())
+    })?;
+    intake_view(conn, own.id, reference, own.tz)
+}
+
+/// The applicant's own pre-filled intake.
+pub fn intake_for_applicant(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<IntakeView, AppError> {
+    let own = own_appointment(conn, actor, reference)?;
+    intake_view(conn, own.id, reference, own.tz)
+}
+
+/// A visit's pre-filled intake, for the clerk reviewing it at the window.
+pub fn intake_for_staff(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<IntakeView, AppError> {
+    let visit = visits::find(conn, actor, reference)?;
+    intake_view(conn, visit.id, reference, visit.tz)
+}
+
+/// Records one application or notarial job taken at the window: a tracked document, its first
+/// state, and for a notarial act its register entry. The visit must be at a window (called or
+/// in service); a called visit is then in service.
+pub fn record(
+    conn: &mut DbConn,
+    key: &MatchingKey,
+    actor: &Actor,
+    reference: &Reference,
+    item: &IntakeItem,
+    now: NaiveDateTime,
+) -> Result<DocumentView, AppError> {
+    let clerk = actor.staff()?.id;
+    let visit = visits::find(conn, actor, reference)?;
+    let at_window = match visit.status {
+        Some(s @ (AppointmentStatus::Called | AppointmentStatus::InService)) => s,
+        other => {
+            let now = other.map(|s| s.as_str()).unwrap_or("unknown");
+            return Err(AppError::new(
+                Code::InvalidTransition,
+                format!("a visit that is {now} takes no documents: call its ticket to a window first"),
+            ));
+        }
+    };
+    let checked =
+        intake::check(item, &visit.service, calendar::local_date(now, visit.tz), Stage::Window, key, "")
+            .map_err(AppError::invalid)?;
+    let kind = item.form.kind();
+    let status = match (kind, checked.pending) {
+        (Kind::Notarial, Some(true)) => Status::Pending,
+        (Kind::Notarial, _) => Status::Completed,
+        _ => Status::Received,
+    };
+    let details = serde_json::to_string(&checked).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+    let surname_key = key.surname_key(checked.surname());
+    let id = write_transaction(conn, |c| {
+        let moved = diesel::update(
+            appointments::table.find(visit.id).filter(appointments::status.eq(at_window.as_str())),
+        )
+        .set((
+            appointments::status.eq(AppointmentStatus::InService.as_str()),
+            appointments::updated_at.eq(now),
+        ))
+        .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(Code::AppointmentChanged, "the visit changed meanwhile; look again"));
+        }
+        let (id, tracking) =
+            insert_document(c, &visit, item.form, status, &surname_key, &checked, &details, clerk, now)?;
+        diesel::insert_into(document_events::table)
+            .values((
+                document_events::document_id.eq(id),
+                document_events::status.eq(status.as_str()),
+                document_events::at.eq(now),
+                document_events::staff_id.eq(clerk),
+            ))
+            .execute(c)?;
+        let event =
+            Event::new(Action::DocumentRecorded, tracking.as_str()).at_post(Some(&visit.post)).with(json!({
+                "reference": reference.as_str(),
+                "form": item.form.as_str(),
+                "status": status.as_str(),
+            }));
+        audit::record(c, actor, event, now)?;
+        if kind == Kind::Notarial {
+            let venue = match &checked.venue {
+                Some(venue) => venue.clone(),
+                None => posts::table.find(&visit.post).select(posts::name).first(c)?,
+            };
+            let entry = NewEntry {
+                post: &visit.post,
+                tz: visit.tz,
+                performed_at: now,
+                venue: &venue,
+                job: &checked,
+                appointment_id: visit.id,
+                document_id: id,
+                corrects: None,
+            };
+            register::append(c, actor, entry, now)?;
+        }
+        Ok(id)
+    })?;
+    view(conn, id)
+}
+
+/// Inserts the document with a fresh tracking number; a number already taken (one chance in
+/// 2^60 per document held) is drawn again.
+#[allow(clippy::too_many_arguments)]
+fn insert_document(
+    conn: &mut DbConn,
+    visit: &visits::Visit,
+    form: Form,
+    status: Status,
+    surname_key: &str,
+    checked: &CheckedItem,
+    details: &str,
+    clerk: i64,
+    now: NaiveDateTime,
+) -> Result<(i64, TrackingNumber), AppError> {
+    for _ in 0..3 {
+        let tracking = TrackingNumber::generate();
+        let inserted = recoverable(conn, |c| {
+            diesel::insert_into(documents::table)
+                .values((
+                    documents::tracking_number.eq(tracking.as_str()),
+                    documents::appointment_id.eq(visit.id),
+                    documents::post_code.eq(&visit.post),
+                    documents::kind.eq(form.kind().as_str()),
+                    documents::form.eq(form.as_str()),
+                    documents::status.eq(status.as_str()),
+                    documents::surname_key.eq(surname_key),
+                    documents::number_hash.eq(checked.number_hash()),
+                    documents::details.eq(details),
+                    documents::recorded_at.eq(now),
+                    documents::recorded_by.eq(clerk),
+                    documents::updated_at.eq(now),
+                ))
+                .returning(documents::id)
+                .get_result::<i64>(c)
+        });
+        match inserted {
+            Ok(id) => return Ok((id, tracking)),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal(anyhow::anyhow!("three tracking numbers in a row were taken")))
+}
+
+/// The document's id, post, kind and status.
+fn find_document(
+    conn: &mut DbConn,
+    tracking: &TrackingNumber,
+) -> Result<(i64, String, Kind, Status), AppError> {
+    let row: Option<(i64, String, String, String)> = documents::table
+        .filter(documents::tracking_number.eq(tracking.as_str()))
+        .select((documents::id, documents::post_code, documents::kind, documents::status))
+        .first(conn)
+        .optional()?;
+    let (id, post, kind, status) = row.ok_or_else(|| AppError::not_found("no such document"))?;
+    let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown kind or status"));
+    Ok((id, post, Kind::parse(&kind).ok_or_else(bad)?, Status::parse(&status).ok_or_else(bad)?))
+}
+
+/// Moves a document along its state machine, with the staff member's note in its history.
+pub fn transition(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tracking: &TrackingNumber,
+    request: &TransitionRequest,
+    now: NaiveDateTime,
+) -> Result<DocumentView, AppError> {
+    let clerk = actor.staff()?.id;
+    let (id, post, kind, from) = find_document(conn, tracking)?;
+    actor.ensure_post(&post)?;
+    let note = request
+        .note
+        .as_deref()
+        .map(|n| crate::booking::free_text("note", n, MAX_NOTE_CHARS))
+        .transpose()
+        .map_err(|e| AppError::invalid(vec![e]))?;
+    let to = request.to;
+    if !tracking::allowed(kind, from, to) {
+        return Err(AppError::new(
+            Code::InvalidTransition,
+            format!("a {} document that is {} can't become {}", kind.as_str(), from.as_str(), to.as_str()),
+        ));
+    }
+    write_transaction(conn, |c| {
+        let moved = diesel::update(documents::table.find(id).filter(documents::status.eq(from.as_str())))
+            .set((documents::status.eq(to.as_str()), documents::updated_at.eq(now)))
+            .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(Code::DocumentChanged, "the document moved on meanwhile; look again"));
+        }
+        diesel::insert_into(document_events::table)
+            .values((
+                document_events::document_id.eq(id),
+                document_events::status.eq(to.as_str()),
+                document_events::at.eq(now),
+                document_events::staff_id.eq(clerk),
+                document_events::note.eq(&note),
+            ))
+            .execute(c)?;
+        let event = Event::new(Action::DocumentTransitioned, tracking.as_str())
+            .at_post(Some(&post))
+            .with(json!({"from": from.as_str(), "to": to.as_str()}));
+        audit::record(c, actor, event, now)?;
+        Ok(())
+    })?;
+    view(conn, id)
+}
+
+/// A document, for staff of its post (and auditors).
+pub fn show(conn: &mut DbConn, actor: &Actor, tracking: &TrackingNumber) -> Result<DocumentView, AppError> {
+    let (id, post, _, _) = find_document(conn, tracking)?;
+    actor.ensure_post(&post)?;
+    view(conn, id)
+}
+
+/// The documents taken at a visit, in the order they were recorded.
+pub fn for_visit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<Vec<DocumentView>, AppError> {
+    let visit = visits::find(conn, actor, reference)?;
+    let ids: Vec<i64> = documents::table
+        .filter(documents::appointment_id.eq(visit.id))
+        .order(documents::id)
+        .select(documents::id)
+        .load(conn)?;
+    ids.into_iter().map(|id| view(conn, id)).collect()
+}
+
+fn history(conn: &mut DbConn, id: i64, tz: Tz) -> QueryResult<Vec<Step>> {
+    let rows: Vec<(String, NaiveDateTime, Option<String>, Option<String>)> = document_events::table
+        .left_join(staff::table.on(staff::id.nullable().eq(document_events::staff_id)))
+        .filter(document_events::document_id.eq(id))
+        .order(document_events::id)
+        .select((
+            document_events::status,
+            document_events::at,
+            staff::username.nullable(),
+            document_events::note,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(status, at, staff, note)| {
+            Some(Step { status: Status::parse(&status)?, at: calendar::rfc3339(at, tz), staff, note })
+        })
+        .collect())
+}
+
+fn view(conn: &mut DbConn, id: i64) -> Result<DocumentView, AppError> {
+    let (tracking, form, status, reference, post, zone_name, details, recorded, updated): (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        NaiveDateTime,
+    ) = documents::table
+        .inner_join(appointments::table)
+        .inner_join(posts::table.on(posts::code.eq(documents::post_code)))
+        .filter(documents::id.eq(id))
+        .select((
+            documents::tracking_number,
+            documents::form,
+            documents::status,
+            appointments::reference,
+            documents::post_code,
+            posts::timezone,
+            documents::details,
+            documents::recorded_at,
+            documents::updated_at,
+        ))
+        .first(conn)?;
+    let tz = zone(&post, &zone_name)?;
+    let details: CheckedItem =
+        serde_json::from_str(&details).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+    let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown form or status"));
+    let form: Form = serde_json::from_value(json!(form)).map_err(|_| bad())?;
+    let register_entries = notarial_register::table
+        .filter(notarial_register::document_id.eq(id))
+        .order(notarial_register::id)
+        .select(notarial_register::entry_number)
+        .load(conn)?;
+    Ok(DocumentView {
+        tracking_number: tracking,
+        kind: form.kind(),
+        form,
+        status: Status::parse(&status).ok_or_else(bad)?,
+        reference,
+        post,
+        recorded_at: calendar::rfc3339(recorded, tz),
+        updated_at: calendar::rfc3339(updated, tz),
+        register_entries,
+        details: details.shown(),
+        history: history(conn, id, tz)?,
+    })
+}
+
+/// The public lookup: a document's status and dates for whoever has its number and the
+/// surname on it. An unknown number and a wrong surname are the same 404 after the same work
+/// (the same queries, the same keyed-hash comparison). Throttled per address, and per number
+/// after failures, so a surname can't be guessed from many addresses either. A number whose
+/// check symbol is wrong (which anyone can compute) has no bucket of its own.
+pub fn lookup(
+    conn: &mut DbConn,
+    key: &MatchingKey,
+    limits: &TrackingSettings,
+    number: &str,
+    surname: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<TrackingView, AppError> {
+    let window = lookup_window();
+    let per_address = Limit { max: limits.lookups_per_address, window };
+    if let Some(wait) = throttle::take(conn, &format!("track:address:{address}"), per_address, now)? {
+        return Err(AppError::too_many_requests(wait));
+    }
+    let tracking = TrackingNumber::parse(number);
+    let failures = Limit { max: limits.failures_per_number, window };
+    let number_bucket = tracking.as_ref().map(|t| format!("track:number:{}", t.as_str()));
+    if let Some(bucket) = &number_bucket {
+        if let Some(wait) = throttle::peek(conn, bucket, failures, now)? {
+            return Err(AppError::too_many_requests(wait));
+        }
+    }
+    let wanted = tracking.as_ref().map(|t| t.as_str()).unwrap_or("");
+    let found: Option<(i64, String, String, String, NaiveDateTime, String)> = documents::table
+        .inner_join(posts::table.on(posts::code.eq(documents::post_code)))
+        .filter(documents::tracking_number.eq(wanted))
+        .select((
+            documents::id,
+            documents::kind,
+            documents::status,
+            documents::surname_key,
+            documents::updated_at,
+            posts::timezone,
+        ))
+        .first(conn)
+        .optional()?;
+    let stored_key = found.as_ref().map(|f| f.3.as_str()).unwrap_or("");
+    // Over-long input is folded no further than a name can be long.
+    let surname: String = surname.chars().take(crate::accounts::fields::PersonName::MAX_CHARS).collect();
+    let matches = key.surname_matches(&surname, stored_key);
+    let (Some((id, kind, status, _, updated, zone_name)), true) = (found, matches) else {
+        if let Some(bucket) = &number_bucket {
+            throttle::take(conn, bucket, failures, now)?;
+        }
+        return Err(AppError::not_found("no document with that tracking number and surname"));
+    };
+    let tz = zone("?", &zone_name)?;
+    let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown kind or status"));
+    Ok(TrackingView {
+        tracking_number: wanted.to_string(),
+        kind: Kind::parse(&kind).ok_or_else(bad)?,
+        status: Status::parse(&status).ok_or_else(bad)?,
+        updated_at: calendar::rfc3339(updated, tz),
+        history: history(conn, id, tz)?
+            .into_iter()
+            .map(|s| PublicStep { status: s.status, at: s.at })
+            .collect(),
+    })
+}

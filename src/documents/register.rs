@@ -1,0 +1,448 @@
+//! The notarial register: one entry per notarial act, numbered per post and US fiscal year
+//! from the gapless counter (`MEX-2027-000123`). Entries are never edited (a trigger refuses it
+//! on both backends): a mistake is corrected by a new entry that names the one it corrects.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Action, Event};
+use crate::auth::Actor;
+use crate::calendar;
+use crate::counters;
+use crate::db::schema::{appointments, documents, notarial_register, staff};
+use crate::db::{write_transaction, DbConn};
+use crate::documents::identity::MatchingKey;
+use crate::documents::intake::{
+    self, Act, CheckedItem, Form, IntakeItem, RecordedSigner, SignerInput, Stage,
+};
+use crate::error::{AppError, FieldError};
+
+/// The longest range one listing covers: a fiscal year and a little.
+pub const MAX_RANGE_DAYS: i64 = 400;
+
+/// One register entry as staff and auditors read it. Times carry the post's offset.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegisterEntry {
+    /// `MEX-2027-000123`: post, fiscal year, number.
+    pub entry_number: String,
+    /// When the entry was written.
+    pub recorded_at: String,
+    /// When the act was performed (a correction keeps its original's).
+    pub performed_at: String,
+    pub venue: String,
+    pub act: Act,
+    pub document_title: String,
+    pub pages: u32,
+    /// Certificates (seals) given: one fee each.
+    pub certificates: u32,
+    /// The signers and how each proved who they are (document numbers masked).
+    pub signers: Vec<RecordedSigner>,
+    /// The officer's username.
+    pub officer: String,
+    /// The visit.
+    pub reference: String,
+    pub tracking_number: String,
+    /// The entry this one corrects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction_note: Option<String>,
+    /// Later entries that correct this one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrected_by: Vec<String>,
+}
+
+/// A post's register over a range of its local dates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegisterPage {
+    pub post: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// In number order.
+    pub entries: Vec<RegisterEntry>,
+}
+
+/// A corrected entry: every field of the act again, and why.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CorrectionRequest {
+    pub act: Act,
+    #[schema(schema_with = crate::api::schemas::required_title)]
+    pub document_title: String,
+    #[serde(deserialize_with = "crate::wire::u32_whole")]
+    #[schema(minimum = 1, maximum = 500)]
+    pub pages: u32,
+    #[serde(deserialize_with = "crate::wire::u32_whole")]
+    #[schema(minimum = 1, maximum = 50)]
+    pub certificates: u32,
+    #[schema(min_items = 1, max_items = 10)]
+    pub signers: Vec<SignerInput>,
+    /// Where the act was performed; the corrected entry's venue when absent.
+    #[schema(schema_with = crate::api::schemas::title)]
+    pub venue: Option<String>,
+    /// What was wrong (1 to 500 characters).
+    #[schema(schema_with = crate::api::schemas::window_reason)]
+    pub reason: String,
+}
+
+/// What a new entry is about.
+pub struct NewEntry<'a> {
+    pub post: &'a str,
+    pub tz: Tz,
+    pub performed_at: NaiveDateTime,
+    pub venue: &'a str,
+    pub job: &'a CheckedItem,
+    pub appointment_id: i64,
+    pub document_id: i64,
+    /// The entry corrected, and why.
+    pub corrects: Option<(i64, &'a str)>,
+}
+
+/// The counter scope of a post's register in a fiscal year.
+pub fn counter_scope(post: &str, fiscal_year: i32) -> String {
+    format!("register:{post}:{fiscal_year}")
+}
+
+/// `MEX-2027-000123`.
+pub fn entry_number(post: &str, fiscal_year: i32, seq: i64) -> String {
+    format!("{post}-{fiscal_year}-{seq:06}")
+}
+
+/// Writes an entry with the next number of its post's current fiscal year, and its audit
+/// entry. Call it inside the transaction that records the act.
+pub fn append(
+    conn: &mut DbConn,
+    actor: &Actor,
+    entry: NewEntry,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let officer = actor.staff()?.id;
+    let fiscal_year = calendar::fiscal_year(calendar::local_date(now, entry.tz));
+    let seq = counters::next(conn, &counter_scope(entry.post, fiscal_year))?;
+    let number = entry_number(entry.post, fiscal_year, seq);
+    let job = entry.job;
+    let signers = serde_json::to_string(job.signers.as_deref().unwrap_or_default())
+        .map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+    let act =
+        job.act.ok_or_else(|| AppError::internal(anyhow::anyhow!("a notarial entry without an act")))?;
+    diesel::insert_into(notarial_register::table)
+        .values((
+            notarial_register::entry_number.eq(&number),
+            notarial_register::post_code.eq(entry.post),
+            notarial_register::fiscal_year.eq(fiscal_year),
+            notarial_register::seq.eq(seq),
+            notarial_register::recorded_at.eq(now),
+            notarial_register::performed_at.eq(entry.performed_at),
+            notarial_register::venue.eq(entry.venue),
+            notarial_register::act.eq(act.as_str()),
+            notarial_register::document_title.eq(job.document_title.as_deref().unwrap_or_default()),
+            notarial_register::pages.eq(job.pages.unwrap_or(1) as i32),
+            notarial_register::signers.eq(&signers),
+            notarial_register::certificates.eq(job.certificates.unwrap_or(1) as i32),
+            notarial_register::officer_id.eq(officer),
+            notarial_register::appointment_id.eq(entry.appointment_id),
+            notarial_register::document_id.eq(entry.document_id),
+            notarial_register::corrects.eq(entry.corrects.map(|(id, _)| id)),
+            notarial_register::correction_note.eq(entry.corrects.map(|(_, note)| note)),
+        ))
+        .execute(conn)?;
+    let (action, corrects) = match entry.corrects {
+        Some((id, _)) => (Action::RegisterEntryCorrected, Some(id)),
+        None => (Action::RegisterEntryRecorded, None),
+    };
+    let event = Event::new(action, &number).at_post(Some(entry.post)).with(json!({
+        "act": act.as_str(),
+        "certificates": job.certificates,
+        "document_id": entry.document_id,
+        "corrects_entry_id": corrects,
+    }));
+    audit::record(conn, actor, event, now)?;
+    Ok(number)
+}
+
+type Row = (
+    i64,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    String,
+    String,
+    String,
+    i32,
+    i32,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+
+fn rows(conn: &mut DbConn, post: &str, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<Row>> {
+    notarial_register::table
+        .inner_join(staff::table.on(staff::id.eq(notarial_register::officer_id)))
+        .inner_join(appointments::table.on(appointments::id.eq(notarial_register::appointment_id)))
+        .inner_join(documents::table.on(documents::id.eq(notarial_register::document_id)))
+        .filter(notarial_register::post_code.eq(post))
+        .filter(notarial_register::recorded_at.ge(from))
+        .filter(notarial_register::recorded_at.lt(to))
+        .order((notarial_register::fiscal_year, notarial_register::seq))
+        .select((
+            notarial_register::id,
+            notarial_register::entry_number,
+            notarial_register::recorded_at,
+            notarial_register::performed_at,
+            notarial_register::venue,
+            notarial_register::act,
+            notarial_register::document_title,
+            notarial_register::pages,
+            notarial_register::certificates,
+            notarial_register::signers,
+            staff::username,
+            appointments::reference,
+            documents::tracking_number,
+            notarial_register::corrects,
+            notarial_register::correction_note,
+        ))
+        .load(conn)
+}
+
+/// Entry numbers by id, for the entries `ids` name (corrections point at ids).
+fn numbers_of(conn: &mut DbConn, ids: Vec<i64>) -> QueryResult<Vec<(i64, String)>> {
+    notarial_register::table
+        .filter(notarial_register::id.eq_any(ids))
+        .select((notarial_register::id, notarial_register::entry_number))
+        .load(conn)
+}
+
+/// A post's entries written from local `from` to `to` (both included), in number order.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<RegisterPage, AppError> {
+    actor.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    if to < from || (to - from).num_days() > MAX_RANGE_DAYS {
+        return Err(AppError::invalid(vec![FieldError::new(
+            "to",
+            format!("must be on or after from, at most {MAX_RANGE_DAYS} days later"),
+        )]));
+    }
+    let (start, _) = calendar::day_bounds(from, tz);
+    let (_, end) = calendar::day_bounds(to, tz);
+    let rows = rows(conn, post, start, end)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let corrections: Vec<(i64, String, Option<i64>)> = notarial_register::table
+        .filter(notarial_register::corrects.eq_any(&ids))
+        .order(notarial_register::id)
+        .select((notarial_register::id, notarial_register::entry_number, notarial_register::corrects))
+        .load(conn)?;
+    let corrected: Vec<i64> = rows.iter().filter_map(|r| r.13).collect();
+    let originals = numbers_of(conn, corrected)?;
+    let entries = rows
+        .into_iter()
+        .map(|row| {
+            let (
+                id,
+                number,
+                recorded,
+                performed,
+                venue,
+                act,
+                title,
+                pages,
+                certificates,
+                signers,
+                officer,
+                reference,
+                tracking,
+                corrects,
+                note,
+            ) = row;
+            let signers: Vec<RecordedSigner> = serde_json::from_str(&signers).unwrap_or_default();
+            RegisterEntry {
+                entry_number: number,
+                recorded_at: calendar::rfc3339(recorded, tz),
+                performed_at: calendar::rfc3339(performed, tz),
+                venue,
+                act: serde_json::from_value(json!(act)).unwrap_or(Act::Acknowledgment),
+                document_title: title,
+                pages: pages.max(0) as u32,
+                certificates: certificates.max(0) as u32,
+                signers,
+                officer,
+                reference,
+                tracking_number: tracking,
+                corrects: corrects
+                    .and_then(|c| originals.iter().find(|(i, _)| *i == c).map(|(_, n)| n.clone())),
+                correction_note: note,
+                corrected_by: corrections
+                    .iter()
+                    .filter(|(_, _, of)| *of == Some(id))
+                    .map(|(_, n, _)| n.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(RegisterPage { post: post.to_string(), from, to, entries })
+}
+
+/// Corrects entry `number` at `post` with a new entry: the act's time, visit and document stay;
+/// everything else is as given, checked like a notarial job at the window.
+pub fn correct(
+    conn: &mut DbConn,
+    key: &MatchingKey,
+    actor: &Actor,
+    post: &str,
+    number: &str,
+    request: &CorrectionRequest,
+    now: NaiveDateTime,
+) -> Result<RegisterEntry, AppError> {
+    actor.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let original: (i64, NaiveDateTime, String, i64, i64) = notarial_register::table
+        .filter(notarial_register::entry_number.eq(number))
+        .filter(notarial_register::post_code.eq(post))
+        .select((
+            notarial_register::id,
+            notarial_register::performed_at,
+            notarial_register::venue,
+            notarial_register::appointment_id,
+            notarial_register::document_id,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no register entry {number} at {post}")))?;
+    let reason =
+        crate::booking::free_text("reason", &request.reason, 500).map_err(|e| AppError::invalid(vec![e]))?;
+    let item = IntakeItem {
+        form: Form::Notarial,
+        applicant: None,
+        minor_consent: None,
+        previous_passport: None,
+        identity_document: None,
+        act: Some(request.act),
+        document_title: Some(request.document_title.clone()),
+        pages: Some(request.pages),
+        certificates: Some(request.certificates),
+        signers: Some(request.signers.clone()),
+        venue: request.venue.clone(),
+        pending: None,
+    };
+    let today = calendar::local_date(now, tz);
+    let job = intake::check(&item, "notarial", today, Stage::Prefill, key, "").map_err(AppError::invalid)?;
+    let venue = job.venue.clone().unwrap_or(original.2);
+    let written = write_transaction(conn, |c| {
+        let entry = NewEntry {
+            post,
+            tz,
+            performed_at: original.1,
+            venue: &venue,
+            job: &job,
+            appointment_id: original.3,
+            document_id: original.4,
+            corrects: Some((original.0, &reason)),
+        };
+        append(c, actor, entry, now)
+    })?;
+    let date = calendar::local_date(now, tz);
+    let page = list(conn, actor, post, date, date)?;
+    page.entries
+        .into_iter()
+        .find(|e| e.entry_number == written)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("entry {written} vanished")))
+}
+
+/// A cell as RFC 4180 writes it, and defused for spreadsheets: a cell a spreadsheet would read
+/// as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`.
+fn cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The page as CSV (RFC 4180, CRLF line ends), one row per entry; signers in one cell.
+pub fn to_csv(page: &RegisterPage) -> String {
+    let header = [
+        "entry_number",
+        "recorded_at",
+        "performed_at",
+        "venue",
+        "act",
+        "document_title",
+        "pages",
+        "certificates",
+        "signers",
+        "officer",
+        "reference",
+        "tracking_number",
+        "corrects",
+        "correction_note",
+        "corrected_by",
+    ];
+    let mut out = header.join(",") + "\r\n";
+    for e in &page.entries {
+        let signers: Vec<String> = e
+            .signers
+            .iter()
+            .map(|s| {
+                let number = s.id_proof.number.as_ref().map(|n| format!(" {}", n.masked)).unwrap_or_default();
+                let kind = serde_json::to_value(s.id_proof.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                format!("{} {} ({kind}{number})", s.given_names, s.surname)
+            })
+            .collect();
+        let act =
+            serde_json::to_value(e.act).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let row = [
+            e.entry_number.clone(),
+            e.recorded_at.clone(),
+            e.performed_at.clone(),
+            e.venue.clone(),
+            act,
+            e.document_title.clone(),
+            e.pages.to_string(),
+            e.certificates.to_string(),
+            signers.join("; "),
+            e.officer.clone(),
+            e.reference.clone(),
+            e.tracking_number.clone(),
+            e.corrects.clone().unwrap_or_default(),
+            e.correction_note.clone().unwrap_or_default(),
+            e.corrected_by.join(" "),
+        ];
+        out += &row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+        out += "\r\n";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_numbers_name_post_fiscal_year_and_number() {
+        assert_eq!(entry_number("MEX", 2027, 123), "MEX-2027-000123");
+        assert_eq!(counter_scope("GDL", 2027), "register:GDL:2027");
+    }
+
+    #[test]
+    fn cells_are_quoted_as_rfc_4180_says_and_formulas_defused() {
+        assert_eq!(cell("Poder notarial"), "Poder notarial");
+        assert_eq!(cell("Smith, \"Jr\""), "\"Smith, \"\"Jr\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+    }
+}

@@ -1,0 +1,39 @@
+//! Server secrets that are not configured: generated on first start and kept in the database
+//! (`app_secrets`), so restarts and other instances agree.
+
+use base64::Engine;
+use chrono::Utc;
+use diesel::prelude::*;
+use rand::RngCore;
+
+use crate::config::Secret;
+use crate::db::schema::app_secrets;
+use crate::db::{is_unique_violation, DbConn};
+
+/// The secret stored as `name`, generated (48 random bytes) and stored if there is none yet.
+pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
+    let find = |conn: &mut DbConn| {
+        app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()
+    };
+    if let Some(value) = find(conn)? {
+        return Ok(Secret::new(value));
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let generated = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let inserted = diesel::insert_into(app_secrets::table)
+        .values((
+            app_secrets::name.eq(name),
+            app_secrets::value.eq(&generated),
+            app_secrets::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(Secret::new(generated)),
+        // Another instance stored its secret first: use that one.
+        Err(e) if is_unique_violation(&e) => find(conn)?
+            .map(Secret::new)
+            .ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict")),
+        Err(e) => Err(e.into()),
+    }
+}
