@@ -69,6 +69,24 @@ pub async fn show_intake(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The documents taken at one of the caller's visits, with their status and dates: what the
+/// public lookup shows, without typing the tracking number.
+#[utoipa::path(tag = "documents", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, body = Vec<TrackingView>),
+    Denied,
+    (status = 404, description = "not the caller's", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments/{reference}/documents")]
+pub async fn my_documents(
+    state: web::Data<AppState>,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let list = state.db(move |conn| records::for_applicant(conn, &who.actor(), &reference)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
 /// A visit's pre-filled intake, for the clerk to review.
 #[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("reference" = String, Path,)), responses(
     (status = 200, body = IntakeView),

@@ -108,6 +108,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(window::display)
         .service(documents::prefill)
         .service(documents::show_intake)
+        .service(documents::my_documents)
         .service(documents::staff_intake)
         .service(documents::record)
         .service(documents::visit_documents)

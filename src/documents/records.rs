@@ -605,16 +605,54 @@ pub fn lookup(
         }
         return Err(AppError::not_found("no document with that tracking number and surname"));
     };
-    let tz = zone("?", &zone_name)?;
+    public_view(conn, id, wanted, &kind, &status, updated, zone("?", &zone_name)?)
+}
+
+/// A document as the public sees it: status and dates.
+fn public_view(
+    conn: &mut DbConn,
+    id: i64,
+    tracking: &str,
+    kind: &str,
+    status: &str,
+    updated: NaiveDateTime,
+    tz: Tz,
+) -> Result<TrackingView, AppError> {
     let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown kind or status"));
     Ok(TrackingView {
-        tracking_number: wanted.to_string(),
-        kind: Kind::parse(&kind).ok_or_else(bad)?,
-        status: Status::parse(&status).ok_or_else(bad)?,
+        tracking_number: tracking.to_string(),
+        kind: Kind::parse(kind).ok_or_else(bad)?,
+        status: Status::parse(status).ok_or_else(bad)?,
         updated_at: calendar::rfc3339(updated, tz),
         history: history(conn, id, tz)?
             .into_iter()
             .map(|s| PublicStep { status: s.status, at: s.at })
             .collect(),
     })
+}
+
+/// The documents taken at one of the applicant's own visits, as the public lookup shows them:
+/// an applicant signed in tracks without typing the number.
+pub fn for_applicant(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<Vec<TrackingView>, AppError> {
+    let own = own_appointment(conn, actor, reference)?;
+    let rows: Vec<(i64, String, String, String, NaiveDateTime)> = documents::table
+        .filter(documents::appointment_id.eq(own.id))
+        .order(documents::id)
+        .select((
+            documents::id,
+            documents::tracking_number,
+            documents::kind,
+            documents::status,
+            documents::updated_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, tracking, kind, status, updated)| {
+            public_view(conn, id, &tracking, &kind, &status, updated, own.tz)
+        })
+        .collect()
 }

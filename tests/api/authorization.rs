@@ -86,6 +86,7 @@ const PROTECTED: &[Endpoint] = &[
     },
     Endpoint { method: "PUT", path: "/api/v1/appointments/{reference}/intake", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/appointments/{reference}/intake", who: Who::Applicant },
+    Endpoint { method: "GET", path: "/api/v1/appointments/{reference}/documents", who: Who::Applicant },
     Endpoint {
         method: "GET",
         path: "/api/v1/staff/appointments/{reference}/intake",

@@ -94,6 +94,16 @@ async fn a_full_visit_from_booking_to_public_tracking() {
     let staff_view = app.get(&format!("/api/v1/staff/appointments/{reference}/intake"), Some(&clerk)).await;
     assert_eq!(staff_view.body["items"], filled.body["items"]);
 
+    // Thirty saves at once (a double-tapping phone): each replaces the intake, none fails.
+    let saves = futures_util::future::join_all((0..30).map(|_| {
+        let (app, sean, intake) = (&app, sean.clone(), intake.clone());
+        async move {
+            app.call("PUT", &intake, Some(&sean), Some(&json!({"items": [renewal("Seán", "O'Brien")]}))).await
+        }
+    }))
+    .await;
+    assert!(saves.iter().all(|r| r.status == 200), "{:?}", saves.iter().map(|r| &r.body).collect::<Vec<_>>());
+
     // Came early: the clerk moves them to a seat now, checks them in and calls them.
     let now = app.get("/api/v1/staff/posts/MEX/availability?service=passport-renewal", Some(&clerk)).await;
     let soon = now.body["slots"][0]["slot_id"].clone();
