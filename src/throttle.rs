@@ -118,22 +118,6 @@ pub fn take(
     Ok(retry_after(started, hits, Limit { max: limit.max.saturating_add(1), ..limit }, now))
 }
 
-/// Whether `bucket` is closed (`Some(wait)`: `limit.max` events counted in its current
-/// window), without counting anything.
-pub fn peek(
-    conn: &mut DbConn,
-    bucket: &str,
-    limit: Limit,
-    now: NaiveDateTime,
-) -> QueryResult<Option<Duration>> {
-    let state: Option<(NaiveDateTime, i32)> = throttle_buckets::table
-        .find(bucket)
-        .select((throttle_buckets::window_started_at, throttle_buckets::hits))
-        .first(conn)
-        .optional()?;
-    Ok(state.and_then(|(started, hits)| retry_after(started, hits, limit, now)))
-}
-
 /// Drops buckets whose window ended more than `keep` ago.
 pub fn prune(conn: &mut DbConn, keep: Duration, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(throttle_buckets::table.filter(throttle_buckets::window_started_at.lt(now - keep)))

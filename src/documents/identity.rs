@@ -55,9 +55,12 @@ impl MatchingKey {
 
     /// Whether `surname` folds to the one `key` was made from, in constant time. A `key` that
     /// is not hex (the stand-in for an unknown number) matches nothing, in the same time.
+    /// A surname that folds to nothing (only punctuation) matches nothing either.
     pub fn surname_matches(&self, surname: &str, key: &str) -> bool {
         let expected = from_hex(key).unwrap_or_else(|| vec![0; 32]);
-        self.mac("surname", &fold_surname(surname)).verify_slice(&expected).is_ok()
+        let folded = fold_surname(surname);
+        let same = self.mac("surname", &folded).verify_slice(&expected).is_ok();
+        same && !folded.is_empty()
     }
 }
 
@@ -156,5 +159,6 @@ mod tests {
         assert!(key().surname_matches("nunez", &stored));
         assert!(!key().surname_matches("Nuno", &stored));
         assert!(!key().surname_matches("Núñez", "not hex"));
+        assert!(!key().surname_matches("'", &key().surname_key("-")), "punctuation is no surname");
     }
 }

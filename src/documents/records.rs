@@ -557,7 +557,8 @@ fn view(conn: &mut DbConn, id: i64) -> Result<DocumentView, AppError> {
 /// The public lookup: a document's status and dates for whoever has its number and the
 /// surname on it. An unknown number and a wrong surname are the same 404 after the same work
 /// (the same queries, the same keyed-hash comparison). Throttled per address, and per number
-/// after failures, so a surname can't be guessed from many addresses either. A number whose
+/// after failures, so a surname can't be guessed from many addresses either (successes don't
+/// count against a number). A number whose
 /// check symbol is wrong (which anyone can compute) has no bucket of its own.
 pub fn lookup(
     conn: &mut DbConn,
@@ -574,12 +575,17 @@ pub fn lookup(
         return Err(AppError::too_many_requests(wait));
     }
     let tracking = TrackingNumber::parse(number);
-    let failures = Limit { max: limits.failures_per_number, window };
-    let number_bucket = tracking.as_ref().map(|t| format!("track:number:{}", t.as_str()));
-    if let Some(bucket) = &number_bucket {
-        if let Some(wait) = throttle::peek(conn, bucket, failures, now)? {
+    // Every lookup of a number counts before it is answered, so a burst of guesses can't all
+    // slip in before the first failure is counted; a lookup that succeeds is taken back.
+    let failures = Limit { max: limits.failures_per_number.saturating_add(1), window };
+    let mut counted = None;
+    if let Some(t) = &tracking {
+        let bucket = format!("track:number:{}", t.as_str());
+        let (started, hits) = throttle::count_all(conn, std::slice::from_ref(&bucket), window, now)?[0];
+        if let Some(wait) = throttle::retry_after(started, hits, failures, now) {
             return Err(AppError::too_many_requests(wait));
         }
+        counted = Some((bucket, started));
     }
     let wanted = tracking.as_ref().map(|t| t.as_str()).unwrap_or("");
     let found: Option<(i64, String, String, String, NaiveDateTime, String)> = documents::table
@@ -600,11 +606,11 @@ pub fn lookup(
     let surname: String = surname.chars().take(crate::accounts::fields::PersonName::MAX_CHARS).collect();
     let matches = key.surname_matches(&surname, stored_key);
     let (Some((id, kind, status, _, updated, zone_name)), true) = (found, matches) else {
-        if let Some(bucket) = &number_bucket {
-            throttle::take(conn, bucket, failures, now)?;
-        }
         return Err(AppError::not_found("no document with that tracking number and surname"));
     };
+    if let Some((bucket, started)) = counted {
+        throttle::uncount(conn, &bucket, started)?;
+    }
     public_view(conn, id, wanted, &kind, &status, updated, zone("?", &zone_name)?)
 }
 

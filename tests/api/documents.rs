@@ -542,13 +542,53 @@ async fn tracking_lookups_that_must_fail_all_look_alike() {
     assert_problem(&closed, 429, "too_many_requests");
     assert!(closed.headers.contains_key("retry-after"));
 
-    // Thirty lookups per address, whatever they ask.
+    // Thirty lookups per address, whatever they ask: forty at once from one address.
     let caller = Caller::from("127.0.0.9");
-    for i in 0..31 {
+    let burst = futures_util::future::join_all((0..40).map(|_| {
+        let (app, caller) = (&app, &caller);
         let number = consular_desk::documents::tracking::TrackingNumber::generate();
-        let r = app
-            .call_as(&caller, "GET", &format!("/api/v1/track/{}?surname=x", number.as_str()), None, None)
-            .await;
-        assert_eq!(r.status, if i < 30 { 404 } else { 429 }, "lookup {i}");
+        async move {
+            app.call_as(caller, "GET", &format!("/api/v1/track/{}?surname=x", number.as_str()), None, None)
+                .await
+        }
+    }))
+    .await;
+    let statuses = |code: u16| burst.iter().filter(|r| r.status == code).count();
+    assert_eq!((statuses(404), statuses(429)), (30, 10));
+
+    // Twenty guesses at once at one number, from twenty addresses: five get an answer.
+    let visit = at_window(&app, &clerk, "passport-renewal").await;
+    let target = text(&record(&app, &clerk, &visit, &renewal("Ana", "Núñez")).await.body, "tracking_number");
+    let callers: Vec<Caller> = (0..20).map(|i| Caller::from(&format!("127.0.1.{}", i + 1))).collect();
+    let guesses = futures_util::future::join_all(callers.iter().map(|caller| {
+        let (app, target) = (&app, target.clone());
+        async move {
+            app.call_as(caller, "GET", &format!("/api/v1/track/{target}?surname=ruiz"), None, None).await
+        }
+    }))
+    .await;
+    let statuses = |code: u16| guesses.iter().filter(|r| r.status == code).count();
+    assert_eq!((statuses(404), statuses(429)), (5, 15));
+    // A successful lookup doesn't use up the number's allowance.
+    let (app2, number) = (&app, tracking_for_successes(&app, &clerk).await);
+    for _ in 0..8 {
+        assert_eq!(look_up(app2, &number, "nunez").await.status, 200);
     }
+    assert_eq!(look_up(app2, &number, "ruiz").await.status, 404);
+}
+
+async fn tracking_for_successes(app: &TestApp, clerk: &str) -> String {
+    let visit = at_window(app, clerk, "passport-renewal").await;
+    text(&record(app, clerk, &visit, &renewal("Ana", "Núñez")).await.body, "tracking_number")
+}
+
+async fn look_up(app: &TestApp, number: &str, surname: &str) -> crate::helpers::Reply {
+    app.call_as(
+        &Caller::from("127.0.2.1"),
+        "GET",
+        &format!("/api/v1/track/{number}?surname={surname}"),
+        None,
+        None,
+    )
+    .await
 }

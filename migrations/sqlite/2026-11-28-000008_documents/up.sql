@@ -34,8 +34,8 @@ CREATE TABLE documents (
 CREATE INDEX documents_visit ON documents (appointment_id);
 CREATE INDEX documents_number ON documents (number_hash);
 
--- Every state a document has been in: when, by whom (none for the first, recorded with the
--- document), and the staff member's note. Append-only.
+-- Every state a document has been in, the first included: when, by which staff member
+-- (none for a change the system makes), and the note. Append-only.
 CREATE TABLE document_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     document_id BIGINT NOT NULL REFERENCES documents (id),
