@@ -172,6 +172,10 @@ pub struct Settings {
     pub pool_size: u32,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// Where the public reaches the service: receipts' QR codes point here.
+    pub public_url: String,
+    /// The directory of the PDF templates (loaded and checked at start-up).
+    pub pdf_templates: std::path::PathBuf,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -323,6 +327,10 @@ impl Settings {
             .map_err(|reason| err("CONSULAR_DESK_TRUSTED_PROXIES", reason))?,
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
             max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)? as usize,
+            public_url: public_url(get("CONSULAR_DESK_PUBLIC_URL"))?,
+            pdf_templates: get("CONSULAR_DESK_PDF_TEMPLATES")
+                .unwrap_or_else(|| "pdf_templates".into())
+                .into(),
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -340,6 +348,18 @@ impl Settings {
 /// One hashing thread per core: argon2 is CPU-bound, more threads only queue inside the kernel.
 fn default_hash_threads() -> u32 {
     std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(2).min(64)
+}
+
+/// An `http://` or `https://` base URL without spaces; a trailing `/` is dropped.
+fn public_url(raw: Option<String>) -> Result<String, ConfigError> {
+    let url = raw.unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let shaped = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !shaped {
+        return Err(err("CONSULAR_DESK_PUBLIC_URL", "must be an http:// or https:// URL".into()));
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 fn err(variable: &'static str, reason: String) -> ConfigError {

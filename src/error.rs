@@ -76,6 +76,8 @@ codes! {
     PublicTokenNotStaff = 403 "public_token_not_staff" "an applicant's token on a staff endpoint";
     StaffTokenNotApplicant = 403 "staff_token_not_applicant" "a staff token on an applicant's endpoint";
     WrongPost = 403 "wrong_post" "the staff account is bound to another post";
+    OwnReceipt = 403 "own_receipt" "the clerk who collected a fee can't void it: a supervisor does";
+    OwnClose = 403 "own_close" "a cash close is signed by a supervisor other than the clerk who counted";
     WrongCurrentPassword = 403 "wrong_current_password" "the current password given with a password change is not right";
     NotFound = 404 "not_found" "nothing of that name, or not the caller's (another applicant's appointment)";
     MethodNotAllowed = 405 "method_not_allowed" "the path exists, the method does not (`Allow` lists those that do)";
@@ -98,6 +100,15 @@ codes! {
     QueueEmpty = 409 "queue_empty" "nobody is waiting to be called at this post today";
     InvalidTransition = 409 "invalid_transition" "the visit's or document's current state doesn't allow this step";
     DocumentChanged = 409 "document_changed" "the document moved on meanwhile: look again and retry";
+    VisitPassed = 409 "visit_passed" "the visit's day is over: fees are recorded before or on it";
+    DayClosed = 409 "day_closed" "the clerk's cash close for that day is signed: nothing more is dated in it";
+    NoExchangeRate = 409 "no_exchange_rate" "no exchange rate is set for the post and day: a supervisor sets it first";
+    PaymentReferenceUsed = 409 "payment_reference_used" "that online payment reference is on another receipt already";
+    AlreadyVoided = 409 "already_voided" "the receipt is voided already";
+    RateInUse = 409 "rate_in_use" "receipts in local currency were issued at that day's rate: it stays";
+    CloseOutdated = 409 "close_outdated" "receipts or voids changed since the close was counted: count again";
+    AlreadySigned = 409 "already_signed" "the cash close is signed already";
+    FeeVersionExists = 409 "fee_version_exists" "that fee already has a version from that date";
     PayloadTooLarge = 413 "payload_too_large" "the body is over the server's limit";
     UnsupportedMediaType = 415 "unsupported_media_type" "the body must be `application/json`";
     ValidationFailed = 422 "validation_failed" "well-formed but invalid: `errors` names each field";

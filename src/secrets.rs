@@ -4,7 +4,9 @@
 use base64::Engine;
 use chrono::Utc;
 use diesel::prelude::*;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sha2::Sha256;
 
 use crate::config::Secret;
 use crate::db::schema::app_secrets;
@@ -35,5 +37,34 @@ pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
             .map(Secret::new)
             .ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict")),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A server key for keyed hashes (HMAC-SHA-256): document numbers, surnames, receipt codes.
+pub struct Key(Secret);
+
+impl Key {
+    pub fn new(secret: Secret) -> Key {
+        Key(secret)
+    }
+
+    /// The key stored as `name` (generated on first start).
+    pub fn load(conn: &mut DbConn, name: &str) -> anyhow::Result<Key> {
+        Ok(Key(stored(conn, name)?))
+    }
+
+    /// HMAC-SHA-256 of `text` under `purpose`, so one purpose's tag is never another's.
+    pub fn mac(&self, purpose: &str, text: &str) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(text.as_bytes());
+        mac
+    }
+
+    /// The tag's bytes.
+    pub fn tag(&self, purpose: &str, text: &str) -> [u8; 32] {
+        self.mac(purpose, text).finalize().into_bytes().into()
     }
 }

@@ -23,7 +23,9 @@ use crate::booking::availability_cache::AvailabilityCache;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::documents::identity::MatchingKey;
+use crate::fees::verification::ReceiptKey;
 use crate::maintenance;
+use crate::pdf::Templates;
 use crate::reference;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
@@ -68,11 +70,13 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let (first_admin_missing, matching) = {
+        let templates = Templates::load(&settings.pdf_templates)?;
+        let (first_admin_missing, matching, receipts) = {
             let mut conn = pool.get()?;
             let matching =
                 MatchingKey::load(&mut conn).context("loading the document-matching key failed")?;
-            (!staff::has_active_admin(&mut conn)?, Arc::new(matching))
+            let receipts = ReceiptKey::load(&mut conn).context("loading the receipt-signing key failed")?;
+            (!staff::has_active_admin(&mut conn)?, Arc::new(matching), Arc::new(receipts))
         };
         let availability = Arc::new(AvailabilityCache::default());
         // Both need a running actix runtime, as `serve` and the tests have.
@@ -92,6 +96,8 @@ impl Application {
             hasher,
             availability,
             matching,
+            receipts,
+            templates: Arc::new(templates),
         };
         let server = run(listener, state)?;
         Ok(Application { address, backend, first_admin_missing, server })

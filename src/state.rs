@@ -1,5 +1,5 @@
 //! What every handler shares: the pool, the token keys, the settings, the password-hashing
-//! threads, the availability cache and the document-matching key.
+//! threads, the availability cache, the server's keyed-hash keys and the PDF templates.
 
 use std::sync::Arc;
 
@@ -12,6 +12,8 @@ use crate::config::Settings;
 use crate::db::{DbConn, Pool};
 use crate::documents::identity::MatchingKey;
 use crate::error::AppError;
+use crate::fees::verification::ReceiptKey;
+use crate::pdf::Templates;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +24,10 @@ pub struct AppState {
     pub availability: Arc<AvailabilityCache>,
     /// Keys document numbers' hashes and the surnames tracking lookups compare.
     pub matching: Arc<MatchingKey>,
+    /// Signs the verification codes printed on receipts.
+    pub receipts: Arc<ReceiptKey>,
+    /// The PDF templates, loaded and checked at start-up.
+    pub templates: Arc<Templates>,
 }
 
 impl AppState {

@@ -1,6 +1,8 @@
 //! What the HTTP benchmarks share: the optimized server binary as a child process on a fresh
 //! database (SQLite, or `BENCH_DATABASE_URL`'s PostgreSQL server), an admin made with the real
 //! `create-staff`, and the server's peak resident memory.
+// Each benchmark is its own crate and uses only part of this.
+#![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -60,16 +62,7 @@ impl Server {
 
     /// `VmHWM` of the server, e.g. `61.2 MiB`.
     pub fn peak_memory(&self) -> Option<String> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()?;
-        Some(format!("{:.1} MiB", kib / 1024.0))
+        peak_memory_of(&self.child.id().to_string())
     }
 }
 
@@ -85,6 +78,18 @@ impl Drop for Server {
             }
         }
     }
+}
+
+/// `VmHWM` of this process.
+pub fn own_peak_memory() -> Option<String> {
+    peak_memory_of("self")
+}
+
+fn peak_memory_of(pid: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(format!("{:.1} MiB", kib / 1024.0))
 }
 
 /// A fresh database on the PostgreSQL server `url` names: its URL and its name.

@@ -167,6 +167,37 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The appointment's confirmation as a PDF (English and Spanish): reference, post, service,
+/// time in the post's zone, the people, and what to bring.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments/{reference}/confirmation.pdf")]
+pub async fn confirmation_pdf(
+    state: web::Data<AppState>,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let (view, post_name) = state
+        .db(move |conn| {
+            let view = appointments::view_own(conn, &reference, who.id)?;
+            let name = crate::reference::list_posts(conn)?
+                .into_iter()
+                .find(|p| p.code == view.post)
+                .map(|p| p.name)
+                .unwrap_or_else(|| view.post.clone());
+            Ok((view, name))
+        })
+        .await?;
+    let templates = state.templates.clone();
+    let name = format!("appointment-{}.pdf", view.reference);
+    let pdf = web::block(move || crate::pdf::confirmation::render(&templates, &view, &post_name)).await??;
+    Ok(crate::api::fees::pdf_response(pdf, &name))
+}
+
 /// Cancels an appointment. The seat returns to the pool after the release delay.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
     (status = 200, body = AppointmentView),

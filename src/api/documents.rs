@@ -116,7 +116,7 @@ pub async fn staff_intake(
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/appointments/{reference}/documents")]
-pub async fn record(
+pub async fn record_document(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<IntakeItem>>,
     reference: web::Path<String>,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod booking;
 pub mod contract;
 pub mod documents;
+pub mod fees;
 pub mod health;
 pub mod methods;
 pub mod paths;
@@ -110,13 +111,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::show_intake)
         .service(documents::my_documents)
         .service(documents::staff_intake)
-        .service(documents::record)
+        .service(documents::record_document)
         .service(documents::visit_documents)
         .service(documents::show_document)
         .service(documents::transition)
         .service(documents::track)
         .service(documents::notarial_register)
-        .service(documents::correct_entry);
+        .service(documents::correct_entry)
+        .service(fees::record_fee)
+        .service(fees::show_receipt)
+        .service(fees::receipt_pdf)
+        .service(fees::void_receipt)
+        .service(fees::verify_receipt)
+        .service(fees::set_rate)
+        .service(fees::show_rate)
+        .service(fees::submit_closeout)
+        .service(fees::list_closeouts)
+        .service(fees::sign_closeout)
+        .service(fees::add_fee_version)
+        .service(booking::confirmation_pdf);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

@@ -22,6 +22,8 @@ pub struct PostView {
     timezone: String,
     /// The embassy's 24-hour line for emergencies of US citizens.
     emergency_phone: String,
+    /// The street address, as receipts print it.
+    address: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,6 +72,7 @@ pub async fn list_posts(state: web::Data<AppState>) -> Result<HttpResponse, AppE
             kind: p.kind,
             timezone: p.timezone,
             emergency_phone: p.emergency_phone,
+            address: p.address,
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))

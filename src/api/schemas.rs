@@ -198,3 +198,37 @@ pub fn note() -> Object {
 pub fn required_title() -> Object {
     free_text(200).build()
 }
+
+/// An optional `calendar::plausible` date; empty means not given.
+pub fn optional_plausible_date() -> Object {
+    nullable_string().pattern(Some(format!("^$|{YEARS_2000_TO_2200}"))).build()
+}
+
+/// An online payment's reference (`fees::receipts`): 4 to 64 of `A-Z a-z 0-9 . _ -`.
+pub fn payment_reference() -> Object {
+    nullable_string().pattern(Some(r"^[A-Za-z0-9._-]{4,64}$")).examples(["PAY-2026-88412"]).build()
+}
+
+/// An optional booking reference (`K7Q-M4X-PT9`); one that names nothing is 404.
+pub fn optional_reference() -> Object {
+    nullable_string().max_length(Some(64)).examples(["K7Q-M4X-PT9"]).build()
+}
+
+/// An optional tracking number (`7KQM-4XPT-9ABCD`); one that names nothing is 404.
+pub fn optional_tracking_number() -> Object {
+    nullable_string().max_length(Some(64)).examples(["7KQM-4XPT-9ABCD"]).build()
+}
+
+/// An optional `accounts::fields::PersonName`.
+pub fn optional_person_name() -> Object {
+    nullable_string()
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .pattern(Some(format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")))
+        .build()
+}
+
+/// `fees::money::LOCAL_CURRENCY`: the one currency exchange rates are set for.
+pub fn local_currency() -> Object {
+    string().enum_values(Some([crate::fees::money::LOCAL_CURRENCY.as_str()])).build()
+}

@@ -65,6 +65,12 @@ actions! {
     DocumentTransitioned = "document.transitioned" "document";
     RegisterEntryRecorded = "register_entry.recorded" "register_entry";
     RegisterEntryCorrected = "register_entry.corrected" "register_entry";
+    ReceiptIssued = "receipt.issued" "receipt";
+    ReceiptVoided = "receipt.voided" "receipt";
+    ExchangeRateSet = "exchange_rate.set" "exchange_rate";
+    CloseoutSubmitted = "closeout.submitted" "closeout";
+    CloseoutSigned = "closeout.signed" "closeout";
+    FeeVersionAdded = "fee.version_added" "fee";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosureCreated = "closure.created" "closure";
     ClosureDeleted = "closure.deleted" "closure";

@@ -18,6 +18,7 @@ diesel::table! {
         timezone -> Text,
         emergency_phone -> Text,
         created_at -> Timestamp,
+        address -> Text,
     }
 }
 
@@ -303,7 +304,99 @@ diesel::table! {
 diesel::joinable!(document_events -> documents (document_id));
 diesel::joinable!(documents -> appointments (appointment_id));
 
+diesel::table! {
+    exchange_rates (post_code, local_date, currency) {
+        post_code -> Text,
+        local_date -> Date,
+        currency -> Text,
+        rate_micros -> BigInt,
+        set_by -> BigInt,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> BigInt,
+        receipt_number -> Text,
+        post_code -> Text,
+        fiscal_year -> Integer,
+        seq -> BigInt,
+        local_date -> Date,
+        issued_at -> Timestamp,
+        appointment_id -> BigInt,
+        document_id -> Nullable<BigInt>,
+        payer -> Text,
+        clerk_id -> BigInt,
+        method -> Text,
+        total_cents -> BigInt,
+        currency -> Text,
+        local_total_cents -> Nullable<BigInt>,
+        local_currency -> Nullable<Text>,
+        rate_micros -> Nullable<BigInt>,
+        external_reference -> Nullable<Text>,
+        no_fee_basis -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    receipt_lines (id) {
+        id -> BigInt,
+        receipt_id -> BigInt,
+        line_no -> Integer,
+        fee_version_id -> BigInt,
+        fee_code -> Text,
+        description -> Text,
+        quantity -> Integer,
+        unit_cents -> BigInt,
+        amount_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    receipt_voids (id) {
+        id -> BigInt,
+        receipt_id -> BigInt,
+        post_code -> Text,
+        local_date -> Date,
+        voided_at -> Timestamp,
+        voided_by -> BigInt,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    closeouts (id) {
+        id -> BigInt,
+        post_code -> Text,
+        local_date -> Date,
+        clerk_id -> BigInt,
+        submitted_at -> Timestamp,
+        expected -> Text,
+        counted -> Text,
+        explanation -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    closeout_signatures (closeout_id) {
+        closeout_id -> BigInt,
+        signed_by -> BigInt,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(receipt_lines -> receipts (receipt_id));
+diesel::joinable!(receipt_voids -> receipts (receipt_id));
+diesel::joinable!(closeout_signatures -> closeouts (closeout_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    exchange_rates,
+    receipts,
+    receipt_lines,
+    receipt_voids,
+    closeouts,
+    closeout_signatures,
     intakes,
     documents,
     document_events,

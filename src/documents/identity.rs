@@ -2,44 +2,33 @@
 //! matching, never whole and never logged (DESIGN.md, data minimization). The same key folds
 //! the surnames the public tracking lookup compares, so no plain surname is kept twice.
 
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
 use crate::config::Secret;
 use crate::db::DbConn;
+use crate::secrets::Key;
 
 /// The `app_secrets` row that keeps the key.
 const SECRET_NAME: &str = "document_matching";
 
 /// The server's key for document-number hashes and surname keys (generated on first start).
-pub struct MatchingKey(Secret);
+pub struct MatchingKey(Key);
 
 impl MatchingKey {
     pub fn new(secret: Secret) -> MatchingKey {
-        MatchingKey(secret)
+        MatchingKey(Key::new(secret))
     }
 
     pub fn load(conn: &mut DbConn) -> anyhow::Result<MatchingKey> {
-        Ok(MatchingKey(crate::secrets::stored(conn, SECRET_NAME)?))
-    }
-
-    /// HMAC-SHA-256 of `text` under `purpose`, so a number's hash is never a surname's.
-    fn mac(&self, purpose: &str, text: &str) -> Hmac<Sha256> {
-        // HMAC takes a key of any length.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
-        mac.update(purpose.as_bytes());
-        mac.update(&[0]);
-        mac.update(text.as_bytes());
-        mac
+        Ok(MatchingKey(Key::load(conn, SECRET_NAME)?))
     }
 
     fn hex(&self, purpose: &str, text: &str) -> String {
-        self.mac(purpose, text).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        self.0.tag(purpose, text).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// A number as it is kept: the last four symbols and the keyed hash of the whole.
@@ -59,7 +48,7 @@ impl MatchingKey {
     pub fn surname_matches(&self, surname: &str, key: &str) -> bool {
         let expected = from_hex(key).unwrap_or_else(|| vec![0; 32]);
         let folded = fold_surname(surname);
-        let same = self.mac("surname", &folded).verify_slice(&expected).is_ok();
+        let same = self.0.mac("surname", &folded).verify_slice(&expected).is_ok();
         same && !folded.is_empty()
     }
 }

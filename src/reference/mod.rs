@@ -18,6 +18,7 @@ pub struct Post {
     pub timezone: String,
     pub emergency_phone: String,
     pub created_at: NaiveDateTime,
+    pub address: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -86,9 +87,14 @@ pub fn seed(conn: &mut DbConn) -> QueryResult<usize> {
                     posts::timezone.eq(p.timezone),
                     posts::emergency_phone.eq(seed::EMERGENCY_PHONE),
                     posts::created_at.eq(now),
+                    posts::address.eq(p.address),
                 ))
                 .execute(conn),
         )?;
+        // Posts seeded before addresses existed get theirs; one an admin set is kept.
+        diesel::update(posts::table.find(p.code).filter(posts::address.eq("")))
+            .set(posts::address.eq(p.address))
+            .execute(conn)?;
     }
     for s in seed::SERVICES {
         added += ignore_existing(

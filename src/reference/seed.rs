@@ -7,6 +7,8 @@ pub struct PostSeed {
     pub city: &'static str,
     pub kind: &'static str,
     pub timezone: &'static str,
+    /// Printed on receipts.
+    pub address: &'static str,
 }
 
 /// The embassy's 24-hour line serves every post in Mexico: ext. 4440 in business hours,
@@ -20,6 +22,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Mexico City",
         kind: "embassy",
         timezone: "America/Mexico_City",
+        address: "Paseo de la Reforma 305, Col. Cuauhtémoc, 06500 Ciudad de México, CDMX",
     },
     PostSeed {
         code: "CJS",
@@ -27,6 +30,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Ciudad Juárez",
         kind: "consulate_general",
         timezone: "America/Ciudad_Juarez",
+        address: "Paseo de la Victoria 3650, Fracc. Partido Senecú, 32543 Ciudad Juárez, Chih.",
     },
     PostSeed {
         code: "GDL",
@@ -34,6 +38,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Guadalajara",
         kind: "consulate_general",
         timezone: "America/Mexico_City",
+        address: "Progreso 175, Col. Americana, 44160 Guadalajara, Jal.",
     },
     PostSeed {
         code: "HMO",
@@ -41,6 +46,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Hermosillo",
         kind: "consulate_general",
         timezone: "America/Hermosillo",
+        address: "Monterey 141, Col. Esqueda, 83000 Hermosillo, Son.",
     },
     PostSeed {
         code: "MAM",
@@ -48,6 +54,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Matamoros",
         kind: "consulate_general",
         timezone: "America/Matamoros",
+        address: "Constitución 1, Col. Jardín, 87330 Matamoros, Tamps.",
     },
     PostSeed {
         code: "MID",
@@ -55,6 +62,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Mérida",
         kind: "consulate_general",
         timezone: "America/Merida",
+        address: "Calle 60 No. 338-K x 29 y 31, Col. Alcalá Martín, 97050 Mérida, Yuc.",
     },
     PostSeed {
         code: "MTY",
@@ -62,6 +70,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Monterrey",
         kind: "consulate_general",
         timezone: "America/Monterrey",
+        address: "Av. Alfonso Reyes 150, Col. Valle del Poniente, 66196 Santa Catarina, N.L.",
     },
     PostSeed {
         code: "NOG",
@@ -69,6 +78,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Nogales",
         kind: "consulate",
         timezone: "America/Hermosillo",
+        address: "Calle San José s/n, Fracc. Los Álamos, 84065 Nogales, Son.",
     },
     PostSeed {
         code: "NLD",
@@ -76,6 +86,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Nuevo Laredo",
         kind: "consulate_general",
         timezone: "America/Matamoros",
+        address: "Paseo Colón 1901, Col. Madero, 88260 Nuevo Laredo, Tamps.",
     },
     PostSeed {
         code: "TIJ",
@@ -83,6 +94,7 @@ pub const POSTS: &[PostSeed] = &[
         city: "Tijuana",
         kind: "consulate_general",
         timezone: "America/Tijuana",
+        address: "Paseo de las Culturas s/n, Mesa de Otay, 22425 Tijuana, B.C.",
     },
 ];
 

@@ -28,6 +28,7 @@ const ADMIN: &[&str] = &["admin"];
 
 const CLERK_PLUS: &[&str] = &["clerk", "supervisor", "admin"];
 const AUDITOR_OR_ADMIN: &[&str] = &["auditor", "admin"];
+const SUPERVISOR_PLUS: &[&str] = &["supervisor", "admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/me", who: Who::Applicant },
@@ -118,6 +119,41 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/staff/posts/{post}/notarial-register/{entry_number}/corrections",
         who: Who::Staff(CLERK_PLUS),
     },
+    Endpoint { method: "POST", path: "/api/v1/staff/fees", who: Who::Staff(CLERK_PLUS) },
+    Endpoint { method: "GET", path: "/api/v1/staff/receipts/{receipt_number}", who: Who::Staff(ALL_STAFF) },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/receipts/{receipt_number}/receipt.pdf",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/receipts/{receipt_number}/void",
+        who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint {
+        method: "PUT",
+        path: "/api/v1/staff/posts/{post}/exchange-rates/{date}",
+        who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/posts/{post}/exchange-rates/{date}",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint { method: "POST", path: "/api/v1/staff/posts/{post}/closeouts", who: Who::Staff(CLERK_PLUS) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/closeouts", who: Who::Staff(ALL_STAFF) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/posts/{post}/closeouts/{id}/sign",
+        who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint { method: "POST", path: "/api/v1/admin/fees", who: Who::Staff(ADMIN) },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/appointments/{reference}/confirmation.pdf",
+        who: Who::Applicant,
+    },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];
@@ -135,6 +171,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/posts/{post}/availability"),
     ("GET", "/api/v1/posts/{post}/queue/display"),
     ("GET", "/api/v1/track/{tracking_number}"),
+    ("GET", "/api/v1/receipts/verify/{receipt_number}"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
@@ -212,6 +249,27 @@ fn assert_admitted(r: &Reply, what: &str) {
 async fn call(app: &TestApp, e: &Endpoint, token: Option<&str>) -> Reply {
     let body = (e.method == "POST" || e.method == "PUT").then(|| json!({}));
     app.call(e.method, &concrete(e.path), token, body.as_ref()).await
+}
+
+#[actix_web::test]
+async fn every_operation_has_its_own_id() {
+    let (app, _db) = spawn_app().await;
+    let spec = app.get("/openapi.json", None).await.body;
+    let mut ids: Vec<String> = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
+        .map(|op| op["operationId"].as_str().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    let mut repeated = ids.clone();
+    repeated.dedup();
+    assert_eq!(
+        ids.len(),
+        repeated.len(),
+        "operation ids used twice (clients and link inference mix them up): {ids:?}"
+    );
 }
 
 #[actix_web::test]

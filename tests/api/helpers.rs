@@ -126,6 +126,8 @@ pub struct Reply {
     pub body: Value,
     /// The body as text (for CSV and other files).
     pub text: String,
+    /// The body as sent (PDFs).
+    pub bytes: Vec<u8>,
     pub content_type: String,
     pub headers: actix_web::http::header::HeaderMap,
 }
@@ -296,7 +298,7 @@ where
     let body =
         if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    Reply { status, body, text, content_type, headers }
+    Reply { status, body, text, bytes: bytes.to_vec(), content_type, headers }
 }
 
 /// Runs the real binary's `create-staff`, password on stdin. Returns stdout, or stderr on failure.

@@ -10,6 +10,7 @@ mod booking_races;
 mod cli;
 mod counters;
 mod documents;
+mod fees;
 mod health;
 mod helpers;
 mod reference;

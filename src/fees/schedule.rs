@@ -1,0 +1,120 @@
+//! The fee schedule's versions. A new price is a new version from a date; versions are never
+//! edited (a trigger refuses it), so every receipt's price can be traced to the version it
+//! was charged at.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Action, Event};
+use crate::auth::Actor;
+use crate::db::schema::fee_schedule;
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
+use crate::error::{AppError, Code, FieldError};
+use crate::fees::money::Currency;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct FeeVersionRequest {
+    /// An existing fee's code, or a new one (2 to 64 of `a-z 0-9 -`).
+    #[schema(pattern = "^[a-z0-9-]{2,64}$")]
+    pub code: String,
+    #[schema(schema_with = crate::api::schemas::required_title)]
+    pub description: String,
+    /// Where the fee is set, e.g. `22 CFR 22.1 item 1`.
+    #[schema(schema_with = crate::api::schemas::required_title)]
+    pub cfr_item: String,
+    /// In US cents, 0 to 10 000 000.
+    #[serde(deserialize_with = "crate::wire::i64_whole")]
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    pub amount_cents: i64,
+    /// The first day it is charged: after today (UTC), so no post's today is re-priced.
+    #[schema(schema_with = crate::api::schemas::plausible_date)]
+    pub effective_from: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeVersionView {
+    pub id: i64,
+    pub code: String,
+    pub description: String,
+    pub cfr_item: String,
+    pub amount_cents: i64,
+    pub currency: Currency,
+    pub effective_from: NaiveDate,
+}
+
+/// Adds a version of a fee from a future date.
+pub fn add_version(
+    conn: &mut DbConn,
+    actor: &Actor,
+    request: &FeeVersionRequest,
+    now: NaiveDateTime,
+) -> Result<FeeVersionView, AppError> {
+    let mut errors = Vec::new();
+    let code_ok = (2..=64).contains(&request.code.len())
+        && request.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !code_ok {
+        errors.push(FieldError::new("code", "must be 2 to 64 of a-z 0-9 -"));
+    }
+    let description =
+        crate::booking::free_text("description", &request.description, 200).map_err(|e| errors.push(e)).ok();
+    let cfr_item =
+        crate::booking::free_text("cfr_item", &request.cfr_item, 200).map_err(|e| errors.push(e)).ok();
+    if !(0..=10_000_000).contains(&request.amount_cents) {
+        errors.push(FieldError::new("amount_cents", "must be 0 to 10000000"));
+    }
+    if let Err(e) = crate::calendar::plausible("effective_from", request.effective_from) {
+        errors.push(e);
+    } else if request.effective_from <= now.date() {
+        errors.push(FieldError::new(
+            "effective_from",
+            "must be after today: a new price starts on a later day",
+        ));
+    }
+    let (Some(description), Some(cfr_item), true) = (description, cfr_item, errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
+    let id = write_transaction(conn, |c| -> Result<i64, AppError> {
+        let inserted = recoverable(c, |c| {
+            diesel::insert_into(fee_schedule::table)
+                .values((
+                    fee_schedule::code.eq(&request.code),
+                    fee_schedule::description.eq(&description),
+                    fee_schedule::cfr_item.eq(&cfr_item),
+                    fee_schedule::amount_cents.eq(request.amount_cents),
+                    fee_schedule::currency.eq(Currency::Usd.as_str()),
+                    fee_schedule::effective_from.eq(request.effective_from),
+                ))
+                .returning(fee_schedule::id)
+                .get_result::<i64>(c)
+        });
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::new(
+                    Code::FeeVersionExists,
+                    "that fee has a version from that date already",
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let event = Event::new(Action::FeeVersionAdded, &request.code).with(json!({
+            "fee_version_id": id,
+            "amount_cents": request.amount_cents,
+            "effective_from": request.effective_from,
+        }));
+        audit::record(c, actor, event, now)?;
+        Ok(id)
+    })?;
+    Ok(FeeVersionView {
+        id,
+        code: request.code.clone(),
+        description,
+        cfr_item,
+        amount_cents: request.amount_cents,
+        currency: Currency::Usd,
+        effective_from: request.effective_from,
+    })
+}

@@ -1,0 +1,178 @@
+//! PDFs from templates: receipts and appointment confirmations. A template is a data file in
+//! `pdf_templates/` (page size, margins, type sizes, fonts, and every label in English and
+//! Spanish); each is loaded and checked once at start-up, so a broken template stops the
+//! server with a message naming the file and the fault instead of failing a request later.
+//! Fonts are embedded and subset (only the glyphs used), so accents and ñ print right and a
+//! receipt stays small.
+
+pub mod confirmation;
+pub mod page;
+pub mod receipt;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use printpdf::ParsedFont;
+use serde::Deserialize;
+
+/// One template file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateFile {
+    page: PageSpec,
+    fonts: FontFiles,
+    sizes: Sizes,
+    /// Every label: `[English, Spanish]`.
+    labels: BTreeMap<String, [String; 2]>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSpec {
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub margin_mm: f32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FontFiles {
+    regular: String,
+    bold: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sizes {
+    pub title: f32,
+    pub text: f32,
+    pub small: f32,
+}
+
+/// A loaded, checked template.
+pub struct Template {
+    pub page: PageSpec,
+    pub sizes: Sizes,
+    pub regular: ParsedFont,
+    pub bold: ParsedFont,
+    labels: BTreeMap<String, [String; 2]>,
+}
+
+impl Template {
+    /// A label as printed: `English / Español` (or one text when both are the same).
+    pub fn label(&self, key: &str) -> String {
+        match self.labels.get(key) {
+            Some([en, es]) if en == es => en.clone(),
+            Some([en, es]) => format!("{en} / {es}"),
+            None => key.to_string(),
+        }
+    }
+}
+
+/// Every template the service renders.
+pub struct Templates {
+    pub receipt: Template,
+    pub confirmation: Template,
+}
+
+impl Templates {
+    /// Loads and checks `dir`'s templates; the error names the file and what is wrong.
+    pub fn load(dir: &Path) -> anyhow::Result<Templates> {
+        Ok(Templates {
+            receipt: load(&dir.join("receipt.json"), receipt::LABELS)?,
+            confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS)?,
+        })
+    }
+}
+
+fn load(path: &Path, required: &[&str]) -> anyhow::Result<Template> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the PDF template {shown}: {e} (CONSULAR_DESK_PDF_TEMPLATES names the directory)"
+        )
+    })?;
+    let file: TemplateFile = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("the PDF template {shown} is not valid: {e}"))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let font = |name: &str| -> anyhow::Result<ParsedFont> {
+        let font_path: PathBuf = dir.join(name);
+        let bytes = std::fs::read(&font_path)
+            .map_err(|e| anyhow::anyhow!("{shown}: cannot read the font {}: {e}", font_path.display()))?;
+        ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            .ok_or_else(|| anyhow::anyhow!("{shown}: {} is not a TrueType font", font_path.display()))
+    };
+    let (regular, bold) = (font(&file.fonts.regular)?, font(&file.fonts.bold)?);
+    let p = file.page;
+    let sane = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
+    if !(sane(p.width_mm, 50.0, 500.0) && sane(p.height_mm, 50.0, 500.0) && sane(p.margin_mm, 3.0, 50.0)) {
+        anyhow::bail!("{shown}: the page must be 50 to 500 mm each way, with a margin of 3 to 50 mm");
+    }
+    let s = file.sizes;
+    if ![s.title, s.text, s.small].iter().all(|v| sane(*v, 4.0, 48.0)) {
+        anyhow::bail!("{shown}: type sizes must be 4 to 48 pt");
+    }
+    for key in required {
+        match file.labels.get(*key) {
+            None => anyhow::bail!("{shown}: the label `{key}` is missing"),
+            Some([en, es]) if en.trim().is_empty() || es.trim().is_empty() => {
+                anyhow::bail!("{shown}: the label `{key}` needs both its English and its Spanish text")
+            }
+            Some(texts) => {
+                for text in texts {
+                    if let Some(c) = text.chars().find(|c| regular.lookup_glyph_index(*c as u32).is_none()) {
+                        anyhow::bail!(
+                            "{shown}: the label `{key}` uses {c:?}, which the regular font can't print"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(extra) = file.labels.keys().find(|k| !required.contains(&k.as_str())) {
+        anyhow::bail!("{shown}: `{extra}` is no label this template prints");
+    }
+    Ok(Template { page: p, sizes: s, regular, bold, labels: file.labels })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates")
+    }
+
+    #[test]
+    fn the_shipped_templates_load() {
+        let t = Templates::load(&dir()).expect("templates");
+        assert_eq!(t.receipt.label("receipt_number"), "Receipt no. / Recibo núm.");
+    }
+
+    #[test]
+    fn a_broken_template_is_named_with_its_fault() {
+        let scratch = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(scratch.path().join("fonts")).expect("fonts dir");
+        for font in ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"] {
+            std::fs::copy(dir().join("fonts").join(font), scratch.path().join("fonts").join(font))
+                .expect("copy");
+        }
+        let original = std::fs::read_to_string(dir().join("receipt.json")).expect("template");
+        let write = |text: &str| std::fs::write(scratch.path().join("receipt.json"), text).expect("write");
+        let error = |text: &str| {
+            write(text);
+            load(&scratch.path().join("receipt.json"), receipt::LABELS)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let no_spanish = original.replacen("\"Recibo núm.\"", "\"\"", 1);
+        assert!(error(&no_spanish).contains("`receipt_number` needs both"), "{}", error(&no_spanish));
+        let missing = original.replacen("\"receipt_number\"", "\"receipt_no\"", 1);
+        assert!(error(&missing).contains("`receipt_number` is missing"));
+        assert!(error("{").contains("is not valid"));
+        let bad_font = original.replacen("DejaVuSans.ttf", "Nope.ttf", 1);
+        assert!(error(&bad_font).contains("cannot read the font"));
+        assert!(error(&original).is_empty(), "the copy loads: {}", error(&original));
+    }
+}

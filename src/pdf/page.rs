@@ -1,0 +1,189 @@
+//! A page being drawn: text at positions from the top-left in points, right-aligned text,
+//! rules, a QR code as filled squares, and a diagonal watermark. printpdf's origin is the
+//! bottom-left; this turns it around once, here.
+
+use printpdf::{
+    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
+};
+use qrcode::{EcLevel, QrCode};
+
+use crate::pdf::Template;
+
+/// Which of the template's fonts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Regular,
+    Bold,
+}
+
+pub struct Page<'t> {
+    template: &'t Template,
+    doc: PdfDocument,
+    regular: FontId,
+    bold: FontId,
+    ops: Vec<Op>,
+    pub width: f32,
+    pub height: f32,
+    pub margin: f32,
+}
+
+fn grey(percent: f32) -> Color {
+    Color::Greyscale(Greyscale { percent, icc_profile: None })
+}
+
+impl<'t> Page<'t> {
+    pub fn new(template: &'t Template, title: &str) -> Page<'t> {
+        let mut doc = PdfDocument::new(title);
+        let regular = doc.add_font(&template.regular);
+        let bold = doc.add_font(&template.bold);
+        let p = template.page;
+        Page {
+            template,
+            doc,
+            regular,
+            bold,
+            ops: vec![Op::SetFillColor { col: grey(0.0) }],
+            width: Mm(p.width_mm).into_pt().0,
+            height: Mm(p.height_mm).into_pt().0,
+            margin: Mm(p.margin_mm).into_pt().0,
+        }
+    }
+
+    fn font(&self, weight: Weight) -> (&FontId, &ParsedFont) {
+        match weight {
+            Weight::Regular => (&self.regular, &self.template.regular),
+            Weight::Bold => (&self.bold, &self.template.bold),
+        }
+    }
+
+    /// `text` as the font can print it: a character it has no glyph for becomes `?`, so a
+    /// name in a script the font lacks shows that something is missing instead of blanks.
+    fn printable(&self, weight: Weight, text: &str) -> String {
+        let (_, parsed) = self.font(weight);
+        text.chars().map(|c| if parsed.lookup_glyph_index(c as u32).is_some() { c } else { '?' }).collect()
+    }
+
+    /// The width of `text` in points.
+    pub fn width_of(&self, weight: Weight, size: f32, text: &str) -> f32 {
+        let (_, f) = self.font(weight);
+        let units: u32 = text
+            .chars()
+            .filter_map(|c| f.lookup_glyph_index(c as u32))
+            .map(|g| u32::from(f.get_horizontal_advance(g)))
+            .sum();
+        units as f32 * size / f32::from(f.pdf_font_metrics.units_per_em)
+    }
+
+    /// Writes `text` with its baseline `y` points below the top edge, starting at `x`.
+    pub fn text(&mut self, weight: Weight, size: f32, x: f32, y: f32, text: &str) {
+        let text = self.printable(weight, text);
+        let font = self.font(weight).0.clone();
+        let top = self.height;
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
+            Op::SetTextCursor { pos: Point { x: Pt(x), y: Pt(top - y) } },
+            Op::ShowText { items: vec![TextItem::Text(text)] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    /// As [`Page::text`], ending at `right`.
+    pub fn text_right(&mut self, weight: Weight, size: f32, right: f32, y: f32, text: &str) {
+        let text = self.printable(weight, text);
+        let x = right - self.width_of(weight, size, &text);
+        self.text(weight, size, x, y, &text);
+    }
+
+    /// Writes `text` over as many lines as it needs within `width`, and returns the `y` below it.
+    pub fn wrapped(&mut self, weight: Weight, size: f32, x: f32, mut y: f32, width: f32, text: &str) -> f32 {
+        let mut line = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+            if !line.is_empty() && self.width_of(weight, size, &candidate) > width {
+                self.text(weight, size, x, y, &line);
+                y += size * 1.35;
+                line = word.to_string();
+            } else {
+                line = candidate;
+            }
+        }
+        if !line.is_empty() {
+            self.text(weight, size, x, y, &line);
+            y += size * 1.35;
+        }
+        y
+    }
+
+    /// A horizontal rule `y` points below the top, margin to margin.
+    pub fn rule(&mut self, y: f32, thickness: f32) {
+        let (left, right, top) = (self.margin, self.width - self.margin, self.height);
+        self.ops.extend([
+            Op::SetOutlineColor { col: grey(0.0) },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    is_closed: false,
+                    points: vec![
+                        LinePoint { p: Point { x: Pt(left), y: Pt(top - y) }, bezier: false },
+                        LinePoint { p: Point { x: Pt(right), y: Pt(top - y) }, bezier: false },
+                    ],
+                },
+            },
+        ]);
+    }
+
+    /// `data` as a QR code whose top-left corner is at (`x`, `y` below the top), `module`
+    /// points per square; returns its side. Nothing is drawn for data a QR code can't hold.
+    pub fn qr(&mut self, x: f32, y: f32, module: f32, data: &str) -> f32 {
+        let Ok(code) = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M) else {
+            return 0.0;
+        };
+        let side = code.width();
+        let top = self.height - y;
+        for (i, color) in code.into_colors().into_iter().enumerate() {
+            if color != qrcode::Color::Dark {
+                continue;
+            }
+            let (col, row) = ((i % side) as f32, (i / side) as f32);
+            self.ops.push(Op::DrawRectangle {
+                rectangle: Rect {
+                    x: Pt(x + col * module),
+                    y: Pt(top - (row + 1.0) * module),
+                    width: Pt(module),
+                    height: Pt(module),
+                    mode: Some(PaintMode::Fill),
+                    winding_order: None,
+                },
+            });
+        }
+        side as f32 * module
+    }
+
+    /// A large grey word across the page at 45°, centred.
+    pub fn watermark(&mut self, word: &str, size: f32) {
+        let c = std::f32::consts::FRAC_1_SQRT_2;
+        let (half, up) = (self.width_of(Weight::Bold, size, word) / 2.0, 0.36 * size);
+        let (x, y) = (self.width / 2.0 - c * half + c * up, self.height / 2.0 - c * half - c * up);
+        let bold = self.bold.clone();
+        self.ops.extend([
+            Op::SaveGraphicsState,
+            Op::SetFillColor { col: grey(0.72) },
+            Op::StartTextSection,
+            Op::SetFont { font: PdfFontHandle::External(bold), size: Pt(size) },
+            Op::SetTextMatrix { matrix: TextMatrix::TranslateRotate(Pt(x), Pt(y), 45.0) },
+            Op::ShowText { items: vec![TextItem::Text(word.to_string())] },
+            Op::EndTextSection,
+            Op::RestoreGraphicsState,
+        ]);
+    }
+
+    /// The finished PDF, fonts subset to the glyphs used.
+    pub fn finish(mut self) -> Vec<u8> {
+        let p = self.template.page;
+        let page = PdfPage::new(Mm(p.width_mm), Mm(p.height_mm), self.ops);
+        let options = PdfSaveOptions { subset_fonts: true, ..Default::default() };
+        self.doc.with_pages(vec![page]).save(&options, &mut Vec::new())
+    }
+}
