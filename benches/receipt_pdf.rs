@@ -85,7 +85,11 @@ fn main() -> anyhow::Result<()> {
     let (p50, p99, max) = support::percentiles(&mut times);
     sizes.sort_unstable();
     let kib = |b: usize| b as f64 / 1024.0;
-    println!("receipt PDFs, {} renders (every tenth voided), templates loaded in {:.1} ms", args.renders, ms(loaded));
+    println!(
+        "receipt PDFs, {} renders (every tenth voided), templates loaded in {:.1} ms",
+        args.renders,
+        ms(loaded)
+    );
     println!("  time per PDF p50 / p99 / max  {p50:.2} / {p99:.2} / {max:.2} ms");
     println!(
         "  size min / median / max  {:.1} / {:.1} / {:.1} KiB",
@@ -93,7 +97,10 @@ fn main() -> anyhow::Result<()> {
         kib(sizes[sizes.len() / 2]),
         kib(sizes[sizes.len() - 1])
     );
-    println!("  peak resident memory (VmHWM)  {}", support::own_peak_memory().unwrap_or_else(|| "unknown".into()));
+    println!(
+        "  peak resident memory (VmHWM)  {}",
+        support::own_peak_memory().unwrap_or_else(|| "unknown".into())
+    );
     Ok(())
 }
 

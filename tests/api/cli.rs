@@ -116,13 +116,21 @@ fn a_broken_pdf_template_stops_the_server_naming_the_file() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates");
     std::fs::create_dir(templates.path().join("fonts")).expect("fonts");
     for font in ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"] {
-        std::fs::copy(shipped.join("fonts").join(font), templates.path().join("fonts").join(font)).expect("font");
+        std::fs::copy(shipped.join("fonts").join(font), templates.path().join("fonts").join(font))
+            .expect("font");
     }
-    std::fs::copy(shipped.join("confirmation.json"), templates.path().join("confirmation.json")).expect("copy");
+    std::fs::copy(shipped.join("confirmation.json"), templates.path().join("confirmation.json"))
+        .expect("copy");
     let receipt = std::fs::read_to_string(shipped.join("receipt.json")).expect("receipt");
-    std::fs::write(templates.path().join("receipt.json"), receipt.replacen("\"Recibo oficial\"", "\"\"", 1)).expect("write");
+    std::fs::write(templates.path().join("receipt.json"), receipt.replacen("\"Recibo oficial\"", "\"\"", 1))
+        .expect("write");
     let dir = templates.path().display().to_string();
-    let out = run_cli(db.url(), &["serve", "--bind", "127.0.0.1:0"], &[("CONSULAR_DESK_PDF_TEMPLATES", &dir)], None);
+    let out = run_cli(
+        db.url(),
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("CONSULAR_DESK_PDF_TEMPLATES", &dir)],
+        None,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("receipt.json") && stderr.contains("`title` needs both"), "{stderr}");
