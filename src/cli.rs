@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::reports::fee_report::Scope;
+
 use chrono::Utc;
 
 use crate::accounts::staff::{self, NewStaff};
@@ -55,6 +57,37 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Export a report to a file, offline: straight from the database, no server needed.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The fee report: every receipt line of a range of local dates, with voids, totals and
+    /// the cash closes.
+    FeeReport {
+        /// A post code, or `all`.
+        #[arg(long)]
+        post: String,
+        /// First local date (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last local date, included.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// csv or json.
+        #[arg(long, value_parser = ["csv", "json"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// CSV: start with a UTF-8 byte order mark, for spreadsheet programs.
+        #[arg(long)]
+        bom: bool,
     },
 }
 
@@ -113,6 +146,17 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 record.post_code.map(|p| format!(" (post {p})")).unwrap_or_default()
             );
             Ok(())
+        }
+        Command::Export { command: ExportCommand::FeeReport { post, from, to, format, out, bom } } => {
+            let post = match post.as_str() {
+                "all" => None,
+                code => Some(
+                    crate::reference::post_code(code)
+                        .ok_or_else(|| anyhow::anyhow!("--post {code:?} is not a post code or `all`"))?,
+                ),
+            };
+            let scope = Scope { post, from, to, service: None, fee_code: None, method: None, clerk: None };
+            crate::reports::export::to_file(&settings, scope, &format, &out, bom)
         }
         Command::Audit { command: AuditCommand::Verify { post, expect } } => {
             let post = post

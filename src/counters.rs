@@ -42,6 +42,12 @@ pub fn next(conn: &mut DbConn, scope: &str) -> QueryResult<i64> {
     Err(diesel::result::Error::NotFound)
 }
 
+/// How receipts and register entries print their number: post, US fiscal year, and the
+/// number in six digits (`MEX-2027-000123`).
+pub fn post_year_number(post: &str, fiscal_year: i32, number: i64) -> String {
+    format!("{post}-{fiscal_year}-{number:06}")
+}
+
 /// The last number taken in `scope`, if any (for reports and checks).
 pub fn last(conn: &mut DbConn, scope: &str) -> QueryResult<Option<i64>> {
     counters::table.find(scope).select(counters::last_value).first(conn).optional()

@@ -18,6 +18,7 @@ pub mod maintenance;
 pub mod pdf;
 pub mod proxies;
 pub mod reference;
+pub mod reports;
 pub mod secrets;
 pub mod startup;
 pub mod state;

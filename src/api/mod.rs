@@ -12,6 +12,7 @@ pub mod health;
 pub mod methods;
 pub mod paths;
 pub mod reference;
+pub mod reports;
 pub mod schedules;
 pub mod schemas;
 pub mod window;
@@ -129,7 +130,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fees::list_closeouts)
         .service(fees::sign_closeout)
         .service(fees::add_fee_version)
-        .service(booking::confirmation_pdf);
+        .service(booking::confirmation_pdf)
+        .service(reports::fee_report);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

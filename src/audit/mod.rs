@@ -71,6 +71,7 @@ actions! {
     CloseoutSubmitted = "closeout.submitted" "closeout";
     CloseoutSigned = "closeout.signed" "closeout";
     FeeVersionAdded = "fee.version_added" "fee";
+    FeeReportExported = "fee_report.exported" "fee_report";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosureCreated = "closure.created" "closure";
     ClosureDeleted = "closure.deleted" "closure";

@@ -20,6 +20,7 @@ use crate::documents::intake::{
     self, Act, CheckedItem, Form, IntakeItem, RecordedSigner, SignerInput, Stage,
 };
 use crate::error::{AppError, FieldError};
+use crate::reports::csv::cell;
 
 /// The longest range one listing covers: a fiscal year and a little.
 pub const MAX_RANGE_DAYS: i64 = 400;
@@ -106,11 +107,6 @@ pub fn counter_scope(post: &str, fiscal_year: i32) -> String {
     format!("register:{post}:{fiscal_year}")
 }
 
-/// `MEX-2027-000123`.
-pub fn entry_number(post: &str, fiscal_year: i32, seq: i64) -> String {
-    format!("{post}-{fiscal_year}-{seq:06}")
-}
-
 /// Writes an entry with the next number of its post's current fiscal year, and its audit
 /// entry. Call it inside the transaction that records the act.
 pub fn append(
@@ -122,7 +118,7 @@ pub fn append(
     let officer = actor.staff()?.id;
     let fiscal_year = calendar::fiscal_year(calendar::local_date(now, entry.tz));
     let seq = counters::next(conn, &counter_scope(entry.post, fiscal_year))?;
-    let number = entry_number(entry.post, fiscal_year, seq);
+    let number = counters::post_year_number(entry.post, fiscal_year, seq);
     let job = entry.job;
     let signers = serde_json::to_string(job.signers.as_deref().unwrap_or_default())
         .map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
@@ -359,17 +355,6 @@ pub fn correct(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("entry {written} vanished")))
 }
 
-/// A cell as RFC 4180 writes it, and defused for spreadsheets: a cell a spreadsheet would read
-/// as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`.
-fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
-    if text.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 /// The page as CSV (RFC 4180, CRLF line ends), one row per entry; signers in one cell.
 pub fn to_csv(page: &RegisterPage) -> String {
     let header = [
@@ -434,15 +419,7 @@ mod tests {
 
     #[test]
     fn entry_numbers_name_post_fiscal_year_and_number() {
-        assert_eq!(entry_number("MEX", 2027, 123), "MEX-2027-000123");
+        assert_eq!(counters::post_year_number("MEX", 2027, 123), "MEX-2027-000123");
         assert_eq!(counter_scope("GDL", 2027), "register:GDL:2027");
-    }
-
-    #[test]
-    fn cells_are_quoted_as_rfc_4180_says_and_formulas_defused() {
-        assert_eq!(cell("Poder notarial"), "Poder notarial");
-        assert_eq!(cell("Smith, \"Jr\""), "\"Smith, \"\"Jr\"\"\"");
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
     }
 }

@@ -304,7 +304,8 @@ pub fn list(
     ids.into_iter().map(|id| view(conn, id)).collect()
 }
 
-fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
+/// One close as the API shows it.
+pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
     let (post, date, clerk, submitted, expected, counted, explanation): (
         String,
         NaiveDate,

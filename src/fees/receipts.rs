@@ -338,7 +338,7 @@ pub fn record(
             return Err(day_closed(today));
         }
         let seq = counters::next(c, &counter_scope(&visit.post, fiscal_year))?;
-        let number = crate::documents::register::entry_number(&visit.post, fiscal_year, seq);
+        let number = counters::post_year_number(&visit.post, fiscal_year, seq);
         let inserted = recoverable(c, |c| {
             diesel::insert_into(receipts::table)
                 .values((

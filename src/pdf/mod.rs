@@ -38,7 +38,9 @@ pub struct PageSpec {
 #[serde(deny_unknown_fields)]
 struct FontFiles {
     regular: String,
-    bold: String,
+    /// Optional: without it, headings use the regular font (each embedded font costs about
+    /// a millisecond and 10 KB per PDF).
+    bold: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -54,7 +56,7 @@ pub struct Template {
     pub page: PageSpec,
     pub sizes: Sizes,
     pub regular: ParsedFont,
-    pub bold: ParsedFont,
+    pub bold: Option<ParsedFont>,
     labels: BTreeMap<String, [String; 2]>,
 }
 
@@ -102,7 +104,8 @@ fn load(path: &Path, required: &[&str]) -> anyhow::Result<Template> {
         ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
             .ok_or_else(|| anyhow::anyhow!("{shown}: {} is not a TrueType font", font_path.display()))
     };
-    let (regular, bold) = (font(&file.fonts.regular)?, font(&file.fonts.bold)?);
+    let regular = font(&file.fonts.regular)?;
+    let bold = file.fonts.bold.as_deref().map(font).transpose()?;
     let p = file.page;
     let sane = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
     if !(sane(p.width_mm, 50.0, 500.0) && sane(p.height_mm, 50.0, 500.0) && sane(p.margin_mm, 3.0, 50.0)) {

@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, db_conn, person, spawn_on, Reply, TestApp, TestDb};
+use crate::helpers::{assert_problem, clerk_actor, db_conn, person, spawn_on, Reply, TestApp, TestDb};
 
 struct Desk {
     app: TestApp,
@@ -326,23 +326,13 @@ async fn a_new_price_applies_from_its_date_and_old_receipts_keep_theirs() {
     assert_eq!(fee(&app, &clerk, &body).await.body["total"]["amount_cents"], 10_000);
 
     let mut conn = db_conn(db.url());
-    use consular_desk::db::schema::{appointments, staff};
+    use consular_desk::db::schema::appointments;
     let starts: chrono::NaiveDateTime = appointments::table
         .filter(appointments::reference.eq(&later))
         .select(appointments::starts_at)
         .first(&mut conn)
         .expect("visit");
-    let clerk_id: i64 = staff::table
-        .filter(staff::username.eq("mex.clerk"))
-        .select(staff::id)
-        .first(&mut conn)
-        .expect("clerk");
-    let actor = consular_desk::auth::Actor::Staff(consular_desk::auth::StaffMember {
-        id: clerk_id,
-        username: "mex.clerk".into(),
-        role: consular_desk::auth::roles::Role::Clerk,
-        post: Some("MEX".into()),
-    });
+    let actor = clerk_actor(&mut conn, "mex.clerk", "MEX");
     let key = consular_desk::fees::verification::ReceiptKey::load(&mut conn).expect("key");
     let request: consular_desk::fees::receipts::FeeRequest = serde_json::from_value(body).expect("request");
     let receipt =
@@ -357,15 +347,7 @@ async fn a_new_price_applies_from_its_date_and_old_receipts_keep_theirs() {
 #[actix_web::test]
 async fn the_daily_close_counts_receipts_minus_voids_and_a_signed_day_is_locked() {
     let Desk { app, db: _db, clerk, supervisor, .. } = desk().await;
-    let today = text(&app.get("/api/v1/staff/posts/MEX/day", Some(&clerk)).await.body, "date");
-    let rate = json!({"currency": "MXN", "rate_micros": 17_000_000});
-    app.call(
-        "PUT",
-        &format!("/api/v1/staff/posts/MEX/exchange-rates/{today}"),
-        Some(&supervisor),
-        Some(&rate),
-    )
-    .await;
+    app.peso_rate_today(&clerk, &supervisor, 17_000_000).await;
     let reference = visit(&app, &clerk, "passport-new", "Ana", "Ruiz").await;
     let mut numbers = Vec::new();
     for method in ["cash_usd", "cash_usd", "cash_local", "card"] {

@@ -469,3 +469,35 @@ impl TestApp {
         r.body["reference"].as_str().expect("reference").to_string()
     }
 }
+
+/// The clerk `username` of `post` as the operations see them: for tests that call an operation
+/// directly with another clock (a receipt dated on another day).
+pub fn clerk_actor(
+    conn: &mut consular_desk::db::DbConn,
+    username: &str,
+    post: &str,
+) -> consular_desk::auth::Actor {
+    use consular_desk::db::schema::staff;
+    use diesel::prelude::*;
+    let id: i64 =
+        staff::table.filter(staff::username.eq(username)).select(staff::id).first(conn).expect("staff");
+    consular_desk::auth::Actor::Staff(consular_desk::auth::StaffMember {
+        id,
+        username: username.into(),
+        role: consular_desk::auth::roles::Role::Clerk,
+        post: Some(post.into()),
+    })
+}
+
+impl TestApp {
+    /// Sets MEX's peso rate for its local today (as `supervisor`) and returns that date.
+    pub async fn peso_rate_today(&self, clerk: &str, supervisor: &str, rate_micros: i64) -> String {
+        let board = self.get("/api/v1/staff/posts/MEX/day", Some(clerk)).await.body;
+        let today = board["date"].as_str().unwrap_or_default().to_string();
+        let rate = json!({"currency": "MXN", "rate_micros": rate_micros});
+        let path = format!("/api/v1/staff/posts/MEX/exchange-rates/{today}");
+        let r = self.call("PUT", &path, Some(supervisor), Some(&rate)).await;
+        assert_eq!(r.status, 200, "rate: {}", r.body);
+        today
+    }
+}

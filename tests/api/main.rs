@@ -14,6 +14,7 @@ mod fees;
 mod health;
 mod helpers;
 mod reference;
+mod reports;
 mod restart;
 mod schedules;
 mod sessions;

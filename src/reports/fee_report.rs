@@ -1,0 +1,380 @@
+//! The fee report: every receipt line dated in a range of local dates at one post or all of
+//! them (each post's dates in its own zone), with a reversal row for every void dated in the
+//! range, so the rows always add up to the net; totals (gross, voids, net) per fee code, per
+//! method and per currency; and the differences of the daily cash closes.
+//!
+//! Rows are read in batches by key (never OFFSET), so a caller streaming them (the CSV
+//! export) holds one batch at a time however long the range.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::StaffMember;
+use crate::db::schema::{appointments, closeouts, receipt_lines, receipt_voids, receipts, staff};
+use crate::db::DbConn;
+use crate::error::{AppError, FieldError};
+use crate::fees::closeouts::CloseoutView;
+use crate::fees::receipts::Method;
+
+/// Rows read per query while streaming.
+pub const BATCH: i64 = 5_000;
+/// The longest range one report covers.
+pub const MAX_RANGE_DAYS: i64 = 400;
+
+/// What a report covers.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// One post, or every post when `None`.
+    pub post: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub service: Option<String>,
+    pub fee_code: Option<String>,
+    pub method: Option<Method>,
+    /// A clerk's username.
+    pub clerk: Option<String>,
+}
+
+impl Scope {
+    /// Checks the range and the reader's post: a member bound to a post reports on it only
+    /// (the operator's console, `None`, on every post).
+    pub fn check(self, reader: Option<&StaffMember>) -> Result<Scope, AppError> {
+        if let Some(reader) = reader {
+            reader.ensure_scope(self.post.as_deref())?;
+        }
+        if self.to < self.from || (self.to - self.from).num_days() > MAX_RANGE_DAYS {
+            return Err(AppError::invalid(vec![FieldError::new(
+                "to",
+                format!("must be on or after from, at most {MAX_RANGE_DAYS} days later"),
+            )]));
+        }
+        Ok(self)
+    }
+}
+
+/// One row: a receipt line (`sale`), or its reversal (`void`, negative amount) when the
+/// receipt was voided within the range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Row {
+    /// `sale` or `void`.
+    pub kind: String,
+    /// The post's local date of the receipt (a sale) or of the void.
+    pub date: NaiveDate,
+    pub post: String,
+    pub receipt_number: String,
+    pub line_no: i32,
+    pub service: String,
+    pub fee_code: String,
+    pub description: String,
+    pub quantity: i32,
+    /// In cents of `currency`; negative for a void.
+    pub amount_cents: i64,
+    pub currency: String,
+    pub method: String,
+    /// The collecting clerk's username.
+    pub clerk: String,
+    /// A sale: whether the receipt is voided (at any date), and when.
+    pub voided: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_on: Option<NaiveDate>,
+}
+
+/// The columns of a row, in order, as CSV and XLSX write them.
+pub const COLUMNS: &[&str] = &[
+    "kind",
+    "date",
+    "post",
+    "receipt_number",
+    "line_no",
+    "service",
+    "fee_code",
+    "description",
+    "quantity",
+    "amount_cents",
+    "amount",
+    "currency",
+    "method",
+    "clerk",
+    "voided",
+    "voided_on",
+];
+
+/// Which rows a read returns: the receipts' lines dated in the range, or the lines of the
+/// receipts voided in the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sale,
+    Void,
+}
+
+type LineRow = (
+    (i64, i32, String, String, i32, i64),
+    (String, NaiveDate, String, String, String, String, String),
+    Option<NaiveDate>,
+);
+
+/// Reads `kind` rows with line id after `after`, up to `limit`: (id, row).
+fn rows_after(
+    conn: &mut DbConn,
+    scope: &Scope,
+    kind: Kind,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, Row)>> {
+    let mut query = receipt_lines::table
+        .inner_join(receipts::table)
+        .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+        .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+        .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+        .filter(receipt_lines::id.gt(after))
+        .order(receipt_lines::id)
+        .limit(limit)
+        .select((
+            (
+                receipt_lines::id,
+                receipt_lines::line_no,
+                receipt_lines::fee_code,
+                receipt_lines::description,
+                receipt_lines::quantity,
+                receipt_lines::amount_cents,
+            ),
+            (
+                receipts::receipt_number,
+                receipts::local_date,
+                receipts::post_code,
+                receipts::currency,
+                receipts::method,
+                staff::username,
+                appointments::service_code,
+            ),
+            receipt_voids::local_date.nullable(),
+        ))
+        .into_boxed();
+    query = match kind {
+        Kind::Sale => query.filter(receipts::local_date.between(scope.from, scope.to)),
+        Kind::Void => query.filter(receipt_voids::local_date.between(scope.from, scope.to)),
+    };
+    if let Some(post) = &scope.post {
+        query = query.filter(receipts::post_code.eq(post));
+    }
+    if let Some(service) = &scope.service {
+        query = query.filter(appointments::service_code.eq(service));
+    }
+    if let Some(code) = &scope.fee_code {
+        query = query.filter(receipt_lines::fee_code.eq(code));
+    }
+    if let Some(method) = scope.method {
+        query = query.filter(receipts::method.eq(method.as_str()));
+    }
+    if let Some(clerk) = &scope.clerk {
+        query = query.filter(staff::username.eq(clerk));
+    }
+    let rows: Vec<LineRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                (id, line_no, fee_code, description, quantity, amount),
+                (number, sold_on, post, currency, method, clerk, service),
+                voided_on,
+            )| {
+                let (kind, date, amount_cents) = match kind {
+                    Kind::Sale => ("sale", sold_on, amount),
+                    Kind::Void => ("void", voided_on.unwrap_or(sold_on), -amount),
+                };
+                let row = Row {
+                    kind: kind.into(),
+                    date,
+                    post,
+                    receipt_number: number,
+                    line_no,
+                    service,
+                    fee_code,
+                    description,
+                    quantity,
+                    amount_cents,
+                    currency,
+                    method,
+                    clerk,
+                    voided: voided_on.is_some(),
+                    voided_on,
+                };
+                (id, row)
+            },
+        )
+        .collect())
+}
+
+/// Calls `each` with every row of the report, sales first then voids, each in batches of
+/// `BATCH` read by key.
+pub fn for_each_row(
+    conn: &mut DbConn,
+    scope: &Scope,
+    mut each: impl FnMut(Row) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
+    let mut count = 0;
+    for kind in [Kind::Sale, Kind::Void] {
+        let mut after = 0;
+        loop {
+            let batch = rows_after(conn, scope, kind, after, BATCH)?;
+            let Some(last) = batch.last().map(|(id, _)| *id) else { break };
+            let full = batch.len() as i64 == BATCH;
+            for (_, row) in batch {
+                each(row)?;
+                count += 1;
+            }
+            after = last;
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Gross, voids and net, in cents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Sums {
+    pub gross_cents: i64,
+    pub voids_cents: i64,
+    pub net_cents: i64,
+}
+
+impl Sums {
+    fn add(&mut self, amount: i64) {
+        if amount >= 0 {
+            self.gross_cents += amount;
+        } else {
+            self.voids_cents -= amount;
+        }
+        self.net_cents += amount;
+    }
+}
+
+/// The report's totals. Keys are fee codes, methods, and currencies (`USD`, and `MXN` for
+/// what was taken in pesos).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Totals {
+    pub rows: usize,
+    /// Every row, in the fees' currency (USD).
+    pub all: Sums,
+    pub by_fee_code: BTreeMap<String, Sums>,
+    pub by_method: BTreeMap<String, Sums>,
+    pub by_currency: BTreeMap<String, Sums>,
+    pub by_day: BTreeMap<NaiveDate, Sums>,
+}
+
+impl Totals {
+    /// Adds one row (pesos are added from the receipts, see [`add_local_cash`]).
+    pub fn add(&mut self, row: &Row) {
+        self.rows += 1;
+        self.all.add(row.amount_cents);
+        self.by_fee_code.entry(row.fee_code.clone()).or_default().add(row.amount_cents);
+        self.by_method.entry(row.method.clone()).or_default().add(row.amount_cents);
+        self.by_day.entry(row.date).or_default().add(row.amount_cents);
+        if row.method != Method::CashLocal.as_str() {
+            self.by_currency.entry(row.currency.clone()).or_default().add(row.amount_cents);
+        }
+    }
+}
+
+/// The pesos taken by cash in local currency: receipts in the range (gross) and voids of
+/// such receipts in the range, from each receipt's own local total. Only for reports not
+/// narrowed to a fee code (a peso total is per receipt, not per line).
+pub fn add_local_cash(conn: &mut DbConn, scope: &Scope, totals: &mut Totals) -> QueryResult<()> {
+    if scope.fee_code.is_some() || scope.method.is_some_and(|m| m != Method::CashLocal) {
+        return Ok(());
+    }
+    let base = |conn: &mut DbConn, voided: bool| -> QueryResult<Vec<Option<i64>>> {
+        let mut query = receipts::table
+            .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+            .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+            .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+            .filter(receipts::method.eq(Method::CashLocal.as_str()))
+            .select(receipts::local_total_cents)
+            .into_boxed();
+        query = if voided {
+            query.filter(receipt_voids::local_date.between(scope.from, scope.to))
+        } else {
+            query.filter(receipts::local_date.between(scope.from, scope.to))
+        };
+        if let Some(post) = &scope.post {
+            query = query.filter(receipts::post_code.eq(post.clone()));
+        }
+        if let Some(service) = &scope.service {
+            query = query.filter(appointments::service_code.eq(service.clone()));
+        }
+        if let Some(clerk) = &scope.clerk {
+            query = query.filter(staff::username.eq(clerk.clone()));
+        }
+        query.load(conn)
+    };
+    let taken: i64 = base(conn, false)?.into_iter().flatten().sum();
+    let given_back: i64 = base(conn, true)?.into_iter().flatten().sum();
+    if taken != 0 || given_back != 0 {
+        let mxn = totals.by_currency.entry("MXN".into()).or_default();
+        mxn.add(taken);
+        mxn.add(-given_back);
+    }
+    Ok(())
+}
+
+/// Each clerk's latest count of each day in the range, with its differences and signature.
+pub fn closes(conn: &mut DbConn, scope: &Scope) -> Result<Vec<CloseoutView>, AppError> {
+    let mut query = closeouts::table
+        .inner_join(staff::table.on(staff::id.eq(closeouts::clerk_id)))
+        .filter(closeouts::local_date.between(scope.from, scope.to))
+        .group_by((closeouts::post_code, closeouts::local_date, closeouts::clerk_id))
+        .select(diesel::dsl::max(closeouts::id))
+        .into_boxed();
+    if let Some(post) = &scope.post {
+        query = query.filter(closeouts::post_code.eq(post.clone()));
+    }
+    if let Some(clerk) = &scope.clerk {
+        query = query.filter(staff::username.eq(clerk.clone()));
+    }
+    let mut latest: Vec<i64> = query.load::<Option<i64>>(conn)?.into_iter().flatten().collect();
+    latest.sort_unstable();
+    latest.into_iter().map(|id| crate::fees::closeouts::view(conn, id)).collect()
+}
+
+/// The whole report, as JSON gives it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    /// The post, or absent for every post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// When it was made (UTC).
+    pub generated_at: String,
+    pub rows: Vec<Row>,
+    pub totals: Totals,
+    pub closes: Vec<CloseoutView>,
+}
+
+/// The report in memory (JSON, XLSX and PDF are made from it; CSV streams instead).
+pub fn build(conn: &mut DbConn, scope: &Scope, generated_at: String) -> Result<Report, AppError> {
+    let mut rows = Vec::new();
+    let mut totals = Totals::default();
+    for_each_row(conn, scope, |row| {
+        totals.add(&row);
+        rows.push(row);
+        Ok(())
+    })?;
+    add_local_cash(conn, scope, &mut totals)?;
+    let closes = closes(conn, scope)?;
+    Ok(Report {
+        post: scope.post.clone(),
+        from: scope.from,
+        to: scope.to,
+        generated_at,
+        rows,
+        totals,
+        closes,
+    })
+}

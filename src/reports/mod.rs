@@ -1,0 +1,5 @@
+//! Reports for auditors: the fee report, read from receipts, voids and cash closes.
+
+pub mod csv;
+pub mod export;
+pub mod fee_report;
