@@ -148,7 +148,7 @@ pub fn window_service() -> Object {
 /// A walk-in's, a late check-in's or a staff change's reason: `booking::free_text` up to
 /// 500 characters.
 pub fn window_reason() -> Object {
-    free_text(500).build()
+    free_text(crate::window::rules::MAX_REASON_CHARS).build()
 }
 
 /// A window's label: `booking::free_text` up to 20 characters.
@@ -191,7 +191,11 @@ pub fn title() -> Object {
 
 /// A transition's note: optional `booking::free_text` up to 500 characters.
 pub fn note() -> Object {
-    nullable_string().min_length(Some(1)).max_length(Some(500)).pattern(Some(FREE_TEXT)).build()
+    nullable_string()
+        .min_length(Some(1))
+        .max_length(Some(crate::documents::records::MAX_NOTE_CHARS))
+        .pattern(Some(FREE_TEXT))
+        .build()
 }
 
 /// A document's title: `booking::free_text` up to 200 characters.

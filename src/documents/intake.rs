@@ -341,10 +341,9 @@ pub fn check(
         err("form", &format!("a {service} appointment takes {wanted}"));
     }
     let notarial = item.form == Form::Notarial;
-    let present = |on: bool| on;
     let foreign: &[(&str, bool)] = if notarial {
         &[
-            ("applicant", present(item.applicant.is_some())),
+            ("applicant", item.applicant.is_some()),
             ("minor_consent", item.minor_consent.is_some()),
             ("previous_passport", item.previous_passport.is_some()),
             ("identity_document", item.identity_document.is_some()),

@@ -315,8 +315,8 @@ pub fn correct(
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no register entry {number} at {post}")))?;
-    let reason =
-        crate::booking::free_text("reason", &request.reason, 500).map_err(|e| AppError::invalid(vec![e]))?;
+    let reason = crate::booking::free_text("reason", &request.reason, crate::window::rules::MAX_REASON_CHARS)
+        .map_err(|e| AppError::invalid(vec![e]))?;
     let item = IntakeItem {
         form: Form::Notarial,
         applicant: None,

@@ -446,8 +446,8 @@ pub fn void(
     if supervisor == collector {
         return Err(AppError::new(Code::OwnReceipt, "the collecting clerk can't void their own receipt"));
     }
-    let reason =
-        crate::booking::free_text("reason", &request.reason, 500).map_err(|e| AppError::invalid(vec![e]))?;
+    let reason = crate::booking::free_text("reason", &request.reason, crate::window::rules::MAX_REASON_CHARS)
+        .map_err(|e| AppError::invalid(vec![e]))?;
     let tz = calendar::post_zone(conn, &post)?;
     let today = calendar::local_date(now, tz);
     write_transaction(conn, |c| -> Result<(), AppError> {
