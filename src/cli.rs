@@ -79,8 +79,8 @@ pub enum ExportCommand {
         /// Last local date, included.
         #[arg(long)]
         to: chrono::NaiveDate,
-        /// csv or json.
-        #[arg(long, value_parser = ["csv", "json"])]
+        /// csv, xlsx, json or pdf (a summary: totals and closes).
+        #[arg(long, value_parser = ["csv", "xlsx", "json", "pdf"])]
         format: String,
         /// The file to write.
         #[arg(long)]
@@ -156,7 +156,9 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                 ),
             };
             let scope = Scope { post, from, to, service: None, fee_code: None, method: None, clerk: None };
-            crate::reports::export::to_file(&settings, scope, &format, &out, bom)
+            let format = crate::reports::export::Format::parse(&format)
+                .ok_or_else(|| anyhow::anyhow!("--format {format:?} is not csv, xlsx, json or pdf"))?;
+            crate::reports::export::to_file(&settings, scope, format, &out, bom)
         }
         Command::Audit { command: AuditCommand::Verify { post, expect } } => {
             let post = post

@@ -1,4 +1,5 @@
-//! Reports for auditors and admins: the fee report as JSON, or streamed as CSV.
+//! Reports for auditors and admins: the fee report as JSON, CSV, XLSX or a PDF summary, each
+//! streamed to the client as it is written.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -9,25 +10,18 @@ use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::api::Denied;
 use crate::auth::roles::AuditorOrAdmin;
 use crate::auth::{Guarded, Staff};
 use crate::error::AppError;
 use crate::fees::receipts::Method;
-use crate::reports::fee_report::{self as report, Report, Scope};
-use crate::reports::{csv, export};
+use crate::reports::export::{self, Format, Job};
+use crate::reports::fee_report::{Report, Scope};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
-
-#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportFormat {
-    Json,
-    Csv,
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,9 +35,10 @@ pub struct FeeReportQuery {
     /// The last local date, included; at most 400 days after `from`.
     #[param(value_type = String, format = Date, pattern = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     to: NaiveDate,
-    /// `json` (the default) or `csv` (streamed, RFC 4180).
+    /// `json` (the default), `csv` (RFC 4180), `xlsx` (summary, lines and closes sheets) or
+    /// `pdf` (a summary: totals and closes, no lines).
     #[param(inline)]
-    format: Option<ReportFormat>,
+    format: Option<Format>,
     /// CSV only: start with a UTF-8 byte order mark, for spreadsheet programs.
     bom: Option<bool>,
     /// Only this service's visits.
@@ -65,9 +60,11 @@ pub struct FeeReportQuery {
 /// per fee code, method and currency, and the cash closes' differences. Auditors and admins
 /// only; each export writes its audit entry.
 #[utoipa::path(tag = "audit", security(("staff_token" = [])), params(FeeReportQuery), responses(
-    (status = 200, description = "JSON, or with `format=csv` the rows as a CSV file", content(
+    (status = 200, description = "The report in the asked format", content(
         (Report = "application/json"),
         (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/pdf"),
     )),
     (status = 400, description = "`invalid_query`", body = crate::error::Problem, content_type = PROBLEM),
     Denied,
@@ -81,7 +78,7 @@ pub async fn fee_report(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(auditor, query) = request;
     let query = query.into_inner();
-    let format = query.format.unwrap_or(ReportFormat::Json);
+    let format = query.format.unwrap_or(Format::Json);
     let post = match query.post.as_str() {
         "all" => None,
         code => Some(crate::reference::normalise_post(code)),
@@ -97,53 +94,53 @@ pub async fn fee_report(
     };
     let member = (*auditor).clone();
     let actor = auditor.actor();
-    let format_name = if format == ReportFormat::Csv { "csv" } else { "json" };
     let scope = state
         .db(move |conn| {
-            let scope = scope.check(Some(&member))?;
-            export::record(conn, &actor, &scope, format_name, Utc::now().naive_utc())?;
+            let scope = scope.check(conn, Some(&member))?;
+            export::record(conn, &actor, &scope, format, Utc::now().naive_utc())?;
             Ok(scope)
         })
         .await?;
-    let name = export::file_name(&scope, format_name);
-    if format == ReportFormat::Json {
-        let generated = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-        let report = state.db(move |conn| report::build(conn, &scope, generated)).await?;
-        return Ok(HttpResponse::Ok().json(report));
+    let mut response = HttpResponse::Ok();
+    response.content_type(format.content_type());
+    if format != Format::Json {
+        let name = export::file_name(&scope, format);
+        response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));
     }
-    // CSV: rows go out as they are read, a batch at a time; memory stays flat.
+    // Written on a blocking thread into a channel the response reads: the client gets the
+    // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
-    let (pool, bom) = (state.pool.clone(), query.bom.unwrap_or(false));
+    let (pool, templates, bom) = (state.pool.clone(), state.templates.clone(), query.bom.unwrap_or(false));
     actix_web::rt::task::spawn_blocking(move || {
         let run = || -> Result<(), AppError> {
             let mut conn = pool.get()?;
-            let mut buffer = String::with_capacity(80 * 1024);
-            if bom {
-                buffer.push_str(csv::BOM);
-            }
-            buffer.push_str(&csv::header());
-            report::for_each_row(&mut conn, &scope, |row| {
-                buffer.push_str(&csv::line(&row));
-                if buffer.len() >= 64 * 1024 {
-                    let chunk = Bytes::from(std::mem::take(&mut buffer));
-                    // The client went away: stop reading.
-                    sender
-                        .blocking_send(Ok(chunk))
-                        .map_err(|_| AppError::internal(anyhow::anyhow!("client gone")))?;
-                }
-                Ok(())
-            })?;
-            let _ = sender.blocking_send(Ok(Bytes::from(buffer)));
+            let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+            let job = Job { scope: &scope, format, bom, generated_at, templates: &templates };
+            export::write(&mut conn, &job, ChannelWriter(&sender), |_| ())?;
             Ok(())
         };
         if let Err(e) = run() {
             let _ = sender.blocking_send(Err(e));
         }
     });
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .body(ChannelBody(receiver)))
+    Ok(response.body(ChannelBody(receiver)))
+}
+
+/// Sends what is written down the channel; fails once the client has gone, which stops the
+/// export.
+struct ChannelWriter<'a>(&'a tokio::sync::mpsc::Sender<Result<Bytes, AppError>>);
+
+impl std::io::Write for ChannelWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A response body fed by a channel: chunks as the producer sends them.

@@ -1,4 +1,4 @@
-//! PDFs from templates: receipts and appointment confirmations. A template is a data file in
+//! PDFs from templates: receipts, appointment confirmations and the fee report's summary. A template is a data file in
 //! `pdf_templates/` (page size, margins, type sizes, fonts, and every label in English and
 //! Spanish); each is loaded and checked once at start-up, so a broken template stops the
 //! server with a message naming the file and the fault instead of failing a request later.
@@ -6,6 +6,7 @@
 //! receipt stays small.
 
 pub mod confirmation;
+pub mod fee_report;
 pub mod page;
 pub mod receipt;
 
@@ -63,9 +64,23 @@ pub struct Template {
 impl Template {
     /// A label as printed: `English / Español` (or one text when both are the same).
     pub fn label(&self, key: &str) -> String {
+        self.label_with(key, &[])
+    }
+
+    /// As [`Template::label`], with each `{name}` of `values` filled in in both languages.
+    pub fn label_with(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let fill = |text: &str| {
+            values.iter().fold(text.to_string(), |t, (name, v)| t.replace(&format!("{{{name}}}"), v))
+        };
         match self.labels.get(key) {
-            Some([en, es]) if en == es => en.clone(),
-            Some([en, es]) => format!("{en} / {es}"),
+            Some([en, es]) => {
+                let (en, es) = (fill(en), fill(es));
+                if en == es {
+                    en
+                } else {
+                    format!("{en} / {es}")
+                }
+            }
             None => key.to_string(),
         }
     }
@@ -75,6 +90,7 @@ impl Template {
 pub struct Templates {
     pub receipt: Template,
     pub confirmation: Template,
+    pub fee_report: Template,
 }
 
 impl Templates {
@@ -83,6 +99,7 @@ impl Templates {
         Ok(Templates {
             receipt: load(&dir.join("receipt.json"), receipt::LABELS)?,
             confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS)?,
+            fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS)?,
         })
     }
 }

@@ -1,6 +1,7 @@
-//! A page being drawn: text at positions from the top-left in points, right-aligned text,
-//! rules, a QR code as filled squares, and a diagonal watermark. printpdf's origin is the
-//! bottom-left; this turns it around once, here.
+//! A document being drawn, a page at a time: text at positions from the top-left in points,
+//! right-aligned text, rules, a QR code as filled squares, a diagonal watermark, and footers
+//! once the page count is known. printpdf's origin is the bottom-left; this turns it around
+//! once, here.
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
@@ -39,6 +40,8 @@ pub struct Page<'t> {
     doc: PdfDocument,
     regular: FontId,
     bold: FontId,
+    /// The pages before the one being drawn.
+    done: Vec<Vec<Op>>,
     ops: Vec<Op>,
     pub width: f32,
     pub height: f32,
@@ -63,6 +66,7 @@ impl<'t> Page<'t> {
             doc,
             regular,
             bold,
+            done: Vec::new(),
             ops: vec![Op::SetFillColor { col: grey(0.0) }],
             width: Mm(p.width_mm).into_pt().0,
             height: Mm(p.height_mm).into_pt().0,
@@ -206,12 +210,38 @@ impl<'t> Page<'t> {
         ]);
     }
 
+    /// Ends the page being drawn and starts a blank one.
+    pub fn new_page(&mut self) {
+        let finished = std::mem::replace(&mut self.ops, vec![Op::SetFillColor { col: grey(0.0) }]);
+        self.done.push(finished);
+    }
+
+    /// Writes `footer(page number, page count)` at the foot of every page, centred.
+    pub fn footers(&mut self, size: f32, footer: impl Fn(usize, usize) -> String) {
+        self.new_page();
+        let mut pages = std::mem::take(&mut self.done);
+        let count = pages.len();
+        let y = self.height - self.margin / 2.0;
+        for (i, ops) in pages.iter_mut().enumerate() {
+            let text = footer(i + 1, count);
+            let x = (self.width - self.width_of(Weight::Regular, size, &text)) / 2.0;
+            std::mem::swap(&mut self.ops, ops);
+            self.text(Weight::Regular, size, x, y, &text);
+            std::mem::swap(&mut self.ops, ops);
+        }
+        // The last page is being drawn again, as it was.
+        self.ops = pages.pop().unwrap_or_default();
+        self.done = pages;
+    }
+
     /// The finished PDF: fonts subset to the glyphs used, streams compressed.
     pub fn finish(mut self) -> Vec<u8> {
         let p = self.template.page;
-        let page = PdfPage::new(Mm(p.width_mm), Mm(p.height_mm), self.ops);
+        self.done.push(self.ops);
+        let pages =
+            self.done.into_iter().map(|ops| PdfPage::new(Mm(p.width_mm), Mm(p.height_mm), ops)).collect();
         let options = PdfSaveOptions { subset_fonts: true, optimize: false, ..Default::default() };
-        let mut doc = printpdf::to_lopdf_doc(self.doc.with_pages(vec![page]), &options, &mut Vec::new());
+        let mut doc = printpdf::to_lopdf_doc(self.doc.with_pages(pages), &options, &mut Vec::new());
         for object in doc.objects.values_mut() {
             if let lopdf::Object::Stream(stream) = object {
                 compress(stream);

@@ -18,6 +18,7 @@ use crate::db::schema::{appointments, closeouts, receipt_lines, receipt_voids, r
 use crate::db::DbConn;
 use crate::error::{AppError, FieldError};
 use crate::fees::closeouts::CloseoutView;
+use crate::fees::money::Currency;
 use crate::fees::receipts::Method;
 
 /// Rows read per query while streaming.
@@ -40,9 +41,9 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Checks the range and the reader's post: a member bound to a post reports on it only
-    /// (the operator's console, `None`, on every post).
-    pub fn check(self, reader: Option<&StaffMember>) -> Result<Scope, AppError> {
+    /// Checks the reader's post, the range and that the post exists: a member bound to a post
+    /// reports on it only (the operator's console, `None`, on every post).
+    pub fn check(self, conn: &mut DbConn, reader: Option<&StaffMember>) -> Result<Scope, AppError> {
         if let Some(reader) = reader {
             reader.ensure_scope(self.post.as_deref())?;
         }
@@ -51,6 +52,9 @@ impl Scope {
                 "to",
                 format!("must be on or after from, at most {MAX_RANGE_DAYS} days later"),
             )]));
+        }
+        if let Some(post) = &self.post {
+            crate::calendar::post_zone(conn, post)?;
         }
         Ok(self)
     }
@@ -81,6 +85,10 @@ pub struct Row {
     pub voided: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voided_on: Option<NaiveDate>,
+    /// The receipt's peso total (negative for a void), on the first line of a receipt paid
+    /// in pesos: what the MXN totals add up.
+    #[serde(skip)]
+    pub local_cents: Option<i64>,
 }
 
 /// The columns of a row, in order, as CSV and XLSX write them.
@@ -113,9 +121,48 @@ enum Kind {
 
 type LineRow = (
     (i64, i32, String, String, i32, i64),
-    (String, NaiveDate, String, String, String, String, String),
+    (String, NaiveDate, String, String, String, String, String, Option<i64>),
     Option<NaiveDate>,
 );
+
+/// Receipt lines joined to their receipt, visit, collecting clerk and void, if any.
+macro_rules! lines_joined {
+    () => {
+        receipt_lines::table
+            .inner_join(receipts::table)
+            .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+            .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+            .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+    };
+}
+
+/// Narrows a boxed [`lines_joined`] query to `scope`'s rows of `kind`: the one place the
+/// report's range and filters are written (the rows and their count both use it).
+macro_rules! narrowed {
+    ($query:expr, $scope:expr, $kind:expr) => {{
+        let scope: &Scope = $scope;
+        let mut query = match $kind {
+            Kind::Sale => $query.filter(receipts::local_date.between(scope.from, scope.to)),
+            Kind::Void => $query.filter(receipt_voids::local_date.between(scope.from, scope.to)),
+        };
+        if let Some(post) = &scope.post {
+            query = query.filter(receipts::post_code.eq(post.clone()));
+        }
+        if let Some(service) = &scope.service {
+            query = query.filter(appointments::service_code.eq(service.clone()));
+        }
+        if let Some(code) = &scope.fee_code {
+            query = query.filter(receipt_lines::fee_code.eq(code.clone()));
+        }
+        if let Some(method) = scope.method {
+            query = query.filter(receipts::method.eq(method.as_str()));
+        }
+        if let Some(clerk) = &scope.clerk {
+            query = query.filter(staff::username.eq(clerk.clone()));
+        }
+        query
+    }};
+}
 
 /// Reads `kind` rows with line id after `after`, up to `limit`: (id, row).
 fn rows_after(
@@ -125,11 +172,7 @@ fn rows_after(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<(i64, Row)>> {
-    let mut query = receipt_lines::table
-        .inner_join(receipts::table)
-        .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
-        .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
-        .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+    let query = lines_joined!()
         .filter(receipt_lines::id.gt(after))
         .order(receipt_lines::id)
         .limit(limit)
@@ -150,42 +193,28 @@ fn rows_after(
                 receipts::method,
                 staff::username,
                 appointments::service_code,
+                receipts::local_total_cents,
             ),
             receipt_voids::local_date.nullable(),
         ))
         .into_boxed();
-    query = match kind {
-        Kind::Sale => query.filter(receipts::local_date.between(scope.from, scope.to)),
-        Kind::Void => query.filter(receipt_voids::local_date.between(scope.from, scope.to)),
-    };
-    if let Some(post) = &scope.post {
-        query = query.filter(receipts::post_code.eq(post));
-    }
-    if let Some(service) = &scope.service {
-        query = query.filter(appointments::service_code.eq(service));
-    }
-    if let Some(code) = &scope.fee_code {
-        query = query.filter(receipt_lines::fee_code.eq(code));
-    }
-    if let Some(method) = scope.method {
-        query = query.filter(receipts::method.eq(method.as_str()));
-    }
-    if let Some(clerk) = &scope.clerk {
-        query = query.filter(staff::username.eq(clerk));
-    }
-    let rows: Vec<LineRow> = query.load(conn)?;
+    let rows: Vec<LineRow> = narrowed!(query, scope, kind).load(conn)?;
+    // A peso total belongs to a whole receipt: it rides on the receipt's first line, and only
+    // when no fee-code filter may have left some of the receipt's lines out.
+    let whole_receipts = scope.fee_code.is_none();
     Ok(rows
         .into_iter()
         .map(
             |(
                 (id, line_no, fee_code, description, quantity, amount),
-                (number, sold_on, post, currency, method, clerk, service),
+                (number, sold_on, post, currency, method, clerk, service, local_total),
                 voided_on,
             )| {
-                let (kind, date, amount_cents) = match kind {
-                    Kind::Sale => ("sale", sold_on, amount),
-                    Kind::Void => ("void", voided_on.unwrap_or(sold_on), -amount),
+                let (kind, date, sign) = match kind {
+                    Kind::Sale => ("sale", sold_on, 1),
+                    Kind::Void => ("void", voided_on.unwrap_or(sold_on), -1),
                 };
+                let local_cents = local_total.filter(|_| whole_receipts && line_no == 1).map(|c| sign * c);
                 let row = Row {
                     kind: kind.into(),
                     date,
@@ -196,17 +225,29 @@ fn rows_after(
                     fee_code,
                     description,
                     quantity,
-                    amount_cents,
+                    amount_cents: sign * amount,
                     currency,
                     method,
                     clerk,
                     voided: voided_on.is_some(),
                     voided_on,
+                    local_cents,
                 };
                 (id, row)
             },
         )
         .collect())
+}
+
+/// How many rows the report has (for a progress bar), counted with the rows' own filters.
+pub fn count_rows(conn: &mut DbConn, scope: &Scope) -> QueryResult<u64> {
+    let mut total = 0;
+    for kind in [Kind::Sale, Kind::Void] {
+        let query = lines_joined!().select(diesel::dsl::count_star()).into_boxed();
+        let count: i64 = narrowed!(query, scope, kind).get_result(conn)?;
+        total += u64::try_from(count).unwrap_or(0);
+    }
+    Ok(total)
 }
 
 /// Calls `each` with every row of the report, sales first then voids, each in batches of
@@ -269,7 +310,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Adds one row (pesos are added from the receipts, see [`add_local_cash`]).
+    /// Adds one row; a receipt's pesos come with its first line (see [`Row::local_cents`]).
     pub fn add(&mut self, row: &Row) {
         self.rows += 1;
         self.all.add(row.amount_cents);
@@ -279,48 +320,10 @@ impl Totals {
         if row.method != Method::CashLocal.as_str() {
             self.by_currency.entry(row.currency.clone()).or_default().add(row.amount_cents);
         }
-    }
-}
-
-/// The pesos taken by cash in local currency: receipts in the range (gross) and voids of
-/// such receipts in the range, from each receipt's own local total. Only for reports not
-/// narrowed to a fee code (a peso total is per receipt, not per line).
-pub fn add_local_cash(conn: &mut DbConn, scope: &Scope, totals: &mut Totals) -> QueryResult<()> {
-    if scope.fee_code.is_some() || scope.method.is_some_and(|m| m != Method::CashLocal) {
-        return Ok(());
-    }
-    let base = |conn: &mut DbConn, voided: bool| -> QueryResult<Vec<Option<i64>>> {
-        let mut query = receipts::table
-            .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
-            .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
-            .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
-            .filter(receipts::method.eq(Method::CashLocal.as_str()))
-            .select(receipts::local_total_cents)
-            .into_boxed();
-        query = if voided {
-            query.filter(receipt_voids::local_date.between(scope.from, scope.to))
-        } else {
-            query.filter(receipts::local_date.between(scope.from, scope.to))
-        };
-        if let Some(post) = &scope.post {
-            query = query.filter(receipts::post_code.eq(post.clone()));
+        if let Some(pesos) = row.local_cents {
+            self.by_currency.entry(Currency::Mxn.as_str().into()).or_default().add(pesos);
         }
-        if let Some(service) = &scope.service {
-            query = query.filter(appointments::service_code.eq(service.clone()));
-        }
-        if let Some(clerk) = &scope.clerk {
-            query = query.filter(staff::username.eq(clerk.clone()));
-        }
-        query.load(conn)
-    };
-    let taken: i64 = base(conn, false)?.into_iter().flatten().sum();
-    let given_back: i64 = base(conn, true)?.into_iter().flatten().sum();
-    if taken != 0 || given_back != 0 {
-        let mxn = totals.by_currency.entry("MXN".into()).or_default();
-        mxn.add(taken);
-        mxn.add(-given_back);
     }
-    Ok(())
 }
 
 /// Each clerk's latest count of each day in the range, with its differences and signature.
@@ -357,16 +360,22 @@ pub struct Report {
     pub closes: Vec<CloseoutView>,
 }
 
-/// The report in memory (JSON, XLSX and PDF are made from it; CSV streams instead).
-pub fn build(conn: &mut DbConn, scope: &Scope, generated_at: String) -> Result<Report, AppError> {
+/// The report in memory, for JSON (CSV, XLSX and the PDF never hold the rows), calling
+/// `progress` with the rows read so far.
+pub fn build(
+    conn: &mut DbConn,
+    scope: &Scope,
+    generated_at: String,
+    mut progress: impl FnMut(usize),
+) -> Result<Report, AppError> {
     let mut rows = Vec::new();
     let mut totals = Totals::default();
     for_each_row(conn, scope, |row| {
         totals.add(&row);
         rows.push(row);
+        crate::reports::export::tick(&mut progress, totals.rows);
         Ok(())
     })?;
-    add_local_cash(conn, scope, &mut totals)?;
     let closes = closes(conn, scope)?;
     Ok(Report {
         post: scope.post.clone(),

@@ -3,3 +3,4 @@
 pub mod csv;
 pub mod export;
 pub mod fee_report;
+pub mod xlsx;

@@ -6,7 +6,9 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, clerk_actor, db_conn, person, spawn_on, Reply, TestApp, TestDb};
+use crate::helpers::{
+    assert_problem, clerk_actor, db_conn, pdf_text, person, spawn_on, Reply, TestApp, TestDb,
+};
 
 struct Desk {
     app: TestApp,
@@ -56,12 +58,6 @@ async fn fee(app: &TestApp, token: &str, body: &Value) -> Reply {
 async fn void(app: &TestApp, token: &str, number: &str) -> Reply {
     let body = json!({"reason": "charged twice by mistake"});
     app.post(&format!("/api/v1/staff/receipts/{number}/void"), Some(token), &body).await
-}
-
-fn pdf_text(bytes: &[u8]) -> String {
-    let doc = lopdf::Document::load_mem(bytes).expect("a PDF");
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).expect("its text")
 }
 
 #[actix_web::test]

@@ -348,6 +348,17 @@ pub fn run_cli(
     child.wait_with_output().expect("binary finishes")
 }
 
+/// The text of every page of a PDF, in order.
+pub fn pdf_pages(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF");
+    doc.get_pages().keys().map(|page| doc.extract_text(&[*page]).expect("its text")).collect()
+}
+
+/// The text of a whole PDF.
+pub fn pdf_text(bytes: &[u8]) -> String {
+    pdf_pages(bytes).concat()
+}
+
 /// A connection to the test database, for assertions the API doesn't expose (seat counts).
 pub fn db_conn(url: &str) -> consular_desk::db::DbConn {
     let url = consular_desk::config::DatabaseUrl::parse(url).expect("test database URL");

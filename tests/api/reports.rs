@@ -4,7 +4,12 @@
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, clerk_actor, db_conn, person, run_cli, spawn_on, TestApp, TestDb};
+use calamine::{Data, DataType, Reader};
+use consular_desk::fees::money::format_cents;
+
+use crate::helpers::{
+    assert_problem, clerk_actor, db_conn, pdf_pages, pdf_text, person, run_cli, spawn_on, TestApp, TestDb,
+};
 
 fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
@@ -69,6 +74,70 @@ fn csv_net(csv: &str) -> (usize, i64) {
     (amounts.len(), amounts.iter().sum())
 }
 
+/// What a workbook says: its lines' count and the sum of their cents, checked cell by cell
+/// for their types (dates are dates, amounts numbers that match the cents, void status a
+/// boolean), and the Summary sheet's overall net in cents.
+fn xlsx_net(bytes: &[u8]) -> (usize, i64, i64) {
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    let lines = book.worksheet_range("Lines").expect("a Lines sheet");
+    let mut rows = lines.rows();
+    let header: Vec<String> = rows.next().expect("a header").iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (cents_at, amount_at, date_at, voided_at) =
+        (col("amount_cents"), col("amount"), col("date"), col("voided"));
+    let mut sum = 0;
+    let mut count = 0;
+    for row in rows {
+        let cents = row[cents_at].get_float().expect("cents are a number") as i64;
+        let amount = row[amount_at].get_float().expect("the amount is a number");
+        assert_eq!((amount * 100.0).round() as i64, cents, "the amount is the cents in units");
+        assert!(matches!(row[date_at], Data::DateTime(_)), "a date cell: {:?}", row[date_at]);
+        assert!(matches!(row[voided_at], Data::Bool(_)), "a boolean cell: {:?}", row[voided_at]);
+        sum += cents;
+        count += 1;
+    }
+    let summary = book.worksheet_range("Summary").expect("a Summary sheet");
+    let all = summary.rows().find(|r| r[0] == Data::String("all".into())).expect("the overall row");
+    let net = (all[3].get_float().expect("the net is a number") * 100.0).round() as i64;
+    (count, sum, net)
+}
+
+/// Whether the workbook's lines sheet keeps its header row frozen, and the money format it
+/// shows amounts in.
+fn xlsx_sheet_xml(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet2.xml").expect("the lines sheet").read_to_string(&mut xml).expect("xml");
+    let mut styles = String::new();
+    zip.by_name("xl/styles.xml").expect("styles").read_to_string(&mut styles).expect("xml");
+    xml + &styles
+}
+
+fn export_cli(db: &TestDb, post: &str, day: &str, format: &str, out: &std::path::Path) {
+    let run = run_cli(
+        db.url(),
+        &[
+            "export",
+            "fee-report",
+            "--post",
+            post,
+            "--from",
+            day,
+            "--to",
+            day,
+            "--format",
+            format,
+            "--out",
+            &out.display().to_string(),
+        ],
+        &[],
+        None,
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(run.stderr.is_empty(), "no progress when not on a terminal");
+}
+
 #[actix_web::test]
 async fn totals_agree_across_formats_and_with_the_receipts() {
     let db = TestDb::fresh();
@@ -95,6 +164,22 @@ async fn totals_agree_across_formats_and_with_the_receipts() {
         .await;
     assert_eq!(voided.status, 200);
     let net = paid - 8_500;
+    // The clerk counts five dollars short, explains, and a supervisor signs.
+    let counted = json!([
+        {"method": "cash_usd", "currency": "USD", "amount_cents": 8_000},
+        {"method": "cash_local", "currency": "MXN", "amount_cents": 146_600},
+        {"method": "card", "currency": "USD", "amount_cents": 8_500},
+    ]);
+    let close = app
+        .post(
+            "/api/v1/staff/posts/MEX/closeouts",
+            Some(&clerk),
+            &json!({"counted": counted, "explanation": "change from the float"}),
+        )
+        .await;
+    assert_eq!(close.status, 201, "{}", close.body);
+    let sign = format!("/api/v1/staff/posts/MEX/closeouts/{}/sign", close.body["id"]);
+    assert_eq!(app.post(&sign, Some(&supervisor), &json!({})).await.status, 200);
 
     let path = format!("/api/v1/audit/fee-report?post=MEX&from={today}&to={today}");
     let report = app.get(&path, Some(&auditor)).await;
@@ -123,55 +208,100 @@ async fn totals_agree_across_formats_and_with_the_receipts() {
     let log = app.get("/api/v1/audit/log?action=fee_report.exported", Some(&admin)).await;
     assert_eq!(log.body["entries"].as_array().map(Vec::len), Some(2));
 
-    // The command line, offline, writes the same.
+    let xlsx = app.get(&format!("{path}&format=xlsx"), Some(&auditor)).await;
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(xlsx.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert_eq!(xlsx_net(&xlsx.bytes), (10, net, net), "the workbook's lines and summary");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).expect("a workbook");
+    let closes = book.worksheet_range("Closes").expect("a Closes sheet");
+    let short: Vec<String> = closes
+        .rows()
+        .filter(|r| r[3] == Data::String("cash_usd".into()))
+        .map(|r| format!("{} {} {} {}", r[5], r[6], r[7], r[8]))
+        .collect();
+    assert_eq!(short, ["85 80 -5 mex.supervisor"], "expected, counted, difference, signed by");
+    let xml = xlsx_sheet_xml(&xlsx.bytes);
+    assert!(xml.contains(r#"state="frozen""#) && xml.contains(r#"ySplit="1""#), "the header row is frozen");
+    assert!(xml.contains("[$USD] #,##0.00"), "money in the currency's format");
+
+    let pdf = app.get(&format!("{path}&format=pdf"), Some(&auditor)).await;
+    assert_eq!((pdf.status, pdf.content_type.as_str()), (200, "application/pdf"));
+    let summary = pdf_text(&pdf.bytes);
+    for (name, cents) in [("Net", net), ("Voids", 8_500), ("passport-execution", 3 * 3_500), ("MXN", 146_600)]
+    {
+        assert!(
+            summary.contains(&format_cents(cents)),
+            "{name} {} in the PDF:\n{summary}",
+            format_cents(cents)
+        );
+    }
+    assert!(summary.contains("Page 1 of 1"), "a numbered footer:\n{summary}");
+    assert!(summary.contains("Firmado por mex.supervisor"), "the signed close:\n{summary}");
+    assert!(summary.contains("USD -5.00") && summary.contains("change from the float"), "{summary}");
+    assert!(summary.contains(&numbers[0][..4]) || summary.contains("MEX"), "the post");
+
+    // Every export leaves its audit entry.
+    let admin = app.admin_token().await;
+    let log = app.get("/api/v1/audit/log?action=fee_report.exported", Some(&admin)).await;
+    assert_eq!(log.body["entries"].as_array().map(Vec::len), Some(4));
+
+    // The command line, offline, writes the same in every format.
     let dir = tempfile::tempdir().expect("dir");
-    let out = dir.path().join("report.csv");
-    let run = run_cli(
-        db.url(),
-        &[
-            "export",
-            "fee-report",
-            "--post",
-            "MEX",
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "csv",
-            "--out",
-            &out.display().to_string(),
-        ],
-        &[],
-        None,
-    );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    assert!(run.stderr.is_empty(), "no progress when not on a terminal");
-    assert_eq!(csv_net(&std::fs::read_to_string(&out).expect("file")), (10, net));
-    let json_out = dir.path().join("report.json");
-    let run = run_cli(
-        db.url(),
-        &[
-            "export",
-            "fee-report",
-            "--post",
-            "all",
-            "--from",
-            &today,
-            "--to",
-            &today,
-            "--format",
-            "json",
-            "--out",
-            &json_out.display().to_string(),
-        ],
-        &[],
-        None,
-    );
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = |name: &str| dir.path().join(name);
+    export_cli(&db, "MEX", &today, "csv", &out("report.csv"));
+    assert_eq!(csv_net(&std::fs::read_to_string(out("report.csv")).expect("file")), (10, net));
+    export_cli(&db, "all", &today, "json", &out("report.json"));
     let exported: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_out).expect("file")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(out("report.json")).expect("file")).expect("json");
     assert_eq!(exported["totals"]["all"]["net_cents"], net);
+    export_cli(&db, "MEX", &today, "xlsx", &out("report.xlsx"));
+    assert_eq!(xlsx_net(&std::fs::read(out("report.xlsx")).expect("file")), (10, net, net));
+    export_cli(&db, "MEX", &today, "pdf", &out("report.pdf"));
+    assert!(pdf_text(&std::fs::read(out("report.pdf")).expect("file")).contains(&format_cents(net)));
+
+    // On a terminal, a progress bar against the counted rows.
+    let command = format!(
+        "{} export fee-report --post MEX --from {today} --to {today} --format csv --out {}",
+        env!("CARGO_BIN_EXE_consular-desk"),
+        out("seen.csv").display()
+    );
+    let seen = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("DATABASE_URL", db.url())
+        .output()
+        .expect("script(1) runs the export on a pseudo-terminal");
+    let screen = String::from_utf8_lossy(&seen.stdout);
+    assert!(seen.status.success(), "{screen}");
+    assert!(screen.contains("] 100%  10/10 rows"), "a progress bar with its total: {screen:?}");
+}
+
+#[actix_web::test]
+async fn the_pdf_summary_runs_over_pages_each_numbered_and_dated() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    let visit = walk_in(&app, &clerk, "MEX").await;
+    // A receipt on each of 80 days: the per-day table alone needs more than a page.
+    let first = Utc::now().date_naive() - Duration::days(100);
+    for day in 0..80 {
+        let at = (first + Duration::days(day)).and_hms_opt(18, 0, 0).expect("noon in Mexico City");
+        record_at(&db, "mex.clerk", "MEX", &visit, at);
+    }
+    let last = first + Duration::days(79);
+    let path = format!("/api/v1/audit/fee-report?post=MEX&from={first}&to={last}&format=pdf");
+    let pdf = app.get(&path, Some(&auditor)).await;
+    assert_eq!(pdf.status, 200, "{}", pdf.text);
+    let pages = pdf_pages(&pdf.bytes);
+    let count = pages.len();
+    assert!(count >= 2, "{count} pages");
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains(&format!("Page {} of {count}", i + 1)), "page {}:\n{page}", i + 1);
+        assert!(page.contains("generated 20"), "the generation time on page {}", i + 1);
+    }
+    let text = pages.concat();
+    assert!(text.contains(&format_cents(80 * 8_500)), "the net of 80 receipts");
+    assert!(text.contains(&last.to_string()), "the last day's row");
 }
 
 #[actix_web::test]
