@@ -89,8 +89,10 @@ impl Application {
         ));
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
+        let exports = Arc::new(tokio::sync::Semaphore::new((settings.pool_size as usize / 4).max(1)));
         let state = AppState {
             pool,
+            exports,
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             hasher,

@@ -28,6 +28,9 @@ pub struct AppState {
     pub receipts: Arc<ReceiptKey>,
     /// The PDF templates, loaded and checked at start-up.
     pub templates: Arc<Templates>,
+    /// Report exports streaming at once: each holds a pooled connection for as long as it
+    /// streams, so they get a quarter of the pool and the window keeps the rest.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

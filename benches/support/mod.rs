@@ -4,6 +4,8 @@
 // Each benchmark is its own crate and uses only part of this.
 #![allow(dead_code)]
 
+pub mod seed;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,22 +34,18 @@ impl Server {
             }
             None => (format!("sqlite://{}", dir.path().join(format!("{name}.db")).display()), None),
         };
-        let mut create = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
-            .args(["create-staff", "--username", "bench.admin", "--role", "admin", "--password-stdin"])
-            .env("DATABASE_URL", &db_url)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()?;
-        if let Some(mut pipe) = create.stdin.take() {
-            use std::io::Write;
-            writeln!(pipe, "{PASSWORD}")?;
-        }
-        ensure!(create.wait()?.success(), "create-staff failed");
+        create_admin(&db_url)?;
+        let mut server = Server::on(&db_url, env, Some(dir))?;
+        server.pg = pg;
+        Ok(server)
+    }
+
+    /// Starts the server with `env` on the database `db_url` as it is.
+    pub fn on(db_url: &str, env: &[(&str, &str)], dir: Option<tempfile::TempDir>) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_consular-desk"));
         command
-            .env("DATABASE_URL", &db_url)
+            .env("DATABASE_URL", db_url)
             .env("CONSULAR_DESK_BIND", format!("127.0.0.1:{port}"))
             .env("CONSULAR_DESK_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
@@ -57,7 +55,21 @@ impl Server {
             command.env(k, v);
         }
         let child = command.spawn().context("cannot start the server binary")?;
-        Ok(Server { child, base: format!("http://127.0.0.1:{port}"), pg, _dir: dir })
+        let dir = match dir {
+            Some(dir) => dir,
+            None => tempfile::tempdir()?,
+        };
+        Ok(Server { child, base: format!("http://127.0.0.1:{port}"), pg: None, _dir: dir })
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Starts the server's peak-memory count again (`VmHWM`), so one run can measure two loads.
+    pub fn reset_peak_memory(&self) -> std::io::Result<()> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")
     }
 
     /// `VmHWM` of the server, e.g. `61.2 MiB`.
@@ -78,6 +90,23 @@ impl Drop for Server {
             }
         }
     }
+}
+
+/// Creates `bench.admin` with the real `create-staff` (which also migrates the database).
+pub fn create_admin(db_url: &str) -> anyhow::Result<()> {
+    let mut create = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
+        .args(["create-staff", "--username", "bench.admin", "--role", "admin", "--password-stdin"])
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    if let Some(mut pipe) = create.stdin.take() {
+        use std::io::Write;
+        writeln!(pipe, "{PASSWORD}")?;
+    }
+    ensure!(create.wait()?.success(), "create-staff failed");
+    Ok(())
 }
 
 /// `VmHWM` of this process.

@@ -107,13 +107,18 @@ pub async fn fee_report(
         let name = export::file_name(&scope, format);
         response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));
     }
+    // Wait for a turn, then take the connection before answering: a busy pool is a 503, not a
+    // 200 that breaks off.
+    let turn = state.exports.clone().acquire_owned().await.map_err(AppError::internal)?;
+    let pool = state.pool.clone();
+    let mut conn = web::block(move || pool.get()).await??;
     // Written on a blocking thread into a channel the response reads: the client gets the
     // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
-    let (pool, templates, bom) = (state.pool.clone(), state.templates.clone(), query.bom.unwrap_or(false));
+    let (templates, bom) = (state.templates.clone(), query.bom.unwrap_or(false));
     actix_web::rt::task::spawn_blocking(move || {
-        let run = || -> Result<(), AppError> {
-            let mut conn = pool.get()?;
+        let _turn = turn;
+        let mut run = || -> Result<(), AppError> {
             let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
             let job = Job { scope: &scope, format, bom, generated_at, templates: &templates };
             export::write(&mut conn, &job, ChannelWriter(&sender), |_| ())?;

@@ -262,12 +262,17 @@ pub fn list(
                 note,
             ) = row;
             let signers: Vec<RecordedSigner> = serde_json::from_str(&signers).unwrap_or_default();
-            RegisterEntry {
+            // The column is only written from the enum: anything else is a damaged register,
+            // which an auditor must hear about rather than see as an acknowledgment.
+            let act: Act = serde_json::from_value(json!(act)).map_err(|_| {
+                AppError::internal(anyhow::anyhow!("register entry {number} has an unknown act {act:?}"))
+            })?;
+            Ok(RegisterEntry {
                 entry_number: number,
                 recorded_at: calendar::rfc3339(recorded, tz),
                 performed_at: calendar::rfc3339(performed, tz),
                 venue,
-                act: serde_json::from_value(json!(act)).unwrap_or(Act::Acknowledgment),
+                act,
                 document_title: title,
                 pages: pages.max(0) as u32,
                 certificates: certificates.max(0) as u32,
@@ -283,9 +288,9 @@ pub fn list(
                     .filter(|(_, _, of)| *of == Some(id))
                     .map(|(_, n, _)| n.clone())
                     .collect(),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, AppError>>()?;
     Ok(RegisterPage { post: post.to_string(), from, to, entries })
 }
 

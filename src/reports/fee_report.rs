@@ -3,10 +3,13 @@
 //! range, so the rows always add up to the net; totals (gross, voids, net) per fee code, per
 //! method and per currency; and the differences of the daily cash closes.
 //!
-//! Rows are read in batches by key (never OFFSET), so a caller streaming them (the CSV
-//! export) holds one batch at a time however long the range.
+//! Rows are read a post's day at a time: the days that have receipts or voids are found
+//! first (from the `(post, local_date)` indexes), then each day's rows in one query that
+//! those indexes answer directly. A caller streaming them (CSV, XLSX) holds one day of one
+//! post, however long the range. (Batches by line id looked simpler, but the planner serves
+//! the date filter from the index and sorts the whole range again for every batch.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -21,8 +24,6 @@ use crate::fees::closeouts::CloseoutView;
 use crate::fees::money::Currency;
 use crate::fees::receipts::Method;
 
-/// Rows read per query while streaming.
-pub const BATCH: i64 = 5_000;
 /// The longest range one report covers.
 pub const MAX_RANGE_DAYS: i64 = 400;
 
@@ -136,17 +137,27 @@ macro_rules! lines_joined {
     };
 }
 
-/// Narrows a boxed [`lines_joined`] query to `scope`'s rows of `kind`: the one place the
-/// report's range and filters are written (the rows and their count both use it).
+/// Which posts and dates one query reads: the whole scope (to count it), or one post's day.
+struct Slice<'a> {
+    post: Option<&'a str>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// Narrows a boxed [`lines_joined`] query to `slice` of `scope`'s rows of `kind`: the one
+/// place the report's range and filters are written (the rows and their count both use it).
 macro_rules! narrowed {
-    ($query:expr, $scope:expr, $kind:expr) => {{
-        let scope: &Scope = $scope;
+    ($query:expr, $scope:expr, $slice:expr, $kind:expr) => {{
+        let (scope, slice): (&Scope, &Slice) = ($scope, $slice);
         let mut query = match $kind {
-            Kind::Sale => $query.filter(receipts::local_date.between(scope.from, scope.to)),
-            Kind::Void => $query.filter(receipt_voids::local_date.between(scope.from, scope.to)),
+            Kind::Sale => $query.filter(receipts::local_date.between(slice.from, slice.to)),
+            Kind::Void => $query.filter(receipt_voids::local_date.between(slice.from, slice.to)),
         };
-        if let Some(post) = &scope.post {
-            query = query.filter(receipts::post_code.eq(post.clone()));
+        if let Some(post) = slice.post {
+            query = match $kind {
+                Kind::Sale => query.filter(receipts::post_code.eq(post.to_string())),
+                Kind::Void => query.filter(receipt_voids::post_code.eq(post.to_string())),
+            };
         }
         if let Some(service) = &scope.service {
             query = query.filter(appointments::service_code.eq(service.clone()));
@@ -164,18 +175,10 @@ macro_rules! narrowed {
     }};
 }
 
-/// Reads `kind` rows with line id after `after`, up to `limit`: (id, row).
-fn rows_after(
-    conn: &mut DbConn,
-    scope: &Scope,
-    kind: Kind,
-    after: i64,
-    limit: i64,
-) -> QueryResult<Vec<(i64, Row)>> {
+/// Reads `slice`'s rows of `kind`: sales in the order the receipts were issued, voids in
+/// the order they were made, each receipt's lines in order.
+fn rows_of(conn: &mut DbConn, scope: &Scope, slice: &Slice, kind: Kind) -> QueryResult<Vec<Row>> {
     let query = lines_joined!()
-        .filter(receipt_lines::id.gt(after))
-        .order(receipt_lines::id)
-        .limit(limit)
         .select((
             (
                 receipt_lines::id,
@@ -198,7 +201,12 @@ fn rows_after(
             receipt_voids::local_date.nullable(),
         ))
         .into_boxed();
-    let rows: Vec<LineRow> = narrowed!(query, scope, kind).load(conn)?;
+    let query = narrowed!(query, scope, slice, kind);
+    let query = match kind {
+        Kind::Sale => query.order((receipts::id, receipt_lines::line_no)),
+        Kind::Void => query.order((receipt_voids::id, receipt_lines::line_no)),
+    };
+    let rows: Vec<LineRow> = query.load(conn)?;
     // A peso total belongs to a whole receipt: it rides on the receipt's first line, and only
     // when no fee-code filter may have left some of the receipt's lines out.
     let whole_receipts = scope.fee_code.is_none();
@@ -206,7 +214,7 @@ fn rows_after(
         .into_iter()
         .map(
             |(
-                (id, line_no, fee_code, description, quantity, amount),
+                (_, line_no, fee_code, description, quantity, amount),
                 (number, sold_on, post, currency, method, clerk, service, local_total),
                 voided_on,
             )| {
@@ -215,7 +223,7 @@ fn rows_after(
                     Kind::Void => ("void", voided_on.unwrap_or(sold_on), -1),
                 };
                 let local_cents = local_total.filter(|_| whole_receipts && line_no == 1).map(|c| sign * c);
-                let row = Row {
+                Row {
                     kind: kind.into(),
                     date,
                     post,
@@ -232,8 +240,7 @@ fn rows_after(
                     voided: voided_on.is_some(),
                     voided_on,
                     local_cents,
-                };
-                (id, row)
+                }
             },
         )
         .collect())
@@ -241,36 +248,52 @@ fn rows_after(
 
 /// How many rows the report has (for a progress bar), counted with the rows' own filters.
 pub fn count_rows(conn: &mut DbConn, scope: &Scope) -> QueryResult<u64> {
+    let whole = Slice { post: scope.post.as_deref(), from: scope.from, to: scope.to };
     let mut total = 0;
     for kind in [Kind::Sale, Kind::Void] {
         let query = lines_joined!().select(diesel::dsl::count_star()).into_boxed();
-        let count: i64 = narrowed!(query, scope, kind).get_result(conn)?;
+        let count: i64 = narrowed!(query, scope, &whole, kind).get_result(conn)?;
         total += u64::try_from(count).unwrap_or(0);
     }
     Ok(total)
 }
 
-/// Calls `each` with every row of the report, sales first then voids, each in batches of
-/// `BATCH` read by key.
+/// The posts' days in the scope's range with a receipt or a void, in order.
+fn days(conn: &mut DbConn, scope: &Scope) -> QueryResult<BTreeSet<(String, NaiveDate)>> {
+    let mut sales = receipts::table
+        .filter(receipts::local_date.between(scope.from, scope.to))
+        .select((receipts::post_code, receipts::local_date))
+        .distinct()
+        .into_boxed();
+    let mut voids = receipt_voids::table
+        .filter(receipt_voids::local_date.between(scope.from, scope.to))
+        .select((receipt_voids::post_code, receipt_voids::local_date))
+        .distinct()
+        .into_boxed();
+    if let Some(post) = &scope.post {
+        sales = sales.filter(receipts::post_code.eq(post.clone()));
+        voids = voids.filter(receipt_voids::post_code.eq(post.clone()));
+    }
+    let mut days: BTreeSet<(String, NaiveDate)> =
+        sales.load::<(String, NaiveDate)>(conn)?.into_iter().collect();
+    days.extend(voids.load::<(String, NaiveDate)>(conn)?);
+    Ok(days)
+}
+
+/// Calls `each` with every row of the report: post by post, day by day, a day's sales then
+/// the voids made that day.
 pub fn for_each_row(
     conn: &mut DbConn,
     scope: &Scope,
     mut each: impl FnMut(Row) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
     let mut count = 0;
-    for kind in [Kind::Sale, Kind::Void] {
-        let mut after = 0;
-        loop {
-            let batch = rows_after(conn, scope, kind, after, BATCH)?;
-            let Some(last) = batch.last().map(|(id, _)| *id) else { break };
-            let full = batch.len() as i64 == BATCH;
-            for (_, row) in batch {
+    for (post, day) in days(conn, scope)? {
+        let slice = Slice { post: Some(&post), from: day, to: day };
+        for kind in [Kind::Sale, Kind::Void] {
+            for row in rows_of(conn, scope, &slice, kind)? {
                 each(row)?;
                 count += 1;
-            }
-            after = last;
-            if !full {
-                break;
             }
         }
     }

@@ -105,6 +105,38 @@ fn write_row(sheet: &mut Worksheet, formats: &mut Formats, r: u32, row: &Row) ->
     Ok(())
 }
 
+/// The lines sheets being filled, a row at a time, moving on to a new sheet at `limit` rows.
+struct Lines {
+    workbook: Workbook,
+    formats: Formats,
+    /// Sheets of lines so far (the summary is sheet 0, so this is also the current index).
+    sheets: usize,
+    next: u32,
+    limit: u32,
+}
+
+impl Lines {
+    /// A workbook with an empty `Summary` sheet and the first lines sheet.
+    fn new(limit: u32) -> Result<Lines, AppError> {
+        let mut workbook = Workbook::new();
+        workbook.add_worksheet().set_name("Summary").map_err(failed)?;
+        lines_sheet(&mut workbook, 1)?;
+        Ok(Lines { workbook, formats: Formats::new(), sheets: 1, next: 1, limit })
+    }
+
+    fn push(&mut self, row: &Row) -> Result<(), AppError> {
+        if self.next == self.limit {
+            self.sheets += 1;
+            self.next = 1;
+            lines_sheet(&mut self.workbook, self.sheets)?;
+        }
+        let sheet = self.workbook.worksheet_from_index(self.sheets).map_err(failed)?;
+        write_row(sheet, &mut self.formats, self.next, row).map_err(failed)?;
+        self.next += 1;
+        Ok(())
+    }
+}
+
 /// Writes the fee report of `scope` as a workbook to `out`, calling `progress` with the rows
 /// written so far every few thousand rows; returns the totals.
 pub fn write(
@@ -114,26 +146,16 @@ pub fn write(
     out: impl Write + Send,
     mut progress: impl FnMut(usize),
 ) -> Result<Totals, AppError> {
-    let mut workbook = Workbook::new();
-    let mut formats = Formats::new();
-    workbook.add_worksheet().set_name("Summary").map_err(failed)?;
-    let (mut sheets, mut next) = (1, 1u32);
-    lines_sheet(&mut workbook, sheets)?;
+    let mut lines = Lines::new(SHEET_ROWS)?;
     let mut totals = Totals::default();
     fee_report::for_each_row(conn, scope, |row| {
-        if next == SHEET_ROWS {
-            sheets += 1;
-            next = 1;
-            lines_sheet(&mut workbook, sheets)?;
-        }
-        let sheet = workbook.worksheet_from_index(sheets).map_err(failed)?;
-        write_row(sheet, &mut formats, next, &row).map_err(failed)?;
-        next += 1;
+        lines.push(&row)?;
         totals.add(&row);
         crate::reports::export::tick(&mut progress, totals.rows);
         Ok(())
     })?;
     let closes = fee_report::closes(conn, scope)?;
+    let Lines { mut workbook, mut formats, .. } = lines;
     let summary = workbook.worksheet_from_index(0).map_err(failed)?;
     write_summary(summary, &mut formats, scope, generated_at, &totals).map_err(failed)?;
     let sheet = workbook.add_worksheet();
@@ -272,4 +294,53 @@ fn write_closes(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use calamine::Reader;
+
+    use super::*;
+
+    fn row(i: i64) -> Row {
+        Row {
+            kind: "sale".into(),
+            date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
+            post: "MEX".into(),
+            receipt_number: format!("MEX-2027-{i:06}"),
+            line_no: 1,
+            service: "passport-new".into(),
+            fee_code: "passport-execution".into(),
+            description: "Passport execution fee (DS-11)".into(),
+            quantity: 1,
+            amount_cents: 3_500 + i,
+            currency: "USD".into(),
+            method: "card".into(),
+            clerk: "mex.clerk".into(),
+            voided: false,
+            voided_on: None,
+            local_cents: None,
+        }
+    }
+
+    #[test]
+    fn lines_past_a_sheets_limit_go_on_to_the_next_sheet_with_its_own_header() {
+        // A limit of 4 rows a sheet (header included): 7 lines fill three sheets.
+        let mut lines = Lines::new(4).expect("workbook");
+        for i in 0..7 {
+            lines.push(&row(i)).expect("row");
+        }
+        let mut bytes = Vec::new();
+        lines.workbook.save_to_writer(&mut bytes).expect("saved");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+        assert_eq!(book.sheet_names(), ["Summary", "Lines", "Lines 2", "Lines 3"]);
+        let mut seen = Vec::new();
+        for name in ["Lines", "Lines 2", "Lines 3"] {
+            let range = book.worksheet_range(name).expect("sheet");
+            let mut rows = range.rows();
+            assert_eq!(rows.next().map(|h| h[0].to_string()), Some("kind".into()), "{name} has its header");
+            seen.extend(rows.map(|r| r[9].to_string()));
+        }
+        assert_eq!(seen, (0..7).map(|i| (3_500 + i).to_string()).collect::<Vec<_>>());
+    }
 }

@@ -394,3 +394,38 @@ async fn only_auditors_and_admins_read_reports_and_a_bound_auditor_its_post() {
         "insufficient_role",
     );
 }
+
+#[actix_web::test]
+async fn thirty_exports_at_once_each_answer_whole_and_each_is_audited() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    let reference = walk_in(&app, &clerk, "MEX").await;
+    for _ in 0..3 {
+        let r = app.post("/api/v1/staff/fees", Some(&clerk), &book(&reference, "card")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let today = Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
+    let formats = ["csv", "xlsx", "pdf", "json"];
+    let exports = (0..30).map(|i| {
+        let path = format!(
+            "/api/v1/audit/fee-report?post=MEX&from={today}&to={today}&format={}",
+            formats[i % formats.len()]
+        );
+        let (app, token) = (&app, auditor.clone());
+        async move { (i, app.get(&path, Some(&token)).await) }
+    });
+    for (i, reply) in futures_util::future::join_all(exports).await {
+        assert_eq!(reply.status, 200, "export {i}: {}", reply.text);
+        match formats[i % formats.len()] {
+            "csv" => assert_eq!(csv_net(&reply.text), (6, 3 * 8_500)),
+            "xlsx" => assert_eq!(xlsx_net(&reply.bytes), (6, 3 * 8_500, 3 * 8_500)),
+            "pdf" => assert!(pdf_text(&reply.bytes).contains(&format_cents(3 * 8_500))),
+            _ => assert_eq!(reply.body["totals"]["all"]["net_cents"], 3 * 8_500),
+        }
+    }
+    let admin = app.admin_token().await;
+    let log = app.get("/api/v1/audit/log?action=fee_report.exported&limit=100", Some(&admin)).await;
+    assert_eq!(log.body["entries"].as_array().map(Vec::len), Some(30));
+}
