@@ -24,5 +24,6 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod throttle;
+pub mod web;
 pub mod window;
 pub mod wire;

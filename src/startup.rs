@@ -155,6 +155,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+            .configure(crate::web::routes)
             .route(
                 "/docs",
                 web::get().to(|| async {

@@ -31,7 +31,7 @@ fn years_ago(years: i32) -> String {
 }
 
 /// A DS-82 that passes every rule: an adult's passport issued five years ago.
-fn renewal(given: &str, surname: &str) -> Value {
+pub(crate) fn renewal(given: &str, surname: &str) -> Value {
     json!({
         "form": "DS-82",
         "applicant": {"given_names": given, "surname": surname, "date_of_birth": "1990-06-15"},
@@ -51,7 +51,7 @@ fn notarial_job(pending: bool) -> Value {
 }
 
 /// A walk-in for `service`, called to a window at once: ready to take documents.
-async fn at_window(app: &TestApp, clerk: &str, service: &str) -> String {
+pub(crate) async fn at_window(app: &TestApp, clerk: &str, service: &str) -> String {
     let body = json!({"service": service, "reason": "emergency", "applicant": person("Ana", "Núñez")});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
@@ -60,7 +60,12 @@ async fn at_window(app: &TestApp, clerk: &str, service: &str) -> String {
     text(&r.body, "reference")
 }
 
-async fn record(app: &TestApp, clerk: &str, reference: &str, item: &Value) -> crate::helpers::Reply {
+pub(crate) async fn record(
+    app: &TestApp,
+    clerk: &str,
+    reference: &str,
+    item: &Value,
+) -> crate::helpers::Reply {
     app.post(&format!("/api/v1/staff/appointments/{reference}/documents"), Some(clerk), item).await
 }
 

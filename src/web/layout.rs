@@ -1,0 +1,78 @@
+//! The frame every page shares: language, title, a skip link to the content, the site's
+//! header with its navigation and the language switch (a plain link, so it works without
+//! JavaScript and is remembered in a cookie), and the emergency line in the footer.
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::web::i18n::{Lang, Text};
+
+pub const SITE: Text = (
+    "U.S. Embassy and Consulates in Mexico: Citizen Services",
+    "Embajada y Consulados de EE. UU. en México: Servicios a Ciudadanos",
+);
+const SKIP: Text = ("Skip to the content", "Ir al contenido");
+const HOME: Text = ("Home", "Inicio");
+const TRACK: Text = ("Track a document", "Seguimiento de un documento");
+const MENU: Text = ("Main menu", "Menú principal");
+const EMERGENCY: Text = (
+    "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000 (after hours ext. 4440).",
+    "Emergencias de ciudadanos estadounidenses, a cualquier hora: +52 55 5080 2000 (fuera de horario ext. 4440).",
+);
+const SWITCH: Text = ("Español", "English");
+
+/// A whole page: `title` (also the page's one `h1`), `path` (to come back to after a
+/// language switch) and the content.
+pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
+    let other = lang.other();
+    let switch = format!("/lang/{}?next={}", other.code(), encode(path));
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.t(SITE)) }
+                link rel="stylesheet" href="/static/site.css";
+            }
+            body {
+                a.skip href="#main" { (lang.t(SKIP)) }
+                header.site {
+                    a href="/" { strong { (lang.t(SITE)) } }
+                    nav aria-label=(lang.t(MENU)) {
+                        ul {
+                            li { a href="/" { (lang.t(HOME)) } }
+                            li { a href="/track" { (lang.t(TRACK)) } }
+                            li { a href=(switch) lang=(other.code()) hreflang=(other.code()) { (lang.t(SWITCH)) } }
+                        }
+                    }
+                }
+                main #main tabindex="-1" {
+                    h1 { (title) }
+                    (content)
+                }
+                footer.site { p { (lang.t(EMERGENCY)) } }
+            }
+        }
+    }
+}
+
+/// `path` made safe to carry in a query string.
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_encoded_for_the_switch_link() {
+        assert_eq!(encode("/track"), "/track");
+        assert_eq!(encode("/track?number=A&x=\"<"), "/track%3Fnumber%3DA%26x%3D%22%3C");
+    }
+}

@@ -1,0 +1,45 @@
+//! Server-rendered pages (maud), in English and Spanish, for people who don't use curl. They
+//! call the same operations as the JSON API, so no business rule is written twice, and work
+//! without JavaScript. Every page goes out through [`page`], the one place the security
+//! headers are set.
+
+pub mod i18n;
+pub mod layout;
+pub mod public;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use maud::Markup;
+
+use crate::web::i18n::Lang;
+
+/// The pages' routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(public::home)
+        .service(public::track)
+        .service(public::switch_language)
+        .route("/static/site.css", web::get().to(stylesheet));
+}
+
+/// No inline script or style anywhere, so the policy can forbid both; no framing (clickjacking).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// An HTML page with `status`, in `lang`, with the headers every page carries.
+pub fn page(status: actix_web::http::StatusCode, lang: Lang, body: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .insert_header((header::VARY, "Accept-Language, Cookie"))
+        .body(body.into_string())
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("site.css"))
+}

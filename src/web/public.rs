@@ -1,0 +1,263 @@
+//! Pages anyone can open: the home page (posts and their emergency lines, services, fees in
+//! force) and tracking a document by number and surname, through the same operation (and the
+//! same throttles) as `GET /api/v1/track/{n}`; and the language switch.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::api::client_address;
+use crate::documents::records::{self, TrackingView};
+use crate::documents::tracking::{Kind, Status};
+use crate::error::{AppError, Code};
+use crate::reference;
+use crate::state::AppState;
+use crate::web::i18n::{self, Lang, Text};
+use crate::web::layout::{frame, SITE};
+use crate::web::page;
+
+/// A service's name in the visitor's language (the reference data holds the English).
+fn service_name(lang: Lang, code: &str, english: &str) -> String {
+    if lang == Lang::En {
+        return english.to_string();
+    }
+    let spanish = match code {
+        "notarial" => "Servicios notariales",
+        "passport-new" => "Pasaporte nuevo (adultos y menores)",
+        "passport-renewal" => "Renovación de pasaporte",
+        "passport-correction" => "Corrección o reposición de pasaporte",
+        "crba" => "Registro Consular de Nacimiento en el Extranjero (CRBA)",
+        _ => english,
+    };
+    spanish.to_string()
+}
+
+#[get("/")]
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let today = Utc::now().date_naive();
+    let (posts, services, fees) = state
+        .db(move |conn| {
+            Ok((
+                reference::list_posts(conn)?,
+                reference::list_services(conn)?,
+                reference::fees_on(conn, today)?,
+            ))
+        })
+        .await?;
+    let content = html! {
+        p { (lang.t(("Book an appointment, check what it costs, and follow your passport or report of birth.",
+                     "Reserve una cita, consulte los costos y dé seguimiento a su pasaporte o registro de nacimiento."))) }
+        h2 { (lang.t(("Offices and emergency lines", "Oficinas y teléfonos de emergencia"))) }
+        table {
+            thead { tr {
+                th scope="col" { (lang.t(("Office", "Oficina"))) }
+                th scope="col" { (lang.t(("Address", "Dirección"))) }
+                th scope="col" { (lang.t(("Emergency line", "Teléfono de emergencia"))) }
+            } }
+            tbody {
+                @for post in &posts {
+                    tr {
+                        th scope="row" { (post.name) }
+                        td { (post.address) }
+                        td { a href={ "tel:" (post.emergency_phone.replace(' ', "")) } { (post.emergency_phone) } }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t(("Services", "Servicios"))) }
+        ul {
+            @for service in &services {
+                li {
+                    strong { (service_name(lang, &service.code, &service.name)) }
+                    @if let Some(form) = &service.form { " (" (form) ")" }
+                }
+            }
+        }
+        h2 { (lang.t(("Fees", "Tarifas"))) }
+        p { (lang.t(("In force on", "Vigentes al"))) " " (lang.date(today)) ". "
+            (lang.t(("Paid at the window in dollars, pesos or by card.", "Se pagan en ventanilla en dólares, pesos o con tarjeta."))) }
+        table {
+            thead { tr {
+                th scope="col" { (lang.t(("Fee", "Concepto"))) }
+                th.amount scope="col" { (lang.t(("Amount", "Importe"))) }
+            } }
+            tbody {
+                @for fee in &fees {
+                    tr { td { (fee.description) } td.amount { (lang.money(fee.amount_cents, &fee.currency)) } }
+                }
+            }
+        }
+    };
+    Ok(page(StatusCode::OK, lang, frame(lang, lang.t(SITE), "/", content)))
+}
+
+#[derive(Deserialize)]
+pub struct TrackForm {
+    number: Option<String>,
+    surname: Option<String>,
+}
+
+const NUMBER: Text = ("Tracking number", "Número de seguimiento");
+const SURNAME: Text = ("Surname on the document", "Apellido que aparece en el documento");
+const REQUIRED: Text = ("Enter this to look the document up.", "Escriba este dato para buscar el documento.");
+const TOO_LONG: Text =
+    ("This is longer than any the service issues.", "Es más largo que cualquiera de los que emitimos.");
+
+/// A field's error, when it has one.
+fn check(value: &str, max: usize) -> Option<Text> {
+    if value.trim().is_empty() {
+        Some(REQUIRED)
+    } else if value.chars().count() > max {
+        Some(TOO_LONG)
+    } else {
+        None
+    }
+}
+
+#[get("/track")]
+pub async fn track(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Query<TrackForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let TrackForm { number, surname } = form.into_inner();
+    let title = lang.t(("Track a document", "Seguimiento de un documento"));
+    // The form was sent (even empty) when its fields are in the query.
+    let asked = number.is_some() || surname.is_some();
+    let (number, surname) = (number.unwrap_or_default(), surname.unwrap_or_default());
+    let errors = if asked { (check(&number, 40), check(&surname, 100)) } else { (None, None) };
+    let mut status = StatusCode::OK;
+    let outcome = if asked && errors == (None, None) {
+        let (key, limits, address) = (state.matching.clone(), state.settings.tracking, client_address(&req));
+        let (n, s) = (number.clone(), surname.clone());
+        let found = state
+            .db(move |conn| records::lookup(conn, &key, &limits, &n, &s, &address, Utc::now().naive_utc()))
+            .await;
+        match found {
+            Ok(view) => Some(found_view(lang, &view)),
+            Err(e) if e.code() == Code::NotFound => {
+                status = StatusCode::NOT_FOUND;
+                Some(html! { p.notice role="status" { (lang.t((
+                "No document matches that number and surname. Check both and try again.",
+                "Ningún documento coincide con ese número y apellido. Revise ambos e intente de nuevo."))) } })
+            }
+            Err(e) if e.code() == Code::TooManyRequests => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                Some(html! { p.notice role="status" { (lang.t((
+                "Too many lookups from here. Please wait a few minutes and try again.",
+                "Demasiadas consultas desde aquí. Espere unos minutos e intente de nuevo."))) } })
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        if errors != (None, None) {
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        None
+    };
+    let field = |id: &str, label: Text, value: &str, error: Option<Text>, autocomplete: &str| {
+        let hint = format!("{id}-error");
+        html! {
+            label for=(id) { (lang.t(label)) }
+            @if let Some(error) = error {
+                p.error id=(hint) { (lang.t(error)) }
+                input #(id) name=(id) type="text" value=(value) autocomplete=(autocomplete)
+                    aria-invalid="true" aria-describedby=(hint) required;
+            } @else {
+                input #(id) name=(id) type="text" value=(value) autocomplete=(autocomplete) required;
+            }
+        }
+    };
+    let content = html! {
+        p { (lang.t(("The number is on the slip you were given at the window.",
+                     "El número aparece en el comprobante que recibió en la ventanilla."))) }
+        form method="get" action="/track" novalidate {
+            (field("number", NUMBER, &number, errors.0, "off"))
+            (field("surname", SURNAME, &surname, errors.1, "family-name"))
+            button type="submit" { (lang.t(("Look it up", "Consultar"))) }
+        }
+        @if let Some(outcome) = outcome { section aria-live="polite" { (outcome) } }
+    };
+    Ok(page(status, lang, frame(lang, title, "/track", content)))
+}
+
+fn kind_name(lang: Lang, kind: Kind) -> &'static str {
+    lang.t(match kind {
+        Kind::Passport => ("Passport", "Pasaporte"),
+        Kind::Crba => ("Consular Report of Birth Abroad", "Registro Consular de Nacimiento en el Extranjero"),
+        Kind::Notarial => ("Notarial service", "Servicio notarial"),
+    })
+}
+
+fn status_name(lang: Lang, status: Status) -> &'static str {
+    lang.t(match status {
+        Status::Received => ("Received", "Recibido"),
+        Status::SentForAdjudication => ("Sent for adjudication", "Enviado para resolución"),
+        Status::MoreInformationNeeded => ("More information needed", "Se necesita más información"),
+        Status::Approved => ("Approved", "Aprobado"),
+        Status::Printed => ("Printed", "Impreso"),
+        Status::ReceivedAtPost => ("Received at the consulate", "Recibido en el consulado"),
+        Status::ReadyForPickup => ("Ready for pickup", "Listo para recoger"),
+        Status::Delivered => ("Delivered", "Entregado"),
+        Status::Denied => ("Denied", "Denegado"),
+        Status::Withdrawn => ("Withdrawn", "Retirado"),
+        Status::Pending => ("Pending", "Pendiente"),
+        Status::Completed => ("Completed", "Concluido"),
+    })
+}
+
+/// `2026-12-01T09:15:00-06:00` as the language writes the date, with the local time.
+fn when(lang: Lang, rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => format!("{}, {}", lang.date(at.date_naive()), at.format("%H:%M")),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+fn found_view(lang: Lang, view: &TrackingView) -> Markup {
+    html! {
+        h2 { (kind_name(lang, view.kind)) " " (view.tracking_number) }
+        p.notice role="status" {
+            (lang.t(("Status:", "Estado:"))) " " strong { (status_name(lang, view.status)) }
+        }
+        table {
+            caption { (lang.t(("History", "Historial"))) }
+            thead { tr { th scope="col" { (lang.t(("Date", "Fecha"))) } th scope="col" { (lang.t(("Status", "Estado"))) } } }
+            tbody {
+                @for step in &view.history {
+                    tr { td { (when(lang, &step.at)) } td { (status_name(lang, step.status)) } }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    next: Option<String>,
+}
+
+/// Remembers the language for a year and goes back to the page (only a path on this site:
+/// never an open redirect).
+#[get("/lang/{code}")]
+pub async fn switch_language(code: web::Path<String>, query: web::Query<SwitchQuery>) -> HttpResponse {
+    let Some(lang) = Lang::parse(&code) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let next = query
+        .into_inner()
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = actix_web::cookie::Cookie::build(i18n::COOKIE, lang.code())
+        .path("/")
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .http_only(true)
+        .finish();
+    HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish()
+}

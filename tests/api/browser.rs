@@ -1,0 +1,297 @@
+//! The pages in a real browser: headless Chromium driven through WebDriver (Debian's
+//! `chromium` and `chromium-driver`), spoken to directly with the test client's HTTP (the
+//! protocol is a handful of JSON calls). axe-core, injected into each main page, must find no
+//! serious or critical violation. Screenshots go to `target/screenshots/`.
+//!
+//! Without chromedriver the tests skip with one line; with `CONSULAR_DESK_REQUIRE_BROWSER=1`
+//! (as `.ci/run` sets) a missing browser or axe-core fails them instead.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_on, TestApp, TestDb};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn required() -> bool {
+    std::env::var("CONSULAR_DESK_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let path =
+        PathBuf::from(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()));
+    path.exists().then_some(path)
+}
+
+/// axe-core's script: `AXE_CORE_JS`, else where `.ci/run` installs it.
+fn axe_source() -> Option<String> {
+    let path = std::env::var("AXE_CORE_JS").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js")
+    });
+    std::fs::read_to_string(path).ok()
+}
+
+/// A WebDriver session on a chromedriver of its own, closed when dropped.
+struct Browser {
+    driver: Child,
+    client: awc::Client,
+    session: String,
+    base: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    /// Starts Chromium asking for `languages` (Accept-Language); `None` (after one line on
+    /// stderr) when this machine has no chromedriver and the browser isn't required.
+    async fn start(languages: &str) -> Option<Browser> {
+        let Some(driver_path) = chromedriver() else {
+            assert!(!required(), "CONSULAR_DESK_REQUIRE_BROWSER=1 but there is no chromedriver");
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!(
+                    "consular-desk tests: browser tests skipped (no /usr/bin/chromedriver; \
+                     apt-get install chromium chromium-driver)"
+                )
+            });
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            let ready = match client.get(format!("{base}/status")).send().await {
+                Ok(mut r) => r.json::<Value>().await.ok().is_some_and(|v| v["value"]["ready"] == true),
+                Err(_) => false,
+            };
+            if ready {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver not ready in 20 s");
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1280,1000", format!("--lang={}", languages.split(',').next().unwrap_or("en"))],
+                "prefs": {"intl.accept_languages": languages},
+            },
+        }}});
+        let mut browser = Browser { driver, client, session: String::new(), base };
+        let created = browser.call("POST", "/session", Some(capabilities)).await;
+        browser.session = created["sessionId"].as_str().expect("a session").to_string();
+        Some(browser)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(value) => value,
+            Err(reply) => panic!("WebDriver {method} {path}: {reply}"),
+        }
+    }
+
+    /// A WebDriver command's value, or its error (a script run while a page is loading).
+    async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
+        let url = if path == "/session" {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/session/{}{path}", self.base, self.session)
+        };
+        let request = match method {
+            "GET" => self.client.get(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.post(url),
+        };
+        let mut response = match body {
+            Some(body) => request.send_json(&body).await,
+            None if method == "POST" => request.send_json(&json!({})).await,
+            None => request.send().await,
+        }
+        .expect("WebDriver answers");
+        let reply: Value = response.json().limit(64 << 20).await.expect("WebDriver JSON");
+        if response.status().is_success() {
+            Ok(reply["value"].clone())
+        } else {
+            Err(reply)
+        }
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        found[ELEMENT].as_str().expect("an element").to_string()
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call("POST", &format!("/element/{element}/click"), None).await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.call("POST", &format!("/element/{element}/clear"), None).await;
+        self.call("POST", &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        self.call("GET", &format!("/element/{element}/text"), None).await.as_str().unwrap_or("").to_string()
+    }
+
+    /// Waits (up to 10 s) until the page makes `condition` true: a click that submits a form
+    /// can return before the next page has loaded.
+    async fn wait_until(&self, condition: &str) {
+        let started = Instant::now();
+        let script = json!({"script": format!("return !!({condition})"), "args": []});
+        while self.try_call("POST", "/execute/sync", Some(script.clone())).await != Ok(Value::Bool(true)) {
+            assert!(started.elapsed() < Duration::from_secs(10), "waited 10 s for {condition}");
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []}))).await
+    }
+
+    /// Presses keys on whatever has the focus (`\u{E004}` is Tab, `\u{E007}` Enter).
+    async fn press(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for key in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": key.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": key.to_string()}));
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.call("POST", "/actions", Some(body)).await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let png = self.call("GET", "/screenshot", None).await;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or("")).expect("PNG");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), bytes).expect("screenshot written");
+    }
+
+    /// axe-core's serious and critical violations on the page, as `rule: selector` lines.
+    async fn accessibility_problems(&self) -> Vec<String> {
+        let Some(axe) = axe_source() else {
+            assert!(!required(), "CONSULAR_DESK_REQUIRE_BROWSER=1 but axe-core is not installed");
+            return Vec::new();
+        };
+        // Injected the way WebDriver runs scripts, which the page's CSP doesn't govern.
+        self.run(&format!("{axe}\n;return true;")).await;
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' '))))).catch(e => done(['axe failed: ' + e]));";
+        let found = self.call("POST", "/execute/async", Some(json!({"script": script, "args": []}))).await;
+        found.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+    }
+}
+
+async fn site() -> (TestApp, TestDb) {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    (app, db)
+}
+
+#[actix_web::test]
+async fn a_spanish_visitor_reads_the_home_page_in_spanish_and_switches_to_english() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    browser.goto(&format!("{}/", app.address)).await;
+    assert_eq!(browser.run("return document.documentElement.lang").await, "es");
+    assert!(browser.text("h1").await.contains("Embajada"), "a Spanish heading");
+    let main = browser.text("main").await;
+    assert!(main.contains("50.00 USD") && !main.contains("US$"), "money the Spanish way");
+    browser.screenshot("home-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "home page, Spanish");
+
+    // Keyboard only: the first Tab reaches the skip link, Enter moves to the content.
+    browser.press("\u{E004}").await;
+    assert_eq!(browser.run("return document.activeElement.className").await, "skip");
+    browser.press("\u{E007}").await;
+    assert_eq!(browser.run("return document.activeElement.id").await, "main");
+
+    browser.click("a[hreflang=en]").await;
+    browser.wait_until("document.documentElement.lang === 'en'").await;
+    assert_eq!(browser.run("return document.documentElement.lang").await, "en");
+    assert!(browser.text("main").await.contains("US$"), "money the English way");
+    // Remembered: the next page is in English although the browser asks for Spanish.
+    browser.goto(&format!("{}/track", app.address)).await;
+    assert_eq!(browser.text("h1").await, "Track a document");
+    browser.screenshot("track-en").await;
+
+    // The check can fail: an image without a text alternative is a critical violation.
+    browser.goto("data:text/html,<html lang=en><title>t</title><img src=x.png>").await;
+    let problems = browser.accessibility_problems().await;
+    if axe_source().is_some() {
+        assert!(problems.iter().any(|p| p.starts_with("image-alt")), "{problems:?}");
+    }
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn tracking_in_the_browser_shows_errors_by_their_fields_and_a_found_document() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    let admin = app.admin_token().await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let visit = crate::documents::at_window(&app, &clerk, "passport-renewal").await;
+    let recorded =
+        crate::documents::record(&app, &clerk, &visit, &crate::documents::renewal("Ana", "Núñez")).await;
+    let number = recorded.body["tracking_number"].as_str().expect("a tracking number").to_string();
+
+    browser.goto(&format!("{}/track", app.address)).await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.getElementById('number-error')").await;
+    // Both fields empty: each says so, tied to its field.
+    let described =
+        browser.run("return document.getElementById('number').getAttribute('aria-describedby')").await;
+    assert_eq!(described, "number-error");
+    assert_eq!(
+        browser.run("return document.getElementById('surname').getAttribute('aria-invalid')").await,
+        "true"
+    );
+    browser.screenshot("track-errors-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "tracking form with errors");
+
+    browser.type_into("#number", &number).await;
+    browser.type_into("#surname", "nunez").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.querySelector('[role=status]')").await;
+    assert!(browser.text("[role=status]").await.contains("Recibido"), "the status in Spanish");
+    browser.screenshot("track-found-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "a found document");
+
+    browser.type_into("#surname", "Ruiz").await;
+    browser.click("button[type=submit]").await;
+    browser
+        .wait_until("document.location.search.includes('Ruiz') && document.querySelector('[role=status]')")
+        .await;
+    assert!(browser.text("[role=status]").await.contains("Ningún documento"));
+    app.stop().await;
+}
