@@ -100,28 +100,29 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32)
     }
 }
 
+impl Applicant {
+    /// The applicant a public token names, if the token still holds: an account that is gone,
+    /// or whose password has changed since the token was issued, signs nobody in. The bearer
+    /// header and the web pages' session cookie both come here.
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Applicant, AppError> {
+        let (id, version) = subject(state, Audience::Public, token)?;
+        let current = state.db(move |conn| Ok(applicants::credential_version(conn, id)?)).await?;
+        if current != Some(version) {
+            return Err(AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again"));
+        }
+        Ok(Applicant { id, credential_version: version })
+    }
+}
+
 impl FromRequest for Applicant {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = state(req).and_then(|state| {
-            let token = bearer(req)?;
-            let (id, version) = subject(&state, Audience::Public, &token)?;
-            Ok((state, id, version))
-        });
+        let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
-            let (state, id, version) = checked?;
-            // A token outlives nothing: an account that is gone, or whose password has changed
-            // since the token was issued, signs nobody in.
-            let current = state.db(move |conn| Ok(applicants::credential_version(conn, id)?)).await?;
-            if current != Some(version) {
-                return Err(AppError::new(
-                    Code::InvalidToken,
-                    "this token is no longer valid; sign in again",
-                ));
-            }
-            Ok(Applicant { id, credential_version: version })
+            let (state, token) = checked?;
+            Applicant::from_token(&state, &token).await
         })
     }
 }

@@ -13,6 +13,7 @@ pub const SITE: Text = (
 const SKIP: Text = ("Skip to the content", "Ir al contenido");
 const HOME: Text = ("Home", "Inicio");
 const TRACK: Text = ("Track a document", "Seguimiento de un documento");
+const MINE: Text = ("My appointments", "Mis citas");
 const MENU: Text = ("Main menu", "Menú principal");
 const EMERGENCY: Text = (
     "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000 (after hours ext. 4440).",
@@ -42,6 +43,7 @@ pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
                         ul {
                             li { a href="/" { (lang.t(HOME)) } }
                             li { a href="/track" { (lang.t(TRACK)) } }
+                            li { a href="/my" { (lang.t(MINE)) } }
                             li { a href=(switch) lang=(other.code()) hreflang=(other.code()) { (lang.t(SWITCH)) } }
                         }
                     }

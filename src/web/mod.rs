@@ -3,9 +3,11 @@
 //! without JavaScript. Every page goes out through [`page`], the one place the security
 //! headers are set.
 
+pub mod account;
 pub mod i18n;
 pub mod layout;
 pub mod public;
+pub mod session;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -18,6 +20,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(public::home)
         .service(public::track)
         .service(public::switch_language)
+        .service(account::sign_in_form)
+        .service(account::sign_in)
+        .service(account::register_form)
+        .service(account::register)
+        .service(account::sign_out)
+        .service(account::my_appointments)
         .route("/static/site.css", web::get().to(stylesheet));
 }
 

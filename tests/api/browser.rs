@@ -295,3 +295,29 @@ async fn tracking_in_the_browser_shows_errors_by_their_fields_and_a_found_docume
     assert!(browser.text("[role=status]").await.contains("Ningún documento"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_applicant_registers_in_spanish_and_reaches_their_appointments() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    browser.goto(&format!("{}/register", app.address)).await;
+    assert_eq!(browser.text("h1").await, "Crear una cuenta");
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.getElementById('email-error')").await;
+    browser.screenshot("register-errors-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "registration with errors");
+    browser.type_into("#full_name", "Ana Núñez").await;
+    browser.type_into("#email", "ana@example.mx").await;
+    browser.type_into("#password", "una frase larga de acceso").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.location.pathname === '/my'").await;
+    assert_eq!(browser.text("h1").await, "Mis citas");
+    assert!(browser.text("main").await.contains("Ana Núñez"));
+    browser.screenshot("my-appointments-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "my appointments");
+    browser.click("form[action='/sign-out'] button").await;
+    browser.wait_until("document.location.pathname === '/'").await;
+    browser.goto(&format!("{}/my", app.address)).await;
+    assert_eq!(browser.run("return document.location.pathname").await, "/sign-in", "signed out");
+    app.stop().await;
+}

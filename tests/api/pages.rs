@@ -90,3 +90,140 @@ async fn the_tracking_page_ties_errors_to_fields_and_answers_with_the_right_stat
     assert!(!script.text.contains("<script>x</script>") && script.text.contains("&lt;script&gt;"));
     app.stop().await;
 }
+
+/// A form posted as a browser posts it, with `cookies`; redirects not followed.
+async fn post_form(app: &TestApp, path: &str, cookies: &str, body: &str) -> Reply {
+    let client = awc::Client::builder().disable_redirects().finish();
+    let mut response = client
+        .post(format!("{}{path}", app.address))
+        .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+        .insert_header(("Cookie", cookies.to_string()))
+        .send_body(body.to_string())
+        .await
+        .expect("the server answers");
+    let bytes = response.body().limit(8 << 20).await.expect("body");
+    Reply {
+        status: response.status().as_u16(),
+        body: serde_json::Value::Null,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
+        content_type: String::new(),
+        headers: response.headers().clone(),
+    }
+}
+
+/// The `name=value` of the cookie `name` that `reply` sets, with its attributes.
+fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(String::from)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or("").to_string()
+}
+
+/// The value of the form's hidden CSRF field.
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap_or("").to_string()
+}
+
+#[actix_web::test]
+async fn an_applicant_registers_signs_out_and_in_through_forms_each_guarded_by_csrf() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let form = page(&app, "/register", &[]).await;
+    let csrf_cookie = set_cookie(&form, "csrf").expect("a CSRF cookie");
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"), "{csrf_cookie}");
+    let csrf = cookie_value(&csrf_cookie);
+    let token = hidden_csrf(&form.text);
+    assert_eq!(csrf, format!("csrf={token}"));
+    let fields = "full_name=Ana+N%C3%BA%C3%B1ez&email=ana%40example.mx&password=a+long+passphrase";
+
+    // Without the cookie, or with another token, nothing is created.
+    let forged = post_form(&app, "/register", "", &format!("{fields}&csrf={token}")).await;
+    assert_eq!(forged.status, 403);
+    let other = post_form(&app, "/register", &csrf, &format!("{fields}&csrf=AAAA{}", &token[4..])).await;
+    assert_eq!(other.status, 403);
+    let login = serde_json::json!({"email": "ana@example.mx", "password": "a long passphrase"});
+    assert_eq!(app.post("/api/v1/auth/login", None, &login).await.status, 401, "no account was made");
+
+    // Bad fields: each error by its field, what was typed (but the password) kept.
+    let short =
+        post_form(&app, "/register", &csrf, &format!("full_name=Ana&email=nope&password=short&csrf={token}"))
+            .await;
+    assert_eq!(short.status, 422);
+    assert!(short.text.contains(r#"id="email-error""#) && short.text.contains(r#"id="password-error""#));
+    assert!(short.text.contains(r#"value="nope""#) && !short.text.contains(r#"value="short""#));
+
+    let registered = post_form(&app, "/register", &csrf, &format!("{fields}&csrf={token}")).await;
+    assert_eq!(registered.status, 303, "{}", registered.text);
+    assert_eq!(registered.headers.get("location").and_then(|v| v.to_str().ok()), Some("/my"));
+    let session_cookie = set_cookie(&registered, "session").expect("a session");
+    assert!(
+        session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"),
+        "{session_cookie}"
+    );
+    let session = cookie_value(&session_cookie);
+    let mine = page(&app, "/my", &[("Cookie", &format!("{session}; {csrf}"))]).await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.text.contains("Ana Núñez"));
+    assert_eq!(mine.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    assert_eq!(page(&app, "/my", &[]).await.status, 303, "signed out: to the sign-in page");
+
+    // A wrong password is reported by the field; the right one starts a new session.
+    let sign_in = page(&app, "/sign-in", &[("Cookie", &csrf)]).await;
+    assert!(set_cookie(&sign_in, "csrf").is_none(), "the visitor keeps their CSRF token");
+    let wrong = post_form(
+        &app,
+        "/sign-in",
+        &csrf,
+        &format!("email=ana%40example.mx&password=not+it+at+all&csrf={token}"),
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text.contains(r#"aria-describedby="email-error""#));
+    let right = post_form(
+        &app,
+        "/sign-in",
+        &csrf,
+        &format!("email=ana%40example.mx&password=a+long+passphrase&csrf={token}"),
+    )
+    .await;
+    assert_eq!(right.status, 303);
+    let second = cookie_value(&set_cookie(&right, "session").expect("a session"));
+
+    // A password changed through the API ends every session made before it.
+    let bearer =
+        app.post("/api/v1/auth/login", None, &login).await.body["token"].as_str().unwrap_or("").to_string();
+    let change = serde_json::json!({"current_password": "a long passphrase", "new_password": "another long passphrase"});
+    assert_eq!(app.post("/api/v1/me/password", Some(&bearer), &change).await.status, 204);
+    for old in [&session, &second] {
+        assert_eq!(
+            page(&app, "/my", &[("Cookie", old)]).await.status,
+            303,
+            "a session from before the change"
+        );
+    }
+
+    // Signing out needs the form's token too, and removes the session cookie.
+    let fresh = post_form(
+        &app,
+        "/sign-in",
+        &csrf,
+        &format!("email=ana%40example.mx&password=another+long+passphrase&csrf={token}"),
+    )
+    .await;
+    let fresh = cookie_value(&set_cookie(&fresh, "session").expect("a session"));
+    let cookies = format!("{fresh}; {csrf}");
+    let kept = post_form(&app, "/sign-out", &cookies, "csrf=forged").await;
+    assert!(set_cookie(&kept, "session").is_none(), "a forged sign-out changes nothing");
+    let out = post_form(&app, "/sign-out", &cookies, &format!("csrf={token}")).await;
+    let removal = set_cookie(&out, "session").expect("the session is removed");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    app.stop().await;
+}

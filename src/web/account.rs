@@ -1,0 +1,320 @@
+//! The applicant's account pages: register, sign in, sign out, and "my appointments". Each
+//! form posts back to its own page with a CSRF token; the work is the API's own operations
+//! (`applicants::register`, `login::check_password` with its throttles, the token issue).
+
+use actix_web::cookie::Cookie;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::accounts::applicants::{self, Registration};
+use crate::accounts::login as login_flow;
+use crate::api::client_address;
+use crate::auth::tokens::Audience;
+use crate::auth::Actor;
+use crate::booking::appointments;
+use crate::error::{AppError, Code, FieldError};
+use crate::state::AppState;
+use crate::web::i18n::{Lang, Text};
+use crate::web::layout::frame;
+use crate::web::{page, session};
+
+const EMAIL: Text = ("E-mail address", "Correo electrónico");
+const PASSWORD: Text = ("Password", "Contraseña");
+const FULL_NAME: Text = ("Full name, as on your passport", "Nombre completo, como en su pasaporte");
+const EXPIRED: Text = (
+    "This form has expired. Please fill it in again.",
+    "Este formulario caducó. Llénelo de nuevo, por favor.",
+);
+
+/// A form field: its label, the value to show again, and its error, tied together for
+/// screen readers. Passwords are never shown again.
+fn field(
+    lang: Lang,
+    id: &str,
+    label: Text,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    error: Option<&str>,
+) -> Markup {
+    let hint = format!("{id}-error");
+    let value = if kind == "password" { "" } else { value };
+    html! {
+        label for=(id) { (lang.t(label)) }
+        @if let Some(error) = error {
+            p.error id=(hint) { (error) }
+            input #(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete)
+                aria-invalid="true" aria-describedby=(hint) required;
+        } @else {
+            input #(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) required;
+        }
+    }
+}
+
+/// A page with a form on it, setting the visitor's CSRF cookie if they had none.
+fn form_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: impl FnOnce(&str) -> Markup,
+) -> HttpResponse {
+    let (token, cookie) = session::csrf_token(req);
+    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// The message for `field` among `errors`, in the page's language.
+fn error_for<'e>(lang: Lang, errors: &'e [FieldError], field: &str) -> Option<String> {
+    let found: &'e FieldError = errors.iter().find(|e| e.field == field)?;
+    Some(match lang {
+        Lang::En => format!("{}.", found.message.trim_end_matches('.')),
+        Lang::Es => format!("Revise este dato ({}).", found.message.trim_end_matches('.')),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+fn sign_in_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    email: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let title = lang.t(("Sign in", "Iniciar sesión"));
+    form_page(req, status, lang, title, "/sign-in", |csrf| {
+        html! {
+            form method="post" action="/sign-in" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field(lang, "email", EMAIL, "email", email, "username", error))
+                (field(lang, "password", PASSWORD, "password", "", "current-password", None))
+                button type="submit" { (title) }
+            }
+            p { a href="/register" { (lang.t(("No account yet? Register", "¿Aún no tiene cuenta? Regístrese"))) } }
+        }
+    })
+}
+
+#[get("/sign-in")]
+pub async fn sign_in_form(req: HttpRequest) -> HttpResponse {
+    sign_in_page(&req, Lang::of(&req), StatusCode::OK, "", None)
+}
+
+/// Signs in and sets the session cookie for a token issued exactly as the API issues it.
+async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    password: String,
+) -> Result<Cookie<'static>, AppError> {
+    let door = Audience::Public;
+    let signed_in =
+        login_flow::check_password(state, Actor::Anonymous, door, email, password, client_address(req))
+            .await?;
+    let now = Utc::now();
+    let (token, expires_at) = state
+        .keys
+        .issue(door, &signed_in.subject.to_string(), signed_in.credential_version, now)
+        .map_err(AppError::internal)?;
+    Ok(session::session_cookie(req, &token, (expires_at - now).num_seconds()))
+}
+
+#[post("/sign-in")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let SignInForm { email, password, csrf } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(sign_in_page(&req, lang, StatusCode::FORBIDDEN, &email, Some(lang.t(EXPIRED))));
+    }
+    match start_session(&state, &req, &email, password).await {
+        Ok(cookie) => {
+            let mut response = redirect("/my");
+            let _ = response.add_cookie(&cookie);
+            Ok(response)
+        }
+        Err(e) if e.code() == Code::InvalidCredentials => {
+            let wrong = lang.t((
+                "The e-mail address or the password is not correct.",
+                "El correo o la contraseña no son correctos.",
+            ));
+            Ok(sign_in_page(&req, lang, StatusCode::UNAUTHORIZED, &email, Some(wrong)))
+        }
+        Err(e) if e.code() == Code::TooManyRequests => {
+            let wait = lang.t((
+                "Too many attempts. Please wait a few minutes.",
+                "Demasiados intentos. Espere unos minutos.",
+            ));
+            Ok(sign_in_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &email, Some(wait)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    full_name: String,
+    email: String,
+    password: String,
+    csrf: String,
+}
+
+fn register_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    form: Option<&RegisterForm>,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let title = lang.t(("Create an account", "Crear una cuenta"));
+    let (name, email) = form.map_or(("", ""), |f| (f.full_name.as_str(), f.email.as_str()));
+    form_page(req, status, lang, title, "/register", |csrf| {
+        html! {
+            @if let Some(general) = error_for(lang, errors, "form") { p.error role="alert" { (general) } }
+            form method="post" action="/register" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field(lang, "full_name", FULL_NAME, "text", name, "name", error_for(lang, errors, "full_name").as_deref()))
+                (field(lang, "email", EMAIL, "email", email, "email", error_for(lang, errors, "email").as_deref()))
+                (field(lang, "password", PASSWORD, "password", "", "new-password", error_for(lang, errors, "password").as_deref()))
+                button type="submit" { (title) }
+            }
+        }
+    })
+}
+
+#[get("/register")]
+pub async fn register_form(req: HttpRequest) -> HttpResponse {
+    register_page(&req, Lang::of(&req), StatusCode::OK, None, &[])
+}
+
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<RegisterForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        let expired = [FieldError::new("form", lang.t(EXPIRED))];
+        return Ok(register_page(&req, lang, StatusCode::FORBIDDEN, Some(&form), &expired));
+    }
+    let registered = match Registration::parse(&form.email, &form.password, &form.full_name) {
+        Ok(registration) => applicants::register(&state, registration, client_address(&req)).await,
+        Err(e) => Err(e),
+    };
+    match registered {
+        Ok(_) => {
+            let cookie = start_session(&state, &req, &form.email, form.password.clone()).await?;
+            let mut response = redirect("/my");
+            let _ = response.add_cookie(&cookie);
+            Ok(response)
+        }
+        Err(AppError::Validation { errors, .. }) => {
+            Ok(register_page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(&form), &errors))
+        }
+        Err(e) if e.code() == Code::EmailTaken => {
+            let taken = [FieldError::new(
+                "email",
+                lang.t(("this address already has an account", "este correo ya tiene una cuenta")),
+            )];
+            Ok(register_page(&req, lang, StatusCode::CONFLICT, Some(&form), &taken))
+        }
+        Err(e) if e.code() == Code::TooManyRequests => {
+            let wait = [FieldError::new(
+                "form",
+                lang.t((
+                    "Too many registrations from here. Please try later",
+                    "Demasiados registros desde aquí. Intente más tarde",
+                )),
+            )];
+            Ok(register_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, Some(&form), &wait))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+#[post("/sign-out")]
+pub async fn sign_out(req: HttpRequest, form: web::Form<SignOutForm>) -> HttpResponse {
+    if !session::csrf_holds(&req, &form.csrf) {
+        return redirect("/my");
+    }
+    let mut response = redirect("/");
+    let _ = response.add_cookie(&session::ended_session(&req));
+    response
+}
+
+/// `2026-12-01T09:15:00-06:00` as the language writes it, with the local time and offset.
+fn when(lang: Lang, rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => format!("{}, {} (UTC{})", lang.date(at.date_naive()), at.format("%H:%M"), at.format("%:z")),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+#[get("/my")]
+pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let Some(who) = session::applicant(&state, &req).await else {
+        return Ok(redirect("/sign-in"));
+    };
+    let id = who.id;
+    let (record, list) = state
+        .db(move |conn| Ok((applicants::find(conn, id)?, appointments::list_for_applicant(conn, id)?)))
+        .await?;
+    let name = record.map(|r| r.full_name).unwrap_or_default();
+    let title = lang.t(("My appointments", "Mis citas"));
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/my", |csrf| {
+        html! {
+            p { (lang.t(("Signed in as", "Sesión de"))) " " strong { (name) } }
+            @if list.is_empty() {
+                p { (lang.t(("You have no appointments yet.", "Aún no tiene citas."))) }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t(("Reference", "Referencia"))) }
+                        th scope="col" { (lang.t(("Office", "Oficina"))) }
+                        th scope="col" { (lang.t(("Service", "Servicio"))) }
+                        th scope="col" { (lang.t(("Date and time", "Fecha y hora"))) }
+                        th scope="col" { (lang.t(("Status", "Estado"))) }
+                    } }
+                    tbody {
+                        @for a in &list {
+                            tr { td { (a.reference) } td { (a.post) } td { (a.service) } td { (when(lang, &a.starts_at)) } td { (a.status) } }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/sign-out" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+            }
+        }
+    }))
+}
