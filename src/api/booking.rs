@@ -64,13 +64,6 @@ fn created(outcome: Booked) -> HttpResponse {
     }
 }
 
-/// A booking took a seat: this instance's cached availability of the post is stale.
-fn changed(state: &AppState, outcome: &Booked) {
-    if let Booked::Created(view) = outcome {
-        state.availability.invalidate(&view.post);
-    }
-}
-
 /// Bookable slots of a post and service, in the post's local time.
 #[utoipa::path(tag = "booking", params(("post" = String, Path, description = "post code, e.g. MEX"), AvailabilityQuery), responses(
     (status = 200, body = Availability),
@@ -123,19 +116,7 @@ pub async fn book(
     let Guarded(who, body) = request;
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
-    let address = client_address(&req);
-    let settings = state.settings.booking.clone();
-    let outcome = state
-        .db(move |conn| {
-            let now = Utc::now().naive_utc();
-            if let Some(replayed) = appointments::replay(conn, &who.actor(), idem.as_ref())? {
-                return Ok(replayed);
-            }
-            booking::count_attempt(conn, &settings, who.id, &address, now)?;
-            appointments::book(conn, &Rules::from(&settings), &who.actor(), &body, idem, now)
-        })
-        .await?;
-    changed(&state, &outcome);
+    let outcome = booking::online::book(&state, who, body, idem, client_address(&req)).await?;
     Ok(created(outcome))
 }
 
@@ -181,20 +162,7 @@ pub async fn confirmation_pdf(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let (view, post_name) = state
-        .db(move |conn| {
-            let view = appointments::view_own(conn, &reference, who.id)?;
-            let name = crate::reference::list_posts(conn)?
-                .into_iter()
-                .find(|p| p.code == view.post)
-                .map(|p| p.name)
-                .unwrap_or_else(|| view.post.clone());
-            Ok((view, name))
-        })
-        .await?;
-    let templates = state.templates.clone();
-    let name = format!("appointment-{}.pdf", view.reference);
-    let pdf = web::block(move || crate::pdf::confirmation::render(&templates, &view, &post_name)).await??;
+    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference).await?;
     Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 
@@ -289,7 +257,7 @@ pub async fn staff_book(
     let outcome = state
         .db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, Utc::now().naive_utc()))
         .await?;
-    changed(&state, &outcome);
+    booking::online::seat_taken(&state, &outcome);
     Ok(created(outcome))
 }
 

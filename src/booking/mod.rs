@@ -3,6 +3,8 @@
 pub mod appointments;
 pub mod availability_cache;
 pub mod closures;
+pub mod ics;
+pub mod online;
 pub mod party;
 pub mod reference_code;
 pub mod schedule;

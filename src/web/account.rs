@@ -293,6 +293,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
     Ok(form_page(&req, StatusCode::OK, lang, title, "/my", |csrf| {
         html! {
             p { (lang.t(("Signed in as", "Sesión de"))) " " strong { (name) } }
+            p { a href="/book" { (lang.t(("Book an appointment", "Reservar una cita"))) } }
             @if list.is_empty() {
                 p { (lang.t(("You have no appointments yet.", "Aún no tiene citas."))) }
             } @else {
@@ -306,7 +307,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
                     } }
                     tbody {
                         @for a in &list {
-                            tr { td { (a.reference) } td { (a.post) } td { (a.service) } td { (when(lang, &a.starts_at)) } td { (a.status) } }
+                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (a.service) } td { (when(lang, &a.starts_at)) } td { (a.status) } }
                         }
                     }
                 }

@@ -4,6 +4,7 @@
 //! headers are set.
 
 pub mod account;
+pub mod booking;
 pub mod i18n;
 pub mod layout;
 pub mod public;
@@ -26,6 +27,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(account::register)
         .service(account::sign_out)
         .service(account::my_appointments)
+        .service(booking::choose)
+        .service(booking::slots)
+        .service(booking::book)
+        .service(booking::confirmation)
+        .service(booking::calendar_file)
+        .service(booking::appointment)
         .route("/static/site.css", web::get().to(stylesheet));
 }
 

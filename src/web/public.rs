@@ -19,7 +19,7 @@ use crate::web::layout::{frame, SITE};
 use crate::web::page;
 
 /// A service's name in the visitor's language (the reference data holds the English).
-fn service_name(lang: Lang, code: &str, english: &str) -> String {
+pub fn service_name(lang: Lang, code: &str, english: &str) -> String {
     if lang == Lang::En {
         return english.to_string();
     }

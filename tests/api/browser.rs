@@ -321,3 +321,46 @@ async fn an_applicant_registers_in_spanish_and_reaches_their_appointments() {
     assert_eq!(browser.run("return document.location.pathname").await, "/sign-in", "signed out");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_applicant_books_a_slot_in_spanish_and_downloads_the_confirmation() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    app.applicant_token("ana@example.mx").await;
+
+    browser.goto(&format!("{}/sign-in", app.address)).await;
+    browser.type_into("#email", "ana@example.mx").await;
+    browser.type_into("#password", "applicant passphrase").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.location.pathname === '/my'").await;
+    browser.click("a[href='/book']").await;
+    browser.wait_until("document.location.pathname === '/book'").await;
+    browser.click("#service option[value='passport-renewal']").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.location.pathname === '/book/slots'").await;
+    assert_eq!(browser.text("h1").await, "Elija un horario");
+    browser.screenshot("book-slots-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "choosing a time");
+    browser.click("input[name=slot_id]").await;
+    browser.type_into("#given_1", "Ana").await;
+    browser.type_into("#surname_1", "Núñez").await;
+    browser.click("form[action='/book'] button[type=submit]").await;
+    browser.wait_until("document.location.pathname.startsWith('/my/')").await;
+    assert_eq!(browser.text("h1").await, "Su cita");
+    let reference = browser.text("[role=status] strong").await;
+    assert_eq!(reference.len(), 11, "a reference like K7Q-M4X-PT9: {reference}");
+    browser.screenshot("appointment-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the appointment");
+
+    // The confirmation link gives the PDF, with the session the page has.
+    let script = "const done = arguments[arguments.length - 1];
+        fetch(document.querySelector('a[href$=\"confirmation.pdf\"]').href)
+            .then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), b.byteLength])))
+            .catch(e => done(['failed', String(e), 0]));";
+    let got = browser.call("POST", "/execute/async", Some(json!({"script": script, "args": []}))).await;
+    assert_eq!((got[0].clone(), got[1].clone()), (json!(200), json!("application/pdf")), "{got}");
+    assert!(got[2].as_u64().unwrap_or(0) > 1_000, "a real PDF: {got}");
+    app.stop().await;
+}

@@ -227,3 +227,80 @@ async fn an_applicant_registers_signs_out_and_in_through_forms_each_guarded_by_c
     assert!(removal.contains("Max-Age=0"), "{removal}");
     app.stop().await;
 }
+
+/// Signs `email` in through the sign-in form: the cookies to send and the form token.
+async fn web_session(app: &TestApp, email: &str, password: &str) -> (String, String) {
+    let form = page(app, "/sign-in", &[]).await;
+    let csrf = cookie_value(&set_cookie(&form, "csrf").expect("a CSRF cookie"));
+    let token = hidden_csrf(&form.text);
+    let email = email.replace('@', "%40");
+    let password = password.replace(' ', "+");
+    let signed =
+        post_form(app, "/sign-in", &csrf, &format!("email={email}&password={password}&csrf={token}")).await;
+    assert_eq!(signed.status, 303, "{}", signed.text);
+    let session = cookie_value(&set_cookie(&signed, "session").expect("a session"));
+    (format!("{session}; {csrf}"), token)
+}
+
+#[actix_web::test]
+async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_calendar_file() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    app.applicant_token("bob@example.mx").await;
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let (bobs, _) = web_session(&app, "bob@example.mx", "applicant passphrase").await;
+
+    assert_eq!(page(&app, "/book", &[]).await.status, 303, "signed out: to the sign-in page");
+    let slots = page(&app, "/book/slots?post=MEX&service=passport-renewal", &[("Cookie", &cookies)]).await;
+    assert_eq!(slots.status, 200, "{}", slots.text);
+    let at = slots.text.find(r#"name="slot_id" id="slot-"#).expect("a free slot");
+    let slot: String = slots.text[at..]
+        .split("value=\"")
+        .nth(1)
+        .unwrap_or("")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let fields =
+        format!("post=MEX&service=passport-renewal&slot_id={slot}&given_1=Ana&surname_1=N%C3%BA%C3%B1ez");
+
+    // A forged form books nothing; a date of birth that isn't one is its field's error.
+    assert_eq!(post_form(&app, "/book", &cookies, &format!("{fields}&csrf=forged")).await.status, 403);
+    let bad = post_form(&app, "/book", &cookies, &format!("{fields}&born_1=31-12-1990&csrf={token}")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains(r#"aria-describedby="born_1-error""#));
+    assert_eq!(app.get("/api/v1/appointments", Some(&ana)).await.body.as_array().map(Vec::len), Some(0));
+
+    let booked =
+        post_form(&app, "/book", &cookies, &format!("{fields}&born_1=1990-12-31&csrf={token}")).await;
+    assert_eq!(booked.status, 303, "{}", booked.text);
+    let to = booked.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let reference = to.trim_start_matches("/my/").to_string();
+    let mine = app.get("/api/v1/appointments", Some(&ana)).await.body;
+    assert_eq!(mine[0]["reference"], serde_json::json!(reference), "the API sees the page's booking");
+
+    let shown = page(&app, &to, &[("Cookie", &cookies)]).await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.text.contains(&reference) && shown.text.contains("Ana N\u{fa}\u{f1}ez"));
+    let pdf = page(&app, &format!("{to}/confirmation.pdf"), &[("Cookie", &cookies)]).await;
+    assert_eq!((pdf.status, pdf.content_type.as_str()), (200, "application/pdf"));
+    assert!(crate::helpers::pdf_text(&pdf.bytes).contains(&reference));
+    let ics = page(&app, &format!("{to}/appointment.ics"), &[("Cookie", &cookies)]).await;
+    assert!(ics.content_type.starts_with("text/calendar"));
+    assert!(
+        ics.text.contains(&format!("UID:{reference}@consular-desk\r\n")) && ics.text.contains("DTSTART:")
+    );
+
+    // Someone else's appointment is not found, whatever the way in.
+    for path in [to.clone(), format!("{to}/confirmation.pdf"), format!("{to}/appointment.ics")] {
+        assert_eq!(page(&app, &path, &[("Cookie", &bobs)]).await.status, 404, "{path}");
+    }
+    // Booking the same service again is refused in words.
+    let again = post_form(&app, "/book", &cookies, &format!("{fields}&csrf={token}")).await;
+    assert_eq!(again.status, 409);
+    assert!(again.text.contains("already have an appointment"));
+    app.stop().await;
+}

@@ -1,0 +1,72 @@
+//! An applicant's own booking, as the API and the pages both make it: a replay of an earlier
+//! request with the same idempotency key, or an attempt counted against the applicant and
+//! their address, then the booking; a seat taken makes this instance's cached availability of
+//! the post stale.
+
+use chrono::Utc;
+
+use crate::auth::Applicant;
+use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
+use crate::booking::reference_code::Reference;
+use crate::error::AppError;
+use crate::reference::Post;
+use crate::state::AppState;
+
+pub async fn book(
+    state: &AppState,
+    who: Applicant,
+    request: BookingRequest,
+    idempotency: Option<Idempotency>,
+    client_address: String,
+) -> Result<Booked, AppError> {
+    let settings = state.settings.booking.clone();
+    let outcome = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            if let Some(replayed) = appointments::replay(conn, &who.actor(), idempotency.as_ref())? {
+                return Ok(replayed);
+            }
+            crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
+            appointments::book(conn, &Rules::from(&settings), &who.actor(), &request, idempotency, now)
+        })
+        .await?;
+    seat_taken(state, &outcome);
+    Ok(outcome)
+}
+
+/// A booking took a seat: this instance's cached availability of the post is stale.
+pub fn seat_taken(state: &AppState, outcome: &Booked) {
+    if let Booked::Created(view) = outcome {
+        state.availability.invalidate(&view.post);
+    }
+}
+
+/// The applicant's own appointment and its post's name and address; 404 for anyone else's.
+pub async fn own_with_post(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+) -> Result<(AppointmentView, Option<Post>), AppError> {
+    state
+        .db(move |conn| {
+            let view = appointments::view_own(conn, &reference, who.id)?;
+            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
+            Ok((view, post))
+        })
+        .await
+}
+
+/// The confirmation PDF of the applicant's own appointment, and its file name.
+pub async fn confirmation_pdf(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+) -> Result<(Vec<u8>, String), AppError> {
+    let (view, post) = own_with_post(state, who, reference).await?;
+    let post_name = post.map(|p| p.name).unwrap_or_else(|| view.post.clone());
+    let templates = state.templates.clone();
+    let name = format!("appointment-{}.pdf", view.reference);
+    let pdf = actix_web::web::block(move || crate::pdf::confirmation::render(&templates, &view, &post_name))
+        .await??;
+    Ok((pdf, name))
+}

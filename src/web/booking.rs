@@ -1,0 +1,508 @@
+//! Booking from the pages, signed in: choose the post and service, then a week's free slots
+//! and the people, then the appointment with its reference, its PDF confirmation and a
+//! calendar file. Availability, the booking itself (throttles, rules, the last seat) and the
+//! PDF are the API's own operations.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{Duration, NaiveDate, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::api::client_address;
+use crate::auth::{Actor, Applicant};
+use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
+use crate::booking::party::{PersonInput, MAX_PARTY};
+use crate::booking::reference_code::Reference;
+use crate::booking::{self, ics, online, AvailabilityQuery};
+use crate::error::{AppError, Code, FieldError};
+use crate::reference;
+use crate::state::AppState;
+use crate::web::i18n::Lang;
+use crate::web::layout::frame;
+use crate::web::{page, session};
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// The signed-in applicant, or the way to the sign-in page.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Applicant, HttpResponse> {
+    session::applicant(state, req).await.ok_or_else(|| redirect("/sign-in"))
+}
+
+/// A personal page: never cached, with the visitor's CSRF cookie set if they had none.
+fn personal(
+    req: &HttpRequest,
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: impl FnOnce(&str) -> Markup,
+) -> HttpResponse {
+    let (token, cookie) = session::csrf_token(req);
+    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+#[get("/book")]
+pub async fn choose(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    if let Err(to_sign_in) = signed_in(&state, &req).await {
+        return Ok(to_sign_in);
+    }
+    let (posts, services) =
+        state.db(|conn| Ok((reference::list_posts(conn)?, reference::list_services(conn)?))).await?;
+    let title = lang.t(("Book an appointment", "Reservar una cita"));
+    Ok(personal(&req, StatusCode::OK, lang, title, "/book", |_| {
+        html! {
+            form method="get" action="/book/slots" {
+                label for="post" { (lang.t(("Office", "Oficina"))) }
+                select #post name="post" required {
+                    @for p in &posts { option value=(p.code) selected[p.code == "MEX"] { (p.name) } }
+                }
+                label for="service" { (lang.t(("Service", "Servicio"))) }
+                select #service name="service" required {
+                    @for s in &services { option value=(s.code) { (crate::web::public::service_name(lang, &s.code, &s.name)) } }
+                }
+                button type="submit" { (lang.t(("See free times", "Ver horarios disponibles"))) }
+            }
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SlotsQuery {
+    post: String,
+    service: String,
+    from: Option<NaiveDate>,
+}
+
+/// The people fields as a form sends them: up to four, each optional but the first.
+#[derive(Deserialize, Default)]
+pub struct BookForm {
+    csrf: String,
+    post: String,
+    service: String,
+    slot_id: Option<String>,
+    phone: Option<String>,
+    given_1: Option<String>,
+    surname_1: Option<String>,
+    born_1: Option<String>,
+    given_2: Option<String>,
+    surname_2: Option<String>,
+    born_2: Option<String>,
+    given_3: Option<String>,
+    surname_3: Option<String>,
+    born_3: Option<String>,
+    given_4: Option<String>,
+    surname_4: Option<String>,
+    born_4: Option<String>,
+}
+
+impl BookForm {
+    fn person(&self, n: usize) -> [&str; 3] {
+        let (g, s, b) = match n {
+            1 => (&self.given_1, &self.surname_1, &self.born_1),
+            2 => (&self.given_2, &self.surname_2, &self.born_2),
+            3 => (&self.given_3, &self.surname_3, &self.born_3),
+            _ => (&self.given_4, &self.surname_4, &self.born_4),
+        };
+        [g, s, b].map(|v| v.as_deref().unwrap_or(""))
+    }
+
+    /// The booking the form asks for: the people whose names were filled in (a date of birth
+    /// that isn't a date is the field's error).
+    fn request(&self) -> Result<BookingRequest, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let slot_id = self.slot_id.as_deref().and_then(|s| s.parse::<i64>().ok());
+        if slot_id.is_none() {
+            errors.push(FieldError::new("slot_id", "choose a time"));
+        }
+        let mut applicants = Vec::new();
+        for n in 1..=MAX_PARTY {
+            let [given, surname, born] = self.person(n);
+            if n > 1 && given.trim().is_empty() && surname.trim().is_empty() && born.trim().is_empty() {
+                continue;
+            }
+            let date_of_birth = match born.trim() {
+                "" => None,
+                text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                    Ok(date) => Some(date),
+                    Err(_) => {
+                        errors.push(FieldError::new(format!("born_{n}"), "is not a date (YYYY-MM-DD)"));
+                        None
+                    }
+                },
+            };
+            applicants.push(PersonInput {
+                given_names: given.into(),
+                surname: surname.into(),
+                date_of_birth,
+            });
+        }
+        let phone = self.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(String::from);
+        match (slot_id, errors.is_empty()) {
+            (Some(slot_id), true) => Ok(BookingRequest { slot_id, applicants, phone }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// `applicants[1].surname` (the rules' name for a field) as the form's `surname_2`.
+fn form_field(rule_field: &str) -> String {
+    let Some(rest) = rule_field.strip_prefix("applicants[") else {
+        return rule_field.to_string();
+    };
+    let (index, name) = rest.split_once("].").unwrap_or((rest, ""));
+    let n = index.trim_end_matches(']').parse::<usize>().map_or(1, |i| i + 1);
+    let name = match name {
+        "given_names" => "given",
+        "surname" => "surname",
+        "date_of_birth" => "born",
+        _ => return "applicants".into(),
+    };
+    format!("{name}_{n}")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn slots_page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    post: String,
+    service: String,
+    from: Option<NaiveDate>,
+    form: &BookForm,
+    errors: &[FieldError],
+) -> Result<HttpResponse, AppError> {
+    let rules = Rules::from(&state.settings.booking);
+    let now = Utc::now().naive_utc();
+    let query = AvailabilityQuery { service: service.clone(), from, to: from.map(|f| f + Duration::days(6)) };
+    let (post_code, service_code) = (post.clone(), service.clone());
+    let found = state
+        .db(move |conn| {
+            let query = match query.from {
+                Some(_) => query,
+                None => {
+                    let today =
+                        crate::calendar::local_date(now, crate::calendar::post_zone(conn, &post_code)?);
+                    AvailabilityQuery { to: Some(today + Duration::days(6)), from: Some(today), ..query }
+                }
+            };
+            let free = booking::availability(conn, &rules, &Actor::Anonymous, &post_code, &query, now)?;
+            let max = reference::list_services(conn)?
+                .into_iter()
+                .find(|s| s.code == service_code)
+                .map_or(1, |s| s.max_party_size.clamp(1, MAX_PARTY as i32) as usize);
+            Ok((free, max))
+        })
+        .await;
+    let (free, max) = match found {
+        Ok(found) => found,
+        Err(e) if matches!(e.code(), Code::NotFound | Code::ValidationFailed) => {
+            let title = lang.t(("Book an appointment", "Reservar una cita"));
+            return Ok(personal(req, StatusCode::NOT_FOUND, lang, title, "/book", |_| {
+                html! {
+                    p.error role="alert" { (lang.t(("There is no such office or service.", "No existe esa oficina o servicio."))) }
+                    p { a href="/book" { (lang.t(("Start again", "Empezar de nuevo"))) } }
+                }
+            }));
+        }
+        Err(e) => return Err(e),
+    };
+    let error =
+        |field: &str| errors.iter().find(|e| form_field(&e.field) == field).map(|e| e.message.clone());
+    let general: Vec<&FieldError> =
+        errors.iter().filter(|e| e.field == "form" || e.field == "applicants").collect();
+    let days: Vec<NaiveDate> = {
+        let mut d: Vec<NaiveDate> =
+            free.slots.iter().filter_map(|s| s.starts_at.get(..10)?.parse().ok()).collect();
+        d.dedup();
+        d
+    };
+    let (earlier, later) = (free.from - Duration::days(7), free.from + Duration::days(7));
+    let week =
+        |from: NaiveDate| format!("/book/slots?post={}&service={}&from={from}", free.post, free.service);
+    let title = lang.t(("Choose a time", "Elija un horario"));
+    let chosen = form.slot_id.clone().unwrap_or_default();
+    Ok(personal(req, status, lang, title, "/book", |csrf| {
+        html! {
+            @for e in &general { p.error role="alert" { (e.message) } }
+            p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
+                (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }
+            nav aria-label=(lang.t(("Weeks", "Semanas"))) {
+                @if free.from > Utc::now().date_naive() {
+                    a href=(week(earlier)) { (lang.t(("Earlier week", "Semana anterior"))) } " · "
+                }
+                a href=(week(later)) { (lang.t(("Later week", "Semana siguiente"))) }
+            }
+            form method="post" action="/book" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="post" value=(free.post);
+                input type="hidden" name="service" value=(free.service);
+                @if days.is_empty() {
+                    p.notice role="status" { (lang.t(("No free times this week: try a later week.", "No hay horarios libres esta semana: pruebe la siguiente."))) }
+                }
+                @if let Some(e) = error("slot_id") { p.error id="slot-error" { (e) } }
+                @for day in &days {
+                    fieldset {
+                        legend { (lang.date(*day)) }
+                        @for slot in free.slots.iter().filter(|s| s.starts_at.starts_with(&day.to_string())) {
+                            @let id = format!("slot-{}", slot.slot_id);
+                            div {
+                                input type="radio" name="slot_id" id=(id) value=(slot.slot_id) checked[chosen == slot.slot_id.to_string()];
+                                label.inline for=(id) {
+                                    (slot.starts_at.get(11..16).unwrap_or("")) " "
+                                    "(" (slot.remaining) " " (lang.t(("places", "lugares"))) ")"
+                                }
+                            }
+                        }
+                    }
+                }
+                @for n in 1..=max {
+                    @let [given, surname, born] = form.person(n);
+                    fieldset {
+                        legend { (lang.t(("Person", "Persona"))) " " (n) @if n > 1 { " " (lang.t(("(optional)", "(opcional)"))) } }
+                        (person_field(lang, &format!("given_{n}"), lang.t(("Given names", "Nombre(s)")), given, "given-name", error(&format!("given_{n}"))))
+                        (person_field(lang, &format!("surname_{n}"), lang.t(("Surnames", "Apellidos")), surname, "family-name", error(&format!("surname_{n}"))))
+                        (person_field(lang, &format!("born_{n}"), lang.t(("Date of birth (YYYY-MM-DD)", "Fecha de nacimiento (AAAA-MM-DD)")), born, "bday", error(&format!("born_{n}"))))
+                    }
+                }
+                (person_field(lang, "phone", lang.t(("Phone (optional)", "Teléfono (opcional)")), form.phone.as_deref().unwrap_or(""), "tel", error("phone")))
+                button type="submit" { (lang.t(("Book", "Reservar"))) }
+            }
+        }
+    }))
+}
+
+fn person_field(
+    _lang: Lang,
+    id: &str,
+    label: &str,
+    value: &str,
+    autocomplete: &str,
+    error: Option<String>,
+) -> Markup {
+    let hint = format!("{id}-error");
+    html! {
+        label for=(id) { (label) }
+        @if let Some(error) = error {
+            p.error id=(hint) { (error) }
+            input #(id) name=(id) type="text" value=(value) autocomplete=(autocomplete) aria-invalid="true" aria-describedby=(hint);
+        } @else {
+            input #(id) name=(id) type="text" value=(value) autocomplete=(autocomplete);
+        }
+    }
+}
+
+#[get("/book/slots")]
+pub async fn slots(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<SlotsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    if let Err(to_sign_in) = signed_in(&state, &req).await {
+        return Ok(to_sign_in);
+    }
+    let SlotsQuery { post, service, from } = query.into_inner();
+    let post = crate::reference::normalise_post(&post);
+    slots_page(&state, &req, lang, StatusCode::OK, post, service, from, &BookForm::default(), &[]).await
+}
+
+#[post("/book")]
+pub async fn book(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<BookForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let form = form.into_inner();
+    let post = crate::reference::normalise_post(&form.post);
+    let again = |status: StatusCode, errors: Vec<FieldError>| {
+        let (state, req, post, service) = (state.clone(), req.clone(), post.clone(), form.service.clone());
+        let form = &form;
+        async move { slots_page(&state, &req, lang, status, post, service, None, form, &errors).await }
+    };
+    if !session::csrf_holds(&req, &form.csrf) {
+        let expired = lang
+            .t(("This form has expired. Please choose again.", "Este formulario caducó. Elija de nuevo."));
+        return again(StatusCode::FORBIDDEN, vec![FieldError::new("form", expired)]).await;
+    }
+    let request = match form.request() {
+        Ok(request) => request,
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+    };
+    match online::book(&state, who, request, None, client_address(&req)).await {
+        Ok(Booked::Created(view)) => Ok(redirect(&format!("/my/{}", view.reference))),
+        Ok(Booked::Replayed { .. }) => Ok(redirect("/my")),
+        Err(AppError::Validation { errors, .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(e)
+            if matches!(
+                e.code(),
+                Code::SlotFull
+                    | Code::SlotClosed
+                    | Code::AlreadyBooked
+                    | Code::NotFound
+                    | Code::TooManyRequests
+            ) =>
+        {
+            let said = match e.code() {
+                Code::SlotFull => lang.t((
+                    "That time was just taken. Please choose another.",
+                    "Ese horario se acaba de ocupar. Elija otro, por favor.",
+                )),
+                Code::AlreadyBooked => lang.t((
+                    "You already have an appointment for this service.",
+                    "Ya tiene una cita para este servicio.",
+                )),
+                Code::TooManyRequests => lang.t((
+                    "Too many attempts. Please wait a few minutes.",
+                    "Demasiados intentos. Espere unos minutos.",
+                )),
+                _ => lang.t((
+                    "That time can no longer be booked. Please choose another.",
+                    "Ese horario ya no se puede reservar. Elija otro.",
+                )),
+            };
+            let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
+            again(status, vec![FieldError::new("form", said)]).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_reference(raw: &str) -> Option<Reference> {
+    Reference::parse(raw)
+}
+
+fn when(lang: Lang, rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(at) => format!("{}, {} (UTC{})", lang.date(at.date_naive()), at.format("%H:%M"), at.format("%:z")),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
+    let title = lang.t(("Appointment not found", "Cita no encontrada"));
+    personal(req, StatusCode::NOT_FOUND, lang, title, "/my", |_| {
+        html! {
+            p { a href="/my" { (lang.t(("Back to my appointments", "Volver a mis citas"))) } }
+        }
+    })
+}
+
+#[get("/my/{reference}")]
+pub async fn appointment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    let (view, post) = match online::own_with_post(&state, who, reference).await {
+        Ok(found) => found,
+        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
+        Err(e) => return Err(e),
+    };
+    let title = lang.t(("Your appointment", "Su cita"));
+    let address =
+        post.as_ref().map(|p| format!("{}, {}", p.name, p.address)).unwrap_or_else(|| view.post.clone());
+    Ok(personal(&req, StatusCode::OK, lang, title, "/my", |_| {
+        html! {
+            p.notice role="status" { (lang.t(("Reference", "Referencia"))) ": " strong { (view.reference) } }
+            dl {
+                dt { (lang.t(("When", "Cuándo"))) } dd { (when(lang, &view.starts_at)) }
+                dt { (lang.t(("Where", "Dónde"))) } dd { (address) }
+                dt { (lang.t(("Service", "Servicio"))) } dd { (view.service) }
+                dt { (lang.t(("People", "Personas"))) }
+                dd { @for p in &view.applicants { (p.given_names) " " (p.surname) br; } }
+                dt { (lang.t(("Status", "Estado"))) } dd { (view.status) }
+            }
+            ul {
+                li { a href={ "/my/" (view.reference) "/confirmation.pdf" } download { (lang.t(("Download the confirmation (PDF)", "Descargar la confirmación (PDF)"))) } }
+                li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Add to my calendar (.ics)", "Agregar a mi calendario (.ics)"))) } }
+            }
+        }
+    }))
+}
+
+#[get("/my/{reference}/confirmation.pdf")]
+pub async fn confirmation(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    match online::confirmation_pdf(&state, who, reference).await {
+        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
+        Err(e) => Err(e),
+    }
+}
+
+#[get("/my/{reference}/appointment.ics")]
+pub async fn calendar_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    let (view, post) = match online::own_with_post(&state, who, reference).await {
+        Ok(found) => found,
+        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
+        Err(e) => return Err(e),
+    };
+    Ok(ics_response(&view, post.as_ref()))
+}
+
+fn ics_response(view: &AppointmentView, post: Option<&reference::Post>) -> HttpResponse {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).ok();
+    let starts = parse(&view.starts_at).unwrap_or_else(Utc::now);
+    let ends = view.ends_at.as_deref().and_then(parse).unwrap_or(starts + Duration::minutes(30));
+    let location = post.map(|p| format!("{}, {}", p.name, p.address)).unwrap_or_else(|| view.post.clone());
+    let description =
+        format!("Reference / Referencia: {}. Bring your documents / Traiga sus documentos.", view.reference);
+    let summary = format!("{} ({})", view.service, view.post);
+    let text = ics::calendar(&ics::Event {
+        reference: &view.reference,
+        summary: &summary,
+        location: &location,
+        description: &description,
+        starts,
+        ends,
+        stamp: Utc::now(),
+    });
+    HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"appointment-{}.ics\"", view.reference),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
