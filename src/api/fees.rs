@@ -80,11 +80,7 @@ pub async fn receipt_pdf(
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (key, actor, number) = (state.receipts.clone(), staff.actor(), number.into_inner());
-    let view = state.db(move |conn| receipts::show(conn, &key, &actor, &number)).await?;
-    let (templates, base) = (state.templates.clone(), state.settings.public_url.clone());
-    let name = format!("receipt-{}.pdf", view.receipt_number);
-    let pdf = web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
+    let (pdf, name) = receipts::printed(&state, staff.actor(), number.into_inner()).await?;
     Ok(pdf_response(pdf, &name))
 }
 

@@ -92,6 +92,18 @@ pub async fn fee_report(
         method: query.method,
         clerk: query.clerk.map(|c| c.to_ascii_lowercase()),
     };
+    export_response(&state, auditor, scope, format, query.bom.unwrap_or(false)).await
+}
+
+/// Checks and audits the export of `scope`, then streams it in `format`: the API and the
+/// auditors' page both answer through here.
+pub(crate) async fn export_response(
+    state: &AppState,
+    auditor: Staff<AuditorOrAdmin>,
+    scope: Scope,
+    format: Format,
+    bom: bool,
+) -> Result<HttpResponse, AppError> {
     let member = (*auditor).clone();
     let actor = auditor.actor();
     let scope = state
@@ -115,7 +127,7 @@ pub async fn fee_report(
     // Written on a blocking thread into a channel the response reads: the client gets the
     // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
-    let (templates, bom) = (state.templates.clone(), query.bom.unwrap_or(false));
+    let templates = state.templates.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let _turn = turn;
         let mut run = || -> Result<(), AppError> {

@@ -127,37 +127,42 @@ impl FromRequest for Applicant {
     }
 }
 
+impl<R: Requirement> Staff<R> {
+    /// The staff member a staff token names, if the token still holds and the role is
+    /// enough. The account is read every time so that disabling it, resetting its password or
+    /// changing its role or post ends its tokens at once. The bearer header and the staff
+    /// pages' session cookie both come here.
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Staff<R>, AppError> {
+        let (id, version) = subject(state, Audience::Staff, token)?;
+        let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
+        let record = record.filter(|r| r.credential_version == version).ok_or_else(|| {
+            AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
+        })?;
+        if !R::admits(record.role) {
+            return Err(AppError::new(
+                Code::InsufficientRole,
+                format!("this needs the role {}", R::DESCRIPTION),
+            ));
+        }
+        let member = StaffMember {
+            id: record.id,
+            username: record.username,
+            role: record.role,
+            post: record.post_code,
+        };
+        Ok(Staff { member, _requirement: PhantomData })
+    }
+}
+
 impl<R: Requirement + 'static> FromRequest for Staff<R> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let checked = state(req).and_then(|state| {
-            let token = bearer(req)?;
-            let (id, version) = subject(&state, Audience::Staff, &token)?;
-            Ok((state, id, version))
-        });
+        let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
-            let (state, id, version) = checked?;
-            // The account is read on every request so that disabling it, resetting its
-            // password or changing its role or post ends its tokens at once.
-            let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
-            let record = record.filter(|r| r.credential_version == version).ok_or_else(|| {
-                AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
-            })?;
-            if !R::admits(record.role) {
-                return Err(AppError::new(
-                    Code::InsufficientRole,
-                    format!("this needs the role {}", R::DESCRIPTION),
-                ));
-            }
-            let member = StaffMember {
-                id: record.id,
-                username: record.username,
-                role: record.role,
-                post: record.post_code,
-            };
-            Ok(Staff { member, _requirement: PhantomData })
+            let (state, token) = checked?;
+            Staff::from_token(&state, &token).await
         })
     }
 }

@@ -634,3 +634,18 @@ pub fn verify(
         }),
     })
 }
+
+/// The receipt as printed for the payer (the PDF, with the public check's address in its QR
+/// code), and its file name; the API and the staff pages both print through here.
+pub async fn printed(
+    state: &crate::state::AppState,
+    actor: Actor,
+    number: String,
+) -> Result<(Vec<u8>, String), AppError> {
+    let key = state.receipts.clone();
+    let view = state.db(move |conn| show(conn, &key, &actor, &number)).await?;
+    let (templates, base) = (state.templates.clone(), state.settings.public_url.clone());
+    let name = format!("receipt-{}.pdf", view.receipt_number);
+    let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
+    Ok((pdf, name))
+}

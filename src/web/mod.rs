@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod layout;
 pub mod public;
 pub mod session;
+pub mod staff;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -33,7 +34,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(booking::confirmation)
         .service(booking::calendar_file)
         .service(booking::appointment)
-        .route("/static/site.css", web::get().to(stylesheet));
+        .service(staff::sign_in_form)
+        .service(staff::sign_in)
+        .service(staff::sign_out)
+        .service(staff::board)
+        .service(staff::check_in)
+        .service(staff::call_next)
+        .service(staff::fee_form)
+        .service(staff::record_fee)
+        .service(staff::receipt_pdf)
+        .service(staff::receipt)
+        .service(staff::void)
+        .service(staff::reports)
+        .route("/static/site.css", web::get().to(stylesheet))
+        .route("/static/refresh.js", web::get().to(refresh_script));
 }
 
 /// No inline script or style anywhere, so the policy can forbid both; no framing (clickjacking).
@@ -57,4 +71,11 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("site.css"))
+}
+
+async fn refresh_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("refresh.js"))
 }

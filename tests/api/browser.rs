@@ -364,3 +364,110 @@ async fn an_applicant_books_a_slot_in_spanish_and_downloads_the_confirmation() {
     assert!(got[2].as_u64().unwrap_or(0) > 1_000, "a real PDF: {got}");
     app.stop().await;
 }
+
+impl Browser {
+    async fn staff_sign_in(&self, base: &str, username: &str) {
+        self.goto(&format!("{base}/staff/sign-in")).await;
+        self.type_into("#username", username).await;
+        self.type_into("#password", crate::helpers::STAFF_PASSWORD).await;
+        self.click("button[type=submit]").await;
+        self.wait_until("document.location.pathname !== '/staff/sign-in'").await;
+    }
+
+    async fn staff_sign_out(&self) {
+        self.click("form[action='/staff/sign-out'] button").await;
+        self.wait_until("document.location.pathname === '/staff/sign-in'").await;
+    }
+
+    /// Fetches `href` with the page's cookies: (status, content type, body as text).
+    async fn fetch(&self, href: &str) -> (u64, String, String) {
+        let script = "const done = arguments[arguments.length - 1];
+            fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), t])))
+                .catch(e => done([0, 'failed', String(e)]));";
+        let got = self.call("POST", "/execute/async", Some(json!({"script": script, "args": [href]}))).await;
+        (
+            got[0].as_u64().unwrap_or(0),
+            got[1].as_str().unwrap_or("").into(),
+            got[2].as_str().unwrap_or("").into(),
+        )
+    }
+}
+
+#[actix_web::test]
+async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_downloads_matching_totals() {
+    let Some(browser) = Browser::start("en-US,en").await else { return };
+    let (app, _db) = site().await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    let reference = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+
+    // The clerk: check in, call to window 1, record the fee, print the receipt.
+    browser.staff_sign_in(&app.address, "mex.clerk").await;
+    browser.screenshot("staff-board").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the day board");
+    browser.click(&format!("form[action='/staff/visits/{reference}/check-in'] button")).await;
+    browser
+        .wait_until("document.querySelector('#board tbody td:nth-child(2)').textContent.trim() !== ''")
+        .await;
+    browser.click("form[action='/staff/call-next'] button").await;
+    browser.wait_until(&format!("document.querySelector(\"a[href='/staff/visits/{reference}/fee']\")")).await;
+    browser.click(&format!("a[href='/staff/visits/{reference}/fee']")).await;
+    browser.wait_until("document.getElementById('fee_1')").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the fee form");
+    browser.click("#fee_1 option[value='passport-book-adult']").await;
+    browser.click("#fee_2 option[value='passport-execution']").await;
+    browser.click("#method option[value='card']").await;
+    browser.click("form[action$='/fee'] button[type=submit]").await;
+    browser.wait_until("document.location.pathname.startsWith('/staff/receipts/')").await;
+    assert_eq!(browser.text("#total").await, "USD 85.00");
+    let number = browser
+        .run("return document.location.pathname.split('/').pop()")
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    browser.screenshot("staff-receipt").await;
+    let (status, kind, _) = browser.fetch(&format!("/staff/receipts/{number}/receipt.pdf")).await;
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    // A second fee through the API, so the report has something left after the void.
+    let second = json!({"appointment_reference": reference, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "cash_usd"}});
+    assert_eq!(app.post("/api/v1/staff/fees", Some(&clerk), &second).await.status, 201);
+    browser.staff_sign_out().await;
+
+    // The supervisor voids the receipt.
+    browser.staff_sign_in(&app.address, "mex.supervisor").await;
+    browser.goto(&format!("{}/staff/receipts/{number}", app.address)).await;
+    browser.type_into("#reason", "charged twice").await;
+    browser.click("form[action$='/void'] button").await;
+    browser.wait_until("document.querySelector('[role=status]')").await;
+    assert!(browser.text("[role=status]").await.contains("charged twice"));
+    browser.screenshot("staff-voided").await;
+    browser.staff_sign_out().await;
+
+    // The auditor downloads the CSV: its rows add up to the report's net.
+    browser.staff_sign_in(&app.address, "auditor").await;
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today - chrono::Duration::days(1), today + chrono::Duration::days(1));
+    browser.goto(&format!("{}/staff/reports?post=MEX&from={from}&to={to}", app.address)).await;
+    browser.screenshot("staff-reports").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the reports page");
+    let href = browser.run("return document.querySelector('#downloads a').getAttribute('href')").await;
+    let (status, kind, csv) = browser.fetch(href.as_str().unwrap_or("")).await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let records = crate::reports::csv_records(&csv);
+    let at = records[0].iter().position(|h| h == "amount_cents").expect("an amount column");
+    let net: i64 = records[1..].iter().map(|r| r[at].parse::<i64>().expect("cents")).sum();
+    let json =
+        app.get(&format!("/api/v1/audit/fee-report?post=MEX&from={from}&to={to}"), Some(&auditor)).await;
+    assert_eq!(
+        json.body["totals"]["all"]["net_cents"],
+        json!(net),
+        "the CSV's rows add up to the report's net"
+    );
+    assert_eq!(net, 3_500, "the voided 85 dollars are out, the 35 stay");
+    app.stop().await;
+}

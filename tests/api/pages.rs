@@ -304,3 +304,80 @@ async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_cale
     assert!(again.text.contains("already have an appointment"));
     app.stop().await;
 }
+
+/// Signs `username` in through the staff sign-in form: the cookies to send and the form token.
+async fn staff_session(app: &TestApp, username: &str) -> (String, String, String) {
+    let form = page(app, "/staff/sign-in", &[]).await;
+    let csrf = cookie_value(&set_cookie(&form, "csrf").expect("a CSRF cookie"));
+    let token = hidden_csrf(&form.text);
+    let password = crate::helpers::STAFF_PASSWORD.replace(' ', "+");
+    let signed = post_form(
+        app,
+        "/staff/sign-in",
+        &csrf,
+        &format!("username={username}&password={password}&csrf={token}"),
+    )
+    .await;
+    assert_eq!(signed.status, 303, "{}", signed.text);
+    let cookie = set_cookie(&signed, "staff_session").expect("a staff session");
+    (format!("{}; {csrf}", cookie_value(&cookie)), token, cookie)
+}
+
+#[actix_web::test]
+async fn staff_pages_check_the_session_the_role_and_the_form_token() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    app.staff_token("auditor", "auditor", None).await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let reference = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+
+    assert_eq!(
+        page(&app, "/staff", &[]).await.headers.get("location").and_then(|v| v.to_str().ok()),
+        Some("/staff/sign-in")
+    );
+    // An applicant's token is no staff session.
+    let posing = page(&app, "/staff", &[("Cookie", &format!("staff_session={ana}"))]).await;
+    assert_eq!(posing.status, 303);
+
+    let (clerks, token, cookie) = staff_session(&app, "mex.clerk").await;
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/staff"),
+        "{cookie}"
+    );
+    let board = page(&app, "/staff", &[("Cookie", &clerks)]).await;
+    assert_eq!(board.status, 200);
+    assert_eq!(board.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    assert!(board.text.contains(&format!("/staff/visits/{reference}/check-in")));
+    assert_eq!(
+        page(&app, "/staff/reports", &[("Cookie", &clerks)]).await.status,
+        403,
+        "a clerk reads no reports"
+    );
+
+    // A forged check-in changes nothing; the real one checks in.
+    let check_in = format!("/staff/visits/{reference}/check-in");
+    assert_eq!(post_form(&app, &check_in, &clerks, "csrf=forged").await.status, 403);
+    let status_now = "/api/v1/staff/posts/MEX/day";
+    assert_eq!(app.get(status_now, Some(&clerk)).await.body["visits"][0]["status"], "booked");
+    assert_eq!(post_form(&app, &check_in, &clerks, &format!("csrf={token}")).await.status, 303);
+    assert_eq!(app.get(status_now, Some(&clerk)).await.body["visits"][0]["status"], "checked_in");
+    let again = post_form(&app, &check_in, &clerks, &format!("csrf={token}")).await;
+    assert_eq!(again.status, 409);
+    assert!(again.text.contains("Already checked in"));
+
+    // An auditor may read reports but not void: the page says so and nothing changes.
+    let (auditors, auditor_token, _) = staff_session(&app, "auditor").await;
+    let voided = post_form(
+        &app,
+        "/staff/receipts/MEX-2027-000001/void",
+        &auditors,
+        &format!("reason=x&csrf={auditor_token}"),
+    )
+    .await;
+    assert_eq!(voided.status, 403);
+    assert_eq!(page(&app, "/staff/reports", &[("Cookie", &auditors)]).await.status, 200);
+    app.stop().await;
+}

@@ -42,7 +42,7 @@ fn record_at(db: &TestDb, username: &str, post: &str, reference: &str, at: chron
 }
 
 /// Reads RFC 4180 CSV: quoted cells may hold commas, quotes (doubled) and line breaks.
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
     let (mut records, mut record, mut cell) = (Vec::new(), Vec::new(), String::new());
     let (mut quoted, mut chars) = (false, text.trim_start_matches('\u{FEFF}').chars().peekable());
     while let Some(c) = chars.next() {

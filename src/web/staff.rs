@@ -1,0 +1,726 @@
+//! The staff pages under `/staff`: sign-in, the post's day board (check-in, calling the next
+//! ticket, which refreshes itself), recording a fee and the receipt with its PDF, voiding it
+//! (supervisors), and the fee report's downloads (auditors). The staff session is a staff
+//! token in its own cookie (`staff_session`: HttpOnly, SameSite=Strict, path `/staff`), checked
+//! exactly as a bearer token with the role each page needs, so disabling an account or
+//! changing its role or post ends its session at once. Staff pages are never cached.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::accounts::login as login_flow;
+use crate::api::client_address;
+use crate::auth::roles::{AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement, SupervisorPlus};
+use crate::auth::tokens::Audience;
+use crate::auth::{Actor, Role, Staff};
+use crate::booking::reference_code::Reference;
+use crate::calendar;
+use crate::error::{AppError, Code};
+use crate::fees::money::format_cents;
+use crate::fees::pricing::ItemInput;
+use crate::fees::receipts::{self, FeeRequest, Method, PaymentInput, VoidRequest};
+use crate::reports::export::Format;
+use crate::reports::fee_report::Scope;
+use crate::state::AppState;
+use crate::web::i18n::{Lang, Text};
+use crate::web::layout::frame;
+use crate::web::{page, session};
+
+/// The staff session cookie.
+pub const STAFF_SESSION: &str = "staff_session";
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// A staff page: never cached, with the visitor's CSRF cookie set if they had none.
+fn staff_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: impl FnOnce(&str) -> Markup,
+) -> HttpResponse {
+    let (token, cookie) = session::csrf_token(req);
+    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A message page: what went wrong, and the way back to the board.
+fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
+    let title = lang.t(("Staff desk", "Escritorio del personal"));
+    staff_page(req, status, lang, title, "/staff", |_| {
+        html! {
+            p.error role="alert" { (text) }
+            p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
+        }
+    })
+}
+
+/// The signed-in staff member with role `R`; else the sign-in page (no or stale session) or
+/// a 403 page (a role that may not).
+async fn member<R: Requirement>(state: &AppState, req: &HttpRequest) -> Result<Staff<R>, HttpResponse> {
+    let lang = Lang::of(req);
+    let Some(token) = req.cookie(STAFF_SESSION).map(|c| c.value().to_string()) else {
+        return Err(redirect("/staff/sign-in"));
+    };
+    match Staff::<R>::from_token(state, &token).await {
+        Ok(staff) => Ok(staff),
+        Err(e) if e.code() == Code::InsufficientRole => Err(said(
+            req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("Your role can't open this page.", "Su función no permite abrir esta página.")),
+        )),
+        Err(_) => Err(redirect("/staff/sign-in")),
+    }
+}
+
+/// What an operation's refusal tells the clerk, in the page's language (the code's meaning
+/// for the ones without their own words).
+fn refusal(lang: Lang, e: &AppError) -> String {
+    let text: Option<Text> = match e.code() {
+        Code::WrongPost => Some(("That belongs to another post.", "Eso pertenece a otra sede.")),
+        Code::TooEarly => Some((
+            "It is too early to check this appointment in.",
+            "Aún es temprano para registrar la llegada de esta cita.",
+        )),
+        Code::TooLate => Some((
+            "Too late to check in without a reason.",
+            "Demasiado tarde para registrar la llegada sin un motivo.",
+        )),
+        Code::AlreadyCheckedIn => Some(("Already checked in.", "Ya se registró su llegada.")),
+        Code::QueueEmpty => Some(("Nobody is waiting.", "No hay nadie esperando.")),
+        Code::AlreadyVoided => Some(("This receipt is already void.", "Este recibo ya está anulado.")),
+        Code::OwnReceipt => Some((
+            "A receipt is voided by a supervisor who did not collect it.",
+            "Un recibo lo anula un supervisor que no lo cobró.",
+        )),
+        Code::DayClosed => {
+            Some(("That day's cash close is signed.", "El corte de caja de ese día está firmado."))
+        }
+        Code::NotFound => Some(("Not found.", "No se encontró.")),
+        _ => None,
+    };
+    match (text, e) {
+        (Some(text), _) => lang.t(text).to_string(),
+        (None, AppError::Validation { errors, .. }) => {
+            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        }
+        (None, e) => format!("{} ({})", e.code().meaning(), e.code().as_str()),
+    }
+}
+
+/// An operation's refusal (4xx) as a page saying why; a failure (5xx) goes on as the error.
+fn refused(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
+    let status = e.code().status();
+    if status >= 500 {
+        return Err(e);
+    }
+    Ok(said(req, StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), lang, &refusal(lang, &e)))
+}
+
+// --- signing in and out ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+fn sign_in_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let title = lang.t(("Staff sign-in", "Acceso del personal"));
+    staff_page(req, status, lang, title, "/staff/sign-in", |csrf| {
+        html! {
+            form method="post" action="/staff/sign-in" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="username" { (lang.t(("Username", "Usuario"))) }
+                @if let Some(error) = error {
+                    p.error id="username-error" { (error) }
+                    input #username name="username" type="text" value=(username) autocomplete="username" aria-invalid="true" aria-describedby="username-error" required;
+                } @else {
+                    input #username name="username" type="text" value=(username) autocomplete="username" required;
+                }
+                label for="password" { (lang.t(("Password", "Contraseña"))) }
+                input #password name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { (lang.t(("Sign in", "Iniciar sesión"))) }
+            }
+        }
+    })
+}
+
+#[get("/staff/sign-in")]
+pub async fn sign_in_form(req: HttpRequest) -> HttpResponse {
+    sign_in_page(&req, Lang::of(&req), StatusCode::OK, "", None)
+}
+
+#[post("/staff/sign-in")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let SignInForm { username, password, csrf } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        let expired = lang.t((
+            "This form has expired. Please sign in again.",
+            "Este formulario caducó. Inicie sesión de nuevo.",
+        ));
+        return Ok(sign_in_page(&req, lang, StatusCode::FORBIDDEN, &username, Some(expired)));
+    }
+    let checked = login_flow::check_password(
+        &state,
+        Actor::Anonymous,
+        Audience::Staff,
+        &username,
+        password,
+        client_address(&req),
+    )
+    .await;
+    let signed_in = match checked {
+        Ok(signed_in) => signed_in,
+        Err(e) if e.code() == Code::InvalidCredentials => {
+            let wrong = lang.t((
+                "The username or the password is not correct.",
+                "El usuario o la contraseña no son correctos.",
+            ));
+            return Ok(sign_in_page(&req, lang, StatusCode::UNAUTHORIZED, &username, Some(wrong)));
+        }
+        Err(e) if e.code() == Code::TooManyRequests => {
+            let wait = lang.t((
+                "Too many attempts. Please wait a few minutes.",
+                "Demasiados intentos. Espere unos minutos.",
+            ));
+            return Ok(sign_in_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &username, Some(wait)));
+        }
+        Err(e) => return Err(e),
+    };
+    let now = Utc::now();
+    let (token, expires_at) = state
+        .keys
+        .issue(Audience::Staff, &signed_in.subject.to_string(), signed_in.credential_version, now)
+        .map_err(AppError::internal)?;
+    let cookie = Cookie::build(STAFF_SESSION, token)
+        .path("/staff")
+        .http_only(true)
+        .secure(req.connection_info().scheme() == "https")
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds((expires_at - now).num_seconds()))
+        .finish();
+    let home = match signed_in.role.as_deref().and_then(Role::parse) {
+        Some(Role::Auditor) => "/staff/reports",
+        _ => "/staff",
+    };
+    let mut response = redirect(home);
+    let _ = response.add_cookie(&cookie);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+#[post("/staff/sign-out")]
+pub async fn sign_out(req: HttpRequest, form: web::Form<CsrfOnly>) -> HttpResponse {
+    if !session::csrf_holds(&req, &form.csrf) {
+        return redirect("/staff");
+    }
+    let mut removal = Cookie::build(STAFF_SESSION, "").path("/staff").finish();
+    removal.make_removal();
+    let mut response = redirect("/staff/sign-in");
+    let _ = response.add_cookie(&removal);
+    response
+}
+
+fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/staff/sign-out" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+        }
+    }
+}
+
+// --- the day board --------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    post: Option<String>,
+}
+
+/// The post a page is about: the member's own, or (for one bound to none) the one asked for,
+/// Mexico City by default.
+fn post_of(member: &crate::auth::StaffMember, asked: Option<String>) -> String {
+    member.post.clone().unwrap_or_else(|| {
+        asked.map(|p| crate::reference::normalise_post(&p)).unwrap_or_else(|| "MEX".into())
+    })
+}
+
+fn local_time(rfc3339: &str) -> &str {
+    rfc3339.get(11..16).unwrap_or("")
+}
+
+#[get("/staff")]
+pub async fn board(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    let post = post_of(&clerk, query.into_inner().post);
+    let reader = (*clerk).clone();
+    let found = state
+        .db(move |conn| {
+            let date = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+            crate::window::visits::day_board(conn, &reader, &post, date)
+        })
+        .await;
+    let board = match found {
+        Ok(board) => board,
+        Err(e) if matches!(e.code(), Code::NotFound | Code::WrongPost) => {
+            return Ok(said(&req, StatusCode::NOT_FOUND, lang, &refusal(lang, &e)))
+        }
+        Err(e) => return Err(e),
+    };
+    let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), board.post);
+    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+        html! {
+            p { (lang.date(board.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) } }
+            form method="post" action="/staff/call-next" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="post" value=(board.post);
+                label for="window" { (lang.t(("Window", "Ventanilla"))) }
+                input #window name="window" type="text" inputmode="numeric" maxlength="20" value="1" required;
+                button type="submit" { (lang.t(("Call the next ticket", "Llamar al siguiente turno"))) }
+            }
+            table #board data-refresh="20" {
+                caption { (lang.t(("Today's visits (refreshes every 20 seconds)", "Visitas de hoy (se actualiza cada 20 segundos)"))) }
+                thead { tr {
+                    th scope="col" { (lang.t(("Time", "Hora"))) }
+                    th scope="col" { (lang.t(("Ticket", "Turno"))) }
+                    th scope="col" { (lang.t(("People", "Personas"))) }
+                    th scope="col" { (lang.t(("Service", "Servicio"))) }
+                    th scope="col" { (lang.t(("Status", "Estado"))) }
+                    th scope="col" { (lang.t(("Action", "Acción"))) }
+                } }
+                tbody {
+                    @for visit in &board.visits {
+                        @let people = visit.applicants.iter().map(|p| format!("{} {}", p.given_names, p.surname)).collect::<Vec<_>>().join(", ");
+                        tr {
+                            td { (local_time(&visit.starts_at)) }
+                            td { (visit.ticket.as_deref().unwrap_or("")) @if let Some(w) = &visit.window { " → " (w) } }
+                            td { (people) }
+                            td { (visit.service) }
+                            td { (visit.status) }
+                            td {
+                                @if visit.status == "booked" {
+                                    form method="post" action={ "/staff/visits/" (visit.reference) "/check-in" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        button type="submit" aria-label={ (lang.t(("Check in", "Registrar llegada"))) " " (people) } { (lang.t(("Check in", "Registrar llegada"))) }
+                                    }
+                                } @else if visit.status == "called" || visit.status == "in_service" {
+                                    a href={ "/staff/visits/" (visit.reference) "/fee" } { (lang.t(("Record a fee", "Registrar un pago"))) span.visually-hidden { " " (people) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (sign_out_button(lang, csrf))
+            script src="/static/refresh.js" defer {}
+        }
+    }))
+}
+
+#[post("/staff/visits/{reference}/check-in")]
+pub async fn check_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let Some(reference) = Reference::parse(&reference) else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    let (settings, actor) = (state.settings.window.clone(), clerk.actor());
+    let done = state
+        .db(move |conn| {
+            crate::window::visits::check_in(conn, &settings, &actor, &reference, None, Utc::now().naive_utc())
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(redirect("/staff")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CallForm {
+    csrf: String,
+    post: String,
+    window: String,
+}
+
+#[post("/staff/call-next")]
+pub async fn call_next(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CallForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    let CallForm { csrf, post, window } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&post));
+    let done = state
+        .db(move |conn| {
+            crate::window::visits::call_next(conn, &actor, &post, &window, Utc::now().naive_utc())
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(redirect("/staff")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+// --- fees and receipts ----------------------------------------------------------------------
+
+const METHODS: [(Method, Text); 4] = [
+    (Method::CashUsd, ("Cash, US dollars", "Efectivo, dólares")),
+    (Method::CashLocal, ("Cash, Mexican pesos", "Efectivo, pesos mexicanos")),
+    (Method::Card, ("Card", "Tarjeta")),
+    (Method::PrepaidOnline, ("Paid online in advance", "Pagado en línea por adelantado")),
+];
+
+#[get("/staff/visits/{reference}/fee")]
+pub async fn fee_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    if let Err(page) = member::<ClerkPlus>(&state, &req).await {
+        return Ok(page);
+    }
+    let reference = reference.into_inner();
+    let today = Utc::now().date_naive();
+    let fees = state.db(move |conn| Ok(crate::reference::fees_on(conn, today)?)).await?;
+    let title = format!("{} · {}", lang.t(("Record a fee", "Registrar un pago")), reference);
+    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+        html! {
+            form method="post" action={ "/staff/visits/" (reference) "/fee" } {
+                input type="hidden" name="csrf" value=(csrf);
+                @for n in 1..=3 {
+                    fieldset {
+                        legend { (lang.t(("Fee", "Concepto"))) " " (n) @if n > 1 { " " (lang.t(("(optional)", "(opcional)"))) } }
+                        label for={ "fee_" (n) } { (lang.t(("Fee code", "Código"))) }
+                        select id={ "fee_" (n) } name={ "fee_" (n) } {
+                            @if n > 1 { option value="" { "—" } }
+                            @for fee in &fees { option value=(fee.code) { (fee.code) " · " (lang.money(fee.amount_cents, &fee.currency)) } }
+                        }
+                        label for={ "quantity_" (n) } { (lang.t(("Quantity", "Cantidad"))) }
+                        input id={ "quantity_" (n) } name={ "quantity_" (n) } type="number" min="1" max="50" value="1";
+                    }
+                }
+                label for="method" { (lang.t(("Payment", "Forma de pago"))) }
+                select #method name="method" {
+                    @for (method, text) in &METHODS { option value=(method.as_str()) { (lang.t(*text)) } }
+                }
+                label for="external_reference" { (lang.t(("Online payment reference (prepaid only)", "Referencia del pago en línea (solo prepago)"))) }
+                input #external_reference name="external_reference" type="text" maxlength="64";
+                button type="submit" { (lang.t(("Record and print the receipt", "Registrar e imprimir el recibo"))) }
+            }
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct FeeForm {
+    csrf: String,
+    fee_1: String,
+    quantity_1: Option<u32>,
+    fee_2: Option<String>,
+    quantity_2: Option<u32>,
+    fee_3: Option<String>,
+    quantity_3: Option<u32>,
+    method: String,
+    external_reference: Option<String>,
+}
+
+#[post("/staff/visits/{reference}/fee")]
+pub async fn record_fee(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<FeeForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let items: Vec<ItemInput> = [
+        (Some(form.fee_1.clone()), form.quantity_1),
+        (form.fee_2.clone(), form.quantity_2),
+        (form.fee_3.clone(), form.quantity_3),
+    ]
+    .into_iter()
+    .filter_map(|(code, quantity)| {
+        let code = code.filter(|c| !c.is_empty())?;
+        Some(ItemInput { fee_code: code, quantity: quantity.unwrap_or(1) })
+    })
+    .collect();
+    let Some(method) = Method::parse(&form.method) else {
+        return Ok(said(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            lang.t(("Choose a payment method.", "Elija una forma de pago.")),
+        ));
+    };
+    let request = FeeRequest {
+        appointment_reference: Some(reference.into_inner()),
+        tracking_number: None,
+        items,
+        payment: PaymentInput {
+            method,
+            external_reference: form.external_reference.filter(|r| !r.trim().is_empty()),
+            no_fee_basis: None,
+        },
+        payer: None,
+    };
+    let (key, actor) = (state.receipts.clone(), clerk.actor());
+    let done =
+        state.db(move |conn| receipts::record(conn, &key, &actor, &request, Utc::now().naive_utc())).await;
+    match done {
+        Ok(view) => Ok(redirect(&format!("/staff/receipts/{}", view.receipt_number))),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[get("/staff/receipts/{number}")]
+pub async fn receipt(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let staff = match member::<AnyStaff>(&state, &req).await {
+        Ok(staff) => staff,
+        Err(page) => return Ok(page),
+    };
+    let (key, actor, wanted) = (state.receipts.clone(), staff.actor(), number.into_inner());
+    let view = match state.db(move |conn| receipts::show(conn, &key, &actor, &wanted)).await {
+        Ok(view) => view,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let may_void = SupervisorPlus::admits(staff.role) && view.voided.is_none();
+    let title = format!("{} {}", lang.t(("Receipt", "Recibo")), view.receipt_number);
+    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+        html! {
+            @if let Some(voided) = &view.voided {
+                p.notice role="status" { strong { (lang.t(("Void", "Anulado"))) } ": " (voided.reason) " (" (voided.voided_by) ")" }
+            }
+            dl {
+                dt { (lang.t(("Payer", "Pagador"))) } dd { (view.payer) }
+                dt { (lang.t(("Visit", "Cita"))) } dd { (view.reference) }
+                dt { (lang.t(("Total", "Total"))) } dd #total { (view.total.currency.as_str()) " " (format_cents(view.total.amount_cents)) }
+                dt { (lang.t(("Collected by", "Cobrado por"))) } dd { (view.clerk) }
+            }
+            p { a href={ "/staff/receipts/" (view.receipt_number) "/receipt.pdf" } { (lang.t(("Print the receipt (PDF)", "Imprimir el recibo (PDF)"))) } }
+            @if may_void {
+                form method="post" action={ "/staff/receipts/" (view.receipt_number) "/void" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="reason" { (lang.t(("Reason for voiding", "Motivo de la anulación"))) }
+                    input #reason name="reason" type="text" maxlength="500" required;
+                    button type="submit" { (lang.t(("Void this receipt", "Anular este recibo"))) }
+                }
+            }
+            p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}
+
+#[get("/staff/receipts/{number}/receipt.pdf")]
+pub async fn receipt_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let staff = match member::<AnyStaff>(&state, &req).await {
+        Ok(staff) => staff,
+        Err(page) => return Ok(page),
+    };
+    match receipts::printed(&state, staff.actor(), number.into_inner()).await {
+        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VoidForm {
+    csrf: String,
+    reason: String,
+}
+
+#[post("/staff/receipts/{number}/void")]
+pub async fn void(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    number: web::Path<String>,
+    form: web::Form<VoidForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
+        Ok(supervisor) => supervisor,
+        Err(page) => return Ok(page),
+    };
+    let VoidForm { csrf, reason } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
+    let back = format!("/staff/receipts/{number}");
+    let request = VoidRequest { reason };
+    let done = state
+        .db(move |conn| receipts::void(conn, &key, &actor, &number, &request, Utc::now().naive_utc()))
+        .await;
+    match done {
+        Ok(_) => Ok(redirect(&back)),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+// --- the auditors' fee report ---------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    post: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: Option<String>,
+}
+
+#[get("/staff/reports")]
+pub async fn reports(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let auditor = match member::<AuditorOrAdmin>(&state, &req).await {
+        Ok(auditor) => auditor,
+        Err(page) => return Ok(page),
+    };
+    let query = query.into_inner();
+    let today = Utc::now().date_naive();
+    let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
+    let post = auditor.post.clone().or(query.post.clone()).unwrap_or_else(|| "all".into());
+    if let Some(format) = query.format.as_deref().and_then(Format::parse) {
+        let scope = Scope {
+            post: (post != "all").then(|| crate::reference::normalise_post(&post)),
+            from,
+            to,
+            service: None,
+            fee_code: None,
+            method: None,
+            clerk: None,
+        };
+        return match crate::api::reports::export_response(
+            &state,
+            auditor,
+            scope,
+            format,
+            format == Format::Csv,
+        )
+        .await
+        {
+            Ok(response) => Ok(response),
+            Err(e) => refused(&req, lang, e),
+        };
+    }
+    let title = lang.t(("Fee report", "Informe de derechos"));
+    let link = |format: &str| format!("/staff/reports?post={post}&from={from}&to={to}&format={format}");
+    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/reports", |csrf| {
+        html! {
+            form method="get" action="/staff/reports" {
+                label for="post" { (lang.t(("Post (a code, or all)", "Sede (un código, o all)"))) }
+                input #post name="post" type="text" value=(post) maxlength="3";
+                label for="from" { (lang.t(("From (local date)", "Desde (fecha local)"))) }
+                input #from name="from" type="date" value=(from);
+                label for="to" { (lang.t(("To (local date, included)", "Hasta (fecha local, incluida)"))) }
+                input #to name="to" type="date" value=(to);
+                button type="submit" { (lang.t(("Show the downloads", "Mostrar las descargas"))) }
+            }
+            h2 { (lang.t(("Download", "Descargar"))) }
+            ul #downloads {
+                li { a href=(link("csv")) download { "CSV" } " " (lang.t(("(spreadsheets; with a byte order mark)", "(hojas de cálculo; con marca de orden de bytes)"))) }
+                li { a href=(link("xlsx")) download { "XLSX" } }
+                li { a href=(link("pdf")) download { "PDF" } " " (lang.t(("(the summary)", "(el resumen)"))) }
+                li { a href=(link("json")) download { "JSON" } }
+            }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}
