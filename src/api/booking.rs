@@ -180,13 +180,7 @@ pub async fn cancel(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let rules = Rules::from(&state.settings.booking);
-    let view = state
-        .db(move |conn| {
-            appointments::cancel(conn, &rules, &who.actor(), &reference, None, Utc::now().naive_utc())
-        })
-        .await?;
-    state.availability.invalidate(&view.post);
+    let view = booking::online::cancel(&state, who, reference).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -70,3 +70,20 @@ pub async fn confirmation_pdf(
         .await??;
     Ok((pdf, name))
 }
+
+/// The applicant cancels their own appointment; the seat goes back after the release delay,
+/// so this instance's cached availability of the post is stale.
+pub async fn cancel(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+) -> Result<AppointmentView, AppError> {
+    let rules = Rules::from(&state.settings.booking);
+    let view = state
+        .db(move |conn| {
+            appointments::cancel(conn, &rules, &who.actor(), &reference, None, Utc::now().naive_utc())
+        })
+        .await?;
+    state.availability.invalidate(&view.post);
+    Ok(view)
+}

@@ -293,7 +293,8 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
     Ok(form_page(&req, StatusCode::OK, lang, title, "/my", |csrf| {
         html! {
             p { (lang.t(("Signed in as", "Sesión de"))) " " strong { (name) } }
-            p { a href="/book" { (lang.t(("Book an appointment", "Reservar una cita"))) } }
+            p { a href="/book" { (lang.t(("Book an appointment", "Reservar una cita"))) } " · "
+                a href="/my/password" { (lang.t(("Change my password", "Cambiar mi contraseña"))) } }
             @if list.is_empty() {
                 p { (lang.t(("You have no appointments yet.", "Aún no tiene citas."))) }
             } @else {
@@ -318,4 +319,99 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
             }
         }
     }))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    csrf: String,
+}
+
+fn password_page(req: &HttpRequest, lang: Lang, status: StatusCode, errors: &[FieldError]) -> HttpResponse {
+    let title = lang.t(("Change my password", "Cambiar mi contraseña"));
+    form_page(req, status, lang, title, "/my/password", |csrf| {
+        html! {
+            @if let Some(general) = error_for(lang, errors, "form") { p.error role="alert" { (general) } }
+            form method="post" action="/my/password" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (field(lang, "current_password", ("Current password", "Contraseña actual"), "password", "", "current-password", error_for(lang, errors, "current_password").as_deref()))
+                (field(lang, "new_password", ("New password (10 characters or more)", "Contraseña nueva (10 caracteres o más)"), "password", "", "new-password", error_for(lang, errors, "new_password").as_deref()))
+                button type="submit" { (title) }
+            }
+        }
+    })
+}
+
+#[get("/my/password")]
+pub async fn password_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if session::applicant(&state, &req).await.is_none() {
+        return redirect("/sign-in");
+    }
+    password_page(&req, Lang::of(&req), StatusCode::OK, &[])
+}
+
+/// Changes the password through the API's operation (which ends every session, this one
+/// included), then signs the applicant in again with the new one.
+#[post("/my/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let Some(who) = session::applicant(&state, &req).await else {
+        return Ok(redirect("/sign-in"));
+    };
+    let PasswordForm { current_password, new_password, csrf } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(password_page(
+            &req,
+            lang,
+            StatusCode::FORBIDDEN,
+            &[FieldError::new("form", lang.t(EXPIRED))],
+        ));
+    }
+    let new = match crate::accounts::fields::NewPassword::parse(&new_password) {
+        Ok(new) => new,
+        Err(message) => {
+            return Ok(password_page(
+                &req,
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &[FieldError::new("new_password", message)],
+            ))
+        }
+    };
+    let id = who.id;
+    match applicants::change_password(&state, who, current_password, new, client_address(&req)).await {
+        Ok(()) => {
+            let email = state
+                .db(move |conn| Ok(applicants::find(conn, id)?))
+                .await?
+                .map(|r| r.email)
+                .unwrap_or_default();
+            let cookie = start_session(&state, &req, &email, new_password).await?;
+            let mut response = redirect("/my");
+            let _ = response.add_cookie(&cookie);
+            Ok(response)
+        }
+        Err(e) if e.code() == Code::WrongCurrentPassword => {
+            let wrong = lang.t(("is not your current password", "no es su contraseña actual"));
+            Ok(password_page(
+                &req,
+                lang,
+                StatusCode::FORBIDDEN,
+                &[FieldError::new("current_password", wrong)],
+            ))
+        }
+        Err(e) if e.code() == Code::TooManyRequests => {
+            let wait = lang.t((
+                "Too many attempts. Please wait a few minutes",
+                "Demasiados intentos. Espere unos minutos",
+            ));
+            Ok(password_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &[FieldError::new("form", wait)]))
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -422,7 +422,7 @@ pub async fn appointment(
     let title = lang.t(("Your appointment", "Su cita"));
     let address =
         post.as_ref().map(|p| format!("{}, {}", p.name, p.address)).unwrap_or_else(|| view.post.clone());
-    Ok(personal(&req, StatusCode::OK, lang, title, "/my", |_| {
+    Ok(personal(&req, StatusCode::OK, lang, title, "/my", |csrf| {
         html! {
             p.notice role="status" { (lang.t(("Reference", "Referencia"))) ": " strong { (view.reference) } }
             dl {
@@ -432,6 +432,12 @@ pub async fn appointment(
                 dt { (lang.t(("People", "Personas"))) }
                 dd { @for p in &view.applicants { (p.given_names) " " (p.surname) br; } }
                 dt { (lang.t(("Status", "Estado"))) } dd { (view.status) }
+            }
+            @if view.status == "booked" {
+                form method="post" action={ "/my/" (view.reference) "/cancel" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { (lang.t(("Cancel this appointment", "Cancelar esta cita"))) }
+                }
             }
             ul {
                 li { a href={ "/my/" (view.reference) "/confirmation.pdf" } download { (lang.t(("Download the confirmation (PDF)", "Descargar la confirmación (PDF)"))) } }
@@ -505,4 +511,44 @@ fn ics_response(view: &AppointmentView, post: Option<&reference::Post>) -> HttpR
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(text)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+#[post("/my/{reference}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    let back = format!("/my/{}", parsed.as_str());
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(redirect(&back));
+    }
+    match online::cancel(&state, who, parsed).await {
+        Ok(_) => Ok(redirect(&back)),
+        Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
+        Err(e) if matches!(e.code(), Code::NotActive | Code::AlreadyStarted) => {
+            let title = lang.t(("Your appointment", "Su cita"));
+            let text = lang
+                .t(("This appointment can no longer be cancelled.", "Esta cita ya no se puede cancelar."));
+            Ok(personal(&req, StatusCode::CONFLICT, lang, title, "/my", |_| {
+                html! {
+                    p.error role="alert" { (text) }
+                    p { a href=(back) { (lang.t(("Back to the appointment", "Volver a la cita"))) } }
+                }
+            }))
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -261,3 +261,59 @@ pub async fn switch_language(code: web::Path<String>, query: web::Query<SwitchQu
         .finish();
     HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish()
 }
+
+/// The waiting-room screen of a post: the tickets called in the last minutes and their
+/// windows, large, the latest first; it reloads itself every 5 seconds.
+#[get("/display/{post}")]
+pub async fn display(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    post: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let post = crate::reference::normalise_post(&post);
+    let shown =
+        state.db(move |conn| crate::window::visits::display(conn, &post, Utc::now().naive_utc())).await;
+    let screen = match shown {
+        Ok(screen) => screen,
+        Err(e) if e.code() == Code::NotFound => {
+            let title = lang.t(("No such office", "No existe esa oficina"));
+            return Ok(page(StatusCode::NOT_FOUND, lang, frame(lang, title, "/", html! {})));
+        }
+        Err(e) => return Err(e),
+    };
+    let title = format!("{} · {}", lang.t(("Now serving", "Atendiendo")), screen.post);
+    let body = html! {
+        (maud::DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/static/site.css";
+            }
+            body.display {
+                main #main data-refresh="5" {
+                    h1 { (title) }
+                    @if screen.called.is_empty() {
+                        p { (lang.t(("Please wait to be called.", "Espere su turno, por favor."))) }
+                    } @else {
+                        table {
+                            thead { tr {
+                                th scope="col" { (lang.t(("Ticket", "Turno"))) }
+                                th scope="col" { (lang.t(("Window", "Ventanilla"))) }
+                            } }
+                            tbody {
+                                @for called in &screen.called {
+                                    tr { td { (called.ticket) } td { (called.window) } }
+                                }
+                            }
+                        }
+                    }
+                    script src="/static/refresh.js" defer {}
+                }
+            }
+        }
+    };
+    Ok(page(StatusCode::OK, lang, body))
+}

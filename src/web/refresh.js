@@ -1,9 +1,10 @@
-// Reloads the day board every data-refresh seconds, unless someone is typing in a field or
-// a form is being sent: an enhancement only (the board works, unrefreshed, without it).
+// Reloads a page whose element carries data-refresh="SECONDS" (the day board, the
+// waiting-room screen), unless someone is typing in a field: an enhancement only (the pages
+// work, unrefreshed, without it).
 (function () {
-  var board = document.getElementById("board");
-  if (!board) { return; }
-  var seconds = parseInt(board.getAttribute("data-refresh"), 10) || 20;
+  var marked = document.querySelector("[data-refresh]");
+  if (!marked) { return; }
+  var seconds = parseInt(marked.getAttribute("data-refresh"), 10) || 20;
   setInterval(function () {
     var active = document.activeElement;
     var typing = active && (active.tagName === "INPUT" || active.tagName === "SELECT" || active.tagName === "TEXTAREA");

@@ -414,6 +414,12 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
         .await;
     browser.click("form[action='/staff/call-next'] button").await;
     browser.wait_until(&format!("document.querySelector(\"a[href='/staff/visits/{reference}/fee']\")")).await;
+    // The waiting-room screen shows the ticket at its window.
+    browser.goto(&format!("{}/display/MEX", app.address)).await;
+    assert!(browser.text("tbody").await.contains('1'), "the window");
+    browser.screenshot("waiting-room").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the waiting-room screen");
+    browser.goto(&format!("{}/staff", app.address)).await;
     browser.click(&format!("a[href='/staff/visits/{reference}/fee']")).await;
     browser.wait_until("document.getElementById('fee_1')").await;
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the fee form");

@@ -251,7 +251,7 @@ async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_cale
     let ana = app.applicant_token("ana@example.mx").await;
     app.applicant_token("bob@example.mx").await;
     let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
-    let (bobs, _) = web_session(&app, "bob@example.mx", "applicant passphrase").await;
+    let (bobs, bob_token) = web_session(&app, "bob@example.mx", "applicant passphrase").await;
 
     assert_eq!(page(&app, "/book", &[]).await.status, 303, "signed out: to the sign-in page");
     let slots = page(&app, "/book/slots?post=MEX&service=passport-renewal", &[("Cookie", &cookies)]).await;
@@ -302,6 +302,16 @@ async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_cale
     let again = post_form(&app, "/book", &cookies, &format!("{fields}&csrf={token}")).await;
     assert_eq!(again.status, 409);
     assert!(again.text.contains("already have an appointment"));
+
+    // Cancelling: not by someone else, not with a forged form; then by the applicant.
+    let cancel = format!("{to}/cancel");
+    assert_eq!(post_form(&app, &cancel, &bobs, &format!("csrf={bob_token}")).await.status, 404);
+    post_form(&app, &cancel, &cookies, "csrf=forged").await;
+    let mine = "/api/v1/appointments";
+    assert_eq!(app.get(mine, Some(&ana)).await.body[0]["status"], "booked");
+    assert_eq!(post_form(&app, &cancel, &cookies, &format!("csrf={token}")).await.status, 303);
+    assert_eq!(app.get(mine, Some(&ana)).await.body[0]["status"], "cancelled");
+    assert_eq!(post_form(&app, &cancel, &cookies, &format!("csrf={token}")).await.status, 409);
     app.stop().await;
 }
 
@@ -379,5 +389,83 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     .await;
     assert_eq!(voided.status, 403);
     assert_eq!(page(&app, "/staff/reports", &[("Cookie", &auditors)]).await.status, 200);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn an_applicant_changes_the_password_from_the_page_and_stays_signed_in() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    app.applicant_token("ana@example.mx").await;
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let wrong = post_form(
+        &app,
+        "/my/password",
+        &cookies,
+        &format!("current_password=nope+nope+nope&new_password=a+fresh+passphrase&csrf={token}"),
+    )
+    .await;
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.text.contains(r#"aria-describedby="current_password-error""#));
+    let short = post_form(
+        &app,
+        "/my/password",
+        &cookies,
+        &format!("current_password=applicant+passphrase&new_password=short&csrf={token}"),
+    )
+    .await;
+    assert_eq!(short.status, 422);
+    let forged = post_form(
+        &app,
+        "/my/password",
+        &cookies,
+        "current_password=applicant+passphrase&new_password=a+fresh+passphrase&csrf=x",
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let changed = post_form(
+        &app,
+        "/my/password",
+        &cookies,
+        &format!("current_password=applicant+passphrase&new_password=a+fresh+passphrase&csrf={token}"),
+    )
+    .await;
+    assert_eq!(changed.status, 303, "{}", changed.text);
+    let session = cookie_value(&set_cookie(&changed, "session").expect("a new session"));
+    assert_eq!(
+        page(&app, "/my", &[("Cookie", &session)]).await.status,
+        200,
+        "signed in with the new password"
+    );
+    assert_eq!(page(&app, "/my", &[("Cookie", &cookies)]).await.status, 303, "the old session ended");
+    let login = serde_json::json!({"email": "ana@example.mx", "password": "a fresh passphrase"});
+    assert_eq!(app.post("/api/v1/auth/login", None, &login).await.status, 200);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn the_waiting_room_screen_shows_called_tickets_and_reloads_itself() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let reference = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+    let empty = page(&app, "/display/MEX", &[("Accept-Language", "es")]).await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.text.contains("data-refresh") && empty.text.contains("Espere su turno"));
+    let checked = app
+        .post(
+            &format!("/api/v1/staff/appointments/{reference}/check-in"),
+            Some(&clerk),
+            &serde_json::json!({}),
+        )
+        .await;
+    let ticket = checked.body["ticket"].as_str().expect("a ticket").to_string();
+    app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &serde_json::json!({"window": "7"})).await;
+    let shown = page(&app, "/display/MEX", &[]).await;
+    assert!(shown.text.contains(&format!("<td>{ticket}</td><td>7</td>")), "{}", shown.text);
+    assert!(!shown.text.contains("N\u{fa}\u{f1}ez"), "no names on the public screen");
+    assert_eq!(page(&app, "/display/ZZZ", &[]).await.status, 404);
     app.stop().await;
 }
