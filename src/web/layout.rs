@@ -21,6 +21,19 @@ const EMERGENCY: Text = (
 );
 const SWITCH: Text = ("Español", "English");
 
+/// The menu: the staff's on staff pages, the public's elsewhere.
+fn menu(path: &str) -> &'static [(&'static str, Text)] {
+    if path.starts_with("/staff") {
+        &[
+            ("/staff", ("Day board", "Tablero del día")),
+            ("/staff/reports", ("Fee report", "Informe de derechos")),
+            ("/staff/audit", ("Audit log", "Bitácora")),
+        ]
+    } else {
+        &[("/", HOME), ("/track", TRACK), ("/my", MINE)]
+    }
+}
+
 /// A whole page: `title` (also the page's one `h1`), `path` (to come back to after a
 /// language switch) and the content.
 pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
@@ -41,9 +54,7 @@ pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
                     a href="/" { strong { (lang.t(SITE)) } }
                     nav aria-label=(lang.t(MENU)) {
                         ul {
-                            li { a href="/" { (lang.t(HOME)) } }
-                            li { a href="/track" { (lang.t(TRACK)) } }
-                            li { a href="/my" { (lang.t(MINE)) } }
+                            @for (href, text) in menu(path) { li { a href=(href) { (lang.t(*text)) } } }
                             li { a href=(switch) lang=(other.code()) hreflang=(other.code()) { (lang.t(SWITCH)) } }
                         }
                     }
@@ -59,7 +70,7 @@ pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
 }
 
 /// `path` made safe to carry in a query string.
-fn encode(path: &str) -> String {
+pub fn encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' => (b as char).to_string(),

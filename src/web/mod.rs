@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::receipt)
         .service(staff::void)
         .service(staff::reports)
+        .service(staff::audit_log)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

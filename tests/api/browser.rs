@@ -475,5 +475,10 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
         "the CSV's rows add up to the report's net"
     );
     assert_eq!(net, 3_500, "the voided 85 dollars are out, the 35 stay");
+    browser.click("a[href='/staff/audit']").await;
+    browser.wait_until("document.getElementById('check')").await;
+    assert!(browser.text("#check").await.starts_with("The trail holds"));
+    browser.screenshot("staff-audit").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the audit log");
     app.stop().await;
 }

@@ -389,6 +389,12 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     .await;
     assert_eq!(voided.status, 403);
     assert_eq!(page(&app, "/staff/reports", &[("Cookie", &auditors)]).await.status, 200);
+
+    // The audit log: the auditor's, with the chains' check; not the clerk's.
+    let log = page(&app, "/staff/audit?action=appointment.checked_in", &[("Cookie", &auditors)]).await;
+    assert_eq!(log.status, 200);
+    assert!(log.text.contains("The trail holds") && log.text.contains("appointment.checked_in"), "{}", log.text);
+    assert_eq!(page(&app, "/staff/audit", &[("Cookie", &clerks)]).await.status, 403);
     app.stop().await;
 }
 
