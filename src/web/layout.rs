@@ -26,6 +26,7 @@ fn menu(path: &str) -> &'static [(&'static str, Text)] {
     if path.starts_with("/staff") {
         &[
             ("/staff", ("Day board", "Tablero del día")),
+            ("/staff/cash", ("Cash", "Caja")),
             ("/staff/reports", ("Fee report", "Informe de derechos")),
             ("/staff/audit", ("Audit log", "Bitácora")),
         ]

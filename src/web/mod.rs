@@ -7,6 +7,7 @@ pub mod account;
 pub mod booking;
 pub mod i18n;
 pub mod layout;
+pub mod numbers;
 pub mod public;
 pub mod session;
 pub mod staff;
@@ -51,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::void)
         .service(staff::reports)
         .service(staff::audit_log)
+        .service(staff::cash)
+        .service(staff::set_rate)
+        .service(staff::count)
+        .service(staff::sign_close)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

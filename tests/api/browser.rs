@@ -451,6 +451,13 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
     browser.wait_until("document.querySelector('[role=status]')").await;
     assert!(browser.text("[role=status]").await.contains("charged twice"));
     browser.screenshot("staff-voided").await;
+    browser.click("a[href='/staff/cash']").await;
+    browser.wait_until("document.getElementById('rate_value')").await;
+    browser.type_into("#rate_value", "17.25").await;
+    browser.click("form[action='/staff/cash/rate'] button").await;
+    browser.wait_until("document.getElementById('rate').textContent.includes('17.250000')").await;
+    browser.screenshot("staff-cash").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the cash page");
     browser.staff_sign_out().await;
 
     // The auditor downloads the CSV: its rows add up to the report's net.

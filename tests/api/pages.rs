@@ -393,7 +393,11 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     // The audit log: the auditor's, with the chains' check; not the clerk's.
     let log = page(&app, "/staff/audit?action=appointment.checked_in", &[("Cookie", &auditors)]).await;
     assert_eq!(log.status, 200);
-    assert!(log.text.contains("The trail holds") && log.text.contains("appointment.checked_in"), "{}", log.text);
+    assert!(
+        log.text.contains("The trail holds") && log.text.contains("appointment.checked_in"),
+        "{}",
+        log.text
+    );
     assert_eq!(page(&app, "/staff/audit", &[("Cookie", &clerks)]).await.status, 403);
     app.stop().await;
 }
@@ -473,5 +477,79 @@ async fn the_waiting_room_screen_shows_called_tickets_and_reloads_itself() {
     assert!(shown.text.contains(&format!("<td>{ticket}</td><td>7</td>")), "{}", shown.text);
     assert!(!shown.text.contains("N\u{fa}\u{f1}ez"), "no names on the public screen");
     assert_eq!(page(&app, "/display/ZZZ", &[]).await.status, 404);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn the_cash_page_sets_the_rate_takes_a_count_and_a_supervisor_signs_it() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let (supervisors, supervisor_token, _) = staff_session(&app, "mex.supervisor").await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
+    let rate_path = format!("/api/v1/staff/posts/MEX/exchange-rates/{today}");
+
+    // Only a supervisor sets the rate, and only with the form's token.
+    assert_eq!(
+        post_form(&app, "/staff/cash/rate", &clerks, &format!("post=MEX&rate=17.25&csrf={clerk_token}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        post_form(&app, "/staff/cash/rate", &supervisors, "post=MEX&rate=17.25&csrf=forged").await.status,
+        403
+    );
+    assert_eq!(app.get(&rate_path, Some(&clerk)).await.status, 404, "no rate was set");
+    let bad = post_form(
+        &app,
+        "/staff/cash/rate",
+        &supervisors,
+        &format!("post=MEX&rate=17%2C25%2C&csrf={supervisor_token}"),
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    let set = post_form(
+        &app,
+        "/staff/cash/rate",
+        &supervisors,
+        &format!("post=MEX&rate=17.25&csrf={supervisor_token}"),
+    )
+    .await;
+    assert_eq!(set.status, 303);
+    assert_eq!(app.get(&rate_path, Some(&clerk)).await.body["rate_micros"], 17_250_000);
+
+    // The clerk counts five dollars that no receipt explains: the count needs its explanation.
+    let counted = "cash_usd=5.00&cash_local=0&card=0&prepaid_online=0";
+    let unexplained =
+        post_form(&app, "/staff/cash/count", &clerks, &format!("post=MEX&{counted}&csrf={clerk_token}"))
+            .await;
+    assert_eq!(unexplained.status, 422);
+    let explained = post_form(
+        &app,
+        "/staff/cash/count",
+        &clerks,
+        &format!("post=MEX&{counted}&explanation=float+left+over&csrf={clerk_token}"),
+    )
+    .await;
+    assert_eq!(explained.status, 303, "{}", explained.text);
+    let cash = page(&app, "/staff/cash", &[("Cookie", &supervisors)]).await;
+    assert!(cash.text.contains("17.250000 MXN = 1 USD") && cash.text.contains("float left over"));
+    let at = cash.text.find("/staff/cash/closes/").expect("a close to sign") + "/staff/cash/closes/".len();
+    let id: String = cash.text[at..].chars().take_while(char::is_ascii_digit).collect();
+    let sign = format!("/staff/cash/closes/{id}/sign");
+    assert_eq!(
+        post_form(&app, &sign, &clerks, &format!("post=MEX&csrf={clerk_token}")).await.status,
+        403,
+        "a clerk signs nothing"
+    );
+    assert_eq!(
+        post_form(&app, &sign, &supervisors, &format!("post=MEX&csrf={supervisor_token}")).await.status,
+        303
+    );
+    let closes = app.get("/api/v1/staff/posts/MEX/closeouts", Some(&clerk)).await.body;
+    assert_eq!(closes[0]["signed_by"], "mex.supervisor", "{closes}");
     app.stop().await;
 }
