@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::board)
         .service(staff::check_in)
         .service(staff::call_next)
+        .service(staff::walk_in)
         .service(staff::fee_form)
         .service(staff::record_fee)
         .service(staff::receipt_pdf)

@@ -315,6 +315,26 @@ pub async fn board(
                 input #window name="window" type="text" inputmode="numeric" maxlength="20" value="1" required;
                 button type="submit" { (lang.t(("Call the next ticket", "Llamar al siguiente turno"))) }
             }
+            details {
+                summary { (lang.t(("Record a walk-in (an emergency without an appointment)", "Registrar una visita sin cita (emergencia)"))) }
+                form method="post" action="/staff/walk-ins" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="post" value=(board.post);
+                    label for="walk_service" { (lang.t(("Service", "Servicio"))) }
+                    select #walk_service name="service" {
+                        @for code in ["passport-new", "passport-renewal", "passport-correction", "crba", "notarial"] {
+                            option value=(code) { (code) }
+                        }
+                    }
+                    label for="walk_given" { (lang.t(("Given names", "Nombre(s)"))) }
+                    input #walk_given name="given_names" type="text" maxlength="100" autocomplete="off" required;
+                    label for="walk_surname" { (lang.t(("Surnames", "Apellidos"))) }
+                    input #walk_surname name="surname" type="text" maxlength="100" autocomplete="off" required;
+                    label for="walk_reason" { (lang.t(("Reason", "Motivo"))) }
+                    input #walk_reason name="reason" type="text" maxlength="500" required;
+                    button type="submit" { (lang.t(("Give an E ticket", "Dar un turno E"))) }
+                }
+            }
             table #board data-refresh="20" {
                 caption { (lang.t(("Today's visits (refreshes every 20 seconds)", "Visitas de hoy (se actualiza cada 20 segundos)"))) }
                 thead { tr {
@@ -1080,6 +1100,53 @@ pub async fn sign_close(
     let done = state.db(move |conn| closeouts::sign(conn, &actor, &post, id, Utc::now().naive_utc())).await;
     match done {
         Ok(_) => Ok(redirect("/staff/cash")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WalkInForm {
+    csrf: String,
+    post: String,
+    service: String,
+    given_names: String,
+    surname: String,
+    reason: String,
+}
+
+#[post("/staff/walk-ins")]
+pub async fn walk_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<WalkInForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::booking::party::PersonInput;
+    use crate::window::visits::WalkInRequest;
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let request = WalkInRequest {
+        service: form.service,
+        reason: form.reason,
+        applicant: PersonInput { given_names: form.given_names, surname: form.surname, date_of_birth: None },
+    };
+    let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&form.post));
+    let done = state
+        .db(move |conn| crate::window::visits::walk_in(conn, &actor, &post, &request, Utc::now().naive_utc()))
+        .await;
+    match done {
+        Ok(_) => Ok(redirect("/staff")),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -378,6 +378,35 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     assert_eq!(again.status, 409);
     assert!(again.text.contains("Already checked in"));
 
+    // A walk-in from the board: a forged form or a name with an invisible character makes
+    // nothing; the real one gets an E ticket.
+    let walk = "post=MEX&service=notarial&given_names=Jos%C3%A9&surname=N%C3%BA%C3%B1ez&reason=lost+passport";
+    assert_eq!(post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf=forged")).await.status, 403);
+    let hidden = post_form(
+        &app,
+        "/staff/walk-ins",
+        &clerks,
+        &format!(
+            "post=MEX&service=notarial&given_names=Jo%E2%80%8Bs%C3%A9&surname=Ruiz&reason=x&csrf={token}"
+        ),
+    )
+    .await;
+    assert_eq!(hidden.status, 422, "{}", hidden.text);
+    assert_eq!(app.get(status_now, Some(&clerk)).await.body["visits"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf={token}")).await.status,
+        303
+    );
+    let visits = app.get(status_now, Some(&clerk)).await.body["visits"].clone();
+    assert!(
+        visits
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v["ticket"].as_str().is_some_and(|t| t.starts_with('E'))),
+        "{visits}"
+    );
+
     // An auditor may read reports but not void: the page says so and nothing changes.
     let (auditors, auditor_token, _) = staff_session(&app, "auditor").await;
     let voided = post_form(
