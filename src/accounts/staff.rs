@@ -370,3 +370,15 @@ pub fn set_password(
         Ok(StaffRecord { credential_version, ..target.clone() })
     })
 }
+
+/// Opens a staff account as `actor` (an admin), as the API and the admins' page both do: the
+/// scope is checked before the password is hashed, so nobody gets a hash for nothing.
+pub async fn open_account(
+    state: &crate::state::AppState,
+    actor: crate::auth::Actor,
+    new: NewStaff,
+) -> Result<StaffRecord, AppError> {
+    actor.ensure_scope(new.post.as_deref())?;
+    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
+    state.db(move |conn| create(conn, &actor, &new, &hash, chrono::Utc::now().naive_utc())).await
+}

@@ -63,12 +63,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
-    let actor = admin.actor();
-    // The scope is checked before the password is hashed: nobody gets a hash for nothing.
-    actor.ensure_scope(new.post.as_deref())?;
-    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
-    let record =
-        state.db(move |conn| staff::create(conn, &actor, &new, &hash, Utc::now().naive_utc())).await?;
+    let record = staff::open_account(&state, admin.actor(), new).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
 }

@@ -29,6 +29,7 @@ fn menu(path: &str) -> &'static [(&'static str, Text)] {
             ("/staff/cash", ("Cash", "Caja")),
             ("/staff/reports", ("Fee report", "Informe de derechos")),
             ("/staff/audit", ("Audit log", "Bitácora")),
+            ("/staff/admin/accounts", ("Accounts", "Cuentas")),
         ]
     } else {
         &[("/", HOME), ("/track", TRACK), ("/my", MINE)]

@@ -57,6 +57,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::set_rate)
         .service(staff::count)
         .service(staff::sign_close)
+        .service(staff::accounts)
+        .service(staff::open_account)
+        .service(staff::switch_account)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

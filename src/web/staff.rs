@@ -1150,3 +1150,148 @@ pub async fn walk_in(
         Err(e) => refused(&req, lang, e),
     }
 }
+
+// --- the admins' staff accounts -------------------------------------------------------------
+
+use crate::accounts::staff::{self as staff_accounts, NewStaff};
+use crate::auth::roles::AdminOnly;
+
+/// Staff accounts: every one the admin may manage, with a form to open one and a button to
+/// disable or enable each.
+#[get("/staff/admin/accounts")]
+pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let reader = (*admin).clone();
+    let records = state.db(move |conn| Ok(staff_accounts::list(conn, &reader)?)).await?;
+    let title = lang.t(("Staff accounts", "Cuentas del personal"));
+    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/admin/accounts", |csrf| {
+        html! {
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t(("Username", "Usuario"))) }
+                    th scope="col" { (lang.t(("Role", "Función"))) }
+                    th scope="col" { (lang.t(("Post", "Sede"))) }
+                    th scope="col" { (lang.t(("State", "Estado"))) }
+                    th scope="col" { (lang.t(("Action", "Acción"))) }
+                } }
+                tbody {
+                    @for r in &records {
+                        tr {
+                            td { (r.username) }
+                            td { (r.role.as_str()) }
+                            td { (r.post_code.as_deref().unwrap_or("—")) }
+                            td { @if r.disabled_at.is_some() { (lang.t(("disabled", "deshabilitada"))) } @else { (lang.t(("active", "activa"))) } }
+                            td {
+                                @if r.username != admin.username {
+                                    @let (verb, text) = if r.disabled_at.is_some() { ("enable", lang.t(("Enable", "Habilitar"))) } else { ("disable", lang.t(("Disable", "Deshabilitar"))) };
+                                    form method="post" action={ "/staff/admin/accounts/" (r.username) "/" (verb) } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        button type="submit" aria-label={ (text) " " (r.username) } { (text) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.t(("Open an account", "Abrir una cuenta"))) }
+            form method="post" action="/staff/admin/accounts" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="new_username" { (lang.t(("Username", "Usuario"))) }
+                input #new_username name="username" type="text" maxlength="64" autocomplete="off" required;
+                label for="new_password" { (lang.t(("Password (10 characters or more)", "Contraseña (10 caracteres o más)"))) }
+                input #new_password name="password" type="password" autocomplete="new-password" required;
+                label for="new_role" { (lang.t(("Role", "Función"))) }
+                select #new_role name="role" {
+                    @for role in Role::ALL { option value=(role.as_str()) { (role.as_str()) } }
+                }
+                label for="new_post" { (lang.t(("Post (empty: every post)", "Sede (vacío: todas)"))) }
+                input #new_post name="post" type="text" maxlength="3";
+                button type="submit" { (lang.t(("Open the account", "Abrir la cuenta"))) }
+            }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    csrf: String,
+    username: String,
+    password: String,
+    role: String,
+    post: Option<String>,
+}
+
+#[post("/staff/admin/accounts")]
+pub async fn open_account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
+        Ok(new) => staff_accounts::open_account(&state, admin.actor(), new).await,
+        Err(e) => Err(e),
+    };
+    match opened {
+        Ok(_) => Ok(redirect("/staff/admin/accounts")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[post("/staff/admin/accounts/{username}/{verb}")]
+pub async fn switch_account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let (username, verb) = path.into_inner();
+    let disabled = match verb.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró.")))),
+    };
+    let actor = admin.actor();
+    let done = state
+        .db(move |conn| {
+            staff_accounts::set_disabled(conn, &actor, &username, disabled, Utc::now().naive_utc())
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(redirect("/staff/admin/accounts")),
+        Err(e) => refused(&req, lang, e),
+    }
+}

@@ -489,3 +489,21 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the audit log");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_opens_an_account_from_the_accounts_page() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    app.staff_token("head.admin", "admin", None).await;
+    browser.staff_sign_in(&app.address, "head.admin").await;
+    browser.goto(&format!("{}/staff/admin/accounts", app.address)).await;
+    assert_eq!(browser.text("h1").await, "Cuentas del personal");
+    browser.type_into("#new_username", "gdl.clerk").await;
+    browser.type_into("#new_password", "una frase larga de acceso").await;
+    browser.type_into("#new_post", "GDL").await;
+    browser.click("form[action='/staff/admin/accounts'] button").await;
+    browser.wait_until("document.body.textContent.includes('gdl.clerk')").await;
+    browser.screenshot("staff-accounts-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the accounts page");
+    app.stop().await;
+}

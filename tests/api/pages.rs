@@ -582,3 +582,53 @@ async fn the_cash_page_sets_the_rate_takes_a_count_and_a_supervisor_signs_it() {
     assert_eq!(closes[0]["signed_by"], "mex.supervisor", "{closes}");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_opens_and_disables_accounts_from_the_page_and_the_session_ends_with_it() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    app.staff_token("head.admin", "admin", None).await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (admins, admin_token, _) = staff_session(&app, "head.admin").await;
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    assert_eq!(page(&app, "/staff/admin/accounts", &[("Cookie", &clerks)]).await.status, 403);
+    let password = crate::helpers::STAFF_PASSWORD.replace(' ', "+");
+    let new = format!("username=gdl.clerk&password={password}&role=clerk&post=GDL");
+    assert_eq!(
+        post_form(&app, "/staff/admin/accounts", &clerks, &format!("{new}&csrf={clerk_token}")).await.status,
+        403
+    );
+    assert_eq!(
+        post_form(&app, "/staff/admin/accounts", &admins, &format!("{new}&csrf=forged")).await.status,
+        403
+    );
+    let short = post_form(
+        &app,
+        "/staff/admin/accounts",
+        &admins,
+        &format!("username=gdl.clerk&password=short&role=clerk&post=GDL&csrf={admin_token}"),
+    )
+    .await;
+    assert_eq!(short.status, 422);
+    assert_eq!(
+        post_form(&app, "/staff/admin/accounts", &admins, &format!("{new}&csrf={admin_token}")).await.status,
+        303
+    );
+    let listed = page(&app, "/staff/admin/accounts", &[("Cookie", &admins)]).await;
+    assert!(listed.text.contains("gdl.clerk") && listed.text.contains("GDL"));
+    let taken = post_form(&app, "/staff/admin/accounts", &admins, &format!("{new}&csrf={admin_token}")).await;
+    assert_eq!(taken.status, 409);
+
+    let (gdl, _, _) = staff_session(&app, "gdl.clerk").await;
+    assert_eq!(page(&app, "/staff", &[("Cookie", &gdl)]).await.status, 200);
+    let off =
+        post_form(&app, "/staff/admin/accounts/gdl.clerk/disable", &admins, &format!("csrf={admin_token}"))
+            .await;
+    assert_eq!(off.status, 303);
+    assert_eq!(
+        page(&app, "/staff", &[("Cookie", &gdl)]).await.status,
+        303,
+        "a disabled account's session ends at once"
+    );
+    app.stop().await;
+}
