@@ -276,11 +276,17 @@ pub async fn notarial_register(
     if format == RegisterFormat::Json {
         return Ok(HttpResponse::Ok().json(page));
     }
+    Ok(register_csv(&page))
+}
+
+/// The register as a CSV download: the API and the staff page answer with it.
+pub(crate) fn register_csv(page: &RegisterPage) -> HttpResponse {
     let name = format!("notarial-register-{}-{}-{}.csv", page.post, page.from, page.to);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .body(register::to_csv(&page)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(register::to_csv(page))
 }
 
 /// Corrects a register entry: a new entry, numbered like any other, naming the one it

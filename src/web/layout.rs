@@ -27,6 +27,7 @@ fn menu(path: &str) -> &'static [(&'static str, Text)] {
         &[
             ("/staff", ("Day board", "Tablero del día")),
             ("/staff/cash", ("Cash", "Caja")),
+            ("/staff/register", ("Notarial register", "Registro notarial")),
             ("/staff/reports", ("Fee report", "Informe de derechos")),
             ("/staff/audit", ("Audit log", "Bitácora")),
             ("/staff/admin/accounts", ("Accounts", "Cuentas")),

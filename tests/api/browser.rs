@@ -406,6 +406,9 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
 
     // The clerk: check in, call to window 1, record the fee, print the receipt.
     browser.staff_sign_in(&app.address, "mex.clerk").await;
+    browser.goto(&format!("{}/staff/register", app.address)).await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the notarial register");
+    browser.goto(&format!("{}/staff", app.address)).await;
     browser.screenshot("staff-board").await;
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the day board");
     browser.click(&format!("form[action='/staff/visits/{reference}/check-in'] button")).await;

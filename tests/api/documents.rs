@@ -39,7 +39,7 @@ pub(crate) fn renewal(given: &str, surname: &str) -> Value {
     })
 }
 
-fn notarial_job(pending: bool) -> Value {
+pub(crate) fn notarial_job(pending: bool) -> Value {
     json!({
         "form": "notarial", "act": "acknowledgment", "document_title": "Poder notarial", "pages": 3,
         "certificates": 1, "pending": pending,

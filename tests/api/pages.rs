@@ -632,3 +632,46 @@ async fn an_admin_opens_and_disables_accounts_from_the_page_and_the_session_ends
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_clerk_moves_documents_along_and_reads_the_notarial_register_from_the_pages() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")]).await;
+    let admin = app.admin_token().await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let visit = crate::documents::at_window(&app, &clerk, "passport-renewal").await;
+    let recorded =
+        crate::documents::record(&app, &clerk, &visit, &crate::documents::renewal("Ana", "Núñez")).await;
+    let number = recorded.body["tracking_number"].as_str().expect("a document").to_string();
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+
+    let list = page(&app, &format!("/staff/visits/{visit}/documents"), &[("Cookie", &clerks)]).await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.text.contains(&number) && list.text.contains(r#"<option value="sent_for_adjudication">"#),
+        "{}",
+        list.text
+    );
+    let move_to = format!("/staff/documents/{number}/move");
+    let body = format!("back={visit}&to=sent_for_adjudication&note=to+Washington");
+    assert_eq!(post_form(&app, &move_to, &clerks, &format!("{body}&csrf=forged")).await.status, 403);
+    let wrong = post_form(&app, &move_to, &clerks, &format!("back={visit}&to=delivered&csrf={token}")).await;
+    assert_eq!(wrong.status, 409, "a step the state machine doesn't allow");
+    assert_eq!(post_form(&app, &move_to, &clerks, &format!("{body}&csrf={token}")).await.status, 303);
+    let shown = app.get(&format!("/api/v1/staff/documents/{number}"), Some(&clerk)).await;
+    assert_eq!(shown.body["status"], "sent_for_adjudication");
+
+    // A notarial act at another visit, then the register and its CSV.
+    let notarial = crate::documents::at_window(&app, &clerk, "notarial").await;
+    let job = crate::documents::record(&app, &clerk, &notarial, &crate::documents::notarial_job(false)).await;
+    assert_eq!(job.status, 201, "{}", job.body);
+    let book = page(&app, "/staff/register", &[("Cookie", &clerks)]).await;
+    assert_eq!(book.status, 200);
+    assert!(book.text.contains("Poder notarial") && book.text.contains("acknowledgment"), "{}", book.text);
+    let at = book.text.find("/staff/register?post=MEX").expect("the CSV link");
+    let href = book.text[at..].split('"').next().unwrap_or("").replace("&amp;", "&");
+    let csv = page(&app, &href, &[("Cookie", &clerks)]).await;
+    assert!(csv.content_type.starts_with("text/csv") && csv.text.contains("Poder notarial"), "{}", csv.text);
+    app.stop().await;
+}
