@@ -203,25 +203,8 @@ pub async fn reschedule(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
-    let address = client_address(&req);
-    let settings = state.settings.booking.clone();
-    let view = state
-        .db(move |conn| {
-            let now = Utc::now().naive_utc();
-            booking::count_attempt(conn, &settings, who.id, &address, now)?;
-            appointments::reschedule(
-                conn,
-                &Rules::from(&settings),
-                &who.actor(),
-                &reference,
-                body.slot_id,
-                None,
-                now,
-            )
-        })
-        .await?;
-    // The appointment may have moved between posts: drop every cached answer.
-    state.availability.invalidate_all();
+    let view =
+        booking::online::reschedule(&state, who, reference, body.slot_id, client_address(&req)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -87,3 +87,33 @@ pub async fn cancel(
     state.availability.invalidate(&view.post);
     Ok(view)
 }
+
+/// The applicant moves their own appointment to `slot_id` (counted as a booking attempt):
+/// the new seat is held and the old one given up, or nothing changes.
+pub async fn reschedule(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+    slot_id: i64,
+    client_address: String,
+) -> Result<AppointmentView, AppError> {
+    let settings = state.settings.booking.clone();
+    let view = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
+            appointments::reschedule(
+                conn,
+                &Rules::from(&settings),
+                &who.actor(),
+                &reference,
+                slot_id,
+                None,
+                now,
+            )
+        })
+        .await?;
+    // The appointment may have moved between posts: drop every cached answer.
+    state.availability.invalidate_all();
+    Ok(view)
+}

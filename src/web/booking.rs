@@ -169,6 +169,33 @@ fn form_field(rule_field: &str) -> String {
     format!("{name}_{n}")
 }
 
+/// A week's free slots as radio buttons, a fieldset a day (`chosen` checked).
+fn slot_choices(lang: Lang, free: &booking::Availability, chosen: &str) -> Markup {
+    let mut days: Vec<NaiveDate> =
+        free.slots.iter().filter_map(|s| s.starts_at.get(..10)?.parse().ok()).collect();
+    days.dedup();
+    html! {
+        @if days.is_empty() {
+            p.notice role="status" { (lang.t(("No free times this week: try a later week.", "No hay horarios libres esta semana: pruebe la siguiente."))) }
+        }
+                @for day in &days {
+                    fieldset {
+                        legend { (lang.date(*day)) }
+                        @for slot in free.slots.iter().filter(|s| s.starts_at.starts_with(&day.to_string())) {
+                            @let id = format!("slot-{}", slot.slot_id);
+                            div {
+                                input type="radio" name="slot_id" id=(id) value=(slot.slot_id) checked[chosen == slot.slot_id.to_string()];
+                                label.inline for=(id) {
+                                    (slot.starts_at.get(11..16).unwrap_or("")) " "
+                                    "(" (slot.remaining) " " (lang.t(("places", "lugares"))) ")"
+                                }
+                            }
+                        }
+                    }
+                }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn slots_page(
     state: &AppState,
@@ -220,12 +247,6 @@ async fn slots_page(
         |field: &str| errors.iter().find(|e| form_field(&e.field) == field).map(|e| e.message.clone());
     let general: Vec<&FieldError> =
         errors.iter().filter(|e| e.field == "form" || e.field == "applicants").collect();
-    let days: Vec<NaiveDate> = {
-        let mut d: Vec<NaiveDate> =
-            free.slots.iter().filter_map(|s| s.starts_at.get(..10)?.parse().ok()).collect();
-        d.dedup();
-        d
-    };
     let (earlier, later) = (free.from - Duration::days(7), free.from + Duration::days(7));
     let week =
         |from: NaiveDate| format!("/book/slots?post={}&service={}&from={from}", free.post, free.service);
@@ -246,25 +267,8 @@ async fn slots_page(
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="post" value=(free.post);
                 input type="hidden" name="service" value=(free.service);
-                @if days.is_empty() {
-                    p.notice role="status" { (lang.t(("No free times this week: try a later week.", "No hay horarios libres esta semana: pruebe la siguiente."))) }
-                }
                 @if let Some(e) = error("slot_id") { p.error id="slot-error" { (e) } }
-                @for day in &days {
-                    fieldset {
-                        legend { (lang.date(*day)) }
-                        @for slot in free.slots.iter().filter(|s| s.starts_at.starts_with(&day.to_string())) {
-                            @let id = format!("slot-{}", slot.slot_id);
-                            div {
-                                input type="radio" name="slot_id" id=(id) value=(slot.slot_id) checked[chosen == slot.slot_id.to_string()];
-                                label.inline for=(id) {
-                                    (slot.starts_at.get(11..16).unwrap_or("")) " "
-                                    "(" (slot.remaining) " " (lang.t(("places", "lugares"))) ")"
-                                }
-                            }
-                        }
-                    }
-                }
+                (slot_choices(lang, &free, &chosen))
                 @for n in 1..=max {
                     @let [given, surname, born] = form.person(n);
                     fieldset {
@@ -434,6 +438,7 @@ pub async fn appointment(
                 dt { (lang.t(("Status", "Estado"))) } dd { (view.status) }
             }
             @if view.status == "booked" {
+                p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }
                 form method="post" action={ "/my/" (view.reference) "/cancel" } {
                     input type="hidden" name="csrf" value=(csrf);
                     button type="submit" { (lang.t(("Cancel this appointment", "Cancelar esta cita"))) }
@@ -548,6 +553,131 @@ pub async fn cancel(
                     p { a href=(back) { (lang.t(("Back to the appointment", "Volver a la cita"))) } }
                 }
             }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WeekQuery {
+    from: Option<NaiveDate>,
+}
+
+/// Free times of the appointment's own post and service, to move it to.
+#[get("/my/{reference}/reschedule")]
+pub async fn reschedule_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    query: web::Query<WeekQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    let (view, _) = match online::own_with_post(&state, who, parsed).await {
+        Ok(found) => found,
+        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
+        Err(e) => return Err(e),
+    };
+    reschedule_page(&state, &req, lang, StatusCode::OK, &view, query.into_inner().from, None).await
+}
+
+async fn reschedule_page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    view: &AppointmentView,
+    from: Option<NaiveDate>,
+    problem: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let rules = Rules::from(&state.settings.booking);
+    let now = Utc::now().naive_utc();
+    let (post, service) = (view.post.clone(), view.service.clone());
+    let free = state
+        .db(move |conn| {
+            let from = match from {
+                Some(from) => from,
+                None => crate::calendar::local_date(now, crate::calendar::post_zone(conn, &post)?),
+            };
+            let query = AvailabilityQuery { service, from: Some(from), to: Some(from + Duration::days(6)) };
+            booking::availability(conn, &rules, &Actor::Anonymous, &post, &query, now)
+        })
+        .await?;
+    let title = lang.t(("Change the time", "Cambiar el horario"));
+    let here = format!("/my/{}/reschedule", view.reference);
+    let later = format!("{here}?from={}", free.from + Duration::days(7));
+    Ok(personal(req, status, lang, title, "/my", |csrf| {
+        html! {
+            @if let Some(problem) = problem { p.error role="alert" { (problem) } }
+            p { (lang.t(("Now", "Ahora"))) ": " (when(lang, &view.starts_at)) }
+            p { a href=(later) { (lang.t(("Later week", "Semana siguiente"))) } }
+            form method="post" action=(here) {
+                input type="hidden" name="csrf" value=(csrf);
+                (slot_choices(lang, &free, ""))
+                button type="submit" { (lang.t(("Move my appointment", "Mover mi cita"))) }
+            }
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct RescheduleForm {
+    csrf: String,
+    slot_id: Option<String>,
+}
+
+#[post("/my/{reference}/reschedule")]
+pub async fn reschedule(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<RescheduleForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let who = match signed_in(&state, &req).await {
+        Ok(who) => who,
+        Err(to_sign_in) => return Ok(to_sign_in),
+    };
+    let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
+    let (view, _) = match online::own_with_post(&state, who, parsed.clone()).await {
+        Ok(found) => found,
+        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
+        Err(e) => return Err(e),
+    };
+    let RescheduleForm { csrf, slot_id } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        let expired = lang
+            .t(("This form has expired. Please choose again.", "Este formulario caducó. Elija de nuevo."));
+        return reschedule_page(&state, &req, lang, StatusCode::FORBIDDEN, &view, None, Some(expired)).await;
+    }
+    let Some(slot_id) = slot_id.and_then(|s| s.parse::<i64>().ok()) else {
+        let pick = lang.t(("Choose a time.", "Elija un horario."));
+        return reschedule_page(
+            &state,
+            &req,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view,
+            None,
+            Some(pick),
+        )
+        .await;
+    };
+    match online::reschedule(&state, who, parsed, slot_id, client_address(&req)).await {
+        Ok(moved) => Ok(redirect(&format!("/my/{}", moved.reference))),
+        Err(e)
+            if e.code().status() == 409 || e.code().status() == 422 || e.code() == Code::TooManyRequests =>
+        {
+            let said = lang.t((
+                "That time can't be taken. Please choose another.",
+                "Ese horario no se puede tomar. Elija otro.",
+            ));
+            let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
+            reschedule_page(&state, &req, lang, status, &view, None, Some(said)).await
         }
         Err(e) => Err(e),
     }

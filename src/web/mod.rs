@@ -38,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(booking::confirmation)
         .service(booking::calendar_file)
         .service(booking::cancel)
+        .service(booking::reschedule_form)
+        .service(booking::reschedule)
         .service(booking::appointment)
         .service(staff::sign_in_form)
         .service(staff::sign_in)

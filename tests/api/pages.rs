@@ -303,6 +303,35 @@ async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_cale
     assert_eq!(again.status, 409);
     assert!(again.text.contains("already have an appointment"));
 
+    // Moving it to another time of the week.
+    let moving = page(&app, &format!("{to}/reschedule"), &[("Cookie", &cookies)]).await;
+    assert_eq!(moving.status, 200);
+    let other: String = moving
+        .text
+        .match_indices(r#"name="slot_id" id="slot-"#)
+        .map(|(at, _)| {
+            moving.text[at..]
+                .split("value=\"")
+                .nth(1)
+                .unwrap_or("")
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .find(|id| *id != slot)
+        .expect("another free time");
+    assert_eq!(
+        post_form(&app, &format!("{to}/reschedule"), &bobs, &format!("slot_id={other}&csrf={bob_token}"))
+            .await
+            .status,
+        404
+    );
+    let moved =
+        post_form(&app, &format!("{to}/reschedule"), &cookies, &format!("slot_id={other}&csrf={token}"))
+            .await;
+    assert_eq!(moved.status, 303, "{}", moved.text);
+    assert_eq!(app.get("/api/v1/appointments", Some(&ana)).await.body[0]["slot_id"].to_string(), other);
+
     // Cancelling: not by someone else, not with a forged form; then by the applicant.
     let cancel = format!("{to}/cancel");
     assert_eq!(post_form(&app, &cancel, &bobs, &format!("csrf={bob_token}")).await.status, 404);
