@@ -10,7 +10,7 @@ use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Staff};
 use crate::booking;
-use crate::booking::closures::{self, ClosureRequest, ClosureView, NewClosure};
+use crate::booking::closures::{self, ClosureRequest, ClosureView};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
 use crate::error::AppError;
@@ -158,20 +158,7 @@ pub async fn create_closure(
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let post = post.into_inner();
-    let view = state
-        .db(move |conn| {
-            let tz = calendar::post_zone(conn, &post)?;
-            let now = Utc::now().naive_utc();
-            let closure = NewClosure::parse(&body, calendar::local_date(now, tz))?;
-            let view = closures::create(conn, &admin.actor(), &post, tz, &closure, now)?;
-            Ok((view, post))
-        })
-        .await
-        .map(|(view, post)| {
-            state.availability.invalidate(&post);
-            view
-        })?;
+    let view = closures::close(&state, admin.actor(), post.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(view))
 }
 

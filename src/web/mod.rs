@@ -65,6 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::accounts)
         .service(staff::open_account)
         .service(staff::switch_account)
+        .service(staff::closures)
+        .service(staff::close_day)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

@@ -704,3 +704,61 @@ async fn a_clerk_moves_documents_along_and_reads_the_notarial_register_from_the_
     assert!(csv.content_type.starts_with("text/csv") && csv.text.contains("Poder notarial"), "{}", csv.text);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_closes_a_day_from_the_page_and_its_slots_stop_being_offered() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.staff_token("head.admin", "admin", None).await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (admins, token, _) = staff_session(&app, "head.admin").await;
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let tomorrow = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive()
+        + chrono::Duration::days(2);
+    let close = format!("post=MEX&date={tomorrow}&reason=Thanksgiving+Day");
+    let offered = |app: &TestApp| {
+        let path =
+            format!("/api/v1/posts/MEX/availability?service=passport-renewal&from={tomorrow}&to={tomorrow}");
+        let app = app.address.clone();
+        async move {
+            let body: serde_json::Value = awc::Client::default()
+                .get(format!("{app}{path}"))
+                .send()
+                .await
+                .expect("answer")
+                .json()
+                .await
+                .expect("json");
+            body["slots"].as_array().map(Vec::len).unwrap_or(0)
+        }
+    };
+    assert!(offered(&app).await > 0);
+    assert_eq!(page(&app, "/staff/admin/closures", &[("Cookie", &clerks)]).await.status, 403);
+    assert_eq!(
+        post_form(&app, "/staff/admin/closures", &clerks, &format!("{close}&csrf={clerk_token}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        post_form(&app, "/staff/admin/closures", &admins, &format!("{close}&csrf=forged")).await.status,
+        403
+    );
+    let past = post_form(
+        &app,
+        "/staff/admin/closures",
+        &admins,
+        &format!("post=MEX&date=2020-01-01&reason=x&csrf={token}"),
+    )
+    .await;
+    assert_eq!(past.status, 422);
+    assert_eq!(
+        post_form(&app, "/staff/admin/closures", &admins, &format!("{close}&csrf={token}")).await.status,
+        303
+    );
+    assert_eq!(offered(&app).await, 0, "a closed day offers nothing");
+    let listed = page(&app, "/staff/admin/closures?post=MEX", &[("Cookie", &admins)]).await;
+    assert!(listed.text.contains("Thanksgiving Day"));
+    app.stop().await;
+}
