@@ -280,6 +280,27 @@ pub fn delete(
     })
 }
 
+/// Closes (part of) a post's day as `actor`, as the API and the admins' page both do: the
+/// request is read against the post's local today, and this instance's cached availability of
+/// the post is dropped.
+pub async fn close(
+    state: &crate::state::AppState,
+    actor: Actor,
+    post: String,
+    request: ClosureRequest,
+) -> Result<ClosureView, AppError> {
+    let (view, post) = state
+        .db(move |conn| {
+            let tz = crate::calendar::post_zone(conn, &post)?;
+            let now = chrono::Utc::now().naive_utc();
+            let closure = NewClosure::parse(&request, crate::calendar::local_date(now, tz))?;
+            Ok((create(conn, &actor, &post, tz, &closure, now)?, post))
+        })
+        .await?;
+    state.availability.invalidate(&post);
+    Ok(view)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,25 +340,4 @@ mod tests {
         assert!(NewClosure::parse(&req((2026, 12, 24), Some("15:00"), Some("12:00")), today()).is_err());
         assert!(NewClosure::parse(&req((2026, 12, 24), Some("noon"), Some("15:00")), today()).is_err());
     }
-}
-
-/// Closes (part of) a post's day as `actor`, as the API and the admins' page both do: the
-/// request is read against the post's local today, and this instance's cached availability of
-/// the post is dropped.
-pub async fn close(
-    state: &crate::state::AppState,
-    actor: Actor,
-    post: String,
-    request: ClosureRequest,
-) -> Result<ClosureView, AppError> {
-    let (view, post) = state
-        .db(move |conn| {
-            let tz = crate::calendar::post_zone(conn, &post)?;
-            let now = chrono::Utc::now().naive_utc();
-            let closure = NewClosure::parse(&request, crate::calendar::local_date(now, tz))?;
-            Ok((create(conn, &actor, &post, tz, &closure, now)?, post))
-        })
-        .await?;
-    state.availability.invalidate(&post);
-    Ok(view)
 }
