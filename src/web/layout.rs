@@ -32,6 +32,7 @@ fn menu(path: &str) -> &'static [(&'static str, Text)] {
             ("/staff/audit", ("Audit log", "Bitácora")),
             ("/staff/admin/accounts", ("Accounts", "Cuentas")),
             ("/staff/admin/closures", ("Closures", "Cierres")),
+            ("/staff/admin/fees", ("Fees", "Tarifas")),
         ]
     } else {
         &[("/", HOME), ("/track", TRACK), ("/my", MINE)]

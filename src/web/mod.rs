@@ -67,6 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::switch_account)
         .service(staff::closures)
         .service(staff::close_day)
+        .service(staff::fee_schedule_page)
+        .service(staff::add_fee_version)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

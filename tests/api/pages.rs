@@ -762,3 +762,47 @@ async fn an_admin_closes_a_day_from_the_page_and_its_slots_stop_being_offered() 
     assert!(listed.text.contains("Thanksgiving Day"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_adds_a_fee_version_from_the_page_for_a_later_date_only() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    app.staff_token("head.admin", "admin", None).await;
+    app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
+    let (admins, token, _) = staff_session(&app, "head.admin").await;
+    let (supervisors, supervisor_token, _) = staff_session(&app, "mex.supervisor").await;
+    let later = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+    let version = format!("code=passport-execution&description=Passport+execution+fee&cfr_item=22+CFR+22.1+item+1&amount=40.00&effective_from={later}");
+    assert_eq!(page(&app, "/staff/admin/fees", &[("Cookie", &supervisors)]).await.status, 403);
+    assert_eq!(
+        post_form(&app, "/staff/admin/fees", &supervisors, &format!("{version}&csrf={supervisor_token}"))
+            .await
+            .status,
+        403
+    );
+    let today = chrono::Utc::now().date_naive();
+    let now = format!("code=passport-execution&description=x&cfr_item=y&amount=40.00&effective_from={today}");
+    assert_eq!(
+        post_form(&app, "/staff/admin/fees", &admins, &format!("{now}&csrf={token}")).await.status,
+        422,
+        "not from today"
+    );
+    assert_eq!(
+        post_form(&app, "/staff/admin/fees", &admins, &format!("{version}&csrf={token}")).await.status,
+        303
+    );
+    let fees = app.get(&format!("/api/v1/fees?date={later}"), None).await.body;
+    let execution = fees
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "passport-execution")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(execution["amount_cents"], 4_000, "{fees}");
+    assert!(
+        page(&app, "/staff/admin/fees", &[("Cookie", &admins)]).await.text.contains("US$35.00"),
+        "today's price stays"
+    );
+    app.stop().await;
+}
