@@ -439,6 +439,9 @@ pub async fn appointment(
             }
             @if view.status == "booked" {
                 p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }
+                @if view.service == "passport-renewal" {
+                    p { a href={ "/my/" (view.reference) "/intake" } { (lang.t(("Pre-fill the renewal form (DS-82)", "Prellenar el formulario de renovación (DS-82)"))) } }
+                }
                 form method="post" action={ "/my/" (view.reference) "/cancel" } {
                     input type="hidden" name="csrf" value=(csrf);
                     button type="submit" { (lang.t(("Cancel this appointment", "Cancelar esta cita"))) }

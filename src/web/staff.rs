@@ -68,7 +68,10 @@ fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpRe
 
 /// The signed-in staff member with role `R`; else the sign-in page (no or stale session) or
 /// a 403 page (a role that may not).
-async fn member<R: Requirement>(state: &AppState, req: &HttpRequest) -> Result<Staff<R>, HttpResponse> {
+pub(crate) async fn member<R: Requirement>(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Staff<R>, HttpResponse> {
     let lang = Lang::of(req);
     let Some(token) = req.cookie(STAFF_SESSION).map(|c| c.value().to_string()) else {
         return Err(redirect("/staff/sign-in"));
@@ -364,6 +367,10 @@ pub async fn board(
                                     a href={ "/staff/visits/" (visit.reference) "/fee" } { (lang.t(("Record a fee", "Registrar un pago"))) span.visually-hidden { " " (people) } }
                                     " · "
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
+                                    @if visit.service == "passport-renewal" {
+                                        " · "
+                                        a href={ "/staff/visits/" (visit.reference) "/renewal" } { "DS-82" span.visually-hidden { " " (people) } }
+                                    }
                                 } @else if visit.status == "completed" {
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                 }

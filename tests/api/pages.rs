@@ -806,3 +806,50 @@ async fn an_admin_adds_a_fee_version_from_the_page_for_a_later_date_only() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_from_the_pages() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")]).await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-renewal").await[2]["slot_id"].as_i64().expect("a slot");
+    let booked = app.book(&ana, slot, 1).await;
+    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let issued = (chrono::Utc::now().date_naive() - chrono::Duration::days(5 * 365)).to_string();
+    let fields = format!("given_names=Ana&surname=N%C3%BA%C3%B1ez&date_of_birth=1990-06-15&passport_number=ZQXW1234&passport_issued_on={issued}");
+    let path = format!("/my/{reference}/intake");
+    assert_eq!(page(&app, &path, &[("Cookie", &cookies)]).await.status, 200);
+    let bad = post_form(&app, &path, &cookies, &format!("given_names=Ana&surname=N&date_of_birth=15/06/1990&passport_number=Z&passport_issued_on={issued}&csrf={token}")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains(r#"aria-describedby="date_of_birth-error""#));
+    let saved = post_form(&app, &path, &cookies, &format!("{fields}&csrf={token}")).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let intake = app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(&ana)).await.body;
+    assert_eq!(intake["items"][0]["form"], "DS-82", "{intake}");
+    assert!(!intake.to_string().contains("ZQXW1234"), "the number is kept masked");
+
+    // At the window: the clerk records it from the page once the visit is called.
+    // (A visit of today: the applicant's own is days ahead, after the booking notice.)
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let visit = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+    app.post(&format!("/api/v1/staff/appointments/{visit}/check-in"), Some(&clerk), &serde_json::json!({}))
+        .await;
+    app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &serde_json::json!({"window": "2"})).await;
+    let window = format!("/staff/visits/{visit}/renewal");
+    assert_eq!(page(&app, &window, &[("Cookie", &clerks)]).await.status, 200);
+    assert_eq!(
+        page(&app, &window, &[("Cookie", &cookies)]).await.status,
+        303,
+        "an applicant's session opens no staff page"
+    );
+    let recorded = post_form(&app, &window, &clerks, &format!("{fields}&csrf={clerk_token}")).await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    let documents =
+        app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
+    assert_eq!(documents.as_array().map(Vec::len), Some(1), "{documents}");
+    app.stop().await;
+}
