@@ -176,13 +176,6 @@ pub async fn delete_closure(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, path) = request;
     let (_, id) = path.into_inner();
-    let (post, actor) = (post.into_inner(), admin.actor());
-    let cache = state.availability.clone();
-    state
-        .db(move |conn| {
-            closures::delete(conn, &actor, &post, id, Utc::now().naive_utc())
-                .map(|()| cache.invalidate(&post))
-        })
-        .await?;
+    closures::reopen(&state, admin.actor(), post.into_inner(), id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

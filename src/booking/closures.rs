@@ -301,6 +301,23 @@ pub async fn close(
     Ok(view)
 }
 
+/// Removes a closure as `actor`, as the API and the admins' page both do; its slots are offered
+/// again (unless another closure covers them) and this instance's cached availability of the
+/// post is dropped.
+pub async fn reopen(
+    state: &crate::state::AppState,
+    actor: Actor,
+    post: String,
+    id: i64,
+) -> Result<(), AppError> {
+    let cache = state.availability.clone();
+    state
+        .db(move |conn| {
+            delete(conn, &actor, &post, id, chrono::Utc::now().naive_utc()).map(|()| cache.invalidate(&post))
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1198,6 +1198,13 @@ pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
                             td { @if r.disabled_at.is_some() { (lang.t(("disabled", "deshabilitada"))) } @else { (lang.t(("active", "activa"))) } }
                             td {
                                 @if r.username != admin.username {
+                                    form method="post" action={ "/staff/admin/accounts/" (r.username) "/password" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        @let id = format!("password-{}", r.username);
+                                        label for=(id) { (lang.t(("New password for", "Contraseña nueva para"))) " " (r.username) }
+                                        input id=(id) name="password" type="password" autocomplete="new-password" required;
+                                        button type="submit" { (lang.t(("Reset", "Restablecer"))) }
+                                    }
                                     @let (verb, text) = if r.disabled_at.is_some() { ("enable", lang.t(("Enable", "Habilitar"))) } else { ("disable", lang.t(("Disable", "Deshabilitar"))) };
                                     form method="post" action={ "/staff/admin/accounts/" (r.username) "/" (verb) } {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -1518,6 +1525,11 @@ pub async fn closures(
                         @if let (Some(from), Some(to)) = (&c.from, &c.to) { " " (from) "–" (to) }
                         " · " (c.reason)
                         @if !c.to_rebook.is_empty() { " · " strong { (c.to_rebook.len()) " " (lang.t(("appointments to offer another time", "citas por reprogramar"))) } }
+                        form method="post" action={ "/staff/admin/closures/" (c.id) "/remove" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="post" value=(post);
+                            button type="submit" aria-label={ (lang.t(("Remove the closure of", "Quitar el cierre del"))) " " (lang.date(c.date)) } { (lang.t(("Remove", "Quitar"))) }
+                        }
                     }
                 }
             }
@@ -1700,6 +1712,75 @@ pub async fn add_fee_version(
         .await
     {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[post("/staff/admin/closures/{id}/remove")]
+pub async fn remove_closure(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let PostForm { csrf, post } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    let post = crate::reference::normalise_post(&post);
+    match closures_op::reopen(&state, admin.actor(), post.clone(), id).await {
+        Ok(()) => Ok(redirect(&format!("/staff/admin/closures?post={post}"))),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    password: String,
+}
+
+/// Sets a new password on a staff account: every session of it ends.
+#[post("/staff/admin/accounts/{username}/password")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    username: web::Path<String>,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let ResetForm { csrf, password } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let password = match crate::accounts::fields::NewPassword::parse(&password) {
+        Ok(password) => password,
+        Err(message) => return Ok(said(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, &message)),
+    };
+    match staff_accounts::reset_password(&state, &admin.actor(), username.into_inner(), password).await {
+        Ok(_) => Ok(redirect("/staff/admin/accounts")),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -853,3 +853,51 @@ async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_fro
     assert_eq!(documents.as_array().map(Vec::len), Some(1), "{documents}");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_resets_a_password_and_removes_a_closure_from_the_pages() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.staff_token("head.admin", "admin", None).await;
+    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (admins, token, _) = staff_session(&app, "head.admin").await;
+    let (clerks, _, _) = staff_session(&app, "mex.clerk").await;
+
+    // A reset ends the clerk's session; the new password signs in.
+    let reset = "/staff/admin/accounts/mex.clerk/password";
+    assert_eq!(
+        post_form(&app, reset, &admins, "password=a+new+clerk+passphrase&csrf=forged").await.status,
+        403
+    );
+    assert_eq!(post_form(&app, reset, &admins, &format!("password=short&csrf={token}")).await.status, 422);
+    assert_eq!(page(&app, "/staff", &[("Cookie", &clerks)]).await.status, 200);
+    assert_eq!(
+        post_form(&app, reset, &admins, &format!("password=a+new+clerk+passphrase&csrf={token}"))
+            .await
+            .status,
+        303
+    );
+    assert_eq!(page(&app, "/staff", &[("Cookie", &clerks)]).await.status, 303, "the old session ended");
+    let login = serde_json::json!({"username": "mex.clerk", "password": "a new clerk passphrase"});
+    assert_eq!(app.post("/api/v1/staff/auth/login", None, &login).await.status, 200);
+
+    // A closure removed from the page: its day is offered again.
+    let day = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive()
+        + chrono::Duration::days(3);
+    let closed = app
+        .post(
+            "/api/v1/admin/posts/MEX/closures",
+            Some(&admin),
+            &serde_json::json!({"date": day, "reason": "inventory"}),
+        )
+        .await;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let id = closed.body["id"].clone();
+    let remove = format!("/staff/admin/closures/{id}/remove");
+    assert_eq!(post_form(&app, &remove, &admins, "post=MEX&csrf=forged").await.status, 403);
+    assert_eq!(post_form(&app, &remove, &admins, &format!("post=MEX&csrf={token}")).await.status, 303);
+    let left = app.get("/api/v1/admin/posts/MEX/closures", Some(&admin)).await.body;
+    assert_eq!(left.as_array().map(Vec::len), Some(0), "{left}");
+    app.stop().await;
+}
