@@ -1335,13 +1335,35 @@ pub async fn documents(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let actor = clerk.actor();
-    let list = match state.db(move |conn| records::for_visit(conn, &actor, &parsed)).await {
-        Ok(list) => list,
+    let found = state
+        .db(move |conn| {
+            let intake = match records::intake_for_staff(conn, &actor, &parsed) {
+                Ok(intake) => Some(intake),
+                Err(e) if e.code() == Code::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            Ok((records::for_visit(conn, &actor, &parsed)?, intake))
+        })
+        .await;
+    let (list, intake) = match found {
+        Ok(found) => found,
         Err(e) => return refused(&req, lang, e),
     };
     let title = format!("{} · {}", lang.t(("Documents", "Documentos")), reference.as_str());
     Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
+            @if let Some(intake) = &intake {
+                h2 { (lang.t(("Pre-filled by the applicant", "Prellenado por el solicitante"))) }
+                ul {
+                    @for item in &intake.items {
+                        li {
+                            (item.form.as_str())
+                            @if let Some(p) = &item.applicant { " · " (p.given_names) " " (p.surname) @if let Some(born) = p.date_of_birth { " (" (born) ")" } }
+                            @if let Some(passport) = &item.previous_passport { " · " (passport.number.masked) ", " (passport.issued_on) }
+                        }
+                    }
+                }
+            }
             @if list.is_empty() { p { (lang.t(("No documents were taken at this visit.", "No se recibieron documentos en esta visita."))) } }
             @for doc in &list {
                 section.notice {

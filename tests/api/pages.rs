@@ -835,6 +835,14 @@ async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_fro
     // At the window: the clerk records it from the page once the visit is called.
     // (A visit of today: the applicant's own is days ahead, after the booking notice.)
     let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let prefilled = page(&app, &format!("/staff/visits/{reference}/documents"), &[("Cookie", &clerks)]).await;
+    assert!(
+        prefilled.text.contains("DS-82 · Ana N\u{fa}\u{f1}ez (1990-06-15)")
+            && prefilled.text.contains("****1234"),
+        "{}",
+        prefilled.text
+    );
+    assert!(!prefilled.text.contains("ZQXW1234"), "masked for the clerk too");
     let visit = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
     app.post(&format!("/api/v1/staff/appointments/{visit}/check-in"), Some(&clerk), &serde_json::json!({}))
         .await;
