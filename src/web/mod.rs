@@ -70,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::accounts)
         .service(staff::open_account)
         .service(staff::reset_password)
+        .service(staff::reassign)
         .service(staff::switch_account)
         .service(staff::closures)
         .service(staff::close_day)

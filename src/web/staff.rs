@@ -1205,6 +1205,18 @@ pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
                                         input id=(id) name="password" type="password" autocomplete="new-password" required;
                                         button type="submit" { (lang.t(("Reset", "Restablecer"))) }
                                     }
+                                    form method="post" action={ "/staff/admin/accounts/" (r.username) "/assignment" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        @let role_id = format!("role-{}", r.username);
+                                        label for=(role_id) { (lang.t(("Role of", "Función de"))) " " (r.username) }
+                                        select id=(role_id) name="role" {
+                                            @for role in Role::ALL { option value=(role.as_str()) selected[role == r.role] { (role.as_str()) } }
+                                        }
+                                        @let post_id = format!("post-{}", r.username);
+                                        label for=(post_id) { (lang.t(("Post of", "Sede de"))) " " (r.username) }
+                                        input id=(post_id) name="post" type="text" maxlength="3" value=(r.post_code.as_deref().unwrap_or(""));
+                                        button type="submit" { (lang.t(("Move", "Cambiar"))) }
+                                    }
                                     @let (verb, text) = if r.disabled_at.is_some() { ("enable", lang.t(("Enable", "Habilitar"))) } else { ("disable", lang.t(("Disable", "Deshabilitar"))) };
                                     form method="post" action={ "/staff/admin/accounts/" (r.username) "/" (verb) } {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -1802,6 +1814,53 @@ pub async fn reset_password(
         Err(message) => return Ok(said(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, &message)),
     };
     match staff_accounts::reset_password(&state, &admin.actor(), username.into_inner(), password).await {
+        Ok(_) => Ok(redirect("/staff/admin/accounts")),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignmentForm {
+    csrf: String,
+    role: String,
+    post: Option<String>,
+}
+
+/// Gives a staff account another role or post: its sessions end, so the next page it opens
+/// is under the new assignment.
+#[post("/staff/admin/accounts/{username}/assignment")]
+pub async fn reassign(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    username: web::Path<String>,
+    form: web::Form<AssignmentForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let AssignmentForm { csrf, role, post } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(said(
+            &req,
+            StatusCode::FORBIDDEN,
+            lang,
+            lang.t(("This form has expired.", "Este formulario caducó.")),
+        ));
+    }
+    let post = post.filter(|p| !p.trim().is_empty());
+    let assignment = match staff_accounts::Assignment::parse(&role, post.as_deref()) {
+        Ok(assignment) => assignment,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let (actor, username) = (admin.actor(), username.into_inner());
+    let done = state
+        .db(move |conn| {
+            staff_accounts::reassign(conn, &actor, &username, &assignment, Utc::now().naive_utc())
+        })
+        .await;
+    match done {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
         Err(e) => refused(&req, lang, e),
     }

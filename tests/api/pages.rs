@@ -890,6 +890,23 @@ async fn an_admin_resets_a_password_and_removes_a_closure_from_the_pages() {
     let login = serde_json::json!({"username": "mex.clerk", "password": "a new clerk passphrase"});
     assert_eq!(app.post("/api/v1/staff/auth/login", None, &login).await.status, 200);
 
+    // Moving the clerk to Guadalajara: its tokens end, and the next one is GDL's.
+    let token_of = |body: serde_json::Value| body["token"].as_str().unwrap_or("").to_string();
+    let before = token_of(app.post("/api/v1/staff/auth/login", None, &login).await.body);
+    let moving = "/staff/admin/accounts/mex.clerk/assignment";
+    assert_eq!(post_form(&app, moving, &admins, "role=clerk&post=GDL&csrf=forged").await.status, 403);
+    assert_eq!(
+        post_form(&app, moving, &admins, &format!("role=emperor&post=GDL&csrf={token}")).await.status,
+        422
+    );
+    assert_eq!(
+        post_form(&app, moving, &admins, &format!("role=clerk&post=GDL&csrf={token}")).await.status,
+        303
+    );
+    assert_eq!(app.get("/api/v1/staff/me", Some(&before)).await.status, 401, "the old token ended");
+    let after = token_of(app.post("/api/v1/staff/auth/login", None, &login).await.body);
+    assert_eq!(app.get("/api/v1/staff/me", Some(&after)).await.body["post"], "GDL");
+
     // A closure removed from the page: its day is offered again.
     let day = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive()
         + chrono::Duration::days(3);
