@@ -99,18 +99,10 @@ pub async fn replace_schedule(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let post = post.into_inner();
-    let week = schedule::parse_openings(&body.openings)?;
-    let ScheduleRequest { service, .. } = body.into_inner();
-    let actor = admin.actor();
-    let result = state
-        .db(move |conn| {
-            let tz = calendar::post_zone(conn, &post)?;
-            booking::known_service(conn, &service)?;
-            let refit = schedule::replace(conn, &actor, &post, tz, &service, &week, Utc::now().naive_utc())?;
-            Ok(ScheduleReplaced { openings: schedule::describe(&week), post, service, slots: refit })
-        })
-        .await?;
-    state.availability.invalidate(&result.post);
+    let ScheduleRequest { service, openings } = body.into_inner();
+    let (openings, slots) =
+        schedule::set_week(&state, admin.actor(), post.clone(), service.clone(), &openings).await?;
+    let result = ScheduleReplaced { post, service, openings, slots };
     tracing::info!(by = %admin.username, post = %result.post, service = %result.service, "schedule replaced");
     Ok(HttpResponse::Ok().json(result))
 }

@@ -416,6 +416,30 @@ pub fn replace(
     })
 }
 
+/// Replaces `service`'s week at `post` as `actor`, as the API and the admins' page both do:
+/// the openings are checked first (all problems at once), the slots already generated are
+/// re-fitted, and this instance's cached availability of the post is dropped. Returns the week
+/// as stored and what the re-fit did.
+pub async fn set_week(
+    state: &crate::state::AppState,
+    actor: Actor,
+    post: String,
+    service: String,
+    specs: &[OpeningSpec],
+) -> Result<(Vec<OpeningSpec>, Refit), AppError> {
+    let week = parse_openings(specs)?;
+    let (post, refit, described) = state
+        .db(move |conn| {
+            let tz = calendar::post_zone(conn, &post)?;
+            crate::booking::known_service(conn, &service)?;
+            let refit = replace(conn, &actor, &post, tz, &service, &week, chrono::Utc::now().naive_utc())?;
+            Ok((post, refit, describe(&week)))
+        })
+        .await?;
+    state.availability.invalidate(&post);
+    Ok((described, refit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

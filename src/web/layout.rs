@@ -31,6 +31,7 @@ fn menu(path: &str) -> &'static [(&'static str, Text)] {
             ("/staff/reports", ("Fee report", "Informe de derechos")),
             ("/staff/audit", ("Audit log", "Bitácora")),
             ("/staff/admin/accounts", ("Accounts", "Cuentas")),
+            ("/staff/admin/schedules", ("Schedules", "Horarios")),
             ("/staff/admin/closures", ("Closures", "Cierres")),
             ("/staff/admin/fees", ("Fees", "Tarifas")),
         ]

@@ -75,6 +75,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::closures)
         .service(staff::close_day)
         .service(staff::remove_closure)
+        .service(staff::schedules)
+        .service(staff::set_week)
         .service(staff::fee_schedule_page)
         .service(staff::add_fee_version)
         .route("/static/site.css", web::get().to(stylesheet))

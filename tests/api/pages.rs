@@ -926,3 +926,51 @@ async fn an_admin_resets_a_password_and_removes_a_closure_from_the_pages() {
     assert_eq!(left.as_array().map(Vec::len), Some(0), "{left}");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_replaces_a_services_week_from_the_page() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.staff_token("head.admin", "admin", None).await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (admins, token, _) = staff_session(&app, "head.admin").await;
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let shown = page(&app, "/staff/admin/schedules?post=MEX", &[("Cookie", &admins)]).await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.text.contains("passport-renewal"));
+    let week =
+        "post=MEX&service=passport-renewal&d2=on&d4=on&opens=09:00&closes=11:00&slot_minutes=30&capacity=3";
+    assert_eq!(
+        post_form(&app, "/staff/admin/schedules", &clerks, &format!("{week}&csrf={clerk_token}"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        post_form(&app, "/staff/admin/schedules", &admins, &format!("{week}&csrf=forged")).await.status,
+        403
+    );
+    let backwards =
+        "post=MEX&service=passport-renewal&d2=on&opens=11:00&closes=09:00&slot_minutes=30&capacity=3";
+    assert_eq!(
+        post_form(&app, "/staff/admin/schedules", &admins, &format!("{backwards}&csrf={token}")).await.status,
+        422
+    );
+    assert_eq!(
+        post_form(&app, "/staff/admin/schedules", &admins, &format!("{week}&csrf={token}")).await.status,
+        303
+    );
+    let weeks = app.get("/api/v1/admin/posts/MEX/schedules", Some(&admin)).await.body;
+    let renewal = weeks["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["service"] == "passport-renewal")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        renewal["openings"],
+        serde_json::json!([{"weekdays": [2, 4], "opens": "09:00", "closes": "11:00", "slot_minutes": 30, "capacity": 3}])
+    );
+    app.stop().await;
+}
