@@ -267,6 +267,8 @@ fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
 #[derive(Deserialize)]
 pub struct BoardQuery {
     post: Option<String>,
+    /// The board's local date: today by default.
+    date: Option<NaiveDate>,
 }
 
 /// The post a page is about: the member's own, or (for one bound to none) the one asked for,
@@ -292,11 +294,15 @@ pub async fn board(
         Ok(clerk) => clerk,
         Err(page) => return Ok(page),
     };
-    let post = post_of(&clerk, query.into_inner().post);
+    let BoardQuery { post, date } = query.into_inner();
+    let post = post_of(&clerk, post);
     let reader = (*clerk).clone();
     let found = state
         .db(move |conn| {
-            let date = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+            let date = match date {
+                Some(date) => date,
+                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+            };
             crate::window::visits::day_board(conn, &reader, &post, date)
         })
         .await;

@@ -521,7 +521,8 @@ pub fn sweep_no_shows(
     Ok(marked)
 }
 
-/// A post's visits of the local day `date`, for `reader` (403 outside its post).
+/// A post's visits of the local day `date` (by their time, or checked in that day), for
+/// `reader` (403 outside its post).
 pub fn day_board(
     conn: &mut DbConn,
     reader: &StaffMember,
@@ -534,8 +535,14 @@ pub fn day_board(
     let rows: Vec<Row> = appointments::table
         .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
         .filter(appointments::post_code.eq(post))
-        .filter(appointments::starts_at.ge(from))
-        .filter(appointments::starts_at.lt(to))
+        // The day's appointments, and any visit checked in that day: one checked in before
+        // midnight for a slot after it is still in today's queue.
+        .filter(
+            appointments::starts_at
+                .ge(from)
+                .and(appointments::starts_at.lt(to))
+                .or(appointments::ticket_day.eq(date)),
+        )
         .order((appointments::starts_at, appointments::id))
         .select(visit_columns!())
         .load(conn)?;

@@ -458,17 +458,29 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str) {
 }
 
 impl TestApp {
-    /// Opens `service` at `post` around the clock (a 30-minute slot every half hour, every
-    /// day), so that a slot always starts within the hour: the window's tests check people in
+    /// Opens `service` at `post` around the clock (a slot every half hour, every day), so that
+    /// a slot always starts within the half hour: the window's tests check people in
     /// whatever the time of day.
     pub async fn open_around_the_clock(&self, admin: &str, post: &str, service: &str) {
-        let week = json!([{"weekdays": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "23:59", "slot_minutes": 30, "capacity": 50}]);
+        // 30-minute slots up to 23:30, then one of 29 minutes (a closing time is at most 23:59),
+        // so a slot starts within the half hour at any time of day, 23:xx included.
+        let every_day = [1, 2, 3, 4, 5, 6, 7];
+        let week = json!([
+            {"weekdays": every_day, "opens": "00:00", "closes": "23:30", "slot_minutes": 30, "capacity": 50},
+            {"weekdays": every_day, "opens": "23:30", "closes": "23:59", "slot_minutes": 29, "capacity": 50},
+        ]);
         self.set_week(admin, post, service, week).await;
     }
 
     /// Books the soonest slot of `service` at `post` for someone who phoned (as `clerk`) and
     /// returns the reference: an appointment that can be checked in now.
     pub async fn soon_appointment(&self, clerk: &str, post: &str, service: &str) -> String {
+        self.soon_appointment_on(clerk, post, service).await.0
+    }
+
+    /// As [`TestApp::soon_appointment`], with the post's local date of the slot (tomorrow's,
+    /// late in the evening).
+    pub async fn soon_appointment_on(&self, clerk: &str, post: &str, service: &str) -> (String, String) {
         let r = self
             .get(&format!("/api/v1/staff/posts/{post}/availability?service={service}"), Some(clerk))
             .await;
@@ -477,7 +489,8 @@ impl TestApp {
         let body = json!({"slot_id": slot, "applicants": [person("Ana", "Núñez")]});
         let r = self.post("/api/v1/staff/appointments", Some(clerk), &body).await;
         assert_eq!(r.status, 201, "staff booking: {}", r.body);
-        r.body["reference"].as_str().expect("reference").to_string()
+        let day = r.body["starts_at"].as_str().and_then(|t| t.get(..10)).unwrap_or_default().to_string();
+        (r.body["reference"].as_str().expect("reference").to_string(), day)
     }
 }
 

@@ -371,7 +371,7 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
     app.staff_token("auditor", "auditor", None).await;
     let ana = app.applicant_token("ana@example.mx").await;
-    let reference = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+    let (reference, day) = app.soon_appointment_on(&clerk, "MEX", "passport-renewal").await;
 
     assert_eq!(
         page(&app, "/staff", &[]).await.headers.get("location").and_then(|v| v.to_str().ok()),
@@ -386,7 +386,7 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/staff"),
         "{cookie}"
     );
-    let board = page(&app, "/staff", &[("Cookie", &clerks)]).await;
+    let board = page(&app, &format!("/staff?date={day}"), &[("Cookie", &clerks)]).await;
     assert_eq!(board.status, 200);
     assert_eq!(board.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
     assert!(board.text.contains(&format!("/staff/visits/{reference}/check-in")));
@@ -399,7 +399,7 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     // A forged check-in changes nothing; the real one checks in.
     let check_in = format!("/staff/visits/{reference}/check-in");
     assert_eq!(post_form(&app, &check_in, &clerks, "csrf=forged").await.status, 403);
-    let status_now = "/api/v1/staff/posts/MEX/day";
+    let status_now = &format!("/api/v1/staff/posts/MEX/day?date={day}");
     assert_eq!(app.get(status_now, Some(&clerk)).await.body["visits"][0]["status"], "booked");
     assert_eq!(post_form(&app, &check_in, &clerks, &format!("csrf={token}")).await.status, 303);
     assert_eq!(app.get(status_now, Some(&clerk)).await.body["visits"][0]["status"], "checked_in");
