@@ -43,8 +43,9 @@ pub struct NextRequest {
     window: String,
 }
 
-/// Every visit of a post's local day (appointments by their slot, walk-ins by arrival), with
-/// its state, ticket and window: cheap enough to refresh every few seconds.
+/// Every visit of a post's local day (appointments by their slot, walk-ins by arrival, and any
+/// visit checked in that day), with its state, ticket and window: cheap enough to refresh
+/// every few seconds.
 #[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,), DayQuery), responses(
     (status = 200, body = DayBoard),
     Denied,
