@@ -3,7 +3,7 @@
 //! (`applicants::register`, `login::check_password` with its throttles, the token issue).
 
 use actix_web::cookie::Cookie;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use maud::{html, Markup};
@@ -18,8 +18,7 @@ use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
-use crate::web::layout::frame;
-use crate::web::{page, session};
+use crate::web::{form_page, redirect, session};
 
 const EMAIL: Text = ("E-mail address", "Correo electrónico");
 const PASSWORD: Text = ("Password", "Contraseña");
@@ -52,28 +51,6 @@ fn field(
             input #(id) name=(id) type=(kind) value=(value) autocomplete=(autocomplete) required;
         }
     }
-}
-
-/// A page with a form on it, setting the visitor's CSRF cookie if they had none.
-fn form_page(
-    req: &HttpRequest,
-    status: StatusCode,
-    lang: Lang,
-    title: &str,
-    path: &str,
-    body: impl FnOnce(&str) -> Markup,
-) -> HttpResponse {
-    let (token, cookie) = session::csrf_token(req);
-    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
-}
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
 }
 
 /// The message for `field` among `errors`, in the page's language.
@@ -270,14 +247,6 @@ pub async fn sign_out(req: HttpRequest, form: web::Form<SignOutForm>) -> HttpRes
     response
 }
 
-/// `2026-12-01T09:15:00-06:00` as the language writes it, with the local time and offset.
-fn when(lang: Lang, rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(at) => format!("{}, {} (UTC{})", lang.date(at.date_naive()), at.format("%H:%M"), at.format("%:z")),
-        Err(_) => rfc3339.to_string(),
-    }
-}
-
 #[get("/my")]
 pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
@@ -308,7 +277,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
                     } }
                     tbody {
                         @for a in &list {
-                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (a.service) } td { (when(lang, &a.starts_at)) } td { (a.status) } }
+                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (a.service) } td { (lang.date_time(&a.starts_at)) } td { (a.status) } }
                         }
                     }
                 }

@@ -19,34 +19,11 @@ use crate::error::{AppError, Code, FieldError};
 use crate::reference;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::layout::frame;
-use crate::web::{page, session};
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
+use crate::web::{form_page, redirect, session};
 
 /// The signed-in applicant, or the way to the sign-in page.
 async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Applicant, HttpResponse> {
     session::applicant(state, req).await.ok_or_else(|| redirect("/sign-in"))
-}
-
-/// A personal page: never cached, with the visitor's CSRF cookie set if they had none.
-fn personal(
-    req: &HttpRequest,
-    status: StatusCode,
-    lang: Lang,
-    title: &str,
-    path: &str,
-    body: impl FnOnce(&str) -> Markup,
-) -> HttpResponse {
-    let (token, cookie) = session::csrf_token(req);
-    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
 }
 
 #[get("/book")]
@@ -58,7 +35,7 @@ pub async fn choose(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let (posts, services) =
         state.db(|conn| Ok((reference::list_posts(conn)?, reference::list_services(conn)?))).await?;
     let title = lang.t(("Book an appointment", "Reservar una cita"));
-    Ok(personal(&req, StatusCode::OK, lang, title, "/book", |_| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/book", |_| {
         html! {
             form method="get" action="/book/slots" {
                 label for="post" { (lang.t(("Office", "Oficina"))) }
@@ -234,7 +211,7 @@ async fn slots_page(
         Ok(found) => found,
         Err(e) if matches!(e.code(), Code::NotFound | Code::ValidationFailed) => {
             let title = lang.t(("Book an appointment", "Reservar una cita"));
-            return Ok(personal(req, StatusCode::NOT_FOUND, lang, title, "/book", |_| {
+            return Ok(form_page(req, StatusCode::NOT_FOUND, lang, title, "/book", |_| {
                 html! {
                     p.error role="alert" { (lang.t(("There is no such office or service.", "No existe esa oficina o servicio."))) }
                     p { a href="/book" { (lang.t(("Start again", "Empezar de nuevo"))) } }
@@ -252,7 +229,7 @@ async fn slots_page(
         |from: NaiveDate| format!("/book/slots?post={}&service={}&from={from}", free.post, free.service);
     let title = lang.t(("Choose a time", "Elija un horario"));
     let chosen = form.slot_id.clone().unwrap_or_default();
-    Ok(personal(req, status, lang, title, "/book", |csrf| {
+    Ok(form_page(req, status, lang, title, "/book", |csrf| {
         html! {
             @for e in &general { p.error role="alert" { (e.message) } }
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
@@ -390,16 +367,9 @@ fn parse_reference(raw: &str) -> Option<Reference> {
     Reference::parse(raw)
 }
 
-fn when(lang: Lang, rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(at) => format!("{}, {} (UTC{})", lang.date(at.date_naive()), at.format("%H:%M"), at.format("%:z")),
-        Err(_) => rfc3339.to_string(),
-    }
-}
-
 fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
     let title = lang.t(("Appointment not found", "Cita no encontrada"));
-    personal(req, StatusCode::NOT_FOUND, lang, title, "/my", |_| {
+    form_page(req, StatusCode::NOT_FOUND, lang, title, "/my", |_| {
         html! {
             p { a href="/my" { (lang.t(("Back to my appointments", "Volver a mis citas"))) } }
         }
@@ -426,11 +396,11 @@ pub async fn appointment(
     let title = lang.t(("Your appointment", "Su cita"));
     let address =
         post.as_ref().map(|p| format!("{}, {}", p.name, p.address)).unwrap_or_else(|| view.post.clone());
-    Ok(personal(&req, StatusCode::OK, lang, title, "/my", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/my", |csrf| {
         html! {
             p.notice role="status" { (lang.t(("Reference", "Referencia"))) ": " strong { (view.reference) } }
             dl {
-                dt { (lang.t(("When", "Cuándo"))) } dd { (when(lang, &view.starts_at)) }
+                dt { (lang.t(("When", "Cuándo"))) } dd { (lang.date_time(&view.starts_at)) }
                 dt { (lang.t(("Where", "Dónde"))) } dd { (address) }
                 dt { (lang.t(("Service", "Servicio"))) } dd { (view.service) }
                 dt { (lang.t(("People", "Personas"))) }
@@ -550,7 +520,7 @@ pub async fn cancel(
             let title = lang.t(("Your appointment", "Su cita"));
             let text = lang
                 .t(("This appointment can no longer be cancelled.", "Esta cita ya no se puede cancelar."));
-            Ok(personal(&req, StatusCode::CONFLICT, lang, title, "/my", |_| {
+            Ok(form_page(&req, StatusCode::CONFLICT, lang, title, "/my", |_| {
                 html! {
                     p.error role="alert" { (text) }
                     p { a href=(back) { (lang.t(("Back to the appointment", "Volver a la cita"))) } }
@@ -613,10 +583,10 @@ async fn reschedule_page(
     let title = lang.t(("Change the time", "Cambiar el horario"));
     let here = format!("/my/{}/reschedule", view.reference);
     let later = format!("{here}?from={}", free.from + Duration::days(7));
-    Ok(personal(req, status, lang, title, "/my", |csrf| {
+    Ok(form_page(req, status, lang, title, "/my", |csrf| {
         html! {
             @if let Some(problem) = problem { p.error role="alert" { (problem) } }
-            p { (lang.t(("Now", "Ahora"))) ": " (when(lang, &view.starts_at)) }
+            p { (lang.t(("Now", "Ahora"))) ": " (lang.date_time(&view.starts_at)) }
             p { a href=(later) { (lang.t(("Later week", "Semana siguiente"))) } }
             form method="post" action=(here) {
                 input type="hidden" name="csrf" value=(csrf);

@@ -65,6 +65,17 @@ impl Lang {
         }
     }
 
+    /// `2026-12-01T09:15:00-06:00` as `1 de diciembre de 2026, 09:15 (UTC-06:00)`: a time in the
+    /// post's zone, with its offset.
+    pub fn date_time(self, rfc3339: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+            Ok(at) => {
+                format!("{}, {} (UTC{})", self.date(at.date_naive()), at.format("%H:%M"), at.format("%:z"))
+            }
+            Err(_) => rfc3339.to_string(),
+        }
+    }
+
     /// `US$1,234.50` / `1,234.50 USD`: cents as the language writes an amount.
     pub fn money(self, cents: i64, currency: &str) -> String {
         let sign = if cents < 0 { "-" } else { "" };

@@ -99,6 +99,30 @@ pub fn page(status: actix_web::http::StatusCode, lang: Lang, body: Markup) -> Ht
         .body(body.into_string())
 }
 
+/// A page with forms on it or someone's own data: never cached, and setting the visitor's CSRF
+/// cookie when they had none (`body` gets the token to put in its forms).
+pub fn form_page(
+    req: &actix_web::HttpRequest,
+    status: actix_web::http::StatusCode,
+    lang: Lang,
+    title: &str,
+    path: &str,
+    body: impl FnOnce(&str) -> Markup,
+) -> HttpResponse {
+    let (token, cookie) = session::csrf_token(req);
+    let mut response = page(status, lang, layout::frame(lang, title, path, body(&token)));
+    if let Some(cookie) = cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// 303 to `to` (after a form, or to the sign-in page).
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

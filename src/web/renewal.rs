@@ -3,7 +3,7 @@
 //! (`records::record`), with the same fields and the same rules as the API (an adult's
 //! passport, issued at 16 or older, less than 15 years ago).
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -17,9 +17,8 @@ use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
-use crate::web::layout::frame;
 use crate::web::staff::member;
-use crate::web::{page, session};
+use crate::web::{form_page, redirect, session};
 
 const FIELDS: [(&str, Text, &str); 5] = [
     ("given_names", ("Given names", "Nombre(s)"), "given-name"),
@@ -127,27 +126,6 @@ fn fields(lang: Lang, form: &RenewalForm, errors: &[FieldError], csrf: &str) -> 
     }
 }
 
-fn respond(
-    req: &HttpRequest,
-    status: StatusCode,
-    lang: Lang,
-    title: &str,
-    path: &str,
-    body: impl FnOnce(&str) -> Markup,
-) -> HttpResponse {
-    let (token, cookie) = session::csrf_token(req);
-    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
-}
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
-
 const TITLE: Text = ("Passport renewal (DS-82)", "Renovación de pasaporte (DS-82)");
 
 fn applicant_page(
@@ -159,7 +137,7 @@ fn applicant_page(
     errors: &[FieldError],
 ) -> HttpResponse {
     let action = format!("/my/{reference}/intake");
-    respond(req, status, lang, lang.t(TITLE), "/my", |csrf| {
+    form_page(req, status, lang, lang.t(TITLE), "/my", |csrf| {
         html! {
             p { (lang.t(("Fill this in before your appointment to save time at the window. The passport number is kept masked.",
                          "Llénelo antes de su cita para ahorrar tiempo en la ventanilla. El número de pasaporte se guarda enmascarado."))) }
@@ -257,7 +235,7 @@ fn window_page(
     errors: &[FieldError],
 ) -> HttpResponse {
     let action = format!("/staff/visits/{reference}/renewal");
-    respond(req, status, lang, lang.t(TITLE), "/staff", |csrf| {
+    form_page(req, status, lang, lang.t(TITLE), "/staff", |csrf| {
         html! {
             form method="post" action=(action) novalidate {
                 (fields(lang, form, errors, csrf))

@@ -6,7 +6,7 @@
 //! changing its role or post ends its session at once. Staff pages are never cached.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -27,38 +27,15 @@ use crate::reports::export::Format;
 use crate::reports::fee_report::Scope;
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
-use crate::web::layout::frame;
-use crate::web::{page, session};
+use crate::web::{form_page, redirect, session};
 
 /// The staff session cookie.
 pub const STAFF_SESSION: &str = "staff_session";
 
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
-}
-
-/// A staff page: never cached, with the visitor's CSRF cookie set if they had none.
-fn staff_page(
-    req: &HttpRequest,
-    status: StatusCode,
-    lang: Lang,
-    title: &str,
-    path: &str,
-    body: impl FnOnce(&str) -> Markup,
-) -> HttpResponse {
-    let (token, cookie) = session::csrf_token(req);
-    let mut response = page(status, lang, frame(lang, title, path, body(&token)));
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
-}
-
 /// A message page: what went wrong, and the way back to the board.
 fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
     let title = lang.t(("Staff desk", "Escritorio del personal"));
-    staff_page(req, status, lang, title, "/staff", |_| {
+    form_page(req, status, lang, title, "/staff", |_| {
         html! {
             p.error role="alert" { (text) }
             p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
@@ -149,7 +126,7 @@ fn sign_in_page(
     error: Option<&str>,
 ) -> HttpResponse {
     let title = lang.t(("Staff sign-in", "Acceso del personal"));
-    staff_page(req, status, lang, title, "/staff/sign-in", |csrf| {
+    form_page(req, status, lang, title, "/staff/sign-in", |csrf| {
         html! {
             form method="post" action="/staff/sign-in" novalidate {
                 input type="hidden" name="csrf" value=(csrf);
@@ -314,7 +291,7 @@ pub async fn board(
         Err(e) => return Err(e),
     };
     let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), board.post);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
             p { (lang.date(board.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) } }
             form method="post" action="/staff/call-next" {
@@ -488,7 +465,7 @@ pub async fn fee_form(
     let today = Utc::now().date_naive();
     let fees = state.db(move |conn| Ok(crate::reference::fees_on(conn, today)?)).await?;
     let title = format!("{} · {}", lang.t(("Record a fee", "Registrar un pago")), reference);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
             form method="post" action={ "/staff/visits/" (reference) "/fee" } {
                 input type="hidden" name="csrf" value=(csrf);
@@ -607,7 +584,7 @@ pub async fn receipt(
     };
     let may_void = SupervisorPlus::admits(staff.role) && view.voided.is_none();
     let title = format!("{} {}", lang.t(("Receipt", "Recibo")), view.receipt_number);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
             @if let Some(voided) = &view.voided {
                 p.notice role="status" { strong { (lang.t(("Void", "Anulado"))) } ": " (voided.reason) " (" (voided.voided_by) ")" }
@@ -739,7 +716,7 @@ pub async fn reports(
     }
     let title = lang.t(("Fee report", "Informe de derechos"));
     let link = |format: &str| format!("/staff/reports?post={post}&from={from}&to={to}&format={format}");
-    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/reports", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/reports", |csrf| {
         html! {
             form method="get" action="/staff/reports" {
                 label for="post" { (lang.t(("Post (a code, or all)", "Sede (un código, o all)"))) }
@@ -808,7 +785,7 @@ pub async fn audit_log(
         .await?;
     let next = (entries.len() as i64 == PAGE).then(|| entries.last().map(|e| e.entry.id)).flatten();
     let title = lang.t(("Audit log", "Bitácora de auditoría"));
-    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/audit", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/audit", |csrf| {
         html! {
             @if check.ok {
                 p.notice role="status" #check {
@@ -917,7 +894,7 @@ pub async fn cash(
     };
     let supervisor = SupervisorPlus::admits(staff.role);
     let title = format!("{} · {} · {}", lang.t(("Cash", "Caja")), post_code, lang.date(today));
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff/cash", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/cash", |csrf| {
         html! {
             h2 { (lang.t(("Exchange rate", "Tipo de cambio"))) }
             @if let Some(rate) = &rate {
@@ -1185,7 +1162,7 @@ pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let reader = (*admin).clone();
     let records = state.db(move |conn| Ok(staff_accounts::list(conn, &reader)?)).await?;
     let title = lang.t(("Staff accounts", "Cuentas del personal"));
-    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/admin/accounts", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/accounts", |csrf| {
         html! {
             table {
                 thead { tr {
@@ -1368,7 +1345,7 @@ pub async fn documents(
         Err(e) => return refused(&req, lang, e),
     };
     let title = format!("{} · {}", lang.t(("Documents", "Documentos")), reference.as_str());
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
             @if let Some(intake) = &intake {
                 h2 { (lang.t(("Pre-filled by the applicant", "Prellenado por el solicitante"))) }
@@ -1495,7 +1472,7 @@ pub async fn register(
     }
     let title = format!("{} · {}", lang.t(("Notarial register", "Registro notarial")), book.post);
     let csv = format!("/staff/register?post={}&from={}&to={}&format=csv", book.post, book.from, book.to);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff/register", |_| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/register", |_| {
         html! {
             p { (lang.date(book.from)) " – " (lang.date(book.to)) }
             table {
@@ -1555,7 +1532,7 @@ pub async fn closures(
         Err(e) => return refused(&req, lang, e),
     };
     let title = format!("{} · {}", lang.t(("Closures", "Cierres")), post);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff/admin/closures", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/admin/closures", |csrf| {
         html! {
             @if list.is_empty() { p { (lang.t(("No closures ahead.", "No hay cierres próximos."))) } }
             ul {
@@ -1657,7 +1634,7 @@ pub async fn fee_schedule_page(
     let today = Utc::now().date_naive();
     let list = state.db(move |conn| Ok(crate::reference::fees_on(conn, today)?)).await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
-    Ok(staff_page(&req, StatusCode::OK, lang, title, "/staff/admin/fees", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/fees", |csrf| {
         html! {
             table {
                 caption { (lang.t(("In force today", "Vigentes hoy"))) }
@@ -1906,7 +1883,7 @@ pub async fn schedules(
         Err(e) => return refused(&req, lang, e),
     };
     let title = format!("{} · {}", lang.t(("Weekly schedules", "Horarios semanales")), post);
-    Ok(staff_page(&req, StatusCode::OK, lang, &title, "/staff/admin/schedules", |csrf| {
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/admin/schedules", |csrf| {
         html! {
             @for (service, openings) in &weeks {
                 section.notice {
