@@ -56,10 +56,7 @@ fn field(
 /// The message for `field` among `errors`, in the page's language.
 fn error_for<'e>(lang: Lang, errors: &'e [FieldError], field: &str) -> Option<String> {
     let found: &'e FieldError = errors.iter().find(|e| e.field == field)?;
-    Some(match lang {
-        Lang::En => format!("{}.", found.message.trim_end_matches('.')),
-        Lang::Es => format!("Revise este dato ({}).", found.message.trim_end_matches('.')),
-    })
+    Some(lang.field_error(&found.message))
 }
 
 #[derive(Deserialize)]

@@ -220,8 +220,9 @@ async fn slots_page(
         }
         Err(e) => return Err(e),
     };
-    let error =
-        |field: &str| errors.iter().find(|e| form_field(&e.field) == field).map(|e| e.message.clone());
+    let error = |field: &str| {
+        errors.iter().find(|e| form_field(&e.field) == field).map(|e| lang.field_error(&e.message))
+    };
     let general: Vec<&FieldError> =
         errors.iter().filter(|e| e.field == "form" || e.field == "applicants").collect();
     let (earlier, later) = (free.from - Duration::days(7), free.from + Duration::days(7));
@@ -231,7 +232,10 @@ async fn slots_page(
     let chosen = form.slot_id.clone().unwrap_or_default();
     Ok(form_page(req, status, lang, title, "/book", |csrf| {
         html! {
-            @for e in &general { p.error role="alert" { (e.message) } }
+            @for e in &general {
+                // The page's own words are in the language already; the rules' are translated.
+                p.error role="alert" { @if e.field == "form" { (e.message) } @else { (lang.field_error(&e.message)) } }
+            }
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
                 (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }
             nav aria-label=(lang.t(("Weeks", "Semanas"))) {
@@ -367,7 +371,7 @@ fn parse_reference(raw: &str) -> Option<Reference> {
     Reference::parse(raw)
 }
 
-fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
+pub(crate) fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
     let title = lang.t(("Appointment not found", "Cita no encontrada"));
     form_page(req, StatusCode::NOT_FOUND, lang, title, "/my", |_| {
         html! {
@@ -409,9 +413,7 @@ pub async fn appointment(
             }
             @if view.status == "booked" {
                 p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }
-                @if view.service == "passport-renewal" {
-                    p { a href={ "/my/" (view.reference) "/intake" } { (lang.t(("Pre-fill the renewal form (DS-82)", "Prellenar el formulario de renovación (DS-82)"))) } }
-                }
+                p { a href={ "/my/" (view.reference) "/intake" } { (lang.t(("Pre-fill your forms before you come", "Prellene sus formularios antes de venir"))) } }
                 form method="post" action={ "/my/" (view.reference) "/cancel" } {
                     input type="hidden" name="csrf" value=(csrf);
                     button type="submit" { (lang.t(("Cancel this appointment", "Cancelar esta cita"))) }

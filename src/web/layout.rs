@@ -16,8 +16,8 @@ const TRACK: Text = ("Track a document", "Seguimiento de un documento");
 const MINE: Text = ("My appointments", "Mis citas");
 const MENU: Text = ("Main menu", "Menú principal");
 const EMERGENCY: Text = (
-    "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000 (after hours ext. 4440).",
-    "Emergencias de ciudadanos estadounidenses, a cualquier hora: +52 55 5080 2000 (fuera de horario ext. 4440).",
+    "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000, ext. 4440 in business hours; after hours, ext. 0 for the duty officer.",
+    "Emergencias de ciudadanos estadounidenses, a cualquier hora: +52 55 5080 2000, ext. 4440 en horario de oficina; fuera de horario, ext. 0 para el oficial de guardia.",
 );
 const SWITCH: Text = ("Español", "English");
 

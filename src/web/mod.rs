@@ -6,10 +6,10 @@
 pub mod account;
 pub mod booking;
 pub mod i18n;
+pub mod intake;
 pub mod layout;
 pub mod numbers;
 pub mod public;
-pub mod renewal;
 pub mod session;
 pub mod staff;
 
@@ -38,10 +38,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(booking::book)
         .service(booking::confirmation)
         .service(booking::calendar_file)
-        .service(renewal::prefill_form)
-        .service(renewal::prefill)
-        .service(renewal::window_form)
-        .service(renewal::record_at_window)
+        .service(intake::prefill_form)
+        .service(intake::prefill)
+        .service(intake::window_form)
+        .service(intake::record_at_window)
         .service(booking::cancel)
         .service(booking::reschedule_form)
         .service(booking::reschedule)

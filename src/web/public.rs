@@ -67,6 +67,8 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 }
             }
         }
+        p { (lang.t(("Every office's line is the embassy's 24-hour line: ext. 4440 in business hours; after hours, ext. 0 reaches the duty officer.",
+                     "El teléfono de cada oficina es la línea de 24 horas de la embajada: ext. 4440 en horario de oficina; fuera de horario, la ext. 0 comunica con el oficial de guardia."))) }
         h2 { (lang.t(("Services", "Servicios"))) }
         ul {
             @for service in &services {

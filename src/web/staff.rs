@@ -33,7 +33,7 @@ use crate::web::{form_page, redirect, session};
 pub const STAFF_SESSION: &str = "staff_session";
 
 /// A message page: what went wrong, and the way back to the board.
-fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
+pub(crate) fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
     let title = lang.t(("Staff desk", "Escritorio del personal"));
     form_page(req, status, lang, title, "/staff", |_| {
         html! {
@@ -67,7 +67,7 @@ pub(crate) async fn member<R: Requirement>(
 
 /// What an operation's refusal tells the clerk, in the page's language (the code's meaning
 /// for the ones without their own words).
-fn refusal(lang: Lang, e: &AppError) -> String {
+pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
     let text: Option<Text> = match e.code() {
         Code::WrongPost => Some(("That belongs to another post.", "Eso pertenece a otra sede.")),
         Code::TooEarly => Some((
@@ -350,10 +350,8 @@ pub async fn board(
                                     a href={ "/staff/visits/" (visit.reference) "/fee" } { (lang.t(("Record a fee", "Registrar un pago"))) span.visually-hidden { " " (people) } }
                                     " · "
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
-                                    @if visit.service == "passport-renewal" {
-                                        " · "
-                                        a href={ "/staff/visits/" (visit.reference) "/renewal" } { "DS-82" span.visually-hidden { " " (people) } }
-                                    }
+                                    " · "
+                                    a href={ "/staff/visits/" (visit.reference) "/intake" } { (lang.t(("Intake", "Solicitudes"))) span.visually-hidden { " " (people) } }
                                 } @else if visit.status == "completed" {
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                 }
@@ -1355,6 +1353,10 @@ pub async fn documents(
                             (item.form.as_str())
                             @if let Some(p) = &item.applicant { " · " (p.given_names) " " (p.surname) @if let Some(born) = p.date_of_birth { " (" (born) ")" } }
                             @if let Some(passport) = &item.previous_passport { " · " (passport.number.masked) ", " (passport.issued_on) }
+                            @if let Some(consent) = &item.minor_consent { " · " (crate::web::intake::code(consent)) }
+                            @if let Some(act) = &item.act { " · " (act.as_str()) }
+                            @if let Some(title) = &item.document_title { " · " (title) }
+                            @for signer in item.signers.iter().flatten() { " · " (signer.given_names) " " (signer.surname) }
                         }
                     }
                 }

@@ -186,6 +186,12 @@ pub(crate) fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> R
     })
 }
 
+/// The visit `reference` names as the window sees it, if `actor` may act on its post.
+pub fn show(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<VisitView, AppError> {
+    let visit = find(conn, actor, reference)?;
+    view_by_id(conn, visit.id)
+}
+
 fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppError> {
     let row: Row = appointments::table
         .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))

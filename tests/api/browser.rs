@@ -515,3 +515,60 @@ async fn an_admin_opens_an_account_from_the_accounts_page() {
     }
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_applicant_pre_fills_a_childs_passport_in_spanish_and_a_clerk_records_a_notarial_job() {
+    let Some(browser) = Browser::start("es-MX,es").await else { return };
+    let (app, _db) = site().await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", "passport-new").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-new").await[2]["slot_id"].as_i64().expect("a slot");
+    let party = json!([
+        {"given_names": "Ana", "surname": "Núñez", "date_of_birth": "1990-06-15"},
+        {"given_names": "Sofía", "surname": "Núñez", "date_of_birth": "2015-03-02"},
+    ]);
+    let booked =
+        app.post("/api/v1/appointments", Some(&ana), &json!({"slot_id": slot, "applicants": party})).await;
+    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
+
+    browser.goto(&format!("{}/sign-in", app.address)).await;
+    browser.type_into("#email", "ana@example.mx").await;
+    browser.type_into("#password", "applicant passphrase").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_until("document.location.pathname === '/my'").await;
+    browser.goto(&format!("{}/my/{reference}", app.address)).await;
+    browser.click(&format!("a[href='/my/{reference}/intake']")).await;
+    browser.wait_until("document.location.pathname.endsWith('/intake')").await;
+    assert_eq!(browser.text("h1").await, "Solicitud de pasaporte (DS-11)");
+    browser.click("form[action$='/intake'] button[type=submit]").await;
+    browser.wait_until("document.getElementById('items[1].minor_consent-error')").await;
+    assert!(browser.text("main").await.contains("Un menor de 16 años necesita"), "the rule, in Spanish");
+    browser.screenshot("intake-errors-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the pre-fill form with errors");
+    browser.click("[name='items[1].minor_consent'] option[value='ds3053']").await;
+    browser.click("form[action$='/intake'] button[type=submit]").await;
+    browser.wait_until(&format!("document.location.pathname === '/my/{reference}'")).await;
+    let intake = app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(&ana)).await.body;
+    assert_eq!(intake["items"][1]["minor_consent"], "ds3053", "{intake}");
+
+    // A clerk records a notarial job at the window, adding a signer row without JavaScript.
+    let visit = crate::documents::at_window(&app, &clerk, "notarial").await;
+    browser.staff_sign_in(&app.address, "mex.clerk").await;
+    browser.goto(&format!("{}/staff/visits/{visit}/intake", app.address)).await;
+    browser.click("[name='act'] option[value='jurat']").await;
+    browser.type_into("[name='document_title']", "Declaración de residencia").await;
+    browser.type_into("[name='pages']", "2").await;
+    browser.type_into("[name='certificates']", "1").await;
+    browser.click("button[name='add_signer']").await;
+    browser.wait_until("document.querySelector(\"[name='signers[2].given_names']\")").await;
+    browser.click("[name='signers[0].id_proof.kind'] option[value='national_id']").await;
+    browser.type_into("[name='signers[0].id_proof.number']", "ABCD123456").await;
+    browser.screenshot("staff-notarial-intake-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the window's notarial form");
+    browser.click("form[action$='/intake'] > button[type=submit]").await;
+    browser.wait_until("document.location.pathname.endsWith('/documents')").await;
+    assert!(browser.text("main").await.contains("completed"), "a notarial job done at the window");
+    app.stop().await;
+}

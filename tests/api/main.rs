@@ -14,6 +14,7 @@ mod documents;
 mod fees;
 mod health;
 mod helpers;
+mod intake_pages;
 mod pages;
 mod reference;
 mod reports;

@@ -6,7 +6,7 @@
 use crate::helpers::{spawn_on, Reply, TestApp, TestDb};
 
 /// A page as the server answers it, redirects not followed.
-async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Reply {
+pub(crate) async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Reply {
     let client = awc::Client::builder().disable_redirects().finish();
     let mut request = client.get(format!("{}{path}", app.address));
     for (name, value) in headers {
@@ -92,7 +92,7 @@ async fn the_tracking_page_ties_errors_to_fields_and_answers_with_the_right_stat
 }
 
 /// A form posted as a browser posts it, with `cookies`; redirects not followed.
-async fn post_form(app: &TestApp, path: &str, cookies: &str, body: &str) -> Reply {
+pub(crate) async fn post_form(app: &TestApp, path: &str, cookies: &str, body: &str) -> Reply {
     let client = awc::Client::builder().disable_redirects().finish();
     let mut response = client
         .post(format!("{}{path}", app.address))
@@ -112,8 +112,28 @@ async fn post_form(app: &TestApp, path: &str, cookies: &str, body: &str) -> Repl
     }
 }
 
+/// A form posted field by field, each name and value encoded as a browser encodes them.
+pub(crate) async fn post_fields(app: &TestApp, path: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
+    let client = awc::Client::builder().disable_redirects().finish();
+    let mut response = client
+        .post(format!("{}{path}", app.address))
+        .insert_header(("Cookie", cookies.to_string()))
+        .send_form(&fields)
+        .await
+        .expect("the server answers");
+    let bytes = response.body().limit(8 << 20).await.expect("body");
+    Reply {
+        status: response.status().as_u16(),
+        body: serde_json::Value::Null,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
+        content_type: String::new(),
+        headers: response.headers().clone(),
+    }
+}
+
 /// The `name=value` of the cookie `name` that `reply` sets, with its attributes.
-fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
     reply
         .headers
         .get_all("set-cookie")
@@ -122,12 +142,12 @@ fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
         .map(String::from)
 }
 
-fn cookie_value(set_cookie: &str) -> String {
+pub(crate) fn cookie_value(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or("").to_string()
 }
 
 /// The value of the form's hidden CSRF field.
-fn hidden_csrf(html: &str) -> String {
+pub(crate) fn hidden_csrf(html: &str) -> String {
     let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
     html[at..].split('"').next().unwrap_or("").to_string()
 }
@@ -229,7 +249,7 @@ async fn an_applicant_registers_signs_out_and_in_through_forms_each_guarded_by_c
 }
 
 /// Signs `email` in through the sign-in form: the cookies to send and the form token.
-async fn web_session(app: &TestApp, email: &str, password: &str) -> (String, String) {
+pub(crate) async fn web_session(app: &TestApp, email: &str, password: &str) -> (String, String) {
     let form = page(app, "/sign-in", &[]).await;
     let csrf = cookie_value(&set_cookie(&form, "csrf").expect("a CSRF cookie"));
     let token = hidden_csrf(&form.text);
@@ -345,7 +365,7 @@ async fn an_applicant_books_through_the_pages_and_gets_the_confirmation_and_cale
 }
 
 /// Signs `username` in through the staff sign-in form: the cookies to send and the form token.
-async fn staff_session(app: &TestApp, username: &str) -> (String, String, String) {
+pub(crate) async fn staff_session(app: &TestApp, username: &str) -> (String, String, String) {
     let form = page(app, "/staff/sign-in", &[]).await;
     let csrf = cookie_value(&set_cookie(&form, "csrf").expect("a CSRF cookie"));
     let token = hidden_csrf(&form.text);
@@ -809,61 +829,6 @@ async fn an_admin_adds_a_fee_version_from_the_page_for_a_later_date_only() {
         page(&app, "/staff/admin/fees", &[("Cookie", &admins)]).await.text.contains("US$35.00"),
         "today's price stays"
     );
-    app.stop().await;
-}
-
-#[actix_web::test]
-async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_from_the_pages() {
-    let db = TestDb::fresh();
-    let app = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")]).await;
-    let admin = app.admin_token().await;
-    app.open_around_the_clock(&admin, "MEX", "passport-renewal").await;
-    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
-    let ana = app.applicant_token("ana@example.mx").await;
-    let slot = app.slots("MEX", "passport-renewal").await[2]["slot_id"].as_i64().expect("a slot");
-    let booked = app.book(&ana, slot, 1).await;
-    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
-    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
-    let issued = (chrono::Utc::now().date_naive() - chrono::Duration::days(5 * 365)).to_string();
-    let fields = format!("given_names=Ana&surname=N%C3%BA%C3%B1ez&date_of_birth=1990-06-15&passport_number=ZQXW1234&passport_issued_on={issued}");
-    let path = format!("/my/{reference}/intake");
-    assert_eq!(page(&app, &path, &[("Cookie", &cookies)]).await.status, 200);
-    let bad = post_form(&app, &path, &cookies, &format!("given_names=Ana&surname=N&date_of_birth=15/06/1990&passport_number=Z&passport_issued_on={issued}&csrf={token}")).await;
-    assert_eq!(bad.status, 422);
-    assert!(bad.text.contains(r#"aria-describedby="date_of_birth-error""#));
-    let saved = post_form(&app, &path, &cookies, &format!("{fields}&csrf={token}")).await;
-    assert_eq!(saved.status, 303, "{}", saved.text);
-    let intake = app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(&ana)).await.body;
-    assert_eq!(intake["items"][0]["form"], "DS-82", "{intake}");
-    assert!(!intake.to_string().contains("ZQXW1234"), "the number is kept masked");
-
-    // At the window: the clerk records it from the page once the visit is called.
-    // (A visit of today: the applicant's own is days ahead, after the booking notice.)
-    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
-    let prefilled = page(&app, &format!("/staff/visits/{reference}/documents"), &[("Cookie", &clerks)]).await;
-    assert!(
-        prefilled.text.contains("DS-82 · Ana N\u{fa}\u{f1}ez (1990-06-15)")
-            && prefilled.text.contains("****1234"),
-        "{}",
-        prefilled.text
-    );
-    assert!(!prefilled.text.contains("ZQXW1234"), "masked for the clerk too");
-    let visit = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
-    app.post(&format!("/api/v1/staff/appointments/{visit}/check-in"), Some(&clerk), &serde_json::json!({}))
-        .await;
-    app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &serde_json::json!({"window": "2"})).await;
-    let window = format!("/staff/visits/{visit}/renewal");
-    assert_eq!(page(&app, &window, &[("Cookie", &clerks)]).await.status, 200);
-    assert_eq!(
-        page(&app, &window, &[("Cookie", &cookies)]).await.status,
-        303,
-        "an applicant's session opens no staff page"
-    );
-    let recorded = post_form(&app, &window, &clerks, &format!("{fields}&csrf={clerk_token}")).await;
-    assert_eq!(recorded.status, 303, "{}", recorded.text);
-    let documents =
-        app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
-    assert_eq!(documents.as_array().map(Vec::len), Some(1), "{documents}");
     app.stop().await;
 }
 

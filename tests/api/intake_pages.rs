@@ -1,0 +1,311 @@
+//! Intake through the pages: the applicant pre-fills every form a service takes (one section
+//! per person booked), the clerk records it at the window; each rule's error lands on its
+//! field in the page's language, and another applicant, another post, an applicant's session
+//! or a forged form token changes nothing.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_on, TestApp, TestDb};
+use crate::pages::{page, post_fields, staff_session, web_session};
+
+async fn intake_app(service: &str) -> (TestApp, TestDb, String) {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")]).await;
+    let admin = app.admin_token().await;
+    app.open_around_the_clock(&admin, "MEX", service).await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    (app, db, clerk)
+}
+
+fn issued_years_ago(years: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(years * 365)).to_string()
+}
+
+async fn saved_intake(app: &TestApp, token: &str, reference: &str) -> Value {
+    app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(token)).await.body
+}
+
+#[actix_web::test]
+async fn an_applicant_pre_fills_a_childs_passport_application_with_the_parents_consent() {
+    let (app, _db, _clerk) = intake_app("passport-new").await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-new").await[2]["slot_id"].as_i64().expect("a slot");
+    let party = json!([
+        {"given_names": "Ana", "surname": "Núñez", "date_of_birth": "1990-06-15"},
+        {"given_names": "Sofía", "surname": "Núñez", "date_of_birth": "2015-03-02"},
+    ]);
+    let booked =
+        app.post("/api/v1/appointments", Some(&ana), &json!({"slot_id": slot, "applicants": party})).await;
+    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let path = format!("/my/{reference}/intake");
+
+    let form = page(&app, &path, &[("Cookie", &cookies)]).await;
+    assert_eq!(form.status, 200);
+    assert!(form.text.contains("DS-11"), "{}", form.text);
+    assert!(
+        form.text.contains(r#"name="items[1].applicant.given_names" type="text" value="Sofía""#),
+        "each person booked has a section, started from the booking: {}",
+        form.text
+    );
+
+    let mut fields = vec![
+        ("csrf", token.as_str()),
+        ("sections", "2"),
+        ("items[0].applicant.given_names", "Ana"),
+        ("items[0].applicant.surname", "Núñez"),
+        ("items[0].applicant.date_of_birth", "1990-06-15"),
+        ("items[0].identity_document.kind", "us_passport"),
+        ("items[0].identity_document.number", "ZQXW 1234"),
+        ("items[1].applicant.given_names", "Sofía"),
+        ("items[1].applicant.surname", "Núñez"),
+        ("items[1].applicant.date_of_birth", "2015-03-02"),
+        ("items[1].minor_consent", ""),
+    ];
+    let refused = post_fields(&app, &path, &cookies, &fields).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text.contains(r#"aria-describedby="items[1].minor_consent-error""#)
+            && refused.text.contains("a child under 16 needs both parents present"),
+        "the rule's error is on the child's consent: {}",
+        refused.text
+    );
+    let spanish = post_fields(&app, &path, &format!("{cookies}; lang=es"), &fields).await;
+    assert!(
+        spanish.text.contains("Un menor de 16 años necesita a ambos padres presentes"),
+        "{}",
+        spanish.text
+    );
+    assert_eq!(saved_intake(&app, &ana, &reference).await["code"], "not_found", "nothing saved yet");
+
+    fields.retain(|(name, _)| *name != "items[1].minor_consent");
+    fields.push(("items[1].minor_consent", "ds3053"));
+    let forged: Vec<(&str, &str)> =
+        fields.iter().map(|&(n, v)| if n == "csrf" { (n, "forged") } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, &path, &cookies, &forged).await.status, 403);
+    assert_eq!(
+        saved_intake(&app, &ana, &reference).await["code"],
+        "not_found",
+        "a forged form saves nothing"
+    );
+
+    let saved = post_fields(&app, &path, &cookies, &fields).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let intake = saved_intake(&app, &ana, &reference).await;
+    assert_eq!(intake["items"].as_array().map(Vec::len), Some(2), "{intake}");
+    assert_eq!(intake["items"][1]["minor_consent"], "ds3053");
+    assert_eq!(intake["items"][0]["identity_document"]["number"]["masked"], "****1234");
+    assert!(!intake.to_string().contains("ZQXW"), "the number is kept masked");
+
+    let again = page(&app, &path, &[("Cookie", &cookies)]).await;
+    assert!(again.text.contains("On file: ****1234"), "{}", again.text);
+    assert!(again.text.contains(r#"<option value="ds3053" selected>"#), "{}", again.text);
+
+    // Another applicant neither sees nor replaces it.
+    app.applicant_token("bob@example.mx").await;
+    let (bobs, bob_token) = web_session(&app, "bob@example.mx", "applicant passphrase").await;
+    assert_eq!(page(&app, &path, &[("Cookie", &bobs)]).await.status, 404);
+    let mut bob_fields = fields.clone();
+    bob_fields[0] = ("csrf", bob_token.as_str());
+    bob_fields.retain(|(name, _)| *name != "items[1].minor_consent");
+    bob_fields.push(("items[1].minor_consent", "both_parents_present"));
+    assert_eq!(post_fields(&app, &path, &bobs, &bob_fields).await.status, 404);
+    assert_eq!(saved_intake(&app, &ana, &reference).await["items"][1]["minor_consent"], "ds3053");
+    assert_eq!(page(&app, &path, &[]).await.status, 303, "signed out: to the sign-in page");
+    app.stop().await;
+}
+
+/// A DS-82's fields under `prefix` (`items[0].` on the applicant's page, none at the window).
+fn renewal(csrf: &str, prefix: &str, born: &str, issued: &str) -> Vec<(String, String)> {
+    let mut fields = vec![("csrf".to_string(), csrf.to_string())];
+    for (name, value) in [
+        ("applicant.given_names", "Ana"),
+        ("applicant.surname", "Núñez"),
+        ("applicant.date_of_birth", born),
+        ("previous_passport.number", "ZQXW1234"),
+        ("previous_passport.issued_on", issued),
+    ] {
+        fields.push((format!("{prefix}{name}"), value.to_string()));
+    }
+    fields
+}
+
+async fn post_owned(
+    app: &TestApp,
+    path: &str,
+    cookies: &str,
+    fields: &[(String, String)],
+) -> crate::helpers::Reply {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    post_fields(app, path, cookies, &refs).await
+}
+
+#[actix_web::test]
+async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_from_the_pages() {
+    let (app, _db, clerk) = intake_app("passport-renewal").await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-renewal").await[2]["slot_id"].as_i64().expect("a slot");
+    let booked = app.book(&ana, slot, 1).await;
+    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let issued = issued_years_ago(5);
+    let path = format!("/my/{reference}/intake");
+    let bad = post_owned(&app, &path, &cookies, &renewal(&token, "items[0].", "15/06/1990", &issued)).await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.text.contains(r#"aria-describedby="items[0].applicant.date_of_birth-error""#),
+        "{}",
+        bad.text
+    );
+    let saved = post_owned(&app, &path, &cookies, &renewal(&token, "items[0].", "1990-06-15", &issued)).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let intake = saved_intake(&app, &ana, &reference).await;
+    assert_eq!(intake["items"][0]["form"], "DS-82", "{intake}");
+
+    // At the window: the clerk records it from the page once the visit is called.
+    // (A visit of today: the applicant's own is days ahead, after the booking notice.)
+    let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
+    let prefilled = page(&app, &format!("/staff/visits/{reference}/documents"), &[("Cookie", &clerks)]).await;
+    assert!(
+        prefilled.text.contains("DS-82 · Ana N\u{fa}\u{f1}ez (1990-06-15)")
+            && prefilled.text.contains("****1234"),
+        "{}",
+        prefilled.text
+    );
+    assert!(!prefilled.text.contains("ZQXW1234"), "masked for the clerk too");
+    let visit = app.soon_appointment(&clerk, "MEX", "passport-renewal").await;
+    app.post(&format!("/api/v1/staff/appointments/{visit}/check-in"), Some(&clerk), &json!({})).await;
+    app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &json!({"window": "2"})).await;
+    let window = format!("/staff/visits/{visit}/intake");
+    assert_eq!(page(&app, &window, &[("Cookie", &clerks)]).await.status, 200);
+    assert_eq!(
+        page(&app, &window, &[("Cookie", &cookies)]).await.status,
+        303,
+        "an applicant's session opens no staff page"
+    );
+    let recorded =
+        post_owned(&app, &window, &clerks, &renewal(&clerk_token, "", "1990-06-15", &issued)).await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    let documents =
+        app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
+    assert_eq!(documents.as_array().map(Vec::len), Some(1), "{documents}");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_notarial_job_is_recorded_at_the_window_with_its_signers_and_enters_the_register() {
+    let (app, _db, clerk) = intake_app("notarial").await;
+    let visit = crate::documents::at_window(&app, &clerk, "notarial").await;
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let path = format!("/staff/visits/{visit}/intake");
+    let form = page(&app, &path, &[("Cookie", &clerks)]).await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert!(form.text.contains(r#"name="signers[0].given_names" type="text" value="Ana""#), "{}", form.text);
+    assert!(
+        form.text.contains(r#"name="signers[1].given_names""#) && !form.text.contains(r#"name="signers[2]."#)
+    );
+
+    let mut job = vec![
+        ("csrf", token.as_str()),
+        ("act", "acknowledgment"),
+        ("document_title", "Poder notarial"),
+        ("pages", "3"),
+        ("certificates", "1"),
+        ("pending", "on"),
+        ("signer_rows", "2"),
+        ("signers[0].given_names", "Ana"),
+        ("signers[0].surname", "Núñez"),
+        ("signers[0].id_proof.number", "ABCD123456"),
+        ("signers[1].given_names", "Luis"),
+        ("signers[1].surname", "Ortega"),
+        ("signers[1].id_proof.kind", "personally_known"),
+    ];
+    let more = [job.clone(), vec![("add_signer", "")]].concat();
+    let grown = post_fields(&app, &path, &clerks, &more).await;
+    assert_eq!(grown.status, 200, "one more row, nothing recorded");
+    assert!(grown.text.contains(r#"name="signers[2].given_names""#) && grown.text.contains("Poder notarial"));
+
+    let refused = post_fields(&app, &path, &clerks, &job).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text.contains(r#"aria-describedby="signers[0].id_proof.kind-error""#),
+        "{}",
+        refused.text
+    );
+
+    job.push(("signers[0].id_proof.kind", "national_id"));
+    let forged: Vec<(&str, &str)> =
+        job.iter().map(|&(n, v)| if n == "csrf" { (n, "x") } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, &path, &clerks, &forged).await.status, 403);
+
+    // Another post's clerk: refused, and nothing recorded.
+    app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+    let (gdl, gdl_token, _) = staff_session(&app, "gdl.clerk").await;
+    assert_eq!(page(&app, &path, &[("Cookie", &gdl)]).await.status, 403);
+    let theirs: Vec<(&str, &str)> =
+        job.iter().map(|&(n, v)| if n == "csrf" { (n, gdl_token.as_str()) } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, &path, &gdl, &theirs).await.status, 403);
+    let none = app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+
+    let recorded = post_fields(&app, &path, &clerks, &job).await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+    let documents =
+        app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
+    assert_eq!(documents[0]["kind"], "notarial", "{documents}");
+    assert_eq!(documents[0]["status"], "pending", "the box the clerk ticked");
+    let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+    let entries = register["entries"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{register}");
+    assert!(!register.to_string().contains("ABCD123456"), "the signer's number is masked");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_own_rules() {
+    let (app, _db, clerk) = intake_app("crba").await;
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let correction = crate::documents::at_window(&app, &clerk, "passport-correction").await;
+    let issued = issued_years_ago(1);
+    let five_five_oh_four = [
+        ("csrf", token.as_str()),
+        ("applicant.given_names", "Ana"),
+        ("applicant.surname", "Núñez"),
+        ("applicant.date_of_birth", "1990-06-15"),
+        ("previous_passport.number", "ZQXW1234"),
+        ("previous_passport.issued_on", issued.as_str()),
+        ("identity_document.kind", "national_id"),
+        ("identity_document.number", "CURP99887766"),
+    ];
+    let path = format!("/staff/visits/{correction}/intake");
+    assert!(page(&app, &path, &[("Cookie", &clerks)]).await.text.contains("DS-5504"));
+    let recorded = post_fields(&app, &path, &clerks, &five_five_oh_four).await;
+    assert_eq!(recorded.status, 303, "{}", recorded.text);
+
+    let birth = crate::documents::at_window(&app, &clerk, "crba").await;
+    let path = format!("/staff/visits/{birth}/intake");
+    let nineteen = issued_years_ago(19);
+    let mut child = vec![
+        ("csrf", token.as_str()),
+        ("applicant.given_names", "Mateo"),
+        ("applicant.surname", "Núñez"),
+        ("applicant.date_of_birth", nineteen.as_str()),
+    ];
+    let refused = post_fields(&app, &path, &format!("{clerks}; lang=es"), &child).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text.contains(r#"aria-describedby="applicant.date_of_birth-error""#)
+            && refused.text.contains("El CRBA es para menores de 18 años"),
+        "{}",
+        refused.text
+    );
+    let born = issued_years_ago(1);
+    child[3] = ("applicant.date_of_birth", born.as_str());
+    assert_eq!(post_fields(&app, &path, &clerks, &child).await.status, 303);
+    for reference in [&correction, &birth] {
+        let documents =
+            app.get(&format!("/api/v1/staff/appointments/{reference}/documents"), Some(&clerk)).await.body;
+        assert_eq!(documents.as_array().map(Vec::len), Some(1), "{documents}");
+    }
+    app.stop().await;
+}
