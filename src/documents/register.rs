@@ -294,6 +294,25 @@ pub fn list(
     Ok(RegisterPage { post: post.to_string(), from, to, entries })
 }
 
+/// Entry `number` at `post`, as the register lists it (404 when the post has no such entry).
+pub fn entry(conn: &mut DbConn, actor: &Actor, post: &str, number: &str) -> Result<RegisterEntry, AppError> {
+    actor.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let recorded: NaiveDateTime = notarial_register::table
+        .filter(notarial_register::entry_number.eq(number))
+        .filter(notarial_register::post_code.eq(post))
+        .select(notarial_register::recorded_at)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("no register entry {number} at {post}")))?;
+    let day = calendar::local_date(recorded, tz);
+    list(conn, actor, post, day, day)?
+        .entries
+        .into_iter()
+        .find(|e| e.entry_number == number)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("entry {number} is not listed on its day")))
+}
+
 /// Corrects entry `number` at `post` with a new entry: the act's time, visit and document stay;
 /// everything else is as given, checked like a notarial job at the window.
 pub fn correct(

@@ -42,6 +42,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(intake::prefill)
         .service(intake::window_form)
         .service(intake::record_at_window)
+        .service(intake::correction::correction_form)
+        .service(intake::correction::correct)
         .service(booking::cancel)
         .service(booking::reschedule_form)
         .service(booking::reschedule)

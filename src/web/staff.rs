@@ -1457,6 +1457,7 @@ pub async fn register(
     };
     let RegisterQuery { from, to, post, format } = query.into_inner();
     let post = post_of(&staff, post);
+    let may_correct = ClerkPlus::admits(staff.role);
     let actor = staff.actor();
     let found = state
         .db(move |conn| {
@@ -1484,6 +1485,7 @@ pub async fn register(
                     th scope="col" { (lang.t(("Act", "Acto"))) }
                     th scope="col" { (lang.t(("Document", "Documento"))) }
                     th scope="col" { (lang.t(("Officer", "Funcionario"))) }
+                    th scope="col" { (lang.t(("Corrections", "Correcciones"))) }
                 } }
                 tbody {
                     @for e in &book.entries {
@@ -1493,6 +1495,19 @@ pub async fn register(
                             td { (e.act.as_str()) }
                             td { (e.document_title) }
                             td { (e.officer) }
+                            td {
+                                @if let Some(original) = &e.corrects {
+                                    (lang.t(("Corrects", "Corrige"))) " " (original)
+                                    @if let Some(note) = &e.correction_note { ": " (note) }
+                                    br;
+                                }
+                                @for later in &e.corrected_by { (lang.t(("Corrected by", "Corregido por"))) " " (later) br; }
+                                @if may_correct {
+                                    a href={ "/staff/register/" (book.post) "/" (e.entry_number) "/correct" } {
+                                        (lang.t(("Correct", "Corregir"))) span.visually-hidden { " " (e.entry_number) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

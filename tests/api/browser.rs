@@ -570,5 +570,12 @@ async fn an_applicant_pre_fills_a_childs_passport_in_spanish_and_a_clerk_records
     browser.click("form[action$='/intake'] > button[type=submit]").await;
     browser.wait_until("document.location.pathname.endsWith('/documents')").await;
     assert!(browser.text("main").await.contains("completed"), "a notarial job done at the window");
+    browser.goto(&format!("{}/staff/register", app.address)).await;
+    browser.click("a[href$='/correct']").await;
+    browser.wait_until("document.location.pathname.endsWith('/correct')").await;
+    browser.click("form[action$='/correct'] > button[type=submit]").await;
+    browser.wait_until("document.getElementById('reason-error')").await;
+    browser.screenshot("staff-register-correction-es").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "correcting a register entry");
     app.stop().await;
 }

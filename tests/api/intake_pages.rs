@@ -309,3 +309,77 @@ async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_ow
     }
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_clerk_corrects_a_register_entry_from_the_page_and_the_original_stays() {
+    let (app, _db, clerk) = intake_app("notarial").await;
+    let visit = crate::documents::at_window(&app, &clerk, "notarial").await;
+    let job = crate::documents::record(&app, &clerk, &visit, &crate::documents::notarial_job(false)).await;
+    assert_eq!(job.status, 201, "{}", job.body);
+    let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+    let number = register["entries"][0]["entry_number"].as_str().expect("an entry").to_string();
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let listing = page(&app, "/staff/register", &[("Cookie", &clerks)]).await;
+    let path = format!("/staff/register/MEX/{number}/correct");
+    assert!(listing.text.contains(&format!(r#"href="{path}""#)), "{}", listing.text);
+    let form = page(&app, &path, &[("Cookie", &clerks)]).await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert!(
+        form.text.contains(r#"value="Poder notarial""#) && form.text.contains("On file: ****3456"),
+        "{}",
+        form.text
+    );
+
+    // Auditors read the register but correct nothing; another post's clerk finds nothing to correct.
+    app.staff_token("auditor", "auditor", None).await;
+    let (auditors, _, _) = staff_session(&app, "auditor").await;
+    assert!(!page(&app, "/staff/register?post=MEX", &[("Cookie", &auditors)])
+        .await
+        .text
+        .contains("/correct\""));
+    assert_eq!(page(&app, &path, &[("Cookie", &auditors)]).await.status, 403);
+    app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+    let (gdl, _, _) = staff_session(&app, "gdl.clerk").await;
+    assert_eq!(page(&app, &path, &[("Cookie", &gdl)]).await.status, 403);
+
+    let mut fields = vec![
+        ("csrf", token.as_str()),
+        ("act", "jurat"),
+        ("document_title", "Poder notarial general"),
+        ("pages", "4"),
+        ("certificates", "1"),
+        ("signer_rows", "2"),
+        ("signers[0].given_names", "José"),
+        ("signers[0].surname", "Núñez"),
+        ("signers[0].id_proof.kind", "national_id"),
+        ("signers[0].id_proof.number", "ABCD123456"),
+        ("signers[1].given_names", "王"),
+        ("signers[1].surname", "芳"),
+        ("signers[1].id_proof.kind", "personally_known"),
+    ];
+    let no_reason = post_fields(&app, &path, &clerks, &fields).await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.text.contains(r#"aria-describedby="reason-error""#), "{}", no_reason.text);
+    fields.push(("reason", "the act was a jurat, and four pages"));
+    let forged: Vec<(&str, &str)> =
+        fields.iter().map(|&(n, v)| if n == "csrf" { (n, "x") } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, &path, &clerks, &forged).await.status, 403);
+    let entries = |body: Value| body["entries"].as_array().cloned().unwrap_or_default();
+    let still = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+    assert_eq!(entries(still).len(), 1, "a refused correction writes nothing");
+
+    let corrected = post_fields(&app, &path, &clerks, &fields).await;
+    assert_eq!(corrected.status, 303, "{}", corrected.text);
+    let after = entries(app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body);
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0]["act"], "acknowledgment", "the original stays as it was");
+    assert_eq!((after[1]["act"].clone(), after[1]["corrects"].clone()), (json!("jurat"), json!(number)));
+    assert_eq!(after[1]["pages"], 4);
+    let listing = page(&app, "/staff/register", &[("Cookie", &clerks)]).await;
+    assert!(
+        listing.text.contains("Corrected by") && listing.text.contains("the act was a jurat"),
+        "{}",
+        listing.text
+    );
+    app.stop().await;
+}

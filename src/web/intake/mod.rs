@@ -4,6 +4,7 @@
 //! records one at a time at the window, starting from what was pre-filled or from a person
 //! the booking names (`records::record`). The rules are the API's (`documents::intake::check`).
 
+pub mod correction;
 mod fields;
 
 pub use fields::code;

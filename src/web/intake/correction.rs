@@ -1,0 +1,196 @@
+//! Correcting a notarial register entry from the pages: the entry's act again, with the same
+//! inputs as a notarial job at the window, and why. The original is never changed; the
+//! correction is a new entry naming it (`register::correct`, as for the API).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use maud::html;
+
+use super::fields::{self, Typed};
+use super::{general, inputs, section, Posted, EXPIRED};
+use crate::auth::roles::ClerkPlus;
+use crate::auth::Staff;
+use crate::calendar;
+use crate::documents::intake::{self, CheckedItem, Form, Stage};
+use crate::documents::register::{self, CorrectionRequest, RegisterEntry};
+use crate::error::{AppError, FieldError};
+use crate::state::AppState;
+use crate::web::i18n::Lang;
+use crate::web::staff::{member, refusal, said};
+use crate::web::{form_page, redirect, session};
+use crate::window::rules::MAX_REASON_CHARS;
+
+const TITLE: (&str, &str) = ("Correct a register entry", "Corregir un asiento del registro");
+
+/// The entry as the job it records, so the form starts from it (numbers stay masked).
+fn as_job(entry: &RegisterEntry) -> CheckedItem {
+    CheckedItem {
+        form: Form::Notarial,
+        applicant: None,
+        minor_consent: None,
+        previous_passport: None,
+        identity_document: None,
+        act: Some(entry.act),
+        document_title: Some(entry.document_title.clone()),
+        pages: Some(entry.pages),
+        certificates: Some(entry.certificates),
+        signers: Some(entry.signers.clone()),
+        venue: Some(entry.venue.clone()),
+        pending: None,
+    }
+}
+
+fn page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    entry: &RegisterEntry,
+    post: &str,
+    typed: &Typed,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let action = format!("/staff/register/{post}/{}/correct", entry.entry_number);
+    let job = as_job(entry);
+    let list = inputs(lang, Form::Notarial, "", typed.signer_rows(""), false, Some(&job));
+    let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.field_error(&e.message));
+    let title = format!("{} · {}", lang.t(TITLE), entry.entry_number);
+    form_page(req, status, lang, &title, "/staff/register", |csrf| {
+        html! {
+            p { (lang.t(("The entry stays as it is; the correction is a new entry that names it.",
+                         "El asiento queda como está; la corrección es un asiento nuevo que lo cita."))) }
+            dl {
+                dt { (lang.t(("Performed", "Realizado"))) } dd { (lang.date_time(&entry.performed_at)) }
+                dt { (lang.t(("Officer", "Funcionario"))) } dd { (entry.officer) }
+                dt { (lang.t(("Visit", "Visita"))) } dd { (entry.reference) " · " (entry.tracking_number) }
+            }
+            form method="post" action=(action) novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                (general(lang, errors, &[String::new()]))
+                (section(lang, lang.t(("The act as it should read", "El acto como debe constar")), &list, typed, errors, ""))
+                label for="reason" { (lang.t(("What was wrong", "Qué estaba mal"))) }
+                @if let Some(error) = &reason_error {
+                    p.error id="reason-error" { (error) }
+                    input #reason name="reason" type="text" maxlength="500" value=(typed.get("reason")) aria-invalid="true" aria-describedby="reason-error" required;
+                } @else {
+                    input #reason name="reason" type="text" maxlength="500" value=(typed.get("reason")) required;
+                }
+                button type="submit" { (lang.t(("Record the correction", "Registrar la corrección"))) }
+            }
+            p { a href={ "/staff/register?post=" (post) } { (lang.t(("Back to the register", "Volver al registro"))) } }
+        }
+    })
+}
+
+/// The entry, for a clerk (or above) of its post; else the page saying why.
+async fn entry_of(
+    state: &AppState,
+    req: &HttpRequest,
+    post: &str,
+    number: &str,
+) -> Result<(RegisterEntry, Staff<ClerkPlus>), HttpResponse> {
+    let lang = Lang::of(req);
+    let clerk = member::<ClerkPlus>(state, req).await?;
+    let (actor, post, number) = (clerk.actor(), post.to_string(), number.to_string());
+    match state.db(move |conn| register::entry(conn, &actor, &post, &number)).await {
+        Ok(entry) => Ok((entry, clerk)),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::NOT_FOUND);
+            Err(said(req, status, lang, &refusal(lang, &e)))
+        }
+    }
+}
+
+#[get("/staff/register/{post}/{number}/correct")]
+pub async fn correction_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (post, number) = path.into_inner();
+    let post = crate::reference::normalise_post(&post);
+    match entry_of(&state, &req, &post, &number).await {
+        Ok((entry, _)) => {
+            let mut typed = Typed::default();
+            fields::from_checked(&mut typed, "", &as_job(&entry));
+            page(&req, Lang::of(&req), StatusCode::OK, &entry, &post, &typed, &[])
+        }
+        Err(refused) => refused,
+    }
+}
+
+#[post("/staff/register/{post}/{number}/correct")]
+pub async fn correct(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let (post, number) = path.into_inner();
+    let post = crate::reference::normalise_post(&post);
+    let (entry, clerk) = match entry_of(&state, &req, &post, &number).await {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
+    };
+    let posted = Posted::new(form.into_inner());
+    let typed = &posted.typed;
+    let again = |status, errors: &[FieldError]| page(&req, lang, status, &entry, &post, typed, errors);
+    if !session::csrf_holds(&req, &posted.csrf) {
+        return Ok(again(StatusCode::FORBIDDEN, &[FieldError::new("csrf", lang.t(EXPIRED))]));
+    }
+    if posted.add_signer.is_some() {
+        return Ok(again(StatusCode::OK, &[]));
+    }
+    let item = match fields::item(Form::Notarial, typed, "", false) {
+        Ok(item) => item,
+        Err(errors) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+    };
+    // A missing act, title or count is the rules' to word, as for a job at the window; the
+    // reason's rule is asked at once too, so every error shows on one page.
+    let today = Utc::now().date_naive();
+    let mut errors = intake::check(&item, "notarial", today, Stage::Prefill, &state.matching, "")
+        .err()
+        .unwrap_or_default();
+    if let Err(e) = crate::booking::free_text("reason", typed.get("reason"), MAX_REASON_CHARS) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors));
+    }
+    let (Some(act), Some(document_title), Some(pages), Some(certificates)) =
+        (item.act, item.document_title, item.pages, item.certificates)
+    else {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &[FieldError::new("act", "name the notarial act")],
+        ));
+    };
+    let request = CorrectionRequest {
+        act,
+        document_title,
+        pages,
+        certificates,
+        signers: item.signers.unwrap_or_default(),
+        venue: item.venue,
+        reason: typed.get("reason").to_string(),
+    };
+    let (key, actor, at) = (state.matching.clone(), clerk.actor(), post.clone());
+    let done = state
+        .db(move |conn| {
+            let written =
+                register::correct(conn, &key, &actor, &at, &number, &request, Utc::now().naive_utc())?;
+            let day = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &at)?);
+            Ok((written, day))
+        })
+        .await;
+    match done {
+        Ok((_, day)) => Ok(redirect(&format!("/staff/register?post={post}&to={day}"))),
+        Err(AppError::Validation { errors, .. }) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Err(e) if e.code().status() >= 500 => Err(e),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
+            Ok(again(status, &[FieldError::new("csrf", refusal(lang, &e))]))
+        }
+    }
+}
