@@ -10,8 +10,10 @@ pub mod intake;
 pub mod layout;
 pub mod numbers;
 pub mod public;
+pub mod schedules;
 pub mod session;
 pub mod staff;
+pub mod typed;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -77,8 +79,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::closures)
         .service(staff::close_day)
         .service(staff::remove_closure)
-        .service(staff::schedules)
-        .service(staff::set_week)
+        .service(schedules::schedules)
+        .service(schedules::set_week)
         .service(staff::fee_schedule_page)
         .service(staff::add_fee_version)
         .route("/static/site.css", web::get().to(stylesheet))

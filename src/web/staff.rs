@@ -101,7 +101,7 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
 }
 
 /// An operation's refusal (4xx) as a page saying why; a failure (5xx) goes on as the error.
-fn refused(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
+pub(crate) fn refused(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
     let status = e.code().status();
     if status >= 500 {
         return Err(e);
@@ -230,7 +230,7 @@ pub async fn sign_out(req: HttpRequest, form: web::Form<CsrfOnly>) -> HttpRespon
     response
 }
 
-fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
+pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
     html! {
         form method="post" action="/staff/sign-out" {
             input type="hidden" name="csrf" value=(csrf);
@@ -250,7 +250,7 @@ pub struct BoardQuery {
 
 /// The post a page is about: the member's own, or (for one bound to none) the one asked for,
 /// Mexico City by default.
-fn post_of(member: &crate::auth::StaffMember, asked: Option<String>) -> String {
+pub(crate) fn post_of(member: &crate::auth::StaffMember, asked: Option<String>) -> String {
     member.post.clone().unwrap_or_else(|| {
         asked.map(|p| crate::reference::normalise_post(&p)).unwrap_or_else(|| "MEX".into())
     })
@@ -1862,142 +1862,6 @@ pub async fn reassign(
         .await;
     match done {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
-        Err(e) => refused(&req, lang, e),
-    }
-}
-
-// --- the admins' weekly schedules -----------------------------------------------------------
-
-use crate::booking::schedule::{self as week_schedule, OpeningSpec};
-
-const WEEKDAYS: [Text; 7] = [
-    ("Mon", "lun"),
-    ("Tue", "mar"),
-    ("Wed", "mié"),
-    ("Thu", "jue"),
-    ("Fri", "vie"),
-    ("Sat", "sáb"),
-    ("Sun", "dom"),
-];
-
-/// Every service's week at a post, each with a form that replaces it with one opening (the
-/// API takes weeks of several openings a day).
-#[get("/staff/admin/schedules")]
-pub async fn schedules(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<BoardQuery>,
-) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let post = post_of(&admin, query.into_inner().post);
-    let (reader, asked) = ((*admin).clone(), post.clone());
-    let weeks = match state.db(move |conn| week_schedule::weeks(conn, &reader, &asked)).await {
-        Ok((_, weeks)) => weeks,
-        Err(e) => return refused(&req, lang, e),
-    };
-    let title = format!("{} · {}", lang.t(("Weekly schedules", "Horarios semanales")), post);
-    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/admin/schedules", |csrf| {
-        html! {
-            @for (service, openings) in &weeks {
-                section.notice {
-                    h2 { (service) }
-                    @if openings.is_empty() { p { (lang.t(("Closed: no new slots.", "Cerrado: sin horarios nuevos."))) } }
-                    ul {
-                        @for o in openings {
-                            li {
-                                (o.weekdays.iter().filter_map(|d| WEEKDAYS.get(usize::from(*d).wrapping_sub(1)).map(|t| lang.t(*t))).collect::<Vec<_>>().join(", "))
-                                " · " (o.opens) "–" (o.closes) " · " (o.slot_minutes) " min · " (o.capacity) " " (lang.t(("per slot", "por horario")))
-                            }
-                        }
-                    }
-                    form method="post" action="/staff/admin/schedules" {
-                        input type="hidden" name="csrf" value=(csrf);
-                        input type="hidden" name="post" value=(post);
-                        input type="hidden" name="service" value=(service);
-                        fieldset {
-                            legend { (lang.t(("Days", "Días"))) }
-                            @for (i, day) in WEEKDAYS.iter().enumerate() {
-                                @let id = format!("{service}-d{}", i + 1);
-                                input type="checkbox" id=(id) name={ "d" (i + 1) } value="on" checked[i < 5];
-                                label.inline for=(id) { (lang.t(*day)) } " "
-                            }
-                        }
-                        @let (opens, closes, minutes, capacity) = (format!("{service}-opens"), format!("{service}-closes"), format!("{service}-minutes"), format!("{service}-capacity"));
-                        label for=(opens) { (lang.t(("Opens (HH:MM)", "Abre (HH:MM)"))) }
-                        input id=(opens) name="opens" type="text" maxlength="5" value="08:00";
-                        label for=(closes) { (lang.t(("Closes (HH:MM)", "Cierra (HH:MM)"))) }
-                        input id=(closes) name="closes" type="text" maxlength="5" value="12:00";
-                        label for=(minutes) { (lang.t(("Minutes a slot", "Minutos por horario"))) }
-                        input id=(minutes) name="slot_minutes" type="number" min="5" max="240" value="20";
-                        label for=(capacity) { (lang.t(("People a slot", "Personas por horario"))) }
-                        input id=(capacity) name="capacity" type="number" min="1" max="50" value="4";
-                        button type="submit" { (lang.t(("Replace this service's week", "Reemplazar la semana de este servicio"))) }
-                    }
-                }
-            }
-            (sign_out_button(lang, csrf))
-        }
-    }))
-}
-
-#[derive(Deserialize)]
-pub struct WeekForm {
-    csrf: String,
-    post: String,
-    service: String,
-    d1: Option<String>,
-    d2: Option<String>,
-    d3: Option<String>,
-    d4: Option<String>,
-    d5: Option<String>,
-    d6: Option<String>,
-    d7: Option<String>,
-    opens: String,
-    closes: String,
-    slot_minutes: u32,
-    capacity: u32,
-}
-
-#[post("/staff/admin/schedules")]
-pub async fn set_week(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<WeekForm>,
-) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
-    }
-    let days = [&form.d1, &form.d2, &form.d3, &form.d4, &form.d5, &form.d6, &form.d7];
-    let weekdays: Vec<u8> = (1..=7u8).zip(days).filter(|(_, on)| on.is_some()).map(|(d, _)| d).collect();
-    let openings = if weekdays.is_empty() {
-        Vec::new()
-    } else {
-        vec![OpeningSpec {
-            weekdays,
-            opens: form.opens,
-            closes: form.closes,
-            slot_minutes: form.slot_minutes,
-            capacity: form.capacity,
-        }]
-    };
-    let post = crate::reference::normalise_post(&form.post);
-    match week_schedule::set_week(&state, admin.actor(), post.clone(), form.service, &openings).await {
-        Ok(_) => Ok(redirect(&format!("/staff/admin/schedules?post={post}"))),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -898,7 +898,7 @@ async fn an_admin_resets_a_password_and_removes_a_closure_from_the_pages() {
 }
 
 #[actix_web::test]
-async fn an_admin_replaces_a_services_week_from_the_page() {
+async fn an_admin_replaces_a_services_week_with_several_openings_a_day_from_the_page() {
     let db = TestDb::fresh();
     let app = spawn_on(&db, &[]).await;
     let admin = app.staff_token("head.admin", "admin", None).await;
@@ -908,28 +908,52 @@ async fn an_admin_replaces_a_services_week_from_the_page() {
     let shown = page(&app, "/staff/admin/schedules?post=MEX", &[("Cookie", &admins)]).await;
     assert_eq!(shown.status, 200);
     assert!(shown.text.contains("passport-renewal"));
-    let week =
-        "post=MEX&service=passport-renewal&d2=on&d4=on&opens=09:00&closes=11:00&slot_minutes=30&capacity=3";
-    assert_eq!(
-        post_form(&app, "/staff/admin/schedules", &clerks, &format!("{week}&csrf={clerk_token}"))
-            .await
-            .status,
-        403
+    // Mornings and afternoons on Tuesday and Thursday; row 2 left without a day is no opening.
+    let mut week = vec![
+        ("csrf", token.as_str()),
+        ("post", "MEX"),
+        ("service", "passport-renewal"),
+        ("rows", "3"),
+        ("openings[0].d2", "on"),
+        ("openings[0].d4", "on"),
+        ("openings[0].opens", "09:00"),
+        ("openings[0].closes", "11:00"),
+        ("openings[0].slot_minutes", "30"),
+        ("openings[0].capacity", "3"),
+        ("openings[1].d2", "on"),
+        ("openings[1].d4", "on"),
+        ("openings[1].opens", "15:00"),
+        ("openings[1].closes", "13:00"),
+        ("openings[1].slot_minutes", "20"),
+        ("openings[1].capacity", "2"),
+        ("openings[2].opens", "18:00"),
+    ];
+    let as_clerk: Vec<(&str, &str)> =
+        week.iter().map(|&(n, v)| if n == "csrf" { (n, clerk_token.as_str()) } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, "/staff/admin/schedules", &clerks, &as_clerk).await.status, 403);
+    let forged: Vec<(&str, &str)> =
+        week.iter().map(|&(n, v)| if n == "csrf" { (n, "forged") } else { (n, v) }).collect();
+    assert_eq!(post_fields(&app, "/staff/admin/schedules", &admins, &forged).await.status, 403);
+    let backwards = post_fields(&app, "/staff/admin/schedules", &admins, &week).await;
+    assert_eq!(backwards.status, 422);
+    assert!(
+        backwards.text.contains(r#"aria-describedby="passport-renewal-openings[1].closes-error""#),
+        "the error is on the afternoon's closing time: {}",
+        backwards.text
     );
-    assert_eq!(
-        post_form(&app, "/staff/admin/schedules", &admins, &format!("{week}&csrf=forged")).await.status,
-        403
-    );
-    let backwards =
-        "post=MEX&service=passport-renewal&d2=on&opens=11:00&closes=09:00&slot_minutes=30&capacity=3";
-    assert_eq!(
-        post_form(&app, "/staff/admin/schedules", &admins, &format!("{backwards}&csrf={token}")).await.status,
-        422
-    );
-    assert_eq!(
-        post_form(&app, "/staff/admin/schedules", &admins, &format!("{week}&csrf={token}")).await.status,
-        303
-    );
+    let grown = post_fields(
+        &app,
+        "/staff/admin/schedules",
+        &admins,
+        &[week.clone(), vec![("add_opening", "1")]].concat(),
+    )
+    .await;
+    assert_eq!(grown.status, 200);
+    assert!(grown.text.contains(r#"name="openings[3].opens""#), "one more row, nothing saved");
+    week.retain(|(n, _)| *n != "openings[1].closes");
+    week.push(("openings[1].closes", "17:00"));
+    let saved = post_fields(&app, "/staff/admin/schedules", &admins, &week).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
     let weeks = app.get("/api/v1/admin/posts/MEX/schedules", Some(&admin)).await.body;
     let renewal = weeks["services"]
         .as_array()
@@ -940,7 +964,12 @@ async fn an_admin_replaces_a_services_week_from_the_page() {
         .unwrap_or_default();
     assert_eq!(
         renewal["openings"],
-        serde_json::json!([{"weekdays": [2, 4], "opens": "09:00", "closes": "11:00", "slot_minutes": 30, "capacity": 3}])
+        serde_json::json!([
+            {"weekdays": [2, 4], "opens": "09:00", "closes": "11:00", "slot_minutes": 30, "capacity": 3},
+            {"weekdays": [2, 4], "opens": "15:00", "closes": "17:00", "slot_minutes": 20, "capacity": 2},
+        ])
     );
+    let again = page(&app, "/staff/admin/schedules?post=MEX", &[("Cookie", &admins)]).await;
+    assert!(again.text.contains(r#"name="openings[1].opens" type="text" value="15:00""#), "{}", again.text);
     app.stop().await;
 }

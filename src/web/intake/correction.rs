@@ -52,7 +52,7 @@ fn page(
 ) -> HttpResponse {
     let action = format!("/staff/register/{post}/{}/correct", entry.entry_number);
     let job = as_job(entry);
-    let list = inputs(lang, Form::Notarial, "", typed.signer_rows(""), false, Some(&job));
+    let list = inputs(lang, Form::Notarial, "", fields::signer_rows(typed, ""), false, Some(&job));
     let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.field_error(&e.message));
     let title = format!("{} · {}", lang.t(TITLE), entry.entry_number);
     form_page(req, status, lang, &title, "/staff/register", |csrf| {

@@ -5,8 +5,6 @@
 //! input with no mapping. This module only reads what was typed: a date that isn't one, a
 //! count that isn't a whole number, a choice that isn't offered. Every rule stays in `check`.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,47 +14,21 @@ use crate::documents::intake::{
     CheckedItem, Form, IdentityInput, IntakeItem, PreviousPassportInput, SignerInput, MAX_SIGNERS,
 };
 use crate::error::FieldError;
+pub use crate::web::typed::Typed;
 
-/// What was typed, by input name. A form repeats no name, so the last one wins.
-#[derive(Debug, Default, Clone)]
-pub struct Typed(HashMap<String, String>);
+/// Signer rows a notarial section shows: as many as asked for (1 to [`MAX_SIGNERS`]).
+pub fn signer_rows(typed: &Typed, prefix: &str) -> usize {
+    typed.rows(&format!("{prefix}signer_rows"), MAX_SIGNERS)
+}
 
-impl Typed {
-    pub fn new(pairs: Vec<(String, String)>) -> Typed {
-        Typed(pairs.into_iter().collect())
-    }
-
-    pub fn get(&self, name: &str) -> &str {
-        self.0.get(name).map(String::as_str).unwrap_or("")
-    }
-
-    pub fn has(&self, name: &str) -> bool {
-        self.0.contains_key(name)
-    }
-
-    pub fn set(&mut self, name: String, value: impl Into<String>) {
-        self.0.insert(name, value.into());
-    }
-
-    fn given(&self, name: &str) -> Option<String> {
-        let value = self.get(name);
-        (!value.trim().is_empty()).then(|| value.to_string())
-    }
-
-    /// Signer rows a notarial section shows: as many as asked for (1 to [`MAX_SIGNERS`]).
-    pub fn signer_rows(&self, prefix: &str) -> usize {
-        self.get(&format!("{prefix}signer_rows")).parse::<usize>().unwrap_or(1).clamp(1, MAX_SIGNERS)
-    }
-
-    /// A section whose only entries are names (as the booking gave them) was left for later.
-    pub fn left_blank(&self, prefix: &str) -> bool {
-        let names = [format!("{prefix}applicant.given_names"), format!("{prefix}applicant.surname")];
-        let rows = format!("{prefix}signer_rows");
-        self.0
-            .iter()
-            .filter(|(name, _)| name.starts_with(prefix))
-            .all(|(name, value)| value.trim().is_empty() || names.contains(name) || *name == rows)
-    }
+/// A section whose only entries are names (as the booking gave them) was left for later.
+pub fn left_blank(typed: &Typed, prefix: &str) -> bool {
+    let except = [
+        format!("{prefix}applicant.given_names"),
+        format!("{prefix}applicant.surname"),
+        format!("{prefix}signer_rows"),
+    ];
+    typed.blank_except(prefix, &except)
 }
 
 /// An enumeration's wire code (`ds3053`, `us_passport`).
@@ -92,7 +64,7 @@ pub fn item(form: Form, typed: &Typed, prefix: &str, window: bool) -> Result<Int
         if window {
             item.pending = Some(typed.given(&format!("{prefix}pending")).is_some());
         }
-        let rows = typed.signer_rows(prefix);
+        let rows = signer_rows(typed, prefix);
         // Rows left empty at the end are rows not needed; an empty row between two signers is
         // a signer without a name, which the rules refuse.
         let used = (0..rows).rev().find(|i| !read.row_blank(*i)).map_or(0, |last| last + 1);
@@ -362,9 +334,9 @@ mod tests {
         let mut form = Typed::default();
         let ana = PersonInput { given_names: "Ana".into(), surname: "Núñez".into(), date_of_birth: None };
         from_person(&mut form, "items[0].", Form::Ds11, &ana);
-        assert!(form.left_blank("items[0]."));
+        assert!(left_blank(&form, "items[0]."));
         form.set("items[0].minor_consent".into(), "ds3053");
-        assert!(!form.left_blank("items[0]."));
+        assert!(!left_blank(&form, "items[0]."));
     }
 
     #[test]

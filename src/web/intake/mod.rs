@@ -343,8 +343,8 @@ fn section(
                     @for input in members { (control(lang, input, typed, error_of(input).as_deref())) }
                 }
             }
-            @if inputs.iter().any(|i| i.group.is_some()) && typed.signer_rows(prefix) < MAX_SIGNERS {
-                input type="hidden" name={ (prefix) "signer_rows" } value=(typed.signer_rows(prefix));
+            @if inputs.iter().any(|i| i.group.is_some()) && fields::signer_rows(typed, prefix) < MAX_SIGNERS {
+                input type="hidden" name={ (prefix) "signer_rows" } value=(fields::signer_rows(typed, prefix));
                 button type="submit" name="add_signer" value=(prefix) { (lang.t(("Add a signer", "Agregar un firmante"))) }
             }
         }
@@ -375,7 +375,7 @@ impl Posted {
         let csrf = typed.get("csrf").to_string();
         let add_signer = typed.has("add_signer").then(|| typed.get("add_signer").to_string());
         if let Some(prefix) = &add_signer {
-            let rows = typed.signer_rows(prefix);
+            let rows = fields::signer_rows(&typed, prefix);
             typed.set(format!("{prefix}signer_rows"), (rows + 1).min(MAX_SIGNERS).to_string());
         }
         Posted { typed, csrf, add_signer }
@@ -419,7 +419,7 @@ impl Prefill {
                     input type="hidden" name="sections" value=(self.sections);
                     (general(lang, errors, &prefixes))
                     @for (i, prefix) in prefixes.iter().enumerate() {
-                        @let rows = typed.signer_rows(prefix);
+                        @let rows = fields::signer_rows(typed, prefix);
                         @let list = inputs(lang, self.form, prefix, rows, false, self.on_file.get(i));
                         @let name = [typed.get(&format!("{prefix}applicant.given_names")), typed.get(&format!("{prefix}applicant.surname"))].join(" ");
                         @let legend = if self.form == Form::Notarial { lang.t(("The document", "El documento")).to_string() } else { format!("{} {}: {}", lang.t(("Application", "Solicitud")), i + 1, name.trim()) };
@@ -521,7 +521,7 @@ pub async fn prefill(
     let mut errors = Vec::new();
     for i in 0..draft.sections {
         let prefix = draft.prefix(i);
-        if draft.sections > 1 && typed.left_blank(&prefix) {
+        if draft.sections > 1 && fields::left_blank(typed, &prefix) {
             continue;
         }
         match fields::item(draft.form, typed, &prefix, false) {
@@ -607,7 +607,7 @@ impl Window {
     ) -> HttpResponse {
         let action = format!("/staff/visits/{}/intake", self.reference);
         let on_file = self.intake.get(self.from);
-        let list = inputs(lang, self.form, "", typed.signer_rows(""), true, on_file);
+        let list = inputs(lang, self.form, "", fields::signer_rows(typed, ""), true, on_file);
         let heading = format!("{} · {}", lang.t(title(self.form)), self.reference);
         let sources = sources(lang, &self.intake, &self.visit);
         form_page(req, status, lang, &heading, "/staff", |csrf| {
