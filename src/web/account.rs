@@ -18,6 +18,7 @@ use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
+use crate::web::names;
 use crate::web::{form_page, redirect, session};
 
 const EMAIL: Text = ("E-mail address", "Correo electrónico");
@@ -274,7 +275,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
                     } }
                     tbody {
                         @for a in &list {
-                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (a.service) } td { (lang.date_time(&a.starts_at)) } td { (a.status) } }
+                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (names::service(lang, &a.service)) } td { (lang.date_time(&a.starts_at)) } td { (names::appointment_status(lang, &a.status)) } }
                         }
                     }
                 }

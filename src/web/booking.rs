@@ -19,6 +19,7 @@ use crate::error::{AppError, Code, FieldError};
 use crate::reference;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
+use crate::web::names;
 use crate::web::{form_page, redirect, session};
 
 /// The signed-in applicant, or the way to the sign-in page.
@@ -406,10 +407,10 @@ pub async fn appointment(
             dl {
                 dt { (lang.t(("When", "Cuándo"))) } dd { (lang.date_time(&view.starts_at)) }
                 dt { (lang.t(("Where", "Dónde"))) } dd { (address) }
-                dt { (lang.t(("Service", "Servicio"))) } dd { (view.service) }
+                dt { (lang.t(("Service", "Servicio"))) } dd { (names::service(lang, &view.service)) }
                 dt { (lang.t(("People", "Personas"))) }
                 dd { @for p in &view.applicants { (p.given_names) " " (p.surname) br; } }
-                dt { (lang.t(("Status", "Estado"))) } dd { (view.status) }
+                dt { (lang.t(("Status", "Estado"))) } dd { (names::appointment_status(lang, &view.status)) }
             }
             @if view.status == "booked" {
                 p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod i18n;
 pub mod intake;
 pub mod layout;
+pub mod names;
 pub mod numbers;
 pub mod public;
 pub mod schedules;

@@ -10,28 +10,21 @@ use serde::Deserialize;
 
 use crate::api::client_address;
 use crate::documents::records::{self, TrackingView};
-use crate::documents::tracking::{Kind, Status};
 use crate::error::{AppError, Code};
 use crate::reference;
 use crate::state::AppState;
 use crate::web::i18n::{self, Lang, Text};
 use crate::web::layout::{frame, SITE};
+use crate::web::names;
 use crate::web::page;
 
 /// A service's name in the visitor's language (the reference data holds the English).
 pub fn service_name(lang: Lang, code: &str, english: &str) -> String {
-    if lang == Lang::En {
-        return english.to_string();
+    // English pages keep the reference data's own name, which admins may edit.
+    match lang {
+        Lang::En => english.to_string(),
+        Lang::Es => names::service(lang, code),
     }
-    let spanish = match code {
-        "notarial" => "Servicios notariales",
-        "passport-new" => "Pasaporte nuevo (adultos y menores)",
-        "passport-renewal" => "Renovación de pasaporte",
-        "passport-correction" => "Corrección o reposición de pasaporte",
-        "crba" => "Registro Consular de Nacimiento en el Extranjero (CRBA)",
-        _ => english,
-    };
-    spanish.to_string()
 }
 
 #[get("/")]
@@ -187,31 +180,6 @@ pub async fn track(
     Ok(page(status, lang, frame(lang, title, "/track", content)))
 }
 
-fn kind_name(lang: Lang, kind: Kind) -> &'static str {
-    lang.t(match kind {
-        Kind::Passport => ("Passport", "Pasaporte"),
-        Kind::Crba => ("Consular Report of Birth Abroad", "Registro Consular de Nacimiento en el Extranjero"),
-        Kind::Notarial => ("Notarial service", "Servicio notarial"),
-    })
-}
-
-fn status_name(lang: Lang, status: Status) -> &'static str {
-    lang.t(match status {
-        Status::Received => ("Received", "Recibido"),
-        Status::SentForAdjudication => ("Sent for adjudication", "Enviado para resolución"),
-        Status::MoreInformationNeeded => ("More information needed", "Se necesita más información"),
-        Status::Approved => ("Approved", "Aprobado"),
-        Status::Printed => ("Printed", "Impreso"),
-        Status::ReceivedAtPost => ("Received at the consulate", "Recibido en el consulado"),
-        Status::ReadyForPickup => ("Ready for pickup", "Listo para recoger"),
-        Status::Delivered => ("Delivered", "Entregado"),
-        Status::Denied => ("Denied", "Denegado"),
-        Status::Withdrawn => ("Withdrawn", "Retirado"),
-        Status::Pending => ("Pending", "Pendiente"),
-        Status::Completed => ("Completed", "Concluido"),
-    })
-}
-
 /// `2026-12-01T09:15:00-06:00` as the language writes the date, with the local time.
 fn when(lang: Lang, rfc3339: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(rfc3339) {
@@ -222,16 +190,16 @@ fn when(lang: Lang, rfc3339: &str) -> String {
 
 fn found_view(lang: Lang, view: &TrackingView) -> Markup {
     html! {
-        h2 { (kind_name(lang, view.kind)) " " (view.tracking_number) }
+        h2 { (names::document_kind(lang, view.kind)) " " (view.tracking_number) }
         p.notice role="status" {
-            (lang.t(("Status:", "Estado:"))) " " strong { (status_name(lang, view.status)) }
+            (lang.t(("Status:", "Estado:"))) " " strong { (names::document_status(lang, view.status)) }
         }
         table {
             caption { (lang.t(("History", "Historial"))) }
             thead { tr { th scope="col" { (lang.t(("Date", "Fecha"))) } th scope="col" { (lang.t(("Status", "Estado"))) } } }
             tbody {
                 @for step in &view.history {
-                    tr { td { (when(lang, &step.at)) } td { (status_name(lang, step.status)) } }
+                    tr { td { (when(lang, &step.at)) } td { (names::document_status(lang, step.status)) } }
                 }
             }
         }

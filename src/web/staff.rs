@@ -27,6 +27,7 @@ use crate::reports::export::Format;
 use crate::reports::fee_report::Scope;
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
+use crate::web::names;
 use crate::web::{form_page, redirect, session};
 
 /// The staff session cookie.
@@ -338,8 +339,8 @@ pub async fn board(
                             td { (local_time(&visit.starts_at)) }
                             td { (visit.ticket.as_deref().unwrap_or("")) @if let Some(w) = &visit.window { " → " (w) } }
                             td { (people) }
-                            td { (visit.service) }
-                            td { (visit.status) }
+                            td { (names::service(lang, &visit.service)) }
+                            td { (names::appointment_status(lang, &visit.status)) }
                             td {
                                 @if visit.status == "booked" {
                                     form method="post" action={ "/staff/visits/" (visit.reference) "/check-in" } {
@@ -1364,8 +1365,8 @@ pub async fn documents(
             @if list.is_empty() { p { (lang.t(("No documents were taken at this visit.", "No se recibieron documentos en esta visita."))) } }
             @for doc in &list {
                 section.notice {
-                    h2 { (doc.tracking_number) " · " (doc.kind.as_str()) }
-                    p { (lang.t(("Status", "Estado"))) ": " strong { (doc.status.as_str()) } }
+                    h2 { (doc.tracking_number) " · " (names::document_kind(lang, doc.kind)) }
+                    p { (lang.t(("Status", "Estado"))) ": " strong { (names::document_status(lang, doc.status)) } }
                     @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s)).collect();
                     @if !next.is_empty() {
                         form method="post" action={ "/staff/documents/" (doc.tracking_number) "/move" } {
@@ -1373,7 +1374,7 @@ pub async fn documents(
                             input type="hidden" name="back" value=(reference.as_str());
                             @let id = format!("to-{}", doc.tracking_number);
                             label for=(id) { (lang.t(("Move to", "Pasar a"))) }
-                            select id=(id) name="to" { @for s in &next { option value=(s.as_str()) { (s.as_str()) } } }
+                            select id=(id) name="to" { @for s in &next { option value=(s.as_str()) { (names::document_status(lang, *s)) } } }
                             @let note = format!("note-{}", doc.tracking_number);
                             label for=(note) { (lang.t(("Note (optional)", "Nota (opcional)"))) }
                             input id=(note) name="note" type="text" maxlength="500";

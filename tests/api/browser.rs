@@ -569,7 +569,7 @@ async fn an_applicant_pre_fills_a_childs_passport_in_spanish_and_a_clerk_records
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the window's notarial form");
     browser.click("form[action$='/intake'] > button[type=submit]").await;
     browser.wait_until("document.location.pathname.endsWith('/documents')").await;
-    assert!(browser.text("main").await.contains("completed"), "a notarial job done at the window");
+    assert!(browser.text("main").await.contains("Concluido"), "a notarial job done at the window");
     browser.goto(&format!("{}/staff/register", app.address)).await;
     browser.click("a[href$='/correct']").await;
     browser.wait_until("document.location.pathname.endsWith('/correct')").await;
