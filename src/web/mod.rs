@@ -88,6 +88,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/static/refresh.js", web::get().to(refresh_script));
 }
 
+/// What a form sent with a missing or stale CSRF token says: nothing was done.
+pub const FORM_EXPIRED: i18n::Text =
+    ("This form has expired. Please send it again.", "Este formulario caducó. Envíelo de nuevo.");
+
 /// No inline script or style anywhere, so the policy can forbid both; no framing (clickjacking).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";

@@ -260,7 +260,7 @@ pub async fn set_week(
         page(&req, lang, status, &post, &weeks, Some(edited))
     };
     if !session::csrf_holds(&req, typed.get("csrf")) {
-        let expired = FieldError::new("form", lang.t(("This form has expired.", "Este formulario caducó.")));
+        let expired = FieldError::new("form", lang.t(crate::web::FORM_EXPIRED));
         return Ok(again(StatusCode::FORBIDDEN, &[expired]));
     }
     if typed.has("add_opening") {

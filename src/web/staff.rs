@@ -44,6 +44,11 @@ pub(crate) fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str
     })
 }
 
+/// A form sent with a missing or stale CSRF token: nothing was done.
+pub(crate) fn expired(req: &HttpRequest, lang: Lang) -> HttpResponse {
+    said(req, StatusCode::FORBIDDEN, lang, lang.t(crate::web::FORM_EXPIRED))
+}
+
 /// The signed-in staff member with role `R`; else the sign-in page (no or stale session) or
 /// a 403 page (a role that may not).
 pub(crate) async fn member<R: Requirement>(
@@ -380,12 +385,7 @@ pub async fn check_in(
         Err(page) => return Ok(page),
     };
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -422,12 +422,7 @@ pub async fn call_next(
     };
     let CallForm { csrf, post, window } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&post));
     let done = state
@@ -519,12 +514,7 @@ pub async fn record_fee(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let items: Vec<ItemInput> = [
         (Some(form.fee_1.clone()), form.quantity_1),
@@ -646,12 +636,7 @@ pub async fn void(
     };
     let VoidForm { csrf, reason } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
     let back = format!("/staff/receipts/{number}");
@@ -969,12 +954,7 @@ pub async fn set_rate(
     };
     let RateForm { csrf, post, rate } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let Some(rate_micros) = numbers::rate_micros(&rate) else {
         return Ok(said(
@@ -1023,12 +1003,7 @@ pub async fn count(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let typed = [&form.cash_usd, &form.cash_local, &form.card, &form.prepaid_online];
     let mut counted = Vec::new();
@@ -1079,12 +1054,7 @@ pub async fn sign_close(
     };
     let PostForm { csrf, post } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -1122,12 +1092,7 @@ pub async fn walk_in(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let request = WalkInRequest {
         service: form.service,
@@ -1252,12 +1217,7 @@ pub async fn open_account(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
@@ -1283,12 +1243,7 @@ pub async fn switch_account(
         Err(page) => return Ok(page),
     };
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let (username, verb) = path.into_inner();
     let disabled = match verb.as_str() {
@@ -1410,12 +1365,7 @@ pub async fn move_document(
     };
     let MoveForm { csrf, back, to, note } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let (Some(tracking), Some(to)) = (TrackingNumber::parse(&number), Status::parse(&to)) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -1610,12 +1560,7 @@ pub async fn close_day(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let Some(date) = form.date else {
         return Ok(said(
@@ -1715,12 +1660,7 @@ pub async fn add_fee_version(
     };
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let (Some(amount_cents), Some(effective_from)) = (numbers::cents(&form.amount), form.effective_from)
     else {
@@ -1765,12 +1705,7 @@ pub async fn remove_closure(
     };
     let PostForm { csrf, post } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -1803,12 +1738,7 @@ pub async fn reset_password(
     };
     let ResetForm { csrf, password } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let password = match crate::accounts::fields::NewPassword::parse(&password) {
         Ok(password) => password,
@@ -1843,12 +1773,7 @@ pub async fn reassign(
     };
     let AssignmentForm { csrf, role, post } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(said(
-            &req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("This form has expired.", "Este formulario caducó.")),
-        ));
+        return Ok(expired(&req, lang));
     }
     let post = post.filter(|p| !p.trim().is_empty());
     let assignment = match staff_accounts::Assignment::parse(&role, post.as_deref()) {

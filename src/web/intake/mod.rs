@@ -29,8 +29,7 @@ use crate::web::{form_page, redirect, session};
 use crate::window::visits::{self, VisitView};
 use fields::Typed;
 
-const EXPIRED: Text =
-    ("This form has expired. Please send it again.", "Este formulario caducó. Envíelo de nuevo.");
+use crate::web::FORM_EXPIRED as EXPIRED;
 
 fn title(form: Form) -> Text {
     match form {
