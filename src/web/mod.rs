@@ -16,14 +16,20 @@ pub mod session;
 pub mod staff;
 pub mod typed;
 
-use actix_web::http::header;
+use actix_web::error::{InternalError, UrlencodedError};
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use maud::Markup;
 
 use crate::web::i18n::Lang;
 
+/// The longest form a page takes. The longest real one, an appointment's pre-fill for four
+/// people or a week of 28 openings, is a few kilobytes.
+pub const MAX_FORM_BYTES: usize = 32 * 1024;
+
 /// The pages' routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::FormConfig::default().limit(MAX_FORM_BYTES).error_handler(unreadable_form));
     cfg.service(public::home)
         .service(public::track)
         .service(public::switch_language)
@@ -130,6 +136,31 @@ pub fn form_page(
 /// 303 to `to` (after a form, or to the sign-in page).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// A form too long (413) or not a form (400), answered as a page: nothing was done.
+fn unreadable_form(err: UrlencodedError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    let lang = Lang::of(req);
+    let (status, text): (StatusCode, i18n::Text) = match err {
+        UrlencodedError::Overflow { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            (
+                "This form is far longer than any this site takes; nothing was saved.",
+                "Este formulario es mucho más largo de lo que el sitio admite; no se guardó nada.",
+            ),
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            (
+                "This form could not be read; nothing was saved.",
+                "No se pudo leer este formulario; no se guardó nada.",
+            ),
+        ),
+    };
+    let title = lang.t(("Form not accepted", "Formulario no aceptado"));
+    let content = maud::html! { p.error role="alert" { (lang.t(text)) } };
+    let response = page(status, lang, layout::frame(lang, title, req.path(), content));
+    InternalError::from_response(err, response).into()
 }
 
 async fn stylesheet() -> HttpResponse {

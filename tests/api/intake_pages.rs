@@ -383,3 +383,30 @@ async fn a_clerk_corrects_a_register_entry_from_the_page_and_the_original_stays(
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_sixty_kilobyte_form_or_a_name_with_invisible_characters_saves_nothing() {
+    let (app, _db, _clerk) = intake_app("passport-renewal").await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-renewal").await[2]["slot_id"].as_i64().expect("a slot");
+    let reference = app.book(&ana, slot, 1).await.body["reference"].as_str().expect("a booking").to_string();
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let path = format!("/my/{reference}/intake");
+    let issued = issued_years_ago(5);
+    let mut fields = renewal(&token, "items[0].", "1990-06-15", &issued);
+    fields[1].1 = "A".repeat(60 * 1024);
+    let long = post_owned(&app, &path, &format!("{cookies}; lang=es"), &fields).await;
+    assert_eq!(long.status, 413);
+    assert!(long.text.contains("no se guardó nada"), "a page in the visitor's language: {}", long.text);
+    fields[1].1 = "A\u{200B}na".to_string();
+    let invisible = post_owned(&app, &path, &format!("{cookies}; lang=es"), &fields).await;
+    assert_eq!(invisible.status, 422);
+    assert!(
+        invisible.text.contains(r#"aria-describedby="items[0].applicant.given_names-error""#)
+            && invisible.text.contains("Contiene caracteres de control o de formato invisibles"),
+        "{}",
+        invisible.text
+    );
+    assert_eq!(saved_intake(&app, &ana, &reference).await["code"], "not_found", "nothing saved");
+    app.stop().await;
+}

@@ -25,11 +25,9 @@ use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::{member, refusal};
-use crate::web::{form_page, redirect, session};
+use crate::web::{form_page, redirect, session, FORM_EXPIRED as EXPIRED};
 use crate::window::visits::{self, VisitView};
 use fields::Typed;
-
-use crate::web::FORM_EXPIRED as EXPIRED;
 
 fn title(form: Form) -> Text {
     match form {
