@@ -410,3 +410,39 @@ async fn a_sixty_kilobyte_form_or_a_name_with_invisible_characters_saves_nothing
     assert_eq!(saved_intake(&app, &ana, &reference).await["code"], "not_found", "nothing saved");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn thirty_corrections_sent_at_once_from_the_page_take_thirty_numbers_without_a_gap() {
+    let (app, _db, clerk) = intake_app("notarial").await;
+    let visit = crate::documents::at_window(&app, &clerk, "notarial").await;
+    let job = crate::documents::record(&app, &clerk, &visit, &crate::documents::notarial_job(false)).await;
+    assert_eq!(job.status, 201, "{}", job.body);
+    let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+    let number = register["entries"][0]["entry_number"].as_str().expect("an entry").to_string();
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let path = format!("/staff/register/MEX/{number}/correct");
+    let fields = [
+        ("csrf", token.as_str()),
+        ("act", "jurat"),
+        ("document_title", "Poder notarial"),
+        ("pages", "3"),
+        ("certificates", "1"),
+        ("signers[0].given_names", "José"),
+        ("signers[0].surname", "Núñez"),
+        ("signers[0].id_proof.kind", "personally_known"),
+        ("reason", "the act was a jurat"),
+    ];
+    let sent =
+        futures_util::future::join_all((0..30).map(|_| post_fields(&app, &path, &clerks, &fields))).await;
+    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
+    let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+    let mut numbers: Vec<u32> = register["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["entry_number"].as_str()?.rsplit('-').next()?.parse().ok())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=31).collect::<Vec<u32>>(), "the original and thirty corrections, no gap");
+    app.stop().await;
+}
