@@ -19,6 +19,16 @@ pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
     zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))
 }
 
+/// Today's date at `post`; with no post (a page about every post), the embassy's, in Mexico
+/// City. "Today" is always a local date: from 18:00 in Mexico the UTC date is tomorrow.
+pub fn today_at(conn: &mut DbConn, post: Option<&str>) -> Result<NaiveDate, AppError> {
+    let zone = post_zone(conn, post.unwrap_or(EMBASSY))?;
+    Ok(local_date(Utc::now().naive_utc(), zone))
+}
+
+/// The embassy's post code: its date stands for a page about every post.
+pub const EMBASSY: &str = "MEX";
+
 /// The US federal fiscal year a date falls in: 1 October to 30 September, named by the year it
 /// ends (2026-11-27 is in FY2027).
 pub fn fiscal_year(date: NaiveDate) -> i32 {

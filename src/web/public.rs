@@ -30,10 +30,11 @@ pub fn service_name(lang: Lang, code: &str, english: &str) -> String {
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let today = Utc::now().date_naive();
-    let (posts, services, fees) = state
+    let (today, posts, services, fees) = state
         .db(move |conn| {
+            let today = crate::calendar::today_at(conn, None)?;
             Ok((
+                today,
                 reference::list_posts(conn)?,
                 reference::list_services(conn)?,
                 reference::fees_on(conn, today)?,

@@ -16,7 +16,7 @@ pub const SESSION: &str = "session";
 /// The forms' CSRF cookie.
 pub const CSRF: &str = "csrf";
 
-fn over_tls(req: &HttpRequest) -> bool {
+pub(crate) fn over_tls(req: &HttpRequest) -> bool {
     req.connection_info().scheme() == "https"
 }
 

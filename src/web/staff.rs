@@ -206,7 +206,7 @@ pub async fn sign_in(
     let cookie = Cookie::build(STAFF_SESSION, token)
         .path("/staff")
         .http_only(true)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(session::over_tls(&req))
         .same_site(SameSite::Strict)
         .max_age(CookieDuration::seconds((expires_at - now).num_seconds()))
         .finish();
@@ -452,12 +452,27 @@ pub async fn fee_form(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    if let Err(page) = member::<ClerkPlus>(&state, &req).await {
-        return Ok(page);
-    }
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
     let reference = reference.into_inner();
-    let today = Utc::now().date_naive();
-    let fees = state.db(move |conn| Ok(crate::reference::fees_on(conn, today)?)).await?;
+    let Some(parsed) = Reference::parse(&reference) else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    // The fees in force on the post's date, which is the date the receipt charges.
+    let actor = clerk.actor();
+    let found = state
+        .db(move |conn| {
+            let visit = crate::window::visits::show(conn, &actor, &parsed)?;
+            let today = calendar::today_at(conn, Some(&visit.post))?;
+            Ok(crate::reference::fees_on(conn, today)?)
+        })
+        .await;
+    let fees = match found {
+        Ok(fees) => fees,
+        Err(e) => return refused(&req, lang, e),
+    };
     let title = format!("{} · {}", lang.t(("Record a fee", "Registrar un pago")), reference);
     Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
@@ -672,9 +687,13 @@ pub async fn reports(
         Err(page) => return Ok(page),
     };
     let query = query.into_inner();
-    let today = Utc::now().date_naive();
-    let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
     let post = auditor.post.clone().or(query.post.clone()).unwrap_or_else(|| "all".into());
+    let at = (post != "all").then(|| crate::reference::normalise_post(&post));
+    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref())).await {
+        Ok(today) => today,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
     if let Some(format) = query.format.as_deref().and_then(Format::parse) {
         let scope = Scope {
             post: (post != "all").then(|| crate::reference::normalise_post(&post)),
@@ -1594,8 +1613,12 @@ pub async fn fee_schedule_page(
     if let Err(page) = member::<AdminOnly>(&state, &req).await {
         return Ok(page);
     }
-    let today = Utc::now().date_naive();
-    let list = state.db(move |conn| Ok(crate::reference::fees_on(conn, today)?)).await?;
+    let list = state
+        .db(move |conn| {
+            let today = calendar::today_at(conn, None)?;
+            Ok(crate::reference::fees_on(conn, today)?)
+        })
+        .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
     Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/fees", |csrf| {
         html! {

@@ -242,6 +242,9 @@ async fn a_notarial_job_is_recorded_at_the_window_with_its_signers_and_enters_th
     app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
     let (gdl, gdl_token, _) = staff_session(&app, "gdl.clerk").await;
     assert_eq!(page(&app, &path, &[("Cookie", &gdl)]).await.status, 403);
+    let fee_form = format!("/staff/visits/{visit}/fee");
+    assert_eq!(page(&app, &fee_form, &[("Cookie", &gdl)]).await.status, 403, "nor its fee form");
+    assert_eq!(page(&app, &fee_form, &[("Cookie", &clerks)]).await.status, 200);
     let theirs: Vec<(&str, &str)> =
         job.iter().map(|&(n, v)| if n == "csrf" { (n, gdl_token.as_str()) } else { (n, v) }).collect();
     assert_eq!(post_fields(&app, &path, &gdl, &theirs).await.status, 403);
