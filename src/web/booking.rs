@@ -234,8 +234,7 @@ async fn slots_page(
     Ok(form_page(req, status, lang, title, "/book", |csrf| {
         html! {
             @for e in &general {
-                // The page's own words are in the language already; the rules' are translated.
-                p.error role="alert" { @if e.field == "form" { (e.message) } @else { (lang.field_error(&e.message)) } }
+                p.error role="alert" { (lang.error_text(e)) }
             }
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
                 (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }

@@ -111,6 +111,18 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// An error as a page shows it: one the page wrote itself (field `form`) is in the page's
+    /// language already; a rule's is translated.
+    pub fn error_text(self, error: &crate::error::FieldError) -> String {
+        if error.field == "form" {
+            error.message.clone()
+        } else {
+            self.field_error(&error.message)
+        }
+    }
+}
+
 /// The Spanish of the rules' messages a page can show: fixed ones word for word, and the ones
 /// with numbers or form names in them by their pattern.
 fn spanish(message: &str) -> Option<String> {
@@ -160,6 +172,9 @@ fn spanish(message: &str) -> Option<String> {
         "must be HH:MM" => "Debe tener la forma HH:MM",
         "must be after opens" => "Debe ser posterior a la apertura",
         "must name at least one day" => "Indique al menos un día",
+        "names a day more than once" => "Repite un día",
+        "days are 1 (Monday) to 7 (Sunday)" => "Los días van del 1 (lunes) al 7 (domingo)",
+        "must be after from" => "Debe ser posterior al inicio",
         _ => "",
     };
     if !fixed.is_empty() {
@@ -188,6 +203,12 @@ fn spanish(message: &str) -> Option<String> {
     }
     if let Some(form) = message.strip_prefix("is not part of a ") {
         return Some(format!("No forma parte de un {form}"));
+    }
+    if let Some(day) = message.strip_prefix("two openings overlap on ") {
+        return Some(format!("Dos horarios se traslapan el día {day}"));
+    }
+    if let Some(n) = message.strip_prefix("at most ").and_then(|r| r.strip_suffix(" openings a week")) {
+        return Some(format!("Como máximo {n} horarios por semana"));
     }
     if let Some(n) = message.strip_prefix("name 1 to ").and_then(|r| r.strip_suffix(" signers")) {
         return Some(format!("Indique de 1 a {n} firmantes"));

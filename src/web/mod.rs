@@ -10,6 +10,7 @@ pub mod intake;
 pub mod layout;
 pub mod names;
 pub mod numbers;
+pub mod once;
 pub mod public;
 pub mod schedules;
 pub mod session;

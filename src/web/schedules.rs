@@ -10,13 +10,14 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::roles::AdminOnly;
-use crate::booking::schedule::{self as week_schedule, OpeningSpec, ServiceWeek, MAX_OPENINGS};
+use crate::booking::schedule::{self as week_schedule, OpeningSpec, Refit, ServiceWeek, MAX_OPENINGS};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
+use crate::web::names;
 use crate::web::staff::{member, post_of, refused, sign_out_button};
-use crate::web::typed::Typed;
-use crate::web::{form_page, redirect, session};
+use crate::web::typed::{renumber, Typed};
+use crate::web::{form_page, session};
 
 const WEEKDAYS: [Text; 7] = [
     ("Mon", "lun"),
@@ -49,6 +50,7 @@ fn typed_from(openings: &[OpeningSpec]) -> Typed {
         typed.set(format!("openings[{i}].closes"), o.closes.clone());
         typed.set(format!("openings[{i}].slot_minutes"), o.slot_minutes.to_string());
         typed.set(format!("openings[{i}].capacity"), o.capacity.to_string());
+        typed.set(format!("openings[{i}].saved"), "1");
     }
     let spare = openings.len();
     typed.set(format!("openings[{spare}].slot_minutes"), NEW_OPENING.0);
@@ -57,14 +59,18 @@ fn typed_from(openings: &[OpeningSpec]) -> Typed {
     typed
 }
 
-/// The openings the rows describe (rows with no day ticked are left out), the row each came
-/// from, and what couldn't be read.
+/// The openings the rows describe, the row each came from, and what couldn't be read. A saved
+/// opening with no day ticked, or a new row left empty, is left out; a new row with hours but
+/// no day goes to the rules, which ask for a day.
 fn openings(typed: &Typed) -> (Vec<OpeningSpec>, Vec<usize>, Vec<FieldError>) {
     let (mut openings, mut rows, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for row in 0..typed.rows("rows", MAX_OPENINGS) {
         let at = |field: &str| format!("openings[{row}].{field}");
         let weekdays: Vec<u8> = (1..=7u8).filter(|d| typed.has(&at(&format!("d{d}")))).collect();
-        if weekdays.is_empty() {
+        let untouched =
+            typed.get(&at("opens")).trim().is_empty() && typed.get(&at("closes")).trim().is_empty();
+        if weekdays.is_empty() && (typed.has(&at("saved")) || untouched) {
+            // A saved opening with every day unticked is removed; an empty new row is no opening.
             continue;
         }
         let mut whole = |field: &str| match typed.get(&at(field)).trim().parse::<u32>() {
@@ -87,26 +93,10 @@ fn openings(typed: &Typed) -> (Vec<OpeningSpec>, Vec<usize>, Vec<FieldError>) {
     (openings, rows, errors)
 }
 
-/// The rules name openings by their place among those sent; the page by their row.
-fn on_rows(errors: Vec<FieldError>, rows: &[usize]) -> Vec<FieldError> {
-    errors
-        .into_iter()
-        .map(|e| {
-            let moved = e.field.strip_prefix("openings[").and_then(|rest| {
-                let (index, tail) = rest.split_once(']')?;
-                let row = rows.get(index.parse::<usize>().ok()?)?;
-                Some(format!("openings[{row}]{tail}"))
-            });
-            FieldError::new(moved.unwrap_or(e.field), e.message)
-        })
-        .collect()
-}
-
 fn row(lang: Lang, service: &str, i: usize, typed: &Typed, errors: &[FieldError]) -> Markup {
     let name = |field: &str| format!("openings[{i}].{field}");
     let id = |field: &str| format!("{service}-openings[{i}].{field}");
-    let error =
-        |field: &str| errors.iter().find(|e| e.field == name(field)).map(|e| lang.field_error(&e.message));
+    let error = |field: &str| errors.iter().find(|e| e.field == name(field)).map(|e| lang.error_text(e));
     let days_error = error("weekdays");
     let days_error_id = id("weekdays-error");
     let text = |field: &str, label: Text, numeric: bool| {
@@ -122,6 +112,7 @@ fn row(lang: Lang, service: &str, i: usize, typed: &Typed, errors: &[FieldError]
     html! {
         fieldset {
             legend { (lang.t(("Opening", "Horario de atención"))) " " (i + 1) }
+            @if typed.has(&name("saved")) { input type="hidden" name=(name("saved")) value="1"; }
             fieldset {
                 legend { (lang.t(("Days", "Días"))) }
                 @if let Some(message) = &days_error { p.error id=(days_error_id) { (message) } }
@@ -149,11 +140,8 @@ fn service_form(
     errors: &[FieldError],
 ) -> Markup {
     let rows = typed.rows("rows", MAX_OPENINGS);
-    let whole: Vec<String> = errors
-        .iter()
-        .filter(|e| !e.field.starts_with("openings["))
-        .map(|e| lang.field_error(&e.message))
-        .collect();
+    let whole: Vec<String> =
+        errors.iter().filter(|e| !e.field.starts_with("openings[")).map(|e| lang.error_text(e)).collect();
     html! {
         form method="post" action="/staff/admin/schedules" novalidate {
             input type="hidden" name="csrf" value=(csrf);
@@ -164,10 +152,30 @@ fn service_form(
             p { (lang.t(("Untick every day of an opening to remove it; untick them all to close the service to new slots.",
                          "Desmarque todos los días de un horario para quitarlo; desmárquelos todos para no abrir horarios nuevos."))) }
             @for i in 0..rows { (row(lang, service, i, typed, errors)) }
+            // The main button first: it is the one Enter presses.
+            button type="submit" { (lang.t(("Replace this service's week", "Reemplazar la semana de este servicio"))) }
             @if rows < MAX_OPENINGS {
                 button type="submit" name="add_opening" value="1" { (lang.t(("Add an opening", "Agregar un horario"))) }
             }
-            button type="submit" { (lang.t(("Replace this service's week", "Reemplazar la semana de este servicio"))) }
+        }
+    }
+}
+
+/// What replacing a week did to the slots already offered, and the appointments to offer
+/// another time (on slots the week no longer has, or with fewer seats than are booked).
+fn refitted(lang: Lang, service: &str, refit: &Refit) -> Markup {
+    html! {
+        div.notice role="status" {
+            p {
+                strong { (names::service(lang, service)) } ": "
+                (refit.slots_added) " " (lang.t(("slots added", "horarios agregados"))) ", "
+                (refit.slots_changed) " " (lang.t(("changed", "modificados"))) ", "
+                (refit.slots_retired) " " (lang.t(("no longer offered", "ya no ofrecidos"))) "."
+            }
+            @if !refit.to_rebook.is_empty() {
+                p { (lang.t(("Appointments to offer another time:", "Citas por reprogramar:"))) }
+                ul { @for reference in &refit.to_rebook { li { (reference) } } }
+            }
         }
     }
 }
@@ -179,13 +187,15 @@ fn page(
     post: &str,
     weeks: &[ServiceWeek],
     edited: Option<Edited>,
+    done: Option<Markup>,
 ) -> HttpResponse {
     let title = format!("{} · {}", lang.t(("Weekly schedules", "Horarios semanales")), post);
     form_page(req, status, lang, &title, "/staff/admin/schedules", |csrf| {
         html! {
+            @if let Some(done) = done { (done) }
             @for (service, openings) in weeks {
                 section.notice {
-                    h2 { (service) }
+                    h2 { (names::service(lang, service)) }
                     @if openings.is_empty() { p { (lang.t(("Closed: no new slots.", "Cerrado: sin horarios nuevos."))) } }
                     ul {
                         @for o in openings {
@@ -225,7 +235,7 @@ pub async fn schedules(
     let post = post_of(&admin, query.into_inner().post);
     let (reader, asked) = ((*admin).clone(), post.clone());
     match state.db(move |conn| week_schedule::weeks(conn, &reader, &asked)).await {
-        Ok((_, weeks)) => Ok(page(&req, lang, StatusCode::OK, &post, &weeks, None)),
+        Ok((_, weeks)) => Ok(page(&req, lang, StatusCode::OK, &post, &weeks, None, None)),
         Err(e) => refused(&req, lang, e),
     }
 }
@@ -257,7 +267,7 @@ pub async fn set_week(
     }
     let again = |status, errors: &[FieldError]| {
         let edited = Edited { service: &service, typed: &typed, errors };
-        page(&req, lang, status, &post, &weeks, Some(edited))
+        page(&req, lang, status, &post, &weeks, Some(edited), None)
     };
     if !session::csrf_holds(&req, typed.get("csrf")) {
         let expired = FieldError::new("form", lang.t(crate::web::FORM_EXPIRED));
@@ -272,9 +282,17 @@ pub async fn set_week(
     }
     let done = week_schedule::set_week(&state, admin.actor(), post.clone(), service.clone(), &openings).await;
     match done {
-        Ok(_) => Ok(redirect(&format!("/staff/admin/schedules?post={post}"))),
+        // The page again, saying what the new week did: which booked appointments now need
+        // another time is not something to leave to the audit log. (Sent again, the same week
+        // replaces itself and changes nothing.)
+        Ok((_, refit)) => {
+            let (reader, asked) = ((*admin).clone(), post.clone());
+            let weeks = state.db(move |conn| week_schedule::weeks(conn, &reader, &asked)).await?.1;
+            let done = refitted(lang, &service, &refit);
+            Ok(page(&req, lang, StatusCode::OK, &post, &weeks, None, Some(done)))
+        }
         Err(AppError::Validation { errors, .. }) => {
-            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &on_rows(errors, &rows)))
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &renumber(errors, "openings", &rows)))
         }
         Err(e) => refused(&req, lang, e),
     }
@@ -290,8 +308,9 @@ mod tests {
 
     #[test]
     fn rows_without_a_day_are_left_out_and_errors_go_back_to_their_rows() {
-        let form = typed(&[
+        let mut form = typed(&[
             ("rows", "3"),
+            ("openings[0].saved", "1"),
             ("openings[0].opens", "08:00"),
             ("openings[0].closes", "12:00"),
             ("openings[0].slot_minutes", "20"),
@@ -312,8 +331,13 @@ mod tests {
             FieldError::new("openings[0].closes", "must be after opens"),
             FieldError::new("openings", "two openings overlap on 1"),
         ];
-        let placed: Vec<String> = on_rows(from_rules, &rows).into_iter().map(|e| e.field).collect();
+        let placed: Vec<String> =
+            renumber(from_rules, "openings", &rows).into_iter().map(|e| e.field).collect();
         assert_eq!(placed, ["openings[1].closes", "openings"]);
+        form.set("openings[2].opens".into(), "16:00");
+        let (openings_with_new, rows, _) = super::openings(&form);
+        assert_eq!(rows, [1, 2], "a new row with hours but no day goes to the rules");
+        assert!(openings_with_new[1].weekdays.is_empty());
     }
 
     #[test]

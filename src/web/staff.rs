@@ -28,7 +28,7 @@ use crate::reports::fee_report::Scope;
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
-use crate::web::{form_page, redirect, session};
+use crate::web::{form_page, once, redirect, session};
 
 /// The staff session cookie.
 pub const STAFF_SESSION: &str = "staff_session";
@@ -478,6 +478,7 @@ pub async fn fee_form(
         html! {
             form method="post" action={ "/staff/visits/" (reference) "/fee" } {
                 input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name=(once::FIELD) value=(once::token());
                 @for n in 1..=3 {
                     fieldset {
                         legend { (lang.t(("Fee", "Concepto"))) " " (n) @if n > 1 { " " (lang.t(("(optional)", "(opcional)"))) } }
@@ -505,6 +506,9 @@ pub async fn fee_form(
 #[derive(Deserialize)]
 pub struct FeeForm {
     csrf: String,
+    /// One receipt per rendering of the form, however often it is sent.
+    #[serde(default)]
+    once: String,
     fee_1: String,
     quantity_1: Option<u32>,
     fee_2: Option<String>,
@@ -528,7 +532,7 @@ pub async fn record_fee(
         Err(page) => return Ok(page),
     };
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
+    if !session::csrf_holds(&req, &form.csrf) || !once::well_formed(&form.once) {
         return Ok(expired(&req, lang));
     }
     let items: Vec<ItemInput> = [
@@ -561,11 +565,18 @@ pub async fn record_fee(
         },
         payer: None,
     };
-    let (key, actor) = (state.receipts.clone(), clerk.actor());
-    let done =
-        state.db(move |conn| receipts::record(conn, &key, &actor, &request, Utc::now().naive_utc())).await;
+    let (key, actor, token) = (state.receipts.clone(), clerk.actor(), form.once);
+    let done = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            once::write_once(conn, &actor, &token, now, |c| {
+                let view = receipts::record(c, &key, &actor, &request, now)?;
+                Ok(format!("/staff/receipts/{}", view.receipt_number))
+            })
+        })
+        .await;
     match done {
-        Ok(view) => Ok(redirect(&format!("/staff/receipts/{}", view.receipt_number))),
+        Ok(led_to) => Ok(redirect(&led_to)),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::error::FieldError;
+
 /// What was typed, by input name. A form repeats no name, so the last one wins.
 #[derive(Debug, Default, Clone)]
 pub struct Typed(HashMap<String, String>);
@@ -44,5 +46,39 @@ impl Typed {
             .iter()
             .filter(|(name, _)| name.starts_with(prefix))
             .all(|(name, value)| value.trim().is_empty() || except.contains(name))
+    }
+}
+
+/// Errors that name the `list`'s entries by their place among those sent (`openings[0]`),
+/// renamed to the rows they came from (`openings[2]`) when some rows were left out.
+pub fn renumber(errors: Vec<FieldError>, list: &str, rows: &[usize]) -> Vec<FieldError> {
+    let open = format!("{list}[");
+    errors
+        .into_iter()
+        .map(|e| {
+            let moved = e.field.strip_prefix(&open).and_then(|rest| {
+                let (index, tail) = rest.split_once(']')?;
+                let row = rows.get(index.parse::<usize>().ok()?)?;
+                Some(format!("{list}[{row}]{tail}"))
+            });
+            FieldError::new(moved.unwrap_or(e.field), e.message)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_go_back_to_the_rows_they_came_from() {
+        let errors = vec![
+            FieldError::new("openings[0].closes", "must be after opens"),
+            FieldError::new("openings", "two openings overlap on 1"),
+            FieldError::new("openings[7].opens", "out of range stays as it is"),
+        ];
+        let placed: Vec<String> =
+            renumber(errors, "openings", &[1, 3]).into_iter().map(|e| e.field).collect();
+        assert_eq!(placed, ["openings[1].closes", "openings", "openings[7].opens"]);
     }
 }

@@ -542,16 +542,21 @@ async fn an_applicant_pre_fills_a_childs_passport_in_spanish_and_a_clerk_records
     browser.click(&format!("a[href='/my/{reference}/intake']")).await;
     browser.wait_until("document.location.pathname.endsWith('/intake')").await;
     assert_eq!(browser.text("h1").await, "Solicitud de pasaporte (DS-11)");
+    browser.click("[name='items[1].identity_document.kind'] option[value='foreign_passport']").await;
+    browser.type_into("[name='items[1].identity_document.number']", "G12345678").await;
     browser.click("form[action$='/intake'] button[type=submit]").await;
     browser.wait_until("document.getElementById('items[1].minor_consent-error')").await;
     assert!(browser.text("main").await.contains("Un menor de 16 años necesita"), "the rule, in Spanish");
     browser.screenshot("intake-errors-es").await;
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the pre-fill form with errors");
     browser.click("[name='items[1].minor_consent'] option[value='ds3053']").await;
+    browser.type_into("[name='items[1].identity_document.number']", "G12345678").await;
     browser.click("form[action$='/intake'] button[type=submit]").await;
     browser.wait_until(&format!("document.location.pathname === '/my/{reference}'")).await;
     let intake = app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(&ana)).await.body;
-    assert_eq!(intake["items"][1]["minor_consent"], "ds3053", "{intake}");
+    // Ana's section held only what the booking gave, so only Sofía's application was saved.
+    assert_eq!(intake["items"].as_array().map(Vec::len), Some(1), "{intake}");
+    assert_eq!(intake["items"][0]["minor_consent"], "ds3053", "{intake}");
 
     // A clerk records a notarial job at the window, adding a signer row without JavaScript.
     let visit = crate::documents::at_window(&app, &clerk, "notarial").await;

@@ -21,6 +21,14 @@ fn issued_years_ago(years: i64) -> String {
     (chrono::Utc::now().date_naive() - chrono::Duration::days(years * 365)).to_string()
 }
 
+/// The one-time token of the form at `path`, as a fresh rendering of the page carries it.
+pub(crate) async fn once_of(app: &TestApp, path: &str, cookies: &str) -> String {
+    let form = page(app, path, &[("Cookie", cookies)]).await;
+    let marker = r#"name="once" value=""#;
+    let at = form.text.find(marker).unwrap_or_else(|| panic!("a one-time token on {path}: {}", form.text));
+    form.text[at + marker.len()..].split('"').next().unwrap_or("").to_string()
+}
+
 async fn saved_intake(app: &TestApp, token: &str, reference: &str) -> Value {
     app.get(&format!("/api/v1/appointments/{reference}/intake"), Some(token)).await.body
 }
@@ -60,6 +68,8 @@ async fn an_applicant_pre_fills_a_childs_passport_application_with_the_parents_c
         ("items[1].applicant.given_names", "Sofía"),
         ("items[1].applicant.surname", "Núñez"),
         ("items[1].applicant.date_of_birth", "2015-03-02"),
+        ("items[1].identity_document.kind", "foreign_passport"),
+        ("items[1].identity_document.number", "G12345678"),
         ("items[1].minor_consent", ""),
     ];
     let refused = post_fields(&app, &path, &cookies, &fields).await;
@@ -183,8 +193,17 @@ async fn a_renewal_is_pre_filled_by_the_applicant_and_recorded_at_the_window_fro
         303,
         "an applicant's session opens no staff page"
     );
-    let recorded =
-        post_owned(&app, &window, &clerks, &renewal(&clerk_token, "", "1990-06-15", &issued)).await;
+    let recorded = post_owned(
+        &app,
+        &window,
+        &clerks,
+        &[
+            renewal(&clerk_token, "", "1990-06-15", &issued),
+            vec![("once".into(), once_of(&app, &window, &clerks).await)],
+        ]
+        .concat(),
+    )
+    .await;
     assert_eq!(recorded.status, 303, "{}", recorded.text);
     let documents =
         app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&clerk)).await.body;
@@ -205,8 +224,10 @@ async fn a_notarial_job_is_recorded_at_the_window_with_its_signers_and_enters_th
         form.text.contains(r#"name="signers[1].given_names""#) && !form.text.contains(r#"name="signers[2]."#)
     );
 
+    let once = once_of(&app, &path, &clerks).await;
     let mut job = vec![
         ("csrf", token.as_str()),
+        ("once", once.as_str()),
         ("act", "acknowledgment"),
         ("document_title", "Poder notarial"),
         ("pages", "3"),
@@ -224,6 +245,14 @@ async fn a_notarial_job_is_recorded_at_the_window_with_its_signers_and_enters_th
     let grown = post_fields(&app, &path, &clerks, &more).await;
     assert_eq!(grown.status, 200, "one more row, nothing recorded");
     assert!(grown.text.contains(r#"name="signers[2].given_names""#) && grown.text.contains("Poder notarial"));
+    let nine: Vec<(&str, &str)> =
+        more.iter().map(|&(n, v)| if n == "signer_rows" { (n, "9") } else { (n, v) }).collect();
+    let full = post_fields(&app, &path, &clerks, &nine).await;
+    assert!(
+        full.text.contains(r#"name="signer_rows" value="10""#) && !full.text.contains(r#"name="add_signer""#),
+        "ten rows, the most, still carried by the form; no button for an eleventh: {}",
+        full.text
+    );
 
     let refused = post_fields(&app, &path, &clerks, &job).await;
     assert_eq!(refused.status, 422);
@@ -270,8 +299,11 @@ async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_ow
     let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
     let correction = crate::documents::at_window(&app, &clerk, "passport-correction").await;
     let issued = issued_years_ago(1);
+    let path = format!("/staff/visits/{correction}/intake");
+    let once = once_of(&app, &path, &clerks).await;
     let five_five_oh_four = [
         ("csrf", token.as_str()),
+        ("once", once.as_str()),
         ("applicant.given_names", "Ana"),
         ("applicant.surname", "Núñez"),
         ("applicant.date_of_birth", "1990-06-15"),
@@ -280,7 +312,6 @@ async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_ow
         ("identity_document.kind", "national_id"),
         ("identity_document.number", "CURP99887766"),
     ];
-    let path = format!("/staff/visits/{correction}/intake");
     assert!(page(&app, &path, &[("Cookie", &clerks)]).await.text.contains("DS-5504"));
     let recorded = post_fields(&app, &path, &clerks, &five_five_oh_four).await;
     assert_eq!(recorded.status, 303, "{}", recorded.text);
@@ -288,8 +319,10 @@ async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_ow
     let birth = crate::documents::at_window(&app, &clerk, "crba").await;
     let path = format!("/staff/visits/{birth}/intake");
     let nineteen = issued_years_ago(19);
+    let once = once_of(&app, &path, &clerks).await;
     let mut child = vec![
         ("csrf", token.as_str()),
+        ("once", once.as_str()),
         ("applicant.given_names", "Mateo"),
         ("applicant.surname", "Núñez"),
         ("applicant.date_of_birth", nineteen.as_str()),
@@ -303,7 +336,7 @@ async fn corrections_and_reports_of_birth_are_recorded_at_the_window_by_their_ow
         refused.text
     );
     let born = issued_years_ago(1);
-    child[3] = ("applicant.date_of_birth", born.as_str());
+    child[4] = ("applicant.date_of_birth", born.as_str());
     assert_eq!(post_fields(&app, &path, &clerks, &child).await.status, 303);
     for reference in [&correction, &birth] {
         let documents =
@@ -345,8 +378,10 @@ async fn a_clerk_corrects_a_register_entry_from_the_page_and_the_original_stays(
     let (gdl, _, _) = staff_session(&app, "gdl.clerk").await;
     assert_eq!(page(&app, &path, &[("Cookie", &gdl)]).await.status, 403);
 
+    let once = once_of(&app, &path, &clerks).await;
     let mut fields = vec![
         ("csrf", token.as_str()),
+        ("once", once.as_str()),
         ("act", "jurat"),
         ("document_title", "Poder notarial general"),
         ("pages", "4"),
@@ -415,7 +450,7 @@ async fn a_sixty_kilobyte_form_or_a_name_with_invisible_characters_saves_nothing
 }
 
 #[actix_web::test]
-async fn thirty_corrections_sent_at_once_from_the_page_take_thirty_numbers_without_a_gap() {
+async fn a_correction_sent_thirty_times_writes_once_and_thirty_forms_take_thirty_numbers_without_a_gap() {
     let (app, _db, clerk) = intake_app("notarial").await;
     let visit = crate::documents::at_window(&app, &clerk, "notarial").await;
     let job = crate::documents::record(&app, &clerk, &visit, &crate::documents::notarial_job(false)).await;
@@ -424,28 +459,155 @@ async fn thirty_corrections_sent_at_once_from_the_page_take_thirty_numbers_witho
     let number = register["entries"][0]["entry_number"].as_str().expect("an entry").to_string();
     let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
     let path = format!("/staff/register/MEX/{number}/correct");
-    let fields = [
+    let fields = |once: &str| -> Vec<(String, String)> {
+        [
+            ("csrf", token.as_str()),
+            ("once", once),
+            ("act", "jurat"),
+            ("document_title", "Poder notarial"),
+            ("pages", "3"),
+            ("certificates", "1"),
+            ("signers[0].given_names", "José"),
+            ("signers[0].surname", "Núñez"),
+            ("signers[0].id_proof.kind", "personally_known"),
+            ("reason", "the act was a jurat"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let numbers = || async {
+        let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
+        let mut numbers: Vec<u32> = register["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["entry_number"].as_str()?.rsplit('-').next()?.parse().ok())
+            .collect();
+        numbers.sort_unstable();
+        numbers
+    };
+
+    // One form sent thirty times at once (a double click, thirty times over): one correction,
+    // and every answer leads to the same page.
+    let one = fields(&once_of(&app, &path, &clerks).await);
+    let sent = futures_util::future::join_all((0..30).map(|_| post_owned(&app, &path, &clerks, &one))).await;
+    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
+    let places: std::collections::HashSet<String> = sent
+        .iter()
+        .filter_map(|r| r.headers.get("location").and_then(|v| v.to_str().ok()).map(String::from))
+        .collect();
+    assert_eq!(places.len(), 1, "{places:?}");
+    assert_eq!(numbers().await, [1, 2], "the original and one correction");
+
+    // Thirty forms, each rendered for itself, sent at once: thirty corrections, no gap.
+    let mut forms = Vec::new();
+    for _ in 0..30 {
+        forms.push(fields(&once_of(&app, &path, &clerks).await));
+    }
+    let sent =
+        futures_util::future::join_all(forms.iter().map(|f| post_owned(&app, &path, &clerks, f))).await;
+    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(numbers().await, (1..=32).collect::<Vec<u32>>(), "no gap, no duplicate");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_fee_form_sent_thirty_times_at_once_prints_one_receipt() {
+    let (app, _db, clerk) = intake_app("passport-renewal").await;
+    let visit = crate::documents::at_window(&app, &clerk, "passport-renewal").await;
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let path = format!("/staff/visits/{visit}/fee");
+    let once = once_of(&app, &path, &clerks).await;
+    let mut fields = vec![
         ("csrf", token.as_str()),
-        ("act", "jurat"),
-        ("document_title", "Poder notarial"),
-        ("pages", "3"),
-        ("certificates", "1"),
-        ("signers[0].given_names", "José"),
-        ("signers[0].surname", "Núñez"),
-        ("signers[0].id_proof.kind", "personally_known"),
-        ("reason", "the act was a jurat"),
+        ("fee_1", "passport-execution"),
+        ("quantity_1", "1"),
+        ("method", "cash_usd"),
     ];
+    assert_eq!(
+        post_fields(&app, &path, &clerks, &fields).await.status,
+        403,
+        "a form without its one-time token"
+    );
+    fields.push(("once", once.as_str()));
     let sent =
         futures_util::future::join_all((0..30).map(|_| post_fields(&app, &path, &clerks, &fields))).await;
-    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
-    let register = app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body;
-    let mut numbers: Vec<u32> = register["entries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["entry_number"].as_str()?.rsplit('-').next()?.parse().ok())
+    let places: std::collections::HashSet<String> = sent
+        .iter()
+        .filter(|r| r.status == 303)
+        .filter_map(|r| r.headers.get("location").and_then(|v| v.to_str().ok()).map(String::from))
         .collect();
-    numbers.sort_unstable();
-    assert_eq!(numbers, (1..=31).collect::<Vec<u32>>(), "the original and thirty corrections, no gap");
+    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(places.len(), 1, "every answer shows the one receipt: {places:?}");
+    let first = places.into_iter().next().unwrap_or_default();
+    assert!(first.ends_with("-000001"), "{first}");
+    // The next receipt, through the API, takes the next number: nothing else was printed.
+    let next = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
+    let recorded = app.post("/api/v1/staff/fees", Some(&clerk), &next).await;
+    let number = recorded.body["receipt_number"].as_str().unwrap_or_default().to_string();
+    assert!(number.ends_with("-000002"), "{}", recorded.body);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_person_left_as_booked_is_skipped_and_the_others_errors_stay_on_their_own_section() {
+    let (app, _db, _clerk) = intake_app("passport-renewal").await;
+    let ana = app.applicant_token("ana@example.mx").await;
+    let slot = app.slots("MEX", "passport-renewal").await[2]["slot_id"].as_i64().expect("a slot");
+    let party = json!([
+        {"given_names": "Ana", "surname": "Núñez", "date_of_birth": "1990-06-15"},
+        {"given_names": "Luis", "surname": "Ortega", "date_of_birth": "1990-01-20"},
+    ]);
+    let booked =
+        app.post("/api/v1/appointments", Some(&ana), &json!({"slot_id": slot, "applicants": party})).await;
+    let reference = booked.body["reference"].as_str().expect("a booking").to_string();
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let path = format!("/my/{reference}/intake");
+    let issued = issued_years_ago(5);
+    let mut fields = vec![
+        ("csrf", token.as_str()),
+        ("sections", "2"),
+        ("items[0].applicant.given_names", "Ana"),
+        ("items[0].applicant.surname", "Núñez"),
+        ("items[0].applicant.date_of_birth", "1990-06-15"),
+        ("items[1].applicant.given_names", "Luis"),
+        ("items[1].applicant.surname", "Ortega"),
+        ("items[1].applicant.date_of_birth", "1990-01-20"),
+        ("items[1].previous_passport.number", "PQRS5678"),
+        ("items[1].previous_passport.issued_on", "2000-05-01"),
+    ];
+    let refused = post_fields(&app, &path, &cookies, &fields).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text.contains(r#"aria-describedby="items[1].previous_passport.issued_on-error""#)
+            && !refused.text.contains(r#"items[0].previous_passport.issued_on-error"#),
+        "Luis's error stays on Luis's section though Ana's was skipped: {}",
+        refused.text
+    );
+    fields.pop();
+    fields.push(("items[1].previous_passport.issued_on", issued.as_str()));
+    assert_eq!(post_fields(&app, &path, &cookies, &fields).await.status, 303);
+    let intake = saved_intake(&app, &ana, &reference).await;
+    assert_eq!(intake["items"].as_array().map(Vec::len), Some(1), "Ana was skipped: {intake}");
+    let again = page(&app, &path, &[("Cookie", &cookies)]).await;
+    assert!(
+        again.text.contains(r#"name="items[0].applicant.given_names" type="text" value="Ana""#)
+            && again.text.contains(r#"name="items[1].applicant.given_names" type="text" value="Luis""#)
+            && again.text.contains("On file: ****5678"),
+        "each person in their own section again: {}",
+        again.text
+    );
+
+    // Once cancelled, the page says pre-filling is closed instead of offering a form.
+    let cancelled =
+        app.post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&ana), &json!({})).await;
+    assert!(cancelled.status < 300, "{}", cancelled.body);
+    let closed = page(&app, &path, &[("Cookie", &cookies)]).await;
+    assert_eq!(closed.status, 409);
+    assert!(
+        closed.text.contains("can no longer be pre-filled")
+            && !closed.text.contains("<form method=\"post\" action=\"/my/")
+    );
     app.stop().await;
 }

@@ -908,7 +908,8 @@ async fn an_admin_replaces_a_services_week_with_several_openings_a_day_from_the_
     let shown = page(&app, "/staff/admin/schedules?post=MEX", &[("Cookie", &admins)]).await;
     assert_eq!(shown.status, 200);
     assert!(shown.text.contains("passport-renewal"));
-    // Mornings and afternoons on Tuesday and Thursday; row 2 left without a day is no opening.
+    // Mornings and afternoons on Tuesday and Thursday; row 2, a saved opening with every day
+    // unticked, is removed.
     let mut week = vec![
         ("csrf", token.as_str()),
         ("post", "MEX"),
@@ -926,6 +927,7 @@ async fn an_admin_replaces_a_services_week_with_several_openings_a_day_from_the_
         ("openings[1].closes", "13:00"),
         ("openings[1].slot_minutes", "20"),
         ("openings[1].capacity", "2"),
+        ("openings[2].saved", "1"),
         ("openings[2].opens", "18:00"),
     ];
     let as_clerk: Vec<(&str, &str)> =
@@ -953,7 +955,8 @@ async fn an_admin_replaces_a_services_week_with_several_openings_a_day_from_the_
     week.retain(|(n, _)| *n != "openings[1].closes");
     week.push(("openings[1].closes", "17:00"));
     let saved = post_fields(&app, "/staff/admin/schedules", &admins, &week).await;
-    assert_eq!(saved.status, 303, "{}", saved.text);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("slots added"), "the page says what the new week did: {}", saved.text);
     let weeks = app.get("/api/v1/admin/posts/MEX/schedules", Some(&admin)).await.body;
     let renewal = weeks["services"]
         .as_array()

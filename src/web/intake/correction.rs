@@ -8,7 +8,7 @@ use chrono::Utc;
 use maud::html;
 
 use super::fields::{self, Typed};
-use super::{general, inputs, section, Posted, EXPIRED};
+use super::{add_signer, general, inputs, section, Posted, EXPIRED};
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Staff;
 use crate::calendar;
@@ -18,7 +18,7 @@ use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::web::staff::{member, refusal, said};
-use crate::web::{form_page, redirect, session};
+use crate::web::{form_page, once, redirect, session};
 use crate::window::rules::MAX_REASON_CHARS;
 
 const TITLE: (&str, &str) = ("Correct a register entry", "Corregir un asiento del registro");
@@ -53,7 +53,8 @@ fn page(
     let action = format!("/staff/register/{post}/{}/correct", entry.entry_number);
     let job = as_job(entry);
     let list = inputs(lang, Form::Notarial, "", fields::signer_rows(typed, ""), false, Some(&job));
-    let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.field_error(&e.message));
+    let act_errors: Vec<FieldError> = errors.iter().filter(|e| e.field != "reason").cloned().collect();
+    let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.error_text(e));
     let title = format!("{} · {}", lang.t(TITLE), entry.entry_number);
     form_page(req, status, lang, &title, "/staff/register", |csrf| {
         html! {
@@ -66,8 +67,9 @@ fn page(
             }
             form method="post" action=(action) novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                (general(lang, errors, &[String::new()]))
-                (section(lang, lang.t(("The act as it should read", "El acto como debe constar")), &list, typed, errors, ""))
+                input type="hidden" name=(once::FIELD) value=(once::token());
+                (general(lang, errors))
+                (section(lang, lang.t(("The act as it should read", "El acto como debe constar")), &list, typed, &act_errors, ""))
                 label for="reason" { (lang.t(("What was wrong", "Qué estaba mal"))) }
                 @if let Some(error) = &reason_error {
                     p.error id="reason-error" { (error) }
@@ -76,6 +78,7 @@ fn page(
                     input #reason name="reason" type="text" maxlength="500" value=(typed.get("reason")) required;
                 }
                 button type="submit" { (lang.t(("Record the correction", "Registrar la corrección"))) }
+                (add_signer(lang, Form::Notarial, typed, ""))
             }
             p { a href={ "/staff/register?post=" (post) } { (lang.t(("Back to the register", "Volver al registro"))) } }
         }
@@ -136,8 +139,9 @@ pub async fn correct(
     let posted = Posted::new(form.into_inner());
     let typed = &posted.typed;
     let again = |status, errors: &[FieldError]| page(&req, lang, status, &entry, &post, typed, errors);
-    if !session::csrf_holds(&req, &posted.csrf) {
-        return Ok(again(StatusCode::FORBIDDEN, &[FieldError::new("csrf", lang.t(EXPIRED))]));
+    let token = typed.get(once::FIELD).to_string();
+    if !session::csrf_holds(&req, &posted.csrf) || !once::well_formed(&token) {
+        return Ok(again(StatusCode::FORBIDDEN, &[FieldError::new("form", lang.t(EXPIRED))]));
     }
     if posted.add_signer.is_some() {
         return Ok(again(StatusCode::OK, &[]));
@@ -176,21 +180,24 @@ pub async fn correct(
         reason: typed.get("reason").to_string(),
     };
     let (key, actor, at) = (state.matching.clone(), clerk.actor(), post.clone());
+    // Once per rendering of the form: a double click writes one correction.
     let done = state
         .db(move |conn| {
-            let written =
-                register::correct(conn, &key, &actor, &at, &number, &request, Utc::now().naive_utc())?;
-            let day = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &at)?);
-            Ok((written, day))
+            let now = Utc::now().naive_utc();
+            once::write_once(conn, &actor, &token, now, |c| {
+                register::correct(c, &key, &actor, &at, &number, &request, now)?;
+                let day = calendar::local_date(now, calendar::post_zone(c, &at)?);
+                Ok(format!("/staff/register?post={at}&to={day}"))
+            })
         })
         .await;
     match done {
-        Ok((_, day)) => Ok(redirect(&format!("/staff/register?post={post}&to={day}"))),
+        Ok(led_to) => Ok(redirect(&led_to)),
         Err(AppError::Validation { errors, .. }) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
         Err(e) if e.code().status() >= 500 => Err(e),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
-            Ok(again(status, &[FieldError::new("csrf", refusal(lang, &e))]))
+            Ok(again(status, &[FieldError::new("form", refusal(lang, &e))]))
         }
     }
 }

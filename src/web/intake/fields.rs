@@ -21,13 +21,19 @@ pub fn signer_rows(typed: &Typed, prefix: &str) -> usize {
     typed.rows(&format!("{prefix}signer_rows"), MAX_SIGNERS)
 }
 
-/// A section whose only entries are names (as the booking gave them) was left for later.
-pub fn left_blank(typed: &Typed, prefix: &str) -> bool {
-    let except = [
+/// A section holding nothing but what the booking gave (names, a date of birth) was left for
+/// later.
+pub fn left_blank(typed: &Typed, prefix: &str, booked: Option<&PersonInput>) -> bool {
+    let mut except = vec![
         format!("{prefix}applicant.given_names"),
         format!("{prefix}applicant.surname"),
         format!("{prefix}signer_rows"),
     ];
+    let born = format!("{prefix}applicant.date_of_birth");
+    let as_booked = booked.and_then(|p| p.date_of_birth).map(|d| d.to_string());
+    if as_booked.as_deref() == Some(typed.get(&born).trim()) {
+        except.push(born);
+    }
     typed.blank_except(prefix, &except)
 }
 
@@ -116,9 +122,10 @@ pub fn item(form: Form, typed: &Typed, prefix: &str, window: bool) -> Result<Int
     }
 }
 
-/// The forms the page asks an identity document for (the renewal goes by the old passport).
+/// The forms the page asks an identity document for: every application (the rules take one
+/// on each, so a page that left it out would drop one saved through the API).
 pub fn shows_identity(form: Form) -> bool {
-    matches!(form, Form::Ds11 | Form::Ds5504 | Form::Ds2029)
+    form != Form::Notarial
 }
 
 /// The inputs under `prefix` that show a checked item again (numbers stay masked, so they
@@ -332,11 +339,17 @@ mod tests {
     #[test]
     fn a_section_with_only_the_bookings_names_was_left_for_later() {
         let mut form = Typed::default();
-        let ana = PersonInput { given_names: "Ana".into(), surname: "Núñez".into(), date_of_birth: None };
-        from_person(&mut form, "items[0].", Form::Ds11, &ana);
-        assert!(left_blank(&form, "items[0]."));
+        let born = NaiveDate::from_ymd_opt(2015, 3, 2);
+        let sofia =
+            PersonInput { given_names: "Sofía".into(), surname: "Núñez".into(), date_of_birth: born };
+        from_person(&mut form, "items[0].", Form::Ds11, &sofia);
+        assert!(left_blank(&form, "items[0].", Some(&sofia)), "the booking's date of birth is the booking's");
+        assert!(!left_blank(&form, "items[0].", None), "without the booking it was typed");
+        form.set("items[0].applicant.date_of_birth".into(), "2015-03-03");
+        assert!(!left_blank(&form, "items[0].", Some(&sofia)), "a date typed over the booking's");
+        form.set("items[0].applicant.date_of_birth".into(), "2015-03-02");
         form.set("items[0].minor_consent".into(), "ds3053");
-        assert!(!left_blank(&form, "items[0]."));
+        assert!(!left_blank(&form, "items[0].", Some(&sofia)));
     }
 
     #[test]

@@ -25,7 +25,8 @@ use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::{member, refusal};
-use crate::web::{form_page, redirect, session, FORM_EXPIRED as EXPIRED};
+use crate::web::typed::renumber;
+use crate::web::{form_page, once, redirect, session, FORM_EXPIRED as EXPIRED};
 use crate::window::visits::{self, VisitView};
 use fields::Typed;
 
@@ -74,21 +75,32 @@ const CONSENTS: &[(&str, Text)] = &[
         ),
     ),
 ];
-const DOCUMENTS: &[(&str, Text)] = &[
-    ("", ("None yet", "Ninguno aún")),
-    ("us_passport", ("U.S. passport", "Pasaporte estadounidense")),
-    ("foreign_passport", ("Foreign passport", "Pasaporte extranjero")),
-    ("national_id", ("National identity card", "Identificación oficial")),
-    ("drivers_license", ("Driver's license", "Licencia de conducir")),
-];
-const PROOFS: &[(&str, Text)] = &[
-    ("", ("Choose", "Elija")),
+/// Every way of proving identity the rules take, after the choice meaning "none".
+const PROOF_KINDS: [(&str, Text); 6] = [
     ("us_passport", ("U.S. passport", "Pasaporte estadounidense")),
     ("foreign_passport", ("Foreign passport", "Pasaporte extranjero")),
     ("national_id", ("National identity card", "Identificación oficial")),
     ("drivers_license", ("Driver's license", "Licencia de conducir")),
     ("personally_known", ("Known to the officer", "Conocido por el funcionario")),
     ("credible_witness", ("A credible witness vouches", "Lo avala un testigo creíble")),
+];
+const DOCUMENTS: &[(&str, Text)] = &[
+    ("", ("None yet", "Ninguno aún")),
+    PROOF_KINDS[0],
+    PROOF_KINDS[1],
+    PROOF_KINDS[2],
+    PROOF_KINDS[3],
+    PROOF_KINDS[4],
+    PROOF_KINDS[5],
+];
+const PROOFS: &[(&str, Text)] = &[
+    ("", ("Choose", "Elija")),
+    PROOF_KINDS[0],
+    PROOF_KINDS[1],
+    PROOF_KINDS[2],
+    PROOF_KINDS[3],
+    PROOF_KINDS[4],
+    PROOF_KINDS[5],
 ];
 const ACTS: &[(&str, Text)] = &[
     ("", ("Choose", "Elija")),
@@ -185,18 +197,22 @@ fn inputs(
         }
         return list;
     }
+    // Autofill offers the browser's owner: right for the first person on the applicant's own
+    // page, wrong for the others and on a window's shared computer.
     let child = form == Form::Ds2029;
+    let own = !window && !child && (prefix.is_empty() || prefix == "items[0].");
     let (given, surname): (Text, Text) = if child {
         (("Child's given names", "Nombre(s) del menor"), ("Child's surnames", "Apellidos del menor"))
     } else {
         (("Given names", "Nombre(s)"), ("Surnames", "Apellidos"))
     };
-    add("applicant.given_names", given, text(if child { "off" } else { "given-name" }), true, None);
-    add("applicant.surname", surname, text(if child { "off" } else { "family-name" }), true, None);
+    let autofill = |token: &'static str| if own { token } else { "off" };
+    add("applicant.given_names", given, text(autofill("given-name")), true, None);
+    add("applicant.surname", surname, text(autofill("family-name")), true, None);
     add(
         "applicant.date_of_birth",
         ("Date of birth (YYYY-MM-DD)", "Fecha de nacimiento (AAAA-MM-DD)"),
-        text(if child { "off" } else { "bday" }),
+        text(autofill("bday")),
         true,
         None,
     );
@@ -305,19 +321,19 @@ fn section(
     errors: &[FieldError],
     prefix: &str,
 ) -> Markup {
-    let mine = |e: &&FieldError| prefix.is_empty() || e.field.starts_with(prefix);
+    let mine = |e: &&FieldError| !page_level(e) && (prefix.is_empty() || e.field.starts_with(prefix));
     let whole: Vec<String> = errors
         .iter()
         .filter(mine)
         .filter(|e| owner(inputs, &e.field).is_none())
-        .map(|e| lang.field_error(&e.message))
+        .map(|e| lang.error_text(e))
         .collect();
     let error_of = |input: &Input| {
         errors
             .iter()
             .filter(mine)
             .find(|e| owner(inputs, &e.field).is_some_and(|o| o.name == input.name))
-            .map(|e| lang.field_error(&e.message))
+            .map(|e| lang.error_text(e))
     };
     let mut groups: Vec<(Option<&str>, Vec<&Input>)> = Vec::new();
     for input in inputs {
@@ -340,22 +356,37 @@ fn section(
                     @for input in members { (control(lang, input, typed, error_of(input).as_deref())) }
                 }
             }
-            @if inputs.iter().any(|i| i.group.is_some()) && fields::signer_rows(typed, prefix) < MAX_SIGNERS {
+            @if inputs.iter().any(|i| i.group.is_some()) {
                 input type="hidden" name={ (prefix) "signer_rows" } value=(fields::signer_rows(typed, prefix));
-                button type="submit" name="add_signer" value=(prefix) { (lang.t(("Add a signer", "Agregar un firmante"))) }
             }
         }
     }
 }
 
-/// Errors that belong to no section: the form's own (expired) and the list's (how many).
-fn general(lang: Lang, errors: &[FieldError], prefixes: &[String]) -> Markup {
-    let loose = errors.iter().filter(|e| !prefixes.iter().any(|p| e.field.starts_with(p.as_str())));
+/// "Add a signer" for a notarial section still short of the most signers: it sends the form
+/// back one row longer. It comes after the form's main button, which stays the one that Enter
+/// presses.
+fn add_signer(lang: Lang, form: Form, typed: &Typed, prefix: &str) -> Markup {
     html! {
-        @if !errors.is_empty() && loose.clone().count() < errors.len() {
+        @if form == Form::Notarial && fields::signer_rows(typed, prefix) < MAX_SIGNERS {
+            button type="submit" name="add_signer" value=(prefix) { (lang.t(("Add a signer", "Agregar un firmante"))) }
+        }
+    }
+}
+
+/// An error about the whole form (expired, refused) or the list of items (how many), not
+/// about one section.
+fn page_level(e: &FieldError) -> bool {
+    e.field == "form" || e.field == "items"
+}
+
+/// The form's own errors, and a pointer to the fields' when there are any.
+fn general(lang: Lang, errors: &[FieldError]) -> Markup {
+    html! {
+        @if errors.iter().any(|e| !page_level(e)) {
             p.error role="alert" { (lang.t(("Please check the fields marked below.", "Revise los datos señalados abajo."))) }
         }
-        @for e in loose { p.error role="alert" { (lang.field_error(&e.message)) } }
+        @for e in errors.iter().filter(|e| page_level(e)) { p.error role="alert" { (lang.error_text(e)) } }
     }
 }
 
@@ -386,7 +417,9 @@ struct Prefill {
     form: Form,
     reference: String,
     sections: usize,
-    on_file: Vec<CheckedItem>,
+    /// Per section: what was saved for it, and the person the booking names there.
+    on_file: Vec<Option<CheckedItem>>,
+    booked: Vec<Option<PersonInput>>,
 }
 
 impl Prefill {
@@ -414,15 +447,16 @@ impl Prefill {
                 form method="post" action=(action) novalidate {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="sections" value=(self.sections);
-                    (general(lang, errors, &prefixes))
+                    (general(lang, errors))
                     @for (i, prefix) in prefixes.iter().enumerate() {
                         @let rows = fields::signer_rows(typed, prefix);
-                        @let list = inputs(lang, self.form, prefix, rows, false, self.on_file.get(i));
+                        @let list = inputs(lang, self.form, prefix, rows, false, self.on_file.get(i).and_then(Option::as_ref));
                         @let name = [typed.get(&format!("{prefix}applicant.given_names")), typed.get(&format!("{prefix}applicant.surname"))].join(" ");
                         @let legend = if self.form == Form::Notarial { lang.t(("The document", "El documento")).to_string() } else { format!("{} {}: {}", lang.t(("Application", "Solicitud")), i + 1, name.trim()) };
                         (section(lang, &legend, &list, typed, errors, prefix))
                     }
                     button type="submit" { (lang.t(("Save", "Guardar"))) }
+                    @for prefix in &prefixes { (add_signer(lang, self.form, typed, prefix)) }
                 }
                 p { a href={ "/my/" (self.reference) } { (lang.t(("Back to the appointment", "Volver a la cita"))) } }
             }
@@ -454,21 +488,70 @@ async fn prefill_of(
         _ => return Err(not_found()),
     };
     let Some(form) = Form::for_service(&view.service) else { return Err(not_found()) };
-    let people = if form == Form::Notarial { 1 } else { view.applicants.len().max(1) };
-    let sections = saved.len().max(people).min(MAX_ITEMS);
+    let started = chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= Utc::now());
+    if view.status != "booked" || started {
+        return Err(no_longer(req, lang, &view.reference));
+    }
+    let pairs = if form == Form::Notarial {
+        match saved.is_empty() {
+            true => vec![(None, None)],
+            false => saved.into_iter().map(|item| (Some(item), None)).collect(),
+        }
+    } else {
+        by_person(saved, &view.applicants)
+    };
+    let pairs: Vec<_> = pairs.into_iter().take(MAX_ITEMS).collect();
     let mut typed = Typed::default();
-    for i in 0..sections {
+    for (i, (item, person)) in pairs.iter().enumerate() {
         let prefix = format!("items[{i}].");
-        match (saved.get(i), view.applicants.get(i)) {
+        match (item, person) {
             (Some(item), _) => fields::from_checked(&mut typed, &prefix, item),
             (None, Some(person)) => fields::from_person(&mut typed, &prefix, form, person),
-            (None, None) => {}
+            (None, None) => signers_from_party(&mut typed, &prefix, &view.applicants),
         }
     }
-    if form == Form::Notarial && saved.is_empty() {
-        signers_from_party(&mut typed, "items[0].", &view.applicants);
+    let sections = pairs.len();
+    let (on_file, booked) = pairs.into_iter().unzip();
+    Ok((Prefill { form, reference: view.reference, sections, on_file, booked }, typed))
+}
+
+/// Each person booked with the application saved for them (matched by name, whatever the
+/// order it was saved in), then any saved application naming nobody booked.
+fn by_person(
+    saved: Vec<CheckedItem>,
+    people: &[PersonInput],
+) -> Vec<(Option<CheckedItem>, Option<PersonInput>)> {
+    let same = |item: &CheckedItem, p: &PersonInput| {
+        item.applicant.as_ref().is_some_and(|a| {
+            a.given_names.to_lowercase() == p.given_names.to_lowercase()
+                && a.surname.to_lowercase() == p.surname.to_lowercase()
+        })
+    };
+    let mut unmatched = saved;
+    let mut pairs: Vec<_> = people
+        .iter()
+        .map(|person| {
+            let found = unmatched.iter().position(|item| same(item, person));
+            (found.map(|k| unmatched.remove(k)), Some(person.clone()))
+        })
+        .collect();
+    pairs.extend(unmatched.into_iter().map(|item| (Some(item), None)));
+    if pairs.is_empty() {
+        pairs.push((None, None));
     }
-    Ok((Prefill { form, reference: view.reference, sections, on_file: saved }, typed))
+    pairs
+}
+
+/// An appointment that is no longer booked, or has begun: the clerk takes the intake now.
+fn no_longer(req: &HttpRequest, lang: Lang, reference: &str) -> HttpResponse {
+    let title = lang.t(("Pre-filling is closed", "El prellenado está cerrado"));
+    form_page(req, StatusCode::CONFLICT, lang, title, "/my", |_| {
+        html! {
+            p.notice role="status" { (lang.t(("This appointment can no longer be pre-filled: it was cancelled or has begun. The clerk takes the forms at the window.",
+                                              "Esta cita ya no se puede prellenar: se canceló o ya comenzó. El personal toma los formularios en la ventanilla."))) }
+            p { a href={ "/my/" (reference) } { (lang.t(("Back to the appointment", "Volver a la cita"))) } }
+        }
+    })
 }
 
 /// A notarial job's signer rows start with the people the booking names, and one row spare.
@@ -508,21 +591,24 @@ pub async fn prefill(
     let typed = &posted.typed;
     draft.sections = typed.get("sections").parse::<usize>().unwrap_or(1).clamp(1, MAX_ITEMS);
     if !session::csrf_holds(&req, &posted.csrf) {
-        let expired = [FieldError::new("csrf", lang.t(EXPIRED))];
+        let expired = [FieldError::new("form", lang.t(EXPIRED))];
         return Ok(draft.page(&req, lang, StatusCode::FORBIDDEN, typed, &expired));
     }
     if posted.add_signer.is_some() {
         return Ok(draft.page(&req, lang, StatusCode::OK, typed, &[]));
     }
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
+    let (mut items, mut sections_sent, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..draft.sections {
         let prefix = draft.prefix(i);
-        if draft.sections > 1 && fields::left_blank(typed, &prefix) {
+        let booked = draft.booked.get(i).and_then(Option::as_ref);
+        if draft.sections > 1 && fields::left_blank(typed, &prefix, booked) {
             continue;
         }
         match fields::item(draft.form, typed, &prefix, false) {
-            Ok(item) => items.push(item),
+            Ok(item) => {
+                items.push(item);
+                sections_sent.push(i);
+            }
             Err(mut e) => errors.append(&mut e),
         }
     }
@@ -541,12 +627,14 @@ pub async fn prefill(
     match done {
         Ok(_) => Ok(redirect(&format!("/my/{}", draft.reference))),
         Err(AppError::Validation { errors, .. }) => {
+            // The rules number the items sent; a skipped section shifts them off the page's.
+            let errors = renumber(errors, "items", &sections_sent);
             Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors))
         }
         Err(e) if e.code() == Code::NotFound => Ok(crate::web::booking::not_found(&req, lang)),
         Err(e) if e.code().status() == 409 => {
             let said = [FieldError::new(
-                "csrf",
+                "form",
                 lang.t((
                     "This appointment can no longer be pre-filled.",
                     "Esta cita ya no se puede prellenar.",
@@ -582,7 +670,8 @@ fn sources(lang: Lang, intake: &[CheckedItem], visit: &VisitView) -> Vec<String>
 
 #[derive(Deserialize)]
 pub struct Start {
-    from: Option<usize>,
+    /// Read leniently: a link someone typed wrong starts from the first source.
+    from: Option<String>,
 }
 
 struct Window {
@@ -629,9 +718,11 @@ impl Window {
                 form method="post" action=(action) novalidate {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="from" value=(self.from);
-                    (general(lang, errors, &[String::new()]))
+                    input type="hidden" name=(once::FIELD) value=(once::token());
+                    (general(lang, errors))
                     (section(lang, lang.t(title(self.form)), &list, typed, errors, ""))
                     button type="submit" { (lang.t(("Record", "Registrar"))) }
+                    (add_signer(lang, self.form, typed, ""))
                 }
                 p { a href={ "/staff/visits/" (self.reference) "/documents" } { (lang.t(("The visit's documents", "Los documentos de la visita"))) } }
             }
@@ -713,7 +804,9 @@ pub async fn window_form(
     reference: web::Path<String>,
     start: web::Query<Start>,
 ) -> HttpResponse {
-    match window_of(&state, &req, &reference, start.from.unwrap_or(0)).await {
+    match window_of(&state, &req, &reference, start.from.as_deref().and_then(|f| f.parse().ok()).unwrap_or(0))
+        .await
+    {
         Ok((window, _)) => window.page(&req, Lang::of(&req), StatusCode::OK, &window.start(), &[]),
         Err(page) => page,
     }
@@ -734,8 +827,9 @@ pub async fn record_at_window(
         Ok(found) => found,
         Err(page) => return Ok(page),
     };
-    if !session::csrf_holds(&req, &posted.csrf) {
-        let expired = [FieldError::new("csrf", lang.t(EXPIRED))];
+    let token = typed.get(once::FIELD).to_string();
+    if !session::csrf_holds(&req, &posted.csrf) || !once::well_formed(&token) {
+        let expired = [FieldError::new("form", lang.t(EXPIRED))];
         return Ok(window.page(&req, lang, StatusCode::FORBIDDEN, typed, &expired));
     }
     if posted.add_signer.is_some() {
@@ -749,18 +843,26 @@ pub async fn record_at_window(
         return Ok(HttpResponse::NotFound().finish());
     };
     let (key, actor) = (state.matching.clone(), clerk.actor());
+    let documents = format!("/staff/visits/{}/documents", window.reference);
+    // Once per rendering of the form: a double click records one document, one register entry.
     let done = state
-        .db(move |conn| records::record(conn, &key, &actor, &parsed, &item, Utc::now().naive_utc()))
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            once::write_once(conn, &actor, &token, now, |c| {
+                records::record(c, &key, &actor, &parsed, &item, now)?;
+                Ok(documents)
+            })
+        })
         .await;
     match done {
-        Ok(_) => Ok(redirect(&format!("/staff/visits/{}/documents", window.reference))),
+        Ok(led_to) => Ok(redirect(&led_to)),
         Err(AppError::Validation { errors, .. }) => {
             Ok(window.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors))
         }
         Err(e) if e.code().status() >= 500 => Err(e),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
-            let said = [FieldError::new("csrf", refusal(lang, &e))];
+            let said = [FieldError::new("form", refusal(lang, &e))];
             Ok(window.page(&req, lang, status, typed, &said))
         }
     }
