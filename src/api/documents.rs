@@ -308,7 +308,10 @@ pub async fn correct_entry(
     let post = crate::reference::normalise_post(&post);
     let (key, actor) = (state.matching.clone(), clerk.actor());
     let view = state
-        .db(move |conn| register::correct(conn, &key, &actor, &post, &number, &body, Utc::now().naive_utc()))
+        .db(move |conn| {
+            let correction = register::Correction::from(&*body);
+            register::correct(conn, &key, &actor, &post, &number, &correction, Utc::now().naive_utc())
+        })
         .await?;
     Ok(HttpResponse::Created().json(view))
 }

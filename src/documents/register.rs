@@ -17,7 +17,8 @@ use crate::db::schema::{appointments, documents, notarial_register, staff};
 use crate::db::{write_transaction, DbConn};
 use crate::documents::identity::MatchingKey;
 use crate::documents::intake::{
-    self, Act, CheckedItem, Form, IntakeItem, RecordedSigner, SignerInput, Stage,
+    self, Act, CheckedItem, Form, IdKind, IdentityInput, IntakeItem, RecordedIdentity, RecordedSigner,
+    SignerInput, Stage,
 };
 use crate::error::{AppError, FieldError};
 use crate::reports::csv::cell;
@@ -79,6 +80,8 @@ pub struct CorrectionRequest {
     #[serde(deserialize_with = "crate::wire::u32_whole")]
     #[schema(minimum = 1, maximum = 50)]
     pub certificates: u32,
+    /// A signer's document number may be left out to keep the one recorded for the signer in
+    /// the same place with the same kind of proof.
     #[schema(min_items = 1, max_items = 10)]
     pub signers: Vec<SignerInput>,
     /// Where the act was performed; the corrected entry's venue when absent.
@@ -321,12 +324,12 @@ pub fn correct(
     actor: &Actor,
     post: &str,
     number: &str,
-    request: &CorrectionRequest,
+    correction: &Correction,
     now: NaiveDateTime,
 ) -> Result<RegisterEntry, AppError> {
     actor.ensure_post(post)?;
     let tz = calendar::post_zone(conn, post)?;
-    let original: (i64, NaiveDateTime, String, i64, i64) = notarial_register::table
+    let original: (i64, NaiveDateTime, String, i64, i64, String) = notarial_register::table
         .filter(notarial_register::entry_number.eq(number))
         .filter(notarial_register::post_code.eq(post))
         .select((
@@ -335,28 +338,14 @@ pub fn correct(
             notarial_register::venue,
             notarial_register::appointment_id,
             notarial_register::document_id,
+            notarial_register::signers,
         ))
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("no register entry {number} at {post}")))?;
-    let reason = crate::booking::free_text("reason", &request.reason, crate::window::rules::MAX_REASON_CHARS)
-        .map_err(|e| AppError::invalid(vec![e]))?;
-    let item = IntakeItem {
-        form: Form::Notarial,
-        applicant: None,
-        minor_consent: None,
-        previous_passport: None,
-        identity_document: None,
-        act: Some(request.act),
-        document_title: Some(request.document_title.clone()),
-        pages: Some(request.pages),
-        certificates: Some(request.certificates),
-        signers: Some(request.signers.clone()),
-        venue: request.venue.clone(),
-        pending: None,
-    };
+    let recorded: Vec<RecordedSigner> = serde_json::from_str(&original.5).unwrap_or_default();
     let today = calendar::local_date(now, tz);
-    let job = intake::check(&item, "notarial", today, Stage::Prefill, key, "").map_err(AppError::invalid)?;
+    let (job, reason) = check_correction(correction, &recorded, today, key).map_err(AppError::invalid)?;
     let venue = job.venue.clone().unwrap_or(original.2);
     let written = write_transaction(conn, |c| {
         let entry = NewEntry {
@@ -377,6 +366,93 @@ pub fn correct(
         .into_iter()
         .find(|e| e.entry_number == written)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("entry {written} vanished")))
+}
+
+/// A correction as the rules take it: the act again, as a notarial job (its signers' left-out
+/// numbers keeping the recorded ones), and why.
+pub struct Correction {
+    pub job: IntakeItem,
+    pub reason: String,
+}
+
+impl From<&CorrectionRequest> for Correction {
+    fn from(request: &CorrectionRequest) -> Correction {
+        let job = IntakeItem {
+            form: Form::Notarial,
+            applicant: None,
+            minor_consent: None,
+            previous_passport: None,
+            identity_document: None,
+            act: Some(request.act),
+            document_title: Some(request.document_title.clone()),
+            pages: Some(request.pages),
+            certificates: Some(request.certificates),
+            signers: Some(request.signers.clone()),
+            venue: request.venue.clone(),
+            pending: None,
+        };
+        Correction { job, reason: request.reason.clone() }
+    }
+}
+
+/// Checks a correction against the entry's `recorded` signers: the act by the notarial job's
+/// rules, and the reason; every error at once.
+fn check_correction(
+    correction: &Correction,
+    recorded: &[RecordedSigner],
+    today: NaiveDate,
+    key: &MatchingKey,
+) -> Result<(CheckedItem, String), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let reason =
+        crate::booking::free_text("reason", &correction.reason, crate::window::rules::MAX_REASON_CHARS)
+            .map_err(|e| errors.push(e))
+            .ok();
+    let (signers, kept) = keeping_recorded(correction.job.signers.as_deref().unwrap_or_default(), recorded);
+    let job = IntakeItem { signers: Some(signers), pending: None, ..correction.job.clone() };
+    let checked = intake::check(&job, "notarial", today, Stage::Prefill, key, "")
+        .map_err(|mut e| errors.append(&mut e))
+        .ok();
+    match (checked, reason) {
+        (Some(mut job), Some(reason)) if errors.is_empty() => {
+            for (signer, kept) in job.signers.iter_mut().flatten().zip(kept) {
+                if let Some(proof) = kept {
+                    signer.id_proof = proof;
+                }
+            }
+            Ok((job, reason))
+        }
+        _ => Err(errors),
+    }
+}
+
+/// A correction may leave out a signer's document number to keep the one recorded for the
+/// signer in the same place with the same kind of proof: the officer can't ask someone who has
+/// left to show the document again, and must not be pushed to record "personally known"
+/// instead. Returns the signers to check (a kept proof stands in as one without a number) and,
+/// per signer, the recorded proof to put back once they pass.
+fn keeping_recorded(
+    signers: &[SignerInput],
+    recorded: &[RecordedSigner],
+) -> (Vec<SignerInput>, Vec<Option<RecordedIdentity>>) {
+    signers
+        .iter()
+        .enumerate()
+        .map(|(i, signer)| {
+            let proof = &signer.id_proof;
+            let on_file = recorded
+                .get(i)
+                .map(|r| &r.id_proof)
+                .filter(|r| proof.number.is_none() && r.kind == proof.kind && r.number.is_some());
+            match on_file {
+                Some(kept) => {
+                    let stand_in = IdentityInput { kind: IdKind::PersonallyKnown, number: None };
+                    (SignerInput { id_proof: stand_in, ..signer.clone() }, Some(kept.clone()))
+                }
+                None => (signer.clone(), None),
+            }
+        })
+        .unzip()
 }
 
 /// The page as CSV (RFC 4180, CRLF line ends), one row per entry; signers in one cell.
@@ -445,5 +521,33 @@ mod tests {
     fn entry_numbers_name_post_fiscal_year_and_number() {
         assert_eq!(counters::post_year_number("MEX", 2027, 123), "MEX-2027-000123");
         assert_eq!(counter_scope("GDL", 2027), "register:GDL:2027");
+    }
+
+    #[test]
+    fn a_left_out_number_keeps_the_recorded_one_only_for_the_same_place_and_kind() {
+        let recorded: Vec<RecordedSigner> = serde_json::from_value(json!([
+            {"given_names": "José", "surname": "Núñez", "id_proof": {"kind": "national_id", "number": {"masked": "****3456", "hash": "h1"}}},
+            {"given_names": "Ana", "surname": "Ortega", "id_proof": {"kind": "us_passport", "number": {"masked": "****9999", "hash": "h2"}}},
+        ]))
+        .expect("signers");
+        let sent: Vec<SignerInput> = serde_json::from_value(json!([
+            {"given_names": "Josè", "surname": "Núñez", "id_proof": {"kind": "national_id"}},
+            {"given_names": "Ana", "surname": "Ortega", "id_proof": {"kind": "national_id"}},
+            {"given_names": "Luis", "surname": "Paz", "id_proof": {"kind": "us_passport"}},
+        ]))
+        .expect("signers");
+        let (checked, kept) = keeping_recorded(&sent, &recorded);
+        assert_eq!(
+            kept[0].as_ref().and_then(|p| p.number.as_ref()).map(|n| n.masked.as_str()),
+            Some("****3456")
+        );
+        assert_eq!(
+            checked[0].id_proof.kind,
+            IdKind::PersonallyKnown,
+            "a stand-in while the rules check the rest"
+        );
+        assert!(kept[1].is_none(), "another kind of proof: its number is needed");
+        assert!(kept[2].is_none(), "nobody was recorded in that place");
+        assert_eq!(checked[1].id_proof.kind, IdKind::NationalId, "left for the rules to ask its number");
     }
 }

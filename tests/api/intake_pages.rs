@@ -419,6 +419,40 @@ async fn a_clerk_corrects_a_register_entry_from_the_page_and_the_original_stays(
         "{}",
         listing.text
     );
+
+    // The signer has left: their number, left empty, is kept as recorded, if the kind of proof
+    // is the same; another kind needs its number.
+    let once = once_of(&app, &path, &clerks).await;
+    let mut again: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|&(n, v)| match n {
+            "once" => (n, once.as_str()),
+            "signers[0].id_proof.number" => (n, ""),
+            "pages" => (n, "5"),
+            _ => (n, v),
+        })
+        .collect();
+    let kept = post_fields(&app, &path, &clerks, &again).await;
+    assert_eq!(kept.status, 303, "{}", kept.text);
+    let latest = entries(app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&clerk)).await.body);
+    assert_eq!(latest.len(), 3);
+    assert_eq!(latest[2]["signers"][0]["id_proof"]["number"]["masked"], "****3456", "{}", latest[2]);
+    let once = once_of(&app, &path, &clerks).await;
+    again = again
+        .into_iter()
+        .map(|(n, v)| match n {
+            "once" => (n, once.as_str()),
+            "signers[0].id_proof.kind" => (n, "us_passport"),
+            _ => (n, v),
+        })
+        .collect();
+    let other_kind = post_fields(&app, &path, &clerks, &again).await;
+    assert_eq!(other_kind.status, 422);
+    assert!(
+        other_kind.text.contains(r#"aria-describedby="signers[0].id_proof.number-error"#),
+        "{}",
+        other_kind.text
+    );
     app.stop().await;
 }
 

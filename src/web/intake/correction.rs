@@ -8,18 +8,17 @@ use chrono::Utc;
 use maud::html;
 
 use super::fields::{self, Typed};
-use super::{add_signer, general, inputs, section, Posted, EXPIRED};
+use super::{add_signer, general, inputs, section, Posted, Use, EXPIRED};
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Staff;
 use crate::calendar;
-use crate::documents::intake::{self, CheckedItem, Form, Stage};
-use crate::documents::register::{self, CorrectionRequest, RegisterEntry};
+use crate::documents::intake::{CheckedItem, Form};
+use crate::documents::register::{self, RegisterEntry};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::web::staff::{member, refusal, said};
 use crate::web::{form_page, once, redirect, session};
-use crate::window::rules::MAX_REASON_CHARS;
 
 const TITLE: (&str, &str) = ("Correct a register entry", "Corregir un asiento del registro");
 
@@ -52,7 +51,7 @@ fn page(
 ) -> HttpResponse {
     let action = format!("/staff/register/{post}/{}/correct", entry.entry_number);
     let job = as_job(entry);
-    let list = inputs(lang, Form::Notarial, "", fields::signer_rows(typed, ""), false, Some(&job));
+    let list = inputs(lang, Form::Notarial, "", fields::signer_rows(typed, ""), Use::Correction, Some(&job));
     let act_errors: Vec<FieldError> = errors.iter().filter(|e| e.field != "reason").cloned().collect();
     let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.error_text(e));
     let title = format!("{} · {}", lang.t(TITLE), entry.entry_number);
@@ -150,42 +149,15 @@ pub async fn correct(
         Ok(item) => item,
         Err(errors) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
     };
-    // A missing act, title or count is the rules' to word, as for a job at the window; the
-    // reason's rule is asked at once too, so every error shows on one page.
-    let today = Utc::now().date_naive();
-    let mut errors = intake::check(&item, "notarial", today, Stage::Prefill, &state.matching, "")
-        .err()
-        .unwrap_or_default();
-    if let Err(e) = crate::booking::free_text("reason", typed.get("reason"), MAX_REASON_CHARS) {
-        errors.push(e);
-    }
-    if !errors.is_empty() {
-        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors));
-    }
-    let (Some(act), Some(document_title), Some(pages), Some(certificates)) =
-        (item.act, item.document_title, item.pages, item.certificates)
-    else {
-        return Ok(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &[FieldError::new("act", "name the notarial act")],
-        ));
-    };
-    let request = CorrectionRequest {
-        act,
-        document_title,
-        pages,
-        certificates,
-        signers: item.signers.unwrap_or_default(),
-        venue: item.venue,
-        reason: typed.get("reason").to_string(),
-    };
+    // Every rule is `register::correct`'s, which answers all its errors at once.
+    let correction = register::Correction { job: item, reason: typed.get("reason").to_string() };
     let (key, actor, at) = (state.matching.clone(), clerk.actor(), post.clone());
     // Once per rendering of the form: a double click writes one correction.
     let done = state
         .db(move |conn| {
             let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
-                register::correct(c, &key, &actor, &at, &number, &request, now)?;
+                register::correct(c, &key, &actor, &at, &number, &correction, now)?;
                 let day = calendar::local_date(now, calendar::post_zone(c, &at)?);
                 Ok(format!("/staff/register?post={at}&to={day}"))
             })

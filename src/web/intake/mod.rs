@@ -113,15 +113,27 @@ const ACTS: &[(&str, Text)] = &[
     ("authentication", ("Authentication", "Autenticación")),
 ];
 
+/// Which page the inputs are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// The applicant's own, before the appointment.
+    Prefill,
+    /// The clerk's, on a window's shared computer.
+    Window,
+    /// A register entry corrected: a signer's number left empty keeps the recorded one.
+    Correction,
+}
+
 /// The inputs of one application or job, named under `prefix`.
 fn inputs(
     lang: Lang,
     form: Form,
     prefix: &str,
     rows: usize,
-    window: bool,
+    page: Use,
     on_file: Option<&CheckedItem>,
 ) -> Vec<Input> {
+    let window = page == Use::Window;
     let mut list = Vec::new();
     let mut add = |field: &str, label: Text, control: Control, required: bool, hint: Option<String>| {
         list.push(Input {
@@ -134,8 +146,13 @@ fn inputs(
         })
     };
     let text = |autocomplete| Control::Text { autocomplete, numeric: false };
-    let on_file_number =
-        |number: Option<&str>| number.map(|n| format!("{} {n}", lang.t(("On file:", "Registrado:"))));
+    let on_file_number = |number: Option<&str>| {
+        let keep = match page {
+            Use::Correction => lang.t((" (leave it empty to keep it)", " (déjelo vacío para conservarlo)")),
+            _ => "",
+        };
+        number.map(|n| format!("{} {n}{keep}", lang.t(("On file:", "Registrado:"))))
+    };
     if form == Form::Notarial {
         add("act", ("Notarial act", "Acto notarial"), Control::Choice(ACTS), true, None);
         add("document_title", ("Document title", "Título del documento"), text("off"), true, None);
@@ -200,7 +217,7 @@ fn inputs(
     // Autofill offers the browser's owner: right for the first person on the applicant's own
     // page, wrong for the others and on a window's shared computer.
     let child = form == Form::Ds2029;
-    let own = !window && !child && (prefix.is_empty() || prefix == "items[0].");
+    let own = page == Use::Prefill && !child && (prefix.is_empty() || prefix == "items[0].");
     let (given, surname): (Text, Text) = if child {
         (("Child's given names", "Nombre(s) del menor"), ("Child's surnames", "Apellidos del menor"))
     } else {
@@ -450,7 +467,7 @@ impl Prefill {
                     (general(lang, errors))
                     @for (i, prefix) in prefixes.iter().enumerate() {
                         @let rows = fields::signer_rows(typed, prefix);
-                        @let list = inputs(lang, self.form, prefix, rows, false, self.on_file.get(i).and_then(Option::as_ref));
+                        @let list = inputs(lang, self.form, prefix, rows, Use::Prefill, self.on_file.get(i).and_then(Option::as_ref));
                         @let name = [typed.get(&format!("{prefix}applicant.given_names")), typed.get(&format!("{prefix}applicant.surname"))].join(" ");
                         @let legend = if self.form == Form::Notarial { lang.t(("The document", "El documento")).to_string() } else { format!("{} {}: {}", lang.t(("Application", "Solicitud")), i + 1, name.trim()) };
                         (section(lang, &legend, &list, typed, errors, prefix))
@@ -693,7 +710,7 @@ impl Window {
     ) -> HttpResponse {
         let action = format!("/staff/visits/{}/intake", self.reference);
         let on_file = self.intake.get(self.from);
-        let list = inputs(lang, self.form, "", fields::signer_rows(typed, ""), true, on_file);
+        let list = inputs(lang, self.form, "", fields::signer_rows(typed, ""), Use::Window, on_file);
         let heading = format!("{} · {}", lang.t(title(self.form)), self.reference);
         let sources = sources(lang, &self.intake, &self.visit);
         form_page(req, status, lang, &heading, "/staff", |csrf| {
