@@ -134,6 +134,20 @@ pub fn form_page(
     response
 }
 
+/// Whatever a staff or applicant page sends, a receipt's PDF, a report or a redirect as much
+/// as a page, is never cached (pages with forms already say so; this covers the rest).
+pub async fn never_cached(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let private = req.path().starts_with("/staff") || req.path().starts_with("/my");
+    let mut response = next.call(req).await?;
+    if private && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
 /// 303 to `to` (after a form, or to the sign-in page).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()

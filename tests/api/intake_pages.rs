@@ -576,6 +576,13 @@ async fn a_fee_form_sent_thirty_times_at_once_prints_one_receipt() {
     assert_eq!(places.len(), 1, "every answer shows the one receipt: {places:?}");
     let first = places.into_iter().next().unwrap_or_default();
     assert!(first.ends_with("-000001"), "{first}");
+    let pdf = page(&app, &format!("{first}/receipt.pdf"), &[("Cookie", &clerks)]).await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(
+        pdf.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "a receipt with a person's name on it is never cached"
+    );
     // The next receipt, through the API, takes the next number: nothing else was printed.
     let next = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
     let recorded = app.post("/api/v1/staff/fees", Some(&clerk), &next).await;
