@@ -1,0 +1,136 @@
+//! The admins' closures: a day or part of one closed, or opened again.
+
+use super::*;
+
+/// A post's closures from today over the booking horizon, and a form to close a day or part
+/// of one.
+#[get("/staff/admin/closures")]
+pub async fn closures(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<BoardQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let post = post_of(&admin, query.into_inner().post);
+    let horizon = i64::from(state.settings.booking.horizon_days);
+    let (reader, asked) = ((*admin).clone(), post.clone());
+    let found = state
+        .db(move |conn| {
+            let tz = calendar::post_zone(conn, &asked)?;
+            let from = calendar::local_date(Utc::now().naive_utc(), tz);
+            closures_op::list(conn, &reader, &asked, tz, from, from + chrono::Duration::days(horizon))
+        })
+        .await;
+    let list = match found {
+        Ok(list) => list,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let title = format!("{} · {}", lang.t(("Closures", "Cierres")), post);
+    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/admin/closures", |csrf| {
+        html! {
+            @if list.is_empty() { p { (lang.t(("No closures ahead.", "No hay cierres próximos."))) } }
+            ul {
+                @for c in &list {
+                    li {
+                        (lang.date(c.date))
+                        @if let (Some(from), Some(to)) = (&c.from, &c.to) { " " (from) "–" (to) }
+                        " · " (c.reason)
+                        @if !c.to_rebook.is_empty() { " · " strong { (c.to_rebook.len()) " " (lang.t(("appointments to offer another time", "citas por reprogramar"))) } }
+                        form method="post" action={ "/staff/admin/closures/" (c.id) "/remove" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="post" value=(post);
+                            button type="submit" aria-label={ (lang.t(("Remove the closure of", "Quitar el cierre del"))) " " (lang.date(c.date)) } { (lang.t(("Remove", "Quitar"))) }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.t(("Close a day or part of one", "Cerrar un día o parte de él"))) }
+            form method="post" action="/staff/admin/closures" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="post" value=(post);
+                label for="closure_date" { (lang.t(("Date (the post's)", "Fecha (de la sede)"))) }
+                input #closure_date name="date" type="date" required;
+                label for="closure_from" { (lang.t(("From (HH:MM, empty for the whole day)", "Desde (HH:MM, vacío para todo el día)"))) }
+                input #closure_from name="from" type="text" maxlength="5" placeholder="HH:MM";
+                label for="closure_to" { (lang.t(("To (HH:MM)", "Hasta (HH:MM)"))) }
+                input #closure_to name="to" type="text" maxlength="5" placeholder="HH:MM";
+                label for="closure_reason" { (lang.t(("Reason", "Motivo"))) }
+                input #closure_reason name="reason" type="text" maxlength="200" required;
+                button type="submit" { (lang.t(("Close", "Cerrar"))) }
+            }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ClosureForm {
+    csrf: String,
+    post: String,
+    date: Option<NaiveDate>,
+    from: Option<String>,
+    to: Option<String>,
+    reason: String,
+}
+
+#[post("/staff/admin/closures")]
+pub async fn close_day(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ClosureForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(expired(&req, lang));
+    }
+    let Some(date) = form.date else {
+        return Ok(said(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            lang.t(("Choose the date.", "Elija la fecha.")),
+        ));
+    };
+    let blank = |t: Option<String>| t.filter(|t| !t.trim().is_empty());
+    let request = ClosureRequest { date, from: blank(form.from), to: blank(form.to), reason: form.reason };
+    let post = crate::reference::normalise_post(&form.post);
+    match closures_op::close(&state, admin.actor(), post.clone(), request).await {
+        Ok(_) => Ok(redirect(&format!("/staff/admin/closures?post={post}"))),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[post("/staff/admin/closures/{id}/remove")]
+pub async fn remove_closure(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let PostForm { csrf, post } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(expired(&req, lang));
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    let post = crate::reference::normalise_post(&post);
+    match closures_op::reopen(&state, admin.actor(), post.clone(), id).await {
+        Ok(()) => Ok(redirect(&format!("/staff/admin/closures?post={post}"))),
+        Err(e) => refused(&req, lang, e),
+    }
+}

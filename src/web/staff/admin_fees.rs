@@ -1,0 +1,115 @@
+//! The admins' fee schedule: a new version from a later date.
+
+use super::*;
+
+/// The fees in force today, and a form to add a version of a fee from a later date (versions
+/// in force are never edited).
+#[get("/staff/admin/fees")]
+pub async fn fee_schedule_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    if let Err(page) = member::<AdminOnly>(&state, &req).await {
+        return Ok(page);
+    }
+    let list = state
+        .db(move |conn| {
+            let today = calendar::today_at(conn, None)?;
+            Ok(crate::reference::fees_on(conn, today)?)
+        })
+        .await?;
+    let title = lang.t(("Fee schedule", "Tarifas"));
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/fees", |csrf| {
+        html! {
+            table {
+                caption { (lang.t(("In force today", "Vigentes hoy"))) }
+                thead { tr {
+                    th scope="col" { (lang.t(("Code", "Código"))) }
+                    th scope="col" { (lang.t(("Description", "Descripción"))) }
+                    th scope="col" { (lang.t(("Legal basis", "Fundamento"))) }
+                    th.amount scope="col" { (lang.t(("Amount", "Importe"))) }
+                    th scope="col" { (lang.t(("Since", "Desde"))) }
+                } }
+                tbody {
+                    @for f in &list {
+                        tr {
+                            td { (f.code) } td { (f.description) } td { (f.cfr_item) }
+                            td.amount { (lang.money(f.amount_cents, &f.currency)) } td { (f.effective_from) }
+                        }
+                    }
+                }
+            }
+            h2 { (lang.t(("Add a version from a later date", "Agregar una versión a partir de una fecha posterior"))) }
+            form method="post" action="/staff/admin/fees" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="fee_code" { (lang.t(("Code (a-z, 0-9, -)", "Código (a-z, 0-9, -)"))) }
+                input #fee_code name="code" type="text" maxlength="64" required;
+                label for="fee_description" { (lang.t(("Description", "Descripción"))) }
+                input #fee_description name="description" type="text" maxlength="200" required;
+                label for="fee_cfr" { (lang.t(("Legal basis (e.g. 22 CFR 22.1 item 1)", "Fundamento (p. ej. 22 CFR 22.1 item 1)"))) }
+                input #fee_cfr name="cfr_item" type="text" maxlength="200" required;
+                label for="fee_amount" { (lang.t(("Amount in US dollars (e.g. 130.00)", "Importe en dólares (p. ej. 130.00)"))) }
+                input #fee_amount name="amount" type="text" inputmode="decimal" maxlength="16" required;
+                label for="fee_from" { (lang.t(("In force from", "Vigente desde"))) }
+                input #fee_from name="effective_from" type="date" required;
+                button type="submit" { (lang.t(("Add the version", "Agregar la versión"))) }
+            }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct FeeVersionForm {
+    csrf: String,
+    code: String,
+    description: String,
+    cfr_item: String,
+    amount: String,
+    effective_from: Option<NaiveDate>,
+}
+
+#[post("/staff/admin/fees")]
+pub async fn add_fee_version(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<FeeVersionForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(expired(&req, lang));
+    }
+    let (Some(amount_cents), Some(effective_from)) = (numbers::cents(&form.amount), form.effective_from)
+    else {
+        return Ok(said(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            lang.t((
+                "The amount is a number such as 130.00, and the date is needed.",
+                "El importe es un número como 130.00, y la fecha es necesaria.",
+            )),
+        ));
+    };
+    let request = FeeVersionRequest {
+        code: form.code,
+        description: form.description,
+        cfr_item: form.cfr_item,
+        amount_cents,
+        effective_from,
+    };
+    let actor = admin.actor();
+    match state
+        .db(move |conn| fee_versions::add_version(conn, &actor, &request, Utc::now().naive_utc()))
+        .await
+    {
+        Ok(_) => Ok(redirect("/staff/admin/fees")),
+        Err(e) => refused(&req, lang, e),
+    }
+}

@@ -1,0 +1,78 @@
+//! The auditors' fee report: its downloads in every format.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    post: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: Option<String>,
+}
+
+#[get("/staff/reports")]
+pub async fn reports(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ReportQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let auditor = match member::<AuditorOrAdmin>(&state, &req).await {
+        Ok(auditor) => auditor,
+        Err(page) => return Ok(page),
+    };
+    let query = query.into_inner();
+    let post = auditor.post.clone().or(query.post.clone()).unwrap_or_else(|| "all".into());
+    let at = (post != "all").then(|| crate::reference::normalise_post(&post));
+    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref())).await {
+        Ok(today) => today,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
+    if let Some(format) = query.format.as_deref().and_then(Format::parse) {
+        let scope = Scope {
+            post: (post != "all").then(|| crate::reference::normalise_post(&post)),
+            from,
+            to,
+            service: None,
+            fee_code: None,
+            method: None,
+            clerk: None,
+        };
+        return match crate::api::reports::export_response(
+            &state,
+            auditor,
+            scope,
+            format,
+            format == Format::Csv,
+        )
+        .await
+        {
+            Ok(response) => Ok(response),
+            Err(e) => refused(&req, lang, e),
+        };
+    }
+    let title = lang.t(("Fee report", "Informe de derechos"));
+    let link = |format: &str| format!("/staff/reports?post={post}&from={from}&to={to}&format={format}");
+    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/reports", |csrf| {
+        html! {
+            form method="get" action="/staff/reports" {
+                label for="post" { (lang.t(("Post (a code, or all)", "Sede (un código, o all)"))) }
+                input #post name="post" type="text" value=(post) maxlength="3";
+                label for="from" { (lang.t(("From (local date)", "Desde (fecha local)"))) }
+                input #from name="from" type="date" value=(from);
+                label for="to" { (lang.t(("To (local date, included)", "Hasta (fecha local, incluida)"))) }
+                input #to name="to" type="date" value=(to);
+                button type="submit" { (lang.t(("Show the downloads", "Mostrar las descargas"))) }
+            }
+            h2 { (lang.t(("Download", "Descargar"))) }
+            ul #downloads {
+                li { a href=(link("csv")) download { "CSV" } " " (lang.t(("(spreadsheets; with a byte order mark)", "(hojas de cálculo; con marca de orden de bytes)"))) }
+                li { a href=(link("xlsx")) download { "XLSX" } }
+                li { a href=(link("pdf")) download { "PDF" } " " (lang.t(("(the summary)", "(el resumen)"))) }
+                li { a href=(link("json")) download { "JSON" } }
+            }
+            (sign_out_button(lang, csrf))
+        }
+    }))
+}

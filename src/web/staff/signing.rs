@@ -1,0 +1,126 @@
+//! Staff sign-in and sign-out: the staff session cookie.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+    pub(super) csrf: String,
+}
+
+fn sign_in_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let title = lang.t(("Staff sign-in", "Acceso del personal"));
+    form_page(req, status, lang, title, "/staff/sign-in", |csrf| {
+        html! {
+            form method="post" action="/staff/sign-in" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="username" { (lang.t(("Username", "Usuario"))) }
+                @if let Some(error) = error {
+                    p.error id="username-error" { (error) }
+                    input #username name="username" type="text" value=(username) autocomplete="username" aria-invalid="true" aria-describedby="username-error" required;
+                } @else {
+                    input #username name="username" type="text" value=(username) autocomplete="username" required;
+                }
+                label for="password" { (lang.t(("Password", "Contraseña"))) }
+                input #password name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { (lang.t(("Sign in", "Iniciar sesión"))) }
+            }
+        }
+    })
+}
+
+#[get("/staff/sign-in")]
+pub async fn sign_in_form(req: HttpRequest) -> HttpResponse {
+    sign_in_page(&req, Lang::of(&req), StatusCode::OK, "", None)
+}
+
+#[post("/staff/sign-in")]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let SignInForm { username, password, csrf } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        let expired = lang.t((
+            "This form has expired. Please sign in again.",
+            "Este formulario caducó. Inicie sesión de nuevo.",
+        ));
+        return Ok(sign_in_page(&req, lang, StatusCode::FORBIDDEN, &username, Some(expired)));
+    }
+    let checked = login_flow::check_password(
+        &state,
+        Actor::Anonymous,
+        Audience::Staff,
+        &username,
+        password,
+        client_address(&req),
+    )
+    .await;
+    let signed_in = match checked {
+        Ok(signed_in) => signed_in,
+        Err(e) if e.code() == Code::InvalidCredentials => {
+            let wrong = lang.t((
+                "The username or the password is not correct.",
+                "El usuario o la contraseña no son correctos.",
+            ));
+            return Ok(sign_in_page(&req, lang, StatusCode::UNAUTHORIZED, &username, Some(wrong)));
+        }
+        Err(e) if e.code() == Code::TooManyRequests => {
+            let wait = lang.t((
+                "Too many attempts. Please wait a few minutes.",
+                "Demasiados intentos. Espere unos minutos.",
+            ));
+            return Ok(sign_in_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &username, Some(wait)));
+        }
+        Err(e) => return Err(e),
+    };
+    let now = Utc::now();
+    let (token, expires_at) = state
+        .keys
+        .issue(Audience::Staff, &signed_in.subject.to_string(), signed_in.credential_version, now)
+        .map_err(AppError::internal)?;
+    let cookie = Cookie::build(STAFF_SESSION, token)
+        .path("/staff")
+        .http_only(true)
+        .secure(session::over_tls(&req))
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::seconds((expires_at - now).num_seconds()))
+        .finish();
+    let home = match signed_in.role.as_deref().and_then(Role::parse) {
+        Some(Role::Auditor) => "/staff/reports",
+        _ => "/staff",
+    };
+    let mut response = redirect(home);
+    let _ = response.add_cookie(&cookie);
+    Ok(response)
+}
+
+#[post("/staff/sign-out")]
+pub async fn sign_out(req: HttpRequest, form: web::Form<CsrfOnly>) -> HttpResponse {
+    if !session::csrf_holds(&req, &form.csrf) {
+        return redirect("/staff");
+    }
+    let mut removal = Cookie::build(STAFF_SESSION, "").path("/staff").finish();
+    removal.make_removal();
+    let mut response = redirect("/staff/sign-in");
+    let _ = response.add_cookie(&removal);
+    response
+}
+
+pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/staff/sign-out" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+        }
+    }
+}
