@@ -652,3 +652,23 @@ async fn a_person_left_as_booked_is_skipped_and_the_others_errors_stay_on_their_
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn calling_the_next_ticket_twice_from_one_board_calls_one_ticket() {
+    let (app, _db, clerk) = intake_app("notarial").await;
+    for given in ["Ana", "Luis"] {
+        let body = json!({"service": "notarial", "reason": "emergency", "applicant": crate::helpers::person(given, "Núñez")});
+        assert_eq!(app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &body).await.status, 201);
+    }
+    let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    let once = once_of(&app, "/staff", &clerks).await;
+    let call = [("csrf", token.as_str()), ("once", once.as_str()), ("post", "MEX"), ("window", "3")];
+    let sent =
+        futures_util::future::join_all((0..2).map(|_| post_fields(&app, "/staff/call-next", &clerks, &call)))
+            .await;
+    assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
+    let board = app.get("/api/v1/staff/posts/MEX/day", Some(&clerk)).await.body;
+    let called = board["visits"].as_array().into_iter().flatten().filter(|v| v["status"] == "called").count();
+    assert_eq!(called, 1, "a double click calls one ticket: {board}");
+    app.stop().await;
+}

@@ -429,14 +429,17 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
 
     // A walk-in from the board: a forged form or a name with an invisible character makes
     // nothing; the real one gets an E ticket.
-    let walk = "post=MEX&service=notarial&given_names=Jos%C3%A9&surname=N%C3%BA%C3%B1ez&reason=lost+passport";
+    let once = crate::intake_pages::once_of(&app, "/staff", &clerks).await;
+    let walk = format!(
+        "post=MEX&service=notarial&given_names=Jos%C3%A9&surname=N%C3%BA%C3%B1ez&reason=lost+passport&once={once}"
+    );
     assert_eq!(post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf=forged")).await.status, 403);
     let hidden = post_form(
         &app,
         "/staff/walk-ins",
         &clerks,
         &format!(
-            "post=MEX&service=notarial&given_names=Jo%E2%80%8Bs%C3%A9&surname=Ruiz&reason=x&csrf={token}"
+            "post=MEX&service=notarial&given_names=Jo%E2%80%8Bs%C3%A9&surname=Ruiz&reason=x&csrf={token}&once={once}"
         ),
     )
     .await;
@@ -451,6 +454,9 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
         post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf={token}")).await.status,
         303
     );
+    let twice = post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf={token}")).await;
+    assert_eq!(twice.status, 303, "the same form again lands where the first did");
+    assert_eq!(walk_ins(&app.get(today_board, Some(&clerk)).await.body), 1, "and makes no second walk-in");
     let visits = app.get(today_board, Some(&clerk)).await.body["visits"].clone();
     assert!(
         visits

@@ -42,6 +42,7 @@ pub async fn board(
             p { (lang.date(board.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) } }
             form method="post" action="/staff/call-next" {
                 input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name=(once::FIELD) value=(once::token());
                 input type="hidden" name="post" value=(board.post);
                 label for="window" { (lang.t(("Window", "Ventanilla"))) }
                 input #window name="window" type="text" inputmode="numeric" maxlength="20" value="1" required;
@@ -51,11 +52,12 @@ pub async fn board(
                 summary { (lang.t(("Record a walk-in (an emergency without an appointment)", "Registrar una visita sin cita (emergencia)"))) }
                 form method="post" action="/staff/walk-ins" {
                     input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name=(once::FIELD) value=(once::token());
                     input type="hidden" name="post" value=(board.post);
                     label for="walk_service" { (lang.t(("Service", "Servicio"))) }
                     select #walk_service name="service" {
                         @for code in ["passport-new", "passport-renewal", "passport-correction", "crba", "notarial"] {
-                            option value=(code) { (code) }
+                            option value=(code) { (names::service(lang, code)) }
                         }
                     }
                     label for="walk_given" { (lang.t(("Given names", "Nombre(s)"))) }
@@ -145,6 +147,8 @@ pub async fn check_in(
 #[derive(Deserialize)]
 pub struct CallForm {
     csrf: String,
+    #[serde(default)]
+    once: String,
     post: String,
     window: String,
 }
@@ -160,18 +164,74 @@ pub async fn call_next(
         Ok(clerk) => clerk,
         Err(page) => return Ok(page),
     };
-    let CallForm { csrf, post, window } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
+    let CallForm { csrf, once: token, post, window } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) || !once::well_formed(&token) {
         return Ok(expired(&req, lang));
     }
     let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&post));
+    // Once per rendering: a double click calls one ticket, not the next two.
     let done = state
         .db(move |conn| {
-            crate::window::visits::call_next(conn, &actor, &post, &window, Utc::now().naive_utc())
+            let now = Utc::now().naive_utc();
+            once::write_once(conn, &actor, &token, now, |c| {
+                crate::window::visits::call_next(c, &actor, &post, &window, now)?;
+                Ok("/staff".to_string())
+            })
         })
         .await;
     match done {
-        Ok(_) => Ok(redirect("/staff")),
+        Ok(led_to) => Ok(redirect(&led_to)),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WalkInForm {
+    csrf: String,
+    #[serde(default)]
+    once: String,
+    post: String,
+    service: String,
+    given_names: String,
+    surname: String,
+    reason: String,
+}
+
+#[post("/staff/walk-ins")]
+pub async fn walk_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<WalkInForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::booking::party::PersonInput;
+    use crate::window::visits::WalkInRequest;
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    let form = form.into_inner();
+    if !session::csrf_holds(&req, &form.csrf) || !once::well_formed(&form.once) {
+        return Ok(expired(&req, lang));
+    }
+    let request = WalkInRequest {
+        service: form.service,
+        reason: form.reason,
+        applicant: PersonInput { given_names: form.given_names, surname: form.surname, date_of_birth: None },
+    };
+    let (actor, post, token) = (clerk.actor(), crate::reference::normalise_post(&form.post), form.once);
+    // Once per rendering: a double click registers one walk-in, with one ticket.
+    let done = state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            once::write_once(conn, &actor, &token, now, |c| {
+                crate::window::visits::walk_in(c, &actor, &post, &request, now)?;
+                Ok("/staff".to_string())
+            })
+        })
+        .await;
+    match done {
+        Ok(led_to) => Ok(redirect(&led_to)),
         Err(e) => refused(&req, lang, e),
     }
 }
