@@ -312,7 +312,7 @@ fn control(lang: Lang, input: &Input, typed: &Typed, error: Option<&str>) -> Mar
             @if let Some(hint) = &input.hint { p id=(hint_id) { (hint) } }
             @match &input.control {
                 Control::Text { autocomplete, numeric } => {
-                    input id=(id) name=(id) type="text" value=(value) autocomplete=(autocomplete)
+                    input.wide[!numeric] id=(id) name=(id) type="text" value=(value) autocomplete=(autocomplete)
                         inputmode=[numeric.then_some("numeric")] required[input.required]
                         aria-invalid=[invalid] aria-describedby=[described.as_deref()];
                 }
