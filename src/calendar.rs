@@ -26,6 +26,18 @@ pub fn today_at(conn: &mut DbConn, post: Option<&str>) -> Result<NaiveDate, AppE
     Ok(local_date(Utc::now().naive_utc(), zone))
 }
 
+/// The latest local date at any post at `now`: a date after it has begun nowhere yet. A price
+/// from that date has taken effect at no post.
+pub fn latest_local_date(conn: &mut DbConn, now: NaiveDateTime) -> Result<NaiveDate, AppError> {
+    let zones: Vec<String> = posts::table.select(posts::timezone).load(conn)?;
+    let mut latest = now.date() - Duration::days(1);
+    for zone in zones {
+        let tz: Tz = zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("a post has a bad zone")))?;
+        latest = latest.max(local_date(now, tz));
+    }
+    Ok(latest)
+}
+
 /// The embassy's post code: its date stands for a page about every post.
 pub const EMBASSY: &str = "MEX";
 

@@ -109,6 +109,8 @@ codes! {
     CloseOutdated = 409 "close_outdated" "receipts or voids changed since the close was counted: count again";
     AlreadySigned = 409 "already_signed" "the cash close is signed already";
     FeeVersionExists = 409 "fee_version_exists" "that fee already has a version from that date";
+    FeeVersionInForce = 409 "fee_version_in_force" "the fee version has taken effect at a post or a receipt used it";
+    FeeVersionWithdrawn = 409 "fee_version_withdrawn" "the fee version is withdrawn already";
     PayloadTooLarge = 413 "payload_too_large" "the body is over the server's limit";
     UnsupportedMediaType = 415 "unsupported_media_type" "the body must be `application/json`";
     ValidationFailed = 422 "validation_failed" "well-formed but invalid: `errors` names each field";

@@ -1,6 +1,6 @@
 //! Upkeep every instance runs on a timer: release held seats whose delay has passed, mark
 //! appointments nobody checked in for as no-shows, extend the slot horizon, drop stale
-//! throttle counters and idempotency answers. Each step is safe to run from several
+//! throttle counters, idempotency answers and ended sessions whose tokens have expired. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
 use chrono::{Duration, Utc};
@@ -21,6 +21,7 @@ pub struct Done {
     pub slots_generated: usize,
     pub throttle_buckets_dropped: usize,
     pub idempotency_keys_dropped: usize,
+    pub ended_sessions_dropped: usize,
 }
 
 pub fn run_once(pool: &Pool, booking: &BookingSettings, window: &WindowSettings) -> anyhow::Result<Done> {
@@ -32,6 +33,7 @@ pub fn run_once(pool: &Pool, booking: &BookingSettings, window: &WindowSettings)
         slots_generated: slots::extend_horizons(&mut conn, booking.horizon_days, now)?,
         throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
         idempotency_keys_dropped: appointments::prune_idempotency_keys(&mut conn, now)?,
+        ended_sessions_dropped: crate::accounts::sessions::sweep(&mut conn, now)?,
     })
 }
 

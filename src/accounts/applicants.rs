@@ -121,10 +121,14 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApplicantRecord>> 
     applicants::table.find(id).select(ApplicantRecord::as_select()).first(conn).optional()
 }
 
-/// The account's credential version, which every valid token of it carries; `None` when the
-/// account is gone.
-pub fn credential_version(conn: &mut DbConn, id: i64) -> QueryResult<Option<i32>> {
-    applicants::table.find(id).select(applicants::credential_version).first(conn).optional()
+/// The account's credential version, which every valid token of it carries, and whether the
+/// session `sid` has ended; `None` when the account is gone. One query on every request.
+pub fn credential_version(conn: &mut DbConn, id: i64, sid: &str) -> QueryResult<Option<(i32, bool)>> {
+    applicants::table
+        .find(id)
+        .select((applicants::credential_version, crate::accounts::sessions::has_ended(sid)))
+        .first(conn)
+        .optional()
 }
 
 /// `(id, password_hash, credential_version)` for a sign-in.

@@ -3,4 +3,5 @@
 pub mod applicants;
 pub mod fields;
 pub mod login;
+pub mod sessions;
 pub mod staff;

@@ -157,15 +157,16 @@ pub fn create(
     })
 }
 
-/// The account behind a staff token, unless it has been disabled.
-pub fn find_active(conn: &mut DbConn, id: i64) -> QueryResult<Option<StaffRecord>> {
+/// The account behind a staff token, unless it has been disabled, and whether the session
+/// `sid` has ended. One query on every request.
+pub fn find_active(conn: &mut DbConn, id: i64, sid: &str) -> QueryResult<Option<(StaffRecord, bool)>> {
     staff::table
         .find(id)
         .filter(staff::disabled_at.is_null())
-        .select(COLUMNS)
-        .first::<StaffRow>(conn)
+        .select((COLUMNS, crate::accounts::sessions::has_ended(sid)))
+        .first::<(StaffRow, bool)>(conn)
         .optional()?
-        .map(record)
+        .map(|(row, ended)| Ok((record(row)?, ended)))
         .transpose()
 }
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::fields::NewPassword;
 use crate::accounts::login as login_flow;
+use crate::accounts::sessions;
 use crate::api::client_address;
 use crate::api::{schemas, Denied};
 use crate::auth::roles::AnyStaff;
@@ -191,5 +192,53 @@ pub async fn change_password(
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
     applicants::change_password(&state, who, current_password, new_password, client_address(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs this token out: its session ends on every instance at once. Other sessions of the
+/// account go on.
+#[utoipa::path(tag = "accounts", security(("public_token" = [])), responses(
+    (status = 204, description = "signed out; the token no longer works"),
+    Denied,
+))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+    sessions::sign_out(&state, who.actor(), Audience::Public, who.session).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs out every session of the applicant's account, this one included.
+#[utoipa::path(tag = "accounts", security(("public_token" = [])), responses(
+    (status = 204, description = "every token of the account stopped working"),
+    Denied,
+))]
+#[post("/auth/logout-everywhere")]
+pub async fn logout_everywhere(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+    sessions::sign_out_everywhere(&state, who.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs this staff token out: its session ends on every instance at once.
+#[utoipa::path(tag = "accounts", security(("staff_token" = [])), responses(
+    (status = 204, description = "signed out; the token no longer works"),
+    Denied,
+))]
+#[post("/staff/auth/logout")]
+pub async fn staff_logout(state: web::Data<AppState>, who: Staff<AnyStaff>) -> Result<HttpResponse, AppError> {
+    sessions::sign_out(&state, who.actor(), Audience::Staff, who.session.clone()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs out every session of the staff member's account, this one included.
+#[utoipa::path(tag = "accounts", security(("staff_token" = [])), responses(
+    (status = 204, description = "every token of the account stopped working"),
+    Denied,
+))]
+#[post("/staff/auth/logout-everywhere")]
+pub async fn staff_logout_everywhere(
+    state: web::Data<AppState>,
+    who: Staff<AnyStaff>,
+) -> Result<HttpResponse, AppError> {
+    sessions::sign_out_everywhere(&state, who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,7 +2,7 @@
 //! receipt's code, exchange rates, the daily cash close, and new fee-schedule versions.
 
 use actix_web::http::header;
-use actix_web::{get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::fees::closeouts::{self, CloseoutRequest, CloseoutView};
 use crate::fees::rates::{self, RateRequest, RateView};
 use crate::fees::receipts::{self, FeeRequest, ReceiptView, VerificationView, VoidRequest};
-use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView};
+use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -287,4 +287,39 @@ pub async fn add_fee_version(
     let view =
         state.db(move |conn| schedule::add_version(conn, &actor, &body, Utc::now().naive_utc())).await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// Withdraws a fee version that has not taken effect at any post and that no receipt charged:
+/// a mistyped price is taken back before anyone pays it. Only an admin bound to no post, since
+/// the schedule applies at every post. The version stays on record with its withdrawal.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), request_body = WithdrawRequest,
+    params(
+        ("code" = String, Path, description = "the fee's code"),
+        ("effective_from" = NaiveDate, Path, description = "the version's first day"),
+    ),
+    responses(
+        (status = 200, description = "withdrawn; the version as it was", body = FeeVersionView),
+        Denied,
+        (status = 404, description = "`not_found`: no version of that fee from that date", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 409, description = "`fee_version_in_force` (taken effect at a post, or charged), `fee_version_withdrawn`", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 422, description = "`validation_failed`: no reason, or one over 200 characters", body = crate::error::Problem, content_type = PROBLEM),
+    ),
+)]
+#[delete("/admin/fees/{code}/versions/{effective_from}")]
+pub async fn withdraw_fee_version(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    request: Guarded<Staff<AdminOnly>, web::Json<WithdrawRequest>>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(admin, body) = request;
+    let (code, effective_from) = path.into_inner();
+    let effective_from = NaiveDate::parse_from_str(&effective_from, "%Y-%m-%d")
+        .map_err(|_| AppError::not_found("that fee has no version from that date"))?;
+    let actor = admin.actor();
+    let view = state
+        .db(move |conn| {
+            schedule::withdraw_version(conn, &actor, &code, effective_from, &body, Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

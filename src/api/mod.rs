@@ -74,6 +74,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::me)
         .service(auth::staff_me)
         .service(auth::change_password)
+        .service(auth::logout)
+        .service(auth::logout_everywhere)
+        .service(auth::staff_logout)
+        .service(auth::staff_logout_everywhere)
         .service(reference::list_posts)
         .service(reference::list_services)
         .service(reference::list_fees)
@@ -130,6 +134,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fees::list_closeouts)
         .service(fees::sign_closeout)
         .service(fees::add_fee_version)
+        .service(fees::withdraw_fee_version)
         .service(booking::confirmation_pdf)
         .service(reports::fee_report);
 }

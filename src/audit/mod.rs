@@ -51,6 +51,8 @@ actions! {
     ApplicantPasswordChanged = "applicant.password_changed" "applicant";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
+    SessionEnded = "session.ended" "account";
+    SessionsEndedEverywhere = "session.ended_everywhere" "account";
     AppointmentBooked = "appointment.booked" "appointment";
     AppointmentCancelled = "appointment.cancelled" "appointment";
     AppointmentRescheduled = "appointment.rescheduled" "appointment";
@@ -71,6 +73,7 @@ actions! {
     CloseoutSubmitted = "closeout.submitted" "closeout";
     CloseoutSigned = "closeout.signed" "closeout";
     FeeVersionAdded = "fee.version_added" "fee";
+    FeeVersionWithdrawn = "fee.version_withdrawn" "fee";
     FeeReportExported = "fee_report.exported" "fee_report";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosureCreated = "closure.created" "closure";

@@ -15,16 +15,18 @@ use crate::accounts::applicants;
 use crate::accounts::staff::{self, StaffRecord};
 use crate::auth::actor::{Actor, StaffMember};
 use crate::auth::roles::Requirement;
-use crate::auth::tokens::{Audience, TokenError, Verified};
+use crate::auth::tokens::{Audience, Session, TokenError, Verified};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
 
 /// A signed-in applicant (public token).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Applicant {
     pub id: i64,
     /// The account's credential version the token carries (and the account still has).
     pub credential_version: i32,
+    /// The session the token belongs to, for signing out.
+    pub session: Session,
 }
 
 impl Applicant {
@@ -38,6 +40,8 @@ impl Applicant {
 #[derive(Debug, Clone)]
 pub struct Staff<R> {
     pub member: StaffMember,
+    /// The session the token belongs to, for signing out.
+    pub session: Session,
     _requirement: PhantomData<R>,
 }
 
@@ -76,16 +80,16 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// Verifies `token` for `wanted`; a token that verifies for the other audience is a 403.
-/// Returns the account id and the credential version the token was issued at.
-fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32), AppError> {
+/// Returns the account id, the credential version the token was issued at, and its session.
+fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32, Session), AppError> {
     let other = match wanted {
         Audience::Public => Audience::Staff,
         Audience::Staff => Audience::Public,
     };
     match state.keys.verify(wanted, token) {
-        Ok(Verified { subject, credential_version }) => subject
+        Ok(Verified { subject, credential_version, session }) => subject
             .parse::<i64>()
-            .map(|id| (id, credential_version))
+            .map(|id| (id, credential_version, session))
             .map_err(|_| AppError::new(Code::InvalidToken, "the token is not valid")),
         Err(TokenError::Expired) => {
             Err(AppError::new(Code::TokenExpired, "the token has expired; sign in again"))
@@ -100,17 +104,22 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32)
     }
 }
 
+fn no_longer_valid() -> AppError {
+    AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
+}
+
 impl Applicant {
     /// The applicant a public token names, if the token still holds: an account that is gone,
-    /// or whose password has changed since the token was issued, signs nobody in. The bearer
-    /// header and the web pages' session cookie both come here.
+    /// whose password has changed since the token was issued, or whose session has ended
+    /// signs nobody in. The bearer header and the web pages' session cookie both come here.
     pub async fn from_token(state: &AppState, token: &str) -> Result<Applicant, AppError> {
-        let (id, version) = subject(state, Audience::Public, token)?;
-        let current = state.db(move |conn| Ok(applicants::credential_version(conn, id)?)).await?;
-        if current != Some(version) {
-            return Err(AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again"));
+        let (id, version, session) = subject(state, Audience::Public, token)?;
+        let sid = session.id.clone();
+        let current = state.db(move |conn| Ok(applicants::credential_version(conn, id, &sid)?)).await?;
+        if current != Some((version, false)) {
+            return Err(no_longer_valid());
         }
-        Ok(Applicant { id, credential_version: version })
+        Ok(Applicant { id, credential_version: version, session })
     }
 }
 
@@ -133,11 +142,14 @@ impl<R: Requirement> Staff<R> {
     /// changing its role or post ends its tokens at once. The bearer header and the staff
     /// pages' session cookie both come here.
     pub async fn from_token(state: &AppState, token: &str) -> Result<Staff<R>, AppError> {
-        let (id, version) = subject(state, Audience::Staff, token)?;
-        let record: Option<StaffRecord> = state.db(move |conn| Ok(staff::find_active(conn, id)?)).await?;
-        let record = record.filter(|r| r.credential_version == version).ok_or_else(|| {
-            AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
-        })?;
+        let (id, version, session) = subject(state, Audience::Staff, token)?;
+        let sid = session.id.clone();
+        let found: Option<(StaffRecord, bool)> =
+            state.db(move |conn| Ok(staff::find_active(conn, id, &sid)?)).await?;
+        let record = match found {
+            Some((record, false)) if record.credential_version == version => record,
+            _ => return Err(no_longer_valid()),
+        };
         if !R::admits(record.role) {
             return Err(AppError::new(
                 Code::InsufficientRole,
@@ -150,7 +162,7 @@ impl<R: Requirement> Staff<R> {
             role: record.role,
             post: record.post_code,
         };
-        Ok(Staff { member, _requirement: PhantomData })
+        Ok(Staff { member, session, _requirement: PhantomData })
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Claims {
     /// reset, disabling, or a role or post change increments the account's version, and the
     /// extractors refuse tokens of any other version. Required: tokens without it are refused.
     pub ver: i32,
+    /// The session this token belongs to: random, new at every sign-in. Signing out records
+    /// it as ended (`accounts::sessions`), which ends this token and no other. Required.
+    pub sid: String,
 }
 
 /// Who a verified token speaks for.
@@ -51,6 +54,22 @@ pub struct Claims {
 pub struct Verified {
     pub subject: String,
     pub credential_version: i32,
+    pub session: Session,
+}
+
+/// A signed-in session as its token names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The token's `sid`.
+    pub id: String,
+    /// When the token expires: an ended session need not be remembered past it.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new session id: 128 random bits, URL-safe base64 (22 characters).
+fn new_session_id() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
 /// Why a token was refused; the extractors turn this into a 401 or 403.
@@ -128,8 +147,8 @@ impl Keys {
         }
     }
 
-    /// A token for `subject` at `credential_version`, valid from `now` for the audience's
-    /// lifetime.
+    /// A token for `subject` at `credential_version` in a new session, valid from `now` for
+    /// the audience's lifetime.
     pub fn issue(
         &self,
         audience: Audience,
@@ -146,6 +165,7 @@ impl Keys {
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
             ver: credential_version,
+            sid: new_session_id(),
         };
         let token = jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &keys.encoding)?;
         Ok((token, expires_at))
@@ -156,7 +176,14 @@ impl Keys {
     pub fn verify(&self, audience: Audience, token: &str) -> Result<Verified, TokenError> {
         let keys = self.of(audience);
         let decode = |key: &DecodingKey| match jsonwebtoken::decode::<Claims>(token, key, &keys.validation) {
-            Ok(data) => Ok(Verified { subject: data.claims.sub, credential_version: data.claims.ver }),
+            Ok(data) => Ok(Verified {
+                subject: data.claims.sub,
+                credential_version: data.claims.ver,
+                session: Session {
+                    id: data.claims.sid,
+                    expires_at: DateTime::from_timestamp(data.claims.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC),
+                },
+            }),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
             Err(_) => Err(TokenError::Invalid),
         };
@@ -192,8 +219,8 @@ mod tests {
     fn a_token_verifies_only_for_its_own_audience() {
         let keys = keys();
         let (token, _) = keys.issue(Audience::Public, "42", 3, Utc::now()).expect("issue");
-        let verified = Verified { subject: "42".into(), credential_version: 3 };
-        assert_eq!(keys.verify(Audience::Public, &token), Ok(verified));
+        let verified = keys.verify(Audience::Public, &token).expect("verifies");
+        assert_eq!((verified.subject.as_str(), verified.credential_version), ("42", 3));
         assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Invalid));
     }
 
@@ -226,6 +253,44 @@ mod tests {
         assert_eq!(unrotated.verify(Audience::Staff, &token), Err(TokenError::Invalid));
         let (fresh, _) = new.issue(Audience::Staff, "7", 1, Utc::now()).expect("issue");
         assert_eq!(old.verify(Audience::Staff, &fresh), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn every_token_has_a_session_of_its_own() {
+        let keys = keys();
+        let now = Utc::now();
+        let (a, expires_at) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
+        let (b, _) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
+        let (a, b) = (keys.verify(Audience::Staff, &a).expect("a"), keys.verify(Audience::Staff, &b).expect("b"));
+        assert_ne!(a.session.id, b.session.id);
+        assert_eq!(a.session.id.len(), 22);
+        assert_eq!(a.session.expires_at.timestamp(), expires_at.timestamp());
+    }
+
+    #[test]
+    fn tokens_without_a_session_are_refused() {
+        #[derive(Serialize)]
+        struct Old<'a> {
+            sub: &'a str,
+            aud: &'a str,
+            iss: &'a str,
+            exp: i64,
+            ver: i32,
+        }
+        let claims = Old {
+            sub: "1",
+            aud: "consular-desk/public",
+            iss: "consular-desk",
+            exp: Utc::now().timestamp() + 60,
+            ver: 1,
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret("p".repeat(32).as_bytes()),
+        )
+        .expect("encode");
+        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
     }
 
     #[test]

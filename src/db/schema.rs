@@ -386,6 +386,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ended_sessions (sid) {
+        sid -> Text,
+        ended_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fee_withdrawals (fee_version_id) {
+        fee_version_id -> BigInt,
+        reason -> Text,
+        withdrawn_by -> BigInt,
+        withdrawn_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(fee_withdrawals -> fee_schedule (fee_version_id));
+
 diesel::joinable!(receipt_lines -> receipts (receipt_id));
 diesel::joinable!(receipt_voids -> receipts (receipt_id));
 diesel::joinable!(closeout_signatures -> closeouts (closeout_id));
@@ -420,4 +439,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     applicants,
     staff,
     throttle_buckets,
+    ended_sessions,
+    fee_withdrawals,
 );

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Action, Event};
 use crate::auth::Actor;
-use crate::db::schema::fee_schedule;
+use crate::db::schema::{fee_schedule, fee_withdrawals, receipt_lines};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::Currency;
@@ -45,6 +45,16 @@ pub struct FeeVersionView {
     pub effective_from: NaiveDate,
 }
 
+/// 403 `wrong_post` unless `actor` acts on every post: the fee schedule is global
+/// (22 CFR 22.1), so a version added or withdrawn by an admin of one post would re-price all ten.
+fn ensure_every_post(actor: &Actor) -> Result<(), AppError> {
+    match actor {
+        Actor::Staff(member) => member.ensure_scope(None),
+        Actor::System => Ok(()),
+        _ => Err(AppError::new(Code::InsufficientRole, "this needs the role admin")),
+    }
+}
+
 /// Adds a version of a fee from a future date.
 pub fn add_version(
     conn: &mut DbConn,
@@ -52,6 +62,7 @@ pub fn add_version(
     request: &FeeVersionRequest,
     now: NaiveDateTime,
 ) -> Result<FeeVersionView, AppError> {
+    ensure_every_post(actor)?;
     let mut errors = Vec::new();
     let code_ok = (2..=64).contains(&request.code.len())
         && request.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
@@ -117,4 +128,102 @@ pub fn add_version(
         currency: Currency::Usd,
         effective_from: request.effective_from,
     })
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WithdrawRequest {
+    /// Why the version is withdrawn (kept with the withdrawal).
+    #[schema(schema_with = crate::api::schemas::reason)]
+    pub reason: String,
+}
+
+/// Withdraws the version of `code` from `effective_from`, which must not have taken effect at
+/// any post yet nor been charged on a receipt: a mistyped price is taken back before anyone pays
+/// it. The version stays in the schedule (append-only); the withdrawal is a record of its own,
+/// and price lookups skip withdrawn versions.
+pub fn withdraw_version(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &str,
+    effective_from: NaiveDate,
+    request: &WithdrawRequest,
+    now: NaiveDateTime,
+) -> Result<FeeVersionView, AppError> {
+    ensure_every_post(actor)?;
+    let reason = crate::booking::free_text("reason", &request.reason, 200).map_err(|e| AppError::invalid(vec![e]))?;
+    let actor_id = match actor {
+        Actor::Staff(member) => member.id,
+        _ => return Err(AppError::new(Code::InsufficientRole, "this needs the role admin")),
+    };
+    write_transaction(conn, |c| -> Result<FeeVersionView, AppError> {
+        let version = fee_schedule::table
+            .filter(fee_schedule::code.eq(code))
+            .filter(fee_schedule::effective_from.eq(effective_from))
+            .select(crate::reference::Fee::as_select())
+            .first(c)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("that fee has no version from that date"))?;
+        let withdrawn = fee_withdrawals::table.find(version.id).count().get_result::<i64>(c)? > 0;
+        if withdrawn {
+            return Err(AppError::new(Code::FeeVersionWithdrawn, "that version is withdrawn already"));
+        }
+        if version.effective_from <= crate::calendar::latest_local_date(c, now)? {
+            return Err(AppError::new(
+                Code::FeeVersionInForce,
+                "that version has taken effect at a post: add a new version instead",
+            ));
+        }
+        let charged = receipt_lines::table
+            .filter(receipt_lines::fee_version_id.eq(version.id))
+            .count()
+            .get_result::<i64>(c)?
+            > 0;
+        if charged {
+            return Err(AppError::new(Code::FeeVersionInForce, "a receipt charged that version"));
+        }
+        diesel::insert_into(fee_withdrawals::table)
+            .values((
+                fee_withdrawals::fee_version_id.eq(version.id),
+                fee_withdrawals::reason.eq(&reason),
+                fee_withdrawals::withdrawn_by.eq(actor_id),
+                fee_withdrawals::withdrawn_at.eq(now),
+            ))
+            .execute(c)?;
+        let event = Event::new(Action::FeeVersionWithdrawn, code).with(json!({
+            "fee_version_id": version.id,
+            "amount_cents": version.amount_cents,
+            "effective_from": version.effective_from,
+        }));
+        audit::record(c, actor, event, now)?;
+        Ok(FeeVersionView::from(version))
+    })
+}
+
+/// The versions that have not taken effect at any post yet and are not withdrawn: what an admin
+/// may still withdraw.
+pub fn upcoming(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<FeeVersionView>, AppError> {
+    let latest = crate::calendar::latest_local_date(conn, now)?;
+    let versions = fee_schedule::table
+        .filter(fee_schedule::effective_from.gt(latest))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            fee_withdrawals::table.filter(fee_withdrawals::fee_version_id.eq(fee_schedule::id)),
+        )))
+        .order((fee_schedule::effective_from, fee_schedule::code))
+        .select(crate::reference::Fee::as_select())
+        .load(conn)?;
+    Ok(versions.into_iter().map(FeeVersionView::from).collect())
+}
+
+impl From<crate::reference::Fee> for FeeVersionView {
+    fn from(f: crate::reference::Fee) -> FeeVersionView {
+        FeeVersionView {
+            id: f.id,
+            code: f.code,
+            description: f.description,
+            cfr_item: f.cfr_item,
+            amount_cents: f.amount_cents,
+            currency: Currency::Usd,
+            effective_from: f.effective_from,
+        }
+    }
 }

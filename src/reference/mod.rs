@@ -5,7 +5,7 @@ pub mod seed;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::{fee_schedule, posts, services};
+use crate::db::schema::{fee_schedule, fee_withdrawals, posts, services};
 use crate::db::{is_unique_violation, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -145,9 +145,13 @@ pub fn list_services(conn: &mut DbConn) -> QueryResult<Vec<Service>> {
     services::table.order(services::code).select(Service::as_select()).load(conn)
 }
 
+/// The fees in force on `date`; withdrawn versions never were.
 pub fn fees_on(conn: &mut DbConn, date: NaiveDate) -> QueryResult<Vec<Fee>> {
     let versions = fee_schedule::table
         .filter(fee_schedule::effective_from.le(date))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            fee_withdrawals::table.filter(fee_withdrawals::fee_version_id.eq(fee_schedule::id)),
+        )))
         .select(Fee::as_select())
         .load(conn)?;
     Ok(fees_in_force(versions, date))

@@ -2,7 +2,6 @@
 //! form posts back to its own page with a CSRF token; the work is the API's own operations
 //! (`applicants::register`, `login::check_password` with its throttles, the token issue).
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
@@ -11,6 +10,7 @@ use serde::Deserialize;
 
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::login as login_flow;
+use crate::accounts::sessions;
 use crate::api::client_address;
 use crate::auth::tokens::Audience;
 use crate::auth::Actor;
@@ -93,13 +93,14 @@ pub async fn sign_in_form(req: HttpRequest) -> HttpResponse {
     sign_in_page(&req, Lang::of(&req), StatusCode::OK, "", None)
 }
 
-/// Signs in and sets the session cookie for a token issued exactly as the API issues it.
+/// Signs in and answers with a redirect to the applicant's page that sets the session cookie
+/// for a token issued exactly as the API issues it, and drops the pre-sign-in CSRF token.
 async fn start_session(
     state: &AppState,
     req: &HttpRequest,
     email: &str,
     password: String,
-) -> Result<Cookie<'static>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let door = Audience::Public;
     let signed_in =
         login_flow::check_password(state, Actor::Anonymous, door, email, password, client_address(req))
@@ -109,7 +110,10 @@ async fn start_session(
         .keys
         .issue(door, &signed_in.subject.to_string(), signed_in.credential_version, now)
         .map_err(AppError::internal)?;
-    Ok(session::session_cookie(req, &token, (expires_at - now).num_seconds()))
+    let mut response = redirect("/my");
+    let _ = response.add_cookie(&session::session_cookie(req, &token, (expires_at - now).num_seconds()));
+    let _ = response.add_cookie(&session::renewed_csrf(req));
+    Ok(response)
 }
 
 #[post("/sign-in")]
@@ -124,11 +128,7 @@ pub async fn sign_in(
         return Ok(sign_in_page(&req, lang, StatusCode::FORBIDDEN, &email, Some(lang.t(EXPIRED))));
     }
     match start_session(&state, &req, &email, password).await {
-        Ok(cookie) => {
-            let mut response = redirect("/my");
-            let _ = response.add_cookie(&cookie);
-            Ok(response)
-        }
+        Ok(response) => Ok(response),
         Err(e) if e.code() == Code::InvalidCredentials => {
             let wrong = lang.t((
                 "The e-mail address or the password is not correct.",
@@ -200,12 +200,7 @@ pub async fn register(
         Err(e) => Err(e),
     };
     match registered {
-        Ok(_) => {
-            let cookie = start_session(&state, &req, &form.email, form.password.clone()).await?;
-            let mut response = redirect("/my");
-            let _ = response.add_cookie(&cookie);
-            Ok(response)
-        }
+        Ok(_) => start_session(&state, &req, &form.email, form.password.clone()).await,
         Err(AppError::Validation { errors, .. }) => {
             Ok(register_page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(&form), &errors))
         }
@@ -233,16 +228,43 @@ pub async fn register(
 #[derive(Deserialize)]
 pub struct SignOutForm {
     csrf: String,
+    /// Present when "Sign out everywhere" was pressed.
+    everywhere: Option<String>,
 }
 
+/// Ends this session (or, with `everywhere`, every session of the account) on the server, not
+/// only in this browser, and drops the cookies.
 #[post("/sign-out")]
-pub async fn sign_out(req: HttpRequest, form: web::Form<SignOutForm>) -> HttpResponse {
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignOutForm>,
+) -> Result<HttpResponse, AppError> {
     if !session::csrf_holds(&req, &form.csrf) {
-        return redirect("/my");
+        return Ok(redirect("/my"));
+    }
+    if let Some(who) = session::applicant(&state, &req).await {
+        match form.everywhere {
+            Some(_) => sessions::sign_out_everywhere(&state, who.actor()).await?,
+            None => sessions::sign_out(&state, who.actor(), Audience::Public, who.session).await?,
+        }
     }
     let mut response = redirect("/");
     let _ = response.add_cookie(&session::ended_session(&req));
-    response
+    let _ = response.add_cookie(&session::renewed_csrf(&req));
+    Ok(response)
+}
+
+/// The sign-out form: this browser, or every device.
+fn sign_out_form(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        form method="post" action="/sign-out" {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+            " "
+            button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
+        }
+    }
 }
 
 #[get("/my")]
@@ -280,10 +302,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
                     }
                 }
             }
-            form method="post" action="/sign-out" {
-                input type="hidden" name="csrf" value=(csrf);
-                button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
-            }
+            (sign_out_form(lang, csrf))
         }
     }))
 }
@@ -358,10 +377,7 @@ pub async fn change_password(
                 .await?
                 .map(|r| r.email)
                 .unwrap_or_default();
-            let cookie = start_session(&state, &req, &email, new_password).await?;
-            let mut response = redirect("/my");
-            let _ = response.add_cookie(&cookie);
-            Ok(response)
+            start_session(&state, &req, &email, new_password).await
         }
         Err(e) if e.code() == Code::WrongCurrentPassword => {
             let wrong = lang.t(("is not your current password", "no es su contraseña actual"));

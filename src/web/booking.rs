@@ -618,7 +618,7 @@ pub async fn reschedule(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let (view, _) = match online::own_with_post(&state, who, parsed.clone()).await {
+    let (view, _) = match online::own_with_post(&state, who.clone(), parsed.clone()).await {
         Ok(found) => found,
         Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
         Err(e) => return Err(e),

@@ -91,6 +91,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(schedules::set_week)
         .service(staff::fee_schedule_page)
         .service(staff::add_fee_version)
+        .service(staff::withdraw_fee_version)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

@@ -1,7 +1,7 @@
 //! The pages' sessions and forms: the applicant's session is their public token in an
 //! HttpOnly, SameSite=Lax cookie (Secure when the request came over TLS), checked exactly as a
-//! bearer token is (so a password change ends every session); every form carries a CSRF token
-//! that must match the visitor's `csrf` cookie (HttpOnly, SameSite=Strict), compared in
+//! bearer token is (so a password change or a sign-out ends it); every form carries a CSRF
+//! token bound to the session it belongs to (before sign-in, to a `csrf` cookie), compared in
 //! constant time.
 
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
@@ -13,8 +13,10 @@ use crate::state::AppState;
 
 /// The applicant's session cookie.
 pub const SESSION: &str = "session";
-/// The forms' CSRF cookie.
+/// The forms' CSRF cookie (visitors who are not signed in).
 pub const CSRF: &str = "csrf";
+/// The staff session cookie (path `/staff`).
+pub const STAFF_SESSION: &str = "staff_session";
 
 pub(crate) fn over_tls(req: &HttpRequest) -> bool {
     req.connection_info().scheme() == "https"
@@ -44,8 +46,31 @@ pub fn ended_session(req: &HttpRequest) -> Cookie<'static> {
     cookie
 }
 
-/// The visitor's CSRF token, and the cookie to set when they had none yet.
+/// The session a form on this request's page belongs to: the staff session under `/staff`
+/// (its cookie is sent nowhere else), the applicant's elsewhere; `None` for a visitor who is
+/// not signed in.
+fn form_session(req: &HttpRequest) -> Option<String> {
+    let name = if req.path().starts_with("/staff") { STAFF_SESSION } else { SESSION };
+    req.cookie(name).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+}
+
+/// The CSRF token of a session: a hash of its token. Bound to the session, so it is new at
+/// every sign-in and a cookie planted by someone else is worth nothing; a hash, so a page that
+/// leaks does not leak the session. Nobody without the session cookie (HttpOnly) can compute it.
+fn bound_to(session_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(b"consular-desk csrf\0").chain_update(session_token).finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The CSRF token for the forms of this page, and the cookie to set when a visitor who is not
+/// signed in had none yet. A signed-in visitor's token is bound to the session; before
+/// sign-in (the sign-in and registration forms) it is a random value in a `csrf` cookie
+/// (HttpOnly, SameSite=Strict), renewed at sign-in and sign-out.
 pub fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    if let Some(session) = form_session(req) {
+        return (bound_to(&session), None);
+    }
     if let Some(existing) = req.cookie(CSRF).filter(|c| c.value().len() == 43) {
         return (existing.value().to_string(), None);
     }
@@ -59,11 +84,24 @@ pub fn csrf_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     (token, Some(cookie))
 }
 
-/// Whether a form's `sent` token is the visitor's own.
+/// Whether a form's `sent` token is the one [`csrf_token`] gave this visitor's page, compared
+/// in constant time.
 pub fn csrf_holds(req: &HttpRequest, sent: &str) -> bool {
     use subtle::ConstantTimeEq;
-    match req.cookie(CSRF) {
-        Some(cookie) if !sent.is_empty() => cookie.value().as_bytes().ct_eq(sent.as_bytes()).into(),
-        _ => false,
-    }
+    let expected = match form_session(req) {
+        Some(session) => bound_to(&session),
+        None => match req.cookie(CSRF) {
+            Some(cookie) => cookie.value().to_string(),
+            None => return false,
+        },
+    };
+    !sent.is_empty() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
+}
+
+/// A cookie that drops the visitor's pre-sign-in CSRF token: set at sign-in and sign-out, so
+/// the token of one session is never the next one's.
+pub fn renewed_csrf(req: &HttpRequest) -> Cookie<'static> {
+    let mut cookie = Cookie::build(CSRF, "").path("/").http_only(true).secure(over_tls(req)).finish();
+    cookie.make_removal();
+    cookie
 }

@@ -11,6 +11,7 @@ mod browser;
 mod cli;
 mod counters;
 mod documents;
+mod fee_versions;
 mod fees;
 mod health;
 mod helpers;

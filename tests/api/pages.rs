@@ -242,6 +242,9 @@ async fn an_applicant_registers_signs_out_and_in_through_forms_each_guarded_by_c
     let cookies = format!("{fresh}; {csrf}");
     let kept = post_form(&app, "/sign-out", &cookies, "csrf=forged").await;
     assert!(set_cookie(&kept, "session").is_none(), "a forged sign-out changes nothing");
+    let before_sign_in = post_form(&app, "/sign-out", &cookies, &format!("csrf={token}")).await;
+    assert!(set_cookie(&before_sign_in, "session").is_none(), "the token from before sign-in is dead");
+    let token = hidden_csrf(&page(&app, "/my", &[("Cookie", &cookies)]).await.text);
     let out = post_form(&app, "/sign-out", &cookies, &format!("csrf={token}")).await;
     let removal = set_cookie(&out, "session").expect("the session is removed");
     assert!(removal.contains("Max-Age=0"), "{removal}");
@@ -259,7 +262,10 @@ pub(crate) async fn web_session(app: &TestApp, email: &str, password: &str) -> (
         post_form(app, "/sign-in", &csrf, &format!("email={email}&password={password}&csrf={token}")).await;
     assert_eq!(signed.status, 303, "{}", signed.text);
     let session = cookie_value(&set_cookie(&signed, "session").expect("a session"));
-    (format!("{session}; {csrf}"), token)
+    let cookies = format!("{session}; {csrf}");
+    // The forms' token is bound to the session: a new one from sign-in on.
+    let token = hidden_csrf(&page(app, "/my", &[("Cookie", &cookies)]).await.text);
+    (cookies, token)
 }
 
 #[actix_web::test]
@@ -379,7 +385,11 @@ pub(crate) async fn staff_session(app: &TestApp, username: &str) -> (String, Str
     .await;
     assert_eq!(signed.status, 303, "{}", signed.text);
     let cookie = set_cookie(&signed, "staff_session").expect("a staff session");
-    (format!("{}; {csrf}", cookie_value(&cookie)), token, cookie)
+    let cookies = format!("{}; {csrf}", cookie_value(&cookie));
+    // The forms' token is bound to the session: a new one from sign-in on. The sign-in page
+    // opens for every role and carries a form.
+    let token = hidden_csrf(&page(app, "/staff/sign-in", &[("Cookie", &cookies)]).await.text);
+    (cookies, token, cookie)
 }
 
 #[actix_web::test]

@@ -188,3 +188,159 @@ async fn thirty_parallel_wrong_current_passwords_get_five_checks() {
     // The password did not change and the token still works.
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
 }
+
+/// Signs `email` (registered by `applicant_token`) in again: a second session of the account.
+async fn another_applicant_session(app: &crate::helpers::TestApp, email: &str) -> String {
+    let login = json!({"email": email, "password": "applicant passphrase"});
+    let r = app.post("/api/v1/auth/login", None, &login).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["token"].as_str().expect("token").to_string()
+}
+
+async fn another_staff_session(app: &crate::helpers::TestApp, username: &str) -> String {
+    let r = app.post("/api/v1/staff/auth/login", None, &staff_login(username, STAFF_PASSWORD)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["token"].as_str().expect("token").to_string()
+}
+
+#[actix_web::test]
+async fn logging_out_ends_that_token_on_every_instance_and_no_other_session() {
+    let db = TestDb::fresh();
+    let one = spawn_on(&db, &[]).await;
+    let two = spawn_on(&db, &[]).await;
+    let first = one.applicant_token("ana@example.mx").await;
+    let second = another_applicant_session(&one, "ana@example.mx").await;
+    let clerk = one.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let clerk_elsewhere = another_staff_session(&one, "mex.clerk").await;
+    for (app, token, me) in [(&two, &first, "/api/v1/me"), (&two, &clerk, "/api/v1/staff/me")] {
+        assert_eq!(app.get(me, Some(token)).await.status, 200);
+    }
+
+    assert_eq!(one.post("/api/v1/auth/logout", Some(&first), &json!({})).await.status, 204);
+    assert_eq!(one.post("/api/v1/staff/auth/logout", Some(&clerk), &json!({})).await.status, 204);
+    // The other instance refuses them at once: no cache to wait for.
+    assert_problem(&two.get("/api/v1/me", Some(&first)).await, 401, "invalid_token");
+    assert_problem(&two.get("/api/v1/staff/me", Some(&clerk)).await, 401, "invalid_token");
+    assert_problem(&one.post("/api/v1/auth/logout", Some(&first), &json!({})).await, 401, "invalid_token");
+    // The account's other sessions go on.
+    assert_eq!(two.get("/api/v1/me", Some(&second)).await.status, 200);
+    assert_eq!(two.get("/api/v1/staff/me", Some(&clerk_elsewhere)).await.status, 200);
+    // A token of the other audience is still the wrong door, not a way to end a session.
+    assert_problem(&one.post("/api/v1/auth/logout", Some(&clerk_elsewhere), &json!({})).await, 403, "staff_token_not_applicant");
+    assert_problem(&one.post("/api/v1/staff/auth/logout", Some(&second), &json!({})).await, 403, "public_token_not_staff");
+    one.stop().await;
+    two.stop().await;
+}
+
+#[actix_web::test]
+async fn logging_out_everywhere_ends_every_token_of_the_account_only() {
+    let (app, _db) = spawn_app().await;
+    let first = app.applicant_token("ana@example.mx").await;
+    let second = another_applicant_session(&app, "ana@example.mx").await;
+    let bob = app.applicant_token("bob@example.mx").await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let clerk_elsewhere = another_staff_session(&app, "mex.clerk").await;
+    let other_clerk = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+
+    assert_eq!(app.post("/api/v1/auth/logout-everywhere", Some(&second), &json!({})).await.status, 204);
+    assert_eq!(app.post("/api/v1/staff/auth/logout-everywhere", Some(&clerk), &json!({})).await.status, 204);
+    for token in [&first, &second] {
+        assert_problem(&app.get("/api/v1/me", Some(token)).await, 401, "invalid_token");
+    }
+    for token in [&clerk, &clerk_elsewhere] {
+        assert_problem(&app.get("/api/v1/staff/me", Some(token)).await, 401, "invalid_token");
+    }
+    assert_eq!(app.get("/api/v1/me", Some(&bob)).await.status, 200, "another account");
+    assert_eq!(app.get("/api/v1/staff/me", Some(&other_clerk)).await.status, 200, "another account");
+    // Signing in again works.
+    let fresh = another_applicant_session(&app, "ana@example.mx").await;
+    assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn thirty_parallel_logouts_of_one_token_end_it_once() {
+    let (app, _db) = spawn_app().await;
+    let admin = app.admin_token().await;
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let empty = json!({});
+    let sends = (0..30).map(|_| app.post("/api/v1/staff/auth/logout", Some(&clerk), &empty));
+    let replies = futures_util::future::join_all(sends).await;
+    for r in &replies {
+        assert!(r.status == 204 || r.code() == "invalid_token", "{} {}", r.status, r.body);
+    }
+    assert!(replies.iter().any(|r| r.status == 204));
+    assert_problem(&app.get("/api/v1/staff/me", Some(&clerk)).await, 401, "invalid_token");
+    let log = app.get("/api/v1/audit/log?action=session.ended", Some(&admin)).await;
+    assert_eq!(log.body["entries"].as_array().map(Vec::len), Some(1), "{}", log.body);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn signing_out_of_the_pages_ends_the_token_on_the_api_too() {
+    use crate::pages::{cookie_value, hidden_csrf, page, post_form, set_cookie, staff_session, web_session};
+    let (app, _db) = spawn_app().await;
+
+    // Staff: the cookie's token no longer opens the pages nor the API.
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (cookies, token, cookie) = staff_session(&app, "mex.clerk").await;
+    let bearer = cookie_value(&cookie).trim_start_matches("staff_session=").to_string();
+    assert_eq!(app.get("/api/v1/staff/me", Some(&bearer)).await.status, 200);
+    let out = post_form(&app, "/staff/sign-out", &cookies, &format!("csrf={token}")).await;
+    assert_eq!(out.status, 303);
+    assert!(set_cookie(&out, "staff_session").is_some_and(|c| c.contains("Max-Age=0")));
+    assert_problem(&app.get("/api/v1/staff/me", Some(&bearer)).await, 401, "invalid_token");
+    let replayed = page(&app, "/staff", &[("Cookie", &cookies)]).await;
+    assert_eq!(replayed.headers.get("location").and_then(|v| v.to_str().ok()), Some("/staff/sign-in"));
+
+    // Staff, everywhere: a page session ends the API tokens of the account too.
+    let api_token = another_staff_session(&app, "mex.clerk").await;
+    let (cookies, token, _) = staff_session(&app, "mex.clerk").await;
+    let out = post_form(&app, "/staff/sign-out", &cookies, &format!("csrf={token}&everywhere=1")).await;
+    assert_eq!(out.status, 303);
+    assert_problem(&app.get("/api/v1/staff/me", Some(&api_token)).await, 401, "invalid_token");
+
+    // Applicants the same.
+    app.applicant_token("ana@example.mx").await;
+    let (cookies, token) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
+    let session = cookies.split(';').next().unwrap_or("").trim_start_matches("session=").to_string();
+    assert_eq!(app.get("/api/v1/me", Some(&session)).await.status, 200);
+    let mine = page(&app, "/my", &[("Cookie", &cookies)]).await;
+    assert!(mine.text.contains("Sign out on every device"));
+    assert_eq!(hidden_csrf(&mine.text), token);
+    let out = post_form(&app, "/sign-out", &cookies, &format!("csrf={token}")).await;
+    assert_eq!(out.status, 303);
+    assert_problem(&app.get("/api/v1/me", Some(&session)).await, 401, "invalid_token");
+    assert_eq!(page(&app, "/my", &[("Cookie", &cookies)]).await.status, 303, "the old cookie opens nothing");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_form_token_belongs_to_one_session_and_a_planted_cookie_is_worth_nothing() {
+    use crate::pages::{cookie_value, post_form, set_cookie, staff_session};
+    let (app, _db) = spawn_app().await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (cookies, token, cookie) = staff_session(&app, "mex.clerk").await;
+    let bearer = cookie_value(&cookie).trim_start_matches("staff_session=").to_string();
+
+    // An attacker who planted `csrf=X` in the victim's browser, and a form sending `csrf=X`.
+    let planted = "A".repeat(43);
+    let forged = format!("{}; csrf={planted}", cookie_value(&cookie));
+    let r = post_form(&app, "/staff/sign-out", &forged, &format!("csrf={planted}")).await;
+    assert!(set_cookie(&r, "staff_session").is_none(), "the forged form did nothing");
+    assert_eq!(app.get("/api/v1/staff/me", Some(&bearer)).await.status, 200);
+
+    // The token of an earlier session of the same member is refused in a later one.
+    let (later, later_token, later_cookie) = staff_session(&app, "mex.clerk").await;
+    assert_ne!(later_token, token, "a new token at every sign-in");
+    let r = post_form(&app, "/staff/sign-out", &later, &format!("csrf={token}")).await;
+    assert!(set_cookie(&r, "staff_session").is_none(), "an old session's token did nothing");
+    let later_bearer = cookie_value(&later_cookie).trim_start_matches("staff_session=").to_string();
+    assert_eq!(app.get("/api/v1/staff/me", Some(&later_bearer)).await.status, 200);
+    // Its own token works.
+    let r = post_form(&app, "/staff/sign-out", &later, &format!("csrf={later_token}")).await;
+    assert!(set_cookie(&r, "staff_session").is_some());
+    assert_problem(&app.get("/api/v1/staff/me", Some(&later_bearer)).await, 401, "invalid_token");
+    drop(cookies);
+    app.stop().await;
+}

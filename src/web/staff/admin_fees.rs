@@ -1,6 +1,22 @@
-//! The admins' fee schedule: a new version from a later date.
+//! The admins' fee schedule: a new version from a later date, and withdrawing one that has
+//! taken effect nowhere yet. The schedule applies at every post, so only an admin bound to no
+//! post changes it; a post's admin sees it read-only.
 
 use super::*;
+
+/// Why a post's admin can't change the schedule.
+const EVERY_POST: Text = (
+    "The fee schedule applies at every post: only an admin of every post changes it.",
+    "Las tarifas rigen en todas las sedes: solo un administrador de todas las sedes las cambia.",
+);
+
+/// An operation's refusal; `wrong_post` here means the admin is bound to a post.
+fn fee_refusal(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
+    match e.code() {
+        Code::WrongPost => Ok(said(req, StatusCode::FORBIDDEN, lang, lang.t(EVERY_POST))),
+        _ => refused(req, lang, e),
+    }
+}
 
 /// The fees in force today, and a form to add a version of a fee from a later date (versions
 /// in force are never edited).
@@ -10,13 +26,15 @@ pub async fn fee_schedule_page(
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    if let Err(page) = member::<AdminOnly>(&state, &req).await {
-        return Ok(page);
-    }
-    let list = state
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let changes = admin.post.is_none();
+    let (list, upcoming) = state
         .db(move |conn| {
             let today = calendar::today_at(conn, None)?;
-            Ok(crate::reference::fees_on(conn, today)?)
+            Ok((crate::reference::fees_on(conn, today)?, fee_versions::upcoming(conn, Utc::now().naive_utc())?))
         })
         .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
@@ -40,6 +58,41 @@ pub async fn fee_schedule_page(
                     }
                 }
             }
+            @if !upcoming.is_empty() {
+                h2 { (lang.t(("Not yet in force", "Aún no vigentes"))) }
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t(("Code", "Código"))) }
+                        th scope="col" { (lang.t(("Description", "Descripción"))) }
+                        th.amount scope="col" { (lang.t(("Amount", "Importe"))) }
+                        th scope="col" { (lang.t(("From", "Desde"))) }
+                        @if changes { th scope="col" { (lang.t(("Withdraw", "Retirar"))) } }
+                    } }
+                    tbody {
+                        @for (i, f) in upcoming.iter().enumerate() {
+                            tr {
+                                td { (f.code) } td { (f.description) }
+                                td.amount { (lang.money(f.amount_cents, f.currency.as_str())) } td { (f.effective_from) }
+                                @if changes {
+                                    td {
+                                        form method="post" action="/staff/admin/fees/withdraw" {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            input type="hidden" name="code" value=(f.code);
+                                            input type="hidden" name="effective_from" value=(f.effective_from);
+                                            label for={ "withdraw-reason-" (i) } { (lang.t(("Reason", "Motivo"))) }
+                                            input id={ "withdraw-reason-" (i) } name="reason" type="text" maxlength="200" required;
+                                            button type="submit" { (lang.t(("Withdraw this version", "Retirar esta versión"))) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !changes {
+                p { (lang.t(EVERY_POST)) }
+            } @else {
             h2 { (lang.t(("Add a version from a later date", "Agregar una versión a partir de una fecha posterior"))) }
             form method="post" action="/staff/admin/fees" {
                 input type="hidden" name="csrf" value=(csrf);
@@ -54,6 +107,7 @@ pub async fn fee_schedule_page(
                 label for="fee_from" { (lang.t(("In force from", "Vigente desde"))) }
                 input #fee_from name="effective_from" type="date" required;
                 button type="submit" { (lang.t(("Add the version", "Agregar la versión"))) }
+            }
             }
             (sign_out_button(lang, csrf))
         }
@@ -110,6 +164,44 @@ pub async fn add_fee_version(
         .await
     {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
-        Err(e) => refused(&req, lang, e),
+        Err(e) => fee_refusal(&req, lang, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    csrf: String,
+    code: String,
+    effective_from: Option<NaiveDate>,
+    reason: String,
+}
+
+#[post("/staff/admin/fees/withdraw")]
+pub async fn withdraw_fee_version(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<WithdrawForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let admin = match member::<AdminOnly>(&state, &req).await {
+        Ok(admin) => admin,
+        Err(page) => return Ok(page),
+    };
+    let WithdrawForm { csrf, code, effective_from, reason } = form.into_inner();
+    if !session::csrf_holds(&req, &csrf) {
+        return Ok(expired(&req, lang));
+    }
+    let Some(effective_from) = effective_from else {
+        return fee_refusal(&req, lang, AppError::not_found("that fee has no version from that date"));
+    };
+    let (actor, request) = (admin.actor(), fee_versions::WithdrawRequest { reason });
+    let done = state
+        .db(move |conn| {
+            fee_versions::withdraw_version(conn, &actor, &code, effective_from, &request, Utc::now().naive_utc())
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(redirect("/staff/admin/fees")),
+        Err(e) => fee_refusal(&req, lang, e),
     }
 }

@@ -32,6 +32,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::accounts::login as login_flow;
+use crate::accounts::sessions;
 use crate::accounts::staff::{self as staff_accounts, NewStaff};
 use crate::api::client_address;
 use crate::auth::roles::AdminOnly;
@@ -59,8 +60,7 @@ use crate::web::names;
 use crate::web::numbers;
 use crate::web::{form_page, once, redirect, session};
 
-/// The staff session cookie.
-pub const STAFF_SESSION: &str = "staff_session";
+pub use crate::web::session::STAFF_SESSION;
 
 /// A message page: what went wrong, and the way back to the board.
 pub(crate) fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
@@ -124,6 +124,11 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
             Some(("That day's cash close is signed.", "El corte de caja de ese día está firmado."))
         }
         Code::NotFound => Some(("Not found.", "No se encontró.")),
+        Code::FeeVersionInForce => Some((
+            "That version has taken effect at a post or was charged on a receipt: add a new version instead.",
+            "Esa versión ya rige en alguna sede o se cobró en un recibo: agregue una versión nueva.",
+        )),
+        Code::FeeVersionWithdrawn => Some(("That version is withdrawn already.", "Esa versión ya fue retirada.")),
         _ => None,
     };
     match (text, e) {

@@ -101,19 +101,40 @@ pub async fn sign_in(
     };
     let mut response = redirect(home);
     let _ = response.add_cookie(&cookie);
+    let _ = response.add_cookie(&session::renewed_csrf(&req));
     Ok(response)
 }
 
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+    /// Present when "Sign out everywhere" was pressed.
+    everywhere: Option<String>,
+}
+
+/// Ends this session (or, with `everywhere`, every session of the account) on the server, not
+/// only in this browser: the cookie's token stops working on the API too.
 #[post("/staff/sign-out")]
-pub async fn sign_out(req: HttpRequest, form: web::Form<CsrfOnly>) -> HttpResponse {
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignOutForm>,
+) -> Result<HttpResponse, AppError> {
     if !session::csrf_holds(&req, &form.csrf) {
-        return redirect("/staff");
+        return Ok(redirect("/staff"));
+    }
+    if let Ok(who) = member::<AnyStaff>(&state, &req).await {
+        match form.everywhere {
+            Some(_) => sessions::sign_out_everywhere(&state, who.actor()).await?,
+            None => sessions::sign_out(&state, who.actor(), Audience::Staff, who.session.clone()).await?,
+        }
     }
     let mut removal = Cookie::build(STAFF_SESSION, "").path("/staff").finish();
     removal.make_removal();
     let mut response = redirect("/staff/sign-in");
     let _ = response.add_cookie(&removal);
-    response
+    let _ = response.add_cookie(&session::renewed_csrf(&req));
+    Ok(response)
 }
 
 pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
@@ -121,6 +142,8 @@ pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
         form method="post" action="/staff/sign-out" {
             input type="hidden" name="csrf" value=(csrf);
             button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+            " "
+            button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
         }
     }
 }

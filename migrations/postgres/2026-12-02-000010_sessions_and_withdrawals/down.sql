@@ -1,0 +1,2 @@
+DROP TABLE fee_withdrawals;
+DROP TABLE ended_sessions;
