@@ -32,7 +32,8 @@ pub fn latest_local_date(conn: &mut DbConn, now: NaiveDateTime) -> Result<NaiveD
     let zones: Vec<String> = posts::table.select(posts::timezone).load(conn)?;
     let mut latest = now.date() - Duration::days(1);
     for zone in zones {
-        let tz: Tz = zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("a post has a bad zone")))?;
+        let tz: Tz =
+            zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("a post has a bad zone")))?;
         latest = latest.max(local_date(now, tz));
     }
     Ok(latest)

@@ -73,7 +73,12 @@ pub fn end_everywhere(conn: &mut DbConn, actor: &Actor, now: NaiveDateTime) -> R
 }
 
 /// Ends `session` (see [`end`]) on behalf of its owner.
-pub async fn sign_out(state: &AppState, actor: Actor, door: Audience, session: Session) -> Result<(), AppError> {
+pub async fn sign_out(
+    state: &AppState,
+    actor: Actor,
+    door: Audience,
+    session: Session,
+) -> Result<(), AppError> {
     let now = chrono::Utc::now().naive_utc();
     state.db(move |conn| end(conn, &actor, door, &session, now)).await
 }

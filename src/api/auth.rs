@@ -224,7 +224,10 @@ pub async fn logout_everywhere(state: web::Data<AppState>, who: Applicant) -> Re
     Denied,
 ))]
 #[post("/staff/auth/logout")]
-pub async fn staff_logout(state: web::Data<AppState>, who: Staff<AnyStaff>) -> Result<HttpResponse, AppError> {
+pub async fn staff_logout(
+    state: web::Data<AppState>,
+    who: Staff<AnyStaff>,
+) -> Result<HttpResponse, AppError> {
     sessions::sign_out(&state, who.actor(), Audience::Staff, who.session.clone()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -181,7 +181,8 @@ impl Keys {
                 credential_version: data.claims.ver,
                 session: Session {
                     id: data.claims.sid,
-                    expires_at: DateTime::from_timestamp(data.claims.exp, 0).unwrap_or(DateTime::<Utc>::MAX_UTC),
+                    expires_at: DateTime::from_timestamp(data.claims.exp, 0)
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC),
                 },
             }),
             Err(e) if matches!(e.kind(), ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
@@ -261,7 +262,8 @@ mod tests {
         let now = Utc::now();
         let (a, expires_at) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
         let (b, _) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
-        let (a, b) = (keys.verify(Audience::Staff, &a).expect("a"), keys.verify(Audience::Staff, &b).expect("b"));
+        let (a, b) =
+            (keys.verify(Audience::Staff, &a).expect("a"), keys.verify(Audience::Staff, &b).expect("b"));
         assert_ne!(a.session.id, b.session.id);
         assert_eq!(a.session.id.len(), 22);
         assert_eq!(a.session.expires_at.timestamp(), expires_at.timestamp());

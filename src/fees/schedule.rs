@@ -150,7 +150,8 @@ pub fn withdraw_version(
     now: NaiveDateTime,
 ) -> Result<FeeVersionView, AppError> {
     ensure_every_post(actor)?;
-    let reason = crate::booking::free_text("reason", &request.reason, 200).map_err(|e| AppError::invalid(vec![e]))?;
+    let reason =
+        crate::booking::free_text("reason", &request.reason, 200).map_err(|e| AppError::invalid(vec![e]))?;
     let actor_id = match actor {
         Actor::Staff(member) => member.id,
         _ => return Err(AppError::new(Code::InsufficientRole, "this needs the role admin")),
@@ -165,7 +166,7 @@ pub fn withdraw_version(
             .ok_or_else(|| AppError::not_found("that fee has no version from that date"))?;
         let withdrawn = fee_withdrawals::table.find(version.id).count().get_result::<i64>(c)? > 0;
         if withdrawn {
-            return Err(AppError::new(Code::FeeVersionWithdrawn, "that version is withdrawn already"));
+            return Err(already_withdrawn());
         }
         if version.effective_from <= crate::calendar::latest_local_date(c, now)? {
             return Err(AppError::new(
@@ -181,14 +182,23 @@ pub fn withdraw_version(
         if charged {
             return Err(AppError::new(Code::FeeVersionInForce, "a receipt charged that version"));
         }
-        diesel::insert_into(fee_withdrawals::table)
-            .values((
-                fee_withdrawals::fee_version_id.eq(version.id),
-                fee_withdrawals::reason.eq(&reason),
-                fee_withdrawals::withdrawn_by.eq(actor_id),
-                fee_withdrawals::withdrawn_at.eq(now),
-            ))
-            .execute(c)?;
+        let inserted = recoverable(c, |c| {
+            diesel::insert_into(fee_withdrawals::table)
+                .values((
+                    fee_withdrawals::fee_version_id.eq(version.id),
+                    fee_withdrawals::reason.eq(&reason),
+                    fee_withdrawals::withdrawn_by.eq(actor_id),
+                    fee_withdrawals::withdrawn_at.eq(now),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => {}
+            // Another withdrawal of the same version committed first (PostgreSQL lets both
+            // read "not withdrawn"; the primary key decides).
+            Err(e) if is_unique_violation(&e) => return Err(already_withdrawn()),
+            Err(e) => return Err(e.into()),
+        }
         let event = Event::new(Action::FeeVersionWithdrawn, code).with(json!({
             "fee_version_id": version.id,
             "amount_cents": version.amount_cents,
@@ -197,6 +207,10 @@ pub fn withdraw_version(
         audit::record(c, actor, event, now)?;
         Ok(FeeVersionView::from(version))
     })
+}
+
+fn already_withdrawn() -> AppError {
+    AppError::new(Code::FeeVersionWithdrawn, "that version is withdrawn already")
 }
 
 /// The versions that have not taken effect at any post yet and are not withdrawn: what an admin

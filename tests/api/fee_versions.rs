@@ -40,9 +40,7 @@ async fn an_admin_of_one_post_changes_no_fee_anywhere() {
     assert_eq!(shown.status, 200);
     assert!(shown.text.contains("only an admin of every post"), "{}", shown.text);
     assert!(!shown.text.contains(r#"action="/staff/admin/fees""#), "no form to add a version");
-    let form = format!(
-        "code=crba&description=x&cfr_item=y&amount=0.01&effective_from={later}&csrf={token}"
-    );
+    let form = format!("code=crba&description=x&cfr_item=y&amount=0.01&effective_from={later}&csrf={token}");
     let posted = post_form(&app, "/staff/admin/fees", &cookies, &form).await;
     assert_eq!(posted.status, 403, "{}", posted.text);
     assert_eq!(price_on(&app, "crba", later).await, Some(10_000));
@@ -51,7 +49,9 @@ async fn an_admin_of_one_post_changes_no_fee_anywhere() {
     let admin = app.admin_token().await;
     let added = app.post("/api/v1/admin/fees", Some(&admin), &version("crba", 12_500, later)).await;
     assert_eq!(added.status, 201, "{}", added.body);
-    let r = app.call("DELETE", &withdrawal("crba", later), Some(&mex_admin), Some(&json!({"reason": "typo"}))).await;
+    let r = app
+        .call("DELETE", &withdrawal("crba", later), Some(&mex_admin), Some(&json!({"reason": "typo"})))
+        .await;
     assert_problem(&r, 403, "wrong_post");
     let posted = post_form(
         &app,
@@ -83,7 +83,8 @@ async fn a_version_not_yet_in_force_is_withdrawn_once_with_a_reason_and_audited(
     let r = app.call("DELETE", &path, Some(&admin), Some(&json!({"reason": "  "}))).await;
     assert_problem(&r, 422, "validation_failed");
     assert_problem(
-        &app.call("DELETE", &withdrawal("crba", later + Duration::days(1)), Some(&admin), Some(&reason)).await,
+        &app.call("DELETE", &withdrawal("crba", later + Duration::days(1)), Some(&admin), Some(&reason))
+            .await,
         404,
         "not_found",
     );
@@ -110,7 +111,9 @@ async fn a_version_not_yet_in_force_is_withdrawn_once_with_a_reason_and_audited(
 
     // The same date may carry a corrected version now? No: the withdrawn row keeps its date;
     // a correction is a version from another date.
-    let fixed = app.post("/api/v1/admin/fees", Some(&admin), &version("crba", 12_500, later + Duration::days(1))).await;
+    let fixed = app
+        .post("/api/v1/admin/fees", Some(&admin), &version("crba", 12_500, later + Duration::days(1)))
+        .await;
     assert_eq!(fixed.status, 201, "{}", fixed.body);
     assert_eq!(price_on(&app, "crba", later + Duration::days(1)).await, Some(12_500));
     app.stop().await;
@@ -123,7 +126,8 @@ async fn a_version_in_force_at_any_post_is_never_withdrawn() {
     let admin = app.admin_token().await;
     // The seeded schedule has been in force since 2021-12-27 everywhere.
     let seeded = "2021-12-27".parse().expect("date");
-    let r = app.call("DELETE", &withdrawal("crba", seeded), Some(&admin), Some(&json!({"reason": "x"}))).await;
+    let r =
+        app.call("DELETE", &withdrawal("crba", seeded), Some(&admin), Some(&json!({"reason": "x"}))).await;
     assert_problem(&r, 409, "fee_version_in_force");
     assert_eq!(price_on(&app, "crba", Utc::now().date_naive()).await, Some(10_000));
     app.stop().await;

@@ -226,8 +226,16 @@ async fn logging_out_ends_that_token_on_every_instance_and_no_other_session() {
     assert_eq!(two.get("/api/v1/me", Some(&second)).await.status, 200);
     assert_eq!(two.get("/api/v1/staff/me", Some(&clerk_elsewhere)).await.status, 200);
     // A token of the other audience is still the wrong door, not a way to end a session.
-    assert_problem(&one.post("/api/v1/auth/logout", Some(&clerk_elsewhere), &json!({})).await, 403, "staff_token_not_applicant");
-    assert_problem(&one.post("/api/v1/staff/auth/logout", Some(&second), &json!({})).await, 403, "public_token_not_staff");
+    assert_problem(
+        &one.post("/api/v1/auth/logout", Some(&clerk_elsewhere), &json!({})).await,
+        403,
+        "staff_token_not_applicant",
+    );
+    assert_problem(
+        &one.post("/api/v1/staff/auth/logout", Some(&second), &json!({})).await,
+        403,
+        "public_token_not_staff",
+    );
     one.stop().await;
     two.stop().await;
 }

@@ -34,7 +34,10 @@ pub async fn fee_schedule_page(
     let (list, upcoming) = state
         .db(move |conn| {
             let today = calendar::today_at(conn, None)?;
-            Ok((crate::reference::fees_on(conn, today)?, fee_versions::upcoming(conn, Utc::now().naive_utc())?))
+            Ok((
+                crate::reference::fees_on(conn, today)?,
+                fee_versions::upcoming(conn, Utc::now().naive_utc())?,
+            ))
         })
         .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
@@ -197,7 +200,14 @@ pub async fn withdraw_fee_version(
     let (actor, request) = (admin.actor(), fee_versions::WithdrawRequest { reason });
     let done = state
         .db(move |conn| {
-            fee_versions::withdraw_version(conn, &actor, &code, effective_from, &request, Utc::now().naive_utc())
+            fee_versions::withdraw_version(
+                conn,
+                &actor,
+                &code,
+                effective_from,
+                &request,
+                Utc::now().naive_utc(),
+            )
         })
         .await;
     match done {

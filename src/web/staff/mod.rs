@@ -128,7 +128,9 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
             "That version has taken effect at a post or was charged on a receipt: add a new version instead.",
             "Esa versión ya rige en alguna sede o se cobró en un recibo: agregue una versión nueva.",
         )),
-        Code::FeeVersionWithdrawn => Some(("That version is withdrawn already.", "Esa versión ya fue retirada.")),
+        Code::FeeVersionWithdrawn => {
+            Some(("That version is withdrawn already.", "Esa versión ya fue retirada."))
+        }
         _ => None,
     };
     match (text, e) {
