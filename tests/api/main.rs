@@ -15,6 +15,7 @@ mod fees;
 mod health;
 mod helpers;
 mod intake_pages;
+mod keys;
 mod pages;
 mod reference;
 mod reports;
