@@ -490,6 +490,16 @@ mod tests {
     }
 
     #[test]
+    fn key_variables_are_refused_when_short_and_the_key_file_is_a_path() {
+        for variable in ["CONSULAR_DESK_DOCUMENT_MATCHING_SECRET", "CONSULAR_DESK_RECEIPT_SIGNING_SECRET"] {
+            assert_eq!(parse(&[(variable, "short")]).unwrap_err().variable, variable);
+        }
+        let s = parse(&[("CONSULAR_DESK_KEY_FILE", "/etc/consular-desk/keys")]).expect("valid");
+        assert_eq!(s.keys.file, Some("/etc/consular-desk/keys".into()));
+        assert!(parse(&[]).expect("defaults").keys.file.is_none());
+    }
+
+    #[test]
     fn trusted_proxies_are_addresses_or_networks() {
         assert!(parse(&[]).expect("defaults").trusted_proxies.is_empty());
         assert!(parse(&[("CONSULAR_DESK_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).is_ok());

@@ -14,8 +14,7 @@ use crate::db::{is_unique_violation, DbConn};
 
 /// The secret stored as `name`, if there is one.
 pub fn find(conn: &mut DbConn, name: &str) -> QueryResult<Option<Secret>> {
-    let value =
-        app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()?;
+    let value = app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()?;
     Ok(value.map(Secret::new))
 }
 
@@ -37,8 +36,9 @@ pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
     match inserted {
         Ok(_) => Ok(Secret::new(generated)),
         // Another instance stored its secret first: use that one.
-        Err(e) if is_unique_violation(&e) => find(conn, name)?
-            .ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict")),
+        Err(e) if is_unique_violation(&e) => {
+            find(conn, name)?.ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict"))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -91,8 +91,7 @@ impl Application {
         let templates = Templates::load(&settings.pdf_templates)?;
         let first_admin_missing = !staff::has_active_admin(&mut *pool.get()?)?;
         let matching = Arc::new(MatchingKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
-        let receipts =
-            Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
+        let receipts = Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
         let availability = Arc::new(AvailabilityCache::default());
         // Both need a running actix runtime, as `serve` and the tests have.
         actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone()));

@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, out: &Path) -> anyhow::Result<String> {
     let mut conn = pool.get().context("cannot get a database connection")?;
     let mut keys: Vec<(KeyName, Secret)> = Vec::new();
     for name in KeyName::ALL {
-        let secret = match name.from_variable(settings) {
+        let secret = match name.in_variable(settings) {
             Some(secret) => secret.clone(),
             None => database_key(&mut conn, name)?,
         };

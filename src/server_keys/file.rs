@@ -33,15 +33,16 @@ impl KeyFile {
 pub fn read(path: &Path) -> anyhow::Result<KeyFile> {
     let shown = path.display();
     check_private(path)?;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read CONSULAR_DESK_KEY_FILE {shown}"))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read CONSULAR_DESK_KEY_FILE {shown}"))?;
     let keys = parse(&text).map_err(|reason| anyhow!("CONSULAR_DESK_KEY_FILE {shown}: {reason}"))?;
     Ok(KeyFile { path: path.to_path_buf(), keys })
 }
 
 fn check_private(path: &Path) -> anyhow::Result<()> {
     let shown = path.display();
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read CONSULAR_DESK_KEY_FILE {shown}"))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read CONSULAR_DESK_KEY_FILE {shown}"))?;
     if !meta.is_file() {
         bail!("CONSULAR_DESK_KEY_FILE {shown} is not a file");
     }
@@ -82,7 +83,10 @@ pub fn parse(text: &str) -> Result<Vec<(KeyName, Secret)>, String> {
         }
         let value = value.trim();
         if value.len() < MIN_SECRET_BYTES {
-            return Err(format!("line {number}: {} must be at least {MIN_SECRET_BYTES} bytes", name.as_str()));
+            return Err(format!(
+                "line {number}: {} must be at least {MIN_SECRET_BYTES} bytes",
+                name.as_str()
+            ));
         }
         keys.push((name, Secret::new(value.to_string())));
     }
@@ -115,7 +119,9 @@ pub fn create(path: &Path, text: &str) -> anyhow::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => anyhow!("{shown} already exists; keys export never overwrites a file"),
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow!("{shown} already exists; keys export never overwrites a file")
+        }
         _ => anyhow!("cannot create {shown}: {e}"),
     })?;
     let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
@@ -160,7 +166,10 @@ mod tests {
         for (text, wanted) in [
             (secret.to_string(), "line 1 is not"),
             (format!("\n{secret}== = {}", key('x')), "line 2 names no key"),
-            (format!("jwt_public = {}\njwt_public = {}", key('a'), key('b')), "line 2: jwt_public appears twice"),
+            (
+                format!("jwt_public = {}\njwt_public = {}", key('a'), key('b')),
+                "line 2: jwt_public appears twice",
+            ),
             ("receipt_signing = short".to_string(), "line 1: receipt_signing must be at least 32 bytes"),
         ] {
             let reason = parse(&text).expect_err(&text);

@@ -63,7 +63,7 @@ impl KeyName {
     }
 
     /// The value its variable gave, if any.
-    fn from_variable(self, settings: &Settings) -> Option<&Secret> {
+    fn in_variable(self, settings: &Settings) -> Option<&Secret> {
         match self {
             KeyName::DocumentMatching => settings.keys.document_matching_secret.as_ref(),
             KeyName::ReceiptSigning => settings.keys.receipt_signing_secret.as_ref(),
@@ -109,8 +109,11 @@ impl ServerKeys {
                 }
             }
             None => {
-                let twice: Vec<KeyName> =
-                    outside.iter().filter(|(n, s)| s.is_some() && held.contains(n)).map(|(n, _)| *n).collect();
+                let twice: Vec<KeyName> = outside
+                    .iter()
+                    .filter(|(n, s)| s.is_some() && held.contains(n))
+                    .map(|(n, _)| *n)
+                    .collect();
                 if !twice.is_empty() {
                     bail!("{} (their variables set them too)", still_held(&twice));
                 }
@@ -157,7 +160,7 @@ fn from_outside(
     file: Option<&KeyFile>,
 ) -> anyhow::Result<Option<Secret>> {
     let in_file = file.and_then(|f| f.get(name));
-    match (name.from_variable(settings), in_file) {
+    match (name.in_variable(settings), in_file) {
         (Some(variable), Some(in_file)) if variable != in_file => bail!(
             "{} and CONSULAR_DESK_KEY_FILE give {} different values; keep one",
             name.variable(),
