@@ -15,7 +15,7 @@ use crate::audit;
 use crate::audit::read::Head;
 use crate::auth::Actor;
 use crate::config::Settings;
-use crate::startup::{prepare_database, Application};
+use crate::startup::{prepare_tables, Application};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -58,6 +58,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The server keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Export a report to a file, offline: straight from the database, no server needed.
     Export {
         #[command(subcommand)]
@@ -92,6 +97,17 @@ pub enum ExportCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Move the server keys out of the database into a new key file (mode 0600), for
+    /// CONSULAR_DESK_KEY_FILE. Stop every instance first.
+    Export {
+        /// The key file to create; an existing file is never overwritten.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Walk every hash chain of the audit log; exits 1 and names the first bad entry when one
     /// doesn't hold.
@@ -118,7 +134,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             serve(settings)
         }
         Command::Migrate => {
-            prepare_database(&settings)?;
+            prepare_tables(&settings)?;
             println!("migrations applied; reference data seeded ({:?})", settings.database_url);
             Ok(())
         }
@@ -131,7 +147,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let new = NewStaff::parse(&username, password, &role, post.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            let (pool, _, _) = prepare_database(&settings)?;
+            let (pool, _) = prepare_tables(&settings)?;
             let hash = crate::auth::passwords::hash(new.password.expose())?;
             let mut conn = pool.get().context("cannot get a database connection")?;
             // The operator at the server's console acts as the system.
@@ -147,6 +163,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Keys { command: KeysCommand::Export { out } } => export_keys(&settings, &out),
         Command::Export { command: ExportCommand::FeeReport { post, from, to, format, out, bom } } => {
             let post = match post.as_str() {
                 "all" => None,
@@ -194,6 +211,12 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `keys export`: one line of output.
+fn export_keys(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
+    println!("{}", crate::server_keys::export::run(settings, out)?);
+    Ok(())
 }
 
 /// One line for a terminal: the detail, and the field messages of a 422.

@@ -67,6 +67,10 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
     }
+    /// The text, to write it to the key file.
+    pub fn expose_text(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -88,6 +92,15 @@ pub struct JwtSettings {
     pub staff_previous_secret: Option<Secret>,
     pub public_token_ttl: Duration,
     pub staff_token_ttl: Duration,
+}
+
+/// Where the server keys come from when not from the database (see `server_keys`).
+#[derive(Debug, Clone, Default)]
+pub struct KeySettings {
+    /// `CONSULAR_DESK_KEY_FILE`: a file of `name = value` lines, mode 0600, owned by us.
+    pub file: Option<std::path::PathBuf>,
+    pub document_matching_secret: Option<Secret>,
+    pub receipt_signing_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +175,7 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     pub bind: SocketAddr,
     pub jwt: JwtSettings,
+    pub keys: KeySettings,
     pub login_throttle: LoginThrottle,
     pub booking: BookingSettings,
     pub window: WindowSettings,
@@ -254,6 +268,11 @@ impl Settings {
                 staff_previous_secret,
                 public_token_ttl: minutes(&get, "CONSULAR_DESK_PUBLIC_TOKEN_MINUTES", 60, 1, 1440)?,
                 staff_token_ttl: minutes(&get, "CONSULAR_DESK_STAFF_TOKEN_MINUTES", 600, 1, 1440)?,
+            },
+            keys: KeySettings {
+                file: get("CONSULAR_DESK_KEY_FILE").map(Into::into),
+                document_matching_secret: secret(&get, "CONSULAR_DESK_DOCUMENT_MATCHING_SECRET")?,
+                receipt_signing_secret: secret(&get, "CONSULAR_DESK_RECEIPT_SIGNING_SECRET")?,
             },
             login_throttle: LoginThrottle {
                 max_failures_per_account: number(&get, "CONSULAR_DESK_LOGIN_MAX_FAILURES", 5, 1, 1000)?,
@@ -468,6 +487,16 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(e.variable, "CONSULAR_DESK_STAFF_JWT_SECRET");
+    }
+
+    #[test]
+    fn key_variables_are_refused_when_short_and_the_key_file_is_a_path() {
+        for variable in ["CONSULAR_DESK_DOCUMENT_MATCHING_SECRET", "CONSULAR_DESK_RECEIPT_SIGNING_SECRET"] {
+            assert_eq!(parse(&[(variable, "short")]).unwrap_err().variable, variable);
+        }
+        let s = parse(&[("CONSULAR_DESK_KEY_FILE", "/etc/consular-desk/keys")]).expect("valid");
+        assert_eq!(s.keys.file, Some("/etc/consular-desk/keys".into()));
+        assert!(parse(&[]).expect("defaults").keys.file.is_none());
     }
 
     #[test]

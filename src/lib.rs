@@ -20,6 +20,7 @@ pub mod proxies;
 pub mod reference;
 pub mod reports;
 pub mod secrets;
+pub mod server_keys;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

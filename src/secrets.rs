@@ -12,13 +12,16 @@ use crate::config::Secret;
 use crate::db::schema::app_secrets;
 use crate::db::{is_unique_violation, DbConn};
 
+/// The secret stored as `name`, if there is one.
+pub fn find(conn: &mut DbConn, name: &str) -> QueryResult<Option<Secret>> {
+    let value = app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()?;
+    Ok(value.map(Secret::new))
+}
+
 /// The secret stored as `name`, generated (48 random bytes) and stored if there is none yet.
 pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
-    let find = |conn: &mut DbConn| {
-        app_secrets::table.find(name).select(app_secrets::value).first::<String>(conn).optional()
-    };
-    if let Some(value) = find(conn)? {
-        return Ok(Secret::new(value));
+    if let Some(secret) = find(conn, name)? {
+        return Ok(secret);
     }
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);
@@ -33,9 +36,9 @@ pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
     match inserted {
         Ok(_) => Ok(Secret::new(generated)),
         // Another instance stored its secret first: use that one.
-        Err(e) if is_unique_violation(&e) => find(conn)?
-            .map(Secret::new)
-            .ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict")),
+        Err(e) if is_unique_violation(&e) => {
+            find(conn, name)?.ok_or_else(|| anyhow::anyhow!("secret {name} vanished after a conflict"))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -27,6 +27,8 @@ use crate::fees::verification::ReceiptKey;
 use crate::maintenance;
 use crate::pdf::Templates;
 use crate::reference;
+use crate::secrets::Key;
+use crate::server_keys::{KeyName, ServerKeys};
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
 
@@ -37,9 +39,24 @@ pub struct Application {
     server: Server,
 }
 
-/// Opens the pool, applies migrations, seeds reference data and loads the signing keys:
-/// everything `serve` and `migrate` need before the first request.
+/// [`prepare_tables`] and the token signers: what a server (or the benchmark) needs before
+/// the first request.
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Backend)> {
+    let (pool, backend) = prepare_tables(settings)?;
+    let keys = load_keys(settings, &pool)?;
+    Ok((pool, keys.tokens(settings), backend))
+}
+
+/// The server keys, from wherever they live. Only the server loads them: the other commands
+/// neither need them nor may generate them.
+fn load_keys(settings: &Settings, pool: &Pool) -> anyhow::Result<ServerKeys> {
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    ServerKeys::load(settings, &mut conn).context("loading the server keys failed")
+}
+
+/// Opens the pool, applies migrations, seeds reference data and slots: what `serve`,
+/// `migrate` and `create-staff` need.
+pub fn prepare_tables(settings: &Settings) -> anyhow::Result<(Pool, Backend)> {
     let pool = db::build_pool(&settings.database_url, settings.pool_size)
         .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
     let applied = db::run_migrations(&settings.database_url)?;
@@ -60,24 +77,21 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Back
     if generated > 0 {
         tracing::info!(slots = generated, "slots generated");
     }
-    let keys = Keys::load(&settings.jwt, &mut conn).context("loading signing keys failed")?;
-    Ok((pool, keys, backend))
+    Ok((pool, backend))
 }
 
 impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let (pool, keys, backend) = prepare_database(&settings)?;
+        let (pool, backend) = prepare_tables(&settings)?;
+        let server_keys = load_keys(&settings, &pool)?;
+        warn_of_keys_in_the_database(&server_keys, settings.bind);
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
         let templates = Templates::load(&settings.pdf_templates)?;
-        let (first_admin_missing, matching, receipts) = {
-            let mut conn = pool.get()?;
-            let matching =
-                MatchingKey::load(&mut conn).context("loading the document-matching key failed")?;
-            let receipts = ReceiptKey::load(&mut conn).context("loading the receipt-signing key failed")?;
-            (!staff::has_active_admin(&mut conn)?, Arc::new(matching), Arc::new(receipts))
-        };
+        let first_admin_missing = !staff::has_active_admin(&mut *pool.get()?)?;
+        let matching = Arc::new(MatchingKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
+        let receipts = Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
         let availability = Arc::new(AvailabilityCache::default());
         // Both need a running actix runtime, as `serve` and the tests have.
         actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone()));
@@ -93,7 +107,7 @@ impl Application {
         let state = AppState {
             pool,
             exports,
-            keys: Arc::new(keys),
+            keys: Arc::new(server_keys.tokens(&settings)),
             settings: Arc::new(settings),
             hasher,
             availability,
@@ -128,6 +142,19 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Says once, at start, when a copy of the database would carry the keys of its own hashes
+/// while the server is reachable from other machines (README, "Server keys").
+fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
+    if !keys.in_database().is_empty() && !bind.ip().is_loopback() {
+        tracing::warn!(
+            keys = %KeyName::list(keys.in_database()),
+            "server keys live in the database while listening on a non-loopback address: a copy \
+             of the database recovers document numbers; move them out with `consular-desk keys \
+             export --out FILE` and set CONSULAR_DESK_KEY_FILE"
+        );
     }
 }
 

@@ -83,6 +83,7 @@ actions! {
     StaffEnabled = "staff.enabled" "staff";
     StaffPasswordReset = "staff.password_reset" "staff";
     StaffReassigned = "staff.reassigned" "staff";
+    ServerKeysExported = "server_keys.exported" "server_keys";
 }
 
 impl Action {

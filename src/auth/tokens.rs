@@ -6,7 +6,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtSettings, Secret};
-use crate::db::DbConn;
 
 /// Who a token is for. Each audience has its own secret, so a token of one can never be
 /// verified as the other.
@@ -21,14 +20,6 @@ impl Audience {
         match self {
             Audience::Public => "consular-desk/public",
             Audience::Staff => "consular-desk/staff",
-        }
-    }
-
-    /// Name of the row in `app_secrets` that keeps a generated secret.
-    fn secret_name(self) -> &'static str {
-        match self {
-            Audience::Public => "jwt_public",
-            Audience::Staff => "jwt_staff",
         }
     }
 }
@@ -97,21 +88,7 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Takes the secrets from the settings, or else from the database, generating and storing
-    /// them on first start so that restarts and other instances agree.
-    pub fn load(settings: &JwtSettings, conn: &mut DbConn) -> anyhow::Result<Keys> {
-        let public = match &settings.public_secret {
-            Some(s) => s.clone(),
-            None => crate::secrets::stored(conn, Audience::Public.secret_name())?,
-        };
-        let staff = match &settings.staff_secret {
-            Some(s) => s.clone(),
-            None => crate::secrets::stored(conn, Audience::Staff.secret_name())?,
-        };
-        Ok(Keys::new(settings, &public, &staff))
-    }
-
-    /// Keys from these secrets; the settings' previous secrets, if any, still verify.
+    /// Keys from these secrets (loaded by `server_keys`); the settings' previous secrets, if any, still verify.
     pub fn new(settings: &JwtSettings, public: &Secret, staff: &Secret) -> Keys {
         let make = |secret: &Secret, previous: &Option<Secret>, audience: Audience, ttl: Duration| {
             let mut validation = Validation::new(settings.algorithm);

@@ -11,11 +11,9 @@ use utoipa::ToSchema;
 use crate::config::Secret;
 use crate::db::DbConn;
 use crate::secrets::Key;
+use crate::server_keys::KeyName;
 
-/// The `app_secrets` row that keeps the key.
-const SECRET_NAME: &str = "document_matching";
-
-/// The server's key for document-number hashes and surname keys (generated on first start).
+/// The server's key for document-number hashes and surname keys (`server_keys`).
 pub struct MatchingKey(Key);
 
 impl MatchingKey {
@@ -23,8 +21,10 @@ impl MatchingKey {
         MatchingKey(Key::new(secret))
     }
 
+    /// The key as the database keeps it (the embedded default); the server takes it from
+    /// `server_keys`, which knows where it lives.
     pub fn load(conn: &mut DbConn) -> anyhow::Result<MatchingKey> {
-        Ok(MatchingKey(Key::load(conn, SECRET_NAME)?))
+        Ok(MatchingKey(Key::load(conn, KeyName::DocumentMatching.as_str())?))
     }
 
     fn hex(&self, purpose: &str, text: &str) -> String {

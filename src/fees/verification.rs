@@ -6,8 +6,8 @@
 use crate::booking::reference_code::ALPHABET;
 use crate::db::DbConn;
 use crate::secrets::Key;
+use crate::server_keys::KeyName;
 
-const SECRET_NAME: &str = "receipt_signing";
 const SYMBOLS: usize = 10;
 
 pub struct ReceiptKey(Key);
@@ -17,8 +17,10 @@ impl ReceiptKey {
         ReceiptKey(key)
     }
 
+    /// The key as the database keeps it (the embedded default); the server takes it from
+    /// `server_keys`, which knows where it lives.
     pub fn load(conn: &mut DbConn) -> anyhow::Result<ReceiptKey> {
-        Ok(ReceiptKey(Key::load(conn, SECRET_NAME)?))
+        Ok(ReceiptKey(Key::load(conn, KeyName::ReceiptSigning.as_str())?))
     }
 
     /// The receipt's code, `K7QM4-XPT9A`.

@@ -16,6 +16,7 @@ mod fees;
 mod health;
 mod helpers;
 mod intake_pages;
+mod keys;
 mod pages;
 mod reference;
 mod reports;
