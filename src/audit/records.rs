@@ -135,6 +135,9 @@ pub fn hold_all(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Holding> {
     Ok(holding)
 }
 
+/// id, chain, seq, action, entity id, change.
+type EntryRow = (i64, String, Option<i64>, String, Option<String>, String);
+
 /// The entries that record rows, oldest first, keyed by the entity they name.
 fn entries(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Vec<(Action, Recorded)>> {
     const ACTIONS: [Action; 8] = [
@@ -166,7 +169,7 @@ fn entries(conn: &mut DbConn, post: Option<&str>) -> QueryResult<Vec<(Action, Re
     if let Some(p) = post {
         query = query.filter(audit_log::chain.eq(p.to_string()));
     }
-    let rows: Vec<(i64, String, Option<i64>, String, Option<String>, String)> = query.load(conn)?;
+    let rows: Vec<EntryRow> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, chain, seq, action, entity_id, change)| {
