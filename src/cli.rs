@@ -190,24 +190,31 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                     Head::parse(h).ok_or_else(|| anyhow::anyhow!("--expect {h:?} is not CHAIN:SEQ:HASH"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            // A check changes nothing: no migrations, no seeding, only the pool.
+            // A check changes nothing: no migrations, no seeding, no new database file.
+            if let crate::config::DatabaseUrl::Sqlite(path) = &settings.database_url {
+                let file = path.split('?').next().unwrap_or(path);
+                if !std::path::Path::new(file).is_file() {
+                    anyhow::bail!("no database to check: {file} does not exist");
+                }
+            }
             let pool = crate::db::build_pool(&settings.database_url, 1)
                 .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
             let mut conn = pool.get().context("cannot get a database connection")?;
+            if let Some(p) = &post {
+                use diesel::prelude::*;
+                let known: i64 = crate::db::schema::posts::table
+                    .find(p)
+                    .count()
+                    .get_result(&mut conn)
+                    .context("the posts can't be read (has this database been migrated?)")?;
+                anyhow::ensure!(known > 0, "--post {p:?}: no such post");
+            }
             let outcome = audit::read::verify(&mut conn, post.as_deref(), &expected, Utc::now().naive_utc())
                 .context("the audit tables can't be read (has this database been migrated?)")?;
             println!("{}", serde_json::to_string(&outcome)?);
             match outcome.first_bad {
                 None => Ok(()),
-                Some(bad) => {
-                    let at = match (bad.seq, bad.id) {
-                        (Some(seq), _) if bad.problem == "rewritten" => format!("at entry {seq}"),
-                        (Some(seq), Some(id)) => format!("at entry {seq} (id {id})"),
-                        (Some(seq), None) => format!("at entry {seq} (gone)"),
-                        (None, id) => format!("outside it (id {})", id.unwrap_or_default()),
-                    };
-                    Err(anyhow::anyhow!("audit chain {} is broken {at}: {}", bad.chain, bad.problem))
-                }
+                Some(bad) => Err(anyhow::anyhow!(broken(&bad))),
             }
         }
     }
@@ -217,6 +224,23 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
 fn export_keys(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
     println!("{}", crate::server_keys::export::run(settings, out)?);
     Ok(())
+}
+
+/// One line for a terminal naming where the trail, or a record held to it, fails.
+fn broken(bad: &audit::read::BadEntry) -> String {
+    if let Some(table) = &bad.table {
+        let row = bad.row_id.map(|r| format!(" {r}")).unwrap_or_default();
+        let entry = bad.id.map(|id| format!(" (audit entry {id})")).unwrap_or_default();
+        let field = bad.field.as_ref().map(|f| format!(" in {f}")).unwrap_or_default();
+        return format!("audit record {table}{row}{entry} fails: {}{field}", bad.problem);
+    }
+    let at = match (bad.seq, bad.id) {
+        (Some(seq), _) if bad.problem == "rewritten" => format!("at entry {seq}"),
+        (Some(seq), Some(id)) => format!("at entry {seq} (id {id})"),
+        (Some(seq), None) => format!("at entry {seq} (gone)"),
+        (None, id) => format!("outside it (id {})", id.unwrap_or_default()),
+    };
+    format!("audit chain {} is broken {at}: {}", bad.chain, bad.problem)
 }
 
 /// One line for a terminal: the detail, and the field messages of a 422.

@@ -15,7 +15,9 @@
 
 pub mod chain;
 pub mod read;
+pub mod records;
 pub mod seal;
+pub mod sealed;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

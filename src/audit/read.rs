@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::chain::{Content, GENESIS};
+use crate::audit::records;
 use crate::auth::StaffMember;
 use crate::db::schema::{audit_chains, audit_log, audit_pending, audit_seals};
 use crate::db::{read_snapshot, DbConn};
@@ -112,8 +113,8 @@ pub fn page(conn: &mut DbConn, filter: &Filter, limit: i64) -> QueryResult<Vec<S
     query.load(conn)
 }
 
-/// The first place at which the trail stops holding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// The first place at which the trail, or a record held to it, stops holding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BadEntry {
     /// The chain: a post code, or `*` for events of no post.
     pub chain: String,
@@ -127,8 +128,23 @@ pub struct BadEntry {
     /// the entry before it: moved, or its predecessor changed), `missing` (entries are gone
     /// here), `unsealed` (an entry neither in a chain nor waiting for one), `stale` (waiting
     /// for its sealer for over a minute: no instance is sealing) or `rewritten` (the chain
-    /// no longer has a head that was kept from an earlier check).
+    /// no longer has a head that was kept from an earlier check). For a money or legal record
+    /// held to the sealed entry that recorded it: `record_differs` (the row no longer says
+    /// what its entry says), `record_unsealed` (no entry records the row: it was written
+    /// behind the triggers) or `record_missing` (the entry's row is gone); `id` and `seq` are
+    /// then the entry's, when there is one.
     pub problem: String,
+    /// For a record: its table (`receipts`, `receipt_lines`, `receipt_voids`, `closeouts`,
+    /// `closeout_signatures`, `notarial_register`, `document_events`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// For a record: the row's id (a signature's is its close's); none when a gone row's
+    /// entry doesn't hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_id: Option<i64>,
+    /// For `record_differs`: the first field of the entry the row no longer matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// A chain's last entry as a check saw it. Kept outside the database, it proves later that
@@ -166,6 +182,9 @@ pub struct Verification {
     pub ok: bool,
     /// How many chained entries were checked.
     pub entries: i64,
+    /// How many money and legal records (receipts, their lines, voids, cash closes and their
+    /// signatures, register entries, documents' changes of state) were held to their entries.
+    pub records: i64,
     /// How many chains were walked.
     pub chains: i64,
     /// Entries written but not yet in their chain (each instance seals several times a second).
@@ -173,7 +192,8 @@ pub struct Verification {
     /// Each chain's last entry, for chains that hold: keep them elsewhere, and pass them to a
     /// later `consular-desk audit verify --expect CHAIN:SEQ:HASH`.
     pub heads: Vec<Head>,
-    /// The earliest entry (by id) at which the trail fails.
+    /// The earliest entry (by id) at which the trail fails; when every chain holds, the
+    /// earliest record that doesn't hold to its entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_bad: Option<BadEntry>,
 }
@@ -183,7 +203,8 @@ const BATCH: i64 = 2000;
 /// Walks every chain (or only `post`'s) from its start: each seal must have the next number,
 /// link to the hash before it, and hash its entry's content; the last must be the chain's
 /// head. Then every entry must be sealed in its own chain or queued (for less than
-/// [`STALE_AFTER`]), and every head kept from an earlier check (`expected`) must still be there.
+/// [`STALE_AFTER`]), every head kept from an earlier check (`expected`) must still be there,
+/// and every money and legal record must still say what its entry says ([`records`]).
 pub fn verify(
     conn: &mut DbConn,
     post: Option<&str>,
@@ -245,7 +266,13 @@ fn verify_snapshot(
             Some(_) if *recorded_at < now - STALE_AFTER => "stale",
             Some(_) => continue,
         };
-        bad.push(BadEntry { chain: chain.clone(), seq: None, id: Some(*id), problem: problem.into() });
+        bad.push(BadEntry {
+            chain: chain.clone(),
+            seq: None,
+            id: Some(*id),
+            problem: problem.into(),
+            ..BadEntry::default()
+        });
         break;
     }
     for kept in expected.iter().filter(|h| post.is_none_or(|p| p == h.chain)) {
@@ -260,11 +287,20 @@ fn verify_snapshot(
             Some(_) => continue,
         };
         let id = found.map(|(_, id)| id);
-        bad.push(BadEntry { chain: kept.chain.clone(), seq: Some(kept.seq), id, problem: problem.into() });
+        bad.push(BadEntry {
+            chain: kept.chain.clone(),
+            seq: Some(kept.seq),
+            id,
+            problem: problem.into(),
+            ..BadEntry::default()
+        });
     }
-    let first_bad = bad.into_iter().min_by_key(|b| b.id.unwrap_or(i64::MAX));
+    // Records are held to entries the chains prove: a broken chain is named first.
+    let holding = records::hold_all(conn, post)?;
+    let first_bad = bad.into_iter().min_by_key(|b| b.id.unwrap_or(i64::MAX)).or(holding.first_bad);
     let chains = chains.len() as i64;
-    Ok(Verification { ok: first_bad.is_none(), entries, chains, pending, heads, first_bad })
+    let records = holding.records;
+    Ok(Verification { ok: first_bad.is_none(), entries, records, chains, pending, heads, first_bad })
 }
 
 /// The head of a chain that holds.
@@ -290,6 +326,7 @@ fn walk(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, Option<BadEntry>)> 
         seq: Some(seq),
         id,
         problem: problem.to_string(),
+        ..BadEntry::default()
     };
     loop {
         let batch: Vec<Sealed> = audit_seals::table

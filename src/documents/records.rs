@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, sealed, Action, Event};
 use crate::auth::Actor;
 use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
@@ -315,20 +315,21 @@ pub fn record(
         }
         let (id, tracking) =
             insert_document(c, &visit, item.form, status, &surname_key, &checked, &details, clerk, now)?;
-        diesel::insert_into(document_events::table)
+        let written = diesel::insert_into(document_events::table)
             .values((
                 document_events::document_id.eq(id),
                 document_events::status.eq(status.as_str()),
                 document_events::at.eq(now),
                 document_events::staff_id.eq(clerk),
             ))
-            .execute(c)?;
-        let event =
-            Event::new(Action::DocumentRecorded, tracking.as_str()).at_post(Some(&visit.post)).with(json!({
-                "reference": reference.as_str(),
-                "form": item.form.as_str(),
-                "status": status.as_str(),
-            }));
+            .returning(document_events::id)
+            .get_result::<i64>(c)?;
+        let written: sealed::DocumentEvent =
+            document_events::table.find(written).select(sealed::DocumentEvent::as_select()).first(c)?;
+        let change = json!({"reference": reference.as_str(), "form": item.form.as_str()});
+        let event = Event::new(Action::DocumentRecorded, tracking.as_str())
+            .at_post(Some(&visit.post))
+            .with(sealed::with_fields(change, written.fields(true)));
         audit::record(c, actor, event, now)?;
         if kind == Kind::Notarial {
             let venue = match &checked.venue {
@@ -442,7 +443,7 @@ pub fn transition(
         if moved == 0 {
             return Err(AppError::new(Code::DocumentChanged, "the document moved on meanwhile; look again"));
         }
-        diesel::insert_into(document_events::table)
+        let written = diesel::insert_into(document_events::table)
             .values((
                 document_events::document_id.eq(id),
                 document_events::status.eq(to.as_str()),
@@ -450,10 +451,13 @@ pub fn transition(
                 document_events::staff_id.eq(clerk),
                 document_events::note.eq(&note),
             ))
-            .execute(c)?;
+            .returning(document_events::id)
+            .get_result::<i64>(c)?;
+        let written: sealed::DocumentEvent =
+            document_events::table.find(written).select(sealed::DocumentEvent::as_select()).first(c)?;
         let event = Event::new(Action::DocumentTransitioned, tracking.as_str())
             .at_post(Some(&post))
-            .with(json!({"from": from.as_str(), "to": to.as_str()}));
+            .with(sealed::with_fields(json!({"from": from.as_str()}), written.fields(false)));
         audit::record(c, actor, event, now)?;
         Ok(())
     })?;

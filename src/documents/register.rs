@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, sealed, Action, Event};
 use crate::auth::Actor;
 use crate::calendar;
 use crate::counters;
@@ -148,16 +148,18 @@ pub fn append(
             notarial_register::correction_note.eq(entry.corrects.map(|(_, note)| note)),
         ))
         .execute(conn)?;
-    let (action, corrects) = match entry.corrects {
-        Some((id, _)) => (Action::RegisterEntryCorrected, Some(id)),
-        None => (Action::RegisterEntryRecorded, None),
+    let action = match entry.corrects {
+        Some(_) => Action::RegisterEntryCorrected,
+        None => Action::RegisterEntryRecorded,
     };
-    let event = Event::new(action, &number).at_post(Some(entry.post)).with(json!({
-        "act": act.as_str(),
-        "certificates": job.certificates,
-        "document_id": entry.document_id,
-        "corrects_entry_id": corrects,
-    }));
+    // The entry seals the row as written, read back: `audit verify` holds it to it.
+    let written: sealed::RegisterEntry = notarial_register::table
+        .filter(notarial_register::entry_number.eq(&number))
+        .select(sealed::RegisterEntry::as_select())
+        .first(conn)?;
+    let event = Event::new(action, &number)
+        .at_post(Some(entry.post))
+        .with(sealed::with_fields(json!({}), written.fields()));
     audit::record(conn, actor, event, now)?;
     Ok(number)
 }

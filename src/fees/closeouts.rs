@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, sealed, Action, Event};
 use crate::auth::Actor;
 use crate::calendar;
 use crate::db::schema::{closeout_signatures, closeouts, receipt_voids, receipts, staff};
@@ -213,9 +213,11 @@ pub fn submit(
             ))
             .returning(closeouts::id)
             .get_result::<i64>(c)?;
+        let written: sealed::Closeout =
+            closeouts::table.find(id).select(sealed::Closeout::as_select()).first(c)?;
         let event = Event::new(Action::CloseoutSubmitted, id)
             .at_post(Some(post))
-            .with(json!({"date": date, "differs": off}));
+            .with(sealed::with_fields(json!({"differs": off}), written.fields()));
         audit::record(c, actor, event, now)?;
         Ok(id)
     })?;
@@ -279,7 +281,11 @@ pub fn sign(
             }
             Err(e) => return Err(e.into()),
         }
-        let event = Event::new(Action::CloseoutSigned, id).at_post(Some(post)).with(json!({"date": date}));
+        let written: sealed::Signature =
+            closeout_signatures::table.find(id).select(sealed::Signature::as_select()).first(c)?;
+        let event = Event::new(Action::CloseoutSigned, id)
+            .at_post(Some(post))
+            .with(sealed::with_fields(json!({"date": date}), written.fields()));
         audit::record(c, actor, event, now)?;
         Ok(())
     })?;

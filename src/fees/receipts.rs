@@ -11,7 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::fields::PersonName;
-use crate::audit::{self, Action, Event};
+use crate::audit::{self, sealed, Action, Event};
 use crate::auth::Actor;
 use crate::booking::party::Party;
 use crate::booking::reference_code::Reference;
@@ -375,16 +375,21 @@ pub fn record(
             Err(e) => return Err(e.into()),
         };
         insert_lines(c, id, &lines)?;
-        let items: Vec<_> =
-            lines.iter().map(|l| json!({"fee_code": l.fee_code, "quantity": l.quantity})).collect();
-        let event = Event::new(Action::ReceiptIssued, &number).at_post(Some(&visit.post)).with(json!({
-            "reference": reference.as_str(),
-            "document_id": document.map(|d| d.0),
-            "method": request.payment.method.as_str(),
-            "total_cents": total,
-            "local_total_cents": local.map(|l| l.0),
-            "items": items,
-        }));
+        // The entry seals the rows as written, read back: `audit verify` holds them to it.
+        let written: sealed::Receipt =
+            receipts::table.find(id).select(sealed::Receipt::as_select()).first(c)?;
+        let items: Vec<_> = receipt_lines::table
+            .filter(receipt_lines::receipt_id.eq(id))
+            .order(receipt_lines::line_no)
+            .select(sealed::ReceiptLine::as_select())
+            .load::<sealed::ReceiptLine>(c)?
+            .iter()
+            .map(|line| sealed::with_fields(json!({}), line.fields()))
+            .collect();
+        let change = json!({"reference": reference.as_str(), "items": items});
+        let event = Event::new(Action::ReceiptIssued, &number)
+            .at_post(Some(&visit.post))
+            .with(sealed::with_fields(change, written.fields()));
         audit::record(c, actor, event, now)?;
         Ok(id)
     })?;
@@ -474,8 +479,13 @@ pub fn void(
             }
             Err(e) => return Err(e.into()),
         }
-        let event =
-            Event::new(Action::ReceiptVoided, number).at_post(Some(&post)).with(json!({"receipt_id": id}));
+        let written: sealed::Void = receipt_voids::table
+            .filter(receipt_voids::receipt_id.eq(id))
+            .select(sealed::Void::as_select())
+            .first(c)?;
+        let event = Event::new(Action::ReceiptVoided, number)
+            .at_post(Some(&post))
+            .with(sealed::with_fields(json!({}), written.fields()));
         audit::record(c, actor, event, now)?;
         Ok(())
     })?;

@@ -172,6 +172,24 @@ pub fn progress_bar(done: u64, total: u64, width: usize) -> String {
     )
 }
 
+/// Opens `path` for writing, empty, readable by its owner only (0600): a fee report names
+/// payers. A new file is created with that mode; an existing one is narrowed to it before
+/// anything is written.
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 /// Writes the fee report of `scope` to `out` as `format`, as the operator's console (the
 /// system): works with the server stopped. On a terminal it shows a progress bar against the
 /// counted rows; piped or redirected, it prints nothing.
@@ -195,7 +213,7 @@ pub fn to_file(
     record(&mut conn, &Actor::System, &scope, format, now.naive_utc())?;
     // No server may be running to seal the entry: seal it here.
     crate::audit::seal::seal_pending(&mut conn)?;
-    let file = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let file = private_file(out).with_context(|| format!("cannot create {}", out.display()))?;
     let terminal = std::io::stderr().is_terminal();
     // Counting costs a query per kind of row: only worth it when someone watches.
     let total = if terminal { fee_report::count_rows(&mut conn, &scope)? } else { 0 };

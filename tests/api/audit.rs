@@ -33,7 +33,7 @@ async fn last_id(app: &TestApp, reader: &str) -> i64 {
 }
 
 /// The chain check, once the instances' sealers have chained every entry written so far.
-async fn verify(app: &TestApp, reader: &str) -> Value {
+pub(crate) async fn verify(app: &TestApp, reader: &str) -> Value {
     for _ in 0..200 {
         let r = app.get("/api/v1/audit/log/verify", Some(reader)).await;
         assert_eq!(r.status, 200, "verify: {}", r.body);
@@ -49,7 +49,7 @@ fn slot(slots: &[Value], i: usize) -> i64 {
     slots[i]["slot_id"].as_i64().expect("slot_id")
 }
 
-fn text(v: &Value, key: &str) -> String {
+pub(crate) fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
 }
 
@@ -284,20 +284,20 @@ async fn exercise(
     Some((r.0.status, r.1, r.2))
 }
 
-async fn walk_in(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
+pub(crate) async fn walk_in(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
     let body = json!({"service": "notarial", "reason": "lost passport", "applicant": person("Ana", "Núñez")});
     app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await
 }
 
 /// A fee paid by card at a walk-in's visit.
-async fn paid_fee(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
+pub(crate) async fn paid_fee(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
     let reference = text(&walk_in(app, clerk).await.body, "reference");
     let body = json!({"appointment_reference": reference, "items": [{"fee_code": "notarial-certificate", "quantity": 1}], "payment": {"method": "card"}});
     app.post("/api/v1/staff/fees", Some(clerk), &body).await
 }
 
 /// A notarial job recorded, pending, at a walk-in called to a window.
-async fn notarial_document(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
+pub(crate) async fn notarial_document(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
     walk_in(app, clerk).await;
     let called = text(&call_next(app, clerk).await.body, "reference");
     let item = json!({"form": "notarial", "act": "jurat", "document_title": "Affidavit", "pages": 1, "certificates": 1,
@@ -305,7 +305,7 @@ async fn notarial_document(app: &TestApp, clerk: &str) -> crate::helpers::Reply 
     app.post(&format!("/api/v1/staff/appointments/{called}/documents"), Some(clerk), &item).await
 }
 
-async fn call_next(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
+pub(crate) async fn call_next(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
     app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": "1"})).await
 }
 
@@ -502,11 +502,11 @@ async fn auditors_read_within_their_post_and_write_nothing_anywhere() {
 }
 
 /// Direct SQL against the test database, as someone with database access would.
-fn sql(db_url: &str, statement: &str) -> Result<usize, String> {
+pub(crate) fn sql(db_url: &str, statement: &str) -> Result<usize, String> {
     diesel::sql_query(statement).execute(&mut db_conn(db_url)).map_err(|e| e.to_string())
 }
 
-fn is_postgres(db_url: &str) -> bool {
+pub(crate) fn is_postgres(db_url: &str) -> bool {
     db_url.starts_with("postgres")
 }
 
@@ -570,7 +570,7 @@ async fn tamperable() -> (TestApp, crate::helpers::TestDb, String) {
     (app, db, admin)
 }
 
-fn cli_verify(db_url: &str) -> (bool, String) {
+pub(crate) fn cli_verify(db_url: &str) -> (bool, String) {
     let out = run_cli(db_url, &["audit", "verify"], &[], None);
     (
         out.status.success(),

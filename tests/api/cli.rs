@@ -135,3 +135,58 @@ fn a_broken_pdf_template_stops_the_server_naming_the_file() {
     assert!(!out.status.success());
     assert!(stderr.contains("receipt.json") && stderr.contains("`title` needs both"), "{stderr}");
 }
+
+fn one_line_failure(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "succeeded: {}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    stderr
+}
+
+#[test]
+fn verify_on_a_missing_sqlite_file_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("absent.db");
+    let out = run_cli(&format!("sqlite://{}", path.display()), &["audit", "verify"], &[], None);
+    let stderr = one_line_failure(&out);
+    assert!(stderr.contains("absent.db") && stderr.contains("does not exist"), "{stderr}");
+    assert!(!path.exists(), "verify created the database");
+    assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0, "a file was created");
+}
+
+#[test]
+fn verify_of_an_unknown_post_fails_naming_it() {
+    let db = TestDb::fresh();
+    let out = run_cli(db.url(), &["migrate"], &[], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = one_line_failure(&run_cli(db.url(), &["audit", "verify", "--post", "ZZZ"], &[], None));
+    assert!(stderr.contains("ZZZ") && stderr.contains("no such post"), "{stderr}");
+    let known = run_cli(db.url(), &["audit", "verify", "--post", "MEX"], &[], None);
+    assert!(known.status.success(), "{}", String::from_utf8_lossy(&known.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_exported_fee_report_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::fresh();
+    let out = run_cli(db.url(), &["migrate"], &[], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().expect("dir");
+    let (fresh, existing) = (dir.path().join("report.csv"), dir.path().join("old.csv"));
+    std::fs::write(&existing, "an older report").expect("write");
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    for out in [&fresh, &existing] {
+        let args = ["export", "fee-report", "--post", "MEX", "--from", "2026-11-01", "--to", "2026-11-30"];
+        let out_arg = out.display().to_string();
+        let args: Vec<&str> = args.into_iter().chain(["--format", "csv", "--out", &out_arg]).collect();
+        let run = run_cli(db.url(), &args, &[], None);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let meta = std::fs::metadata(out).expect("written");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{}", out.display());
+        assert!(
+            std::fs::read_to_string(out).expect("read").starts_with("kind,date,post"),
+            "the report replaced it"
+        );
+    }
+}

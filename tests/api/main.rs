@@ -25,4 +25,5 @@ mod schedules;
 mod sessions;
 mod staff_scope;
 mod throttles;
+mod verify_records;
 mod window;
