@@ -16,8 +16,19 @@ pub const SESSION: &str = "session";
 /// The forms' CSRF cookie.
 pub const CSRF: &str = "csrf";
 
-pub(crate) fn over_tls(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+/// Whether the request came over HTTPS: this server's own TLS, or a trusted proxy saying so
+/// ([`crate::proxies::TrustedProxies::client_over_tls`]); a client's own `X-Forwarded-Proto`
+/// or `Forwarded` counts for nothing. The one place that decides it: Secure cookies and HSTS
+/// follow it.
+pub fn over_tls(req: &HttpRequest) -> bool {
+    if req.app_config().secure() {
+        return true;
+    }
+    match (crate::api::trusted_proxies(req), req.peer_addr()) {
+        (Some(proxies), Some(peer)) => proxies
+            .client_over_tls(peer.ip(), crate::api::header_lines(req, proxies.header.proto_name()).as_deref()),
+        _ => false,
+    }
 }
 
 /// The signed-in applicant, if the session cookie holds a token that is still good.
