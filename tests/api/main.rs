@@ -12,6 +12,7 @@ mod cli;
 mod counters;
 mod documents;
 mod fees;
+mod hardening;
 mod health;
 mod helpers;
 mod intake_pages;
