@@ -301,7 +301,10 @@ mod tests {
         let proxy = ip("10.0.0.1");
         assert!(fwd.client_over_tls(proxy, Some("for=198.51.100.7;proto=https")));
         assert!(fwd.client_over_tls(proxy, Some(r#"for=1.2.3.4;proto=http, for=198.51.100.7;proto="https""#)));
-        assert!(!fwd.client_over_tls(proxy, Some("for=198.51.100.7;proto=https, for=10.0.0.2;proto=http, for=192.0.2.1")));
+        assert!(!fwd.client_over_tls(
+            proxy,
+            Some("for=198.51.100.7;proto=https, for=10.0.0.2;proto=http, for=192.0.2.1")
+        ));
         assert!(fwd.client_over_tls(proxy, Some("for=198.51.100.7;proto=https, for=10.0.0.2;proto=http")));
         assert!(!fwd.client_over_tls(proxy, Some("for=198.51.100.7")));
         assert!(!fwd.client_over_tls(proxy, Some("for=garbage;proto=https")));

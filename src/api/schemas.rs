@@ -228,11 +228,7 @@ pub fn optional_tracking_number() -> Object {
 
 /// An optional `accounts::fields::PersonName`.
 pub fn optional_person_name() -> Object {
-    nullable_string()
-        .min_length(Some(1))
-        .max_length(Some(200))
-        .pattern(Some(visible_text()))
-        .build()
+    nullable_string().min_length(Some(1)).max_length(Some(200)).pattern(Some(visible_text())).build()
 }
 
 /// `fees::money::LOCAL_CURRENCY`: the one currency exchange rates are set for.

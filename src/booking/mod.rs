@@ -194,7 +194,10 @@ mod tests {
             assert!(free_text("reason", bad, 200).is_err(), "{bad:?}");
         }
         assert_eq!(free_text("reason", "  Jose\u{0301} asked  ", 200).ok().as_deref(), Some("José asked"));
-        assert_eq!(free_text("reason", "Señora Núñez, 王芳 ✓", 200).ok().as_deref(), Some("Señora Núñez, 王芳 ✓"));
+        assert_eq!(
+            free_text("reason", "Señora Núñez, 王芳 ✓", 200).ok().as_deref(),
+            Some("Señora Núñez, 王芳 ✓")
+        );
         assert!(free_text("reason", &"a".repeat(201), 200).is_err());
     }
 }

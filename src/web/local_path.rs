@@ -36,9 +36,7 @@ pub fn or_home(raw: &str) -> &str {
 
 /// One `/`, then only visible ASCII, no `\` and no `//` anywhere.
 fn plain(text: &str) -> bool {
-    text.starts_with('/')
-        && text.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
-        && !text.contains("//")
+    text.starts_with('/') && text.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') && !text.contains("//")
 }
 
 /// `%XX` decoded once; `None` when a `%` is not followed by two hex digits or the bytes are
@@ -66,7 +64,8 @@ mod tests {
 
     #[test]
     fn paths_of_this_site_pass_as_they_are() {
-        for ok in ["/", "/track", "/staff/admin/closures?post=MEX", "/my/ABC123", "/staff/receipts/MEX-2026-000001"]
+        for ok in
+            ["/", "/track", "/staff/admin/closures?post=MEX", "/my/ABC123", "/staff/receipts/MEX-2026-000001"]
         {
             assert_eq!(local_path(ok), Some(ok), "{ok}");
         }

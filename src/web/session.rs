@@ -25,8 +25,10 @@ pub fn over_tls(req: &HttpRequest) -> bool {
         return true;
     }
     match (crate::api::trusted_proxies(req), req.peer_addr()) {
-        (Some(proxies), Some(peer)) => proxies
-            .client_over_tls(peer.ip(), crate::api::header_lines(req, proxies.header.proto_name()).as_deref()),
+        (Some(proxies), Some(peer)) => proxies.client_over_tls(
+            peer.ip(),
+            crate::api::header_lines(req, proxies.header.proto_name()).as_deref(),
+        ),
         _ => false,
     }
 }

@@ -74,8 +74,13 @@ async fn no_next_parameter_or_redirect_built_from_input_leaves_the_site_or_fails
     app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
     let (cookies, csrf, _) = staff_session(&app, "mex.supervisor").await;
     for number in ["X%0d%0aSet-Cookie:%20a=b", "%2F%2Fevil.example", "%09%2Fevil.example"] {
-        let r = post_form(&app, &format!("/staff/receipts/{number}/void"), &cookies, &format!("csrf={csrf}&reason=x"))
-            .await;
+        let r = post_form(
+            &app,
+            &format!("/staff/receipts/{number}/void"),
+            &cookies,
+            &format!("csrf={csrf}&reason=x"),
+        )
+        .await;
         assert!(r.status < 500, "{number}: {}", r.status);
         assert!(location(&r).is_none_or(|l| l.starts_with('/') && !l.starts_with("//")), "{number}");
     }
@@ -103,7 +108,13 @@ async fn a_clients_own_forwarded_proto_gets_no_secure_cookie_and_no_hsts() {
         assert_eq!(https_as_seen(&app, headers).await, (false, None), "{headers:?}");
     }
     let health = app
-        .call_as(&Caller::from("127.0.0.1").with_headers(&[("X-Forwarded-Proto", "https")]), "GET", "/healthz", None, None)
+        .call_as(
+            &Caller::from("127.0.0.1").with_headers(&[("X-Forwarded-Proto", "https")]),
+            "GET",
+            "/healthz",
+            None,
+            None,
+        )
         .await;
     assert!(health.headers.get("strict-transport-security").is_none());
     app.stop().await;
@@ -116,9 +127,18 @@ async fn a_clients_own_forwarded_proto_gets_no_secure_cookie_and_no_hsts() {
     assert_eq!(https_as_seen(&app, &[]).await, (false, None));
     assert_eq!(https_as_seen(&app, &[("Forwarded", "for=203.0.113.9;proto=https")]).await, (false, None));
     let api = app
-        .call_as(&Caller::from("127.0.0.1").with_headers(&[("X-Forwarded-Proto", "https")]), "GET", "/healthz", None, None)
+        .call_as(
+            &Caller::from("127.0.0.1").with_headers(&[("X-Forwarded-Proto", "https")]),
+            "GET",
+            "/healthz",
+            None,
+            None,
+        )
         .await;
-    assert_eq!(api.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000"));
+    assert_eq!(
+        api.headers.get("strict-transport-security").and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
     app.stop().await;
 
     let app = spawn_on(
@@ -195,15 +215,21 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     let sneaky = ["fine \u{202E}gnp.exe", "zero\u{200B}width", "mark\u{200F}", "isolate\u{2066}x\u{2069}"];
 
     // A void reason: the receipt stays as it was.
-    let walk_in = json!({"service": "passport-new", "reason": "emergency", "applicant": person("Ana", "Ruiz")});
-    let visit = text(&app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in).await.body, "reference");
+    let walk_in =
+        json!({"service": "passport-new", "reason": "emergency", "applicant": person("Ana", "Ruiz")});
+    let visit =
+        text(&app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in).await.body, "reference");
     let fee = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
     let receipt = app.post("/api/v1/staff/fees", Some(&clerk), &fee).await;
     assert_eq!(receipt.status, 201, "{}", receipt.body);
     let number = text(&receipt.body, "receipt_number");
     let void = format!("/api/v1/staff/receipts/{number}/void");
     for reason in sneaky {
-        assert_problem(&app.post(&void, Some(&supervisor), &json!({"reason": reason})).await, 422, "validation_failed");
+        assert_problem(
+            &app.post(&void, Some(&supervisor), &json!({"reason": reason})).await,
+            422,
+            "validation_failed",
+        );
     }
     let shown = app.get(&format!("/api/v1/staff/receipts/{number}"), Some(&clerk)).await;
     assert!(shown.body["voided"].is_null(), "{}", shown.body);
@@ -212,18 +238,39 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     for bad in sneaky {
         let walk = json!({"service": "passport-new", "reason": bad, "applicant": person("Ana", "Ruiz")});
-        assert_problem(&app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk).await, 422, "validation_failed");
+        assert_problem(
+            &app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk).await,
+            422,
+            "validation_failed",
+        );
         let closure = json!({"date": day, "from": "08:00", "to": "08:30", "reason": bad});
-        assert_problem(&app.post("/api/v1/admin/posts/MEX/closures", Some(&admin), &closure).await, 422, "validation_failed");
+        assert_problem(
+            &app.post("/api/v1/admin/posts/MEX/closures", Some(&admin), &closure).await,
+            422,
+            "validation_failed",
+        );
         let version = json!({"code": "fee-bidi", "description": bad, "cfr_item": "22 CFR 22.1", "amount_cents": 2_500, "effective_from": "2031-01-01"});
-        assert_problem(&app.post("/api/v1/admin/fees", Some(&admin), &version).await, 422, "validation_failed");
+        assert_problem(
+            &app.post("/api/v1/admin/fees", Some(&admin), &version).await,
+            422,
+            "validation_failed",
+        );
         let window = json!({"window": format!("3{bad}")});
-        assert_problem(&app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &window).await, 422, "validation_failed");
+        assert_problem(
+            &app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &window).await,
+            422,
+            "validation_failed",
+        );
     }
     // What is kept is NFC: `e` and a combining acute are `é`.
     let closure = json!({"date": day, "from": "08:00", "to": "08:30", "reason": "Jose\u{0301} asked"});
     let created = app.post("/api/v1/admin/posts/MEX/closures", Some(&admin), &closure).await;
-    assert_eq!((created.status, text(&created.body, "reason")), (201, "Jos\u{e9} asked".to_string()), "{}", created.body);
+    assert_eq!(
+        (created.status, text(&created.body, "reason")),
+        (201, "Jos\u{e9} asked".to_string()),
+        "{}",
+        created.body
+    );
     app.stop().await;
 }
 
@@ -235,7 +282,9 @@ async fn a_post_bound_auditor_gets_the_apis_refusal_from_the_fee_report_page() {
     let (cookies, _, _) = staff_session(&app, "mex.auditor").await;
     let day = "2026-12-01";
     for post in ["all", "GDL", "gdl"] {
-        let api = app.get(&format!("/api/v1/audit/fee-report?post={post}&from={day}&to={day}"), Some(&auditor)).await;
+        let api = app
+            .get(&format!("/api/v1/audit/fee-report?post={post}&from={day}&to={day}"), Some(&auditor))
+            .await;
         assert_problem(&api, 403, "wrong_post");
         for format in ["", "&format=csv", "&format=json"] {
             let path = format!("/staff/reports?post={post}&from={day}&to={day}{format}");
@@ -244,7 +293,8 @@ async fn a_post_bound_auditor_gets_the_apis_refusal_from_the_fee_report_page() {
             assert!(shown.text.contains("another post") && !shown.text.contains("downloads"), "{path}");
         }
     }
-    let own = page(&app, &format!("/staff/reports?post=MEX&from={day}&to={day}"), &[("Cookie", &cookies)]).await;
+    let own =
+        page(&app, &format!("/staff/reports?post=MEX&from={day}&to={day}"), &[("Cookie", &cookies)]).await;
     assert_eq!(own.status, 200);
     let unasked = page(&app, "/staff/reports", &[("Cookie", &cookies)]).await;
     assert!(unasked.status == 200 && unasked.text.contains("post=MEX"), "its own post by default");
@@ -256,7 +306,8 @@ async fn a_clerk_cannot_tell_another_posts_tracking_number_from_one_never_issued
     let (app, _db, admin, clerk) = documents_desk().await;
     let gdl = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
     app.open_around_the_clock(&admin, "GDL", "passport-renewal").await;
-    let body = json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("Eva", "Soto")});
+    let body =
+        json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("Eva", "Soto")});
     let walked = app.post("/api/v1/staff/posts/GDL/walk-ins", Some(&gdl), &body).await;
     assert_eq!(walked.status, 201, "{}", walked.body);
     let gdl_visit = text(&walked.body, "reference");
@@ -267,7 +318,8 @@ async fn a_clerk_cannot_tell_another_posts_tracking_number_from_one_never_issued
     let never = consular_desk::documents::tracking::TrackingNumber::generate().as_str().to_string();
 
     let visit = at_window(&app, &clerk, "passport-renewal").await;
-    let answers = |r: &Reply| (r.status, r.body["code"].clone(), r.body["detail"].clone(), r.body["title"].clone());
+    let answers =
+        |r: &Reply| (r.status, r.body["code"].clone(), r.body["detail"].clone(), r.body["title"].clone());
     let mut seen = Vec::new();
     for tracking in [&existing, &never] {
         let with_visit = json!({"appointment_reference": visit, "tracking_number": tracking, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
@@ -277,7 +329,8 @@ async fn a_clerk_cannot_tell_another_posts_tracking_number_from_one_never_issued
             app.post("/api/v1/staff/fees", Some(&clerk), &with_visit).await,
             app.post("/api/v1/staff/fees", Some(&clerk), &alone).await,
             app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&clerk)).await,
-            app.post(&format!("/api/v1/staff/documents/{tracking}/transitions"), Some(&clerk), &move_on).await,
+            app.post(&format!("/api/v1/staff/documents/{tracking}/transitions"), Some(&clerk), &move_on)
+                .await,
         ];
         for r in &replies {
             assert_problem(r, 404, "not_found");

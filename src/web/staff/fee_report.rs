@@ -35,15 +35,8 @@ pub async fn reports(
     };
     let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
     if let Some(format) = query.format.as_deref().and_then(Format::parse) {
-        let scope = Scope {
-            post: scope_post,
-            from,
-            to,
-            service: None,
-            fee_code: None,
-            method: None,
-            clerk: None,
-        };
+        let scope =
+            Scope { post: scope_post, from, to, service: None, fee_code: None, method: None, clerk: None };
         return match crate::api::reports::export_response(
             &state,
             auditor,
