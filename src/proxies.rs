@@ -90,6 +90,15 @@ impl ProxyHeader {
             ProxyHeader::Forwarded => "forwarded",
         }
     }
+
+    /// The header in which these proxies say which scheme the client used: `X-Forwarded-Proto`
+    /// beside `X-Forwarded-For`, the `proto=` of `Forwarded` itself.
+    pub fn proto_name(self) -> &'static str {
+        match self {
+            ProxyHeader::XForwardedFor => "x-forwarded-proto",
+            ProxyHeader::Forwarded => "forwarded",
+        }
+    }
 }
 
 /// The configured trusted proxies (`CONSULAR_DESK_TRUSTED_PROXIES`) and the header they write;
@@ -145,6 +154,41 @@ impl TrustedProxies {
             }
         }
         client
+    }
+}
+
+impl TrustedProxies {
+    /// Whether the client reached the proxies over HTTPS, for a request from `peer` whose
+    /// [`ProxyHeader::proto_name`] header (all its lines joined with commas) is `said`. Only a
+    /// trusted peer is believed. `X-Forwarded-Proto`: the last value, the one the nearest
+    /// proxy wrote. `Forwarded`: the `proto=` of the element that names the client, walked
+    /// as [`TrustedProxies::client`] walks; no `proto=` there, or an unreadable hop, is no.
+    pub fn client_over_tls(&self, peer: IpAddr, said: Option<&str>) -> bool {
+        let Some(said) = said.filter(|_| self.trusts(canonical(peer))) else {
+            return false;
+        };
+        let proto = match self.header {
+            ProxyHeader::XForwardedFor => said.rsplit(',').next().map(str::trim),
+            ProxyHeader::Forwarded => self.client_element_proto(said),
+        };
+        proto.is_some_and(|p| p.trim_matches('"').eq_ignore_ascii_case("https"))
+    }
+
+    /// The `proto=` of the `Forwarded` element where the walk from the peer stops.
+    fn client_element_proto<'h>(&self, header: &'h str) -> Option<&'h str> {
+        for element in header.rsplit(',') {
+            let pair = |name: &str| {
+                element.split(';').find_map(|pair| {
+                    let (n, v) = pair.split_once('=')?;
+                    n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+                })
+            };
+            let hop = parse_hop(pair("for")?)?;
+            if !self.trusts(hop) {
+                return pair("proto");
+            }
+        }
+        None
     }
 }
 
@@ -239,6 +283,32 @@ mod tests {
         let f = r#"for=1.2.3.4;proto=https, For="[2001:db8:cafe::17]:4711""#;
         assert_eq!(proxies.client(ip("10.0.0.1"), Some(f)), ip("2001:db8:cafe::17"));
         assert_eq!(proxies.client(ip("10.0.0.1"), Some("for=192.0.2.60:8080")), ip("192.0.2.60"));
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_the_client_used_https() {
+        let client = ip("203.0.113.5");
+        assert!(!TrustedProxies::default().client_over_tls(client, Some("https")));
+        assert!(!xff("10.0.0.1").client_over_tls(client, Some("https")), "a client's own header");
+        let proxies = xff("10.0.0.1");
+        assert!(proxies.client_over_tls(ip("10.0.0.1"), Some("https")));
+        assert!(proxies.client_over_tls(ip("::ffff:10.0.0.1"), Some("HTTPS")));
+        assert!(!proxies.client_over_tls(ip("10.0.0.1"), Some("http")));
+        assert!(!proxies.client_over_tls(ip("10.0.0.1"), None));
+        // The client wrote the first value; the proxy appended what it saw.
+        assert!(!proxies.client_over_tls(ip("10.0.0.1"), Some("https, http")));
+        let fwd = TrustedProxies::parse("10.0.0.0/8", ProxyHeader::Forwarded).expect("list");
+        let proxy = ip("10.0.0.1");
+        assert!(fwd.client_over_tls(proxy, Some("for=198.51.100.7;proto=https")));
+        assert!(fwd.client_over_tls(proxy, Some(r#"for=1.2.3.4;proto=http, for=198.51.100.7;proto="https""#)));
+        assert!(!fwd.client_over_tls(
+            proxy,
+            Some("for=198.51.100.7;proto=https, for=10.0.0.2;proto=http, for=192.0.2.1")
+        ));
+        assert!(fwd.client_over_tls(proxy, Some("for=198.51.100.7;proto=https, for=10.0.0.2;proto=http")));
+        assert!(!fwd.client_over_tls(proxy, Some("for=198.51.100.7")));
+        assert!(!fwd.client_over_tls(proxy, Some("for=garbage;proto=https")));
+        assert!(!fwd.client_over_tls(ip("203.0.113.9"), Some("for=198.51.100.7;proto=https")));
     }
 
     #[test]

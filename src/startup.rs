@@ -180,6 +180,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(api::refuse_nul_in_url))
             .wrap(actix_web::middleware::from_fn(crate::web::never_cached))
+            .wrap(actix_web::middleware::from_fn(crate::web::strict_transport))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))

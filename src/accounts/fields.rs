@@ -102,7 +102,7 @@ impl PersonName {
     }
 }
 
-/// Characters no name needs: controls (tabs and line breaks included), the Unicode format
+/// Characters no name and no typed text needs (also [`crate::booking::free_text`]'s rule): controls (tabs and line breaks included), the Unicode format
 /// characters (category Cf: bidi overrides and isolates, zero-width space,
 /// joiners, soft hyphen, word joiner, BOM, tags, ...), line and paragraph separators, private
 /// use and noncharacters.

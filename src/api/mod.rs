@@ -146,18 +146,25 @@ pub fn client_address(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".into();
     };
-    let trusted = req.app_data::<web::Data<crate::state::AppState>>().map(|s| &s.settings.trusted_proxies);
-    let client = match trusted {
-        Some(proxies) if !proxies.is_empty() => {
-            // Every line of the header, in order: a proxy may add a line rather than extend one.
-            let lines: Vec<&str> =
-                req.headers().get_all(proxies.header.name()).filter_map(|v| v.to_str().ok()).collect();
-            let joined = (!lines.is_empty()).then(|| lines.join(","));
-            proxies.client(peer, joined.as_deref())
-        }
-        _ => peer,
+    let client = match trusted_proxies(req) {
+        Some(proxies) => proxies.client(peer, header_lines(req, proxies.header.name()).as_deref()),
+        None => peer,
     };
     crate::proxies::counting_key(client)
+}
+
+/// The configured trusted proxies, if any.
+pub(crate) fn trusted_proxies(req: &HttpRequest) -> Option<&crate::proxies::TrustedProxies> {
+    req.app_data::<web::Data<crate::state::AppState>>()
+        .map(|s| &s.settings.trusted_proxies)
+        .filter(|proxies| !proxies.is_empty())
+}
+
+/// Every line of header `name`, in order, joined with commas: a proxy may add a line rather
+/// than extend one.
+pub(crate) fn header_lines(req: &HttpRequest, name: &str) -> Option<String> {
+    let lines: Vec<&str> = req.headers().get_all(name).filter_map(|v| v.to_str().ok()).collect();
+    (!lines.is_empty()).then(|| lines.join(","))
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON

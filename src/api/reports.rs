@@ -79,10 +79,7 @@ pub async fn fee_report(
     let Guarded(auditor, query) = request;
     let query = query.into_inner();
     let format = query.format.unwrap_or(Format::Json);
-    let post = match query.post.as_str() {
-        "all" => None,
-        code => Some(crate::reference::normalise_post(code)),
-    };
+    let post = crate::reports::fee_report::readable_post(&auditor, &query.post)?;
     let scope = Scope {
         post,
         from: query.from,

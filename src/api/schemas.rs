@@ -49,7 +49,7 @@ pub fn person_name() -> Object {
     string()
         .min_length(Some(1))
         .max_length(Some(200))
-        .pattern(Some(format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")))
+        .pattern(Some(visible_text()))
         .examples(["José Núñez"])
         .build()
 }
@@ -106,13 +106,16 @@ pub fn phone() -> Object {
         .build()
 }
 
-/// `booking::free_text`: 1 to `max` characters, not only white space, no control characters.
+/// `booking::free_text`: 1 to `max` characters, not only white space, none of the control or
+/// invisible characters names refuse.
 fn free_text(max: usize) -> ObjectBuilder {
-    string().min_length(Some(1)).max_length(Some(max)).pattern(Some(FREE_TEXT))
+    string().min_length(Some(1)).max_length(Some(max)).pattern(Some(visible_text()))
 }
 
-const FREE_TEXT: &str =
-    r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\s][^\u0000-\u001F\u007F-\u009F]*$";
+/// Not only white space, and none of [`INVISIBLE`]: names' and `booking::free_text`'s pattern.
+fn visible_text() -> String {
+    format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")
+}
 
 /// A closure's reason: `booking::free_text` up to 200 characters.
 pub fn reason() -> Object {
@@ -186,7 +189,7 @@ pub fn past_date() -> Object {
 
 /// A document's title or a venue: optional `booking::free_text` up to 200 characters.
 pub fn title() -> Object {
-    nullable_string().min_length(Some(1)).max_length(Some(200)).pattern(Some(FREE_TEXT)).build()
+    nullable_string().min_length(Some(1)).max_length(Some(200)).pattern(Some(visible_text())).build()
 }
 
 /// A transition's note: optional `booking::free_text` up to 500 characters.
@@ -194,7 +197,7 @@ pub fn note() -> Object {
     nullable_string()
         .min_length(Some(1))
         .max_length(Some(crate::documents::records::MAX_NOTE_CHARS))
-        .pattern(Some(FREE_TEXT))
+        .pattern(Some(visible_text()))
         .build()
 }
 
@@ -225,11 +228,7 @@ pub fn optional_tracking_number() -> Object {
 
 /// An optional `accounts::fields::PersonName`.
 pub fn optional_person_name() -> Object {
-    nullable_string()
-        .min_length(Some(1))
-        .max_length(Some(200))
-        .pattern(Some(format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")))
-        .build()
+    nullable_string().min_length(Some(1)).max_length(Some(200)).pattern(Some(visible_text())).build()
 }
 
 /// `fees::money::LOCAL_CURRENCY`: the one currency exchange rates are set for.

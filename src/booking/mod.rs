@@ -127,17 +127,22 @@ pub fn availability(
     })
 }
 
-/// A reason someone typed (a closure's, a walk-in's, a staff change's): at most `max`
-/// characters, no control characters, not only white space; kept trimmed.
+/// The one rule for what people type in a line of text (reasons, notes, titles, venues,
+/// explanations, fee descriptions, window labels): at most `max` characters, not only white
+/// space, none of the control, bidi or invisible format characters names refuse
+/// ([`crate::accounts::fields::invisible`]: `fine \u{202E}gnp.exe` would print as
+/// `fine exe.png`); kept trimmed and in Unicode NFC, so one text typed on two keyboards is
+/// one string.
 pub fn free_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    use unicode_normalization::UnicodeNormalization;
     let text = raw.trim();
-    if text.is_empty() || raw.chars().count() > max || raw.chars().any(char::is_control) {
+    if text.is_empty() || raw.chars().count() > max || raw.chars().any(crate::accounts::fields::invisible) {
         return Err(FieldError::new(
             field,
-            format!("must be 1 to {max} characters, without control characters"),
+            format!("must be 1 to {max} characters, without control or invisible formatting characters"),
         ));
     }
-    Ok(text.to_string())
+    Ok(text.nfc().collect())
 }
 
 /// Counts a booking attempt (book or reschedule) against the applicant's and the client
@@ -160,4 +165,39 @@ pub fn count_attempt(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_text;
+
+    #[test]
+    fn typed_text_refuses_bidi_and_invisible_characters_and_is_kept_in_nfc() {
+        for bad in [
+            "fine \u{202E}gnp.exe",
+            "a\u{202A}b",
+            "a\u{2066}b\u{2069}",
+            "left\u{200E}mark",
+            "right\u{200F}mark",
+            "arabic\u{061C}mark",
+            "zero\u{200B}width",
+            "joiner\u{200D}",
+            "soft\u{00AD}hyphen",
+            "\u{FEFF}bom",
+            "tag\u{E0041}",
+            "tab\there",
+            "two\nlines",
+            "nul\u{0}",
+            "   ",
+            "",
+        ] {
+            assert!(free_text("reason", bad, 200).is_err(), "{bad:?}");
+        }
+        assert_eq!(free_text("reason", "  Jose\u{0301} asked  ", 200).ok().as_deref(), Some("José asked"));
+        assert_eq!(
+            free_text("reason", "Señora Núñez, 王芳 ✓", 200).ok().as_deref(),
+            Some("Señora Núñez, 王芳 ✓")
+        );
+        assert!(free_text("reason", &"a".repeat(201), 200).is_err());
+    }
 }

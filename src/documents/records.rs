@@ -397,9 +397,22 @@ fn insert_document(
     Err(AppError::internal(anyhow::anyhow!("three tracking numbers in a row were taken")))
 }
 
-/// The document's id, post, kind and status.
+/// What a tracking number that `actor` may not see answers: the very words of one never issued.
+pub fn no_such_document() -> AppError {
+    AppError::not_found("no such document")
+}
+
+/// Whether `actor` may see a document of `post`. A document of another post is no document to
+/// a member bound elsewhere (404 [`no_such_document`], not 403 or a 422 of its own), so no
+/// answer tells a clerk which tracking numbers another post has issued.
+pub fn sees_post(actor: &Actor, post: &str) -> bool {
+    actor.ensure_post(post).is_ok()
+}
+
+/// The document's id, post, kind and status, if `actor` may see it ([`sees_post`]).
 fn find_document(
     conn: &mut DbConn,
+    actor: &Actor,
     tracking: &TrackingNumber,
 ) -> Result<(i64, String, Kind, Status), AppError> {
     let row: Option<(i64, String, String, String)> = documents::table
@@ -407,7 +420,8 @@ fn find_document(
         .select((documents::id, documents::post_code, documents::kind, documents::status))
         .first(conn)
         .optional()?;
-    let (id, post, kind, status) = row.ok_or_else(|| AppError::not_found("no such document"))?;
+    let (id, post, kind, status) =
+        row.filter(|(_, post, _, _)| sees_post(actor, post)).ok_or_else(no_such_document)?;
     let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown kind or status"));
     Ok((id, post, Kind::parse(&kind).ok_or_else(bad)?, Status::parse(&status).ok_or_else(bad)?))
 }
@@ -421,8 +435,7 @@ pub fn transition(
     now: NaiveDateTime,
 ) -> Result<DocumentView, AppError> {
     let clerk = actor.staff()?.id;
-    let (id, post, kind, from) = find_document(conn, tracking)?;
-    actor.ensure_post(&post)?;
+    let (id, post, kind, from) = find_document(conn, actor, tracking)?;
     let note = request
         .note
         .as_deref()
@@ -466,8 +479,7 @@ pub fn transition(
 
 /// A document, for staff of its post (and auditors).
 pub fn show(conn: &mut DbConn, actor: &Actor, tracking: &TrackingNumber) -> Result<DocumentView, AppError> {
-    let (id, post, _, _) = find_document(conn, tracking)?;
-    actor.ensure_post(&post)?;
+    let (id, _, _, _) = find_document(conn, actor, tracking)?;
     view(conn, id)
 }
 

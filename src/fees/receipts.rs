@@ -23,6 +23,7 @@ use crate::db::schema::{
     receipt_voids, receipts, staff,
 };
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
+use crate::documents::records;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::{self, Currency, Money, LOCAL_CURRENCY};
@@ -201,16 +202,23 @@ fn target(conn: &mut DbConn, actor: &Actor, request: &FeeRequest) -> Result<Targ
     let document = match &request.tracking_number {
         None => None,
         Some(raw) => {
-            let tracking =
-                TrackingNumber::parse(raw).ok_or_else(|| AppError::not_found("no such document"))?;
-            let row: (i64, String, String, String) = documents::table
+            let tracking = TrackingNumber::parse(raw).ok_or_else(records::no_such_document)?;
+            let row: Option<(i64, String, String, String, String)> = documents::table
                 .inner_join(appointments::table)
                 .filter(documents::tracking_number.eq(tracking.as_str()))
-                .select((documents::id, appointments::reference, documents::kind, documents::details))
+                .select((
+                    documents::id,
+                    appointments::reference,
+                    documents::kind,
+                    documents::details,
+                    documents::post_code,
+                ))
                 .first(conn)
-                .optional()?
-                .ok_or_else(|| AppError::not_found("no such document"))?;
-            Some(row)
+                .optional()?;
+            let (id, reference, kind, details, _) = row
+                .filter(|(.., post)| records::sees_post(actor, post))
+                .ok_or_else(records::no_such_document)?;
+            Some((id, reference, kind, details))
         }
     };
     let reference = match (&request.appointment_reference, &document) {

@@ -1,6 +1,8 @@
 //! CSV as RFC 4180 writes it (CRLF line ends, quotes doubled), defused for spreadsheets: a
-//! cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading `'`;
-//! numbers, which may be negative, are written as they are.
+//! cell a spreadsheet would run as a formula gets a leading `'`, and a cell holding any list
+//! separator a spreadsheet may split on (`,`, or `;` where the locale's decimal mark is a
+//! comma, as in Mexico's Excel in Spanish) is quoted. Numbers, which may be negative, are
+//! written as they are. [`cell`] is the one rule for every CSV the service writes.
 
 use crate::fees::money::format_cents;
 use crate::reports::fee_report::{Row, COLUMNS};
@@ -8,10 +10,14 @@ use crate::reports::fee_report::{Row, COLUMNS};
 /// The UTF-8 byte order mark some spreadsheet programs need to read accents right.
 pub const BOM: &str = "\u{FEFF}";
 
+/// What starts a formula: OWASP's list, also after leading blanks, which spreadsheets skip.
+const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// One text cell.
 pub fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
-    if text.contains([',', '"', '\r', '\n']) {
+    let formula = text.starts_with(FORMULA) || text.trim_start().starts_with(FORMULA);
+    let text = if formula { format!("'{text}") } else { text.to_string() };
+    if formula || text.contains([',', ';', '"', '\t', '\r', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
@@ -56,5 +62,18 @@ mod tests {
         assert_eq!(cell("Smith, \"Jr\""), "\"Smith, \"\"Jr\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn a_semicolon_a_tab_or_blanks_before_a_formula_do_not_make_one() {
+        assert_eq!(cell("x;=1+1"), "\"x;=1+1\"");
+        assert_eq!(cell("Oficina;=1+1"), "\"Oficina;=1+1\"");
+        assert_eq!(cell("\t=1+1"), "\"'\t=1+1\"");
+        assert_eq!(cell("\tplain"), "\"'\tplain\"");
+        assert_eq!(cell(" =1+1"), "\"' =1+1\"");
+        assert_eq!(cell("  @SUM(A1)"), "\"'  @SUM(A1)\"");
+        assert_eq!(cell("\r\n-2"), "\"'\r\n-2\"");
+        assert_eq!(cell("=1+1"), "\"'=1+1\"");
+        assert_eq!(cell("a = b"), "a = b", "an equals sign inside is text");
     }
 }

@@ -41,6 +41,14 @@ pub struct Scope {
     pub clerk: Option<String>,
 }
 
+/// The post a report asked for by `asked` (`all`: every post, `None`) covers, refused with 403
+/// `wrong_post` beyond the reader's own: the API and the auditors' page decide it here alike.
+pub fn readable_post(reader: &StaffMember, asked: &str) -> Result<Option<String>, AppError> {
+    let post = (asked != "all").then(|| crate::reference::normalise_post(asked));
+    reader.ensure_scope(post.as_deref())?;
+    Ok(post)
+}
+
 impl Scope {
     /// Checks the reader's post, the range and that the post exists: a member bound to a post
     /// reports on it only (the operator's console, `None`, on every post).

@@ -182,8 +182,12 @@ fn spanish(message: &str) -> Option<String> {
     }
     let number_range = |rest: &str| rest.split_once(" to ").map(|(a, b)| (a.to_string(), b.to_string()));
     if let Some((low, high)) = message.strip_prefix("must be ").and_then(number_range) {
-        if let Some(high) = high.strip_suffix(" characters, without control characters") {
-            return Some(format!("Debe tener de {low} a {high} caracteres, sin caracteres de control"));
+        if let Some(high) =
+            high.strip_suffix(" characters, without control or invisible formatting characters")
+        {
+            return Some(format!(
+                "Debe tener de {low} a {high} caracteres, sin caracteres de control ni de formato invisibles"
+            ));
         }
         if let Some(high) = high.strip_suffix(" characters") {
             return Some(format!("Debe tener de {low} a {high} caracteres"));
@@ -305,8 +309,10 @@ mod tests {
         );
         assert_eq!(Lang::Es.field_error("is not part of a DS-82"), "No forma parte de un DS-82.");
         assert_eq!(
-            Lang::Es.field_error("must be 1 to 500 characters, without control characters"),
-            "Debe tener de 1 a 500 caracteres, sin caracteres de control."
+            Lang::Es.field_error(
+                "must be 1 to 500 characters, without control or invisible formatting characters"
+            ),
+            "Debe tener de 1 a 500 caracteres, sin caracteres de control ni de formato invisibles."
         );
         assert_eq!(
             Lang::Es.field_error("must be 2 to 64 of a-z 0-9 -"),

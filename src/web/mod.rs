@@ -8,6 +8,7 @@ pub mod booking;
 pub mod i18n;
 pub mod intake;
 pub mod layout;
+pub mod local_path;
 pub mod names;
 pub mod numbers;
 pub mod once;
@@ -149,9 +150,30 @@ pub async fn never_cached(
     Ok(response)
 }
 
-/// 303 to `to` (after a form, or to the sign-in page).
+/// HSTS: a year, sent only on what came over HTTPS ([`session::over_tls`]); over plain HTTP
+/// it means nothing to a browser, and a client's forged `X-Forwarded-Proto` must not pin it.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// Adds `Strict-Transport-Security` to every answer to a request that came over HTTPS.
+pub async fn strict_transport(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let tls = session::over_tls(req.request());
+    let mut response = next.call(req).await?;
+    if tls {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
+    Ok(response)
+}
+
+/// 303 to `to` (after a form, or to the sign-in page); to the home page when `to`, which
+/// may hold what someone typed in a URL, is not a path of this site ([`local_path`]).
 pub fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, local_path::or_home(to).to_string())).finish()
 }
 
 /// A form too long (413) or not a form (400), answered as a page: nothing was done.

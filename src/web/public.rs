@@ -2,7 +2,7 @@
 //! force) and tracking a document by number and surname, through the same operation (and the
 //! same throttles) as `GET /api/v1/track/{n}`; and the language switch.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use maud::{html, Markup};
@@ -212,25 +212,28 @@ pub struct SwitchQuery {
     next: Option<String>,
 }
 
-/// Remembers the language for a year and goes back to the page (only a path on this site:
-/// never an open redirect).
+/// Remembers the language for a year and goes back to the page (only a path on this site,
+/// by [`crate::web::redirect`]: never an open redirect).
 #[get("/lang/{code}")]
-pub async fn switch_language(code: web::Path<String>, query: web::Query<SwitchQuery>) -> HttpResponse {
+pub async fn switch_language(
+    req: HttpRequest,
+    code: web::Path<String>,
+    query: web::Query<SwitchQuery>,
+) -> HttpResponse {
     let Some(lang) = Lang::parse(&code) else {
         return HttpResponse::NotFound().finish();
     };
-    let next = query
-        .into_inner()
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
+    let next = query.into_inner().next.unwrap_or_default();
     let cookie = actix_web::cookie::Cookie::build(i18n::COOKIE, lang.code())
         .path("/")
         .max_age(actix_web::cookie::time::Duration::days(365))
         .same_site(actix_web::cookie::SameSite::Lax)
         .http_only(true)
+        .secure(crate::web::session::over_tls(&req))
         .finish();
-    HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, next)).finish()
+    let mut response = crate::web::redirect(&next);
+    let _ = response.add_cookie(&cookie);
+    response
 }
 
 /// The waiting-room screen of a post: the tickets called in the last minutes and their

@@ -18,8 +18,21 @@ pub const CSRF: &str = "csrf";
 /// The staff session cookie (path `/staff`).
 pub const STAFF_SESSION: &str = "staff_session";
 
-pub(crate) fn over_tls(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+/// Whether the request came over HTTPS: this server's own TLS, or a trusted proxy saying so
+/// ([`crate::proxies::TrustedProxies::client_over_tls`]); a client's own `X-Forwarded-Proto`
+/// or `Forwarded` counts for nothing. The one place that decides it: Secure cookies and HSTS
+/// follow it.
+pub fn over_tls(req: &HttpRequest) -> bool {
+    if req.app_config().secure() {
+        return true;
+    }
+    match (crate::api::trusted_proxies(req), req.peer_addr()) {
+        (Some(proxies), Some(peer)) => proxies.client_over_tls(
+            peer.ip(),
+            crate::api::header_lines(req, proxies.header.proto_name()).as_deref(),
+        ),
+        _ => false,
+    }
 }
 
 /// The signed-in applicant, if the session cookie holds a token that is still good.

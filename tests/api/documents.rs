@@ -502,12 +502,17 @@ async fn a_clerk_bound_to_mex_cannot_touch_its_documents_from_gdl() {
         record(&app, &gdl, &visit, &renewal("Ana", "Núñez")).await,
         app.get(&format!("/api/v1/staff/appointments/{visit}/documents"), Some(&gdl)).await,
         app.get(&format!("/api/v1/staff/appointments/{visit}/intake"), Some(&gdl)).await,
-        app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&gdl)).await,
-        move_to(&app, &gdl, &tracking, "sent_for_adjudication").await,
         app.get("/api/v1/staff/posts/MEX/notarial-register", Some(&gdl)).await,
     ];
     for r in &forbidden {
         assert_problem(r, 403, "wrong_post");
+    }
+    // A tracking number of another post is no document at all: nothing tells it was issued.
+    for r in [
+        app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&gdl)).await,
+        move_to(&app, &gdl, &tracking, "sent_for_adjudication").await,
+    ] {
+        assert_problem(&r, 404, "not_found");
     }
     let doc = app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&clerk)).await;
     assert_eq!(text(&doc.body, "status"), "received", "nothing moved");

@@ -13,6 +13,7 @@ mod counters;
 mod documents;
 mod fee_versions;
 mod fees;
+mod hardening;
 mod health;
 mod helpers;
 mod intake_pages;

@@ -22,23 +22,21 @@ pub async fn reports(
         Err(page) => return Ok(page),
     };
     let query = query.into_inner();
-    let post = auditor.post.clone().or(query.post.clone()).unwrap_or_else(|| "all".into());
-    let at = (post != "all").then(|| crate::reference::normalise_post(&post));
+    // What was asked, or the member's own post: another post is refused as the API refuses it.
+    let post = query.post.clone().or_else(|| auditor.post.clone()).unwrap_or_else(|| "all".into());
+    let at = match crate::reports::fee_report::readable_post(&auditor, &post) {
+        Ok(at) => at,
+        Err(e) => return refused(&req, lang, e),
+    };
+    let scope_post = at.clone();
     let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref())).await {
         Ok(today) => today,
         Err(e) => return refused(&req, lang, e),
     };
     let (from, to) = (query.from.unwrap_or(today), query.to.unwrap_or(today));
     if let Some(format) = query.format.as_deref().and_then(Format::parse) {
-        let scope = Scope {
-            post: (post != "all").then(|| crate::reference::normalise_post(&post)),
-            from,
-            to,
-            service: None,
-            fee_code: None,
-            method: None,
-            clerk: None,
-        };
+        let scope =
+            Scope { post: scope_post, from, to, service: None, fee_code: None, method: None, clerk: None };
         return match crate::api::reports::export_response(
             &state,
             auditor,
