@@ -201,12 +201,16 @@ pub fn to_file(
         generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         templates: &templates,
     };
-    let totals = write(&mut conn, &job, file, |rows| {
+    let written = write(&mut conn, &job, file, |rows| {
         if terminal {
             eprint!("\r{}", progress_bar(rows as u64, total, 30));
         }
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    });
+    let totals = written.map_err(|e| {
+        // A report that broke off is not left to be taken for a whole, shorter one.
+        let _ = std::fs::remove_file(out);
+        anyhow::anyhow!("{e}")
+    })?;
     if terminal {
         eprintln!("\nexported the fee report: {} rows to {}", totals.rows, out.display());
     }
