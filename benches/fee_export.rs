@@ -4,10 +4,13 @@
 //! - the ceiling: `sqlite3 -csv` running the report's query on the same file, read to the end;
 //! - CSV through HTTP (`GET /api/v1/audit/fee-report?format=csv`), read to the end;
 //! - XLSX through HTTP, the same rows;
+//! - JSON through HTTP, the same rows, parsed whole once to check it is one valid document;
+//! - four JSON exports at once, on a server whose pool lets four run together;
 //!
 //! and the server's peak resident memory (VmHWM) during the CSV runs and, counted afresh,
-//! during the XLSX runs. Targets: CSV at least half the ceiling's rows/s, under 100 MB; XLSX
-//! under 300 MB. Needs Debian's `sqlite3` for the ceiling.
+//! during each of the others. Targets: CSV at least half the ceiling's rows/s, under 100 MB;
+//! XLSX under 300 MB; JSON, one or four at once, under 100 MB. Needs Debian's `sqlite3` for the
+//! ceiling.
 //!
 //! ```text
 //! cargo bench --bench fee_export
@@ -65,7 +68,8 @@ fn ceiling_sql() -> String {
     part("sale", "r.local_date") + &part("void", "v.local_date")
 }
 
-/// One export's figures: time, rows (lines of output, the header's excluded) and bytes.
+/// One export's figures: time, rows (lines of CSV, the header's excluded; rows of JSON) and
+/// bytes.
 struct Run {
     time: Duration,
     rows: u64,
@@ -94,19 +98,63 @@ fn ceiling(path: &str) -> anyhow::Result<Run> {
     Ok(Run { time: started.elapsed(), rows, bytes })
 }
 
+/// Counts a JSON report's rows as it arrives: each starts with `{"kind":`, which may be split
+/// between two chunks.
+struct RowCounter {
+    rows: u64,
+    tail: Vec<u8>,
+}
+
+impl RowCounter {
+    const START: &[u8] = br#"{"kind":"#;
+
+    fn feed(&mut self, chunk: &[u8]) {
+        self.tail.extend_from_slice(chunk);
+        self.rows += self.tail.windows(Self::START.len()).filter(|w| *w == Self::START).count() as u64;
+        let keep = self.tail.len().min(Self::START.len() - 1);
+        self.tail.drain(..self.tail.len() - keep);
+    }
+}
+
+/// Exports the report as `format` and reads it to the end.
 async fn export(client: &awc::Client, base: &str, token: &str, format: &str) -> anyhow::Result<Run> {
+    Ok(export_kept(client, base, token, format, false).await?.0)
+}
+
+/// As [`export`]; with `keep`, returns the body too.
+async fn export_kept(
+    client: &awc::Client,
+    base: &str,
+    token: &str,
+    format: &str,
+    keep: bool,
+) -> anyhow::Result<(Run, Vec<u8>)> {
     let started = Instant::now();
     let url = format!("{base}/api/v1/audit/fee-report?post=MEX&from={FROM}&to={TO}&format={format}");
     let mut response = client.get(url).bearer_auth(token).send().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     ensure!(response.status().as_u16() == 200, "export answered {}", response.status());
-    let (mut rows, mut bytes) = (0u64, 0u64);
+    let (mut lines, mut bytes, mut json, mut body) =
+        (0u64, 0u64, RowCounter { rows: 0, tail: Vec::new() }, Vec::new());
     while let Some(chunk) = response.next().await {
         let chunk = chunk.map_err(|e| anyhow::anyhow!("{e}"))?;
         bytes += chunk.len() as u64;
-        rows += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        json.feed(&chunk);
+        if keep {
+            body.extend_from_slice(&chunk);
+        }
     }
     // The CSV's header line is not a row.
-    Ok(Run { time: started.elapsed(), rows: rows.saturating_sub(1), bytes })
+    let rows = if format == "json" { json.rows } else { lines.saturating_sub(1) };
+    Ok((Run { time: started.elapsed(), rows, bytes }, body))
+}
+
+/// Four JSON exports at once: the time until the last one ends, and each one's rows.
+async fn four_json(client: &awc::Client, base: &str, token: &str) -> anyhow::Result<(Duration, Vec<u64>)> {
+    let started = Instant::now();
+    let runs = futures_util::future::join_all((0..4).map(|_| export(client, base, token, "json"))).await;
+    let rows = runs.into_iter().map(|r| r.map(|r| r.rows)).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((started.elapsed(), rows))
 }
 
 fn median(mut runs: Vec<Run>) -> Run {
@@ -145,24 +193,55 @@ fn main() -> anyhow::Result<()> {
     let runs = args.runs.max(1);
     let ceilings = (0..runs).map(|_| ceiling(&path)).collect::<anyhow::Result<Vec<_>>>()?;
     let server = support::Server::on(&db_url, &[], None)?;
-    let (idle, csv, csv_peak, xlsx, xlsx_peak) = actix_web::rt::System::new().block_on(async {
+    let (idle, csv, csv_peak, xlsx, xlsx_peak, json, json_peak) =
+        actix_web::rt::System::new().block_on(async {
+            let client = awc::Client::builder().timeout(Duration::from_secs(1800)).finish();
+            let token = support::admin_token(&client, &server.base).await?;
+            let idle = server.peak_memory();
+            let mut csv = Vec::new();
+            for _ in 0..runs {
+                csv.push(export(&client, &server.base, &token, "csv").await?);
+            }
+            let csv_peak = server.peak_memory();
+            server.reset_peak_memory()?;
+            let mut xlsx = Vec::new();
+            for _ in 0..runs {
+                xlsx.push(export(&client, &server.base, &token, "xlsx").await?);
+            }
+            let xlsx_peak = server.peak_memory();
+            server.reset_peak_memory()?;
+            // The first JSON run is kept and parsed (after the runs: holding it would count in no
+            // server's memory, but would slow the client down).
+            let (first, body) = export_kept(&client, &server.base, &token, "json", true).await?;
+            let mut json = vec![first];
+            for _ in 1..runs {
+                json.push(export(&client, &server.base, &token, "json").await?);
+            }
+            let json_peak = server.peak_memory();
+            let parsed: serde_json::Value =
+                serde_json::from_slice(&body).context("the JSON report parses")?;
+            ensure!(
+                parsed["totals"]["rows"].as_u64() == Some(json[0].rows),
+                "the JSON's totals count {} rows, its rows are {}",
+                parsed["totals"]["rows"],
+                json[0].rows
+            );
+            anyhow::Ok((idle, csv, csv_peak, xlsx, xlsx_peak, json, json_peak))
+        })?;
+    drop(server);
+    // Four exports at once need four turns: the pool's size over four.
+    let server = support::Server::on(&db_url, &[("CONSULAR_DESK_DB_POOL_SIZE", "16")], None)?;
+    let (four_time, four_rows, four_peak) = actix_web::rt::System::new().block_on(async {
         let client = awc::Client::builder().timeout(Duration::from_secs(1800)).finish();
         let token = support::admin_token(&client, &server.base).await?;
-        let idle = server.peak_memory();
-        let mut csv = Vec::new();
-        for _ in 0..runs {
-            csv.push(export(&client, &server.base, &token, "csv").await?);
-        }
-        let csv_peak = server.peak_memory();
         server.reset_peak_memory()?;
-        let mut xlsx = Vec::new();
-        for _ in 0..runs {
-            xlsx.push(export(&client, &server.base, &token, "xlsx").await?);
-        }
-        anyhow::Ok((idle, csv, csv_peak, xlsx, server.peak_memory()))
+        let (time, rows) = four_json(&client, &server.base, &token).await?;
+        anyhow::Ok((time, rows, server.peak_memory()))
     })?;
-    let (ceiling, csv, xlsx) = (median(ceilings), median(csv), median(xlsx));
+    let (ceiling, csv, xlsx, json) = (median(ceilings), median(csv), median(xlsx), median(json));
     ensure!(csv.rows == ceiling.rows, "the CSV has {} rows, sqlite3 {}", csv.rows, ceiling.rows);
+    ensure!(json.rows == ceiling.rows, "the JSON has {} rows, sqlite3 {}", json.rows, ceiling.rows);
+    ensure!(four_rows.iter().all(|r| *r == ceiling.rows), "four at once gave {four_rows:?} rows");
 
     let per_second = |run: &Run| run.rows as f64 / run.time.as_secs_f64();
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
@@ -192,6 +271,19 @@ fn main() -> anyhow::Result<()> {
         per_second(&Run { rows: csv.rows, ..xlsx }),
         mib(xlsx.bytes),
         xlsx_peak.unwrap_or_else(unknown)
+    );
+    println!(
+        "  JSON over HTTP          {:>6.2} s  {:>9.0} rows/s  {:>6.1} MiB  server peak {}",
+        json.time.as_secs_f64(),
+        per_second(&json),
+        mib(json.bytes),
+        json_peak.unwrap_or_else(unknown)
+    );
+    println!(
+        "  4 JSON at once          {:>6.2} s  {:>9.0} rows/s (the four together)  server peak {}",
+        four_time.as_secs_f64(),
+        (4 * ceiling.rows) as f64 / four_time.as_secs_f64(),
+        four_peak.unwrap_or_else(unknown)
     );
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! Reports for auditors and admins: the fee report as JSON, CSV, XLSX or a PDF summary, each
 //! streamed to the client as it is written.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
@@ -125,7 +126,7 @@ pub(crate) async fn export_response(
     // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
     let templates = state.templates.clone();
-    actix_web::rt::task::spawn_blocking(move || {
+    let producer = actix_web::rt::task::spawn_blocking(move || {
         let _turn = turn;
         let mut run = || -> Result<(), AppError> {
             let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -137,7 +138,7 @@ pub(crate) async fn export_response(
             let _ = sender.blocking_send(Err(e));
         }
     });
-    Ok(response.body(ChannelBody(receiver)))
+    Ok(response.body(ChannelBody { chunks: receiver, producer: Some(producer) }))
 }
 
 /// Sends what is written down the channel; fails once the client has gone, which stops the
@@ -157,8 +158,14 @@ impl std::io::Write for ChannelWriter<'_> {
     }
 }
 
-/// A response body fed by a channel: chunks as the producer sends them.
-struct ChannelBody(tokio::sync::mpsc::Receiver<Result<Bytes, AppError>>);
+/// A response body fed by a channel: chunks as the producer sends them, then the end, only
+/// once the producer has returned. An error (sent down the channel) or a panic (the producer
+/// gone without returning) is an error of the body, so the response breaks off rather than
+/// ending like a whole report: a truncated CSV would otherwise look like a shorter one.
+struct ChannelBody {
+    chunks: tokio::sync::mpsc::Receiver<Result<Bytes, AppError>>,
+    producer: Option<actix_web::rt::task::JoinHandle<()>>,
+}
 
 impl MessageBody for ChannelBody {
     type Error = AppError;
@@ -168,6 +175,50 @@ impl MessageBody for ChannelBody {
     }
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
-        self.get_mut().0.poll_recv(cx)
+        let this = self.get_mut();
+        if let Some(chunk) = ready!(this.chunks.poll_recv(cx)) {
+            return Poll::Ready(Some(chunk));
+        }
+        // The channel closed: the producer has returned, or panicked.
+        let Some(producer) = this.producer.as_mut() else { return Poll::Ready(None) };
+        let ended = ready!(Pin::new(producer).poll(cx));
+        this.producer = None;
+        Poll::Ready(ended.err().map(|e| Err(AppError::internal(e))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a body to its end, or to its first error.
+    async fn read(body: ChannelBody) -> Result<Bytes, AppError> {
+        actix_web::body::to_bytes(body).await
+    }
+
+    fn body(
+        produce: impl FnOnce(&tokio::sync::mpsc::Sender<Result<Bytes, AppError>>) + Send + 'static,
+    ) -> ChannelBody {
+        let (sender, chunks) = tokio::sync::mpsc::channel(4);
+        let producer = actix_web::rt::task::spawn_blocking(move || produce(&sender));
+        ChannelBody { chunks, producer: Some(producer) }
+    }
+
+    #[actix_web::test]
+    async fn a_body_ends_only_when_its_producer_returned() {
+        let whole = body(|out| {
+            let _ = out.blocking_send(Ok(Bytes::from_static(b"kind,date\r\n")));
+        });
+        assert_eq!(read(whole).await.expect("the whole body"), Bytes::from_static(b"kind,date\r\n"));
+        let panicked = body(|out| {
+            let _ = out.blocking_send(Ok(Bytes::from_static(b"kind,date\r\n")));
+            panic!("half-way");
+        });
+        assert!(read(panicked).await.is_err(), "a producer that panicked breaks the body off");
+        let failed = body(|out| {
+            let _ = out.blocking_send(Ok(Bytes::from_static(b"{\"rows\":[")));
+            let _ = out.blocking_send(Err(AppError::internal(anyhow::anyhow!("the database went away"))));
+        });
+        assert!(read(failed).await.is_err(), "an error breaks the body off");
     }
 }

@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::pdf::Templates;
 use crate::reports::fee_report::{self, Scope, Totals};
-use crate::reports::{csv, xlsx};
+use crate::reports::{csv, json, xlsx};
 
 /// The formats a fee report is exported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -101,9 +101,9 @@ fn io(e: std::io::Error) -> AppError {
     AppError::internal(anyhow::Error::from(e))
 }
 
-/// Writes the report to `out` in the job's format, a batch of rows at a time (CSV and XLSX
-/// never hold the rows; JSON holds them to print them; the PDF keeps only the totals), calling
-/// `progress` with the rows read so far. Returns the totals.
+/// Writes the report to `out` in the job's format, a batch of rows at a time (no format holds
+/// the rows: CSV, JSON and XLSX write each as it is read, the PDF keeps only the totals),
+/// calling `progress` with the rows read so far. Returns the totals.
 pub fn write(
     conn: &mut DbConn,
     job: &Job,
@@ -127,12 +127,7 @@ pub fn write(
             })?;
             totals
         }
-        Format::Json => {
-            let report = fee_report::build(conn, scope, job.generated_at.clone(), &mut progress)?;
-            serde_json::to_writer(&mut out, &report)
-                .map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
-            report.totals
-        }
+        Format::Json => json::write(conn, scope, &job.generated_at, &mut out, &mut progress)?,
         Format::Xlsx => xlsx::write(conn, scope, &job.generated_at, &mut out, &mut progress)?,
         Format::Pdf => {
             let mut totals = Totals::default();
@@ -224,12 +219,16 @@ pub fn to_file(
         generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         templates: &templates,
     };
-    let totals = write(&mut conn, &job, file, |rows| {
+    let written = write(&mut conn, &job, file, |rows| {
         if terminal {
             eprint!("\r{}", progress_bar(rows as u64, total, 30));
         }
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    });
+    let totals = written.map_err(|e| {
+        // A report that broke off is not left to be taken for a whole, shorter one.
+        let _ = std::fs::remove_file(out);
+        anyhow::anyhow!("{e}")
+    })?;
     if terminal {
         eprintln!("\nexported the fee report: {} rows to {}", totals.rows, out.display());
     }

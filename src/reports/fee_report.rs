@@ -5,7 +5,7 @@
 //!
 //! Rows are read a post's day at a time: the days that have receipts or voids are found
 //! first (from the `(post, local_date)` indexes), then each day's rows in one query that
-//! those indexes answer directly. A caller streaming them (CSV, XLSX) holds one day of one
+//! those indexes answer directly. A caller streaming them (CSV, JSON, XLSX) holds one day of one
 //! post, however long the range. (Batches by line id looked simpler, but the planner serves
 //! the date filter from the index and sorts the whole range again for every batch.)
 
@@ -376,7 +376,7 @@ pub fn closes(conn: &mut DbConn, scope: &Scope) -> Result<Vec<CloseoutView>, App
     latest.into_iter().map(|id| crate::fees::closeouts::view(conn, id)).collect()
 }
 
-/// The whole report, as JSON gives it.
+/// The whole report as JSON gives it: the shape `reports::json` streams, never built whole.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
     /// The post, or absent for every post.
@@ -389,32 +389,4 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub totals: Totals,
     pub closes: Vec<CloseoutView>,
-}
-
-/// The report in memory, for JSON (CSV, XLSX and the PDF never hold the rows), calling
-/// `progress` with the rows read so far.
-pub fn build(
-    conn: &mut DbConn,
-    scope: &Scope,
-    generated_at: String,
-    mut progress: impl FnMut(usize),
-) -> Result<Report, AppError> {
-    let mut rows = Vec::new();
-    let mut totals = Totals::default();
-    for_each_row(conn, scope, |row| {
-        totals.add(&row);
-        rows.push(row);
-        crate::reports::export::tick(&mut progress, totals.rows);
-        Ok(())
-    })?;
-    let closes = closes(conn, scope)?;
-    Ok(Report {
-        post: scope.post.clone(),
-        from: scope.from,
-        to: scope.to,
-        generated_at,
-        rows,
-        totals,
-        closes,
-    })
 }

@@ -3,4 +3,5 @@
 pub mod csv;
 pub mod export;
 pub mod fee_report;
+pub mod json;
 pub mod xlsx;

@@ -2,6 +2,7 @@
 //! in two zones, voids inside and across the range, the command line, and who may read it.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use calamine::{Data, DataType, Reader};
@@ -428,4 +429,173 @@ async fn thirty_exports_at_once_each_answer_whole_and_each_is_audited() {
     let admin = app.admin_token().await;
     let log = app.get("/api/v1/audit/log?action=fee_report.exported&limit=100", Some(&admin)).await;
     assert_eq!(log.body["entries"].as_array().map(Vec::len), Some(30));
+}
+
+/// 250 receipts of two lines at MEX over three days from a month ago, as `mex.clerk`: a JSON
+/// report of some 170 KB, several times the writer's 64 KiB. Returns the first day and the
+/// receipts' numbers.
+async fn many_receipts(app: &TestApp, db: &TestDb) -> (NaiveDate, Vec<String>) {
+    let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let visit = walk_in(app, &clerk, "MEX").await;
+    let first = Utc::now().date_naive() - Duration::days(30);
+    let mut numbers = Vec::new();
+    for i in 0..250 {
+        let at = (first + Duration::days(i % 3)).and_hms_opt(18, 0, 0).expect("noon in Mexico City");
+        numbers.push(text(&record_at(db, "mex.clerk", "MEX", &visit, at), "receipt_number"));
+    }
+    (first, numbers)
+}
+
+/// The raw HTTP/1.1 answer to `GET path`, read until the server closes, split into the head
+/// and the chunked body's data, and whether the body ended with its last (empty) chunk. awc
+/// takes a connection closed in the middle of a chunked body for its end, so a body that
+/// broke off is told from a whole one here.
+async fn raw_get(app: &TestApp, path: &str, token: &str) -> (String, Vec<u8>, bool) {
+    use std::io::{Read, Write};
+    let address = app.address.trim_start_matches("http://").to_string();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    let answer = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        stream.write_all(request.as_bytes()).expect("request sent");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        answer
+    })
+    .await
+    .expect("read");
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let (mut rest, mut body) = (&answer[split..], Vec::new());
+    loop {
+        let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else { return (head, body, false) };
+        let size = usize::from_str_radix(&String::from_utf8_lossy(&rest[..end]), 16).expect("a chunk size");
+        if size == 0 {
+            return (head, body, true);
+        }
+        let data = &rest[end + 2..];
+        if data.len() < size + 2 {
+            body.extend_from_slice(data);
+            return (head, body, false);
+        }
+        body.extend_from_slice(&data[..size]);
+        rest = &data[size + 2..];
+    }
+}
+
+#[actix_web::test]
+async fn a_json_report_of_many_chunks_parses_whole_and_adds_up_as_it_streams() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let supervisor = app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    let (first, numbers) = many_receipts(&app, &db).await;
+    let void = format!("/api/v1/staff/receipts/{}/void", numbers[7]);
+    assert_eq!(app.post(&void, Some(&supervisor), &json!({"reason": "twice"})).await.status, 200);
+    let (from, to) = (first, Utc::now().date_naive() + Duration::days(1));
+    let path = format!("/api/v1/audit/fee-report?post=MEX&from={from}&to={to}");
+
+    let (head, body, whole) = raw_get(&app, &path, &auditor).await;
+    assert!(head.starts_with("http/1.1 200") && whole, "{head}");
+    assert!(body.len() > 2 * 64 * 1024, "{} bytes", body.len());
+    let report: Value = serde_json::from_slice(&body).expect("one valid JSON document");
+    let keys: Vec<&str> =
+        report.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(keys.len(), 7, "post, from, to, generated_at, rows, totals, closes: {keys:?}");
+    let rows = report["rows"].as_array().cloned().unwrap_or_default();
+    let net: i64 = rows.iter().map(|r| r["amount_cents"].as_i64().unwrap_or(0)).sum();
+    assert_eq!(rows.len(), 500 + 2, "every line and the void's two reversals");
+    assert_eq!(report["totals"]["rows"], 502, "the totals, added up while streaming, count every row");
+    assert_eq!(
+        report["totals"]["all"],
+        json!({"gross_cents": 250 * 8_500, "voids_cents": 8_500, "net_cents": net})
+    );
+    let csv = app.get(&format!("{path}&format=csv"), Some(&auditor)).await;
+    assert_eq!(csv_net(&csv.text), (502, net), "the CSV's rows and net");
+}
+
+#[actix_web::test]
+async fn an_empty_json_report_is_a_whole_document() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    for post in ["MEX", "all"] {
+        let path = format!("/api/v1/audit/fee-report?post={post}&from=2026-01-01&to=2026-01-31&format=json");
+        let (head, body, whole) = raw_get(&app, &path, &auditor).await;
+        assert!(head.starts_with("http/1.1 200") && whole, "{head}");
+        let report: Value = serde_json::from_slice(&body).expect("one valid JSON document");
+        assert_eq!(report["rows"], json!([]));
+        assert_eq!(report["closes"], json!([]));
+        assert_eq!(report["totals"]["rows"], 0);
+        assert_eq!(report["totals"]["all"], json!({"gross_cents": 0, "voids_cents": 0, "net_cents": 0}));
+        assert_eq!(report["totals"]["by_fee_code"], json!({}));
+        assert_eq!(
+            report.get("post").cloned(),
+            (post == "MEX").then(|| json!("MEX")),
+            "no post for every post"
+        );
+        assert_eq!((text(&report, "from"), text(&report, "to")), ("2026-01-01".into(), "2026-01-31".into()));
+    }
+}
+
+#[actix_web::test]
+async fn a_json_report_sends_its_rows_as_read_and_one_failing_after_them_breaks_off() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    let (first, _) = many_receipts(&app, &db).await;
+    let clerk = app.staff_token("tij.clerk", "clerk", Some("TIJ")).await;
+    let close = app
+        .post(
+            "/api/v1/staff/posts/TIJ/closeouts",
+            Some(&clerk),
+            &json!({"counted": [], "explanation": "none"}),
+        )
+        .await;
+    assert_eq!(close.status, 201, "{}", close.body);
+    // The closes are read after the rows; a post's zone gone bad fails them there.
+    diesel::sql_query("UPDATE posts SET timezone = 'Mars/Olympus_Mons' WHERE code = 'TIJ'")
+        .execute(&mut db_conn(db.url()))
+        .expect("the zone changed");
+    let (from, to) = (first, Utc::now().date_naive() + Duration::days(1));
+    let path = format!("/api/v1/audit/fee-report?post=all&from={from}&to={to}&format=json");
+
+    let (head, body, whole) = raw_get(&app, &path, &auditor).await;
+    let received = String::from_utf8_lossy(&body);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(!whole, "the body breaks off rather than ending");
+    assert!(
+        received.starts_with(r#"{"from":"#) && received.contains(r#""rows":[{"kind":"sale""#),
+        "{received}"
+    );
+    assert!(body.len() > 64 * 1024, "the rows went out as they were read: {} bytes", body.len());
+    assert!(serde_json::from_slice::<Value>(&body).is_err(), "what came is no whole document");
+
+    // The command line fails, and leaves no file to be taken for a report.
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("report.json");
+    let (from, to, out_arg) = (from.to_string(), to.to_string(), out.display().to_string());
+    let run = run_cli(
+        db.url(),
+        &[
+            "export",
+            "fee-report",
+            "--post",
+            "all",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            "json",
+            "--out",
+            &out_arg,
+        ],
+        &[],
+        None,
+    );
+    assert!(!run.status.success(), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!(!out.exists(), "no half report left behind");
 }
