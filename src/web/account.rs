@@ -255,18 +255,6 @@ pub async fn sign_out(
     Ok(response)
 }
 
-/// The sign-out form: this browser, or every device.
-fn sign_out_form(lang: Lang, csrf: &str) -> Markup {
-    html! {
-        form method="post" action="/sign-out" {
-            input type="hidden" name="csrf" value=(csrf);
-            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
-            " "
-            button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
-        }
-    }
-}
-
 #[get("/my")]
 pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
@@ -302,7 +290,7 @@ pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Re
                     }
                 }
             }
-            (sign_out_form(lang, csrf))
+            (crate::web::layout::sign_out_form(lang, csrf, "/sign-out"))
         }
     }))
 }

@@ -95,3 +95,15 @@ mod tests {
         assert_eq!(encode("/track?number=A&x=\"<"), "/track%3Fnumber%3DA%26x%3D%22%3C");
     }
 }
+
+/// The sign-out form posting to `action`: this browser, or every device (`everywhere`).
+pub fn sign_out_form(lang: Lang, csrf: &str, action: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
+            " "
+            button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
+        }
+    }
+}

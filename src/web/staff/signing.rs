@@ -138,12 +138,5 @@ pub async fn sign_out(
 }
 
 pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
-    html! {
-        form method="post" action="/staff/sign-out" {
-            input type="hidden" name="csrf" value=(csrf);
-            button type="submit" { (lang.t(("Sign out", "Cerrar sesión"))) }
-            " "
-            button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
-        }
-    }
+    crate::web::layout::sign_out_form(lang, csrf, "/staff/sign-out")
 }
