@@ -85,17 +85,6 @@ pub fn encode(path: &str) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_encoded_for_the_switch_link() {
-        assert_eq!(encode("/track"), "/track");
-        assert_eq!(encode("/track?number=A&x=\"<"), "/track%3Fnumber%3DA%26x%3D%22%3C");
-    }
-}
-
 /// The sign-out form posting to `action`: this browser, or every device (`everywhere`).
 pub fn sign_out_form(lang: Lang, csrf: &str, action: &str) -> Markup {
     html! {
@@ -105,5 +94,16 @@ pub fn sign_out_form(lang: Lang, csrf: &str, action: &str) -> Markup {
             " "
             button type="submit" name="everywhere" value="1" { (lang.t(("Sign out on every device", "Cerrar sesión en todos los dispositivos"))) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_encoded_for_the_switch_link() {
+        assert_eq!(encode("/track"), "/track");
+        assert_eq!(encode("/track?number=A&x=\"<"), "/track%3Fnumber%3DA%26x%3D%22%3C");
     }
 }
