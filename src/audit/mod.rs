@@ -53,8 +53,8 @@ actions! {
     ApplicantPasswordChanged = "applicant.password_changed" "applicant";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
-    SessionEnded = "session.ended" "account";
-    SessionsEndedEverywhere = "session.ended_everywhere" "account";
+    SessionEnded = "session.ended" "session";
+    SessionsEndedEverywhere = "session.ended_everywhere" "session";
     AppointmentBooked = "appointment.booked" "appointment";
     AppointmentCancelled = "appointment.cancelled" "appointment";
     AppointmentRescheduled = "appointment.rescheduled" "appointment";
