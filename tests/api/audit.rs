@@ -279,6 +279,27 @@ async fn exercise(
             let body = json!({"code": format!("fee-{:x}", rand::random::<u32>()), "description": "A new fee", "cfr_item": "22 CFR 22.1", "amount_cents": 2_500, "effective_from": "2031-01-01"});
             (app.post(path, admin, &body).await, "fee.version_added", "staff")
         }
+        ("DELETE", "/api/v1/admin/fees/{code}/versions/{effective_from}") => {
+            let code = format!("fee-{:x}", rand::random::<u32>());
+            let body = json!({"code": code, "description": "A new fee", "cfr_item": "22 CFR 22.1", "amount_cents": 2_500, "effective_from": "2031-01-01"});
+            assert_eq!(app.post("/api/v1/admin/fees", admin, &body).await.status, 201);
+            let concrete = format!("/api/v1/admin/fees/{code}/versions/2031-01-01");
+            let r = app.call("DELETE", &concrete, admin, Some(&json!({"reason": "mistyped"}))).await;
+            (r, "fee.version_withdrawn", "staff")
+        }
+        ("POST", "/api/v1/auth/logout" | "/api/v1/auth/logout-everywhere") => {
+            let token = app.applicant_token(&format!("out.{:x}@example.mx", rand::random::<u32>())).await;
+            let action =
+                if path.ends_with("everywhere") { "session.ended_everywhere" } else { "session.ended" };
+            (app.post(path, Some(&token), &json!({})).await, action, "applicant")
+        }
+        ("POST", "/api/v1/staff/auth/logout" | "/api/v1/staff/auth/logout-everywhere") => {
+            let token =
+                app.staff_token(&format!("out.{:x}", rand::random::<u32>()), "clerk", Some("MEX")).await;
+            let action =
+                if path.ends_with("everywhere") { "session.ended_everywhere" } else { "session.ended" };
+            (app.post(path, Some(&token), &json!({})).await, action, "staff")
+        }
         _ => return None,
     };
     Some((r.0.status, r.1, r.2))
@@ -487,7 +508,8 @@ async fn auditors_read_within_their_post_and_write_nothing_anywhere() {
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             let staff_only = op["security"].to_string().contains("staff_token");
-            if method == "get" || !staff_only {
+            // Signing oneself out is every member's own write.
+            if method == "get" || !staff_only || path.contains("/auth/logout") {
                 continue;
             }
             let concrete =

@@ -7,7 +7,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp, PUBLIC_SECRET, STAFF_SECRET};
+use crate::helpers::{spawn_app, Reply, TestApp, PUBLIC_SECRET, STAFF_PASSWORD, STAFF_SECRET};
 
 #[derive(Clone, Copy)]
 enum Who {
@@ -150,6 +150,16 @@ const PROTECTED: &[Endpoint] = &[
     },
     Endpoint { method: "POST", path: "/api/v1/admin/fees", who: Who::Staff(ADMIN) },
     Endpoint {
+        method: "DELETE",
+        path: "/api/v1/admin/fees/{code}/versions/{effective_from}",
+        who: Who::Staff(ADMIN),
+    },
+    // Signing out ends the token used: the matrix signs in again after each of these.
+    Endpoint { method: "POST", path: "/api/v1/auth/logout", who: Who::Applicant },
+    Endpoint { method: "POST", path: "/api/v1/auth/logout-everywhere", who: Who::Applicant },
+    Endpoint { method: "POST", path: "/api/v1/staff/auth/logout", who: Who::Staff(ALL_STAFF) },
+    Endpoint { method: "POST", path: "/api/v1/staff/auth/logout-everywhere", who: Who::Staff(ALL_STAFF) },
+    Endpoint {
         method: "GET",
         path: "/api/v1/appointments/{reference}/confirmation.pdf",
         who: Who::Applicant,
@@ -182,7 +192,7 @@ fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
 
 fn claims(aud: &str, sub: &str, exp_offset_secs: i64) -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs, "ver": 1})
+    json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs, "ver": 1, "sid": "AAAAAAAAAAAAAAAAAAAAAA"})
 }
 
 /// Tokens that must never open anything, with the status each must get on `who`'s endpoint.
@@ -204,6 +214,8 @@ fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
     no_exp.as_object_mut().map(|o| o.remove("exp"));
     let mut no_version = claims(aud, "1", 600);
     no_version.as_object_mut().map(|o| o.remove("ver"));
+    let mut no_session = claims(aud, "1", 600);
+    no_session.as_object_mut().map(|o| o.remove("sid"));
     let mut wrong_iss = claims(aud, "1", 600);
     wrong_iss["iss"] = json!("someone-else");
     vec![
@@ -228,6 +240,7 @@ fn bad_tokens(who: Who) -> Vec<(&'static str, String)> {
         ("no sub", sign(secret, no_sub, Algorithm::HS256)),
         ("no exp", sign(secret, no_exp, Algorithm::HS256)),
         ("no credential version", sign(secret, no_version, Algorithm::HS256)),
+        ("no session", sign(secret, no_session, Algorithm::HS256)),
         ("wrong issuer", sign(secret, wrong_iss, Algorithm::HS256)),
         ("unknown subject", sign(secret, claims(aud, "999999", 600), Algorithm::HS256)),
     ]
@@ -302,14 +315,30 @@ async fn the_matrix_covers_every_endpoint() {
 #[actix_web::test]
 async fn wrong_tokens_get_401_or_403_never_200_or_500() {
     let (app, _db) = spawn_app().await;
-    let applicant = app.applicant_token("ana@example.mx").await;
+    let mut applicant = app.applicant_token("ana@example.mx").await;
     let mut staff = Vec::new();
     for role in ALL_STAFF {
         staff.push((*role, app.staff_token(&format!("{role}.matrix"), role, None).await));
     }
 
+    let mut signed_out = false;
     for e in PROTECTED {
         let label = format!("{} {}", e.method, e.path);
+        if std::mem::replace(&mut signed_out, e.path.contains("/auth/logout")) {
+            // The endpoint before signed these tokens out: sign in again.
+            let login = json!({"email": "ana@example.mx", "password": "applicant passphrase"});
+            applicant = app.post("/api/v1/auth/login", None, &login).await.body["token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            for (role, token) in staff.iter_mut() {
+                let login = json!({"username": format!("{role}.matrix"), "password": STAFF_PASSWORD});
+                *token = app.post("/api/v1/staff/auth/login", None, &login).await.body["token"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        }
 
         let r = call(&app, e, None).await;
         assert_eq!((r.status, r.code()), (401, "missing_token"), "{label} without a token: {}", r.body);
