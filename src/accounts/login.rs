@@ -98,7 +98,8 @@ fn sign_in_event(action: Action, door: Audience, account: Option<&Account>) -> E
     event.at_post(account.and_then(|a| a.4.as_deref())).with(json!({"door": door_name}))
 }
 
-fn door_name(door: Audience) -> &'static str {
+/// The door's name in audit entries and throttle buckets.
+pub(crate) fn door_name(door: Audience) -> &'static str {
     match door {
         Audience::Public => "applicant",
         Audience::Staff => "staff",

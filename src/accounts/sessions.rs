@@ -40,7 +40,7 @@ pub fn end(
         match inserted {
             Ok(_) => {
                 let event = Event::new(Action::SessionEnded, account_id(actor))
-                    .with(serde_json::json!({ "door": door_name(door) }));
+                    .with(serde_json::json!({ "door": crate::accounts::login::door_name(door) }));
                 audit::record(c, actor, event, now)?;
                 Ok(())
             }
@@ -99,12 +99,5 @@ fn account_id(actor: &Actor) -> String {
         Actor::Applicant(id) => id.to_string(),
         Actor::Staff(member) => member.id.to_string(),
         _ => String::new(),
-    }
-}
-
-fn door_name(door: Audience) -> &'static str {
-    match door {
-        Audience::Public => "applicant",
-        Audience::Staff => "staff",
     }
 }

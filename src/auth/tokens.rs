@@ -246,53 +246,28 @@ mod tests {
         assert_eq!(a.session.expires_at.timestamp(), expires_at.timestamp());
     }
 
-    #[test]
-    fn tokens_without_a_session_are_refused() {
-        #[derive(Serialize)]
-        struct Old<'a> {
-            sub: &'a str,
-            aud: &'a str,
-            iss: &'a str,
-            exp: i64,
-            ver: i32,
-        }
-        let claims = Old {
-            sub: "1",
-            aud: "consular-desk/public",
-            iss: "consular-desk",
-            exp: Utc::now().timestamp() + 60,
-            ver: 1,
-        };
-        let token = jsonwebtoken::encode(
+    /// A token signed with the public secret whose claims lack `missing`.
+    fn signed_without(missing: &str) -> String {
+        let mut claims = serde_json::json!({
+            "sub": "1", "aud": "consular-desk/public", "iss": "consular-desk",
+            "exp": Utc::now().timestamp() + 60, "ver": 1, "sid": "AAAAAAAAAAAAAAAAAAAAAA",
+        });
+        claims.as_object_mut().map(|c| c.remove(missing));
+        jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
             &EncodingKey::from_secret("p".repeat(32).as_bytes()),
         )
-        .expect("encode");
-        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
+        .expect("encode")
+    }
+
+    #[test]
+    fn tokens_without_a_session_are_refused() {
+        assert_eq!(keys().verify(Audience::Public, &signed_without("sid")), Err(TokenError::Invalid));
     }
 
     #[test]
     fn tokens_without_a_credential_version_are_refused() {
-        #[derive(Serialize)]
-        struct Old<'a> {
-            sub: &'a str,
-            aud: &'a str,
-            iss: &'a str,
-            exp: i64,
-        }
-        let claims = Old {
-            sub: "1",
-            aud: "consular-desk/public",
-            iss: "consular-desk",
-            exp: Utc::now().timestamp() + 60,
-        };
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret("p".repeat(32).as_bytes()),
-        )
-        .expect("encode");
-        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
+        assert_eq!(keys().verify(Audience::Public, &signed_without("ver")), Err(TokenError::Invalid));
     }
 }
