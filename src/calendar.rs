@@ -4,7 +4,7 @@
 //! chrono-tz, never a fixed offset (Tijuana, Ciudad Juárez and Matamoros keep US daylight saving
 //! time; the rest of Mexico has none since 2022).
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
@@ -104,6 +104,21 @@ pub fn rfc3339(utc: NaiveDateTime, tz: Tz) -> String {
     Utc.from_utc_datetime(&utc).with_timezone(&tz).to_rfc3339()
 }
 
+/// A time as every paper prints it, in the post's zone: `2026-12-01 18:45 (UTC−06:00)`, to
+/// the minute, with a true minus sign. One function, so a receipt, its void line and a report's
+/// signature can't disagree.
+pub fn printed(at: DateTime<Tz>) -> String {
+    let offset = at.offset().fix().local_minus_utc();
+    let sign = if offset < 0 { '\u{2212}' } else { '+' };
+    let minutes = offset.unsigned_abs() / 60;
+    format!("{} (UTC{sign}{:02}:{:02})", at.format("%Y-%m-%d %H:%M"), minutes / 60, minutes % 60)
+}
+
+/// [`printed`] of a stored UTC time at a post.
+pub fn printed_at(utc: NaiveDateTime, tz: Tz) -> String {
+    printed(Utc.from_utc_datetime(&utc).with_timezone(&tz))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -117,6 +132,18 @@ pub(crate) mod tests {
     }
     pub(crate) fn tz(name: &str) -> Tz {
         name.parse().expect("zone")
+    }
+
+    #[test]
+    fn printed_times_keep_minutes_and_offset_apart() {
+        let stored = d(2026, 12, 2).and_hms_nano_opt(0, 45, 17, 641_729_933).expect("time");
+        assert_eq!(printed_at(stored, tz("America/Mexico_City")), "2026-12-01 18:45 (UTC\u{2212}06:00)");
+        // Tijuana keeps US daylight saving time: −07:00 in July, −08:00 in December.
+        let july = d(2027, 7, 1).and_hms_nano_opt(19, 5, 59, 999_999_999).expect("time");
+        assert_eq!(printed_at(july, tz("America/Tijuana")), "2027-07-01 12:05 (UTC\u{2212}07:00)");
+        assert_eq!(printed_at(stored, tz("America/Tijuana")), "2026-12-01 16:45 (UTC\u{2212}08:00)");
+        assert_eq!(printed_at(stored, tz("UTC")), "2026-12-02 00:45 (UTC+00:00)");
+        assert_eq!(printed_at(stored, tz("Asia/Kolkata")), "2026-12-02 06:15 (UTC+05:30)");
     }
 
     #[test]

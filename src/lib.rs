@@ -28,3 +28,4 @@ pub mod throttle;
 pub mod web;
 pub mod window;
 pub mod wire;
+pub mod wording;
