@@ -155,13 +155,17 @@ pub struct WindowSettings {
     pub check_in_grace: Duration,
 }
 
-/// The public tracking lookup's throttles, each over 15 minutes.
+/// The public lookups' throttles (tracking a document, checking a receipt), each over 15
+/// minutes.
 #[derive(Debug, Clone, Copy)]
 pub struct TrackingSettings {
     /// Lookups per client address, whatever their outcome.
     pub lookups_per_address: u32,
     /// Failed lookups of one tracking number (from anywhere) before it is refused to everyone.
     pub failures_per_number: u32,
+    /// Receipt checks (the JSON check and the page alike) per client address, whatever their
+    /// outcome.
+    pub receipt_checks_per_address: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +335,13 @@ impl Settings {
                     &get,
                     "CONSULAR_DESK_TRACKING_FAILURES_PER_NUMBER",
                     5,
+                    1,
+                    1_000_000,
+                )?,
+                receipt_checks_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_RECEIPT_CHECKS_PER_ADDRESS",
+                    30,
                     1,
                     1_000_000,
                 )?,

@@ -2,11 +2,12 @@
 //! receipt's code, exchange rates, the daily cash close, and new fee-schedule versions.
 
 use actix_web::http::header;
-use actix_web::{delete, get, post, put, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::api::client_address;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
@@ -122,20 +123,24 @@ pub struct VerifyQuery {
 }
 
 /// Checks the code printed on a receipt: `valid`, `voided`, or `invalid` for a code that is
-/// not the receipt's own (forged, altered, or no such receipt).
+/// not the receipt's own (forged, altered, or no such receipt). For machines; people open the
+/// page `/receipts/verify/{receipt_number}?sig=` (the receipt's QR code), which checks the
+/// same way under the same per-address limit.
 #[utoipa::path(tag = "fees", params(("receipt_number" = String, Path,), VerifyQuery), responses(
     (status = 200, body = VerificationView),
     (status = 400, description = "`invalid_query`: no code", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 429, description = "throttled (`Retry-After`)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/receipts/verify/{receipt_number}")]
 pub async fn verify_receipt(
     state: web::Data<AppState>,
+    req: HttpRequest,
     number: web::Path<String>,
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (key, number, sig) = (state.receipts.clone(), number.into_inner(), query.into_inner().sig);
-    let view = state.db(move |conn| receipts::verify(conn, &key, &number, &sig)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let (number, sig) = (number.into_inner(), query.into_inner().sig);
+    let found = receipts::check(&state, client_address(&req), number, sig).await?;
+    Ok(HttpResponse::Ok().json(found.view()))
 }
 
 /// A post's local day, in a path.

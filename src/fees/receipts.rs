@@ -3,7 +3,7 @@
 //! one way, and written as a receipt numbered per post and fiscal year in the same
 //! transaction. Nothing here updates or deletes a receipt: a void is a record of its own.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use crate::booking::party::Party;
 use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
+use crate::config::TrackingSettings;
 use crate::counters;
 use crate::db::schema::{
     appointments, closeout_signatures, closeouts, documents, exchange_rates, posts, receipt_lines,
@@ -30,6 +31,7 @@ use crate::fees::money::{self, Currency, Money, LOCAL_CURRENCY};
 use crate::fees::pricing::{self, ItemInput, Line, NoFeeBasis};
 use crate::fees::verification::ReceiptKey;
 use crate::reference;
+use crate::throttle::{self, Limit};
 use crate::window::visits;
 
 /// How a fee is paid.
@@ -146,7 +148,8 @@ pub struct ReceiptView {
     /// Present once voided: the receipt stays, and shows as void everywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub voided: Option<VoidView>,
-    /// The code printed on the receipt, checked by `GET /api/v1/receipts/verify/...`.
+    /// The code printed on the receipt, checked by the page `/receipts/verify/...` (its QR code)
+    /// and `GET /api/v1/receipts/verify/...`.
     pub verification_code: String,
 }
 
@@ -613,44 +616,136 @@ pub struct VerificationView {
     pub local_date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<Money>,
+    /// For a valid or voided receipt: the post that issued it (code and name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_name: Option<String>,
+    /// For a valid or voided receipt: when it was issued, with the post's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<String>,
+    /// For a voided receipt: when it was voided, with the post's offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_at: Option<String>,
 }
 
-/// Checks the code printed on a receipt. A code that doesn't match says `invalid` and nothing
-/// else, whether or not the receipt exists.
+/// What the public check of a receipt found, in the post's zone; the JSON answer
+/// ([`VerificationView`]) and the page are both made from it.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub receipt_number: String,
+    /// `None` when not valid: a code that isn't the receipt's own, or no such receipt.
+    pub found: Option<Verified>,
+}
+
+/// A receipt whose code checked out.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub post: String,
+    pub post_name: String,
+    pub local_date: NaiveDate,
+    pub issued_at: DateTime<Tz>,
+    pub total: Money,
+    /// When it was voided, if it was.
+    pub voided_at: Option<DateTime<Tz>>,
+}
+
+impl Verification {
+    pub fn view(&self) -> VerificationView {
+        let found = self.found.as_ref();
+        VerificationView {
+            receipt_number: self.receipt_number.clone(),
+            status: match found {
+                None => "invalid",
+                Some(Verified { voided_at: Some(_), .. }) => "voided",
+                Some(_) => "valid",
+            }
+            .into(),
+            local_date: found.map(|f| f.local_date),
+            total: found.map(|f| f.total),
+            post: found.map(|f| f.post.clone()),
+            post_name: found.map(|f| f.post_name.clone()),
+            issued_at: found.map(|f| f.issued_at.to_rfc3339()),
+            voided_at: found.and_then(|f| f.voided_at).map(|at| at.to_rfc3339()),
+        }
+    }
+}
+
+/// How long the receipt checks' throttle window is.
+pub fn check_window() -> chrono::Duration {
+    chrono::Duration::minutes(15)
+}
+
+/// Checks the code printed on a receipt, for the JSON check and the page alike. A code that
+/// doesn't match finds nothing, whether or not the receipt exists (nothing else is read).
+/// Every check counts against the client address's limit first, whatever its outcome, so
+/// codes can't be guessed in bulk from one address.
 pub fn verify(
     conn: &mut DbConn,
     key: &ReceiptKey,
+    limits: &TrackingSettings,
     number: &str,
     sig: &str,
-) -> Result<VerificationView, AppError> {
-    let invalid = || VerificationView {
-        receipt_number: number.to_string(),
-        status: "invalid".into(),
-        local_date: None,
-        total: None,
-    };
-    if !key.verify(number, sig) {
-        return Ok(invalid());
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<Verification, AppError> {
+    let limit = Limit { max: limits.receipt_checks_per_address, window: check_window() };
+    if let Some(wait) = throttle::take(conn, &format!("receipt-check:address:{address}"), limit, now)? {
+        return Err(AppError::too_many_requests(wait));
     }
-    let row: Option<(i64, NaiveDate, i64, String)> = receipts::table
+    let mut verification = Verification { receipt_number: number.to_string(), found: None };
+    if !key.verify(number, sig) {
+        return Ok(verification);
+    }
+    let row: Option<(i64, String, String, String, NaiveDate, NaiveDateTime, i64, String)> = receipts::table
+        .inner_join(posts::table.on(posts::code.eq(receipts::post_code)))
         .filter(receipts::receipt_number.eq(number))
-        .select((receipts::id, receipts::local_date, receipts::total_cents, receipts::currency))
+        .select((
+            receipts::id,
+            receipts::post_code,
+            posts::name,
+            posts::timezone,
+            receipts::local_date,
+            receipts::issued_at,
+            receipts::total_cents,
+            receipts::currency,
+        ))
         .first(conn)
         .optional()?;
-    let Some((id, date, total, currency)) = row else {
-        return Ok(invalid());
+    let Some((id, post, post_name, zone, local_date, issued, total, currency)) = row else {
+        return Ok(verification);
     };
-    let voided: i64 =
-        receipt_voids::table.filter(receipt_voids::receipt_id.eq(id)).count().get_result(conn)?;
-    Ok(VerificationView {
-        receipt_number: number.to_string(),
-        status: if voided > 0 { "voided" } else { "valid" }.into(),
-        local_date: Some(date),
-        total: Some(Money {
-            amount_cents: total,
-            currency: Currency::parse(&currency).unwrap_or(Currency::Usd),
-        }),
-    })
+    let tz: Tz =
+        zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))?;
+    let voided: Option<NaiveDateTime> = receipt_voids::table
+        .filter(receipt_voids::receipt_id.eq(id))
+        .select(receipt_voids::voided_at)
+        .first(conn)
+        .optional()?;
+    let local = |utc: NaiveDateTime| Utc.from_utc_datetime(&utc).with_timezone(&tz);
+    verification.found = Some(Verified {
+        post,
+        post_name,
+        local_date,
+        issued_at: local(issued),
+        total: Money { amount_cents: total, currency: Currency::parse(&currency).unwrap_or(Currency::Usd) },
+        voided_at: voided.map(local),
+    });
+    Ok(verification)
+}
+
+/// [`verify`] from the client `address` (as the throttles count it), for the JSON check and
+/// the page alike.
+pub async fn check(
+    state: &crate::state::AppState,
+    address: String,
+    number: String,
+    sig: String,
+) -> Result<Verification, AppError> {
+    let (key, limits) = (state.receipts.clone(), state.settings.tracking);
+    state
+        .db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, Utc::now().naive_utc()))
+        .await
 }
 
 /// The receipt as printed for the payer (the PDF, with the public check's address in its QR

@@ -52,10 +52,12 @@ pub fn local_time(rfc3339: &str) -> String {
     }
 }
 
-/// The URL the QR code holds: the public check of this receipt's code.
+/// The URL the QR code holds: the public page that checks this receipt's code and shows, in
+/// the visitor's language, whether it is valid, with its post, time and total
+/// (`GET /receipts/verify/{number}?sig=`; the JSON check stays at `/api/v1/receipts/verify/`).
 pub fn verify_url(base: &str, receipt: &ReceiptView) -> String {
     format!(
-        "{}/api/v1/receipts/verify/{}?sig={}",
+        "{}/receipts/verify/{}?sig={}",
         base.trim_end_matches('/'),
         receipt.receipt_number,
         receipt.verification_code

@@ -13,6 +13,7 @@ pub mod names;
 pub mod numbers;
 pub mod once;
 pub mod public;
+pub mod receipt_check;
 pub mod schedules;
 pub mod session;
 pub mod staff;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(public::track)
         .service(public::switch_language)
         .service(public::display)
+        .service(receipt_check::check)
         .service(account::sign_in_form)
         .service(account::sign_in)
         .service(account::register_form)
