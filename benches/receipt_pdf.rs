@@ -43,6 +43,7 @@ fn receipt(i: usize) -> ReceiptView {
         local_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
         reference: "K7Q-M4X-PT9".into(),
         tracking_number: Some("7KQM-4XPT-9ABCD".into()),
+        tracking_numbers: vec!["7KQM-4XPT-9ABCD".into()],
         payer: "José Núñez Peña".into(),
         clerk: "mex.clerk".into(),
         items: vec![

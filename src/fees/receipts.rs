@@ -139,6 +139,10 @@ pub struct ReceiptView {
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking_number: Option<String>,
+    /// The tracking numbers of what it paid for: the document it was recorded against, or,
+    /// for a fee against the visit, the visit's documents recorded at or before its issue
+    /// (so a reprint lists what the first print did), in the order they were recorded.
+    pub tracking_numbers: Vec<String>,
     pub payer: String,
     /// The collecting clerk's username.
     pub clerk: String,
@@ -509,6 +513,24 @@ type ReceiptRow = (
     (String, String, String, String, Option<String>),
 );
 
+/// The tracking numbers a receipt paid for: its document's, or, for a fee against the visit,
+/// those of the visit's documents recorded at or before `issued`.
+fn paid_for(
+    conn: &mut DbConn,
+    visit: i64,
+    document: Option<i64>,
+    issued: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let query = documents::table.select(documents::tracking_number).order(documents::id).into_boxed();
+    match document {
+        Some(document) => query.filter(documents::id.eq(document)).load(conn),
+        None => query
+            .filter(documents::appointment_id.eq(visit))
+            .filter(documents::recorded_at.le(issued))
+            .load(conn),
+    }
+}
+
 /// A receipt as the API and the PDF show it.
 pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView, AppError> {
     let (
@@ -542,11 +564,12 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
             ),
         ))
         .first(conn)?;
-    let clerk: String = receipts::table
+    let (clerk, visit, document): (String, i64, Option<i64>) = receipts::table
         .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
         .filter(receipts::id.eq(id))
-        .select(staff::username)
+        .select((staff::username, receipts::appointment_id, receipts::document_id))
         .first(conn)?;
+    let tracking_numbers = paid_for(conn, visit, document, issued)?;
     let tz: Tz =
         zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))?;
     let currency = Currency::parse(&currency).unwrap_or(Currency::Usd);
@@ -590,6 +613,7 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
         local_date,
         reference,
         tracking_number: tracking,
+        tracking_numbers,
         payer,
         clerk,
         items,
