@@ -258,6 +258,19 @@ impl CheckedItem {
         }
     }
 
+    /// Whose document it is, as pages and papers name them: the applicant, or the signers of
+    /// a notarial act (given names first, comma-separated).
+    pub fn person_name(&self) -> String {
+        let name = |given: &str, surname: &str| format!("{given} {surname}").trim().to_string();
+        match (&self.applicant, &self.signers) {
+            (Some(person), _) => name(&person.given_names, &person.surname),
+            (None, Some(signers)) => {
+                signers.iter().map(|s| name(&s.given_names, &s.surname)).collect::<Vec<_>>().join(", ")
+            }
+            (None, None) => String::new(),
+        }
+    }
+
     /// The keyed hash of the main document number (the passport renewed or corrected, else
     /// the identity document), for matching.
     pub fn number_hash(&self) -> Option<String> {

@@ -653,6 +653,50 @@ fn public_view(
     })
 }
 
+/// A document of the applicant's own visit, as their appointment page lists it.
+#[derive(Debug, Clone)]
+pub struct OwnDocument {
+    /// Whose it is ([`CheckedItem::person_name`]).
+    pub person: String,
+    pub kind: Kind,
+    pub tracking_number: String,
+    pub status: Status,
+}
+
+/// The documents taken at one of the applicant's own visits (another's visit is 404), with
+/// whose each is, in the order they were recorded.
+pub fn own_documents(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<Vec<OwnDocument>, AppError> {
+    let own = own_appointment(conn, actor, reference)?;
+    let rows: Vec<(i64, String, String, String, String)> = documents::table
+        .filter(documents::appointment_id.eq(own.id))
+        .order(documents::id)
+        .select((
+            documents::id,
+            documents::tracking_number,
+            documents::kind,
+            documents::status,
+            documents::details,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, tracking_number, kind, status, details)| {
+            let bad = || AppError::internal(anyhow::anyhow!("document {id} has an unknown kind or status"));
+            let details: CheckedItem =
+                serde_json::from_str(&details).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+            Ok(OwnDocument {
+                person: details.person_name(),
+                kind: Kind::parse(&kind).ok_or_else(bad)?,
+                tracking_number,
+                status: Status::parse(&status).ok_or_else(bad)?,
+            })
+        })
+        .collect()
+}
+
 /// The documents taken at one of the applicant's own visits, as the public lookup shows them:
 /// an applicant signed in tracks without typing the number.
 pub fn for_applicant(

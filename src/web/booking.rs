@@ -15,6 +15,7 @@ use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rule
 use crate::booking::party::{PersonInput, MAX_PARTY};
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, ics, online, AvailabilityQuery};
+use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
 use crate::reference;
 use crate::state::AppState;
@@ -392,8 +393,14 @@ pub async fn appointment(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let (view, post) = match online::own_with_post(&state, who, reference).await {
+    let actor = who.actor();
+    let (view, post) = match online::own_with_post(&state, who, reference.clone()).await {
         Ok(found) => found,
+        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
+        Err(e) => return Err(e),
+    };
+    let documents = match state.db(move |conn| records::own_documents(conn, &actor, &reference)).await {
+        Ok(documents) => documents,
         Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
         Err(e) => return Err(e),
     };
@@ -411,6 +418,9 @@ pub async fn appointment(
                 dd { @for p in &view.applicants { (p.given_names) " " (p.surname) br; } }
                 dt { (lang.t(("Status", "Estado"))) } dd { (names::appointment_status(lang, &view.status)) }
             }
+            @if !documents.is_empty() {
+                (documents_table(lang, &documents))
+            }
             @if view.status == "booked" {
                 p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }
                 p { a href={ "/my/" (view.reference) "/intake" } { (lang.t(("Pre-fill your forms before you come", "Prellene sus formularios antes de venir"))) } }
@@ -425,6 +435,34 @@ pub async fn appointment(
             }
         }
     }))
+}
+
+/// Each document taken at the visit: whose, what, its tracking number (linked to its public
+/// tracking page) and its state.
+fn documents_table(lang: Lang, documents: &[OwnDocument]) -> Markup {
+    html! {
+        h2 { (lang.t(("Your documents", "Sus documentos"))) }
+        p { (lang.t(("Follow each one with its tracking number and the surname on it.",
+                     "Dé seguimiento a cada uno con su número de seguimiento y el apellido que aparece en él."))) }
+        table {
+            thead { tr {
+                th scope="col" { (lang.t(("Person", "Persona"))) }
+                th scope="col" { (lang.t(("Document", "Documento"))) }
+                th scope="col" { (lang.t(("Tracking number", "Número de seguimiento"))) }
+                th scope="col" { (lang.t(("Status", "Estado"))) }
+            } }
+            tbody {
+                @for document in documents {
+                    tr {
+                        td { (document.person) }
+                        td { (names::document_kind(lang, document.kind)) }
+                        td { a href={ "/track?number=" (document.tracking_number) } { (document.tracking_number) } }
+                        td { (names::document_status(lang, document.status)) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[get("/my/{reference}/confirmation.pdf")]
