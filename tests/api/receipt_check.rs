@@ -15,6 +15,7 @@ fn text(v: &Value, key: &str) -> String {
 
 struct Desk {
     app: TestApp,
+    /// Kept to the end of the test: dropping it drops the database.
     _db: TestDb,
     clerk: String,
     supervisor: String,
@@ -82,7 +83,7 @@ fn altered(code: &str) -> String {
 
 #[actix_web::test]
 async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language() {
-    let Desk { app, clerk, supervisor, .. } = desk(&[]).await;
+    let Desk { app, _db, clerk, supervisor } = desk(&[]).await;
     let receipt = receipt(&app, &clerk).await;
     let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
     let issued = printed(&text(&receipt, "issued_at"));
@@ -152,7 +153,7 @@ async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language(
 
 #[actix_web::test]
 async fn a_wrong_code_an_unknown_number_and_a_malformed_one_look_alike() {
-    let Desk { app, clerk, .. } = desk(&[]).await;
+    let Desk { app, _db, clerk, .. } = desk(&[]).await;
     let receipt = receipt(&app, &clerk).await;
     let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
     let wrong = altered(&code);
@@ -180,7 +181,7 @@ async fn a_wrong_code_an_unknown_number_and_a_malformed_one_look_alike() {
 
 #[actix_web::test]
 async fn the_page_and_the_json_check_share_one_limit_per_address() {
-    let Desk { app, clerk, .. } = desk(&[("CONSULAR_DESK_RECEIPT_CHECKS_PER_ADDRESS", "3")]).await;
+    let Desk { app, _db, clerk, .. } = desk(&[("CONSULAR_DESK_RECEIPT_CHECKS_PER_ADDRESS", "3")]).await;
     let receipt = receipt(&app, &clerk).await;
     let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
     // The form alone checks nothing and counts nothing.
@@ -212,7 +213,7 @@ async fn the_page_and_the_json_check_share_one_limit_per_address() {
 
 #[actix_web::test]
 async fn the_receipts_qr_code_opens_the_check_page() {
-    let Desk { app, clerk, .. } = desk(&[("CONSULAR_DESK_PUBLIC_URL", "https://citas.example.gov")]).await;
+    let Desk { app, _db, clerk, .. } = desk(&[("CONSULAR_DESK_PUBLIC_URL", "https://citas.example.gov")]).await;
     let receipt = receipt(&app, &clerk).await;
     let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
     let pdf = app.get(&format!("/api/v1/staff/receipts/{number}/receipt.pdf"), Some(&clerk)).await;
@@ -249,7 +250,7 @@ fn decode_qr(pdf: &[u8]) -> Option<String> {
 
 #[actix_web::test]
 async fn a_receipt_lists_the_tracking_numbers_it_paid_for() {
-    let Desk { app, clerk, .. } = desk(&[]).await;
+    let Desk { app, _db, clerk, .. } = desk(&[]).await;
     let reference = at_window(&app, &clerk, "passport-renewal").await;
     let mut tracking = Vec::new();
     for (given, surname) in [("Ana", "Núñez"), ("Sofía", "Núñez")] {
@@ -288,7 +289,7 @@ async fn a_receipt_lists_the_tracking_numbers_it_paid_for() {
 
 #[actix_web::test]
 async fn the_applicants_page_shows_each_documents_tracking_number_and_state() {
-    let Desk { app, clerk, .. } = desk(&[]).await;
+    let Desk { app, _db, clerk, .. } = desk(&[]).await;
     let ana = app.applicant_token("ana@example.mx").await;
     app.applicant_token("bob@example.mx").await;
     let (anas, _) = web_session(&app, "ana@example.mx", "applicant passphrase").await;
