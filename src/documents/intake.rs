@@ -633,6 +633,7 @@ mod tests {
         assert!(checked.number_hash().is_some());
         assert_eq!(checked.shown().number_hash(), None);
         assert_eq!(checked.surname(), "O'Brien");
+        assert_eq!(checked.person_name(), "Seán O'Brien");
         let wrong = check(&renewal, "passport-new", today(), Stage::Prefill, &key(), "items[0]");
         assert_eq!(fields(wrong), ["items[0].form"]);
     }
@@ -650,6 +651,7 @@ mod tests {
         let checked = check(&job, "notarial", today(), Stage::Window, &key(), "items[0]").expect("valid");
         assert_eq!(checked.pending, Some(false));
         assert_eq!(checked.surname(), "Núñez");
+        assert_eq!(checked.person_name(), "José Núñez, 王 芳", "every signer");
         let empty =
             item(serde_json::json!({"form": "notarial", "applicant": {"given_names": "A", "surname": "B"}}));
         let errors = fields(check(&empty, "notarial", today(), Stage::Prefill, &key(), "it"));

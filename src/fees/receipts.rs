@@ -700,6 +700,9 @@ pub fn check_window() -> chrono::Duration {
     chrono::Duration::minutes(15)
 }
 
+/// id, post, post name, zone, local date, issued, total, currency.
+type CheckedRow = (i64, String, String, String, NaiveDate, NaiveDateTime, i64, String);
+
 /// Checks the code printed on a receipt, for the JSON check and the page alike. A code that
 /// doesn't match finds nothing, whether or not the receipt exists (nothing else is read).
 /// Every check counts against the client address's limit first, whatever its outcome, so
@@ -721,7 +724,7 @@ pub fn verify(
     if !key.verify(number, sig) {
         return Ok(verification);
     }
-    let row: Option<(i64, String, String, String, NaiveDate, NaiveDateTime, i64, String)> = receipts::table
+    let row: Option<CheckedRow> = receipts::table
         .inner_join(posts::table.on(posts::code.eq(receipts::post_code)))
         .filter(receipts::receipt_number.eq(number))
         .select((
@@ -767,9 +770,7 @@ pub async fn check(
     sig: String,
 ) -> Result<Verification, AppError> {
     let (key, limits) = (state.receipts.clone(), state.settings.tracking);
-    state
-        .db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, Utc::now().naive_utc()))
-        .await
+    state.db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, Utc::now().naive_utc())).await
 }
 
 /// The receipt as printed for the payer (the PDF, with the public check's address in its QR

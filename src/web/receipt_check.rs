@@ -31,8 +31,7 @@ const CODE_HINT: Text = (
     "The ten letters and digits printed beside the QR code, such as K7QM4-XPT9A.",
     "Las diez letras y cifras impresas junto al código QR, por ejemplo K7QM4-XPT9A.",
 );
-const REQUIRED: Text =
-    ("Enter the code printed on the receipt.", "Escriba el código impreso en el recibo.");
+const REQUIRED: Text = ("Enter the code printed on the receipt.", "Escriba el código impreso en el recibo.");
 /// Longer than any code, dashes and spaces included: not checked, just not valid.
 const MAX_CODE_CHARS: usize = 40;
 

@@ -35,7 +35,8 @@ async fn desk(overrides: &[(&str, &str)]) -> Desk {
 
 /// A fee of US$165 against a walk-in's visit: its receipt's JSON.
 async fn receipt(app: &TestApp, clerk: &str) -> Value {
-    let body = json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("José", "Núñez")});
+    let body =
+        json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("José", "Núñez")});
     let visit = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(visit.status, 201, "walk-in: {}", visit.body);
     paid(app, clerk, json!({"appointment_reference": text(&visit.body, "reference")})).await
@@ -92,7 +93,10 @@ async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language(
     let ask = page(&app, &format!("/receipts/verify/{number}"), SPANISH).await;
     assert_eq!(ask.status, 200);
     assert!(ask.text.contains(r#"<html lang="es">"#) && ask.text.contains("Código de verificación"));
-    assert!(ask.text.contains(r#"name="sig""#) && ask.text.contains(&format!(r#"action="/receipts/verify/{number}""#)));
+    assert!(
+        ask.text.contains(r#"name="sig""#)
+            && ask.text.contains(&format!(r#"action="/receipts/verify/{number}""#))
+    );
     assert_eq!(check(&app, &number, "", ENGLISH).await.status, 422, "the form sent empty");
 
     // Valid, as typed from the paper (any case, spaces for the dash) or from the QR code.
@@ -103,7 +107,8 @@ async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language(
         assert!(valid.text.contains(wanted), "the valid page lacks {wanted:?}: {}", valid.text);
     }
     assert!(!valid.text.contains("Not valid") && !valid.text.contains("Voided"));
-    let header = |r: &Reply, name: &str| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let header =
+        |r: &Reply, name: &str| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(header(&valid, "cache-control"), "no-store", "a later void must not be hidden by a cache");
     for spanish in [SPANISH, SPANISH_BY_COOKIE] {
         let valido = check(&app, &number, &code, spanish).await;
@@ -136,7 +141,14 @@ async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language(
     let void_time = printed(&text(&voided.body["voided"], "voided_at"));
     let void = check(&app, &number, &code, ENGLISH).await;
     assert_eq!(void.status, 200);
-    for wanted in ["Voided.", "no longer proof of payment", &void_time, &issued, "US$165.00", "U.S. Embassy Mexico City"] {
+    for wanted in [
+        "Voided.",
+        "no longer proof of payment",
+        &void_time,
+        &issued,
+        "US$165.00",
+        "U.S. Embassy Mexico City",
+    ] {
         assert!(void.text.contains(wanted), "the voided page lacks {wanted:?}: {}", void.text);
     }
     assert!(!void.text.contains("Valid."), "{}", void.text);
@@ -146,7 +158,10 @@ async fn the_check_page_says_valid_voided_or_not_valid_in_the_visitors_language(
     }
     // The JSON check, for machines, says the same.
     let json = app.get(&format!("/api/v1/receipts/verify/{number}?sig={code}"), None).await;
-    assert_eq!((text(&json.body, "status"), text(&json.body, "post_name")), ("voided".into(), "U.S. Embassy Mexico City".into()));
+    assert_eq!(
+        (text(&json.body, "status"), text(&json.body, "post_name")),
+        ("voided".into(), "U.S. Embassy Mexico City".into())
+    );
     assert_eq!(printed(&text(&json.body, "voided_at")), void_time);
     app.stop().await;
 }
@@ -213,7 +228,8 @@ async fn the_page_and_the_json_check_share_one_limit_per_address() {
 
 #[actix_web::test]
 async fn the_receipts_qr_code_opens_the_check_page() {
-    let Desk { app, _db, clerk, .. } = desk(&[("CONSULAR_DESK_PUBLIC_URL", "https://citas.example.gov")]).await;
+    let Desk { app, _db, clerk, .. } =
+        desk(&[("CONSULAR_DESK_PUBLIC_URL", "https://citas.example.gov")]).await;
     let receipt = receipt(&app, &clerk).await;
     let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
     let pdf = app.get(&format!("/api/v1/staff/receipts/{number}/receipt.pdf"), Some(&clerk)).await;
@@ -243,7 +259,11 @@ fn decode_qr(pdf: &[u8]) -> Option<String> {
         .status()
         .ok()?;
     assert!(rendered.success(), "pdftoppm failed");
-    let out = std::process::Command::new("zbarimg").args(["-q", "--raw"]).arg(prefix.with_extension("png")).output().ok()?;
+    let out = std::process::Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(prefix.with_extension("png"))
+        .output()
+        .ok()?;
     assert!(out.status.success(), "no code decoded: {}", String::from_utf8_lossy(&out.stderr));
     Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -343,7 +363,10 @@ async fn the_applicants_page_shows_each_documents_tracking_number_and_state() {
         assert!(english.text.contains(wanted), "the page lacks {wanted:?}: {}", english.text);
     }
     for number in &tracking {
-        assert!(english.text.contains(&format!(r#"<a href="/track?number={number}">{number}</a>"#)), "{number}");
+        assert!(
+            english.text.contains(&format!(r#"<a href="/track?number={number}">{number}</a>"#)),
+            "{number}"
+        );
     }
     assert!(!english.text.contains(&others) && !english.text.contains("Páramo"));
     let spanish = page(&app, &path, &[("Cookie", &format!("{anas}; lang=es"))]).await;
