@@ -6,7 +6,7 @@ use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::paths::PostCode;
 use crate::api::{client_address, Denied};
@@ -19,6 +19,7 @@ use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
+use crate::wording::Lang;
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct RescheduleRequest {
@@ -148,10 +149,21 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The appointment's confirmation as a PDF (English and Spanish): reference, post, service,
-/// time in the post's zone, the people, and what to bring.
-#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+/// Which language a paper is printed in.
+#[derive(Deserialize, IntoParams)]
+pub struct PaperQuery {
+    /// `en` (the default) or `es`.
+    #[param(value_type = Option<String>, pattern = "^(en|es)$")]
+    lang: Option<Lang>,
+}
+
+/// The appointment's confirmation as a PDF, in English or Spanish: the reference with a QR code
+/// for the window, service and state in words, the time in the post's zone, the post's street
+/// address, the people, what to bring for the service, the fees to expect from the schedule in
+/// force on the appointment's date, and where to cancel or change it.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,), PaperQuery), responses(
     (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+    (status = 400, description = "`invalid_query`: `lang` is neither `en` nor `es`", body = crate::error::Problem, content_type = PROBLEM),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -160,9 +172,11 @@ pub async fn confirmation_pdf(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
+    query: web::Query<PaperQuery>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference).await?;
+    let lang = query.into_inner().lang.unwrap_or(Lang::En);
+    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference, lang).await?;
     Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 

@@ -3,7 +3,7 @@
 //! one way, and written as a receipt numbered per post and fiscal year in the same
 //! transaction. Nothing here updates or deletes a receipt: a void is a record of its own.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,9 @@ pub struct PaymentView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoidView {
     pub voided_at: String,
+    /// `voided_at` as a time in the post's zone, for papers.
+    #[serde(skip)]
+    pub at: DateTime<Tz>,
     /// The supervisor's username.
     pub voided_by: String,
     pub reason: String,
@@ -131,6 +134,9 @@ pub struct ReceiptView {
     pub post_name: String,
     pub post_address: String,
     pub issued_at: String,
+    /// `issued_at` as a time in the post's zone, for papers.
+    #[serde(skip)]
+    pub issued: DateTime<Tz>,
     /// The post's local date it is dated in.
     pub local_date: NaiveDate,
     /// The visit.
@@ -573,7 +579,12 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
         .select((receipt_voids::voided_at, staff::username, receipt_voids::reason))
         .first::<(NaiveDateTime, String, String)>(conn)
         .optional()?
-        .map(|(at, by, reason)| VoidView { voided_at: calendar::rfc3339(at, tz), voided_by: by, reason });
+        .map(|(at, by, reason)| VoidView {
+            voided_at: calendar::rfc3339(at, tz),
+            at: Utc.from_utc_datetime(&at).with_timezone(&tz),
+            voided_by: by,
+            reason,
+        });
     let method = Method::parse(&method)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("receipt {id}: bad method")))?;
     let basis = basis.and_then(|b| serde_json::from_value(json!(b)).ok());
@@ -584,6 +595,7 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
         post_name,
         post_address: address,
         issued_at: calendar::rfc3339(issued, tz),
+        issued: Utc.from_utc_datetime(&issued).with_timezone(&tz),
         local_date,
         reference,
         tracking_number: tracking,

@@ -3,6 +3,10 @@
 //! and each clerk's daily cash close with its differences and signature; every page footed
 //! with its number and the generation time. The lines themselves are in the CSV and XLSX.
 
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+use crate::calendar;
 use crate::fees::closeouts::CloseoutView;
 use crate::fees::money::format_cents;
 use crate::pdf::page::{Page, Weight};
@@ -142,16 +146,17 @@ fn differences(t: &Template, close: &CloseoutView) -> String {
     }
 }
 
-/// The summary of `scope`, made at `generated_at` (UTC, as printed in every footer).
+/// The summary of `scope`, made at `generated_at` (in the post's zone, as printed in every footer).
 pub fn render(
     templates: &Templates,
     scope: &Scope,
-    generated_at: &str,
+    generated_at: DateTime<Tz>,
     totals: &Totals,
     closes: &[CloseoutView],
 ) -> Vec<u8> {
     let t = &templates.fee_report;
-    let page = Page::new(t, &t.label("title"));
+    let printed = calendar::printed(generated_at);
+    let page = Page::new(t, &t.label("title"), "en-US");
     let line = t.sizes.text * 1.5;
     let mut w = Writer { y: page.margin + t.sizes.title, page, t, line, in_table: false };
     let (left, small) = (w.page.margin, t.sizes.small);
@@ -165,7 +170,7 @@ pub fn render(
     let mut facts = vec![
         ("post", post),
         ("period", format!("{} – {}", scope.from, scope.to)),
-        ("generated_at", generated_at.to_string()),
+        ("generated_at", printed.clone()),
         ("rows", totals.rows.to_string()),
     ];
     let filters: Vec<String> = [
@@ -204,10 +209,8 @@ pub fn render(
         w.room(3.0);
         let who = format!("{}  {}  {}: {}", close.date, close.post, t.label("clerk"), close.clerk);
         w.page.text(Weight::Bold, t.sizes.text, left, w.y, &who);
-        let signed = match (&close.signed_by, &close.signed_at) {
-            (Some(by), Some(at)) => {
-                format!("{} {by}, {}", t.label("signed_by"), crate::pdf::receipt::local_time(at))
-            }
+        let signed = match (&close.signed_by, &close.signed) {
+            (Some(by), Some(at)) => format!("{} {by}, {}", t.label("signed_by"), calendar::printed(*at)),
             _ => t.label("not_signed"),
         };
         w.page.text_right(Weight::Regular, small, right, w.y, &signed);
@@ -222,7 +225,7 @@ pub fn render(
 
     w.page.footers(small, |n, count| {
         let (n, count) = (n.to_string(), count.to_string());
-        t.label_with("page_of", &[("page", &n), ("pages", &count), ("generated_at", generated_at)])
+        t.label_with("page_of", &[("page", &n), ("pages", &count), ("generated_at", &printed)])
     });
     w.page.finish()
 }

@@ -439,7 +439,7 @@ pub async fn confirmation(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    match online::confirmation_pdf(&state, who, reference).await {
+    match online::confirmation_pdf(&state, who, reference, lang).await {
         Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
