@@ -454,8 +454,8 @@ mod tests {
         assert_eq!(page.row_height(&[cell(natural * 0.9)]), leading(8.0 * 0.9), "shrunk, one line");
         assert_eq!(
             page.row_height(&[cell(natural * 0.6)]),
-            2.0 * leading(floor(8.0)),
-            "at the floor, two lines"
+            2.0 * leading(8.0),
+            "too narrow to shrink: two lines at its size"
         );
     }
 
