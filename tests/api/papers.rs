@@ -327,7 +327,12 @@ async fn the_fee_report_prints_apart_with_its_times_in_the_post_zone() {
     }
     let Desk { app, _db, clerk, supervisor } = desk().await;
     let today = app.peso_rate_today(&clerk, &supervisor, 17_253_800).await;
-    for payment in [json!({"method": "card"}), json!({"method": "cash_local"})] {
+    for payment in [
+        json!({"method": "card"}),
+        json!({"method": "cash_local"}),
+        json!({"method": "prepaid_online", "external_reference": "PAY-000123456"}),
+        json!({"method": "no_fee", "no_fee_basis": "us_government_business"}),
+    ] {
         let reference = visit(&app, &clerk).await;
         let r = app.post("/api/v1/staff/fees", Some(&clerk), &every_line(&reference, payment)).await;
         assert_eq!(r.status, 201, "{}", r.body);
