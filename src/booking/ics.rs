@@ -71,11 +71,11 @@ pub fn appointment_event(
     let cancelled = view.status == AppointmentStatus::Cancelled.as_str();
     let description = match (cancelled, lang) {
         (false, Lang::En) => format!(
-            "Reference {reference}: quote it at the entrance. {when} at the post. Bring what your \
+            "Reference {reference}: quote it at the entrance. Local time: {when}. Bring what your \
              confirmation (PDF) lists. To change or cancel it, sign in and open My appointments."
         ),
         (false, Lang::Es) => format!(
-            "Referencia {reference}: menciónela en la entrada. {when} en la sede. Traiga lo que \
+            "Referencia {reference}: menciónela en la entrada. Hora local: {when}. Traiga lo que \
              indica su confirmación (PDF). Para cambiarla o cancelarla, inicie sesión y abra Mis citas."
         ),
         (true, Lang::En) => format!("Cancelled: appointment {reference} no longer takes place."),
@@ -209,7 +209,7 @@ mod tests {
         let unfolded = text.replace("\r\n ", "");
         assert!(unfolded.contains("SUMMARY;LANGUAGE=en:Passport renewal\\, U.S. Embassy Mexico City\r\n"));
         assert!(unfolded.contains("LOCATION;LANGUAGE=en:U.S. Embassy Mexico City\\, Paseo de la Reforma 305\\, Col. Cuauhtémoc\\; 06500 Ciudad de México\\, CDMX\\, and a long tail\r\n"));
-        assert!(unfolded.contains("DESCRIPTION;LANGUAGE=en:Reference K7Q-M4X-PT9: quote it at the entrance. 2026-12-01 09:15 (UTC\u{2212}06:00) at the post."), "{unfolded}");
+        assert!(unfolded.contains("DESCRIPTION;LANGUAGE=en:Reference K7Q-M4X-PT9: quote it at the entrance. Local time: 2026-12-01 09:15 (UTC\u{2212}06:00). Bring what your confirmation (PDF) lists."), "{unfolded}");
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with("END:VCALENDAR\r\n"));
     }
 

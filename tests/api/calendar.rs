@@ -96,6 +96,10 @@ async fn the_api_file_speaks_the_callers_language_and_keeps_one_uid_while_its_se
     assert_eq!(first.location, mexico_city());
     assert!(first.description.starts_with(&format!("Reference {reference}")), "{}", first.description);
     assert!(first.description.contains("confirmation (PDF)"), "{}", first.description);
+    // The time at the post, as every paper prints it, for a calendar kept in another zone.
+    let local = slots[0]["starts_at"].as_str().unwrap_or_default();
+    let printed = format!("Local time: {} {} (UTC", &local[..10], &local[11..16]);
+    assert!(first.description.contains(&printed), "{} lacks {printed}", first.description);
     assert_eq!(first.starts, utc(&slots[0]["starts_at"]));
     let spanish = read(&api_file(&app, &ana, &reference, "es-MX,es;q=0.9,en;q=0.5").await);
     assert_eq!(spanish.summary, "Renovación de pasaporte, U.S. Embassy Mexico City");
