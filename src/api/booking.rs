@@ -180,6 +180,40 @@ pub async fn confirmation_pdf(
     Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 
+/// The appointment as a calendar file (iCalendar, RFC 5545), in the language of
+/// `Accept-Language` (English or Spanish): one event whose UID stays the same and whose
+/// SEQUENCE grows with every reschedule, so a calendar updates its event instead of keeping two.
+/// A cancelled appointment's file is `METHOD:CANCEL`, `STATUS:CANCELLED`, with a higher SEQUENCE.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(
+        ("reference" = String, Path,),
+        ("Accept-Language" = Option<String>, Header, description = "`es` for Spanish texts; English otherwise"),
+    ), responses(
+    (status = 200, description = "the calendar file", content_type = "text/calendar", body = String),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments/{reference}/calendar.ics")]
+pub async fn calendar_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let lang = crate::web::i18n::Lang::of(&req);
+    let (text, name) = booking::online::calendar_file(&state, who, reference, lang).await?;
+    Ok(ics_response(text, &name))
+}
+
+/// A calendar file to save, never cached (it changes with the appointment).
+pub(crate) fn ics_response(text: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
+}
+
 /// Cancels an appointment. The seat returns to the pool after the release delay.
 #[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
     (status = 200, body = AppointmentView),

@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
+use crate::booking::ics;
 use crate::booking::reference_code::Reference;
 use crate::calendar;
 use crate::error::AppError;
@@ -112,6 +113,25 @@ pub async fn confirmation_pdf(
     let pdf =
         actix_web::web::block(move || crate::pdf::confirmation::render(&templates, &confirmation)).await?;
     Ok((pdf, name))
+}
+
+/// The calendar file (iCalendar) of the applicant's own appointment in `lang`, and its file
+/// name: the event as booked or moved, or, once cancelled, the file that removes it.
+pub async fn calendar_file(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+    lang: Lang,
+) -> Result<(String, String), AppError> {
+    let (view, sequence, post) = state
+        .db(move |conn| {
+            let (view, sequence) = appointments::view_own_with_sequence(conn, &reference, who.id)?;
+            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
+            Ok((view, sequence, post))
+        })
+        .await?;
+    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, Utc::now())?;
+    Ok((ics::calendar(&event), format!("appointment-{}.ics", view.reference)))
 }
 
 /// The applicant cancels their own appointment; the seat goes back after the release delay,

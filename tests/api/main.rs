@@ -8,6 +8,7 @@ mod bad_input;
 mod booking;
 mod booking_races;
 mod browser;
+mod calendar;
 mod cli;
 mod counters;
 mod documents;
