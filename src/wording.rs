@@ -8,6 +8,56 @@ use crate::documents::tracking::{Kind, Status};
 /// A text in English and in Spanish.
 pub type Words = (&'static str, &'static str);
 
+/// The service's two languages, for pages and for papers printed in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "es" => Some(Lang::Es),
+            _ => None,
+        }
+    }
+
+    /// The other language, which the switch offers.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Es,
+            Lang::Es => Lang::En,
+        }
+    }
+
+    /// `text`'s words in this language.
+    pub fn t(self, text: Words) -> &'static str {
+        let (en, es) = text;
+        match self {
+            Lang::En => en,
+            Lang::Es => es,
+        }
+    }
+
+    /// The language tag a PDF declares (`/Lang`): Mexico's Spanish, the United States' English.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en-US",
+            Lang::Es => "es-MX",
+        }
+    }
+}
+
 /// A service's name, for the codes the service knows.
 pub fn service(code: &str) -> Option<Words> {
     match code {

@@ -6,7 +6,7 @@ use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::api::paths::PostCode;
 use crate::api::{client_address, Denied};
@@ -19,6 +19,7 @@ use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
+use crate::wording::Lang;
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct RescheduleRequest {
@@ -148,10 +149,21 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The appointment's confirmation as a PDF (English and Spanish): reference, post, service,
-/// time in the post's zone, the people, and what to bring.
-#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,)), responses(
+/// Which language a paper is printed in.
+#[derive(Deserialize, IntoParams)]
+pub struct PaperQuery {
+    /// `en` (the default) or `es`.
+    #[param(value_type = Option<String>, pattern = "^(en|es)$")]
+    lang: Option<Lang>,
+}
+
+/// The appointment's confirmation as a PDF, in English or Spanish: the reference with a QR code
+/// for the window, service and state in words, the time in the post's zone, the post's street
+/// address, the people, what to bring for the service, the fees to expect from the schedule in
+/// force on the appointment's date, and where to cancel or change it.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(("reference" = String, Path,), PaperQuery), responses(
     (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+    (status = 400, description = "`invalid_query`: `lang` is neither `en` nor `es`", body = crate::error::Problem, content_type = PROBLEM),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -160,10 +172,46 @@ pub async fn confirmation_pdf(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
+    query: web::Query<PaperQuery>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference).await?;
+    let lang = query.into_inner().lang.unwrap_or(Lang::En);
+    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference, lang).await?;
     Ok(crate::api::fees::pdf_response(pdf, &name))
+}
+
+/// The appointment as a calendar file (iCalendar, RFC 5545), in the language of
+/// `Accept-Language` (English or Spanish): one event whose UID stays the same and whose
+/// SEQUENCE grows with every reschedule, so a calendar updates its event instead of keeping two.
+/// A cancelled appointment's file is `METHOD:CANCEL`, `STATUS:CANCELLED`, with a higher SEQUENCE.
+#[utoipa::path(tag = "booking", security(("public_token" = [])), params(
+        ("reference" = String, Path,),
+        ("Accept-Language" = Option<String>, Header, description = "`es` for Spanish texts; English otherwise"),
+    ), responses(
+    (status = 200, description = "the calendar file", content_type = "text/calendar", body = String),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/appointments/{reference}/calendar.ics")]
+pub async fn calendar_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: Applicant,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let lang = crate::web::i18n::Lang::of(&req);
+    let (text, name) = booking::online::calendar_file(&state, who, reference, lang).await?;
+    Ok(ics_response(text, &name))
+}
+
+/// A calendar file to save, never cached (it changes with the appointment).
+pub(crate) fn ics_response(text: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text)
 }
 
 /// Cancels an appointment. The seat returns to the pool after the release delay.

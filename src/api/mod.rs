@@ -136,6 +136,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fees::add_fee_version)
         .service(fees::withdraw_fee_version)
         .service(booking::confirmation_pdf)
+        .service(booking::calendar_file)
         .service(reports::fee_report);
 }
 

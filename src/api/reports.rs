@@ -9,7 +9,7 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -129,7 +129,7 @@ pub(crate) async fn export_response(
     let producer = actix_web::rt::task::spawn_blocking(move || {
         let _turn = turn;
         let mut run = || -> Result<(), AppError> {
-            let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+            let generated_at = Utc::now();
             let job = Job { scope: &scope, format, bom, generated_at, templates: &templates };
             export::write(&mut conn, &job, ChannelWriter(&sender), |_| ())?;
             Ok(())

@@ -492,6 +492,33 @@ pub fn view_own(
     view(conn, reference)?.ok_or_else(no_such_appointment)
 }
 
+/// One of the applicant's own appointments with its calendar event's SEQUENCE, the two read
+/// so that they agree: the sequence is read before and after the view, again if it moved
+/// meanwhile. (Should it keep moving, the view is at least as new as the sequence returned, and
+/// a calendar takes the later DTSTAMP of two files with one SEQUENCE.)
+pub fn view_own_with_sequence(
+    conn: &mut DbConn,
+    reference: &Reference,
+    applicant_id: i64,
+) -> Result<(AppointmentView, i32), AppError> {
+    let sequence = |c: &mut DbConn| -> QueryResult<Option<i32>> {
+        appointments::table
+            .filter(appointments::reference.eq(reference.as_str()))
+            .select(appointments::sequence)
+            .first(c)
+            .optional()
+    };
+    let mut tries = 0;
+    loop {
+        let before = sequence(conn)?.ok_or_else(no_such_appointment)?;
+        let view = view_own(conn, reference, applicant_id)?;
+        tries += 1;
+        if tries == 3 || sequence(conn)? == Some(before) {
+            return Ok((view, before));
+        }
+    }
+}
+
 fn appointment_vanished() -> AppError {
     AppError::internal(anyhow::anyhow!("a booked appointment vanished"))
 }
@@ -570,6 +597,8 @@ pub fn cancel(
             appointments::cancelled_at.eq(now),
             appointments::staff_change_reason.eq(&reason),
             appointments::updated_at.eq(now),
+            // The cancelling calendar file must outrank every file sent before it.
+            appointments::sequence.eq(appointments::sequence + 1),
         ))
         .execute(c)?;
         if changed == 0 {
@@ -658,6 +687,8 @@ pub fn reschedule(
             appointments::starts_at.eq(new_slot.starts_at),
             appointments::staff_change_reason.eq(&reason),
             appointments::updated_at.eq(now),
+            // In the moving UPDATE itself: concurrent reschedules can't lose a step.
+            appointments::sequence.eq(appointments::sequence + 1),
         ))
         .execute(c)?;
         if moved == 0 {

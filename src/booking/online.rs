@@ -7,10 +7,15 @@ use chrono::Utc;
 
 use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
+use crate::booking::ics;
 use crate::booking::reference_code::Reference;
+use crate::calendar;
 use crate::error::AppError;
+use crate::fees::expected;
+use crate::pdf::confirmation::{Confirmation, FeeLine};
 use crate::reference::Post;
 use crate::state::AppState;
+use crate::wording::Lang;
 
 pub async fn book(
     state: &AppState,
@@ -56,19 +61,77 @@ pub async fn own_with_post(
         .await
 }
 
-/// The confirmation PDF of the applicant's own appointment, and its file name.
+/// The confirmation PDF of the applicant's own appointment in `lang`, and its file name: the
+/// fees it lists are priced from the schedule in force on the appointment's local date.
 pub async fn confirmation_pdf(
     state: &AppState,
     who: Applicant,
     reference: Reference,
+    lang: Lang,
 ) -> Result<(Vec<u8>, String), AppError> {
-    let (view, post) = own_with_post(state, who, reference).await?;
-    let post_name = post.map(|p| p.name).unwrap_or_else(|| view.post.clone());
+    let manage_base = state.settings.public_url.trim_end_matches('/').to_string();
+    let confirmation = state
+        .db(move |conn| {
+            let appointment = appointments::view_own(conn, &reference, who.id)?;
+            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == appointment.post);
+            let zone = calendar::post_zone(conn, &appointment.post)?;
+            let starts = chrono::DateTime::parse_from_rfc3339(&appointment.starts_at)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("appointment start: {e}")))?
+                .with_timezone(&zone);
+            let date = starts.date_naive();
+            let schedule = crate::reference::fees_on(conn, date)?;
+            let fees = expected::for_visit(&appointment.service, &appointment.applicants, date)
+                .into_iter()
+                .filter_map(|e| {
+                    let fee = schedule.iter().find(|f| f.code == e.fee_code)?;
+                    Some(FeeLine {
+                        fee_code: fee.code.clone(),
+                        description: fee.description.clone(),
+                        quantity: e.quantity,
+                        unit_cents: fee.amount_cents,
+                        per_certificate: e.per_certificate,
+                    })
+                })
+                .collect();
+            let (post_name, post_address) =
+                post.map_or_else(|| (appointment.post.clone(), String::new()), |p| (p.name, p.address));
+            Ok(Confirmation {
+                child_under_16: expected::has_child_under_16(&appointment.applicants, date),
+                manage_url: format!("{manage_base}/my/{}", appointment.reference),
+                appointment,
+                post_name,
+                post_address,
+                starts,
+                fees,
+                fees_date: date,
+                lang,
+            })
+        })
+        .await?;
     let templates = state.templates.clone();
-    let name = format!("appointment-{}.pdf", view.reference);
-    let pdf = actix_web::web::block(move || crate::pdf::confirmation::render(&templates, &view, &post_name))
-        .await??;
+    let name = format!("appointment-{}.pdf", confirmation.appointment.reference);
+    let pdf =
+        actix_web::web::block(move || crate::pdf::confirmation::render(&templates, &confirmation)).await?;
     Ok((pdf, name))
+}
+
+/// The calendar file (iCalendar) of the applicant's own appointment in `lang`, and its file
+/// name: the event as booked or moved, or, once cancelled, the file that removes it.
+pub async fn calendar_file(
+    state: &AppState,
+    who: Applicant,
+    reference: Reference,
+    lang: Lang,
+) -> Result<(String, String), AppError> {
+    let (view, sequence, post) = state
+        .db(move |conn| {
+            let (view, sequence) = appointments::view_own_with_sequence(conn, &reference, who.id)?;
+            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
+            Ok((view, sequence, post))
+        })
+        .await?;
+    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, Utc::now())?;
+    Ok((ics::calendar(&event), format!("appointment-{}.ics", view.reference)))
 }
 
 /// The applicant cancels their own appointment; the seat goes back after the release delay,

@@ -160,6 +160,8 @@ diesel::table! {
         called_to -> Nullable<Text>,
         finished_at -> Nullable<Timestamp>,
         staff_change_reason -> Nullable<Text>,
+        /// The calendar event's SEQUENCE: one more with every reschedule and the cancellation.
+        sequence -> Integer,
     }
 }
 

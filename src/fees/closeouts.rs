@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -63,6 +64,9 @@ pub struct CloseoutView {
     pub signed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_at: Option<String>,
+    /// `signed_at` as a time in the post's zone, for papers.
+    #[serde(skip)]
+    pub signed: Option<DateTime<Tz>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -353,6 +357,7 @@ pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
         counted,
         explanation,
         signed_at: signature.as_ref().map(|s| calendar::rfc3339(s.1, tz)),
+        signed: signature.as_ref().map(|s| Utc.from_utc_datetime(&s.1).with_timezone(&tz)),
         signed_by: signature.map(|s| s.0),
     })
 }

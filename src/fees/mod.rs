@@ -1,5 +1,6 @@
 //! Fees and receipts: the cash register.
 //!
+//! - [`expected`]: the fees a visit should expect, printed on its confirmation.
 //! - [`money`]: integer cents, the local-currency rounding rule.
 //! - [`pricing`]: items priced from the schedule in force, one fee per notarial certificate.
 //! - [`schedule`]: new versions of the fee schedule (never edits).
@@ -9,6 +10,7 @@
 //! - [`closeouts`]: the daily cash close and its signature.
 
 pub mod closeouts;
+pub mod expected;
 pub mod money;
 pub mod pricing;
 pub mod rates;

@@ -119,6 +119,9 @@ pub struct PaymentView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoidView {
     pub voided_at: String,
+    /// `voided_at` as a time in the post's zone, for papers.
+    #[serde(skip)]
+    pub at: DateTime<Tz>,
     /// The supervisor's username.
     pub voided_by: String,
     pub reason: String,
@@ -133,6 +136,9 @@ pub struct ReceiptView {
     pub post_name: String,
     pub post_address: String,
     pub issued_at: String,
+    /// `issued_at` as a time in the post's zone, for papers.
+    #[serde(skip)]
+    pub issued: DateTime<Tz>,
     /// The post's local date it is dated in.
     pub local_date: NaiveDate,
     /// The visit.
@@ -599,7 +605,12 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
         .select((receipt_voids::voided_at, staff::username, receipt_voids::reason))
         .first::<(NaiveDateTime, String, String)>(conn)
         .optional()?
-        .map(|(at, by, reason)| VoidView { voided_at: calendar::rfc3339(at, tz), voided_by: by, reason });
+        .map(|(at, by, reason)| VoidView {
+            voided_at: calendar::rfc3339(at, tz),
+            at: Utc.from_utc_datetime(&at).with_timezone(&tz),
+            voided_by: by,
+            reason,
+        });
     let method = Method::parse(&method)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("receipt {id}: bad method")))?;
     let basis = basis.and_then(|b| serde_json::from_value(json!(b)).ok());
@@ -610,6 +621,7 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
         post_name,
         post_address: address,
         issued_at: calendar::rfc3339(issued, tz),
+        issued: Utc.from_utc_datetime(&issued).with_timezone(&tz),
         local_date,
         reference,
         tracking_number: tracking,

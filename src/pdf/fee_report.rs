@@ -3,9 +3,13 @@
 //! and each clerk's daily cash close with its differences and signature; every page footed
 //! with its number and the generation time. The lines themselves are in the CSV and XLSX.
 
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+use crate::calendar;
 use crate::fees::closeouts::CloseoutView;
 use crate::fees::money::format_cents;
-use crate::pdf::page::{Page, Weight};
+use crate::pdf::page::{Align, Cell, Page, Weight};
 use crate::pdf::{Template, Templates};
 use crate::reports::fee_report::{Scope, Sums, Totals};
 
@@ -84,14 +88,20 @@ impl Writer<'_> {
         self.columns(weight, name, &amounts);
     }
 
+    /// A name, then three amounts right-aligned in their columns; each stays in its column.
     fn columns(&mut self, weight: Weight, name: &str, amounts: &[String; 3]) {
-        self.room(1.0);
         let (size, left, right) = (self.t.sizes.text, self.page.margin, self.page.width - self.page.margin);
-        self.page.text(weight, size, left, self.y, name);
+        let (column, gap) = (125.0, 10.0);
+        let first = right - 3.0 * column;
+        let mut cells =
+            vec![Cell { x: left, width: first - gap - left, align: Align::Left, weight, size, text: name }];
         for (i, amount) in amounts.iter().enumerate() {
-            self.page.text_right(weight, size, right - 125.0 * (2 - i) as f32, self.y, amount);
+            let x = first + column * i as f32 + gap;
+            cells.push(Cell { x, width: column - gap, align: Align::Right, weight, size, text: amount });
         }
-        self.y += self.line;
+        let height = self.page.row_height(&cells);
+        self.room(height / self.line);
+        self.y = self.page.row(self.y, &cells).max(self.y + self.line);
     }
 
     fn sums_header(&mut self) {
@@ -142,16 +152,17 @@ fn differences(t: &Template, close: &CloseoutView) -> String {
     }
 }
 
-/// The summary of `scope`, made at `generated_at` (UTC, as printed in every footer).
+/// The summary of `scope`, made at `generated_at` (in the post's zone, as printed in every footer).
 pub fn render(
     templates: &Templates,
     scope: &Scope,
-    generated_at: &str,
+    generated_at: DateTime<Tz>,
     totals: &Totals,
     closes: &[CloseoutView],
 ) -> Vec<u8> {
     let t = &templates.fee_report;
-    let page = Page::new(t, &t.label("title"));
+    let printed = calendar::printed(generated_at);
+    let page = Page::new(t, &t.label("title"), "en-US");
     let line = t.sizes.text * 1.5;
     let mut w = Writer { y: page.margin + t.sizes.title, page, t, line, in_table: false };
     let (left, small) = (w.page.margin, t.sizes.small);
@@ -165,7 +176,7 @@ pub fn render(
     let mut facts = vec![
         ("post", post),
         ("period", format!("{} – {}", scope.from, scope.to)),
-        ("generated_at", generated_at.to_string()),
+        ("generated_at", printed.clone()),
         ("rows", totals.rows.to_string()),
     ];
     let filters: Vec<String> = [
@@ -180,10 +191,28 @@ pub fn render(
     if !filters.is_empty() {
         facts.push(("filters", filters.join(", ")));
     }
+    let right = w.page.width - w.page.margin;
     for (key, value) in facts {
-        w.page.text(Weight::Bold, small, left, w.y, &t.label(key));
-        w.page.text(Weight::Regular, t.sizes.text, left + 230.0, w.y, &value);
-        w.y += line;
+        let label = t.label(key);
+        let cells = [
+            Cell {
+                x: left,
+                width: 220.0,
+                align: Align::Left,
+                weight: Weight::Bold,
+                size: small,
+                text: &label,
+            },
+            Cell {
+                x: left + 230.0,
+                width: right - left - 230.0,
+                align: Align::Left,
+                weight: Weight::Regular,
+                size: t.sizes.text,
+                text: &value,
+            },
+        ];
+        w.y = w.page.row(w.y, &cells).max(w.y + line);
     }
 
     w.heading("totals");
@@ -199,19 +228,33 @@ pub fn render(
         w.page.text(Weight::Regular, t.sizes.text, left, w.y, &t.label("no_closes"));
         w.y += line;
     }
-    let right = w.page.width - w.page.margin;
     for close in closes {
         w.room(3.0);
         let who = format!("{}  {}  {}: {}", close.date, close.post, t.label("clerk"), close.clerk);
-        w.page.text(Weight::Bold, t.sizes.text, left, w.y, &who);
-        let signed = match (&close.signed_by, &close.signed_at) {
-            (Some(by), Some(at)) => {
-                format!("{} {by}, {}", t.label("signed_by"), crate::pdf::receipt::local_time(at))
-            }
+        let signed = match (&close.signed_by, &close.signed) {
+            (Some(by), Some(at)) => format!("{} {by}, {}", t.label("signed_by"), calendar::printed(*at)),
             _ => t.label("not_signed"),
         };
-        w.page.text_right(Weight::Regular, small, right, w.y, &signed);
-        w.y += line;
+        let half = (right - left) / 2.0;
+        let cells = [
+            Cell {
+                x: left,
+                width: half - 5.0,
+                align: Align::Left,
+                weight: Weight::Bold,
+                size: t.sizes.text,
+                text: &who,
+            },
+            Cell {
+                x: left + half + 5.0,
+                width: half - 5.0,
+                align: Align::Right,
+                weight: Weight::Regular,
+                size: small,
+                text: &signed,
+            },
+        ];
+        w.y = w.page.row(w.y, &cells).max(w.y + line);
         let said = format!("{}: {}", t.label("differences"), differences(t, close));
         w.y = w.page.wrapped(Weight::Regular, small, left + 12.0, w.y, right - left - 12.0, &said);
         if let Some(explanation) = &close.explanation {
@@ -222,7 +265,7 @@ pub fn render(
 
     w.page.footers(small, |n, count| {
         let (n, count) = (n.to_string(), count.to_string());
-        t.label_with("page_of", &[("page", &n), ("pages", &count), ("generated_at", generated_at)])
+        t.label_with("page_of", &[("page", &n), ("pages", &count), ("generated_at", &printed)])
     });
     w.page.finish()
 }

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use printpdf::ParsedFont;
 use serde::Deserialize;
 
+use crate::wording::Lang;
+
 /// One template file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +27,9 @@ struct TemplateFile {
     sizes: Sizes,
     /// Every label: `[English, Spanish]`.
     labels: BTreeMap<String, [String; 2]>,
+    /// Lists printed as bullets (what to bring for each service), each item `[English, Spanish]`.
+    #[serde(default)]
+    lists: BTreeMap<String, Vec<[String; 2]>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -59,9 +64,38 @@ pub struct Template {
     pub regular: ParsedFont,
     pub bold: Option<ParsedFont>,
     labels: BTreeMap<String, [String; 2]>,
+    lists: BTreeMap<String, Vec<[String; 2]>>,
 }
 
 impl Template {
+    /// A label in one language, for a paper printed in that language.
+    pub fn say<'a>(&'a self, key: &'a str, lang: Lang) -> &'a str {
+        match (self.labels.get(key), lang) {
+            (Some([en, _]), Lang::En) => en,
+            (Some([_, es]), Lang::Es) => es,
+            (None, _) => key,
+        }
+    }
+
+    /// As [`Template::say`], with each `{name}` of `values` filled in.
+    pub fn say_with(&self, key: &str, lang: Lang, values: &[(&str, &str)]) -> String {
+        values
+            .iter()
+            .fold(self.say(key, lang).to_string(), |t, (name, v)| t.replace(&format!("{{{name}}}"), v))
+    }
+
+    /// True when the template has a label `key` (for labels named after data, like a fee code).
+    pub fn has_label(&self, key: &str) -> bool {
+        self.labels.contains_key(key)
+    }
+
+    /// A list's items in one language; empty for a list the template doesn't have.
+    pub fn list(&self, key: &str, lang: Lang) -> Vec<&str> {
+        self.lists.get(key).map_or_else(Vec::new, |items| {
+            items.iter().map(|[en, es]| if lang == Lang::En { en.as_str() } else { es.as_str() }).collect()
+        })
+    }
+
     /// A label as printed: `English / Español` (or one text when both are the same).
     pub fn label(&self, key: &str) -> String {
         self.label_with(key, &[])
@@ -97,14 +131,14 @@ impl Templates {
     /// Loads and checks `dir`'s templates; the error names the file and what is wrong.
     pub fn load(dir: &Path) -> anyhow::Result<Templates> {
         Ok(Templates {
-            receipt: load(&dir.join("receipt.json"), receipt::LABELS)?,
-            confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS)?,
-            fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS)?,
+            receipt: load(&dir.join("receipt.json"), receipt::LABELS, &[])?,
+            confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS, confirmation::LISTS)?,
+            fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS, &[])?,
         })
     }
 }
 
-fn load(path: &Path, required: &[&str]) -> anyhow::Result<Template> {
+fn load(path: &Path, required: &[&str], lists: &[&str]) -> anyhow::Result<Template> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
         anyhow::anyhow!(
@@ -152,7 +186,24 @@ fn load(path: &Path, required: &[&str]) -> anyhow::Result<Template> {
     if let Some(extra) = file.labels.keys().find(|k| !required.contains(&k.as_str())) {
         anyhow::bail!("{shown}: `{extra}` is no label this template prints");
     }
-    Ok(Template { page: p, sizes: s, regular, bold, labels: file.labels })
+    for key in lists {
+        let items = file.lists.get(*key).filter(|items| !items.is_empty());
+        let items = items.ok_or_else(|| anyhow::anyhow!("{shown}: the list `{key}` is missing or empty"))?;
+        for text in items.iter().flatten() {
+            if text.trim().is_empty() {
+                anyhow::bail!(
+                    "{shown}: an item of the list `{key}` needs both its English and its Spanish text"
+                );
+            }
+            if let Some(c) = text.chars().find(|c| regular.lookup_glyph_index(*c as u32).is_none()) {
+                anyhow::bail!("{shown}: the list `{key}` uses {c:?}, which the regular font can't print");
+            }
+        }
+    }
+    if let Some(extra) = file.lists.keys().find(|k| !lists.contains(&k.as_str())) {
+        anyhow::bail!("{shown}: `{extra}` is no list this template prints");
+    }
+    Ok(Template { page: p, sizes: s, regular, bold, labels: file.labels, lists: file.lists })
 }
 
 #[cfg(test)]
@@ -181,7 +232,7 @@ mod tests {
         let write = |text: &str| std::fs::write(scratch.path().join("receipt.json"), text).expect("write");
         let error = |text: &str| {
             write(text);
-            load(&scratch.path().join("receipt.json"), receipt::LABELS)
+            load(&scratch.path().join("receipt.json"), receipt::LABELS, &[])
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default()

@@ -5,7 +5,7 @@
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
 };
 use qrcode::EcLevel;
 
@@ -28,6 +28,55 @@ pub fn qr_modules(data: &str) -> Option<(usize, Vec<bool>)> {
     Some((side, canvas.into_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect()))
 }
 
+/// The space between two baselines of text of `size` points.
+pub fn leading(size: f32) -> f32 {
+    size * 1.35
+}
+
+/// The smallest a text is shrunk to fit its column on one line before it wraps instead: 85 %
+/// of its size, and never below 6 pt, which still prints legibly.
+pub fn floor(size: f32) -> f32 {
+    (size * 0.85).max(6.0).min(size)
+}
+
+/// Where a cell's text sits in its column.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A text that must stay within its column: `x` to `x + width`.
+pub struct Cell<'a> {
+    pub x: f32,
+    pub width: f32,
+    pub align: Align,
+    pub weight: Weight,
+    pub size: f32,
+    pub text: &'a str,
+}
+
+/// Where the text being laid out has reached on the page, and where it must stop (above a
+/// footer): content that would cross the bottom goes on a new page.
+pub struct Flow {
+    pub y: f32,
+    pub bottom: f32,
+    /// Where a new page's first baseline goes.
+    pub top: f32,
+}
+
+impl Flow {
+    /// Starts a new page when `height` more would cross the bottom; true when it did.
+    pub fn room(&mut self, page: &mut Page, height: f32) -> bool {
+        if self.y + height > self.bottom {
+            page.new_page();
+            self.y = self.top;
+            return true;
+        }
+        false
+    }
+}
+
 /// Which of the template's fonts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Weight {
@@ -40,6 +89,7 @@ pub struct Page<'t> {
     doc: PdfDocument,
     regular: FontId,
     bold: FontId,
+    lang: &'static str,
     /// The pages before the one being drawn.
     done: Vec<Vec<Op>>,
     ops: Vec<Op>,
@@ -53,7 +103,9 @@ fn grey(percent: f32) -> Color {
 }
 
 impl<'t> Page<'t> {
-    pub fn new(template: &'t Template, title: &str) -> Page<'t> {
+    /// A document titled `title` (shown by viewers and screen readers) in `lang`
+    /// (BCP 47, e.g. `en-US`; a bilingual paper names its first language).
+    pub fn new(template: &'t Template, title: &str, lang: &'static str) -> Page<'t> {
         let mut doc = PdfDocument::new(title);
         let regular = doc.add_font(&template.regular);
         let bold = match &template.bold {
@@ -66,6 +118,7 @@ impl<'t> Page<'t> {
             doc,
             regular,
             bold,
+            lang,
             done: Vec::new(),
             ops: vec![Op::SetFillColor { col: grey(0.0) }],
             width: Mm(p.width_mm).into_pt().0,
@@ -122,22 +175,113 @@ impl<'t> Page<'t> {
 
     /// Writes `text` over as many lines as it needs within `width`, and returns the `y` below it.
     pub fn wrapped(&mut self, weight: Weight, size: f32, x: f32, mut y: f32, width: f32, text: &str) -> f32 {
+        for line in self.break_lines(weight, size, width, text) {
+            self.text(weight, size, x, y, &line);
+            y += leading(size);
+        }
+        y
+    }
+
+    /// `text` broken into lines no wider than `width`: at spaces, and a word wider than the
+    /// whole width (a long code, an address) between characters.
+    pub fn break_lines(&self, weight: Weight, size: f32, width: f32, text: &str) -> Vec<String> {
+        let text = self.printable(weight, text);
+        let fits = |t: &str| self.width_of(weight, size, t) <= width;
+        let mut lines = Vec::new();
         let mut line = String::new();
         for word in text.split_whitespace() {
             let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-            if !line.is_empty() && self.width_of(weight, size, &candidate) > width {
-                self.text(weight, size, x, y, &line);
-                y += size * 1.35;
-                line = word.to_string();
-            } else {
+            if fits(&candidate) {
                 line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            for c in word.chars() {
+                line.push(c);
+                if !fits(&line) && line.chars().count() > 1 {
+                    line.pop();
+                    lines.push(std::mem::replace(&mut line, c.to_string()));
+                }
             }
         }
         if !line.is_empty() {
-            self.text(weight, size, x, y, &line);
-            y += size * 1.35;
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Draws `cell` with its first baseline at `y`, and returns the baseline below it. A text
+    /// too wide for its column is shrunk when a little is enough, and wrapped otherwise: it
+    /// never runs into the next column.
+    pub fn cell(&mut self, y: f32, cell: &Cell) -> f32 {
+        let size = self.fitted_size(cell);
+        let lines = self.break_lines(cell.weight, size, cell.width, cell.text);
+        let mut y = y;
+        for line in &lines {
+            match cell.align {
+                Align::Left => self.text(cell.weight, size, cell.x, y, line),
+                Align::Right => self.text_right(cell.weight, size, cell.x + cell.width, y, line),
+            }
+            y += leading(size);
+        }
+        if lines.is_empty() {
+            y += leading(size);
         }
         y
+    }
+
+    /// The size `cell` prints at: its own when it fits on one line, smaller down to [`floor`]
+    /// when that makes it fit on one line, else its own size again, wrapped.
+    fn fitted_size(&self, cell: &Cell) -> f32 {
+        let natural = self.width_of(cell.weight, cell.size, cell.text);
+        let shrunk = cell.size * cell.width / natural;
+        if natural <= cell.width || shrunk < floor(cell.size) {
+            cell.size
+        } else {
+            shrunk
+        }
+    }
+
+    /// Draws a row of cells on one baseline; returns the baseline below the tallest.
+    pub fn row(&mut self, y: f32, cells: &[Cell]) -> f32 {
+        cells.iter().map(|c| self.cell(y, c)).fold(y, f32::max)
+    }
+
+    /// How far below `y` the row would end, without drawing it.
+    pub fn row_height(&self, cells: &[Cell]) -> f32 {
+        cells
+            .iter()
+            .map(|c| {
+                let size = self.fitted_size(c);
+                self.break_lines(c.weight, size, c.width, c.text).len().max(1) as f32 * leading(size)
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// A grey-filled box with a black border from `top` to `bottom` (points below the top
+    /// edge), margin to margin: drawn before the text that goes in it, so it stays behind.
+    pub fn band(&mut self, top: f32, bottom: f32) {
+        let (left, width) = (self.margin, self.width - 2.0 * self.margin);
+        let rectangle = |mode| Rect {
+            x: Pt(left),
+            y: Pt(self.height - bottom),
+            width: Pt(width),
+            height: Pt(bottom - top),
+            mode: Some(mode),
+            winding_order: None,
+        };
+        let (fill, outline) = (rectangle(PaintMode::Fill), rectangle(PaintMode::Stroke));
+        self.ops.extend([
+            Op::SaveGraphicsState,
+            Op::SetFillColor { col: grey(0.88) },
+            Op::DrawRectangle { rectangle: fill },
+            Op::SetOutlineColor { col: grey(0.0) },
+            Op::SetOutlineThickness { pt: Pt(2.0) },
+            Op::DrawRectangle { rectangle: outline },
+            Op::RestoreGraphicsState,
+        ]);
     }
 
     /// A horizontal rule `y` points below the top, margin to margin.
@@ -192,24 +336,6 @@ impl<'t> Page<'t> {
         side as f32 * module
     }
 
-    /// A large grey word across the page at 45°, centred.
-    pub fn watermark(&mut self, word: &str, size: f32) {
-        let c = std::f32::consts::FRAC_1_SQRT_2;
-        let (half, up) = (self.width_of(Weight::Bold, size, word) / 2.0, 0.36 * size);
-        let (x, y) = (self.width / 2.0 - c * half + c * up, self.height / 2.0 - c * half - c * up);
-        let bold = self.bold.clone();
-        self.ops.extend([
-            Op::SaveGraphicsState,
-            Op::SetFillColor { col: grey(0.72) },
-            Op::StartTextSection,
-            Op::SetFont { font: PdfFontHandle::External(bold), size: Pt(size) },
-            Op::SetTextMatrix { matrix: TextMatrix::TranslateRotate(Pt(x), Pt(y), 45.0) },
-            Op::ShowText { items: vec![TextItem::Text(word.to_string())] },
-            Op::EndTextSection,
-            Op::RestoreGraphicsState,
-        ]);
-    }
-
     /// Ends the page being drawn and starts a blank one.
     pub fn new_page(&mut self) {
         let finished = std::mem::replace(&mut self.ops, vec![Op::SetFillColor { col: grey(0.0) }]);
@@ -218,15 +344,23 @@ impl<'t> Page<'t> {
 
     /// Writes `footer(page number, page count)` at the foot of every page, centred.
     pub fn footers(&mut self, size: f32, footer: impl Fn(usize, usize) -> String) {
+        let y = self.height - self.margin / 2.0;
+        self.on_every_page(|page, n, count| {
+            let text = footer(n, count);
+            let x = (page.width - page.width_of(Weight::Regular, size, &text)) / 2.0;
+            page.text(Weight::Regular, size, x, y, &text);
+        });
+    }
+
+    /// Runs `draw(page, page number, page count)` on every page once all are drawn: footers
+    /// that repeat, or that need the page count.
+    pub fn on_every_page(&mut self, draw: impl Fn(&mut Page, usize, usize)) {
         self.new_page();
         let mut pages = std::mem::take(&mut self.done);
         let count = pages.len();
-        let y = self.height - self.margin / 2.0;
         for (i, ops) in pages.iter_mut().enumerate() {
-            let text = footer(i + 1, count);
-            let x = (self.width - self.width_of(Weight::Regular, size, &text)) / 2.0;
             std::mem::swap(&mut self.ops, ops);
-            self.text(Weight::Regular, size, x, y, &text);
+            draw(self, i + 1, count);
             std::mem::swap(&mut self.ops, ops);
         }
         // The last page is being drawn again, as it was.
@@ -242,6 +376,11 @@ impl<'t> Page<'t> {
             self.done.into_iter().map(|ops| PdfPage::new(Mm(p.width_mm), Mm(p.height_mm), ops)).collect();
         let options = PdfSaveOptions { subset_fonts: true, optimize: false, ..Default::default() };
         let mut doc = printpdf::to_lopdf_doc(self.doc.with_pages(pages), &options, &mut Vec::new());
+        if let Ok(catalog) = doc.catalog_mut() {
+            catalog.set("Lang", lopdf::Object::string_literal(self.lang));
+            // Viewers show the title, not the file name, in their window.
+            catalog.set("ViewerPreferences", lopdf::dictionary! { "DisplayDocTitle" => true });
+        }
         for object in doc.objects.values_mut() {
             if let lopdf::Object::Stream(stream) = object {
                 compress(stream);
@@ -277,6 +416,48 @@ fn compress(stream: &mut lopdf::Stream) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn template() -> crate::pdf::Templates {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates");
+        crate::pdf::Templates::load(&dir).expect("templates")
+    }
+
+    #[test]
+    fn lines_fit_their_width_and_a_long_word_breaks_between_characters() {
+        let templates = template();
+        let page = Page::new(&templates.receipt, "test", "en-US");
+        let width = 60.0;
+        let text = "Fee passport-book-security-surcharge Unitario USD https://citas.example.gov/receipts/verify/MEX-2027-000123";
+        let lines = page.break_lines(Weight::Regular, 8.0, width, text);
+        assert!(lines.len() > 4, "{lines:?}");
+        for line in &lines {
+            assert!(page.width_of(Weight::Regular, 8.0, line) <= width, "{line:?} is wider than {width}");
+        }
+        assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""), "nothing is lost");
+    }
+
+    #[test]
+    fn a_cell_shrinks_a_little_or_wraps() {
+        let templates = template();
+        let page = Page::new(&templates.receipt, "test", "en-US");
+        let label = "Qty. / Cant.";
+        let natural = page.width_of(Weight::Regular, 8.0, label);
+        let cell = |width| Cell {
+            x: 0.0,
+            width,
+            align: Align::Right,
+            weight: Weight::Regular,
+            size: 8.0,
+            text: label,
+        };
+        assert_eq!(page.row_height(&[cell(natural)]), leading(8.0), "fits: one line at its size");
+        assert_eq!(page.row_height(&[cell(natural * 0.9)]), leading(8.0 * 0.9), "shrunk, one line");
+        assert_eq!(
+            page.row_height(&[cell(natural * 0.6)]),
+            2.0 * leading(8.0),
+            "too narrow to shrink: two lines at its size"
+        );
+    }
 
     #[test]
     fn the_qr_code_reads_back_as_its_data() {

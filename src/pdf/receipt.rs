@@ -3,11 +3,12 @@
 //! clerk, and the verification code with its QR code; marked VOID once voided. Every label is
 //! in English and Spanish (`pdf_templates/receipt.json`).
 
+use crate::calendar;
 use crate::error::AppError;
 use crate::fees::money::format_cents;
-use crate::fees::receipts::ReceiptView;
-use crate::pdf::page::{Page, Weight};
-use crate::pdf::Templates;
+use crate::fees::receipts::{ReceiptView, VoidView};
+use crate::pdf::page::{leading, Align, Cell, Flow, Page, Weight};
+use crate::pdf::{Template, Templates};
 
 /// The labels `receipt.json` must give.
 pub const LABELS: &[&str] = &[
@@ -44,14 +45,6 @@ pub const LABELS: &[&str] = &[
     "basis_passport_correction_within_one_year",
 ];
 
-/// `2026-12-01 09:15 (UTC-06:00)` from an RFC 3339 time with the post's offset.
-pub fn local_time(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16), rfc3339.get(19..)) {
-        (Some(date), Some(time), Some(offset)) => format!("{date} {time} (UTC{offset})"),
-        _ => rfc3339.to_string(),
-    }
-}
-
 /// The URL the QR code holds: the public page that checks this receipt's code and shows, in
 /// the visitor's language, whether it is valid, with its post, time and total
 /// (`GET /receipts/verify/{number}?sig=`; the JSON check stays at `/api/v1/receipts/verify/`).
@@ -67,111 +60,225 @@ pub fn verify_url(base: &str, receipt: &ReceiptView) -> String {
 pub fn render(templates: &Templates, receipt: &ReceiptView, public_url: &str) -> Result<Vec<u8>, AppError> {
     let t = &templates.receipt;
     let (title, text, small) = (t.sizes.title, t.sizes.text, t.sizes.small);
-    let mut page = Page::new(t, &format!("{} {}", t.label("title"), receipt.receipt_number));
+    let mut page = Page::new(t, &format!("{} {}", t.label("title"), receipt.receipt_number), "en-US");
     let (left, right) = (page.margin, page.width - page.margin);
-    let line = text * 1.45;
-    let mut y = page.margin + title;
+    let width = right - left;
+    let gap = 8.0;
 
-    page.text(Weight::Bold, title, left, y, &receipt.post_name);
-    page.text_right(Weight::Bold, title, right, y, &t.label("title"));
-    y += line;
-    y = page.wrapped(Weight::Regular, small, left, y, right - left, &receipt.post_address);
-    page.rule(y, 0.8);
-    y += line * 1.2;
+    // The footer is the same on every page; the flow stops above it.
+    let footer = t.label("footer");
+    let footer_lines = page.break_lines(Weight::Regular, small, width, &footer).len() as f32;
+    let footer_top = page.height - page.margin - footer_lines * leading(small);
+    let top = page.margin + title;
+    let mut flow = Flow { y: top, bottom: footer_top - gap, top };
 
-    let value_x = left + 150.0;
-    let field = |page: &mut Page, y: &mut f32, key: &str, value: &str| {
-        page.text(Weight::Bold, small, left, *y, &t.label(key));
-        page.text(Weight::Regular, text, value_x, *y, value);
-        *y += line;
+    let heading = t.label("title");
+    let heading_width = page.width_of(Weight::Bold, title, &heading).min(width * 0.45);
+    let name_width = width - heading_width - 2.0 * gap;
+    let mut y = page.row(
+        flow.y,
+        &[
+            Cell {
+                x: left,
+                width: name_width,
+                align: Align::Left,
+                weight: Weight::Bold,
+                size: title,
+                text: &receipt.post_name,
+            },
+            Cell {
+                x: right - heading_width,
+                width: heading_width,
+                align: Align::Right,
+                weight: Weight::Bold,
+                size: title,
+                text: &heading,
+            },
+        ],
+    );
+    y = page.wrapped(Weight::Regular, small, left, y, width, &receipt.post_address);
+    page.rule(y - small * 0.5, 0.8);
+    flow.y = y + text;
+
+    if let Some(void) = &receipt.voided {
+        flow.y = void_band(&mut page, t, flow.y, void);
+    }
+
+    // Who, when, for what: a label column and a value column.
+    let label_width = 140.0;
+    let value_x = left + label_width + gap;
+    let field = |page: &mut Page, flow: &mut Flow, label: &str, value: &str| {
+        let cells = [
+            Cell {
+                x: left,
+                width: label_width,
+                align: Align::Left,
+                weight: Weight::Bold,
+                size: small,
+                text: label,
+            },
+            Cell {
+                x: value_x,
+                width: right - value_x,
+                align: Align::Left,
+                weight: Weight::Regular,
+                size: text,
+                text: value,
+            },
+        ];
+        let height = page.row_height(&cells);
+        flow.room(page, height);
+        flow.y = page.row(flow.y, &cells) + text * 0.15;
     };
-    field(&mut page, &mut y, "receipt_number", &receipt.receipt_number);
-    field(&mut page, &mut y, "issued_at", &local_time(&receipt.issued_at));
-    field(&mut page, &mut y, "payer", &receipt.payer);
-    field(&mut page, &mut y, "reference", &receipt.reference);
+    field(&mut page, &mut flow, &t.label("receipt_number"), &receipt.receipt_number);
+    field(&mut page, &mut flow, &t.label("issued_at"), &calendar::printed(receipt.issued));
+    field(&mut page, &mut flow, &t.label("payer"), &receipt.payer);
+    field(&mut page, &mut flow, &t.label("reference"), &receipt.reference);
     if let Some(tracking) = &receipt.tracking_number {
-        field(&mut page, &mut y, "tracking_number", tracking);
+        field(&mut page, &mut flow, &t.label("tracking_number"), tracking);
     }
-    field(&mut page, &mut y, "clerk", &receipt.clerk);
-    y += line * 0.3;
-    page.rule(y, 0.5);
-    y += line;
+    field(&mut page, &mut flow, &t.label("clerk"), &receipt.clerk);
+    page.rule(flow.y - text * 0.4, 0.5);
+    flow.y += text * 0.6;
 
-    // The lines: code, description, quantity, unit price, amount.
-    let (desc_x, qty_r, unit_r) = (left + 130.0, right - 150.0, right - 75.0);
-    page.text(Weight::Bold, small, left, y, &t.label("fee_code"));
-    page.text(Weight::Bold, small, desc_x, y, &t.label("description"));
-    page.text_right(Weight::Bold, small, qty_r, y, &t.label("quantity"));
-    page.text_right(Weight::Bold, small, unit_r, y, &t.label("unit"));
-    page.text_right(Weight::Bold, small, right, y, &t.label("amount"));
-    y += line;
+    // The lines: code, description, quantity, unit price, amount; the header again on a new page.
+    let (amount_w, unit_w, qty_w, code_w) = (78.0, 72.0, 40.0, 124.0);
+    let amount_x = right - amount_w;
+    let unit_x = amount_x - gap - unit_w;
+    let qty_x = unit_x - gap - qty_w;
+    let desc_x = left + code_w + gap;
+    let desc_w = qty_x - gap - desc_x;
+    let at = [
+        (left, code_w, Align::Left),
+        (desc_x, desc_w, Align::Left),
+        (qty_x, qty_w, Align::Right),
+        (unit_x, unit_w, Align::Right),
+        (amount_x, amount_w, Align::Right),
+    ];
+    let labels = ["fee_code", "description", "quantity", "unit", "amount"].map(|k| t.label(k));
+    let header =
+        columns(&at, [&labels[0], &labels[1], &labels[2], &labels[3], &labels[4]], Weight::Bold, small);
+    let height = page.row_height(&header);
+    flow.room(&mut page, height * 2.0);
+    flow.y = page.row(flow.y, &header) + small * 0.3;
     for item in &receipt.items {
-        page.text(Weight::Regular, small, left, y, &item.fee_code);
-        page.text_right(Weight::Regular, text, qty_r, y, &item.quantity.to_string());
-        page.text_right(Weight::Regular, text, unit_r, y, &format_cents(item.unit.amount_cents));
-        page.text_right(Weight::Regular, text, right, y, &format_cents(item.amount.amount_cents));
-        y = page.wrapped(Weight::Regular, small, desc_x, y, qty_r - desc_x - 40.0, &item.description);
-        y += line * 0.25;
+        let (qty, unit, amount) = (
+            item.quantity.to_string(),
+            format_cents(item.unit.amount_cents),
+            format_cents(item.amount.amount_cents),
+        );
+        let mut cells =
+            columns(&at, [&item.fee_code, &item.description, &qty, &unit, &amount], Weight::Regular, text);
+        cells[0].size = small;
+        let height = page.row_height(&cells);
+        if flow.room(&mut page, height) {
+            flow.y = page.row(flow.y, &header) + small * 0.3;
+        }
+        flow.y = page.row(flow.y, &cells) + text * 0.25;
     }
-    page.rule(y, 0.5);
-    y += line * 1.1;
+    page.rule(flow.y - text * 0.5, 0.5);
+    flow.y += text * 0.7;
     let total = format!("{} {}", receipt.total.currency.as_str(), format_cents(receipt.total.amount_cents));
-    page.text(Weight::Bold, text, left, y, &t.label("total"));
-    page.text_right(Weight::Bold, title * 0.85, right, y, &total);
-    y += line * 1.5;
+    let total_label = if receipt.voided.is_some() {
+        format!("{} ({})", t.label("total"), t.label("void"))
+    } else {
+        t.label("total")
+    };
+    let total_row = [
+        Cell {
+            x: left,
+            width: width / 2.0,
+            align: Align::Left,
+            weight: Weight::Bold,
+            size: text,
+            text: &total_label,
+        },
+        Cell {
+            x: left + width / 2.0,
+            width: width / 2.0,
+            align: Align::Right,
+            weight: Weight::Bold,
+            size: title * 0.85,
+            text: &total,
+        },
+    ];
+    let height = page.row_height(&total_row);
+    flow.room(&mut page, height);
+    flow.y = page.row(flow.y, &total_row) + text * 0.6;
 
     let payment = &receipt.payment;
-    let method = t.label(&format!("method_{}", payment.method.as_str()));
-    let field = |page: &mut Page, y: &mut f32, key: &str, value: &str| {
-        page.text(Weight::Bold, small, left, *y, &t.label(key));
-        page.text(Weight::Regular, text, value_x, *y, value);
-        *y += line;
-    };
-    field(&mut page, &mut y, "method", &method);
+    field(&mut page, &mut flow, &t.label("method"), &t.label(&format!("method_{}", payment.method.as_str())));
     if let (Some(local), Some(rate)) = (payment.local_amount, payment.rate_micros) {
         let amount = format!("{} {}", local.currency.as_str(), format_cents(local.amount_cents));
-        field(&mut page, &mut y, "local_amount", &amount);
+        field(&mut page, &mut flow, &t.label("local_amount"), &amount);
         let rate = format!("{} MXN = 1 USD", crate::fees::money::format_rate(rate));
-        field(&mut page, &mut y, "rate", &rate);
+        field(&mut page, &mut flow, &t.label("rate"), &rate);
     }
     if let Some(reference) = &payment.external_reference {
-        field(&mut page, &mut y, "external_reference", reference);
+        field(&mut page, &mut flow, &t.label("external_reference"), reference);
     }
     if let Some(basis) = payment.no_fee_basis {
-        field(&mut page, &mut y, "no_fee_basis", &t.label(&format!("basis_{}", basis.as_str())));
-    }
-    if let Some(void) = &receipt.voided {
-        y += line * 0.5;
-        let said = format!("{} {}: {}", local_time(&void.voided_at), void.voided_by, void.reason);
-        page.text(Weight::Bold, text, left, y, &t.label("voided"));
-        y += line;
-        y = page.wrapped(Weight::Regular, text, left, y, right - left, &said);
+        field(&mut page, &mut flow, &t.label("no_fee_basis"), &t.label(&format!("basis_{}", basis.as_str())));
     }
 
-    // The check: QR code and the code in words, above the footer.
-    let footer_y = page.height - page.margin;
+    // The check: the QR code (with its quiet zone clear) and the code in words, above the footer.
     let module = 2.4;
     let url = verify_url(public_url, receipt);
-    let qr_top = (footer_y - 140.0).max(y + line);
-    let side = page.qr(left, qr_top, module, &url);
-    let words_x = left + side + 18.0;
-    page.text(Weight::Bold, small, words_x, qr_top + small * 1.5, &t.label("verify"));
-    page.text(Weight::Bold, title, words_x, qr_top + small * 1.5 + title * 1.4, &receipt.verification_code);
-    page.wrapped(Weight::Regular, small, words_x, qr_top + small * 1.5 + title * 2.6, right - words_x, &url);
-    page.wrapped(Weight::Regular, small, left, footer_y, right - left, &t.label("footer"));
-    if receipt.voided.is_some() {
-        page.watermark(&t.label("void"), 120.0);
-    }
+    let side = crate::pdf::page::qr_modules(&url).map_or(0.0, |(n, _)| n as f32 * module);
+    let quiet = 4.0 * module;
+    let words_x = left + side + quiet + gap;
+    let words_w = right - words_x;
+    let url_lines = page.break_lines(Weight::Regular, small, words_w, &url).len() as f32;
+    let words_h = leading(small) * 2.0 + leading(title) + url_lines * leading(small);
+    let block = side.max(words_h);
+    flow.room(&mut page, block + quiet * 2.0);
+    let qr_top = (flow.bottom - block).max(flow.y + quiet);
+    page.qr(left, qr_top, module, &url);
+    let mut words_y = page.wrapped(Weight::Bold, small, words_x, qr_top + small, words_w, &t.label("verify"));
+    words_y = page.row(
+        words_y + title * 0.4,
+        &[Cell {
+            x: words_x,
+            width: words_w,
+            align: Align::Left,
+            weight: Weight::Bold,
+            size: title,
+            text: &receipt.verification_code,
+        }],
+    );
+    page.wrapped(Weight::Regular, small, words_x, words_y, words_w, &url);
+    page.on_every_page(|page, _, _| {
+        page.wrapped(Weight::Regular, small, left, footer_top + small, width, &footer);
+    });
     Ok(page.finish())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A table row: each text in its column (`x`, width, alignment).
+fn columns<'a>(at: &[(f32, f32, Align); 5], texts: [&'a str; 5], weight: Weight, size: f32) -> Vec<Cell<'a>> {
+    texts
+        .iter()
+        .zip(at)
+        .map(|(text, &(x, width, align))| Cell { x, width, align, weight, size, text })
+        .collect()
+}
 
-    #[test]
-    fn times_print_with_their_offset() {
-        assert_eq!(local_time("2026-12-01T09:15:00-06:00"), "2026-12-01 09:15 (UTC-06:00)");
-        assert_eq!(local_time("bad"), "bad");
-    }
+/// The void, in a band across the page under the heading: the word large, then when, by whom
+/// and why. It covers nothing, so the amounts and the QR code stay readable on a void receipt.
+fn void_band(page: &mut Page, t: &Template, y: f32, void: &VoidView) -> f32 {
+    let (big, text) = (t.sizes.title * 1.6, t.sizes.text);
+    let pad = 8.0;
+    let (x, width) = (page.margin + pad, page.width - 2.0 * (page.margin + pad));
+    let word = t.label("void");
+    let said =
+        format!("{}: {}, {}. {}", t.label("voided"), calendar::printed(void.at), void.voided_by, void.reason);
+    let word_cell = Cell { x, width, align: Align::Left, weight: Weight::Bold, size: big, text: &word };
+    let said_cell = Cell { x, width, align: Align::Left, weight: Weight::Regular, size: text, text: &said };
+    let height = page.row_height(&[word_cell]) + page.row_height(&[said_cell]);
+    let top = y - text;
+    page.band(top, top + height + 2.0 * pad);
+    let word_cell = Cell { x, width, align: Align::Left, weight: Weight::Bold, size: big, text: &word };
+    let below = page.row(top + pad + big * 0.8, &[word_cell]);
+    let said_cell = Cell { x, width, align: Align::Left, weight: Weight::Regular, size: text, text: &said };
+    page.row(below - big * 0.2, &[said_cell]);
+    top + height + 2.0 * pad + text * 1.6
 }

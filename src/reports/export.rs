@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -92,9 +92,16 @@ pub struct Job<'a> {
     pub format: Format,
     /// CSV only: start with a byte order mark.
     pub bom: bool,
-    /// When the export was made, UTC, RFC 3339; printed in the report.
-    pub generated_at: String,
+    /// When the export was made; printed in the report.
+    pub generated_at: DateTime<Utc>,
     pub templates: &'a Templates,
+}
+
+impl Job<'_> {
+    /// `generated_at` as the machine-readable formats write it: UTC, RFC 3339, to the second.
+    pub fn generated_utc(&self) -> String {
+        self.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
 }
 
 fn io(e: std::io::Error) -> AppError {
@@ -127,8 +134,8 @@ pub fn write(
             })?;
             totals
         }
-        Format::Json => json::write(conn, scope, &job.generated_at, &mut out, &mut progress)?,
-        Format::Xlsx => xlsx::write(conn, scope, &job.generated_at, &mut out, &mut progress)?,
+        Format::Json => json::write(conn, scope, &job.generated_utc(), &mut out, &mut progress)?,
+        Format::Xlsx => xlsx::write(conn, scope, &job.generated_utc(), &mut out, &mut progress)?,
         Format::Pdf => {
             let mut totals = Totals::default();
             fee_report::for_each_row(conn, scope, |row| {
@@ -137,8 +144,11 @@ pub fn write(
                 Ok(())
             })?;
             let closes = fee_report::closes(conn, scope)?;
-            let pdf =
-                crate::pdf::fee_report::render(job.templates, scope, &job.generated_at, &totals, &closes);
+            // Printed in the post's zone; a report of every post in the embassy's.
+            let zone =
+                crate::calendar::post_zone(conn, scope.post.as_deref().unwrap_or(crate::calendar::EMBASSY))?;
+            let generated = job.generated_at.with_timezone(&zone);
+            let pdf = crate::pdf::fee_report::render(job.templates, scope, generated, &totals, &closes);
             out.write_all(&pdf).map_err(io)?;
             totals
         }
@@ -212,13 +222,7 @@ pub fn to_file(
     let terminal = std::io::stderr().is_terminal();
     // Counting costs a query per kind of row: only worth it when someone watches.
     let total = if terminal { fee_report::count_rows(&mut conn, &scope)? } else { 0 };
-    let job = Job {
-        scope: &scope,
-        format,
-        bom,
-        generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        templates: &templates,
-    };
+    let job = Job { scope: &scope, format, bom, generated_at: now, templates: &templates };
     let written = write(&mut conn, &job, file, |rows| {
         if terminal {
             eprint!("\r{}", progress_bar(rows as u64, total, 30));

@@ -3,7 +3,7 @@
 //! calendar file. Availability, the booking itself (throttles, rules, the last seat) and the
 //! PDF are the API's own operations.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDate, Utc};
 use maud::{html, Markup};
@@ -14,7 +14,7 @@ use crate::auth::{Actor, Applicant};
 use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
 use crate::booking::party::{PersonInput, MAX_PARTY};
 use crate::booking::reference_code::Reference;
-use crate::booking::{self, ics, online, AvailabilityQuery};
+use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
 use crate::reference;
@@ -431,7 +431,11 @@ pub async fn appointment(
             }
             ul {
                 li { a href={ "/my/" (view.reference) "/confirmation.pdf" } download { (lang.t(("Download the confirmation (PDF)", "Descargar la confirmación (PDF)"))) } }
-                li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Add to my calendar (.ics)", "Agregar a mi calendario (.ics)"))) } }
+                @if view.status == "cancelled" {
+                    li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Remove from your calendar (.ics)", "Quitar de su calendario (.ics)"))) } }
+                } @else {
+                    li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Add to my calendar (.ics)", "Agregar a mi calendario (.ics)"))) } }
+                }
             }
         }
     }))
@@ -477,13 +481,15 @@ pub async fn confirmation(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    match online::confirmation_pdf(&state, who, reference).await {
+    match online::confirmation_pdf(&state, who, reference, lang).await {
         Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
     }
 }
 
+/// The calendar file, in the page's language: the event as booked or moved, or, once the
+/// appointment is cancelled, the file that removes it from the calendar.
 #[get("/my/{reference}/appointment.ics")]
 pub async fn calendar_file(
     state: web::Data<AppState>,
@@ -496,39 +502,11 @@ pub async fn calendar_file(
         Err(to_sign_in) => return Ok(to_sign_in),
     };
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let (view, post) = match online::own_with_post(&state, who, reference).await {
-        Ok(found) => found,
-        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
-        Err(e) => return Err(e),
-    };
-    Ok(ics_response(&view, post.as_ref()))
-}
-
-fn ics_response(view: &AppointmentView, post: Option<&reference::Post>) -> HttpResponse {
-    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).ok();
-    let starts = parse(&view.starts_at).unwrap_or_else(Utc::now);
-    let ends = view.ends_at.as_deref().and_then(parse).unwrap_or(starts + Duration::minutes(30));
-    let location = post.map(|p| format!("{}, {}", p.name, p.address)).unwrap_or_else(|| view.post.clone());
-    let description =
-        format!("Reference / Referencia: {}. Bring your documents / Traiga sus documentos.", view.reference);
-    let summary = format!("{} ({})", view.service, view.post);
-    let text = ics::calendar(&ics::Event {
-        reference: &view.reference,
-        summary: &summary,
-        location: &location,
-        description: &description,
-        starts,
-        ends,
-        stamp: Utc::now(),
-    });
-    HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"appointment-{}.ics\"", view.reference),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(text)
+    match online::calendar_file(&state, who, reference, lang).await {
+        Ok((text, name)) => Ok(crate::api::booking::ics_response(text, &name)),
+        Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -8,36 +8,9 @@ use chrono::{Datelike, NaiveDate};
 /// The cookie that remembers a visitor's choice.
 pub const COOKIE: &str = "lang";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Es,
-}
+pub use crate::wording::Lang;
 
 impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Lang> {
-        match code {
-            "en" => Some(Lang::En),
-            "es" => Some(Lang::Es),
-            _ => None,
-        }
-    }
-
-    /// The other language, which the switch offers.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::En => Lang::Es,
-            Lang::Es => Lang::En,
-        }
-    }
-
     /// The remembered choice, else the best of Accept-Language, else English.
     pub fn of(req: &HttpRequest) -> Lang {
         if let Some(lang) = req.cookie(COOKIE).and_then(|c| Lang::parse(c.value())) {
@@ -45,15 +18,6 @@ impl Lang {
         }
         let header = req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
         from_accept_language(header)
-    }
-
-    /// `text`'s words in this language.
-    pub fn t(self, text: Text) -> &'static str {
-        let (en, es) = text;
-        match self {
-            Lang::En => en,
-            Lang::Es => es,
-        }
     }
 
     /// `1 de diciembre de 2026`, `December 1, 2026`.

@@ -164,6 +164,7 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/appointments/{reference}/confirmation.pdf",
         who: Who::Applicant,
     },
+    Endpoint { method: "GET", path: "/api/v1/appointments/{reference}/calendar.ics", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/audit/fee-report", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },

@@ -503,7 +503,8 @@ async fn an_applicant_downloads_their_confirmation() {
         json!({"slot_id": slots.last().expect("slot")["slot_id"], "applicants": [person("José", "Núñez")]});
     let booked = app.post("/api/v1/appointments", Some(&ana), &body).await;
     let reference = text(&booked.body, "reference");
-    let pdf = app.get(&format!("/api/v1/appointments/{reference}/confirmation.pdf"), Some(&ana)).await;
+    let pdf =
+        app.get(&format!("/api/v1/appointments/{reference}/confirmation.pdf?lang=es"), Some(&ana)).await;
     assert_eq!((pdf.status, pdf.content_type.as_str()), (200, "application/pdf"));
     let printed = pdf_text(&pdf.bytes);
     for wanted in [reference.as_str(), "José Núñez", "U.S. Embassy Mexico City", "Confirmación de cita"] {
