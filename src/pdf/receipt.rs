@@ -134,8 +134,8 @@ pub fn render(templates: &Templates, receipt: &ReceiptView, public_url: &str) ->
     field(&mut page, &mut flow, &t.label("issued_at"), &calendar::printed(receipt.issued));
     field(&mut page, &mut flow, &t.label("payer"), &receipt.payer);
     field(&mut page, &mut flow, &t.label("reference"), &receipt.reference);
-    if let Some(tracking) = &receipt.tracking_number {
-        field(&mut page, &mut flow, &t.label("tracking_number"), tracking);
+    if !receipt.tracking_numbers.is_empty() {
+        field(&mut page, &mut flow, &t.label("tracking_number"), &receipt.tracking_numbers.join(", "));
     }
     field(&mut page, &mut flow, &t.label("clerk"), &receipt.clerk);
     page.rule(flow.y - text * 0.4, 0.5);

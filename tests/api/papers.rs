@@ -311,7 +311,7 @@ async fn the_confirmation_prints_in_words_with_what_to_bring_and_fees_in_each_la
         assert!(words.contains(&format!("/my/{reference}")), "{name}: the address to cancel or change");
         assert_eq!(
             scan(&render(&name, &file, 150)),
-            [reference.clone()],
+            std::slice::from_ref(&reference),
             "{name}: the window scans the reference"
         );
     }
