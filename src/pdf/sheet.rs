@@ -138,13 +138,10 @@ mod tests {
     fn lines_break_at_spaces_and_inside_words_only_when_they_must() {
         assert_eq!(fit(chars, "one two three", 7.0), vec!["one two", "three"]);
         assert_eq!(fit(chars, "  spaced   out  ", 20.0), vec!["spaced out"]);
-        assert_eq!(fit(chars, "ab https://x.example/track?number=1", 10.0), vec![
-            "ab",
-            "https://x.",
-            "example/tr",
-            "ack?number",
-            "=1"
-        ]);
+        assert_eq!(
+            fit(chars, "ab https://x.example/track?number=1", 10.0),
+            vec!["ab", "https://x.", "example/tr", "ack?number", "=1"]
+        );
         assert!(fit(chars, "", 10.0).is_empty());
         // A line narrower than one character still makes progress, a character a line.
         assert_eq!(fit(chars, "abc", 0.5), vec!["a", "b", "c"]);

@@ -161,7 +161,8 @@ mod tests {
     #[test]
     fn the_pdf_is_titled() {
         let t = templates();
-        let pdf = render(&t, &slip("Ana Ruiz", Kind::Passport, Form::Ds11), "http://127.0.0.1:8080").expect("pdf");
+        let pdf =
+            render(&t, &slip("Ana Ruiz", Kind::Passport, Form::Ds11), "http://127.0.0.1:8080").expect("pdf");
         assert!(pdf.starts_with(b"%PDF-"));
         let doc = lopdf::Document::load_mem(&pdf).expect("loads");
         let info = doc.trailer.get(b"Info").and_then(|i| i.as_reference()).expect("info");

@@ -47,10 +47,7 @@ pub fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<T
         .filter(|r| actor.ensure_post(&r.0).is_ok())
         .ok_or_else(|| AppError::not_found("no such appointment"))?;
     let (Some(ticket), Some(checked_in)) = (ticket, checked_in) else {
-        return Err(AppError::new(
-            Code::InvalidTransition,
-            "the visit has no ticket yet: check it in first",
-        ));
+        return Err(AppError::new(Code::InvalidTransition, "the visit has no ticket yet: check it in first"));
     };
     let tz: Tz =
         zone.parse().map_err(|_| AppError::internal(anyhow::anyhow!("post {post} has a bad zone")))?;

@@ -19,6 +19,7 @@ mod helpers;
 mod intake_pages;
 mod keys;
 mod pages;
+mod papers_slips;
 mod reference;
 mod reports;
 mod restart;
