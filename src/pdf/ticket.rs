@@ -65,17 +65,28 @@ fn plan(t: &Template, ticket: &Ticket) -> Plan {
     add(&mut plan, &mut y, Weight::Regular, small, &t.label("number"));
     let big = size_to_fit(width_in(font(Weight::Bold), title, &ticket.ticket), title, text, full);
     add(&mut plan, &mut y, Weight::Bold, big, &ticket.ticket);
-    let service = match wording::service(&ticket.service) {
-        Some((en, es)) if en != es => format!("{en} / {es}"),
-        Some((en, _)) => en.to_string(),
-        None => ticket.service.clone(),
-    };
-    add(&mut plan, &mut y, Weight::Regular, text, &service);
+    // English, then Spanish, each on lines of its own: a narrow ticket reads better so.
+    match wording::service(&ticket.service) {
+        Some((en, es)) => {
+            add(&mut plan, &mut y, Weight::Regular, text, en);
+            if es != en {
+                add(&mut plan, &mut y, Weight::Regular, text, es);
+            }
+        }
+        None => add(&mut plan, &mut y, Weight::Regular, text, &ticket.service),
+    }
     y += small * 0.6;
     add(&mut plan, &mut y, Weight::Regular, small, &t.label("checked_in"));
     add(&mut plan, &mut y, Weight::Regular, text, &crate::calendar::printed(ticket.checked_in_at));
     rule(&mut plan, &mut y);
-    add(&mut plan, &mut y, Weight::Bold, text, &t.label("watch"));
+    match t.labels.get("watch") {
+        Some([en, es]) => {
+            add(&mut plan, &mut y, Weight::Bold, text, en);
+            y += small * 0.3;
+            add(&mut plan, &mut y, Weight::Bold, text, es);
+        }
+        None => add(&mut plan, &mut y, Weight::Bold, text, &t.label("watch")),
+    }
     plan.height = y + margin;
     plan
 }

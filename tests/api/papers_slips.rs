@@ -35,8 +35,8 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// A PDF reply checked as a PDF (`%PDF-`, `qpdf --check`); its text by `pdftotext`, and the
-/// directory and path it was written to.
+/// A PDF reply checked as a PDF (`%PDF-`, `qpdf --check`); its words by `pdftotext` (one
+/// space between each), and the directory and path it was written to.
 fn pdf(reply: &Reply) -> (String, tempfile::TempDir, String) {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.content_type, "application/pdf");
@@ -45,7 +45,17 @@ fn pdf(reply: &Reply) -> (String, tempfile::TempDir, String) {
     let path = dir.path().join("paper.pdf").display().to_string();
     std::fs::write(&path, &reply.bytes).expect("write");
     run("qpdf", &["--check", &path]);
-    (run("pdftotext", &[&path, "-"]), dir, path)
+    let words = run("pdftotext", &[&path, "-"]).split_whitespace().collect::<Vec<_>>().join(" ");
+    (words, dir, path)
+}
+
+/// Leaves a PNG of the PDF's first page in `target/screenshots/{name}.png`, beside the
+/// pages' screenshots, for a person to look at.
+fn keep_image(path: &str, name: &str) {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshots dir");
+    let file = dir.join(name).display().to_string();
+    run("pdftoppm", &["-r", "100", "-png", "-singlefile", "-f", "1", "-l", "1", path, &file]);
 }
 
 /// The QR code of the PDF's first page, rendered at 150 dpi and decoded.
@@ -76,6 +86,7 @@ async fn a_recorded_document_prints_a_slip_whose_qr_code_opens_its_tracking_page
         assert!(words.contains(expected), "{expected:?} in {words}");
     }
     assert!(words.contains("surname on the document"), "{words}");
+    keep_image(&path, "paper-tracking-slip");
     let address = format!("{PUBLIC_URL}/track?number={number}");
     assert_eq!(qr_of(&dir, &path), address);
 
@@ -133,6 +144,7 @@ async fn a_checked_in_visit_or_walk_in_prints_its_ticket_and_a_booked_one_has_no
         assert!(words.contains(expected), "{expected:?} in {words}");
     }
     assert!(!words.contains("Ruiz"), "no names on a ticket: {words}");
+    keep_image(&file, "paper-queue-ticket");
     // 80 mm wide, and far shorter than a sheet.
     let info = run("pdfinfo", &[&file]);
     let size = info.lines().find(|l| l.starts_with("Page size:")).unwrap_or_default().to_string();
