@@ -51,10 +51,11 @@ pub async fn board(
     };
     let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), board.post);
     let wanted = just.into_inner().ticket;
-    let ticketed = board.visits.iter().find(|v| Some(&v.reference) == wanted.as_ref() && v.ticket.is_some());
+    let just_ticketed =
+        board.visits.iter().find(|v| Some(&v.reference) == wanted.as_ref() && v.ticket.is_some());
     Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
-            @if let Some(visit) = ticketed {
+            @if let Some(visit) = just_ticketed {
                 p.notice role="status" {
                     (lang.t(("Ticket", "Turno"))) " " strong { (visit.ticket.as_deref().unwrap_or("")) } ". "
                     a href={ "/staff/visits/" (visit.reference) "/ticket.pdf" } {
