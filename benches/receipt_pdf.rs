@@ -1,7 +1,7 @@
 //! Paper rendering: the shipped templates (`pdf_templates/`) loaded once, as the server does
 //! at start-up, then `--renders` of each kind rendered back to back: receipts (three lines, an
-//! accented payer, paid in pesos; every tenth one voided) and appointment confirmations (a
-//! family's first passports, in Spanish). Prints the median and p99 time per PDF, the sizes, and
+//! accented payer, paid in pesos; every tenth one voided), appointment confirmations (a
+//! family's first passports, in Spanish), tracking slips and queue tickets. Prints the median and p99 time per PDF, the sizes, and
 //! this process's peak resident memory. Targets: a receipt's median under 3 ms and 40 KB,
 //! every other paper's under 5 ms.
 //!
@@ -17,10 +17,14 @@ use chrono_tz::Tz;
 use clap::Parser;
 use consular_desk::booking::appointments::AppointmentView;
 use consular_desk::booking::party::PersonInput;
+use consular_desk::documents::intake::Form;
+use consular_desk::documents::slips::Slip;
+use consular_desk::documents::tracking::Kind;
 use consular_desk::fees::money::Money;
 use consular_desk::fees::receipts::{LineView, Method, PaymentView, ReceiptView, VoidView};
 use consular_desk::pdf::confirmation::{Confirmation, FeeLine};
 use consular_desk::pdf::Templates;
+use consular_desk::window::tickets::Ticket;
 use consular_desk::wording::Lang;
 
 mod support;
@@ -171,6 +175,31 @@ fn main() -> anyhow::Result<()> {
     let confirmations: Vec<Confirmation> = (0..args.renders).map(confirmation).collect();
     measure("appointment confirmations (a family's first passports, in Spanish)", &confirmations, |c| {
         Ok(consular_desk::pdf::confirmation::render(&templates, c))
+    })?;
+    let slips: Vec<Slip> = (0..args.renders)
+        .map(|i| Slip {
+            tracking_number: format!("PYDM-GGNJ-{:05}", i % 100_000),
+            post_name: "U.S. Embassy Mexico City".into(),
+            person: "José María Núñez Peña".into(),
+            kind: Kind::Passport,
+            form: Form::Ds82,
+            recorded_at: at(9, 40),
+        })
+        .collect();
+    measure("tracking slips", &slips, |slip| {
+        consular_desk::pdf::slip::render(&templates, slip, "https://citas.example.gov")
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+    })?;
+    let tickets: Vec<Ticket> = (0..args.renders)
+        .map(|i| Ticket {
+            ticket: format!("P-{:03}", i % 1000),
+            service: "passport-renewal".into(),
+            post_name: "U.S. Embassy Mexico City".into(),
+            checked_in_at: at(9, 5),
+        })
+        .collect();
+    measure("queue tickets (80 mm)", &tickets, |ticket| {
+        consular_desk::pdf::ticket::render(&templates, ticket).map_err(|e| anyhow::anyhow!("{e:?}"))
     })?;
     println!(
         "peak resident memory (VmHWM)  {}",

@@ -166,6 +166,26 @@ pub async fn show_document(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The tracking slip of a document, for the person it was taken from: a PDF (Letter, English
+/// and Spanish) with the post, the person's name, the service, when it was recorded, the
+/// tracking number, and the public tracking address with its QR code. Staff of the document's
+/// post; another post's document is 404, as for `GET /api/v1/staff/documents/{tracking_number}`.
+#[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("tracking_number" = String, Path,)), responses(
+    (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/documents/{tracking_number}/slip.pdf")]
+pub async fn slip_pdf(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    tracking: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tracking = parse_tracking(&tracking)?;
+    let (pdf, name) = crate::documents::slips::printed(&state, staff.actor(), tracking).await?;
+    Ok(crate::api::fees::pdf_response(pdf, &name))
+}
+
 /// Moves a document to its next state (DESIGN.md's machines), with an optional note.
 #[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("tracking_number" = String, Path,)), request_body = TransitionRequest, responses(
     (status = 200, body = DocumentView),

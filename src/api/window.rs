@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
-use crate::auth::roles::ClerkPlus;
+use crate::auth::roles::{AnyStaff, ClerkPlus};
 use crate::auth::{Guarded, Staff};
 use crate::booking;
 use crate::booking::status::AppointmentStatus;
@@ -97,6 +97,28 @@ pub async fn check_in(
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// The queue ticket of a checked-in visit or walk-in, for an 80 mm receipt printer: a PDF as
+/// long as its content with the ticket number, the service, the post and the check-in time,
+/// and "watch the screen for your number" in English and Spanish. Staff of the visit's post;
+/// another post's visit is 404; a visit not checked in has no ticket yet (409
+/// `invalid_transition`).
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 200, description = "the PDF", content_type = "application/pdf", body = Vec<u8>),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition`: not checked in, no ticket yet", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/appointments/{reference}/ticket.pdf")]
+pub async fn ticket_pdf(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let reference = parse_reference(&reference)?;
+    let (pdf, name) = crate::window::tickets::printed(&state, staff.actor(), reference).await?;
+    Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 
 /// Records a walk-in (an emergency without an appointment): a visit with an `E` ticket,

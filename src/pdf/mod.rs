@@ -1,4 +1,5 @@
-//! PDFs from templates: receipts, appointment confirmations and the fee report's summary. A template is a data file in
+//! PDFs from templates: receipts, appointment confirmations, the fee report's summary, tracking
+//! slips and queue tickets. A template is a data file in
 //! `pdf_templates/` (page size, margins, type sizes, fonts, and every label in English and
 //! Spanish); each is loaded and checked once at start-up, so a broken template stops the
 //! server with a message naming the file and the fault instead of failing a request later.
@@ -9,6 +10,9 @@ pub mod confirmation;
 pub mod fee_report;
 pub mod page;
 pub mod receipt;
+pub mod sheet;
+pub mod slip;
+pub mod ticket;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -125,6 +129,8 @@ pub struct Templates {
     pub receipt: Template,
     pub confirmation: Template,
     pub fee_report: Template,
+    pub slip: Template,
+    pub ticket: Template,
 }
 
 impl Templates {
@@ -134,6 +140,8 @@ impl Templates {
             receipt: load(&dir.join("receipt.json"), receipt::LABELS, &[])?,
             confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS, confirmation::LISTS)?,
             fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS, &[])?,
+            slip: load(&dir.join("slip.json"), slip::LABELS, &[])?,
+            ticket: load(&dir.join("ticket.json"), ticket::LABELS, &[])?,
         })
     }
 }

@@ -39,6 +39,42 @@ pub fn floor(size: f32) -> f32 {
     (size * 0.85).max(6.0).min(size)
 }
 
+/// The width of `text` in `font` at `size`, in points, as it prints (a character the font
+/// lacks prints as `?`): also for a layout measured before its page exists.
+pub fn text_width(font: &ParsedFont, size: f32, text: &str) -> f32 {
+    let glyph = |c: char| font.lookup_glyph_index(c as u32).or_else(|| font.lookup_glyph_index('?' as u32));
+    let units: u32 = text.chars().filter_map(glyph).map(|g| u32::from(font.get_horizontal_advance(g))).sum();
+    units as f32 * size / f32::from(font.pdf_font_metrics.units_per_em)
+}
+
+/// `text` in lines no wider than `width` by `measure`: broken at spaces, and a word wider than
+/// a whole line (a long code, an address) between characters.
+pub fn break_lines(measure: impl Fn(&str) -> f32, text: &str, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+        if measure(&candidate) <= width {
+            line = candidate;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            line.push(c);
+            if measure(&line) > width && line.chars().count() > 1 {
+                line.pop();
+                lines.push(std::mem::replace(&mut line, c.to_string()));
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Where a cell's text sits in its column.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -141,15 +177,9 @@ impl<'t> Page<'t> {
         text.chars().map(|c| if parsed.lookup_glyph_index(c as u32).is_some() { c } else { '?' }).collect()
     }
 
-    /// The width of `text` in points.
+    /// The width of `text` in points, as printed.
     pub fn width_of(&self, weight: Weight, size: f32, text: &str) -> f32 {
-        let (_, f) = self.font(weight);
-        let units: u32 = text
-            .chars()
-            .filter_map(|c| f.lookup_glyph_index(c as u32))
-            .map(|g| u32::from(f.get_horizontal_advance(g)))
-            .sum();
-        units as f32 * size / f32::from(f.pdf_font_metrics.units_per_em)
+        text_width(self.font(weight).1, size, text)
     }
 
     /// Writes `text` with its baseline `y` points below the top edge, starting at `x`.
@@ -182,34 +212,10 @@ impl<'t> Page<'t> {
         y
     }
 
-    /// `text` broken into lines no wider than `width`: at spaces, and a word wider than the
-    /// whole width (a long code, an address) between characters.
+    /// `text` broken into lines no wider than `width` ([`break_lines`]).
     pub fn break_lines(&self, weight: Weight, size: f32, width: f32, text: &str) -> Vec<String> {
         let text = self.printable(weight, text);
-        let fits = |t: &str| self.width_of(weight, size, t) <= width;
-        let mut lines = Vec::new();
-        let mut line = String::new();
-        for word in text.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-            if fits(&candidate) {
-                line = candidate;
-                continue;
-            }
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            for c in word.chars() {
-                line.push(c);
-                if !fits(&line) && line.chars().count() > 1 {
-                    line.pop();
-                    lines.push(std::mem::replace(&mut line, c.to_string()));
-                }
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-        lines
+        break_lines(|t| self.width_of(weight, size, t), &text, width)
     }
 
     /// Draws `cell` with its first baseline at `y`, and returns the baseline below it. A text

@@ -122,8 +122,9 @@ pub async fn track(
     let lang = Lang::of(&req);
     let TrackForm { number, surname } = form.into_inner();
     let title = lang.t(("Track a document", "Seguimiento de un documento"));
-    // The form was sent (even empty) when its fields are in the query.
-    let asked = number.is_some() || surname.is_some();
+    // The form was sent (even empty) when its fields are in the query; a number alone is the
+    // tracking slip's QR code, which fills the number in and leaves the surname to the person.
+    let asked = surname.is_some();
     let (number, surname) = (number.unwrap_or_default(), surname.unwrap_or_default());
     let errors = if asked { (check(&number, 40), check(&surname, 100)) } else { (None, None) };
     let mut status = StatusCode::OK;
@@ -168,9 +169,15 @@ pub async fn track(
             }
         }
     };
+    let from_slip = !asked && !number.trim().is_empty();
     let content = html! {
-        p { (lang.t(("The number is on the slip you were given at the window.",
-                     "El número aparece en el comprobante que recibió en la ventanilla."))) }
+        @if from_slip {
+            p { (lang.t(("Enter the surname on the document to see where it is.",
+                         "Escriba el apellido que aparece en el documento para ver dónde está."))) }
+        } @else {
+            p { (lang.t(("The number is on the slip you were given at the window.",
+                         "El número aparece en el comprobante que recibió en la ventanilla."))) }
+        }
         form method="get" action="/track" novalidate {
             (field("number", NUMBER, &number, errors.0, "off"))
             (field("surname", SURNAME, &surname, errors.1, "family-name"))

@@ -3,4 +3,5 @@
 //! queue's order); the operations that use them build on the visits in `booking`.
 
 pub mod rules;
+pub mod tickets;
 pub mod visits;

@@ -105,6 +105,16 @@ const PROTECTED: &[Endpoint] = &[
     },
     Endpoint { method: "GET", path: "/api/v1/staff/documents/{tracking_number}", who: Who::Staff(ALL_STAFF) },
     Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/documents/{tracking_number}/slip.pdf",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/appointments/{reference}/ticket.pdf",
+        who: Who::Staff(ALL_STAFF),
+    },
+    Endpoint {
         method: "POST",
         path: "/api/v1/staff/documents/{tracking_number}/transitions",
         who: Who::Staff(CLERK_PLUS),

@@ -21,6 +21,7 @@ mod intake_pages;
 mod keys;
 mod pages;
 mod papers;
+mod papers_slips;
 mod receipt_check;
 mod reference;
 mod reports;

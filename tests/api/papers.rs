@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::helpers::{person, spawn_on, TestApp, TestDb};
 
 /// True when the tools are here; false (with a message) when they may be missing.
-fn tools() -> bool {
+pub(crate) fn tools() -> bool {
     let found = ["pdftotext", "pdftoppm", "zbarimg", "qpdf"]
         .iter()
         .all(|tool| Command::new(tool).arg("-v").output().is_ok());
@@ -117,13 +117,13 @@ fn assert_valid(name: &str, file: &Path, lang: &str) {
     assert!(info.lines().any(|l| l.starts_with("Title:") && l.len() > "Title:".len() + 8), "{name}: {info}");
 }
 
-fn pdfinfo(file: &Path) -> String {
+pub(crate) fn pdfinfo(file: &Path) -> String {
     let out = Command::new("pdfinfo").arg(file).output().expect("pdfinfo runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Renders the first page at `dpi` to `target/screenshots/paper-{name}.png`.
-fn render(name: &str, file: &Path, dpi: u32) -> PathBuf {
+pub(crate) fn render(name: &str, file: &Path, dpi: u32) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     let stem = dir.join(format!("paper-{name}"));
@@ -138,13 +138,13 @@ fn render(name: &str, file: &Path, dpi: u32) -> PathBuf {
 }
 
 /// What the QR codes on the rendered image say.
-fn scan(image: &Path) -> Vec<String> {
+pub(crate) fn scan(image: &Path) -> Vec<String> {
     let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(image).output().expect("zbarimg runs");
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 }
 
 /// Saves `bytes` as `name.pdf` in a scratch directory and checks it as a paper.
-fn check(dir: &Path, name: &str, bytes: &[u8], lang: &str) -> (PathBuf, String) {
+pub(crate) fn check(dir: &Path, name: &str, bytes: &[u8], lang: &str) -> (PathBuf, String) {
     assert!(
         bytes.starts_with(b"%PDF-"),
         "{name} is no PDF: {}",

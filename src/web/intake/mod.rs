@@ -866,8 +866,8 @@ pub async fn record_at_window(
         .db(move |conn| {
             let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
-                records::record(c, &key, &actor, &parsed, &item, now)?;
-                Ok(documents)
+                let recorded = records::record(c, &key, &actor, &parsed, &item, now)?;
+                Ok(format!("{documents}?recorded={}", recorded.tracking_number))
             })
         })
         .await;

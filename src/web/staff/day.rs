@@ -6,11 +6,24 @@ fn local_time(rfc3339: &str) -> &str {
     rfc3339.get(11..16).unwrap_or("")
 }
 
+/// The board after a check-in or a walk-in names the visit (`?ticket=` its reference), to
+/// print its ticket at once.
+#[derive(Deserialize)]
+pub struct JustTicketed {
+    ticket: Option<String>,
+}
+
+/// Where a check-in or walk-in leads: the board of the visit's post, offering its ticket.
+fn ticketed(visit: &crate::window::visits::VisitView) -> String {
+    format!("/staff?post={}&ticket={}", visit.post, visit.reference)
+}
+
 #[get("/staff")]
 pub async fn board(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<BoardQuery>,
+    just: web::Query<JustTicketed>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
@@ -37,8 +50,20 @@ pub async fn board(
         Err(e) => return Err(e),
     };
     let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), board.post);
+    let wanted = just.into_inner().ticket;
+    let just_ticketed =
+        board.visits.iter().find(|v| Some(&v.reference) == wanted.as_ref() && v.ticket.is_some());
     Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
+            @if let Some(visit) = just_ticketed {
+                p.notice role="status" {
+                    (lang.t(("Ticket", "Turno"))) " " strong { (visit.ticket.as_deref().unwrap_or("")) } ". "
+                    a href={ "/staff/visits/" (visit.reference) "/ticket.pdf" } {
+                        (lang.t(("Print ticket", "Imprimir turno")))
+                        span.visually-hidden { " " (visit.ticket.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
             p { (lang.date(board.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) } }
             form method="post" action="/staff/call-next" {
                 input type="hidden" name="csrf" value=(csrf);
@@ -94,6 +119,8 @@ pub async fn board(
                                         input type="hidden" name="csrf" value=(csrf);
                                         button type="submit" aria-label={ (lang.t(("Check in", "Registrar llegada"))) " " (people) } { (lang.t(("Check in", "Registrar llegada"))) }
                                     }
+                                } @else if visit.status == "checked_in" {
+                                    a href={ "/staff/visits/" (visit.reference) "/ticket.pdf" } { (lang.t(("Print ticket", "Imprimir turno"))) span.visually-hidden { " " (people) } }
                                 } @else if visit.status == "called" || visit.status == "in_service" {
                                     a href={ "/staff/visits/" (visit.reference) "/fee" } { (lang.t(("Record a fee", "Registrar un pago"))) span.visually-hidden { " " (people) } }
                                     " · "
@@ -139,7 +166,28 @@ pub async fn check_in(
         })
         .await;
     match done {
-        Ok(_) => Ok(redirect("/staff")),
+        Ok(visit) => Ok(redirect(&ticketed(&visit))),
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+/// A visit's queue ticket (PDF, 80 mm wide), for staff of its post.
+#[get("/staff/visits/{reference}/ticket.pdf")]
+pub async fn ticket_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let staff = match member::<AnyStaff>(&state, &req).await {
+        Ok(staff) => staff,
+        Err(page) => return Ok(page),
+    };
+    let Some(reference) = Reference::parse(&reference) else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    match crate::window::tickets::printed(&state, staff.actor(), reference).await {
+        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }
@@ -225,8 +273,8 @@ pub async fn walk_in(
         .db(move |conn| {
             let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
-                crate::window::visits::walk_in(c, &actor, &post, &request, now)?;
-                Ok("/staff".to_string())
+                let visit = crate::window::visits::walk_in(c, &actor, &post, &request, now)?;
+                Ok(ticketed(&visit))
             })
         })
         .await;

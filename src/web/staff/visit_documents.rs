@@ -1,6 +1,13 @@
-//! A visit's documents moved along their state machine, and the notarial register.
+//! A visit's documents moved along their state machine, their tracking slips, and the
+//! notarial register.
 
 use super::*;
+
+/// The page after recording a document names it (`?recorded=`), to print its slip at once.
+#[derive(Deserialize)]
+pub struct RecordedQuery {
+    recorded: Option<String>,
+}
 
 /// The documents taken at a visit, each with the states it may move to next.
 #[get("/staff/visits/{reference}/documents")]
@@ -8,6 +15,7 @@ pub async fn documents(
     state: web::Data<AppState>,
     req: HttpRequest,
     reference: web::Path<String>,
+    query: web::Query<RecordedQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
@@ -33,8 +41,18 @@ pub async fn documents(
         Err(e) => return refused(&req, lang, e),
     };
     let title = format!("{} · {}", lang.t(("Documents", "Documentos")), reference.as_str());
+    let recorded = query.into_inner().recorded.and_then(|n| list.iter().find(|d| d.tracking_number == n));
     Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
         html! {
+            @if let Some(doc) = recorded {
+                p.notice role="status" {
+                    (lang.t(("Recorded", "Registrado"))) " " strong { (doc.tracking_number) } ". "
+                    a href={ "/staff/documents/" (doc.tracking_number) "/slip.pdf" } {
+                        (lang.t(("Print tracking slip", "Imprimir comprobante de seguimiento")))
+                        span.visually-hidden { " " (doc.tracking_number) }
+                    }
+                }
+            }
             @if let Some(intake) = &intake {
                 h2 { (lang.t(("Pre-filled by the applicant", "Prellenado por el solicitante"))) }
                 ul {
@@ -56,6 +74,10 @@ pub async fn documents(
                 section.notice {
                     h2 { (doc.tracking_number) " · " (names::document_kind(lang, doc.kind)) }
                     p { (lang.t(("Status", "Estado"))) ": " strong { (names::document_status(lang, doc.status)) } }
+                    p { a href={ "/staff/documents/" (doc.tracking_number) "/slip.pdf" } {
+                        (lang.t(("Print tracking slip", "Imprimir comprobante de seguimiento")))
+                        span.visually-hidden { " " (doc.tracking_number) }
+                    } }
                     @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s)).collect();
                     @if !next.is_empty() {
                         form method="post" action={ "/staff/documents/" (doc.tracking_number) "/move" } {
@@ -75,6 +97,27 @@ pub async fn documents(
             p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
         }
     }))
+}
+
+/// A document's tracking slip (PDF), for staff of its post.
+#[get("/staff/documents/{tracking}/slip.pdf")]
+pub async fn slip_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let staff = match member::<AnyStaff>(&state, &req).await {
+        Ok(staff) => staff,
+        Err(page) => return Ok(page),
+    };
+    let Some(tracking) = TrackingNumber::parse(&number) else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    match crate::documents::slips::printed(&state, staff.actor(), tracking).await {
+        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Err(e) => refused(&req, lang, e),
+    }
 }
 
 #[derive(Deserialize)]
