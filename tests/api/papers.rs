@@ -12,6 +12,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
+use crate::documents::{at_window, record, renewal};
 use crate::helpers::{person, spawn_on, TestApp, TestDb};
 
 /// True when the tools are here; false (with a message) when they may be missing.
@@ -205,6 +206,29 @@ async fn every_receipt_prints_apart_and_its_qr_code_scans_even_when_void() {
     let Desk { app, _db, clerk, supervisor } = desk().await;
     app.peso_rate_today(&clerk, &supervisor, 17_253_800).await;
     let scratch = tempfile::tempdir().expect("scratch dir");
+
+    // A family's renewals recorded at the window, then paid: the receipt lists their numbers.
+    let family = at_window(&app, &clerk, "passport-renewal").await;
+    let mut numbers = Vec::new();
+    for given in ["María de los Ángeles", "Santiago", "Ximena Guadalupe"] {
+        let r = record(&app, &clerk, &family, &renewal(given, "Fernández de Córdoba y Villaseñor")).await;
+        assert_eq!(r.status, 201, "record: {}", r.body);
+        numbers.push(r.body["tracking_number"].as_str().unwrap_or_default().to_string());
+    }
+    let items = json!([
+        {"fee_code": "passport-book-adult", "quantity": 3},
+        {"fee_code": "passport-book-security-surcharge", "quantity": 3},
+    ]);
+    let body = json!({"appointment_reference": family, "items": items, "payment": {"method": "card"}});
+    let r = app.post("/api/v1/staff/fees", Some(&clerk), &body).await;
+    assert_eq!(r.status, 201, "fee: {}", r.body);
+    let number = r.body["receipt_number"].as_str().unwrap_or_default();
+    let pdf = app.get(&format!("/api/v1/staff/receipts/{number}/receipt.pdf"), Some(&clerk)).await;
+    let (_, words) = check(scratch.path(), "receipt-with-documents", &pdf.bytes, "en-US");
+    for tracking in &numbers {
+        assert!(words.contains(tracking.as_str()), "the receipt lists {tracking}: {words}");
+    }
+
     let payments = [
         ("cash_usd", json!({"method": "cash_usd"})),
         ("cash_local", json!({"method": "cash_local"})),
