@@ -227,6 +227,29 @@ async fn the_page_and_the_json_check_share_one_limit_per_address() {
 }
 
 #[actix_web::test]
+async fn thirty_checks_at_once_get_exactly_the_limit_through() {
+    let Desk { app, _db, clerk, .. } = desk(&[("CONSULAR_DESK_RECEIPT_CHECKS_PER_ADDRESS", "10")]).await;
+    let receipt = receipt(&app, &clerk).await;
+    let (number, code) = (text(&receipt, "receipt_number"), text(&receipt, "verification_code"));
+    // Half through the page, half through the JSON: one limit, counted once per check.
+    let answers = futures_util::future::join_all((0..30).map(|i| {
+        let (app, number, code) = (&app, number.clone(), code.clone());
+        async move {
+            if i % 2 == 0 {
+                check(app, &number, &code, ENGLISH).await.status
+            } else {
+                app.get(&format!("/api/v1/receipts/verify/{number}?sig={code}"), None).await.status
+            }
+        }
+    }))
+    .await;
+    let through = answers.iter().filter(|s| **s == 200).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((through, refused), (10, 20), "{answers:?}");
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn the_receipts_qr_code_opens_the_check_page() {
     let Desk { app, _db, clerk, .. } =
         desk(&[("CONSULAR_DESK_PUBLIC_URL", "https://citas.example.gov")]).await;
