@@ -202,9 +202,7 @@ pub fn render(templates: &Templates, c: &Confirmation) -> Vec<u8> {
                 text: &amount,
             },
         ];
-        let height = page.row_height(&cells);
-        flow.room(&mut page, height);
-        flow.y = page.row(flow.y, &cells) + text * 0.15;
+        flow.row(&mut page, &cells, text * 0.15);
     }
     if !c.fees.is_empty() {
         let total = format!("USD {}", format_cents(total));
@@ -219,9 +217,7 @@ pub fn render(templates: &Templates, c: &Confirmation) -> Vec<u8> {
                 text: &total,
             },
         ];
-        let height = page.row_height(&cells);
-        flow.room(&mut page, height);
-        flow.y = page.row(flow.y, &cells) + text * 0.3;
+        flow.row(&mut page, &cells, text * 0.3);
         let date = c.fees_date.to_string();
         let note = t.say_with("fees_note", lang, &[("date", &date)]);
         paragraph(&mut page, &mut flow, left, width, small, &note);

@@ -113,6 +113,16 @@ impl Flow {
     }
 }
 
+impl Flow {
+    /// Draws `cells` as a row where the flow has reached (on a new page when the row doesn't
+    /// fit on this one) and moves the flow below it, `after` further.
+    pub fn row(&mut self, page: &mut Page, cells: &[Cell], after: f32) {
+        let height = page.row_height(cells);
+        self.room(page, height);
+        self.y = page.row(self.y, cells) + after;
+    }
+}
+
 /// Which of the template's fonts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Weight {

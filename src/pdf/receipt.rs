@@ -126,9 +126,7 @@ pub fn render(templates: &Templates, receipt: &ReceiptView, public_url: &str) ->
                 text: value,
             },
         ];
-        let height = page.row_height(&cells);
-        flow.room(page, height);
-        flow.y = page.row(flow.y, &cells) + text * 0.15;
+        flow.row(page, &cells, text * 0.15);
     };
     field(&mut page, &mut flow, &t.label("receipt_number"), &receipt.receipt_number);
     field(&mut page, &mut flow, &t.label("issued_at"), &calendar::printed(receipt.issued));
@@ -202,9 +200,7 @@ pub fn render(templates: &Templates, receipt: &ReceiptView, public_url: &str) ->
             text: &total,
         },
     ];
-    let height = page.row_height(&total_row);
-    flow.room(&mut page, height);
-    flow.y = page.row(flow.y, &total_row) + text * 0.6;
+    flow.row(&mut page, &total_row, text * 0.6);
 
     let payment = &receipt.payment;
     field(&mut page, &mut flow, &t.label("method"), &t.label(&format!("method_{}", payment.method.as_str())));
