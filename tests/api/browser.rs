@@ -35,7 +35,7 @@ fn axe_source() -> Option<String> {
 }
 
 /// A WebDriver session on a chromedriver of its own, closed when dropped.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     client: awc::Client,
     session: String,
@@ -74,7 +74,7 @@ fn end_session(base: &str, session: &str) -> std::io::Result<()> {
 impl Browser {
     /// Starts Chromium asking for `languages` (Accept-Language); `None` (after one line on
     /// stderr) when this machine has no chromedriver and the browser isn't required.
-    async fn start(languages: &str) -> Option<Browser> {
+    pub(crate) async fn start(languages: &str) -> Option<Browser> {
         let Some(driver_path) = chromedriver() else {
             assert!(!required(), "CONSULAR_DESK_REQUIRE_BROWSER=1 but there is no chromedriver");
             static SAID: std::sync::Once = std::sync::Once::new();
@@ -122,7 +122,7 @@ impl Browser {
         Some(browser)
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         match self.try_call(method, path, body).await {
             Ok(value) => value,
             Err(reply) => panic!("WebDriver {method} {path}: {reply}"),
@@ -130,7 +130,7 @@ impl Browser {
     }
 
     /// A WebDriver command's value, or its error (a script run while a page is loading).
-    async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
+    pub(crate) async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = if path == "/session" {
             format!("{}{path}", self.base)
         } else {
@@ -155,34 +155,34 @@ impl Browser {
         }
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call("POST", "/url", Some(json!({"url": url}))).await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let found = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).await;
         found[ELEMENT].as_str().expect("an element").to_string()
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.call("POST", &format!("/element/{element}/click"), None).await;
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.call("POST", &format!("/element/{element}/clear"), None).await;
         self.call("POST", &format!("/element/{element}/value"), Some(json!({"text": text}))).await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let element = self.find(css).await;
         self.call("GET", &format!("/element/{element}/text"), None).await.as_str().unwrap_or("").to_string()
     }
 
     /// Waits (up to 10 s) until the page makes `condition` true: a click that submits a form
     /// can return before the next page has loaded.
-    async fn wait_until(&self, condition: &str) {
+    pub(crate) async fn wait_until(&self, condition: &str) {
         let started = Instant::now();
         let script = json!({"script": format!("return !!({condition})"), "args": []});
         while self.try_call("POST", "/execute/sync", Some(script.clone())).await != Ok(Value::Bool(true)) {
@@ -191,12 +191,12 @@ impl Browser {
         }
     }
 
-    async fn run(&self, script: &str) -> Value {
+    pub(crate) async fn run(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []}))).await
     }
 
     /// Presses keys on whatever has the focus (`\u{E004}` is Tab, `\u{E007}` Enter).
-    async fn press(&self, keys: &str) {
+    pub(crate) async fn press(&self, keys: &str) {
         let mut actions = Vec::new();
         for key in keys.chars() {
             actions.push(json!({"type": "keyDown", "value": key.to_string()}));
@@ -206,7 +206,7 @@ impl Browser {
         self.call("POST", "/actions", Some(body)).await;
     }
 
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         use base64::Engine;
         let png = self.call("GET", "/screenshot", None).await;
         let bytes =
@@ -217,7 +217,7 @@ impl Browser {
     }
 
     /// axe-core's serious and critical violations on the page, as `rule: selector` lines.
-    async fn accessibility_problems(&self) -> Vec<String> {
+    pub(crate) async fn accessibility_problems(&self) -> Vec<String> {
         let Some(axe) = axe_source() else {
             assert!(!required(), "CONSULAR_DESK_REQUIRE_BROWSER=1 but axe-core is not installed");
             return Vec::new();
@@ -233,7 +233,7 @@ impl Browser {
     }
 }
 
-async fn site() -> (TestApp, TestDb) {
+pub(crate) async fn site() -> (TestApp, TestDb) {
     let db = TestDb::fresh();
     let app = spawn_on(&db, &[]).await;
     (app, db)
@@ -388,7 +388,7 @@ async fn an_applicant_books_a_slot_in_spanish_and_downloads_the_confirmation() {
 }
 
 impl Browser {
-    async fn staff_sign_in(&self, base: &str, username: &str) {
+    pub(crate) async fn staff_sign_in(&self, base: &str, username: &str) {
         self.goto(&format!("{base}/staff/sign-in")).await;
         self.type_into("#username", username).await;
         self.type_into("#password", crate::helpers::STAFF_PASSWORD).await;
@@ -396,13 +396,13 @@ impl Browser {
         self.wait_until("document.location.pathname !== '/staff/sign-in'").await;
     }
 
-    async fn staff_sign_out(&self) {
+    pub(crate) async fn staff_sign_out(&self) {
         self.click("form[action='/staff/sign-out'] button").await;
         self.wait_until("document.location.pathname === '/staff/sign-in'").await;
     }
 
     /// Fetches `href` with the page's cookies: (status, content type, body as text).
-    async fn fetch(&self, href: &str) -> (u64, String, String) {
+    pub(crate) async fn fetch(&self, href: &str) -> (u64, String, String) {
         let script = "const done = arguments[arguments.length - 1];
             fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), t])))
                 .catch(e => done([0, 'failed', String(e)]));";
