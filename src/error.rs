@@ -98,6 +98,9 @@ codes! {
     TooLate = 409 "too_late" "the check-in grace period is over: a clerk may override it with a reason";
     AlreadyCheckedIn = 409 "already_checked_in" "the visit is checked in already (it has its ticket)";
     QueueEmpty = 409 "queue_empty" "nobody is waiting to be called at this post today";
+    WindowBusy = 409 "window_busy" "the window still has a called visit (the detail names it): complete it, mark it a no-show or recall it first";
+    NoFreeSlot = 409 "no_free_slot" "no slot of the service has room for the party within the booking horizon";
+    AlreadyRebooked = 409 "already_rebooked" "the visit not served was booked again already (the detail names the new reference)";
     InvalidTransition = 409 "invalid_transition" "the visit's or document's current state doesn't allow this step";
     DocumentChanged = 409 "document_changed" "the document moved on meanwhile: look again and retry";
     VisitPassed = 409 "visit_passed" "the visit's day is over: fees are recorded before or on it";

@@ -1,5 +1,6 @@
 //! Upkeep every instance runs on a timer: release held seats whose delay has passed, mark
-//! appointments nobody checked in for as no-shows, extend the slot horizon, drop stale
+//! appointments nobody checked in for as no-shows, close the visits still waiting at their
+//! post's closing time as not served, extend the slot horizon, drop stale
 //! throttle counters, idempotency answers and ended sessions whose tokens have expired. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
@@ -18,6 +19,8 @@ use crate::window::visits;
 pub struct Done {
     pub seats_released: usize,
     pub no_shows_marked: usize,
+    /// Visits still waiting at their post's closing time, closed as not served.
+    pub not_served_closed: usize,
     pub slots_generated: usize,
     pub throttle_buckets_dropped: usize,
     pub idempotency_keys_dropped: usize,
@@ -30,6 +33,7 @@ pub fn run_once(pool: &Pool, booking: &BookingSettings, window: &WindowSettings)
     Ok(Done {
         seats_released: appointments::release_due_holds(&mut conn, now)?,
         no_shows_marked: visits::sweep_no_shows(&mut conn, window, now)?,
+        not_served_closed: crate::window::closing::sweep(&mut conn, now)?,
         slots_generated: slots::extend_horizons(&mut conn, booking.horizon_days, now)?,
         throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
         idempotency_keys_dropped: appointments::prune_idempotency_keys(&mut conn, now)?,

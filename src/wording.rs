@@ -84,6 +84,7 @@ pub fn appointment_status(status: AppointmentStatus) -> Words {
         AppointmentStatus::InService => ("At the window", "En ventanilla"),
         AppointmentStatus::Completed => ("Completed", "Concluida"),
         AppointmentStatus::NoShow => ("Did not come", "No se presentó"),
+        AppointmentStatus::NotServed => ("Not served by closing time", "No atendida al cierre"),
     }
 }
 

@@ -154,6 +154,28 @@ pub fn window_reason() -> Object {
     free_text(crate::window::rules::MAX_REASON_CHARS).build()
 }
 
+/// An optional reason or note: `booking::free_text` up to 500 characters, or absent/null.
+pub fn window_reason_optional() -> Object {
+    nullable_string()
+        .min_length(Some(1))
+        .max_length(Some(crate::window::rules::MAX_REASON_CHARS))
+        .pattern(Some(visible_text()))
+        .build()
+}
+
+/// `window::rules::WalkIn`: a walk-in's kind.
+pub fn walk_in_kind() -> Object {
+    string().enum_values(Some(["routine", "emergency"])).build()
+}
+
+/// `window::rules::EMERGENCY_REASONS`: an emergency walk-in's reason code.
+pub fn walk_in_reason() -> Object {
+    let mut codes: Vec<Option<&str>> =
+        crate::window::rules::EMERGENCY_REASONS.iter().map(|(code, _)| Some(*code)).collect();
+    codes.push(None);
+    nullable_string().enum_values(Some(codes)).build()
+}
+
 /// A window's label: `booking::free_text` up to 20 characters.
 pub fn window_label() -> Object {
     free_text(20).examples(["3"]).build()

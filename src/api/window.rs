@@ -1,7 +1,7 @@
 //! The window, for clerks (and supervisors and admins): the day board, check-in, walk-ins,
 //! calling the next ticket, and ending visits.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -9,13 +9,15 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
-use crate::auth::roles::{AnyStaff, ClerkPlus};
+use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
 use crate::auth::{Guarded, Staff};
 use crate::booking;
+use crate::booking::appointments::{AppointmentView, Rules};
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::window::closing::{self, ClosingTime};
 use crate::window::visits::{self, DayBoard, QueueDisplay, VisitView, WalkInRequest};
 
 const PROBLEM: &str = "application/problem+json";
@@ -78,7 +80,7 @@ pub async fn day(
     (status = 200, body = VisitView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 409, description = "`too_early`, `too_late`, `already_checked_in`, `invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`too_early` (the detail says when check-in opens, in the post's time: `check-in opens at 09:30 (2026-12-08T09:30:00-06:00)`), `too_late`, `already_checked_in`, `invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/appointments/{reference}/check-in")]
@@ -121,8 +123,9 @@ pub async fn ticket_pdf(
     Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 
-/// Records a walk-in (an emergency without an appointment): a visit with an `E` ticket,
-/// called before everyone else.
+/// Records a walk-in: `routine` takes its service's line (N, P or C) and waits behind the
+/// appointments of the hour it arrived in; an `emergency`, with one of the fixed reasons,
+/// gets an `E` ticket and is called before everyone else.
 #[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = WalkInRequest, responses(
     (status = 201, body = VisitView),
     Denied,
@@ -142,13 +145,15 @@ pub async fn walk_in(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Calls the next ticket to a window: emergencies first, then by appointment time, then by
-/// check-in time. Two clerks pressing at once never get the same ticket.
+/// Calls the next ticket to a window: emergencies first, then hour by hour the appointments
+/// and then the routine walk-ins of that hour. A window holds one called visit at a time:
+/// while it has one, the call is 409 `window_busy` naming it (complete it, mark it a no-show
+/// or recall it first). Two clerks pressing at once never get the same ticket.
 #[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = NextRequest, responses(
     (status = 200, body = VisitView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 409, description = "`queue_empty`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`queue_empty`, `window_busy`", body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/posts/{post}/queue/next")]
@@ -219,12 +224,13 @@ pub struct RecallRequest {
     window: Option<String>,
 }
 
-/// Calls a called ticket again (the person didn't come up), optionally to another window.
+/// Calls a called ticket again (the person didn't come up), optionally to another window,
+/// which must not hold a called visit itself (409 `window_busy`).
 #[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), request_body = RecallRequest, responses(
     (status = 200, body = VisitView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 409, description = "`invalid_transition`, `appointment_changed`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition`, `appointment_changed`, `window_busy`", body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/appointments/{reference}/recall")]
@@ -253,4 +259,112 @@ pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpR
     let post = post.into_inner();
     let body = state.db(move |conn| visits::display(conn, &post, Utc::now().naive_utc())).await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The visits of a post's local day (today by default) that closing time found still waiting
+/// and closed as `not_served`, each with `rebooked_as` once booked again. Supervisors and
+/// admins.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,), DayQuery), responses(
+    (status = 200, body = DayBoard),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/posts/{post}/not-served")]
+pub async fn not_served(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<SupervisorPlus>, web::Query<DayQuery>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let now = Utc::now().naive_utc();
+    let Guarded(supervisor, query) = request;
+    let (post, date) = (post.into_inner(), query.into_inner().date);
+    let list = state
+        .db(move |conn| {
+            let date = match booking::plausible_date("date", date)? {
+                Some(date) => date,
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
+            };
+            visits::not_served(conn, &supervisor, &post, date)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Books a person not served by closing time again: the next slot of the same service with
+/// room for the whole party, from now on, for the same people and phone, as a staff booking.
+/// Once per visit (409 `already_rebooked` names the new reference). Supervisors and admins of
+/// the visit's post.
+#[utoipa::path(tag = "window", security(("staff_token" = [])), params(("reference" = String, Path,)), responses(
+    (status = 201, body = AppointmentView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition` (not a visit closed as not served), `already_rebooked`, `no_free_slot`", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/appointments/{reference}/rebook")]
+pub async fn rebook(
+    state: web::Data<AppState>,
+    supervisor: Staff<SupervisorPlus>,
+    reference: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let now = Utc::now().naive_utc();
+    let reference = parse_reference(&reference)?;
+    let (rules, actor) = (Rules::from(&state.settings.booking), supervisor.actor());
+    let view = state.db(move |conn| closing::rebook(conn, &rules, &actor, &reference, now)).await?;
+    state.availability.invalidate(&view.post);
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// A post's closing time: the setting (absent: the end of the day's last opening) and when
+/// today's window day closes. At closing time the visits still waiting are closed as
+/// `not_served`.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), responses(
+    (status = 200, body = ClosingTime),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/admin/posts/{post}/closing-time")]
+pub async fn show_closing_time(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let now = Utc::now().naive_utc();
+    let post = post.into_inner();
+    let body = state
+        .db(move |conn| {
+            admin.ensure_post(&post)?;
+            closing::closing_time(conn, &post, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClosingTimeRequest {
+    /// The local closing time, `HH:MM`; `null` (or absent) for the end of the day's last
+    /// opening.
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    closes: Option<String>,
+}
+
+/// Sets a post's closing time (`HH:MM`, local), or clears it with `null`.
+#[utoipa::path(tag = "admin", security(("staff_token" = [])), params(("post" = String, Path,)), request_body = ClosingTimeRequest, responses(
+    (status = 200, body = ClosingTime),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[put("/admin/posts/{post}/closing-time")]
+pub async fn set_closing_time(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AdminOnly>, web::Json<ClosingTimeRequest>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let now = Utc::now().naive_utc();
+    let Guarded(admin, body) = request;
+    let (post, actor, closes) = (post.into_inner(), admin.actor(), body.into_inner().closes);
+    let view =
+        state.db(move |conn| closing::set_closing_time(conn, &actor, &post, closes.as_deref(), now)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

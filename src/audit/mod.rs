@@ -63,6 +63,8 @@ actions! {
     AppointmentCalled = "appointment.called" "appointment";
     AppointmentCompleted = "appointment.completed" "appointment";
     AppointmentNoShow = "appointment.no_show" "appointment";
+    AppointmentNotServed = "appointment.not_served" "appointment";
+    AppointmentRebooked = "appointment.rebooked" "appointment";
     SeatHoldReleased = "seat_hold.released" "seat_hold";
     IntakePrefilled = "intake.prefilled" "intake";
     DocumentRecorded = "document.recorded" "document";
@@ -78,6 +80,7 @@ actions! {
     FeeVersionWithdrawn = "fee.version_withdrawn" "fee";
     FeeReportExported = "fee_report.exported" "fee_report";
     ScheduleReplaced = "schedule.replaced" "schedule";
+    ClosingTimeSet = "post.closing_time_set" "post";
     ClosureCreated = "closure.created" "closure";
     ClosureDeleted = "closure.deleted" "closure";
     StaffCreated = "staff.created" "staff";

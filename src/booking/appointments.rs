@@ -96,7 +96,7 @@ pub struct AppointmentView {
     pub reference: String,
     /// `booked` (an appointment with a slot) or `walk_in` (a visit without one).
     pub kind: String,
-    /// `booked`, `cancelled`, `checked_in`, `called`, `in_service`, `completed` or `no_show`.
+    /// `booked`, `cancelled`, `checked_in`, `called`, `in_service`, `completed`, `no_show` or `not_served`.
     pub status: String,
     pub post: String,
     pub service: String,

@@ -22,10 +22,13 @@ pub enum AppointmentStatus {
     /// Nobody came: not checked in by the end of the grace period, or not at the window when
     /// called.
     NoShow,
+    /// Checked in (or called) and still waiting when the post closed: closed by the system at
+    /// closing time, for a supervisor to book again.
+    NotServed,
 }
 
 impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 7] = [
+    pub const ALL: [AppointmentStatus; 8] = [
         AppointmentStatus::Booked,
         AppointmentStatus::Cancelled,
         AppointmentStatus::CheckedIn,
@@ -33,6 +36,7 @@ impl AppointmentStatus {
         AppointmentStatus::InService,
         AppointmentStatus::Completed,
         AppointmentStatus::NoShow,
+        AppointmentStatus::NotServed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl AppointmentStatus {
             AppointmentStatus::InService => "in_service",
             AppointmentStatus::Completed => "completed",
             AppointmentStatus::NoShow => "no_show",
+            AppointmentStatus::NotServed => "not_served",
         }
     }
 
@@ -69,8 +74,8 @@ impl AppointmentStatus {
         matches!(
             (self, next),
             (Booked, Cancelled | CheckedIn | NoShow)
-                | (CheckedIn, Called | Cancelled)
-                | (Called, Called | InService | Completed | NoShow)
+                | (CheckedIn, Called | Cancelled | NotServed)
+                | (Called, Called | InService | Completed | NoShow | NotServed)
                 | (InService, Completed)
         )
     }
@@ -79,7 +84,10 @@ impl AppointmentStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            AppointmentStatus::Cancelled | AppointmentStatus::Completed | AppointmentStatus::NoShow
+            AppointmentStatus::Cancelled
+                | AppointmentStatus::Completed
+                | AppointmentStatus::NoShow
+                | AppointmentStatus::NotServed
         )
     }
 }
@@ -110,7 +118,9 @@ mod tests {
             Called.can_become(InService) && Called.can_become(Completed) && InService.can_become(Completed)
         );
         assert!(Called.can_become(NoShow), "called and not at the window");
-        for done in [Cancelled, Completed, NoShow] {
+        assert!(CheckedIn.can_become(NotServed) && Called.can_become(NotServed), "closed at closing time");
+        assert!(!Booked.can_become(NotServed) && !InService.can_become(NotServed));
+        for done in [Cancelled, Completed, NoShow, NotServed] {
             assert!(done.is_final());
             assert!(AppointmentStatus::ALL.iter().all(|next| !done.can_become(*next)), "{done} is final");
         }

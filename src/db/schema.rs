@@ -19,6 +19,8 @@ diesel::table! {
         emergency_phone -> Text,
         created_at -> Timestamp,
         address -> Text,
+        /// The window's closing time (local); `None`: the end of the day's last opening.
+        closes_local -> Nullable<Time>,
     }
 }
 
@@ -162,6 +164,10 @@ diesel::table! {
         staff_change_reason -> Nullable<Text>,
         /// The calendar event's SEQUENCE: one more with every reschedule and the cancellation.
         sequence -> Integer,
+        /// The clerk's free text with a walk-in (its `walk_in_reason` is a code).
+        walk_in_note -> Nullable<Text>,
+        /// A visit not served by closing time: the reference it was booked again as.
+        rebooked_as -> Nullable<Text>,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::counters;
 use crate::db::schema::{appointments, posts};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
-use crate::window::rules::{self, Timing, Waiting};
+use crate::window::rules::{self, Timing, Waiting, WalkIn};
 
 /// A visit as the window sees it. Times carry the post's offset.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -28,7 +28,8 @@ pub struct VisitView {
     pub reference: String,
     /// `booked` or `walk_in`.
     pub kind: String,
-    /// `booked`, `checked_in`, `called`, `in_service`, `completed`, `no_show` or `cancelled`.
+    /// `booked`, `checked_in`, `called`, `in_service`, `completed`, `no_show`, `not_served`
+    /// or `cancelled`.
     pub status: String,
     pub post: String,
     pub service: String,
@@ -49,6 +50,12 @@ pub struct VisitView {
     pub finished_at: Option<String>,
     pub party_size: i32,
     pub applicants: Vec<PersonInput>,
+    /// A walk-in's reason: `routine`, or the emergency's code (`arrest`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub walk_in_reason: Option<String>,
+    /// A visit not served by closing time that a supervisor booked again: the new reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebooked_as: Option<String>,
 }
 
 /// A post's visits of one local day, for the clerks' board.
@@ -61,15 +68,26 @@ pub struct DayBoard {
     pub visits: Vec<VisitView>,
 }
 
-/// A walk-in as the clerk records it.
+/// A walk-in as the clerk records it: routine (the service's line, behind the hour's
+/// appointments) or an emergency from the fixed list of reasons (an `E` ticket, called first).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct WalkInRequest {
     /// The service needed (`notarial`, `passport-new`, ...).
     #[schema(schema_with = crate::api::schemas::window_service)]
     pub service: String,
-    /// Why there is no appointment (an emergency), 1 to 500 characters.
-    #[schema(schema_with = crate::api::schemas::window_reason)]
-    pub reason: String,
+    /// `routine` or `emergency`.
+    #[schema(schema_with = crate::api::schemas::walk_in_kind)]
+    pub kind: String,
+    /// An emergency's reason (required for one, refused for a routine walk-in):
+    /// `lost_passport_travel_72h`, `arrest`, `death`, `destitution`, `crime_victim` or
+    /// `child_in_danger`.
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::walk_in_reason)]
+    pub reason: Option<String>,
+    /// The clerk's note, 1 to 500 characters; optional.
+    #[serde(default)]
+    #[schema(schema_with = crate::api::schemas::window_reason_optional)]
+    pub note: Option<String>,
     pub applicant: PersonInput,
 }
 
@@ -89,6 +107,8 @@ type Row = (
     i32,
     String,
     String,
+    Option<String>,
+    Option<String>,
 );
 
 macro_rules! visit_columns {
@@ -109,6 +129,8 @@ macro_rules! visit_columns {
             appointments::party_size,
             appointments::party,
             posts::timezone,
+            appointments::walk_in_reason,
+            appointments::rebooked_as,
         )
     };
 }
@@ -140,6 +162,8 @@ fn to_view(row: Row) -> VisitView {
         size,
         party,
         zone,
+        walk_in_reason,
+        rebooked_as,
     ) = row;
     let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     let local = |t: NaiveDateTime| calendar::rfc3339(t, tz);
@@ -157,6 +181,8 @@ fn to_view(row: Row) -> VisitView {
         finished_at: finished.map(local),
         party_size: size,
         applicants: Party::from_json(&party).people().to_vec(),
+        walk_in_reason,
+        rebooked_as,
     }
 }
 
@@ -192,7 +218,7 @@ pub fn show(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<V
     view_by_id(conn, visit.id)
 }
 
-fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppError> {
+pub(crate) fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppError> {
     let row: Row = appointments::table
         .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
         .filter(appointments::id.eq(id))
@@ -201,7 +227,7 @@ fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppError> {
     Ok(to_view(row))
 }
 
-fn invalid_transition(status: Option<AppointmentStatus>, step: &str) -> AppError {
+pub(crate) fn invalid_transition(status: Option<AppointmentStatus>, step: &str) -> AppError {
     let now = status.map(|s| s.as_str()).unwrap_or("unknown");
     AppError::new(Code::InvalidTransition, format!("a visit that is {now} can't be {step}"))
 }
@@ -220,6 +246,29 @@ fn assign_ticket(
         .set((appointments::ticket.eq(&ticket), appointments::ticket_day.eq(today)))
         .execute(conn)?;
     Ok(ticket)
+}
+
+/// The refusal of a check-in before it opens, saying when it does in the post's time
+/// (`check-in opens at 09:30 (2026-12-08T09:30:00-06:00)`); [`check_in_opens`] reads the time
+/// back for a page.
+fn too_early(opens_at: NaiveDateTime, tz: Tz) -> AppError {
+    let local = chrono::TimeZone::from_utc_datetime(&tz, &opens_at);
+    AppError::new(
+        Code::TooEarly,
+        format!("{TOO_EARLY}{} ({})", local.format("%H:%M"), calendar::rfc3339(opens_at, tz)),
+    )
+}
+
+const TOO_EARLY: &str = "check-in opens at ";
+
+/// The local time (`09:30`) a `too_early` refusal says check-in opens at.
+pub fn check_in_opens(e: &AppError) -> Option<String> {
+    if e.code() != Code::TooEarly {
+        return None;
+    }
+    let detail = e.to_string();
+    let time = detail.strip_prefix(TOO_EARLY)?.get(..5)?;
+    crate::calendar::clock_time(time).map(|_| time.to_string())
 }
 
 fn reason(field: &str, raw: &str) -> Result<String, FieldError> {
@@ -248,12 +297,7 @@ pub fn check_in(
     let late_reason =
         late_reason.map(|r| reason("late_reason", r)).transpose().map_err(|e| AppError::invalid(vec![e]))?;
     let late = match rules::check_in_timing(settings, visit.starts_at, now) {
-        Timing::TooEarly { opens_at } => {
-            return Err(AppError::new(
-                Code::TooEarly,
-                format!("check-in opens at {}", calendar::rfc3339(opens_at, visit.tz)),
-            ))
-        }
+        Timing::TooEarly { opens_at } => return Err(too_early(opens_at, visit.tz)),
         Timing::TooLate if late_reason.is_none() => {
             return Err(AppError::new(
                 Code::TooLate,
@@ -296,8 +340,8 @@ pub fn check_in(
     })
 }
 
-/// Records a walk-in (an emergency without an appointment) at `post`, checked in with an `E`
-/// ticket. Like any visit, documents and fees will hang off its reference.
+/// Records a walk-in at `post`, checked in with a ticket: an emergency's `E`, a routine one's
+/// service line. Like any visit, documents and fees will hang off its reference.
 pub fn walk_in(
     conn: &mut DbConn,
     actor: &Actor,
@@ -312,7 +356,15 @@ pub fn walk_in(
     if rules::ticket_letter(&request.service, true).is_none() {
         errors.push(FieldError::new("service", "is not a service of the window"));
     }
-    let reason = reason("reason", &request.reason).map_err(|e| errors.push(e)).ok();
+    let kind = WalkIn::parse(&request.kind, request.reason.as_deref()).map_err(|e| errors.push(e)).ok();
+    let note = match request.note.as_deref().map(|n| reason("note", n)) {
+        Some(Ok(note)) => Some(note),
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+        None => None,
+    };
     let today = calendar::local_date(now, tz);
     let party = Party::parse(std::slice::from_ref(&request.applicant), 1, today)
         .map_err(|e| {
@@ -322,18 +374,27 @@ pub fn walk_in(
             )
         })
         .ok();
-    let (Some(reason), Some(party)) = (reason, party.filter(|_| errors.is_empty())) else {
+    let (Some(kind), Some(party)) = (kind, party.filter(|_| errors.is_empty())) else {
         return Err(AppError::invalid(errors));
     };
+    let letter = rules::ticket_letter(&request.service, kind.is_emergency())
+        .ok_or_else(|| AppError::invalid_field("service", "is not a service of the window"))?;
+    let walk_in = WalkInRecord { reason: kind.code(), note: note.as_deref() };
     write_transaction(conn, |c| {
-        let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &reason, now)?;
-        let ticket = assign_ticket(c, id, post, rules::EMERGENCY, today)?;
+        let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &walk_in, now)?;
+        let ticket = assign_ticket(c, id, post, letter, today)?;
         let event = Event::new(Action::AppointmentWalkedIn, reference.as_str())
             .at_post(Some(post))
-            .with(json!({"service": request.service, "ticket": ticket}));
+            .with(json!({"service": request.service, "ticket": ticket, "reason": kind.code()}));
         audit::record(c, actor, event, now)?;
         view_by_id(c, id)
     })
+}
+
+/// What a walk-in's row records of why it came: the reason's code and the clerk's note.
+pub(crate) struct WalkInRecord<'a> {
+    pub(crate) reason: &'a str,
+    pub(crate) note: Option<&'a str>,
 }
 
 /// Writes a walk-in visit under a fresh reference, drawing again on the (rare) collision.
@@ -343,7 +404,7 @@ fn insert_walk_in(
     post: &str,
     service: &str,
     party: &Party,
-    reason: &str,
+    walk_in: &WalkInRecord<'_>,
     now: NaiveDateTime,
 ) -> Result<(i64, Reference), AppError> {
     for _ in 0..5 {
@@ -359,7 +420,8 @@ fn insert_walk_in(
                     appointments::booked_by_staff_id.eq(clerk),
                     appointments::party_size.eq(party.seats()),
                     appointments::party.eq(party.to_json()),
-                    appointments::walk_in_reason.eq(reason),
+                    appointments::walk_in_reason.eq(walk_in.reason),
+                    appointments::walk_in_note.eq(walk_in.note),
                     appointments::status.eq(AppointmentStatus::CheckedIn.as_str()),
                     appointments::checked_in_at.eq(now),
                     appointments::checked_in_by.eq(clerk),
@@ -378,9 +440,58 @@ fn insert_walk_in(
     Err(AppError::internal(anyhow::anyhow!("no free reference after 5 draws")))
 }
 
-/// Calls the next waiting ticket at `post` to `window`: emergencies first, then by
-/// appointment time, then by check-in time. Two clerks pressing at once get different
-/// tickets: each call is a conditional update, and a ticket another clerk took is skipped.
+/// The visit a window of `post` holds on local day `day` (called, or being served), other
+/// than `except`: its id, reference and ticket.
+fn held_at(
+    conn: &mut DbConn,
+    post: &str,
+    day: NaiveDate,
+    window: &str,
+    except: Option<i64>,
+) -> QueryResult<Option<(i64, String, Option<String>)>> {
+    appointments::table
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::ticket_day.eq(day))
+        .filter(appointments::called_to.eq(window))
+        .filter(
+            appointments::status
+                .eq_any([AppointmentStatus::Called.as_str(), AppointmentStatus::InService.as_str()]),
+        )
+        .filter(appointments::id.ne(except.unwrap_or(0)))
+        .select((appointments::id, appointments::reference, appointments::ticket))
+        .first(conn)
+        .optional()
+}
+
+/// Inside a write transaction: takes the window's lock (its call counter's row, held to the
+/// commit, so calls to one window are one at a time on every instance) and refuses with 409
+/// `window_busy`, naming the visit, while the window holds one today. Only today's count:
+/// whatever yesterday left at a window never blocks it.
+fn claim_window(
+    conn: &mut DbConn,
+    post: &str,
+    today: NaiveDate,
+    window: &str,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    counters::next(conn, &format!("window:{post}:{window}"))?;
+    if let Some((_, reference, ticket)) = held_at(conn, post, today, window, except)? {
+        return Err(AppError::new(
+            Code::WindowBusy,
+            format!(
+                "window {window} still has {} ({reference}) called: complete it, mark it a no-show or recall it first",
+                ticket.as_deref().unwrap_or("a visit")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Calls the next waiting ticket at `post` to `window`: emergencies first, then hour by hour
+/// the appointments and then the routine walk-ins of the hour ([`rules::queue_order`]). A
+/// window holds one called visit at a time: while it has one, the call is 409 `window_busy`.
+/// Two clerks pressing at once get different tickets: each call is a conditional update, and a
+/// ticket another clerk took is skipped.
 pub fn call_next(
     conn: &mut DbConn,
     actor: &Actor,
@@ -393,24 +504,36 @@ pub fn call_next(
     let window = window.as_str();
     let tz = calendar::post_zone(conn, post)?;
     let today = calendar::local_date(now, tz);
-    let rows: Vec<(i64, String, NaiveDateTime, Option<NaiveDateTime>)> = appointments::table
-        .filter(appointments::post_code.eq(post))
-        .filter(appointments::ticket_day.eq(today))
-        .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str()))
-        .select((appointments::id, appointments::kind, appointments::starts_at, appointments::checked_in_at))
-        .load(conn)?;
-    let mut waiting: Vec<Waiting> = rows
-        .into_iter()
-        .map(|(id, kind, starts_at, checked_in_at)| Waiting {
-            id,
-            emergency: kind == "walk_in",
-            starts_at,
-            checked_in_at: checked_in_at.unwrap_or(starts_at),
-        })
-        .collect();
-    rules::queue_order(&mut waiting);
-    for candidate in waiting {
-        let called = write_transaction(conn, |c| {
+    write_transaction(conn, |c| {
+        claim_window(c, post, today, window, None)?;
+        let rows: Vec<(i64, String, Option<String>, NaiveDateTime, Option<NaiveDateTime>)> =
+            appointments::table
+                .filter(appointments::post_code.eq(post))
+                .filter(appointments::ticket_day.eq(today))
+                .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str()))
+                .select((
+                    appointments::id,
+                    appointments::kind,
+                    appointments::walk_in_reason,
+                    appointments::starts_at,
+                    appointments::checked_in_at,
+                ))
+                .load(c)?;
+        let mut waiting: Vec<Waiting> = rows
+            .into_iter()
+            .map(|(id, kind, reason, starts_at, checked_in_at)| Waiting {
+                id,
+                kind: match (kind.as_str(), reason) {
+                    ("walk_in", Some(r)) if !rules::is_emergency_reason(&r) => rules::Kind::Routine,
+                    ("walk_in", _) => rules::Kind::Emergency,
+                    _ => rules::Kind::Booked,
+                },
+                starts_at,
+                checked_in_at: checked_in_at.unwrap_or(starts_at),
+            })
+            .collect();
+        rules::queue_order(&mut waiting, tz);
+        for candidate in waiting {
             let taken = diesel::update(
                 appointments::table
                     .find(candidate.id)
@@ -424,20 +547,17 @@ pub fn call_next(
             ))
             .execute(c)?;
             if taken == 0 {
-                return Ok(None);
+                continue;
             }
             let view = view_by_id(c, candidate.id)?;
             let event = Event::new(Action::AppointmentCalled, &view.reference)
                 .at_post(Some(post))
                 .with(json!({"ticket": view.ticket, "window": window}));
             audit::record(c, actor, event, now)?;
-            Ok::<_, AppError>(Some(view))
-        })?;
-        if let Some(view) = called {
             return Ok(view);
         }
-    }
-    Err(AppError::new(Code::QueueEmpty, "nobody is waiting at this post today"))
+        Err(AppError::new(Code::QueueEmpty, "nobody is waiting at this post today"))
+    })
 }
 
 /// Ends a visit: `Completed` (served) or `NoShow` (called and not at the window, or never
@@ -560,7 +680,35 @@ pub fn day_board(
     })
 }
 
-/// Calls a called ticket again (the person didn't come up), to the same window or `window`.
+/// The visits of `post`'s local day `date` that closing time found still waiting
+/// (`not_served`), with what became of each (`rebooked_as`), for `reader` (403 outside its
+/// post).
+pub fn not_served(
+    conn: &mut DbConn,
+    reader: &StaffMember,
+    post: &str,
+    date: NaiveDate,
+) -> Result<DayBoard, AppError> {
+    reader.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let rows: Vec<Row> = appointments::table
+        .inner_join(posts::table.on(posts::code.eq(appointments::post_code)))
+        .filter(appointments::post_code.eq(post))
+        .filter(appointments::ticket_day.eq(date))
+        .filter(appointments::status.eq(AppointmentStatus::NotServed.as_str()))
+        .order((appointments::ticket, appointments::id))
+        .select(visit_columns!())
+        .load(conn)?;
+    Ok(DayBoard {
+        post: post.to_string(),
+        date,
+        timezone: tz.name().to_string(),
+        visits: rows.into_iter().map(to_view).collect(),
+    })
+}
+
+/// Calls a called ticket again (the person didn't come up), to the same window or `window`;
+/// another window must not hold a called visit (409 `window_busy`).
 pub fn recall(
     conn: &mut DbConn,
     actor: &Actor,
@@ -573,7 +721,11 @@ pub fn recall(
         return Err(invalid_transition(visit.status, "recalled"));
     }
     let window = window.map(window_label).transpose()?;
+    let today = calendar::local_date(now, visit.tz);
     write_transaction(conn, |c| {
+        if let Some(window) = &window {
+            claim_window(c, &visit.post, today, window, Some(visit.id))?;
+        }
         let moved = diesel::update(
             appointments::table
                 .find(visit.id)

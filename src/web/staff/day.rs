@@ -1,21 +1,137 @@
-//! The post's day board: check-in, walk-ins, calling the next ticket.
+//! The post's day board: check-in, walk-ins (routine or emergency), calling the next ticket to
+//! the clerk's window, and finishing each called visit (complete, no-show, recall) on its row.
+//! The clerk's window is remembered for the session in its own cookie.
 
 use super::*;
+
+use crate::booking::status::AppointmentStatus;
+use crate::error::FieldError;
+use crate::window::rules::{self as window_rules, WalkIn};
+use crate::window::visits::{self, DayBoard, VisitView};
 
 fn local_time(rfc3339: &str) -> &str {
     rfc3339.get(11..16).unwrap_or("")
 }
 
-/// The board after a check-in or a walk-in names the visit (`?ticket=` its reference), to
-/// print its ticket at once.
+/// The clerk's window for the session: HttpOnly, SameSite=Strict, scoped to `/staff`, so
+/// every board and call offers the window the clerk last used instead of window 1.
+pub const WINDOW_COOKIE: &str = "staff_window";
+
+/// The window the clerk last used or picked, if the cookie holds a good label.
+fn window_of(req: &HttpRequest) -> Option<String> {
+    let raw = req.cookie(WINDOW_COOKIE)?.value().to_string();
+    crate::booking::free_text("window", &raw, 20).ok()
+}
+
+/// The cookie remembering `window` for this session (it ends with the browser).
+fn window_cookie(req: &HttpRequest, window: &str) -> Cookie<'static> {
+    Cookie::build(WINDOW_COOKIE, window.to_string())
+        .path("/staff")
+        .http_only(true)
+        .secure(session::over_tls(req))
+        .same_site(SameSite::Strict)
+        .finish()
+}
+
+/// A 303 to `to` that also remembers the clerk's window.
+fn redirect_at_window(req: &HttpRequest, to: &str, window: &str) -> HttpResponse {
+    let mut response = redirect(to);
+    let _ = response.add_cookie(&window_cookie(req, window));
+    response
+}
+
+/// What the board says after a step: the visit just ticketed (to print its ticket) or just
+/// called (which ticket went to which window), by reference.
 #[derive(Deserialize)]
-pub struct JustTicketed {
+pub struct JustDone {
     ticket: Option<String>,
+    called: Option<String>,
 }
 
 /// Where a check-in or walk-in leads: the board of the visit's post, offering its ticket.
-fn ticketed(visit: &crate::window::visits::VisitView) -> String {
+fn ticketed(visit: &VisitView) -> String {
     format!("/staff?post={}&ticket={}", visit.post, visit.reference)
+}
+
+/// Where a call or recall leads: the board, saying where the ticket went.
+fn called(visit: &VisitView) -> String {
+    format!("/staff?post={}&called={}", visit.post, visit.reference)
+}
+
+/// The board of `post`, for pages that lead back to it.
+fn board_of(post: &str) -> String {
+    format!("/staff?post={post}")
+}
+
+/// A walk-in form as typed, with what was wrong, to show again.
+#[derive(Default)]
+struct WalkInTyped {
+    service: String,
+    kind: String,
+    given_names: String,
+    surname: String,
+    note: String,
+    errors: Vec<FieldError>,
+}
+
+impl WalkInTyped {
+    /// The error of a form field, in `lang`. The rules name the API's fields; the page's
+    /// `kind` select carries both the kind and the emergency's reason.
+    fn error(&self, lang: Lang, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| {
+                let page_field = match e.field.as_str() {
+                    "reason" | "kind" => "kind",
+                    "applicant.given_names" => "given_names",
+                    "applicant.surname" => "surname",
+                    other => other,
+                };
+                page_field == field
+            })
+            .map(|e| lang.error_text(e))
+    }
+
+    /// Errors of no field on the form (the applicant as a whole, say).
+    fn general(&self, lang: Lang) -> Vec<String> {
+        let known = ["service", "kind", "reason", "note", "applicant.given_names", "applicant.surname"];
+        self.errors
+            .iter()
+            .filter(|e| !known.contains(&e.field.as_str()))
+            .map(|e| lang.error_text(e))
+            .collect()
+    }
+}
+
+/// What the board shows besides the day's visits.
+#[derive(Default)]
+struct Extras {
+    /// A refusal or outcome to say at the top (role=alert).
+    alert: Option<String>,
+    /// The visit the clerk's window still holds, when a call was refused for it.
+    busy: Option<String>,
+    /// The walk-in form sent back with its errors (the form opens).
+    walk_in: Option<WalkInTyped>,
+}
+
+/// Reads the board of `post` (today by default) for `clerk`.
+async fn read_board(
+    state: &AppState,
+    clerk: &Staff<ClerkPlus>,
+    post: String,
+    date: Option<NaiveDate>,
+) -> Result<DayBoard, AppError> {
+    let now = Utc::now().naive_utc();
+    let reader = (**clerk).clone();
+    state
+        .db(move |conn| {
+            let date = match date {
+                Some(date) => date,
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
+            };
+            visits::day_board(conn, &reader, &post, date)
+        })
+        .await
 }
 
 #[get("/staff")]
@@ -23,7 +139,7 @@ pub async fn board(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<BoardQuery>,
-    just: web::Query<JustTicketed>,
+    just: web::Query<JustDone>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
@@ -32,29 +148,59 @@ pub async fn board(
     };
     let BoardQuery { post, date } = query.into_inner();
     let post = post_of(&clerk, post);
-    let reader = (*clerk).clone();
-    let found = state
-        .db(move |conn| {
-            let date = match date {
-                Some(date) => date,
-                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
-            };
-            crate::window::visits::day_board(conn, &reader, &post, date)
-        })
-        .await;
-    let board = match found {
-        Ok(board) => board,
+    let today = match read_board(&state, &clerk, post, date).await {
+        Ok(today) => today,
         Err(e) if matches!(e.code(), Code::NotFound | Code::WrongPost) => {
             return Ok(said(&req, StatusCode::NOT_FOUND, lang, &refusal(lang, &e)))
         }
         Err(e) => return Err(e),
     };
-    let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), board.post);
-    let wanted = just.into_inner().ticket;
-    let just_ticketed =
-        board.visits.iter().find(|v| Some(&v.reference) == wanted.as_ref() && v.ticket.is_some());
-    Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff", |csrf| {
+    Ok(render(&req, lang, &clerk, &today, StatusCode::OK, &just.into_inner(), Extras::default()))
+}
+
+/// The board page: the clerk's window, what just happened, calling the next ticket, the
+/// walk-in form and the day's visits with each one's next steps.
+fn render(
+    req: &HttpRequest,
+    lang: Lang,
+    clerk: &Staff<ClerkPlus>,
+    day: &DayBoard,
+    status: StatusCode,
+    just: &JustDone,
+    extras: Extras,
+) -> HttpResponse {
+    let title = format!("{} · {}", lang.t(("Day board", "Tablero del día")), day.post);
+    let find = |reference: &Option<String>| {
+        day.visits.iter().find(|v| Some(&v.reference) == reference.as_ref() && v.ticket.is_some())
+    };
+    let just_ticketed = find(&just.ticket);
+    let just_called = find(&just.called).filter(|v| v.window.is_some());
+    let busy = find(&extras.busy);
+    let window = window_of(req);
+    let walk_form = extras.walk_in.unwrap_or_default();
+    let walk_in_open = !walk_form.errors.is_empty();
+    form_page(req, status, lang, &title, "/staff", |csrf| {
         html! {
+            p #my-window {
+                @if let Some(window) = &window {
+                    (lang.t(("Your window:", "Su ventanilla:"))) " " strong { (window) }
+                } @else {
+                    (lang.t(("No window chosen yet: call the next ticket to yours.", "Aún no eligió ventanilla: llame al siguiente turno a la suya.")))
+                }
+                " · " (lang.date(day.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) }
+            }
+            @if let Some(alert) = &extras.alert {
+                p.error role="alert" { (alert) }
+            }
+            @if let Some(visit) = busy {
+                div.notice #busy {
+                    p { (busy_text(lang, visit)) }
+                    (finish_buttons(lang, csrf, visit))
+                }
+            }
+            @if let Some(visit) = just_called {
+                p.notice role="status" #called { (called_text(lang, visit)) }
+            }
             @if let Some(visit) = just_ticketed {
                 p.notice role="status" {
                     (lang.t(("Ticket", "Turno"))) " " strong { (visit.ticket.as_deref().unwrap_or("")) } ". "
@@ -64,52 +210,42 @@ pub async fn board(
                     }
                 }
             }
-            p { (lang.date(board.date)) " · " (lang.t(("Signed in as", "Sesión de"))) " " strong { (clerk.username) } }
             form method="post" action="/staff/call-next" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name=(once::FIELD) value=(once::token());
-                input type="hidden" name="post" value=(board.post);
+                input type="hidden" name="post" value=(day.post);
                 label for="window" { (lang.t(("Window", "Ventanilla"))) }
-                input #window name="window" type="text" inputmode="numeric" maxlength="20" value="1" required;
+                input #window name="window" type="text" inputmode="numeric" maxlength="20" value=(window.as_deref().unwrap_or("")) required;
                 button type="submit" { (lang.t(("Call the next ticket", "Llamar al siguiente turno"))) }
             }
-            details {
-                summary { (lang.t(("Record a walk-in (an emergency without an appointment)", "Registrar una visita sin cita (emergencia)"))) }
-                form method="post" action="/staff/walk-ins" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name=(once::FIELD) value=(once::token());
-                    input type="hidden" name="post" value=(board.post);
-                    label for="walk_service" { (lang.t(("Service", "Servicio"))) }
-                    select #walk_service name="service" {
-                        @for code in ["passport-new", "passport-renewal", "passport-correction", "crba", "notarial"] {
-                            option value=(code) { (names::service(lang, code)) }
-                        }
-                    }
-                    label for="walk_given" { (lang.t(("Given names", "Nombre(s)"))) }
-                    input #walk_given name="given_names" type="text" maxlength="100" autocomplete="off" required;
-                    label for="walk_surname" { (lang.t(("Surnames", "Apellidos"))) }
-                    input #walk_surname name="surname" type="text" maxlength="100" autocomplete="off" required;
-                    label for="walk_reason" { (lang.t(("Reason", "Motivo"))) }
-                    input #walk_reason name="reason" type="text" maxlength="500" required;
-                    button type="submit" { (lang.t(("Give an E ticket", "Dar un turno E"))) }
-                }
+            details open[walk_in_open] {
+                summary { (lang.t(("Record a walk-in (no appointment)", "Registrar una visita sin cita"))) }
+                (walk_in_form(lang, csrf, &day.post, &walk_form))
             }
             table #board data-refresh="20" {
                 caption { (lang.t(("Today's visits (refreshes every 20 seconds)", "Visitas de hoy (se actualiza cada 20 segundos)"))) }
                 thead { tr {
                     th scope="col" { (lang.t(("Time", "Hora"))) }
                     th scope="col" { (lang.t(("Ticket", "Turno"))) }
+                    th scope="col" { (lang.t(("Reference", "Referencia"))) }
                     th scope="col" { (lang.t(("People", "Personas"))) }
                     th scope="col" { (lang.t(("Service", "Servicio"))) }
                     th scope="col" { (lang.t(("Status", "Estado"))) }
                     th scope="col" { (lang.t(("Action", "Acción"))) }
                 } }
                 tbody {
-                    @for visit in &board.visits {
+                    @for visit in &day.visits {
                         @let people = visit.applicants.iter().map(|p| format!("{} {}", p.given_names, p.surname)).collect::<Vec<_>>().join(", ");
                         tr {
                             td { (local_time(&visit.starts_at)) }
-                            td { (visit.ticket.as_deref().unwrap_or("")) @if let Some(w) = &visit.window { " → " (w) } }
+                            td {
+                                (visit.ticket.as_deref().unwrap_or(""))
+                                @if let Some(w) = &visit.window { " → " (w) }
+                                @if let Some(reason) = visit.walk_in_reason.as_deref().filter(|r| window_rules::is_emergency_reason(r)) {
+                                    br; small { (lang.t(window_rules::emergency_words(reason).unwrap_or(("Emergency", "Emergencia")))) }
+                                }
+                            }
+                            td { (visit.reference) }
                             td { (people) }
                             td { (names::service(lang, &visit.service)) }
                             td { (names::appointment_status(lang, &visit.status)) }
@@ -127,6 +263,7 @@ pub async fn board(
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                     " · "
                                     a href={ "/staff/visits/" (visit.reference) "/intake" } { (lang.t(("Intake", "Solicitudes"))) span.visually-hidden { " " (people) } }
+                                    (finish_buttons(lang, csrf, visit))
                                 } @else if visit.status == "completed" {
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                 }
@@ -138,7 +275,111 @@ pub async fn board(
             (sign_out_button(lang, csrf))
             script src="/static/refresh.js" defer {}
         }
-    }))
+    })
+}
+
+/// "E-002 called to window 3".
+fn called_text(lang: Lang, visit: &VisitView) -> String {
+    let (ticket, window) = (visit.ticket.as_deref().unwrap_or(""), visit.window.as_deref().unwrap_or(""));
+    match lang {
+        Lang::En => format!("{ticket} called to window {window}."),
+        Lang::Es => format!("{ticket} llamado a la ventanilla {window}."),
+    }
+}
+
+/// Why the next ticket was not called: the window still holds a visit.
+fn busy_text(lang: Lang, visit: &VisitView) -> String {
+    let (ticket, window) = (visit.ticket.as_deref().unwrap_or(""), visit.window.as_deref().unwrap_or(""));
+    match lang {
+        Lang::En => format!(
+            "Window {window} still has {ticket}. Finish it first: complete it, mark it a no-show or recall it, then call the next ticket."
+        ),
+        Lang::Es => format!(
+            "La ventanilla {window} aún tiene el turno {ticket}. Termínelo primero: concluya la visita, márquela como no presentada o vuelva a llamarla; luego llame al siguiente turno."
+        ),
+    }
+}
+
+/// Complete, No-show and Recall (to this or another window) for a called visit; only
+/// Complete for one being served.
+fn finish_buttons(lang: Lang, csrf: &str, visit: &VisitView) -> Markup {
+    let ticket = visit.ticket.as_deref().unwrap_or("");
+    let recall_id = format!("recall-{}", visit.reference);
+    html! {
+        form method="post" action={ "/staff/visits/" (visit.reference) "/complete" } {
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { (lang.t(("Complete", "Concluir"))) span.visually-hidden { " " (ticket) } }
+        }
+        @if visit.status == "called" {
+            form method="post" action={ "/staff/visits/" (visit.reference) "/no-show" } {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { (lang.t(("No-show", "No se presentó"))) span.visually-hidden { " " (ticket) } }
+            }
+            form method="post" action={ "/staff/visits/" (visit.reference) "/recall" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label for=(recall_id) { (lang.t(("Recall to window", "Volver a llamar a la ventanilla"))) span.visually-hidden { " " (ticket) } }
+                input id=(recall_id) name="window" type="text" inputmode="numeric" maxlength="20" size="4" value=(visit.window.as_deref().unwrap_or("")) required;
+                button type="submit" { (lang.t(("Recall", "Volver a llamar"))) span.visually-hidden { " " (ticket) } }
+            }
+        }
+    }
+}
+
+/// The walk-in form: the service, routine or one of the emergencies, the person, a note.
+fn walk_in_form(lang: Lang, csrf: &str, post: &str, typed: &WalkInTyped) -> Markup {
+    let field = |name: &str| typed.error(lang, name);
+    let described = |name: &str| field(name).map(|_| format!("walk-{name}-error"));
+    html! {
+        form method="post" action="/staff/walk-ins" novalidate {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name=(once::FIELD) value=(once::token());
+            input type="hidden" name="post" value=(post);
+            @for general in typed.general(lang) { p.error role="alert" { (general) } }
+            label for="walk_service" { (lang.t(("Service", "Servicio"))) }
+            @if let Some(e) = field("service") { p.error #walk-service-error { (e) } }
+            select #walk_service name="service" aria-describedby=[described("service")] {
+                @for code in ["passport-new", "passport-renewal", "passport-correction", "crba", "notarial"] {
+                    option value=(code) selected[typed.service == code] { (names::service(lang, code)) }
+                }
+            }
+            label for="walk_kind" { (lang.t(("Kind", "Tipo"))) }
+            @if let Some(e) = field("kind") { p.error #walk-kind-error { (e) } }
+            select #walk_kind name="kind" aria-describedby=[described("kind")] {
+                option value="routine" selected[typed.kind.is_empty() || typed.kind == "routine"] {
+                    (lang.t(("Routine: waits in its service's line", "Ordinaria: espera en la fila de su servicio")))
+                }
+                optgroup label=(lang.t(("Emergency: an E ticket, called first", "Emergencia: turno E, se llama primero"))) {
+                    @for (code, words) in window_rules::EMERGENCY_REASONS {
+                        option value=(code) selected[typed.kind == code] { (lang.t(words)) }
+                    }
+                }
+            }
+            label for="walk_given" { (lang.t(("Given names", "Nombre(s)"))) }
+            @if let Some(e) = field("given_names") { p.error #walk-given_names-error { (e) } }
+            input #walk_given name="given_names" type="text" maxlength="200" autocomplete="off" required value=(typed.given_names)
+                aria-invalid=[field("given_names").map(|_| "true")] aria-describedby=[described("given_names")];
+            label for="walk_surname" { (lang.t(("Surnames", "Apellidos"))) }
+            @if let Some(e) = field("surname") { p.error #walk-surname-error { (e) } }
+            input #walk_surname name="surname" type="text" maxlength="200" autocomplete="off" required value=(typed.surname)
+                aria-invalid=[field("surname").map(|_| "true")] aria-describedby=[described("surname")];
+            label for="walk_note" { (lang.t(("Note (optional)", "Nota (opcional)"))) }
+            @if let Some(e) = field("note") { p.error #walk-note-error { (e) } }
+            input #walk_note name="note" type="text" maxlength="500" value=(typed.note)
+                aria-invalid=[field("note").map(|_| "true")] aria-describedby=[described("note")];
+            button type="submit" { (lang.t(("Record the walk-in and give a ticket", "Registrar la visita y dar un turno"))) }
+        }
+    }
+}
+
+/// A check-in's refusal in words; one refused as too early says when check-in opens.
+fn check_in_refusal(lang: Lang, e: &AppError) -> String {
+    match visits::check_in_opens(e) {
+        Some(time) => match lang {
+            Lang::En => format!("Check-in opens at {time}."),
+            Lang::Es => format!("El registro de llegada abre a las {time}."),
+        },
+        None => refusal(lang, e),
+    }
 }
 
 #[post("/staff/visits/{reference}/check-in")]
@@ -160,14 +401,15 @@ pub async fn check_in(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
-    let done = state
-        .db(move |conn| {
-            crate::window::visits::check_in(conn, &settings, &actor, &reference, None, Utc::now().naive_utc())
-        })
-        .await;
+    let now = Utc::now().naive_utc();
+    let done = state.db(move |conn| visits::check_in(conn, &settings, &actor, &reference, None, now)).await;
     match done {
         Ok(visit) => Ok(redirect(&ticketed(&visit))),
-        Err(e) => refused(&req, lang, e),
+        Err(e) if e.code().status() < 500 => {
+            let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
+            Ok(said(&req, status, lang, &check_in_refusal(lang, &e)))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -216,21 +458,144 @@ pub async fn call_next(
     if !session::csrf_holds(&req, &csrf) || !once::well_formed(&token) {
         return Ok(expired(&req, lang));
     }
+    let label = match crate::booking::free_text("window", &window, 20) {
+        Ok(label) => label,
+        Err(_) => {
+            let text = lang.t(("Type your window's number.", "Escriba el número de su ventanilla."));
+            return Ok(said(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, text));
+        }
+    };
     let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&post));
+    let now = Utc::now().naive_utc();
     // Once per rendering: a double click calls one ticket, not the next two.
+    let (to, at) = (label.clone(), post.clone());
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
-                crate::window::visits::call_next(c, &actor, &post, &window, now)?;
-                Ok("/staff".to_string())
+                let visit = visits::call_next(c, &actor, &at, &to, now)?;
+                Ok(called(&visit))
             })
         })
         .await;
     match done {
-        Ok(led_to) => Ok(redirect(&led_to)),
+        Ok(led_to) => Ok(redirect_at_window(&req, &led_to, &label)),
+        Err(e) if matches!(e.code(), Code::WindowBusy | Code::QueueEmpty) => {
+            let today = read_board(&state, &clerk, post, None).await?;
+            let busy = today
+                .visits
+                .iter()
+                .find(|v| {
+                    v.window.as_deref() == Some(label.as_str())
+                        && matches!(v.status.as_str(), "called" | "in_service")
+                })
+                .map(|v| v.reference.clone());
+            let extras = match busy {
+                Some(reference) if e.code() == Code::WindowBusy => {
+                    Extras { busy: Some(reference), ..Extras::default() }
+                }
+                _ => Extras { alert: Some(refusal(lang, &e)), ..Extras::default() },
+            };
+            let just = JustDone { ticket: None, called: None };
+            let mut page = render(&req, lang, &clerk, &today, StatusCode::CONFLICT, &just, extras);
+            let _ = page.add_cookie(&window_cookie(&req, &label));
+            Ok(page)
+        }
         Err(e) => refused(&req, lang, e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct FinishForm {
+    csrf: String,
+    /// Recall only: the window to call the ticket to.
+    #[serde(default)]
+    window: Option<String>,
+}
+
+/// Complete, no-show or recall from the board; back to the board (saying where a recalled
+/// ticket went), or a page saying why not.
+async fn finish_from_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: String,
+    form: FinishForm,
+    step: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let clerk = match member::<ClerkPlus>(&state, &req).await {
+        Ok(clerk) => clerk,
+        Err(page) => return Ok(page),
+    };
+    if !session::csrf_holds(&req, &form.csrf) {
+        return Ok(expired(&req, lang));
+    }
+    let Some(reference) = Reference::parse(&reference) else {
+        return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
+    };
+    let window = form.window.filter(|w| !w.trim().is_empty());
+    let (settings, actor) = (state.settings.window.clone(), clerk.actor());
+    let now = Utc::now().naive_utc();
+    let sent_window = window.clone();
+    let done = state
+        .db(move |conn| match step {
+            "complete" => {
+                visits::finish(conn, &settings, &actor, &reference, AppointmentStatus::Completed, now)
+            }
+            "no-show" => visits::finish(conn, &settings, &actor, &reference, AppointmentStatus::NoShow, now),
+            _ => visits::recall(conn, &actor, &reference, sent_window.as_deref(), now),
+        })
+        .await;
+    match done {
+        Ok(visit) if step == "recall" => {
+            let window = visit.window.clone().unwrap_or_default();
+            Ok(redirect_at_window(&req, &called(&visit), &window))
+        }
+        Ok(visit) => Ok(redirect(&board_of(&visit.post))),
+        Err(e) if e.code() == Code::WindowBusy => {
+            let text = match lang {
+                Lang::En => format!(
+                    "Window {} still has a called visit: finish it before sending another ticket there.",
+                    window.as_deref().unwrap_or("")
+                ),
+                Lang::Es => format!(
+                    "La ventanilla {} aún tiene una visita llamada: termínela antes de enviar otro turno allí.",
+                    window.as_deref().unwrap_or("")
+                ),
+            };
+            Ok(said(&req, StatusCode::CONFLICT, lang, &text))
+        }
+        Err(e) => refused(&req, lang, e),
+    }
+}
+
+#[post("/staff/visits/{reference}/complete")]
+pub async fn complete_visit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<FinishForm>,
+) -> Result<HttpResponse, AppError> {
+    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "complete").await
+}
+
+#[post("/staff/visits/{reference}/no-show")]
+pub async fn no_show_visit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<FinishForm>,
+) -> Result<HttpResponse, AppError> {
+    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "no-show").await
+}
+
+#[post("/staff/visits/{reference}/recall")]
+pub async fn recall_visit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    form: web::Form<FinishForm>,
+) -> Result<HttpResponse, AppError> {
+    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "recall").await
 }
 
 #[derive(Deserialize)]
@@ -240,9 +605,12 @@ pub struct WalkInForm {
     once: String,
     post: String,
     service: String,
+    /// `routine`, or an emergency's reason code.
+    kind: String,
     given_names: String,
     surname: String,
-    reason: String,
+    #[serde(default)]
+    note: String,
 }
 
 #[post("/staff/walk-ins")]
@@ -262,24 +630,51 @@ pub async fn walk_in(
     if !session::csrf_holds(&req, &form.csrf) || !once::well_formed(&form.once) {
         return Ok(expired(&req, lang));
     }
-    let request = WalkInRequest {
-        service: form.service,
-        reason: form.reason,
-        applicant: PersonInput { given_names: form.given_names, surname: form.surname, date_of_birth: None },
+    let (kind, reason) = match form.kind.as_str() {
+        window_rules::ROUTINE => (WalkIn::Routine.code(), None),
+        code => ("emergency", Some(code.to_string())),
     };
-    let (actor, post, token) = (clerk.actor(), crate::reference::normalise_post(&form.post), form.once);
+    let note = Some(form.note.clone()).filter(|n| !n.trim().is_empty());
+    let request = WalkInRequest {
+        service: form.service.clone(),
+        kind: kind.to_string(),
+        reason,
+        note,
+        applicant: PersonInput {
+            given_names: form.given_names.clone(),
+            surname: form.surname.clone(),
+            date_of_birth: None,
+        },
+    };
+    let (actor, post, token) =
+        (clerk.actor(), crate::reference::normalise_post(&form.post), form.once.clone());
+    let now = Utc::now().naive_utc();
+    let at = post.clone();
     // Once per rendering: a double click registers one walk-in, with one ticket.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
-                let visit = crate::window::visits::walk_in(c, &actor, &post, &request, now)?;
+                let visit = visits::walk_in(c, &actor, &at, &request, now)?;
                 Ok(ticketed(&visit))
             })
         })
         .await;
     match done {
         Ok(led_to) => Ok(redirect(&led_to)),
+        Err(AppError::Validation { errors, .. }) => {
+            let today = read_board(&state, &clerk, post, None).await?;
+            let typed = WalkInTyped {
+                service: form.service,
+                kind: form.kind,
+                given_names: form.given_names,
+                surname: form.surname,
+                note: form.note,
+                errors,
+            };
+            let just = JustDone { ticket: None, called: None };
+            let extras = Extras { walk_in: Some(typed), ..Extras::default() };
+            Ok(render(&req, lang, &clerk, &today, StatusCode::UNPROCESSABLE_ENTITY, &just, extras))
+        }
         Err(e) => refused(&req, lang, e),
     }
 }
