@@ -306,7 +306,7 @@ async fn exercise(
 }
 
 pub(crate) async fn walk_in(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
-    let body = json!({"service": "notarial", "reason": "lost passport", "applicant": person("Ana", "Núñez")});
+    let body = json!({"service": "notarial", "kind": "emergency", "reason": "lost_passport_travel_72h", "applicant": person("Ana", "Núñez")});
     app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await
 }
 

@@ -443,6 +443,7 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
     browser
         .wait_until("document.querySelector('#board tbody td:nth-child(2)').textContent.trim() !== ''")
         .await;
+    browser.type_into("#window", "1").await;
     browser.click("form[action='/staff/call-next'] button").await;
     browser.wait_until(&format!("document.querySelector(\"a[href='/staff/visits/{reference}/fee']\")")).await;
     // The waiting-room screen shows the ticket at its window.

@@ -52,7 +52,7 @@ pub(crate) fn notarial_job(pending: bool) -> Value {
 
 /// A walk-in for `service`, called to a window at once: ready to take documents.
 pub(crate) async fn at_window(app: &TestApp, clerk: &str, service: &str) -> String {
-    let body = json!({"service": service, "reason": "emergency", "applicant": person("Ana", "Núñez")});
+    let body = json!({"service": service, "kind": "emergency", "reason": "arrest", "applicant": person("Ana", "Núñez")});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
     let called = app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": "1"})).await;

@@ -33,7 +33,7 @@ fn text(v: &Value, key: &str) -> String {
 
 /// A walk-in for `service` with `given surname`: a visit to record fees against.
 async fn visit(app: &TestApp, clerk: &str, service: &str, given: &str, surname: &str) -> String {
-    let body = json!({"service": service, "reason": "emergency", "applicant": person(given, surname)});
+    let body = json!({"service": service, "kind": "emergency", "reason": "arrest", "applicant": person(given, surname)});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
     text(&r.body, "reference")

@@ -200,8 +200,7 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     let sneaky = ["fine \u{202E}gnp.exe", "zero\u{200B}width", "mark\u{200F}", "isolate\u{2066}x\u{2069}"];
 
     // A void reason: the receipt stays as it was.
-    let walk_in =
-        json!({"service": "passport-new", "reason": "emergency", "applicant": person("Ana", "Ruiz")});
+    let walk_in = json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": person("Ana", "Ruiz")});
     let visit =
         text(&app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in).await.body, "reference");
     let fee = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
@@ -222,7 +221,7 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     // A walk-in's reason, a closure's reason, a fee's description, a window's label.
     let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
     for bad in sneaky {
-        let walk = json!({"service": "passport-new", "reason": bad, "applicant": person("Ana", "Ruiz")});
+        let walk = json!({"service": "passport-new", "kind": "routine", "note": bad, "applicant": person("Ana", "Ruiz")});
         assert_problem(
             &app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk).await,
             422,
@@ -291,8 +290,7 @@ async fn a_clerk_cannot_tell_another_posts_tracking_number_from_one_never_issued
     let (app, _db, admin, clerk) = documents_desk().await;
     let gdl = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
     app.open_around_the_clock(&admin, "GDL", "passport-renewal").await;
-    let body =
-        json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("Eva", "Soto")});
+    let body = json!({"service": "passport-renewal", "kind": "emergency", "reason": "arrest", "applicant": person("Eva", "Soto")});
     let walked = app.post("/api/v1/staff/posts/GDL/walk-ins", Some(&gdl), &body).await;
     assert_eq!(walked.status, 201, "{}", walked.body);
     let gdl_visit = text(&walked.body, "reference");

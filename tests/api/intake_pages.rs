@@ -657,7 +657,7 @@ async fn a_person_left_as_booked_is_skipped_and_the_others_errors_stay_on_their_
 async fn calling_the_next_ticket_twice_from_one_board_calls_one_ticket() {
     let (app, _db, clerk) = intake_app("notarial").await;
     for given in ["Ana", "Luis"] {
-        let body = json!({"service": "notarial", "reason": "emergency", "applicant": crate::helpers::person(given, "Núñez")});
+        let body = json!({"service": "notarial", "kind": "emergency", "reason": "arrest", "applicant": crate::helpers::person(given, "Núñez")});
         assert_eq!(app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &body).await.status, 201);
     }
     let (clerks, token, _) = staff_session(&app, "mex.clerk").await;

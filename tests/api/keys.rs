@@ -111,8 +111,7 @@ async fn track(app: &TestApp, tracking: &str, surname: &str) -> u16 {
 
 /// A receipt for a walk-in; its number and verification code.
 async fn issue_receipt(app: &TestApp, clerk: &str) -> (String, String) {
-    let walk_in =
-        json!({"service": "passport-new", "reason": "emergency", "applicant": person("José", "Ruiz")});
+    let walk_in = json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": person("José", "Ruiz")});
     let visit = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &walk_in).await;
     assert_eq!(visit.status, 201, "{}", visit.body);
     let body = json!({

@@ -441,7 +441,7 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
     // nothing; the real one gets an E ticket.
     let once = crate::intake_pages::once_of(&app, "/staff", &clerks).await;
     let walk = format!(
-        "post=MEX&service=notarial&given_names=Jos%C3%A9&surname=N%C3%BA%C3%B1ez&reason=lost+passport&once={once}"
+        "post=MEX&service=notarial&given_names=Jos%C3%A9&surname=N%C3%BA%C3%B1ez&kind=lost_passport_travel_72h&once={once}"
     );
     assert_eq!(post_form(&app, "/staff/walk-ins", &clerks, &format!("{walk}&csrf=forged")).await.status, 403);
     let hidden = post_form(
@@ -449,7 +449,7 @@ async fn staff_pages_check_the_session_the_role_and_the_form_token() {
         "/staff/walk-ins",
         &clerks,
         &format!(
-            "post=MEX&service=notarial&given_names=Jo%E2%80%8Bs%C3%A9&surname=Ruiz&reason=x&csrf={token}&once={once}"
+            "post=MEX&service=notarial&given_names=Jo%E2%80%8Bs%C3%A9&surname=Ruiz&kind=arrest&csrf={token}&once={once}"
         ),
     )
     .await;

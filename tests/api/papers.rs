@@ -178,7 +178,8 @@ async fn desk() -> Desk {
 /// A walk-in for a family whose payer has a long name: a visit to record fees against.
 async fn visit(app: &TestApp, clerk: &str) -> String {
     let applicant = person("María de los Ángeles Guadalupe", "Fernández de Córdoba y Villaseñor-Echeverría");
-    let body = json!({"service": "passport-new", "reason": "emergency", "applicant": applicant});
+    let body =
+        json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": applicant});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
     r.body["reference"].as_str().unwrap_or_default().to_string()

@@ -109,7 +109,7 @@ async fn a_checked_in_visit_or_walk_in_prints_its_ticket_and_a_booked_one_has_no
         return;
     }
     let (app, _db, clerk) = papers_app().await;
-    let body = json!({"service": "crba", "reason": "travel tomorrow", "applicant": {"given_names": "Ana", "surname": "Ruiz"}});
+    let body = json!({"service": "crba", "kind": "emergency", "reason": "lost_passport_travel_72h", "note": "travel tomorrow", "applicant": {"given_names": "Ana", "surname": "Ruiz"}});
     let walked = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &body).await;
     assert_eq!(walked.status, 201, "{}", walked.body);
     let (reference, ticket) = (text(&walked.body, "reference"), text(&walked.body, "ticket"));

@@ -35,8 +35,7 @@ async fn desk(overrides: &[(&str, &str)]) -> Desk {
 
 /// A fee of US$165 against a walk-in's visit: its receipt's JSON.
 async fn receipt(app: &TestApp, clerk: &str) -> Value {
-    let body =
-        json!({"service": "passport-renewal", "reason": "emergency", "applicant": person("José", "Núñez")});
+    let body = json!({"service": "passport-renewal", "kind": "emergency", "reason": "arrest", "applicant": person("José", "Núñez")});
     let visit = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(visit.status, 201, "walk-in: {}", visit.body);
     paid(app, clerk, json!({"appointment_reference": text(&visit.body, "reference")})).await

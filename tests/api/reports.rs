@@ -17,8 +17,7 @@ fn text(v: &Value, key: &str) -> String {
 }
 
 async fn walk_in(app: &TestApp, clerk: &str, post: &str) -> String {
-    let body =
-        json!({"service": "passport-new", "reason": "emergency", "applicant": person("José", "Núñez")});
+    let body = json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": person("José", "Núñez")});
     let r = app.post(&format!("/api/v1/staff/posts/{post}/walk-ins"), Some(clerk), &body).await;
     assert_eq!(r.status, 201, "{}", r.body);
     text(&r.body, "reference")

@@ -18,7 +18,11 @@ async fn window_app() -> (TestApp, TestDb, String, String) {
 }
 
 fn walk_in_body(given: &str) -> Value {
-    json!({"service": "passport-new", "reason": "lost passport, flight tonight", "applicant": person(given, "O'Brien")})
+    json!({"service": "passport-new", "kind": "emergency", "reason": "lost_passport_travel_72h", "note": "flight tonight", "applicant": person(given, "O'Brien")})
+}
+
+fn routine_body(service: &str, given: &str) -> Value {
+    json!({"service": service, "kind": "routine", "applicant": person(given, "Ruiz")})
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -62,7 +66,9 @@ async fn a_visit_from_check_in_to_the_window() {
         (text(&second.body, "ticket"), text(&second.body, "status")),
         ("N-001".into(), "called".into())
     );
-    assert_problem(&next("4").await, 409, "queue_empty");
+    // Window 4 holds N-001 until it is finished; another window finds nobody waiting.
+    assert_problem(&next("4").await, 409, "window_busy");
+    assert_problem(&next("6").await, 409, "queue_empty");
 
     // Not at window 4: called again, to window 5.
     let recall = format!("/api/v1/staff/appointments/{reference}/recall");
@@ -118,6 +124,8 @@ async fn check_in_opens_an_hour_ahead_and_a_late_one_needs_a_reason() {
     let later = text(&app.post("/api/v1/staff/appointments", Some(&clerk), &body).await.body, "reference");
     let r = app.post(&format!("/api/v1/staff/appointments/{later}/check-in"), Some(&clerk), &json!({})).await;
     assert_problem(&r, 409, "too_early");
+    let detail = text(&r.body, "detail");
+    assert!(detail.starts_with("check-in opens at ") && detail.contains(":00-06:00)"), "{detail}");
 
     // Twenty minutes after a slot started (a later clock, as the operation sees it).
     let reference = app.soon_appointment(&clerk, "MEX", "notarial").await;
@@ -175,8 +183,8 @@ async fn the_timer_marks_no_shows_as_the_system() {
     assert_eq!(entry.map(|e| e["actor"]["kind"].clone()), Some(json!("system")));
 }
 
-/// Thirty walk-ins at once get thirty tickets, gapless; then clerks on two instances call
-/// them all at once, and nobody gets a ticket twice.
+/// Thirty walk-ins at once get thirty tickets, gapless; then clerks at 34 windows on two
+/// instances call them all at once, and nobody gets a ticket twice.
 #[actix_web::test]
 async fn concurrent_clerks_get_distinct_tickets() {
     let (first, db, _admin, clerk) = window_app().await;
@@ -201,7 +209,7 @@ async fn concurrent_clerks_get_distinct_tickets() {
             app.post(
                 "/api/v1/staff/posts/MEX/queue/next",
                 Some(&clerk),
-                &json!({"window": format!("{}", i % 5 + 1)}),
+                &json!({"window": format!("{}", i + 1)}),
             )
             .await
         }
@@ -235,14 +243,31 @@ async fn a_clerk_acts_on_its_own_post_only() {
 async fn walk_ins_are_checked_like_any_input() {
     let (app, _db, _admin, clerk) = window_app().await;
     let path = "/api/v1/staff/posts/MEX/walk-ins";
+    let ana = person("Ana", "Núñez");
     let bad = [
-        json!({"service": "visa", "reason": "x", "applicant": person("Ana", "Núñez")}),
-        json!({"service": "notarial", "reason": "  ", "applicant": person("Ana", "Núñez")}),
-        json!({"service": "notarial", "reason": "x".repeat(501), "applicant": person("Ana", "Núñez")}),
-        json!({"service": "notarial", "reason": "ok", "applicant": person("A\u{202e}na", "Núñez")}),
+        (json!({"service": "visa", "kind": "routine", "applicant": ana}), "service"),
+        (json!({"service": "notarial", "kind": "urgent", "applicant": ana}), "kind"),
+        (json!({"service": "notarial", "kind": "emergency", "applicant": ana}), "reason"),
+        (json!({"service": "notarial", "kind": "emergency", "reason": "bored", "applicant": ana}), "reason"),
+        (json!({"service": "notarial", "kind": "routine", "reason": "arrest", "applicant": ana}), "reason"),
+        (json!({"service": "notarial", "kind": "routine", "note": "  ", "applicant": ana}), "note"),
+        (
+            json!({"service": "notarial", "kind": "routine", "note": "x".repeat(501), "applicant": ana}),
+            "note",
+        ),
+        (
+            json!({"service": "notarial", "kind": "routine", "applicant": person("A\u{202e}na", "Núñez")}),
+            "applicant.given_names",
+        ),
     ];
-    for body in bad {
-        assert_problem(&app.post(path, Some(&clerk), &body).await, 422, "validation_failed");
+    for (body, field) in bad {
+        let r = app.post(path, Some(&clerk), &body).await;
+        assert_problem(&r, 422, "validation_failed");
+        assert!(
+            r.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field)),
+            "{body}: {}",
+            r.body
+        );
     }
     let board = app.get("/api/v1/staff/posts/MEX/day", Some(&clerk)).await.body;
     assert!(
@@ -317,4 +342,86 @@ async fn staff_change_appointments_with_a_reason_at_their_post() {
         .unwrap_or_default();
     assert_eq!(actions, ["appointment.booked", "appointment.rescheduled", "appointment.cancelled"]);
     assert!(!entries.to_string().contains("asked at the window"), "reasons stay out of the trail");
+}
+
+/// Thirty clerks press "next" for one window at once, on two instances: exactly one gets a
+/// visit, the others hear the window is busy, naming that visit.
+#[actix_web::test]
+async fn thirty_calls_to_one_window_call_one_visit() {
+    let (first, db, _admin, clerk) = window_app().await;
+    let second = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")]).await;
+    for i in 0..30 {
+        let r = first
+            .post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in_body(&format!("P{i}")))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let apps = [&first, &second];
+    let calls =
+        (0..30).map(|i| {
+            let (app, clerk) = (apps[i % 2], clerk.clone());
+            async move {
+                app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &json!({"window": "7"})).await
+            }
+        });
+    let called = futures_util::future::join_all(calls).await;
+    let got: Vec<&crate::helpers::Reply> = called.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        got.len(),
+        1,
+        "{:?}",
+        called.iter().map(|r| (r.status, r.code().to_string())).collect::<Vec<_>>()
+    );
+    let (ticket, reference) = (text(&got[0].body, "ticket"), text(&got[0].body, "reference"));
+    for r in called.iter().filter(|r| r.status != 200) {
+        assert_problem(r, 409, "window_busy");
+        let detail = text(&r.body, "detail");
+        assert!(detail.contains(&ticket) && detail.contains(&reference), "{detail}");
+    }
+    let board = first.get("/api/v1/staff/posts/MEX/day", Some(&clerk)).await.body;
+    let at_seven = board["visits"].as_array().into_iter().flatten().filter(|v| v["window"] == "7").count();
+    assert_eq!(at_seven, 1);
+    // Finished, the window takes the next one.
+    let done = first
+        .post(&format!("/api/v1/staff/appointments/{reference}/complete"), Some(&clerk), &json!({}))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let next = first.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &json!({"window": "7"})).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+}
+
+/// A recall may send the ticket to another window only when that window is free.
+#[actix_web::test]
+async fn a_recall_to_another_window_needs_that_window_free() {
+    let (app, _db, _admin, clerk) = window_app().await;
+    for given in ["Ana", "Luis"] {
+        assert_eq!(
+            app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in_body(given)).await.status,
+            201
+        );
+    }
+    let next = |window: &'static str| {
+        let (app, clerk) = (&app, clerk.clone());
+        async move {
+            app.post("/api/v1/staff/posts/MEX/queue/next", Some(&clerk), &json!({"window": window})).await
+        }
+    };
+    let at_two = text(&next("2").await.body, "reference");
+    let at_three = text(&next("3").await.body, "reference");
+    let recall = |reference: &str| format!("/api/v1/staff/appointments/{reference}/recall");
+    assert_problem(
+        &app.post(&recall(&at_two), Some(&clerk), &json!({"window": "3"})).await,
+        409,
+        "window_busy",
+    );
+    let same = app.post(&recall(&at_two), Some(&clerk), &json!({"window": "2"})).await;
+    assert_eq!((same.status, text(&same.body, "window")), (200, "2".to_string()), "{}", same.body);
+    let moved = app.post(&recall(&at_two), Some(&clerk), &json!({"window": "5"})).await;
+    assert_eq!((moved.status, text(&moved.body, "window")), (200, "5".to_string()), "{}", moved.body);
+    // Window 2 is free again, window 3 still not.
+    assert_problem(&next("3").await, 409, "window_busy");
+    assert_problem(&next("2").await, 409, "queue_empty");
+    let done =
+        app.post(&format!("/api/v1/staff/appointments/{at_three}/no-show"), Some(&clerk), &json!({})).await;
+    assert_eq!(text(&done.body, "status"), "no_show");
 }

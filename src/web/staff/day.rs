@@ -606,6 +606,7 @@ pub struct WalkInForm {
     post: String,
     service: String,
     /// `routine`, or an emergency's reason code.
+    #[serde(default)]
     kind: String,
     given_names: String,
     surname: String,
