@@ -1,7 +1,8 @@
 //! The day board under the windows' refresh: the optimized server binary runs as a child
 //! process on a fresh SQLite database (or `BENCH_DATABASE_URL`'s PostgreSQL server); an admin
 //! created with the real `create-staff` opens MEX notarial around the clock; `--visits` visits
-//! of today are made through HTTP (walk-ins, each with its ticket); then
+//! of today are made through HTTP (walk-ins, routine and one in ten an emergency, each with its
+//! ticket); then
 //! `--clients` clients (the windows) read `GET /api/v1/staff/posts/MEX/day` back to back for
 //! `--secs` seconds. Prints requests/s, latency p50/p99/max, and the server's peak resident
 //! memory (`VmHWM`). Fails on any answer but 200, or a board without every visit.
@@ -74,12 +75,17 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, f64, f64, f64, usi
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     ensure!(response.status().as_u16() == 200, "schedule: {:?}", response.body().await);
 
-    // Today's visits: walk-ins for two lines, as a busy morning's board holds.
+    // Today's visits: walk-ins for two lines, one in ten an emergency, as a busy day's board
+    // holds.
     let made = futures_util::future::join_all((0..args.visits).map(|i| {
         let (post, token, base) = (&post, token.clone(), base.to_string());
         let service = if i % 2 == 0 { "notarial" } else { "crba" };
         let person = json!({"given_names": format!("Persona {i}"), "surname": "Núñez"});
-        let body = json!({"service": service, "reason": "emergency", "applicant": person});
+        let body = if i % 10 == 0 {
+            json!({"service": service, "kind": "emergency", "reason": "lost_passport_travel_72h", "applicant": person})
+        } else {
+            json!({"service": service, "kind": "routine", "applicant": person})
+        };
         async move { post(format!("{base}/api/v1/staff/posts/MEX/walk-ins"), Some(token), body).await }
     }))
     .await;

@@ -114,27 +114,29 @@ pub fn set_closing_time(
     closing_time(conn, post, now)
 }
 
+/// A visit still waiting: id, reference, post, status, ticket day and check-in time.
+type OpenVisit = (i64, String, String, String, Option<NaiveDate>, Option<NaiveDateTime>);
+
 /// Closes as `not_served`, as the system, every visit still checked in or called whose post's
 /// day has closed by `now`. Safe on every instance at once: each visit moves by a conditional
 /// update, and only the instance that moved it writes its entry. Returns how many it closed.
 pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    let open: Vec<(i64, String, String, String, Option<NaiveDate>, Option<NaiveDateTime>)> =
-        appointments::table
-            .filter(
-                appointments::status
-                    .eq_any([AppointmentStatus::CheckedIn.as_str(), AppointmentStatus::Called.as_str()]),
-            )
-            .order(appointments::id)
-            .limit(5000)
-            .select((
-                appointments::id,
-                appointments::reference,
-                appointments::post_code,
-                appointments::status,
-                appointments::ticket_day,
-                appointments::checked_in_at,
-            ))
-            .load(conn)?;
+    let open: Vec<OpenVisit> = appointments::table
+        .filter(
+            appointments::status
+                .eq_any([AppointmentStatus::CheckedIn.as_str(), AppointmentStatus::Called.as_str()]),
+        )
+        .order(appointments::id)
+        .limit(5000)
+        .select((
+            appointments::id,
+            appointments::reference,
+            appointments::post_code,
+            appointments::status,
+            appointments::ticket_day,
+            appointments::checked_in_at,
+        ))
+        .load(conn)?;
     if open.is_empty() {
         return Ok(0);
     }

@@ -487,6 +487,9 @@ fn claim_window(
     Ok(())
 }
 
+/// A checked-in visit's row: id, kind, walk-in reason, time and check-in time.
+type WaitingRow = (i64, String, Option<String>, NaiveDateTime, Option<NaiveDateTime>);
+
 /// Calls the next waiting ticket at `post` to `window`: emergencies first, then hour by hour
 /// the appointments and then the routine walk-ins of the hour ([`rules::queue_order`]). A
 /// window holds one called visit at a time: while it has one, the call is 409 `window_busy`.
@@ -506,19 +509,18 @@ pub fn call_next(
     let today = calendar::local_date(now, tz);
     write_transaction(conn, |c| {
         claim_window(c, post, today, window, None)?;
-        let rows: Vec<(i64, String, Option<String>, NaiveDateTime, Option<NaiveDateTime>)> =
-            appointments::table
-                .filter(appointments::post_code.eq(post))
-                .filter(appointments::ticket_day.eq(today))
-                .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str()))
-                .select((
-                    appointments::id,
-                    appointments::kind,
-                    appointments::walk_in_reason,
-                    appointments::starts_at,
-                    appointments::checked_in_at,
-                ))
-                .load(c)?;
+        let rows: Vec<WaitingRow> = appointments::table
+            .filter(appointments::post_code.eq(post))
+            .filter(appointments::ticket_day.eq(today))
+            .filter(appointments::status.eq(AppointmentStatus::CheckedIn.as_str()))
+            .select((
+                appointments::id,
+                appointments::kind,
+                appointments::walk_in_reason,
+                appointments::starts_at,
+                appointments::checked_in_at,
+            ))
+            .load(c)?;
         let mut waiting: Vec<Waiting> = rows
             .into_iter()
             .map(|(id, kind, reason, starts_at, checked_in_at)| Waiting {

@@ -54,6 +54,18 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "DELETE", path: "/api/v1/admin/posts/{post}/closures/{id}", who: Who::Staff(ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/day", who: Who::Staff(CLERK_PLUS) },
     Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/posts/{post}/not-served",
+        who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/appointments/{reference}/rebook",
+        who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/closing-time", who: Who::Staff(ADMIN) },
+    Endpoint { method: "PUT", path: "/api/v1/admin/posts/{post}/closing-time", who: Who::Staff(ADMIN) },
+    Endpoint {
         method: "POST",
         path: "/api/v1/staff/appointments/{reference}/check-in",
         who: Who::Staff(CLERK_PLUS),

@@ -55,7 +55,10 @@ pub(crate) async fn at_window(app: &TestApp, clerk: &str, service: &str) -> Stri
     let body = json!({"service": service, "kind": "emergency", "reason": "arrest", "applicant": person("Ana", "Núñez")});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
-    let called = app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": "1"})).await;
+    // A window of its own: a window holds one called visit at a time.
+    let window = format!("w{:x}", rand::random::<u32>());
+    let called =
+        app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": window})).await;
     assert_eq!(text(&called.body, "reference"), text(&r.body, "reference"), "{}", called.body);
     text(&r.body, "reference")
 }

@@ -1,3 +1,4 @@
+DROP INDEX appointments_status;
 UPDATE appointments SET status = 'no_show' WHERE status = 'not_served';
 ALTER TABLE appointments
     DROP COLUMN walk_in_note,

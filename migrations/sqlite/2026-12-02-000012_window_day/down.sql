@@ -1,3 +1,4 @@
+DROP INDEX appointments_status;
 UPDATE appointments SET status = 'no_show' WHERE status = 'not_served';
 CREATE TABLE appointments_new (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,

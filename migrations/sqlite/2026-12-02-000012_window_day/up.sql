@@ -69,3 +69,6 @@ CREATE UNIQUE INDEX appointments_ticket ON appointments (post_code, ticket_day, 
 CREATE INDEX appointments_queue ON appointments (post_code, ticket_day, status);
 
 ALTER TABLE posts ADD COLUMN closes_local TIME;
+-- The closing sweep reads the visits still waiting, every minute on every instance: by status,
+-- not by scanning every visit ever made.
+CREATE INDEX appointments_status ON appointments (status, ticket_day);
