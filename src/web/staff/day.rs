@@ -222,6 +222,9 @@ fn render(
                 summary { (lang.t(("Record a walk-in (no appointment)", "Registrar una visita sin cita"))) }
                 (walk_in_form(lang, csrf, &day.post, &walk_form))
             }
+            @if matches!(clerk.role, Role::Supervisor | Role::Admin) {
+                p { a href={ "/staff/not-served?post=" (day.post) } { (lang.t(("People not served at closing", "Personas no atendidas al cierre"))) } }
+            }
             table #board data-refresh="20" {
                 caption { (lang.t(("Today's visits (refreshes every 20 seconds)", "Visitas de hoy (se actualiza cada 20 segundos)"))) }
                 thead { tr {
