@@ -118,7 +118,7 @@ pub fn set_closing_time(
 type OpenVisit = (i64, String, String, String, Option<NaiveDate>, Option<NaiveDateTime>);
 
 /// Closes as `not_served`, as the system, every visit still checked in or called whose post's
-/// day has closed by `now`. Safe on every instance at once: each visit moves by a conditional
+/// day has closed by `now` (one checked in after closing time, at the day's end). Safe on every instance at once: each visit moves by a conditional
 /// update, and only the instance that moved it writes its entry. Returns how many it closed.
 pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     let open: Vec<OpenVisit> = appointments::table
@@ -160,6 +160,12 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
                 closing.insert((post.clone(), day), at);
                 at
             }
+        };
+        // Someone let in after closing (an emergency at 18:30) is not closed under the clerk's
+        // hands: their visit waits until the day ends.
+        let at = match checked_in_at {
+            Some(t) if t >= at => calendar::day_bounds(day, tz).1,
+            _ => at,
         };
         if now < at {
             continue;
