@@ -2,7 +2,7 @@
 //! calling the next ticket, and ending visits.
 
 use actix_web::{get, post, put, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -59,13 +59,14 @@ pub async fn day(
     request: Guarded<Staff<ClerkPlus>, web::Query<DayQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, query) = request;
     let (post, date) = (post.into_inner(), query.into_inner().date);
     let board = state
         .db(move |conn| {
             let date = match booking::plausible_date("date", date)? {
                 Some(date) => date,
-                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
             };
             visits::day_board(conn, &clerk, &post, date)
         })
@@ -89,14 +90,13 @@ pub async fn check_in(
     request: Guarded<Staff<ClerkPlus>, web::Json<CheckInRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
     let late = body.into_inner().late_reason;
     let view = state
-        .db(move |conn| {
-            visits::check_in(conn, &settings, &actor, &reference, late.as_deref(), Utc::now().naive_utc())
-        })
+        .db(move |conn| visits::check_in(conn, &settings, &actor, &reference, late.as_deref(), now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -138,10 +138,10 @@ pub async fn walk_in(
     request: Guarded<Staff<ClerkPlus>, web::Json<WalkInRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
-    let view =
-        state.db(move |conn| visits::walk_in(conn, &actor, &post, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| visits::walk_in(conn, &actor, &post, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -162,11 +162,10 @@ pub async fn next(
     request: Guarded<Staff<ClerkPlus>, web::Json<NextRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
-    let view = state
-        .db(move |conn| visits::call_next(conn, &actor, &post, &body.window, Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| visits::call_next(conn, &actor, &post, &body.window, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -176,11 +175,11 @@ async fn finish(
     reference: String,
     outcome: AppointmentStatus,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let reference = parse_reference(&reference)?;
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
-    let view = state
-        .db(move |conn| visits::finish(conn, &settings, &actor, &reference, outcome, Utc::now().naive_utc()))
-        .await?;
+    let view =
+        state.db(move |conn| visits::finish(conn, &settings, &actor, &reference, outcome, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -239,12 +238,11 @@ pub async fn recall(
     request: Guarded<Staff<ClerkPlus>, web::Json<RecallRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (actor, window) = (clerk.actor(), body.into_inner().window);
-    let view = state
-        .db(move |conn| visits::recall(conn, &actor, &reference, window.as_deref(), Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| visits::recall(conn, &actor, &reference, window.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -256,8 +254,9 @@ pub async fn recall(
 ))]
 #[get("/posts/{post}/queue/display")]
 pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let post = post.into_inner();
-    let body = state.db(move |conn| visits::display(conn, &post, Utc::now().naive_utc())).await?;
+    let body = state.db(move |conn| visits::display(conn, &post, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -275,7 +274,7 @@ pub async fn not_served(
     request: Guarded<Staff<SupervisorPlus>, web::Query<DayQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let Guarded(supervisor, query) = request;
     let (post, date) = (post.into_inner(), query.into_inner().date);
     let list = state
@@ -306,7 +305,7 @@ pub async fn rebook(
     supervisor: Staff<SupervisorPlus>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let reference = parse_reference(&reference)?;
     let (rules, actor) = (Rules::from(&state.settings.booking), supervisor.actor());
     let view = state.db(move |conn| closing::rebook(conn, &rules, &actor, &reference, now)).await?;
@@ -328,7 +327,7 @@ pub async fn show_closing_time(
     admin: Staff<AdminOnly>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let post = post.into_inner();
     let body = state
         .db(move |conn| {
@@ -361,7 +360,7 @@ pub async fn set_closing_time(
     request: Guarded<Staff<AdminOnly>, web::Json<ClosingTimeRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let (post, actor, closes) = (post.into_inner(), admin.actor(), body.into_inner().closes);
     let view =

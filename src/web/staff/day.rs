@@ -6,6 +6,7 @@ use super::*;
 
 use crate::booking::status::AppointmentStatus;
 use crate::error::FieldError;
+use crate::web::extract::{carries_csrf, remembered_window, CsrfForm, StaffPage, WINDOW_COOKIE};
 use crate::window::rules::{self as window_rules, WalkIn};
 use crate::window::visits::{self, DayBoard, VisitView};
 
@@ -13,17 +14,9 @@ fn local_time(rfc3339: &str) -> &str {
     rfc3339.get(11..16).unwrap_or("")
 }
 
-/// The clerk's window for the session: HttpOnly, SameSite=Strict, scoped to `/staff`, so
-/// every board and call offers the window the clerk last used instead of window 1.
-pub const WINDOW_COOKIE: &str = "staff_window";
-
-/// The window the clerk last used or picked, if the cookie holds a good label.
-fn window_of(req: &HttpRequest) -> Option<String> {
-    let raw = req.cookie(WINDOW_COOKIE)?.value().to_string();
-    crate::booking::free_text("window", &raw, 20).ok()
-}
-
-/// The cookie remembering `window` for this session (it ends with the browser).
+/// The cookie remembering `window` for this session (it ends with the browser): HttpOnly,
+/// SameSite=Strict, scoped to `/staff`, so every board and call offers the window the clerk
+/// last used instead of window 1, and the header shows it.
 fn window_cookie(req: &HttpRequest, window: &str) -> Cookie<'static> {
     Cookie::build(WINDOW_COOKIE, window.to_string())
         .path("/staff")
@@ -121,7 +114,7 @@ async fn read_board(
     post: String,
     date: Option<NaiveDate>,
 ) -> Result<DayBoard, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let reader = (**clerk).clone();
     state
         .db(move |conn| {
@@ -138,14 +131,11 @@ async fn read_board(
 pub async fn board(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     query: web::Query<BoardQuery>,
     just: web::Query<JustDone>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let BoardQuery { post, date } = query.into_inner();
     let post = post_of(&clerk, post);
     let today = match read_board(&state, &clerk, post, date).await {
@@ -176,7 +166,7 @@ fn render(
     let just_ticketed = find(&just.ticket);
     let just_called = find(&just.called).filter(|v| v.window.is_some());
     let busy = find(&extras.busy);
-    let window = window_of(req);
+    let window = remembered_window(req);
     let walk_form = extras.walk_in.unwrap_or_default();
     let walk_in_open = !walk_form.errors.is_empty();
     form_page(req, status, lang, &title, "/staff", |csrf| {
@@ -389,22 +379,16 @@ fn check_in_refusal(lang: Lang, e: &AppError) -> String {
 pub async fn check_in(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    _form: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = clerk.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let done = state.db(move |conn| visits::check_in(conn, &settings, &actor, &reference, None, now)).await;
     match done {
         Ok(visit) => Ok(redirect(&ticketed(&visit))),
@@ -421,13 +405,10 @@ pub async fn check_in(
 pub async fn ticket_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -450,15 +431,12 @@ pub struct CallForm {
 pub async fn call_next(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CallForm>,
+    clerk: StaffPage<ClerkPlus>,
+    form: CsrfForm<CallForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    let CallForm { csrf, once: token, post, window } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) || !once::well_formed(&token) {
+    let lang = clerk.lang;
+    let CallForm { once: token, post, window, .. } = form.into_inner();
+    if !once::well_formed(&token) {
         return Ok(expired(&req, lang));
     }
     let label = match crate::booking::free_text("window", &window, 20) {
@@ -469,7 +447,7 @@ pub async fn call_next(
         }
     };
     let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&post));
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     // Once per rendering: a double click calls one ticket, not the next two.
     let (to, at) = (label.clone(), post.clone());
     let done = state
@@ -520,24 +498,18 @@ pub struct FinishForm {
 async fn finish_from_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: String,
     form: FinishForm,
     step: &'static str,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = clerk.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let window = form.window.filter(|w| !w.trim().is_empty());
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let sent_window = window.clone();
     let done = state
         .db(move |conn| match step {
@@ -575,30 +547,33 @@ async fn finish_from_page(
 pub async fn complete_visit(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-    form: web::Form<FinishForm>,
+    form: CsrfForm<FinishForm>,
 ) -> Result<HttpResponse, AppError> {
-    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "complete").await
+    finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "complete").await
 }
 
 #[post("/staff/visits/{reference}/no-show")]
 pub async fn no_show_visit(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-    form: web::Form<FinishForm>,
+    form: CsrfForm<FinishForm>,
 ) -> Result<HttpResponse, AppError> {
-    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "no-show").await
+    finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "no-show").await
 }
 
 #[post("/staff/visits/{reference}/recall")]
 pub async fn recall_visit(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-    form: web::Form<FinishForm>,
+    form: CsrfForm<FinishForm>,
 ) -> Result<HttpResponse, AppError> {
-    finish_from_page(state, req, reference.into_inner(), form.into_inner(), "recall").await
+    finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "recall").await
 }
 
 #[derive(Deserialize)]
@@ -617,21 +592,20 @@ pub struct WalkInForm {
     note: String,
 }
 
+carries_csrf!(CallForm, FinishForm, WalkInForm);
+
 #[post("/staff/walk-ins")]
 pub async fn walk_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<WalkInForm>,
+    clerk: StaffPage<ClerkPlus>,
+    form: CsrfForm<WalkInForm>,
 ) -> Result<HttpResponse, AppError> {
     use crate::booking::party::PersonInput;
     use crate::window::visits::WalkInRequest;
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) || !once::well_formed(&form.once) {
+    if !once::well_formed(&form.once) {
         return Ok(expired(&req, lang));
     }
     let (kind, reason) = match form.kind.as_str() {
@@ -652,7 +626,7 @@ pub async fn walk_in(
     };
     let (actor, post, token) =
         (clerk.actor(), crate::reference::normalise_post(&form.post), form.once.clone());
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let at = post.clone();
     // Once per rendering: a double click registers one walk-in, with one ticket.
     let done = state

@@ -4,25 +4,25 @@
 use super::*;
 
 use crate::booking::appointments::Rules;
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 use crate::window::closing;
 use crate::window::visits;
+
+carries_csrf!(ClosingForm);
 
 /// The day's list as a page: which day, and the other days within reach.
 #[get("/staff/not-served")]
 pub async fn not_served_list(
     state: web::Data<AppState>,
     req: HttpRequest,
+    supervisor: StaffPage<SupervisorPlus>,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
-        Ok(member) => member,
-        Err(page) => return Ok(page),
-    };
+    let lang = supervisor.lang;
     let BoardQuery { post, date } = query.into_inner();
     let post = post_of(&supervisor, post);
     let reader = (*supervisor).clone();
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let found = state
         .db(move |conn| {
             let date = match date {
@@ -99,22 +99,16 @@ pub async fn not_served_list(
 pub async fn rebook_visit(
     state: web::Data<AppState>,
     req: HttpRequest,
+    supervisor: StaffPage<SupervisorPlus>,
     reference: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    _form: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
-        Ok(member) => member,
-        Err(page) => return Ok(page),
-    };
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = supervisor.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let (rules, actor) = (Rules::from(&state.settings.booking), supervisor.actor());
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let done = state.db(move |conn| closing::rebook(conn, &rules, &actor, &reference, now)).await;
     match done {
         Ok(view) => {
@@ -158,13 +152,10 @@ pub struct ClosingQuery {
 pub async fn closing_time_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     query: web::Query<ClosingQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(member) => member,
-        Err(page) => return Ok(page),
-    };
+    let lang = admin.lang;
     let post = post_of(&admin, query.into_inner().post);
     closing_page(&state, &req, lang, post, StatusCode::OK, None, None).await
 }
@@ -178,7 +169,7 @@ async fn closing_page(
     typed: Option<String>,
     error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let found = state
         .db(move |conn| {
             let posts = crate::reference::list_posts(conn)?;
@@ -243,21 +234,15 @@ pub struct ClosingForm {
 pub async fn set_closing_time_page(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ClosingForm>,
+    admin: StaffPage<AdminOnly>,
+    form: CsrfForm<ClosingForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(member) => member,
-        Err(page) => return Ok(page),
-    };
-    let ClosingForm { csrf, post, closes } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = admin.lang;
+    let ClosingForm { post, closes, .. } = form.into_inner();
     let post = post_of(&admin, Some(post));
     let closes = closes.trim().to_string();
     let (actor, at, sent) = (admin.actor(), post.clone(), closes.clone());
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     let done = state
         .db(move |conn| {
             closing::set_closing_time(conn, &actor, &at, Some(sent.as_str()).filter(|c| !c.is_empty()), now)
