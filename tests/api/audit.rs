@@ -209,6 +209,21 @@ async fn exercise(
                 .await;
             (r, if step == "complete" { "appointment.completed" } else { "appointment.no_show" }, "staff")
         }
+        ("POST", "/api/v1/staff/appointments/{reference}/rebook") => {
+            // A walk-in left waiting when the day closed (the sweep, a day later).
+            let reference = text(&walk_in(app, &t.clerk).await.body, "reference");
+            let later = (app.now() + chrono::Duration::days(1)).naive_utc();
+            consular_desk::window::closing::sweep(&mut crate::helpers::db_conn(&app.db_url), later)
+                .expect("sweep");
+            let r =
+                app.post(&format!("/api/v1/staff/appointments/{reference}/rebook"), admin, &json!({})).await;
+            (r, "appointment.rebooked", "staff")
+        }
+        ("PUT", "/api/v1/admin/posts/{post}/closing-time") => {
+            let body = json!({"closes": "18:00"});
+            let r = app.call("PUT", "/api/v1/admin/posts/MEX/closing-time", admin, Some(&body)).await;
+            (r, "post.closing_time_set", "staff")
+        }
         ("PUT", "/api/v1/appointments/{reference}/intake") => {
             let token = app.applicant_token(&format!("i.{:x}@example.mx", rand::random::<u32>())).await;
             let reference = text(&app.book(&token, slot(&slots, 6), 1).await.body, "reference");
@@ -327,7 +342,9 @@ pub(crate) async fn notarial_document(app: &TestApp, clerk: &str) -> crate::help
 }
 
 pub(crate) async fn call_next(app: &TestApp, clerk: &str) -> crate::helpers::Reply {
-    app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": "1"})).await
+    // A window of its own: a window holds one called visit at a time.
+    let window = format!("w{:x}", rand::random::<u32>());
+    app.post("/api/v1/staff/posts/MEX/queue/next", Some(clerk), &json!({"window": window})).await
 }
 
 struct Tokens {

@@ -22,6 +22,7 @@ mod keys;
 mod pages;
 mod papers;
 mod papers_slips;
+mod queue_day;
 mod receipt_check;
 mod reference;
 mod reports;

@@ -21,10 +21,6 @@ fn walk_in_body(given: &str) -> Value {
     json!({"service": "passport-new", "kind": "emergency", "reason": "lost_passport_travel_72h", "note": "flight tonight", "applicant": person(given, "O'Brien")})
 }
 
-fn routine_body(service: &str, given: &str) -> Value {
-    json!({"service": service, "kind": "routine", "applicant": person(given, "Ruiz")})
-}
-
 fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
 }
