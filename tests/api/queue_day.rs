@@ -127,7 +127,7 @@ fn status_on(board: &Value, reference: &str) -> String {
 
 #[actix_web::test]
 async fn emergencies_go_first_and_routine_walk_ins_wait_behind_the_hours_appointments() {
-    let Day { app, clerk, .. } = day().await;
+    let Day { app, clerk, _db, .. } = day().await;
     let half_past = book_at(&app, &clerk, "2026-12-08", "10:30", "Ana").await;
     let eleven = book_at(&app, &clerk, "2026-12-08", "11:00", "Luis").await;
     // Checked in in another order than they will be called.
@@ -332,7 +332,7 @@ fn once(html: &str) -> String {
 
 #[actix_web::test]
 async fn the_board_finishes_called_visits_and_remembers_the_clerks_window() {
-    let Day { app, clerk, .. } = day().await;
+    let Day { app, clerk, _db, .. } = day().await;
     let first = text(&walk_in(&app, &clerk, "Eva", Some("child_in_danger")).await, "reference");
     let second = text(&walk_in(&app, &clerk, "Noé", Some("destitution")).await, "reference");
     let (cookies, token, _) = staff_session(&app, "mex.clerk").await;
@@ -415,7 +415,7 @@ async fn the_board_finishes_called_visits_and_remembers_the_clerks_window() {
 
 #[actix_web::test]
 async fn walk_ins_from_the_board_are_routine_or_an_emergency_and_errors_stay_by_their_fields() {
-    let Day { app, clerk, .. } = day().await;
+    let Day { app, clerk, _db, .. } = day().await;
     let (cookies, token, _) = staff_session(&app, "mex.clerk").await;
     let board = page(&app, "/staff", &[("Cookie", &cookies)]).await;
     for code in
