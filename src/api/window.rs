@@ -265,8 +265,10 @@ pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpR
 /// admins.
 #[utoipa::path(tag = "window", security(("staff_token" = [])), params(("post" = String, Path,), DayQuery), responses(
     (status = 200, body = DayBoard),
+    (status = 400, description = "`invalid_query`", body = crate::error::Problem, content_type = PROBLEM),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, description = "a date outside 2000–2200", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/staff/posts/{post}/not-served")]
 pub async fn not_served(
