@@ -71,6 +71,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::walk_in)
         .service(staff::fee_form)
         .service(staff::record_fee)
+        .service(staff::receipts_page)
+        .service(staff::visit_page)
         .service(staff::receipt_pdf)
         .service(staff::receipt)
         .service(staff::void)
