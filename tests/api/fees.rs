@@ -517,3 +517,45 @@ async fn an_applicant_downloads_their_confirmation() {
         "not_found",
     );
 }
+
+#[actix_web::test]
+async fn a_second_fee_of_a_code_the_visit_was_charged_is_refused_until_confirmed() {
+    let Desk { app, db: _db, clerk, supervisor, .. } = desk().await;
+    let reference = visit(&app, &clerk, "passport-renewal", "Ana", "Núñez").await;
+    let execution = |method: &str, confirm: Option<bool>| {
+        let mut body = json!({"appointment_reference": reference,
+            "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": method}});
+        if let Some(confirm) = confirm {
+            body["confirm_repeat"] = json!(confirm);
+        }
+        body
+    };
+    let first = fee(&app, &clerk, &execution("cash_usd", None)).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let number = text(&first.body, "receipt_number");
+    let again = fee(&app, &clerk, &execution("card", None)).await;
+    assert_problem(&again, 409, "fee_already_charged");
+    assert!(again.body["detail"].as_str().unwrap_or("").contains(&number), "names the receipt: {}", again.body);
+    assert_problem(&fee(&app, &clerk, &execution("card", Some(false))).await, 409, "fee_already_charged");
+    // Another fee for the same visit is no repeat.
+    let other = json!({"appointment_reference": reference,
+        "items": [{"fee_code": "passport-book-adult", "quantity": 1}], "payment": {"method": "card"}});
+    assert_eq!(fee(&app, &clerk, &other).await.status, 201);
+    let confirmed = fee(&app, &clerk, &execution("card", Some(true))).await;
+    assert_eq!(confirmed.status, 201, "{}", confirmed.body);
+    // Once every receipt that charged it is voided, it is charged without a question.
+    let second = text(&confirmed.body, "receipt_number");
+    for n in [&number, &second] {
+        assert_eq!(void(&app, &supervisor, n).await.status, 200);
+    }
+    assert_eq!(fee(&app, &clerk, &execution("cash_usd", None)).await.status, 201);
+    // Refused: nothing was numbered or audited in between (no gap in the numbers).
+    let listed = app.get("/api/v1/staff/posts/MEX/receipts", Some(&clerk)).await.body;
+    let numbers: Vec<String> = listed["receipts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| text(r, "receipt_number").rsplit('-').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(numbers, ["000001", "000002", "000003", "000004"], "{listed}");
+}
