@@ -39,8 +39,11 @@ async fn visit(app: &TestApp, clerk: &str, service: &str, given: &str, surname: 
     text(&r.body, "reference")
 }
 
+/// An adult's passport book; the tests that use it charge it to one visit many times over,
+/// so each says the repeat is meant (`confirm_repeat`).
 fn adult_book(reference: &str, payment: Value) -> Value {
     json!({
+        "confirm_repeat": true,
         "appointment_reference": reference,
         "items": [
             {"fee_code": "passport-book-adult", "quantity": 1},
@@ -318,7 +321,7 @@ async fn a_new_price_applies_from_its_date_and_old_receipts_keep_theirs() {
         )
         .await;
     let later = text(&booked.body, "reference");
-    let body = json!({"appointment_reference": later, "items": [{"fee_code": "crba", "quantity": 1}], "payment": {"method": "card"}});
+    let body = json!({"appointment_reference": later, "items": [{"fee_code": "crba", "quantity": 1}], "payment": {"method": "card"}, "confirm_repeat": true});
     assert_eq!(fee(&app, &clerk, &body).await.body["total"]["amount_cents"], 10_000);
 
     let mut conn = db_conn(db.url());
