@@ -273,7 +273,9 @@ fn payer(
     visit_id: i64,
 ) -> Result<Result<String, FieldError>, AppError> {
     if let Some(raw) = &request.payer {
-        return Ok(PersonName::parse(raw).map(|n| n.as_str().to_string()).map_err(|m| FieldError::new("payer", m)));
+        return Ok(PersonName::parse(raw)
+            .map(|n| n.as_str().to_string())
+            .map_err(|m| FieldError::new("payer", m)));
     }
     Ok(Ok(first_person(conn, visit_id)?))
 }
@@ -369,7 +371,12 @@ struct Prepared {
 
 /// Checks and prices `request` as of `now`: every field's error at once (payer, lines,
 /// payment), then the exchange rate.
-fn prepare(conn: &mut DbConn, actor: &Actor, request: &FeeRequest, now: NaiveDateTime) -> Result<Prepared, AppError> {
+fn prepare(
+    conn: &mut DbConn,
+    actor: &Actor,
+    request: &FeeRequest,
+    now: NaiveDateTime,
+) -> Result<Prepared, AppError> {
     let Target { visit, reference, document } = target(conn, actor, request)?;
     let today = calendar::local_date(now, visit.tz);
     match visit.status {
@@ -420,7 +427,8 @@ fn charged_before(conn: &mut DbConn, visit_id: i64, codes: &[String]) -> QueryRe
 }
 
 fn already_charged(charged: &[Charged]) -> AppError {
-    let list: Vec<String> = charged.iter().map(|c| format!("{} on {}", c.fee_code, c.receipt_number)).collect();
+    let list: Vec<String> =
+        charged.iter().map(|c| format!("{} on {}", c.fee_code, c.receipt_number)).collect();
     AppError::new(
         Code::FeeAlreadyCharged,
         format!("already charged to this visit: {}; send confirm_repeat to charge it again", list.join(", ")),
@@ -752,7 +760,11 @@ pub fn collectors(conn: &mut DbConn, post: &str, date: NaiveDate) -> QueryResult
 }
 
 /// A visit's receipts (its page lists them), in number order.
-pub fn of_visit(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<Vec<ReceiptRowView>, AppError> {
+pub fn of_visit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<Vec<ReceiptRowView>, AppError> {
     let member = actor.staff()?;
     let visit = visits::find(conn, actor, reference)?;
     let rows: Vec<ListedRow> = receipts::table

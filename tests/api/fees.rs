@@ -538,7 +538,11 @@ async fn a_second_fee_of_a_code_the_visit_was_charged_is_refused_until_confirmed
     let number = text(&first.body, "receipt_number");
     let again = fee(&app, &clerk, &execution("card", None)).await;
     assert_problem(&again, 409, "fee_already_charged");
-    assert!(again.body["detail"].as_str().unwrap_or("").contains(&number), "names the receipt: {}", again.body);
+    assert!(
+        again.body["detail"].as_str().unwrap_or("").contains(&number),
+        "names the receipt: {}",
+        again.body
+    );
     assert_problem(&fee(&app, &clerk, &execution("card", Some(false))).await, 409, "fee_already_charged");
     // Another fee for the same visit is no repeat.
     let other = json!({"appointment_reference": reference,

@@ -49,11 +49,19 @@ fn location(r: &Reply) -> String {
 }
 
 /// The fee form's fields as a browser sends them, with `step`.
-fn fee_fields<'a>(token: &'a str, once: &'a str, step: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+fn fee_fields<'a>(
+    token: &'a str,
+    once: &'a str,
+    step: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![("csrf", token), ("once", once), ("step", step), ("quantity_1", "1")];
     fields.extend_from_slice(extra);
     fields
 }
+
+/// A method, the fields it needs, and what its receipt page then shows.
+type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
 
 /// How many links to a receipt's void form `html` has.
 fn void_links(html: &str) -> usize {
@@ -90,9 +98,21 @@ async fn the_days_receipts_filter_reprint_and_offer_void_only_to_a_supervisor_wh
         400,
         "invalid_query",
     );
-    crate::helpers::assert_problem(&app.get("/api/v1/staff/posts/MEX/receipts", Some(&gdl)).await, 403, "wrong_post");
-    crate::helpers::assert_problem(&app.get("/api/v1/staff/posts/XXX/receipts", Some(&app.admin_token().await)).await, 404, "not_found");
-    crate::helpers::assert_problem(&app.get("/api/v1/staff/posts/MEX/receipts", None).await, 401, "missing_token");
+    crate::helpers::assert_problem(
+        &app.get("/api/v1/staff/posts/MEX/receipts", Some(&gdl)).await,
+        403,
+        "wrong_post",
+    );
+    crate::helpers::assert_problem(
+        &app.get("/api/v1/staff/posts/XXX/receipts", Some(&app.admin_token().await)).await,
+        404,
+        "not_found",
+    );
+    crate::helpers::assert_problem(
+        &app.get("/api/v1/staff/posts/MEX/receipts", None).await,
+        401,
+        "missing_token",
+    );
 
     // The page: a clerk sees every receipt, reprints, and is offered no void.
     let (clerks, _, _) = staff_session(&app, "mex.clerk").await;
@@ -149,9 +169,12 @@ async fn the_days_receipts_filter_reprint_and_offer_void_only_to_a_supervisor_wh
     // An auditor reads the list in Spanish, with a post to pick; another post's clerk sees
     // their own post's (none), and another post's receipt is not found.
     let (auditors, _, _) = staff_session(&app, "auditor").await;
-    let spanish = page(&app, "/staff/receipts?post=MEX", &[("Cookie", &auditors), ("Accept-Language", "es")]).await;
+    let spanish =
+        page(&app, "/staff/receipts?post=MEX", &[("Cookie", &auditors), ("Accept-Language", "es")]).await;
     assert_eq!(spanish.status, 200);
-    assert!(spanish.text.contains(r#"<select id="post" name="post">"#) && spanish.text.contains("Reimprimir"));
+    assert!(
+        spanish.text.contains(r#"<select id="post" name="post">"#) && spanish.text.contains("Reimprimir")
+    );
     assert!(spanish.text.contains("Anulado") && !spanish.text.contains("cash_usd<"), "names, not codes");
     let (gdls, _, _) = staff_session(&app, "gdl.clerk").await;
     let gdl_list = page(&app, "/staff/receipts?post=MEX", &[("Cookie", &gdls)]).await;
@@ -179,7 +202,10 @@ async fn the_visit_page_shows_the_visit_what_comes_next_and_its_receipts_and_no_
         assert!(shown.text.contains(&format!("/staff/visits/{booked}{next}")), "{next}");
     }
     if day == today {
-        assert_eq!(crate::pages::post_form(&app, &check_in, &clerks, &format!("csrf={token}")).await.status, 303);
+        assert_eq!(
+            crate::pages::post_form(&app, &check_in, &clerks, &format!("csrf={token}")).await.status,
+            303
+        );
         let checked = page(&app, &format!("/staff/visits/{booked}"), &[("Cookie", &clerks)]).await;
         assert!(checked.text.contains(r#"id="ticket""#) && !checked.text.contains(&check_in));
         assert!(checked.text.contains(&format!("/staff/visits/{booked}/ticket.pdf")));
@@ -190,8 +216,13 @@ async fn the_visit_page_shows_the_visit_what_comes_next_and_its_receipts_and_no_
     let first = api_fee(&app, &clerk, &visit, "passport-execution", "card").await;
     let second = api_fee(&app, &clerk, &visit, "passport-execution", "cash_usd").await;
     let void = json!({"reason": "charged twice"});
-    assert_eq!(app.post(&format!("/api/v1/staff/receipts/{first}/void"), Some(&supervisor), &void).await.status, 200);
-    let shown = page(&app, &format!("/staff/visits/{visit}"), &[("Cookie", &clerks), ("Accept-Language", "es")]).await;
+    assert_eq!(
+        app.post(&format!("/api/v1/staff/receipts/{first}/void"), Some(&supervisor), &void).await.status,
+        200
+    );
+    let shown =
+        page(&app, &format!("/staff/visits/{visit}"), &[("Cookie", &clerks), ("Accept-Language", "es")])
+            .await;
     assert_eq!(shown.status, 200);
     let receipts = &shown.text[shown.text.find(r#"id="visit-receipts""#).unwrap_or(0)..];
     assert!(receipts.contains(&first) && receipts.contains(&second), "{receipts}");
@@ -199,7 +230,10 @@ async fn the_visit_page_shows_the_visit_what_comes_next_and_its_receipts_and_no_
     assert!(receipts.contains("Vigente"));
 
     // Lower case, as a scanner may send it, finds the same visit; another post's is not found.
-    assert_eq!(page(&app, &format!("/staff/visits/{}", visit.to_lowercase()), &[("Cookie", &clerks)]).await.status, 200);
+    assert_eq!(
+        page(&app, &format!("/staff/visits/{}", visit.to_lowercase()), &[("Cookie", &clerks)]).await.status,
+        200
+    );
     app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
     let (gdls, _, _) = staff_session(&app, "gdl.clerk").await;
     let hidden = page(&app, &format!("/staff/visits/{visit}"), &[("Cookie", &gdls)]).await;
@@ -221,7 +255,7 @@ async fn every_method_goes_through_the_form_and_its_review_and_a_refusal_keeps_w
     let Desk { app, _db, clerk, supervisor } = desk().await;
     app.peso_rate_today(&clerk, &supervisor, 17_250_000).await;
     let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [Case; 5] = [
         ("cash_usd", &[], "Cash, US dollars"),
         ("cash_local", &[], "Cash, Mexican pesos"),
         ("card", &[], "Card"),
@@ -235,7 +269,12 @@ async fn every_method_goes_through_the_form_and_its_review_and_a_refusal_keeps_w
         assert_eq!(form.status, 200);
         assert!(form.text.contains(r#"value="Ana Núñez""#), "the payer is the visit's first person");
         let once = once_of(&app, &path, &clerks).await;
-        let mut sent = fee_fields(&token, &once, "review", &[("fee_1", "passport-execution"), ("method", method), ("payer", "Ana Núñez")]);
+        let mut sent = fee_fields(
+            &token,
+            &once,
+            "review",
+            &[("fee_1", "passport-execution"), ("method", method), ("payer", "Ana Núñez")],
+        );
         sent.extend_from_slice(extra);
         let review = post_fields(&app, &path, &clerks, &sent).await;
         assert_eq!(review.status, 200, "{method}: {}", review.text);
@@ -251,7 +290,10 @@ async fn every_method_goes_through_the_form_and_its_review_and_a_refusal_keeps_w
         assert_eq!(issued.status, 303, "{method}: {}", issued.text);
         let receipt = page(&app, &location(&issued), &[("Cookie", &clerks)]).await;
         assert!(receipt.text.contains(shown), "{method}: {}", receipt.text);
-        assert!(receipt.text.contains("Passport execution") || receipt.text.contains("passport"), "its lines");
+        assert!(
+            receipt.text.contains("Passport execution") || receipt.text.contains("passport"),
+            "its lines"
+        );
         assert!(receipt.text.contains("receipt.pdf"), "Print");
         assert_eq!(receipt.text.contains(r#"id="pesos""#), method == "cash_local");
     }
@@ -260,27 +302,59 @@ async fn every_method_goes_through_the_form_and_its_review_and_a_refusal_keeps_w
     let visit = walk_in(&app, &clerk, "Luis").await;
     let path = format!("/staff/visits/{visit}/fee");
     let once = once_of(&app, &path, &clerks).await;
-    let prepaid = fee_fields(&token, &once, "review", &[("fee_1", "passport-execution"), ("method", "prepaid_online"), ("payer", "Luis Ruiz Núñez")]);
+    let prepaid = fee_fields(
+        &token,
+        &once,
+        "review",
+        &[("fee_1", "passport-execution"), ("method", "prepaid_online"), ("payer", "Luis Ruiz Núñez")],
+    );
     let refused = post_fields(&app, &path, &clerks, &prepaid).await;
     assert_eq!(refused.status, 422, "{}", refused.text);
     assert!(refused.text.contains(r#"id="external_reference-error""#), "{}", refused.text);
     assert!(refused.text.contains("Type the online payment's reference"));
-    assert!(refused.text.contains(r#"value="Luis Ruiz Núñez""#) && refused.text.contains(r#"<option value="prepaid_online" selected>"#));
-    assert!(!refused.text.contains("payment.external_reference") && !refused.text.contains("prepaid_online:"));
-    let no_basis = fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "no_fee"), ("quantity_2", "x")]);
+    assert!(
+        refused.text.contains(r#"value="Luis Ruiz Núñez""#)
+            && refused.text.contains(r#"<option value="prepaid_online" selected>"#)
+    );
+    assert!(
+        !refused.text.contains("payment.external_reference") && !refused.text.contains("prepaid_online:")
+    );
+    let no_basis = fee_fields(
+        &token,
+        &once,
+        "confirm",
+        &[("fee_1", "passport-execution"), ("method", "no_fee"), ("quantity_2", "x")],
+    );
     let refused = post_fields(&app, &path, &format!("{clerks}; lang=es"), &no_basis).await;
     assert_eq!(refused.status, 422, "{}", refused.text);
-    assert!(refused.text.contains(r#"id="no_fee_basis-error""#) && refused.text.contains("Elija por qué no se cobra"));
-    let bad_quantity = fee_fields(&token, &once, "review", &[("fee_1", "passport-execution"), ("quantity_1", "dos"), ("method", "card")]);
-    let bad_quantity: Vec<(&str, &str)> = bad_quantity.into_iter().filter(|&(n, v)| !(n == "quantity_1" && v == "1")).collect();
+    assert!(
+        refused.text.contains(r#"id="no_fee_basis-error""#)
+            && refused.text.contains("Elija por qué no se cobra")
+    );
+    let bad_quantity = fee_fields(
+        &token,
+        &once,
+        "review",
+        &[("fee_1", "passport-execution"), ("quantity_1", "dos"), ("method", "card")],
+    );
+    let bad_quantity: Vec<(&str, &str)> =
+        bad_quantity.into_iter().filter(|&(n, v)| !(n == "quantity_1" && v == "1")).collect();
     let refused = post_fields(&app, &path, &clerks, &bad_quantity).await;
     assert_eq!(refused.status, 422);
     assert!(refused.text.contains(r#"id="quantity_1-error""#) && refused.text.contains(r#"value="dos""#));
     // Change: back to the form with everything typed.
-    let change = fee_fields(&token, &once, "change", &[("fee_1", "passport-execution"), ("method", "card"), ("payer", "Luis Ruiz")]);
+    let change = fee_fields(
+        &token,
+        &once,
+        "change",
+        &[("fee_1", "passport-execution"), ("method", "card"), ("payer", "Luis Ruiz")],
+    );
     let changed = post_fields(&app, &path, &clerks, &change).await;
     assert_eq!(changed.status, 200);
-    assert!(changed.text.contains(r#"value="Luis Ruiz""#) && changed.text.contains(r#"<option value="card" selected>"#));
+    assert!(
+        changed.text.contains(r#"value="Luis Ruiz""#)
+            && changed.text.contains(r#"<option value="card" selected>"#)
+    );
     let none = app.get("/api/v1/staff/posts/MEX/receipts", Some(&clerk)).await.body;
     assert_eq!(none["receipts"].as_array().map(Vec::len), Some(5), "no receipt from a refusal: {none}");
     app.stop().await;
@@ -295,8 +369,10 @@ async fn a_second_fee_of_the_same_code_asks_first_and_thirty_confirmations_issue
 
     // Thirty identical confirmations at once: one receipt, and every answer shows it.
     let once = once_of(&app, &path, &clerks).await;
-    let fields = fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "cash_usd")]);
-    let sent = futures_util::future::join_all((0..30).map(|_| post_fields(&app, &path, &clerks, &fields))).await;
+    let fields =
+        fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "cash_usd")]);
+    let sent =
+        futures_util::future::join_all((0..30).map(|_| post_fields(&app, &path, &clerks, &fields))).await;
     assert!(sent.iter().all(|r| r.status == 303), "{:?}", sent.iter().map(|r| r.status).collect::<Vec<_>>());
     let places: std::collections::HashSet<String> = sent.iter().map(location).collect();
     assert_eq!(places.len(), 1, "{places:?}");
@@ -312,13 +388,19 @@ async fn a_second_fee_of_the_same_code_asks_first_and_thirty_confirmations_issue
     assert!(review.text.contains(r#"id="repeat""#) && review.text.contains(&first), "{}", review.text);
     assert!(review.text.contains(r#"name="confirm_repeat" value="1""#));
     // Confirmed without saying it is a repeat (charged meanwhile): asked again, nothing issued.
-    let unconfirmed = fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "card")]);
+    let unconfirmed =
+        fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "card")]);
     let asked = post_fields(&app, &path, &clerks, &unconfirmed).await;
     assert_eq!(asked.status, 200, "{}", asked.text);
     assert!(asked.text.contains(r#"id="repeat""#));
     let count = |v: &Value| v["receipts"].as_array().map(Vec::len);
     assert_eq!(count(&app.get("/api/v1/staff/posts/MEX/receipts", Some(&clerk)).await.body), Some(1));
-    let confirmed = fee_fields(&token, &once, "confirm", &[("fee_1", "passport-execution"), ("method", "card"), ("confirm_repeat", "1")]);
+    let confirmed = fee_fields(
+        &token,
+        &once,
+        "confirm",
+        &[("fee_1", "passport-execution"), ("method", "card"), ("confirm_repeat", "1")],
+    );
     let issued = post_fields(&app, &path, &clerks, &confirmed).await;
     assert_eq!(issued.status, 303, "{}", issued.text);
     assert_eq!(count(&app.get("/api/v1/staff/posts/MEX/receipts", Some(&clerk)).await.body), Some(2));
@@ -327,9 +409,11 @@ async fn a_second_fee_of_the_same_code_asks_first_and_thirty_confirmations_issue
     app.staff_token("auditor", "auditor", None).await;
     let (auditors, auditor_token, _) = staff_session(&app, "auditor").await;
     assert_eq!(page(&app, &path, &[("Cookie", &auditors)]).await.status, 403);
-    let theirs = fee_fields(&auditor_token, &once, "review", &[("fee_1", "passport-execution"), ("method", "card")]);
+    let theirs =
+        fee_fields(&auditor_token, &once, "review", &[("fee_1", "passport-execution"), ("method", "card")]);
     assert_eq!(post_fields(&app, &path, &auditors, &theirs).await.status, 403);
-    let forged = fee_fields("forged", &once, "confirm", &[("fee_1", "passport-execution"), ("method", "card")]);
+    let forged =
+        fee_fields("forged", &once, "confirm", &[("fee_1", "passport-execution"), ("method", "card")]);
     assert_eq!(post_fields(&app, &path, &clerks, &forged).await.status, 403);
     assert_eq!(location(&page(&app, &path, &[]).await), "/staff/sign-in");
     app.stop().await;
@@ -362,7 +446,8 @@ async fn a_clerk_records_a_fee_in_pesos_through_the_review_and_prints_it_every_p
     assert!(browser.text("#pesos").await.contains("1,466.00 MXN"));
     browser.screenshot("fee-receipt").await;
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the receipt page");
-    let print = browser.run("return document.querySelector(\"a[href$='/receipt.pdf']\").getAttribute('href')").await;
+    let print =
+        browser.run("return document.querySelector(\"a[href$='/receipt.pdf']\").getAttribute('href')").await;
     let (status, kind, _) = browser.fetch(print.as_str().unwrap_or("")).await;
     assert_eq!((status, kind.as_str()), (200, "application/pdf"));
     browser.goto(&format!("{}/staff/receipts", app.address)).await;

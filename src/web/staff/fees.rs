@@ -34,7 +34,10 @@ pub(crate) const BASES: [(NoFeeBasis, Text); 4] = [
     ),
     (
         NoFeeBasis::PassportCorrectionWithinOneYear,
-        ("Passport correction within one year of issue", "Corrección de pasaporte dentro del año de expedición"),
+        (
+            "Passport correction within one year of issue",
+            "Corrección de pasaporte dentro del año de expedición",
+        ),
     ),
 ];
 
@@ -140,10 +143,9 @@ fn said_by_rule(lang: Lang, message: &str) -> String {
         "a no-fee record needs its basis" => {
             Some(("Choose why no fee is charged.", "Elija por qué no se cobra."))
         }
-        "an online payment needs its reference" => Some((
-            "Type the online payment's reference.",
-            "Escriba la referencia del pago en línea.",
-        )),
+        "an online payment needs its reference" => {
+            Some(("Type the online payment's reference.", "Escriba la referencia del pago en línea."))
+        }
         "must be 4 to 64 of A-Z a-z 0-9 . _ -" => Some((
             "Must be 4 to 64 letters, digits, dots, dashes or underscores.",
             "Debe tener de 4 a 64 letras, dígitos, puntos, guiones o guiones bajos.",
@@ -329,8 +331,11 @@ async fn form_context(
         .db(move |conn| {
             let visit = crate::window::visits::show(conn, &actor, &reference)?;
             let today = calendar::local_date(now, calendar::post_zone(conn, &visit.post)?);
-            let first =
-                visit.applicants.first().map(|p| format!("{} {}", p.given_names, p.surname)).unwrap_or_default();
+            let first = visit
+                .applicants
+                .first()
+                .map(|p| format!("{} {}", p.given_names, p.surname))
+                .unwrap_or_default();
             Ok((crate::reference::fees_on(conn, today)?, first))
         })
         .await
@@ -382,12 +387,31 @@ pub async fn fee_form(
 }
 
 /// The review: what the receipt will say, and the form carried on in hidden inputs.
-fn review_page(req: &HttpRequest, lang: Lang, typed: &Typed, preview: &Preview, method: Method) -> HttpResponse {
+fn review_page(
+    req: &HttpRequest,
+    lang: Lang,
+    typed: &Typed,
+    preview: &Preview,
+    method: Method,
+) -> HttpResponse {
     let reference = &preview.reference;
     let title = format!("{} · {}", lang.t(("Review the fee", "Revisar el pago")), reference);
     let path = format!("/staff/visits/{reference}/fee");
     let repeat = !preview.charged.is_empty();
-    let carried: Vec<&str> = ["once", "fee_1", "quantity_1", "fee_2", "quantity_2", "fee_3", "quantity_3", "method", "external_reference", "no_fee_basis", "payer"].to_vec();
+    let carried: Vec<&str> = [
+        "once",
+        "fee_1",
+        "quantity_1",
+        "fee_2",
+        "quantity_2",
+        "fee_3",
+        "quantity_3",
+        "method",
+        "external_reference",
+        "no_fee_basis",
+        "payer",
+    ]
+    .to_vec();
     form_page(req, StatusCode::OK, lang, &title, &path, |csrf| {
         html! {
             @if repeat {
@@ -519,12 +543,15 @@ pub async fn record_fee(
     }
     let request = match read(lang, &typed, &reference) {
         Ok(request) => request,
-        Err(errors) => return back_to_form(&state, actor, &sent, StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(errors) => {
+            return back_to_form(&state, actor, &sent, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
     };
     let rows = sent_rows(&typed);
     let method = request.payment.method;
     if step == "confirm" {
-        let (key, writer, token) = (state.receipts.clone(), actor.clone(), typed.get(once::FIELD).to_string());
+        let (key, writer, token) =
+            (state.receipts.clone(), actor.clone(), typed.get(once::FIELD).to_string());
         let request = request.clone();
         let done = state
             .db(move |conn| {
@@ -716,16 +743,23 @@ mod tests {
         };
         let card = read(
             Lang::En,
-            &typed(&[("fee_1", "passport-execution"), ("method", "card"), ("external_reference", "ABC123"), ("no_fee_basis", "federal_benefits")]),
+            &typed(&[
+                ("fee_1", "passport-execution"),
+                ("method", "card"),
+                ("external_reference", "ABC123"),
+                ("no_fee_basis", "federal_benefits"),
+            ]),
             "ABC",
         )
         .expect("read");
         assert_eq!((card.payment.external_reference, card.payment.no_fee_basis), (None, None));
-        let errors = read(Lang::Es, &typed(&[("quantity_1", "dos"), ("method", "cheque")]), "ABC").expect_err("refused");
+        let errors = read(Lang::Es, &typed(&[("quantity_1", "dos"), ("method", "cheque")]), "ABC")
+            .expect_err("refused");
         let inputs: Vec<&str> = errors.iter().map(|(i, _)| i.as_str()).collect();
         assert_eq!(inputs, ["fee_1", "method"]);
-        let quantity = read(Lang::En, &typed(&[("fee_1", "x"), ("quantity_1", "dos"), ("method", "card")]), "A")
-            .expect_err("refused");
+        let quantity =
+            read(Lang::En, &typed(&[("fee_1", "x"), ("quantity_1", "dos"), ("method", "card")]), "A")
+                .expect_err("refused");
         assert_eq!(quantity[0].0, "quantity_1");
     }
 }

@@ -38,7 +38,10 @@ pub async fn receipts_page(
     let mut date_error = None;
     let date = match given(&query.date) {
         None => None,
-        Some(text) => match NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().and_then(|d| calendar::plausible("date", d).ok()) {
+        Some(text) => match NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| calendar::plausible("date", d).ok())
+        {
             Some(date) => Some(date),
             None => {
                 date_error = Some(lang.field_error("is not a date (YYYY-MM-DD)"));
