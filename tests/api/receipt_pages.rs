@@ -253,8 +253,18 @@ async fn the_visit_page_shows_the_visit_what_comes_next_and_its_receipts_and_no_
 #[actix_web::test]
 async fn every_method_goes_through_the_form_and_its_review_and_a_refusal_keeps_what_was_typed() {
     let Desk { app, _db, clerk, supervisor } = desk().await;
-    app.peso_rate_today(&clerk, &supervisor, 17_250_000).await;
     let (clerks, token, _) = staff_session(&app, "mex.clerk").await;
+    // Pesos before a rate is set: said beside the method, in the page's language.
+    let visit = walk_in(&app, &clerk, "Eva").await;
+    let path = format!("/staff/visits/{visit}/fee");
+    let once = once_of(&app, &path, &clerks).await;
+    let pesos =
+        fee_fields(&token, &once, "review", &[("fee_1", "passport-execution"), ("method", "cash_local")]);
+    let no_rate = post_fields(&app, &path, &format!("{clerks}; lang=es"), &pesos).await;
+    assert_eq!(no_rate.status, 409, "{}", no_rate.text);
+    assert!(no_rate.text.contains(r#"id="method-error""#) && no_rate.text.contains("No hay tipo de cambio"));
+    assert!(!no_rate.text.contains("no_exchange_rate"));
+    app.peso_rate_today(&clerk, &supervisor, 17_250_000).await;
     let cases: [Case; 5] = [
         ("cash_usd", &[], "Cash, US dollars"),
         ("cash_local", &[], "Cash, Mexican pesos"),
