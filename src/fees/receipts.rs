@@ -460,7 +460,7 @@ pub fn preview(
     let prepared = prepare(conn, actor, request, now)?;
     let codes: Vec<String> = prepared.lines.iter().map(|l| l.fee_code.clone()).collect();
     let charged = charged_before(conn, prepared.visit.id, &codes)?;
-    let usd = |cents| Money::usd(cents);
+    let usd = Money::usd;
     Ok(Preview {
         reference: prepared.reference.as_str().to_string(),
         payer: prepared.payer,
@@ -1129,4 +1129,25 @@ pub async fn printed(
     let name = format!("receipt-{}.pdf", view.receipt_number);
     let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
     Ok((pdf, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn member(id: i64, role: Role, post: Option<&str>) -> StaffMember {
+        StaffMember { id, username: format!("staff{id}"), role, post: post.map(String::from) }
+    }
+
+    #[test]
+    fn a_receipt_is_voided_by_a_supervisor_of_its_post_who_did_not_collect_it() {
+        let code = |m: &StaffMember| may_void(m, "MEX", 7).err().map(|e| e.code().as_str());
+        assert_eq!(code(&member(1, Role::Supervisor, Some("MEX"))), None);
+        assert_eq!(code(&member(2, Role::Admin, None)), None, "an admin of every post");
+        assert_eq!(code(&member(7, Role::Supervisor, Some("MEX"))), Some("own_receipt"));
+        assert_eq!(code(&member(3, Role::Clerk, Some("MEX"))), Some("insufficient_role"));
+        assert_eq!(code(&member(4, Role::Auditor, None)), Some("insufficient_role"));
+        assert_eq!(code(&member(5, Role::Supervisor, Some("GDL"))), Some("wrong_post"));
+    }
 }
