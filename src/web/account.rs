@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -105,7 +104,7 @@ async fn start_session(
     let signed_in =
         login_flow::check_password(state, Actor::Anonymous, door, email, password, client_address(req))
             .await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let (token, expires_at) = state
         .keys
         .issue(door, &signed_in.subject.to_string(), signed_in.credential_version, now)

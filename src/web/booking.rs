@@ -5,7 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -187,8 +187,8 @@ async fn slots_page(
     form: &BookForm,
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
-    let now = Utc::now().naive_utc();
     let query = AvailabilityQuery { service: service.clone(), from, to: from.map(|f| f + Duration::days(6)) };
     let (post_code, service_code) = (post.clone(), service.clone());
     let found = state
@@ -240,7 +240,7 @@ async fn slots_page(
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
                 (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }
             nav aria-label=(lang.t(("Weeks", "Semanas"))) {
-                @if free.from > Utc::now().date_naive() {
+                @if free.from > now.date() {
                     a href=(week(earlier)) { (lang.t(("Earlier week", "Semana anterior"))) } " · "
                 }
                 a href=(week(later)) { (lang.t(("Later week", "Semana siguiente"))) }
@@ -585,8 +585,8 @@ async fn reschedule_page(
     from: Option<NaiveDate>,
     problem: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
-    let now = Utc::now().naive_utc();
     let (post, service) = (view.post.clone(), view.service.clone());
     let free = state
         .db(move |conn| {

@@ -11,7 +11,6 @@ pub use fields::code;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -505,7 +504,8 @@ async fn prefill_of(
         _ => return Err(not_found()),
     };
     let Some(form) = Form::for_service(&view.service) else { return Err(not_found()) };
-    let started = chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= Utc::now());
+    let started =
+        chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= state.clock.now());
     if view.status != "booked" || started {
         return Err(no_longer(req, lang, &view.reference));
     }
@@ -599,6 +599,7 @@ pub async fn prefill(
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let (mut draft, _) = match prefill_of(&state, &req, &reference).await {
         Ok(found) => found,
@@ -638,9 +639,7 @@ pub async fn prefill(
     };
     let (key, actor) = (state.matching.clone(), who.actor());
     let request = IntakeRequest { items };
-    let done = state
-        .db(move |conn| records::prefill(conn, &key, &actor, &parsed, &request, Utc::now().naive_utc()))
-        .await;
+    let done = state.db(move |conn| records::prefill(conn, &key, &actor, &parsed, &request, now)).await;
     match done {
         Ok(_) => Ok(redirect(&format!("/my/{}", draft.reference))),
         Err(AppError::Validation { errors, .. }) => {
@@ -836,6 +835,7 @@ pub async fn record_at_window(
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let posted = Posted::new(form.into_inner());
     let typed = &posted.typed;
@@ -864,7 +864,6 @@ pub async fn record_at_window(
     // Once per rendering of the form: a double click records one document, one register entry.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 let recorded = records::record(c, &key, &actor, &parsed, &item, now)?;
                 Ok(format!("{documents}?recorded={}", recorded.tracking_number))

@@ -10,6 +10,7 @@ pub async fn closures(
     req: HttpRequest,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let admin = match member::<AdminOnly>(&state, &req).await {
         Ok(admin) => admin,
@@ -21,7 +22,7 @@ pub async fn closures(
     let found = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &asked)?;
-            let from = calendar::local_date(Utc::now().naive_utc(), tz);
+            let from = calendar::local_date(now, tz);
             closures_op::list(conn, &reader, &asked, tz, from, from + chrono::Duration::days(horizon))
         })
         .await;

@@ -25,6 +25,7 @@ pub async fn fee_schedule_page(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let admin = match member::<AdminOnly>(&state, &req).await {
         Ok(admin) => admin,
@@ -33,11 +34,8 @@ pub async fn fee_schedule_page(
     let changes = admin.post.is_none();
     let (list, upcoming) = state
         .db(move |conn| {
-            let today = calendar::today_at(conn, None)?;
-            Ok((
-                crate::reference::fees_on(conn, today)?,
-                fee_versions::upcoming(conn, Utc::now().naive_utc())?,
-            ))
+            let today = calendar::today_at(conn, None, now)?;
+            Ok((crate::reference::fees_on(conn, today)?, fee_versions::upcoming(conn, now)?))
         })
         .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
@@ -133,6 +131,7 @@ pub async fn add_fee_version(
     req: HttpRequest,
     form: web::Form<FeeVersionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let admin = match member::<AdminOnly>(&state, &req).await {
         Ok(admin) => admin,
@@ -162,10 +161,7 @@ pub async fn add_fee_version(
         effective_from,
     };
     let actor = admin.actor();
-    match state
-        .db(move |conn| fee_versions::add_version(conn, &actor, &request, Utc::now().naive_utc()))
-        .await
-    {
+    match state.db(move |conn| fee_versions::add_version(conn, &actor, &request, now)).await {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
         Err(e) => fee_refusal(&req, lang, e),
     }
@@ -185,6 +181,7 @@ pub async fn withdraw_fee_version(
     req: HttpRequest,
     form: web::Form<WithdrawForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let admin = match member::<AdminOnly>(&state, &req).await {
         Ok(admin) => admin,
@@ -199,16 +196,7 @@ pub async fn withdraw_fee_version(
     };
     let (actor, request) = (admin.actor(), fee_versions::WithdrawRequest { reason });
     let done = state
-        .db(move |conn| {
-            fee_versions::withdraw_version(
-                conn,
-                &actor,
-                &code,
-                effective_from,
-                &request,
-                Utc::now().naive_utc(),
-            )
-        })
+        .db(move |conn| fee_versions::withdraw_version(conn, &actor, &code, effective_from, &request, now))
         .await;
     match done {
         Ok(_) => Ok(redirect("/staff/admin/fees")),

@@ -29,7 +29,8 @@ pub async fn reports(
         Err(e) => return refused(&req, lang, e),
     };
     let scope_post = at.clone();
-    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref())).await {
+    let now = state.clock.naive();
+    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref(), now)).await {
         Ok(today) => today,
         Err(e) => return refused(&req, lang, e),
     };

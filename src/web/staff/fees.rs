@@ -7,6 +7,7 @@ use super::*;
 use crate::fees::money::Money;
 use crate::fees::pricing::NoFeeBasis;
 use crate::fees::receipts::{Charged, Preview};
+use crate::web::extract::{CsrfForm, StaffPage};
 use crate::web::typed::Typed;
 
 /// The methods as the pages name them, in the order the form offers them.
@@ -54,6 +55,17 @@ pub(crate) fn basis_name(lang: Lang, basis: NoFeeBasis) -> &'static str {
 /// `US$165.00` / `165.00 USD`.
 pub(crate) fn amount(lang: Lang, money: Money) -> String {
     lang.money(money.amount_cents, money.currency.as_str())
+}
+
+/// The way back to the member's start page: the day board for the window's roles.
+pub(crate) fn back_link(lang: Lang, role: Role) -> Markup {
+    let start = crate::web::layout::start_page(role);
+    let words = if start == "/staff" {
+        ("Back to the day board", "Volver al tablero del día")
+    } else {
+        ("Back to your start page", "Volver a su página de inicio")
+    };
+    html! { a href=(start) { (lang.t(words)) } }
 }
 
 /// How many fee lines the form offers.
@@ -326,7 +338,7 @@ async fn form_context(
     actor: Actor,
     reference: Reference,
 ) -> Result<(Vec<crate::reference::Fee>, String), AppError> {
-    let now = Utc::now().naive_utc();
+    let now = state.clock.naive();
     state
         .db(move |conn| {
             let visit = crate::window::visits::show(conn, &actor, &reference)?;
@@ -366,13 +378,10 @@ fn fee_page(
 pub async fn fee_form(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(not_found(&req, lang));
     };
@@ -519,16 +528,13 @@ async fn back_to_form(
 pub async fn record_fee(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: CsrfForm<FeeSent>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    let typed = Typed::new(form.into_inner());
-    if !session::csrf_holds(&req, typed.get("csrf")) || !once::well_formed(typed.get(once::FIELD)) {
+    let lang = clerk.lang;
+    let typed = Typed::new(form.into_inner().0);
+    if !once::well_formed(typed.get(once::FIELD)) {
         return Ok(expired(&req, lang));
     }
     let Some(parsed) = Reference::parse(&reference) else {
@@ -552,10 +558,9 @@ pub async fn record_fee(
     if step == "confirm" {
         let (key, writer, token) =
             (state.receipts.clone(), actor.clone(), typed.get(once::FIELD).to_string());
-        let request = request.clone();
+        let (request, now) = (request.clone(), state.clock.naive());
         let done = state
             .db(move |conn| {
-                let now = Utc::now().naive_utc();
                 once::write_once(conn, &writer, &token, now, |c| {
                     let view = receipts::record(c, &key, &writer, &request, now)?;
                     Ok(format!("/staff/receipts/{}", view.receipt_number))
@@ -574,9 +579,8 @@ pub async fn record_fee(
             }
         }
     }
-    let reader = actor.clone();
-    let previewed =
-        state.db(move |conn| receipts::preview(conn, &reader, &request, Utc::now().naive_utc())).await;
+    let (reader, now) = (actor.clone(), state.clock.naive());
+    let previewed = state.db(move |conn| receipts::preview(conn, &reader, &request, now)).await;
     match previewed {
         Ok(preview) => Ok(review_page(&req, lang, &typed, &preview, method)),
         Err(e) => match placed(lang, &e, &rows) {
@@ -590,13 +594,10 @@ pub async fn record_fee(
 pub async fn receipt(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let (key, actor, wanted) = (state.receipts.clone(), staff.actor(), number.into_inner());
     let found = state
         .db(move |conn| {
@@ -663,7 +664,7 @@ pub async fn receipt(
             p {
                 a href={ "/staff/receipts?date=" (view.local_date) } { (lang.t(("The day's receipts", "Los recibos del día"))) }
                 " · "
-                a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) }
+                (back_link(lang, staff.role))
             }
             (sign_out_button(lang, csrf))
         }
@@ -674,13 +675,10 @@ pub async fn receipt(
 pub async fn receipt_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     match receipts::printed(&state, staff.actor(), number.into_inner()).await {
         Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
@@ -693,28 +691,34 @@ pub struct VoidForm {
     reason: String,
 }
 
+crate::web::extract::carries_csrf!(VoidForm);
+
+/// The fee form as sent, every input by name (see [`Typed`]).
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct FeeSent(Vec<(String, String)>);
+
+impl crate::web::extract::CarriesCsrf for FeeSent {
+    fn csrf(&self) -> &str {
+        self.0.iter().rev().find(|(name, _)| name == "csrf").map_or("", |(_, value)| value.as_str())
+    }
+}
+
 #[post("/staff/receipts/{number}/void")]
 pub async fn void(
     state: web::Data<AppState>,
     req: HttpRequest,
+    supervisor: StaffPage<SupervisorPlus>,
     number: web::Path<String>,
-    form: web::Form<VoidForm>,
+    form: CsrfForm<VoidForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
-        Ok(supervisor) => supervisor,
-        Err(page) => return Ok(page),
-    };
-    let VoidForm { csrf, reason } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = supervisor.lang;
+    let VoidForm { reason, .. } = form.into_inner();
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
     let back = format!("/staff/receipts/{number}");
     let request = VoidRequest { reason };
-    let done = state
-        .db(move |conn| receipts::void(conn, &key, &actor, &number, &request, Utc::now().naive_utc()))
-        .await;
+    let now = state.clock.naive();
+    let done = state.db(move |conn| receipts::void(conn, &key, &actor, &number, &request, now)).await;
     match done {
         Ok(_) => Ok(redirect(&back)),
         Err(e) => refused(&req, lang, e),

@@ -1,9 +1,10 @@
 //! A post's receipts of one day, filtered by clerk, method and voided, with a reprint of each
 //! and a void for those allowed to void it: what a reprint or a void starts from.
 
-use super::fees::{amount, method_name, METHODS};
+use super::fees::{amount, back_link, method_name, METHODS};
 use super::*;
 use crate::fees::receipts::{ReceiptFilter, ReceiptList};
+use crate::web::extract::StaffPage;
 
 /// The list's filters as a GET form sends them: text, read here, so a bad value is its
 /// field's error rather than a bare 400.
@@ -25,13 +26,10 @@ fn local_time(rfc3339: &str) -> &str {
 pub async fn receipts_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     query: web::Query<ReceiptsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let query = query.into_inner();
     let post = post_of(&staff, query.post.clone());
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from);
@@ -59,11 +57,11 @@ pub async fn receipts_page(
             _ => None,
         },
     };
-    let (actor, unbound) = (staff.actor(), staff.post.is_none());
+    let (actor, unbound, now) = (staff.actor(), staff.post.is_none(), state.clock.naive());
     let wanted = filter.clone();
     let found = state
         .db(move |conn| {
-            let list = receipts::list(conn, &actor, &post, &wanted, Utc::now().naive_utc())?;
+            let list = receipts::list(conn, &actor, &post, &wanted, now)?;
             let clerks = receipts::collectors(conn, &list.post, list.date)?;
             let posts = if unbound { crate::reference::list_posts(conn)? } else { Vec::new() };
             Ok((list, clerks, posts))
@@ -163,7 +161,7 @@ pub async fn receipts_page(
                 }
                 @if list.receipts.is_empty() { p { (lang.t(("No receipts match.", "Ningún recibo coincide."))) } }
             }
-            p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
+            p { (back_link(lang, staff.role)) }
             (sign_out_button(lang, csrf))
         }
     }))

@@ -2,32 +2,30 @@
 //! next (check in when it is booked for today, record a fee, documents, intake, the ticket)
 //! and its receipts. Search results and a scanned confirmation land here.
 
-use super::fees::{amount, method_name};
+use super::fees::{amount, back_link, method_name};
 use super::*;
 use crate::fees::receipts::ReceiptRowView;
+use crate::web::extract::StaffPage;
 use crate::window::visits::VisitView;
 
 #[get("/staff/visits/{reference}")]
 pub async fn visit_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let not_found = || said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró.")));
     // A scanned code may come in lower case or with spaces; the reference is the same.
     let Some(parsed) = Reference::parse(reference.trim()) else {
         return Ok(not_found());
     };
-    let actor = staff.actor();
+    let (actor, now) = (staff.actor(), state.clock.naive());
     let found = state
         .db(move |conn| {
             let visit = crate::window::visits::show(conn, &actor, &parsed)?;
-            let today = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &visit.post)?);
+            let today = calendar::local_date(now, calendar::post_zone(conn, &visit.post)?);
             let receipts = receipts::of_visit(conn, &actor, &parsed)?;
             Ok((visit, today, receipts))
         })
@@ -98,7 +96,7 @@ pub async fn visit_page(
                 }
             }
             @if receipts.is_empty() { p { (lang.t(("No receipts yet.", "Aún no hay recibos."))) } }
-            p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
+            p { (back_link(lang, staff.role)) }
             (sign_out_button(lang, csrf))
         }
     }))
