@@ -281,7 +281,7 @@ fn payer(
 }
 
 /// The visit's first person, as a receipt names its payer when none is given.
-pub fn first_person(conn: &mut DbConn, visit_id: i64) -> Result<String, AppError> {
+fn first_person(conn: &mut DbConn, visit_id: i64) -> Result<String, AppError> {
     let party: String = appointments::table.find(visit_id).select(appointments::party).first(conn)?;
     let party = Party::from_json(&party);
     Ok(party.people().first().map(|p| format!("{} {}", p.given_names, p.surname)).unwrap_or_default())
