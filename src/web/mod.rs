@@ -6,6 +6,7 @@
 pub mod account;
 pub mod booking;
 pub mod extract;
+pub mod field_errors;
 pub mod i18n;
 pub mod intake;
 pub mod layout;
