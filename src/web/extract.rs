@@ -17,8 +17,10 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::roles::{AnyStaff, Requirement};
 use crate::auth::{Applicant, Staff, StaffMember};
+use crate::booking::appointments::AppointmentView;
 use crate::booking::reference_code::Reference;
 use crate::error::Code;
+use crate::reference::Post;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::web::layout::StaffHeader;
@@ -86,8 +88,12 @@ pub fn remembered_window(req: &HttpRequest) -> Option<String> {
 pub(crate) fn remember_for_the_header(req: &HttpRequest, member: &StaffMember) {
     use actix_web::HttpMessage;
     // Read before borrowing the extensions: the cookies are kept there too.
-    let header =
-        StaffHeader { username: member.username.clone(), role: member.role, window: remembered_window(req) };
+    let header = StaffHeader {
+        username: member.username.clone(),
+        role: member.role,
+        post: member.post.clone(),
+        window: remembered_window(req),
+    };
     req.extensions_mut().insert(header);
 }
 
@@ -140,11 +146,13 @@ impl FromRequest for ApplicantPage {
 }
 
 /// The appointment named by the path's `{reference}`, when it is the signed-in applicant's
-/// own: anyone else's, or a reference that can't be one, is the same 404 page (it says
-/// nothing about whether the reference exists).
+/// own, with its post: anyone else's, or a reference that can't be one, is the same 404 page
+/// (it says nothing about whether the reference exists).
 pub struct OwnAppointment {
     pub applicant: Applicant,
     pub reference: Reference,
+    pub view: AppointmentView,
+    pub post: Option<Post>,
     pub lang: Lang,
 }
 
@@ -163,19 +171,11 @@ impl FromRequest for OwnAppointment {
             let not_found = || refusal(crate::web::booking::not_found(&req, lang));
             let reference =
                 req.match_info().get("reference").and_then(Reference::parse).ok_or_else(not_found)?;
-            let (id, wanted) = (applicant.id, reference.clone());
-            let owned = state
-                .db(move |conn| match crate::booking::appointments::view_own(conn, &wanted, id) {
-                    Ok(_) => Ok(true),
-                    Err(e) if e.code() == Code::NotFound => Ok(false),
-                    Err(e) => Err(e),
-                })
-                .await
-                .map_err(actix_web::Error::from)?;
-            if !owned {
-                return Err(not_found());
+            match crate::booking::online::own_with_post(&state, applicant.clone(), reference.clone()).await {
+                Ok((view, post)) => Ok(OwnAppointment { applicant, reference, view, post, lang }),
+                Err(e) if e.code() == Code::NotFound => Err(not_found()),
+                Err(e) => Err(e.into()),
             }
-            Ok(OwnAppointment { applicant, reference, lang })
         })
     }
 }

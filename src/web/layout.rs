@@ -32,6 +32,8 @@ const PUBLIC_MENU: &[(&str, Text)] = &[("/", HOME), ("/track", TRACK), ("/my", M
 pub struct StaffHeader {
     pub username: String,
     pub role: Role,
+    /// The member's post; none for those who work at every post.
+    pub post: Option<String>,
     /// The window this clerk works at, as remembered for the session.
     pub window: Option<String>,
 }
@@ -58,6 +60,12 @@ const STAFF_MENU: &[MenuEntry] = &[
 /// The staff pages `role` may open, as the menu lists them.
 pub fn staff_menu(role: Role) -> impl Iterator<Item = (&'static str, Text)> {
     STAFF_MENU.iter().filter(move |(_, _, admits)| admits(role)).map(|(href, text, _)| (*href, *text))
+}
+
+/// Whether the member signed in on this request works at every post (and so picks one).
+pub fn works_everywhere(req: &actix_web::HttpRequest) -> bool {
+    use actix_web::HttpMessage;
+    req.extensions().get::<StaffHeader>().is_some_and(|h| h.post.is_none())
 }
 
 /// Where a member starts after signing in, and where "back" leads: the clerk and the

@@ -24,6 +24,7 @@ mod papers;
 mod papers_slips;
 mod queue_day;
 mod receipt_check;
+mod receipt_pages;
 mod reference;
 mod reports;
 mod restart;

@@ -22,6 +22,7 @@ use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
+use crate::web::extract::ApplicantPage;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::{member, refusal};
 use crate::web::typed::renumber;
@@ -596,6 +597,7 @@ pub async fn prefill_form(
 pub async fn prefill(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
@@ -633,7 +635,7 @@ pub async fn prefill(
     if !errors.is_empty() {
         return Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors));
     }
-    let Some(who) = session::applicant(&state, &req).await else { return Ok(redirect("/sign-in")) };
+    let who = visitor.applicant;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(crate::web::booking::not_found(&req, lang));
     };

@@ -102,10 +102,10 @@ pub async fn audit_log(
                 .collect();
             let zones: HashMap<String, Tz> =
                 posts.iter().filter_map(|p| Some((p.code.clone(), p.timezone.parse().ok()?))).collect();
-            Ok((entries, check, names, zones, posts))
+            Ok((entries, check, names, zones))
         })
         .await;
-    let (entries, check, names, zones, posts) = match found {
+    let (entries, check, names, zones) = match found {
         Ok(found) => found,
         Err(e) => return refused(&req, lang, e),
     };
@@ -162,7 +162,7 @@ pub async fn audit_log(
                 fieldset {
                     legend { (lang.t(("Show only", "Mostrar solo"))) }
                     label for="post" { (lang.t(("Post", "Sede"))) }
-                    (crate::web::pickers::post_select(lang, "post", "post", &posts, query.post.as_deref(), true))
+                    (crate::web::pickers::post_select(lang, "post", "post", query.post.as_deref(), true))
                     label for="from" { (lang.t(("From (date)", "Desde (fecha)"))) }
                     input #from name="from" type="date" value=(query.from.map(|d| d.to_string()).unwrap_or_default());
                     label for="to" { (lang.t(("To (date)", "Hasta (fecha)"))) }

@@ -17,12 +17,14 @@ mod day;
 mod fee_report;
 mod fees;
 mod not_served;
+mod receipt_list;
 mod signing;
+mod visit;
 mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, not_served::*, signing::*, visit_documents::*,
+    fees::*, not_served::*, receipt_list::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -136,9 +138,21 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
         _ => None,
     };
     match (text, e) {
+        // A post code typed into an address: say which, and where to pick one.
+        (_, AppError::NotFound { detail }) if detail.starts_with("no post ") => {
+            let code = detail.trim_start_matches("no post ");
+            match lang {
+                Lang::En => format!("No post has the code {code}. Pick the post from the list on the page."),
+                Lang::Es => {
+                    format!("Ninguna sede tiene el código {code}. Elija la sede de la lista de la página.")
+                }
+            }
+        }
         (Some(text), _) => lang.t(text).to_string(),
         (None, AppError::Validation { errors, .. }) => {
-            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            // In the page's language, never an internal field name; forms that can point at
+            // the field say it beside the field instead.
+            errors.iter().map(|f| lang.error_text(f)).collect::<Vec<_>>().join(" ")
         }
         (None, e) => format!("{} ({})", e.code().meaning(), e.code().as_str()),
     }
