@@ -28,8 +28,8 @@ async fn desk() -> Desk {
 
 /// A walk-in with `given` as its first person: a visit to charge.
 async fn walk_in(app: &TestApp, clerk: &str, given: &str) -> String {
-    let body = json!({"service": "passport-renewal", "reason": "lost passport, travels tomorrow",
-        "applicant": {"given_names": given, "surname": "Núñez"}});
+    let body = json!({"service": "passport-renewal", "kind": "emergency", "reason": "lost_passport_travel_72h",
+        "note": "travels tomorrow", "applicant": {"given_names": given, "surname": "Núñez"}});
     let r = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &body).await;
     assert_eq!(r.status, 201, "walk-in: {}", r.body);
     r.body["reference"].as_str().unwrap_or_default().to_string()
