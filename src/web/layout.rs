@@ -4,7 +4,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::auth::roles::{AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement};
+use crate::auth::roles::{AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement, SupervisorPlus};
 use crate::auth::Role;
 use crate::web::i18n::{Lang, Text};
 
@@ -48,12 +48,14 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff/receipts", ("Receipts", "Recibos"), AnyStaff::admits),
     ("/staff/cash", ("Cash", "Caja"), ClerkPlus::admits),
     ("/staff/documents", ("Documents", "Documentos"), ClerkPlus::admits),
+    ("/staff/not-served", ("Not served", "No atendidos"), SupervisorPlus::admits),
     ("/staff/register", ("Notarial register", "Registro notarial"), AnyStaff::admits),
     ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
     ("/staff/audit", ("Audit log", "Bitácora"), AuditorOrAdmin::admits),
     ("/staff/admin/accounts", ("Accounts", "Cuentas"), AdminOnly::admits),
     ("/staff/admin/schedules", ("Schedules", "Horarios"), AdminOnly::admits),
     ("/staff/admin/closures", ("Closures", "Cierres"), AdminOnly::admits),
+    ("/staff/admin/closing-time", ("Closing time", "Hora de cierre"), AdminOnly::admits),
     ("/staff/admin/fees", ("Fees", "Tarifas"), AdminOnly::admits),
 ];
 
