@@ -101,6 +101,7 @@ impl Application {
             settings.window.clone(),
             availability.clone(),
         ));
+        crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
         let exports = Arc::new(tokio::sync::Semaphore::new((settings.pool_size as usize / 4).max(1)));

@@ -327,6 +327,7 @@ pub fn walk_in(
     };
     write_transaction(conn, |c| {
         let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &reason, now)?;
+        crate::search::index::visit(c, reference.as_str())?;
         let ticket = assign_ticket(c, id, post, rules::EMERGENCY, today)?;
         let event = Event::new(Action::AppointmentWalkedIn, reference.as_str())
             .at_post(Some(post))

@@ -16,12 +16,13 @@ mod cash_close;
 mod day;
 mod fee_report;
 mod fees;
+mod search;
 mod signing;
 mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, signing::*, visit_documents::*,
+    fees::*, search::*, signing::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
