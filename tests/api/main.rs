@@ -27,6 +27,7 @@ mod reference;
 mod reports;
 mod restart;
 mod schedules;
+mod search;
 mod sessions;
 mod staff_scope;
 mod throttles;
