@@ -203,14 +203,15 @@ fn terms(
     prefixes: &[String],
     limit: usize,
 ) -> Result<(Vec<(String, i64)>, bool), AppError> {
-    let Some((first, others)) = prefixes.split_first() else {
-        return Ok((Vec::new(), false));
-    };
     let other = diesel::alias!(search_terms as other);
     let mut targets = Vec::new();
     let mut seen = HashSet::new();
     let mut more = false;
     for post in posts {
+        let prefixes = most_selective_first(conn, post, prefixes)?;
+        let Some((first, others)) = prefixes.split_first() else {
+            continue;
+        };
         let mut q = search_terms::table
             .filter(search_terms::post_code.eq(post))
             .filter(search_terms::term.ge(first))
@@ -243,6 +244,34 @@ fn terms(
     more |= targets.len() > limit;
     targets.truncate(limit);
     Ok((targets, more))
+}
+
+/// Index entries counted at most, to choose which word of several drives a search.
+const SELECTIVITY_CAP: i64 = 2000;
+
+/// `prefixes` with the one of fewest matches at `post` first (counted up to a cap): a word
+/// common alone but rare beside the others (`lopez wang`) is then checked only where the rare
+/// one is, and a word that matches nothing ends the search at once.
+fn most_selective_first(conn: &mut DbConn, post: &str, prefixes: &[String]) -> Result<Vec<String>, AppError> {
+    if prefixes.len() < 2 {
+        return Ok(prefixes.to_vec());
+    }
+    let mut counted = Vec::new();
+    for prefix in prefixes {
+        let hits: Vec<i64> = search_terms::table
+            .filter(search_terms::post_code.eq(post))
+            .filter(search_terms::term.ge(prefix))
+            .filter(search_terms::term.lt(query::prefix_end(prefix)))
+            .select(search_terms::target_id)
+            .limit(SELECTIVITY_CAP)
+            .load(conn)?;
+        if hits.is_empty() {
+            return Ok(Vec::new());
+        }
+        counted.push((hits.len(), prefix.clone()));
+    }
+    counted.sort_by_key(|(n, _)| *n);
+    Ok(counted.into_iter().map(|(_, p)| p).collect())
 }
 
 fn names(people: &[crate::booking::party::PersonInput]) -> String {
