@@ -341,3 +341,32 @@ async fn the_page_lists_what_it_finds_and_opens_a_scanned_visit() {
     assert_eq!(signed_out.status, 303);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_clerk_searches_in_the_browser_and_the_page_passes_axe() {
+    let Some(browser) = crate::browser::Browser::start("es-MX,es").await else { return };
+    let Desk { app, db: _db, mex, .. } = desk().await;
+    let reference = phoned(&app, &mex, "MEX", json!([person("José", "Núñez López")]), "5550802000").await;
+    phoned(&app, &mex, "MEX", json!([person("Ana", "Núñez")]), "5550802001").await;
+    browser.staff_sign_in(&app.address, "mex.clerk").await;
+    browser.goto(&format!("{}/staff/search", app.address)).await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the empty search page");
+    browser.type_into("#q", "NUÑ").await;
+    browser.click("main form[role=search] button[type=submit]").await;
+    browser.wait_until("document.querySelector('main table tbody tr') !== null").await;
+    let rows = browser.run("return document.querySelectorAll('main table tbody tr').length;").await;
+    assert_eq!(rows, json!(2));
+    assert!(browser.text("main table").await.contains("José Núñez López"));
+    browser.screenshot("staff-search").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "search results");
+    // Nothing typed: the error beside the box.
+    browser.run("document.querySelector('#q').value = ''; return true;").await;
+    browser.click("main form[role=search] button[type=submit]").await;
+    browser.wait_until("document.querySelector('#q-error') !== null").await;
+    assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "search with an error");
+    // A scanned confirmation goes straight to the visit.
+    browser.type_into("#q", &reference.replace('-', "").to_lowercase()).await;
+    browser.click("main form[role=search] button[type=submit]").await;
+    browser.wait_until(&format!("document.location.pathname === '/staff/visits/{reference}'")).await;
+    app.stop().await;
+}
