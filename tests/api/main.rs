@@ -29,6 +29,7 @@ mod restart;
 mod schedules;
 mod search;
 mod sessions;
+mod staff_menus;
 mod staff_scope;
 mod throttles;
 mod verify_records;

@@ -17,6 +17,7 @@ pub async fn cash(
     req: HttpRequest,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let staff = match member::<ClerkPlus>(&state, &req).await {
         Ok(staff) => staff,
@@ -28,7 +29,7 @@ pub async fn cash(
         let post = post.clone();
         state
             .db(move |conn| {
-                let today = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+                let today = calendar::local_date(now, calendar::post_zone(conn, &post)?);
                 let rate = match rates::show(conn, &actor, &post, today) {
                     Ok(rate) => Some(rate),
                     Err(e) if e.code() == Code::NotFound => None,
@@ -113,6 +114,7 @@ pub async fn set_rate(
     req: HttpRequest,
     form: web::Form<RateForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let supervisor = match member::<SupervisorPlus>(&state, &req).await {
         Ok(supervisor) => supervisor,
@@ -134,7 +136,6 @@ pub async fn set_rate(
     let request = RateRequest { currency: Currency::Mxn, rate_micros };
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             let today = calendar::local_date(now, calendar::post_zone(conn, &post)?);
             rates::set(conn, &actor, &post, today, &request, now)
         })
@@ -162,6 +163,7 @@ pub async fn count(
     req: HttpRequest,
     form: web::Form<CountForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -192,8 +194,7 @@ pub async fn count(
         explanation: form.explanation.filter(|e| !e.trim().is_empty()),
     };
     let (actor, post) = (clerk.actor(), crate::reference::normalise_post(&form.post));
-    let done =
-        state.db(move |conn| closeouts::submit(conn, &actor, &post, &request, Utc::now().naive_utc())).await;
+    let done = state.db(move |conn| closeouts::submit(conn, &actor, &post, &request, now)).await;
     match done {
         Ok(_) => Ok(redirect("/staff/cash")),
         Err(e) => refused(&req, lang, e),
@@ -207,6 +208,7 @@ pub async fn sign_close(
     id: web::Path<String>,
     form: web::Form<PostForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let supervisor = match member::<SupervisorPlus>(&state, &req).await {
         Ok(supervisor) => supervisor,
@@ -220,7 +222,7 @@ pub async fn sign_close(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let (actor, post) = (supervisor.actor(), crate::reference::normalise_post(&post));
-    let done = state.db(move |conn| closeouts::sign(conn, &actor, &post, id, Utc::now().naive_utc())).await;
+    let done = state.db(move |conn| closeouts::sign(conn, &actor, &post, id, now)).await;
     match done {
         Ok(_) => Ok(redirect("/staff/cash")),
         Err(e) => refused(&req, lang, e),
