@@ -11,8 +11,9 @@ use crate::auth::roles::AnyStaff;
 use crate::error::AppError;
 use crate::search::{self as finder, Kind, Matched, QueryError, SearchResult, SearchResults};
 use crate::state::AppState;
+use crate::web::extract::StaffPage;
 use crate::web::i18n::{Lang, Text};
-use crate::web::staff::{member, refused};
+use crate::web::staff::refused;
 use crate::web::{form_page, redirect};
 
 #[derive(Deserialize)]
@@ -21,23 +22,10 @@ pub struct SearchPageQuery {
     post: Option<String>,
 }
 
-/// The search box: a GET form to this page, for the header of every staff page.
-pub fn search_box(lang: Lang, value: &str) -> Markup {
-    html! {
-        form.search role="search" method="get" action="/staff/search" {
-            label.visually-hidden for="site-search" { (lang.t(LABEL)) }
-            input #site-search type="search" name="q" value=(value) maxlength="100"
-                placeholder=(lang.t(PLACEHOLDER)) autocomplete="off";
-            button type="submit" { (lang.t(("Search", "Buscar"))) }
-        }
-    }
-}
-
 const LABEL: Text = (
     "Name, reference, receipt, register entry, tracking number, phone or last four of a document",
     "Nombre, referencia, recibo, asiento, número de seguimiento, teléfono o últimos cuatro de un documento",
 );
-const PLACEHOLDER: Text = ("Name, reference or number", "Nombre, referencia o número");
 
 fn kind_words(kind: Kind) -> Text {
     match kind {
@@ -100,13 +88,10 @@ fn status_words(lang: Lang, status: &str) -> String {
 pub async fn search_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     query: web::Query<SearchPageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let SearchPageQuery { q, post } = query.into_inner();
     let Some(typed) = q else {
         return Ok(page(&req, lang, StatusCode::OK, "", None, None));
