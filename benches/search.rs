@@ -313,7 +313,10 @@ fn seed(db_url: &str, visits: usize) -> anyhow::Result<Known> {
 }
 
 /// The searches, by kind: each text, and a result `id` it must find (`None`: anything, or nothing).
-fn mix(known: &Known) -> Vec<(&'static str, Vec<(String, Option<String>)>)> {
+/// Each kind of search and its texts, with the id each must find (`None`: anything or nothing).
+type Mix = Vec<(&'static str, Vec<(String, Option<String>)>)>;
+
+fn mix(known: &Known) -> Mix {
     let any = |texts: Vec<String>| texts.into_iter().map(|t| (t, None)).collect::<Vec<_>>();
     let prefixes: Vec<String> = SURNAMES
         .iter()
@@ -371,11 +374,7 @@ fn encode(q: &str) -> String {
 
 type Latencies = Vec<Vec<Duration>>;
 
-async fn run(
-    args: &Args,
-    base: &str,
-    kinds: &[(&'static str, Vec<(String, Option<String>)>)],
-) -> anyhow::Result<(f64, Latencies)> {
+async fn run(args: &Args, base: &str, kinds: &Mix) -> anyhow::Result<(f64, Latencies)> {
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
     let admin = support::admin_token(&client, base).await?;
     let clerk =
