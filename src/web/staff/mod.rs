@@ -16,13 +16,15 @@ mod cash_close;
 mod day;
 mod fee_report;
 mod fees;
+mod receipt_list;
 mod search;
 mod signing;
+mod visit;
 mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, search::*, signing::*, visit_documents::*,
+    fees::*, receipt_list::*, search::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
