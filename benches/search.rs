@@ -211,6 +211,7 @@ fn seed(db_url: &str, visits: usize) -> anyhow::Result<Known> {
     let start =
         chrono::NaiveDate::from_ymd_opt(2024, 1, 1).and_then(|d| d.and_hms_opt(15, 0, 0)).context("date")?;
     let (mut documents, mut receipts) = (0usize, 0usize);
+    let mut references = std::collections::HashSet::with_capacity(visits);
     conn.batch_execute("BEGIN")?;
     for i in 1..=visits {
         let person = |rng: &mut rand::rngs::StdRng| {
@@ -226,7 +227,13 @@ fn seed(db_url: &str, visits: usize) -> anyhow::Result<Known> {
         let party = serde_json::to_string(&people)?;
         let phone = (i % 3 == 0)
             .then(|| format!("+52 55 {:04} {:04}", rng.random_range(0..10_000), rng.random_range(0..10_000)));
-        let reference = Reference::generate().to_string();
+        // 40 random bits: a million draws meet twice about one time in two.
+        let reference = loop {
+            let drawn = Reference::generate().to_string();
+            if references.insert(drawn.clone()) {
+                break drawn;
+            }
+        };
         let at = start + chrono::Duration::minutes((i as i64 * 7) % (3 * 365 * 24 * 60));
         let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
         flush(&mut conn, &mut v_sql, visit_head, &mut v_rows, false)?;
