@@ -20,6 +20,7 @@ pub mod pdf;
 pub mod proxies;
 pub mod reference;
 pub mod reports;
+pub mod search;
 pub mod secrets;
 pub mod server_keys;
 pub mod startup;

@@ -108,6 +108,7 @@ impl Application {
             availability.clone(),
             clock.clone(),
         ));
+        crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
         let exports = Arc::new(tokio::sync::Semaphore::new((settings.pool_size as usize / 4).max(1)));

@@ -128,7 +128,7 @@ fn peak_memory_of(pid: &str) -> Option<String> {
 }
 
 /// A fresh database on the PostgreSQL server `url` names: its URL and its name.
-fn fresh_postgres(url: &str, prefix: &str) -> anyhow::Result<(String, String)> {
+pub fn fresh_postgres(url: &str, prefix: &str) -> anyhow::Result<(String, String)> {
     use diesel::{Connection, RunQueryDsl};
     let name = format!("bench_{prefix}_{:08x}", rand::random::<u32>());
     let mut conn = diesel::PgConnection::establish(url)?;

@@ -15,6 +15,7 @@ pub mod reference;
 pub mod reports;
 pub mod schedules;
 pub mod schemas;
+pub mod search;
 pub mod window;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -144,7 +145,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fees::withdraw_fee_version)
         .service(booking::confirmation_pdf)
         .service(booking::calendar_file)
-        .service(reports::fee_report);
+        .service(reports::fee_report)
+        .service(search::search_all)
+        .service(search::search_post);
 }
 
 /// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted

@@ -243,6 +243,7 @@ pub fn book(
             _ => None,
         };
         let reference = insert_appointment(c, actor, &slot, &party, phone.as_deref(), active_key, now)?;
+        crate::search::index::visit(c, reference.as_str())?;
         let event = Event::new(Action::AppointmentBooked, reference.as_str()).at_post(Some(&slot.post_code)).with(
             json!({"slot_id": slot.id, "service": slot.service_code, "seats": party.seats(), "kind": "booked"}),
         );

@@ -449,4 +449,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     throttle_buckets,
     ended_sessions,
     fee_withdrawals,
+    search_terms,
 );
+
+diesel::table! {
+    /// The staff search's index (see `crate::search::index`): folded words, each with the
+    /// visit or document it finds.
+    search_terms (post_code, term, target, target_id) {
+        post_code -> Text,
+        term -> Text,
+        /// `visit` (an appointment's id) or `document`.
+        target -> Text,
+        target_id -> BigInt,
+    }
+}

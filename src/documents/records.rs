@@ -315,6 +315,7 @@ pub fn record(
         }
         let (id, tracking) =
             insert_document(c, &visit, item.form, status, &surname_key, &checked, &details, clerk, now)?;
+        crate::search::index::document(c, id)?;
         let written = diesel::insert_into(document_events::table)
             .values((
                 document_events::document_id.eq(id),

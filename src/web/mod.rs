@@ -96,6 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::move_document)
         .service(staff::slip_pdf)
         .service(staff::register)
+        .service(staff::search_page)
         .service(staff::accounts)
         .service(staff::open_account)
         .service(staff::reset_password)

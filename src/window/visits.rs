@@ -382,6 +382,7 @@ pub fn walk_in(
     let walk_in = WalkInRecord { reason: kind.code(), note: note.as_deref() };
     write_transaction(conn, |c| {
         let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &walk_in, now)?;
+        crate::search::index::visit(c, reference.as_str())?;
         let ticket = assign_ticket(c, id, post, letter, today)?;
         let event = Event::new(Action::AppointmentWalkedIn, reference.as_str())
             .at_post(Some(post))

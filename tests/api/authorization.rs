@@ -39,6 +39,8 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "POST", path: "/api/v1/appointments/{reference}/cancel", who: Who::Applicant },
     Endpoint { method: "POST", path: "/api/v1/appointments/{reference}/reschedule", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/staff/me", who: Who::Staff(ALL_STAFF) },
+    Endpoint { method: "GET", path: "/api/v1/staff/search", who: Who::Staff(ALL_STAFF) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/search", who: Who::Staff(ALL_STAFF) },
     Endpoint { method: "POST", path: "/api/v1/staff/appointments", who: Who::Staff(CLERK_PLUS) },
     Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/availability", who: Who::Staff(CLERK_PLUS) },
     Endpoint { method: "GET", path: "/api/v1/admin/staff", who: Who::Staff(ADMIN) },

@@ -29,6 +29,7 @@ mod reference;
 mod reports;
 mod restart;
 mod schedules;
+mod search;
 mod sessions;
 mod staff_menus;
 mod staff_scope;

@@ -18,13 +18,14 @@ mod fee_report;
 mod fees;
 mod not_served;
 mod receipt_list;
+mod search;
 mod signing;
 mod visit;
 mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, not_served::*, receipt_list::*, signing::*, visit::*, visit_documents::*,
+    fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

@@ -217,7 +217,7 @@ pub async fn register(
                 } }
                 tbody {
                     @for e in &book.entries {
-                        tr {
+                        tr #(e.entry_number) {
                             td { (e.entry_number) }
                             td { (e.performed_at.get(..16).unwrap_or("").replace('T', " ")) }
                             td { (e.act.as_str()) }
