@@ -194,16 +194,20 @@ fn local(zones: &HashMap<String, Tz>, post: &str, at: NaiveDateTime) -> String {
     calendar::rfc3339(at, zones.get(post).copied().unwrap_or(chrono_tz::UTC))
 }
 
-/// The visits or documents whose terms begin with every one of `prefixes` (the first read as
-/// a range, the others checked on the same target), per post, in index order; at most `limit`
-/// of them, and whether there were more.
+/// The visits or documents whose terms begin with every one of `prefixes`, per post, in index
+/// order; at most `limit` of them, and whether there were more (or more may be).
+///
+/// The most selective prefix drives: its range of the index is read, at most [`SCAN_CAP`]
+/// entries, and each other prefix is checked on those targets only, through the targets'
+/// index. A search whose every word is common but rare together ("maria garcia" at a million
+/// visits) thus reads a bounded slice and says it may have missed some, instead of reading
+/// the whole range (which took 90 ms at the 99th percentile).
 fn terms(
     conn: &mut DbConn,
     posts: &[String],
     prefixes: &[String],
     limit: usize,
 ) -> Result<(Vec<(String, i64)>, bool), AppError> {
-    let other = diesel::alias!(search_terms as other);
     let mut targets = Vec::new();
     let mut seen = HashSet::new();
     let mut more = false;
@@ -212,38 +216,64 @@ fn terms(
         let Some((first, others)) = prefixes.split_first() else {
             continue;
         };
-        let mut q = search_terms::table
+        // One word: `limit` distinct targets; a target matching the prefix twice (`lop`:
+        // López and Lopera) comes twice, so read a little more. Several: a bounded slice.
+        let read_at_most = if others.is_empty() { 2 * limit + 2 } else { SCAN_CAP };
+        let mut candidates: Vec<(String, i64)> = search_terms::table
             .filter(search_terms::post_code.eq(post))
             .filter(search_terms::term.ge(first))
             .filter(search_terms::term.lt(query::prefix_end(first)))
             .select((search_terms::target, search_terms::target_id))
             .order((search_terms::term, search_terms::target, search_terms::target_id.desc()))
-            .into_boxed();
+            .limit(read_at_most as i64)
+            .load(conn)?;
+        let read = candidates.len();
+        let mut unique = HashSet::new();
+        candidates.retain(|c| unique.insert(c.clone()));
         for prefix in others {
-            q = q.filter(diesel::dsl::exists(
-                other
-                    .filter(other.field(search_terms::target).eq(search_terms::target))
-                    .filter(other.field(search_terms::target_id).eq(search_terms::target_id))
-                    .filter(other.field(search_terms::post_code).eq(post))
-                    .filter(other.field(search_terms::term).ge(prefix))
-                    .filter(other.field(search_terms::term).lt(query::prefix_end(prefix))),
-            ));
+            let keep = with_prefix(conn, post, prefix, &candidates)?;
+            candidates.retain(|c| keep.contains(c));
         }
-        // A target matching the first prefix twice (`lop`: López and Lopera) comes twice;
-        // reading a little more keeps `limit` distinct ones.
-        let rows: Vec<(String, i64)> = q.limit(2 * limit as i64 + 2).load(conn)?;
-        let read = rows.len();
         let before = targets.len();
-        for row in rows {
+        for row in candidates {
             if seen.insert(row.clone()) {
                 targets.push(row);
             }
         }
-        more |= read == 2 * limit + 2 && targets.len() - before >= limit;
+        more |= read == read_at_most && (!others.is_empty() || targets.len() - before >= limit);
     }
     more |= targets.len() > limit;
     targets.truncate(limit);
     Ok((targets, more))
+}
+
+/// Index entries of the driving word read at most when a search has several words.
+const SCAN_CAP: usize = 4000;
+
+/// Of `candidates`, those with a term starting with `prefix` at `post`: looked up by target
+/// (the targets' index), a few hundred at a time.
+fn with_prefix(
+    conn: &mut DbConn,
+    post: &str,
+    prefix: &str,
+    candidates: &[(String, i64)],
+) -> Result<HashSet<(String, i64)>, AppError> {
+    let mut found = HashSet::new();
+    for target in [index::VISIT, index::DOCUMENT] {
+        let ids: Vec<i64> = candidates.iter().filter(|(t, _)| t == target).map(|(_, id)| *id).collect();
+        for chunk in ids.chunks(500) {
+            let hits: Vec<i64> = search_terms::table
+                .filter(search_terms::target.eq(target))
+                .filter(search_terms::target_id.eq_any(chunk))
+                .filter(search_terms::post_code.eq(post))
+                .filter(search_terms::term.ge(prefix))
+                .filter(search_terms::term.lt(query::prefix_end(prefix)))
+                .select(search_terms::target_id)
+                .load(conn)?;
+            found.extend(hits.into_iter().map(|id| (target.to_string(), id)));
+        }
+    }
+    Ok(found)
 }
 
 /// Index entries counted at most, to choose which word of several drives a search.
