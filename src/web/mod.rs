@@ -80,6 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::set_rate)
         .service(staff::count)
         .service(staff::sign_close)
+        .service(staff::close_sheet_pdf)
         .service(staff::documents)
         .service(staff::move_document)
         .service(staff::slip_pdf)

@@ -130,7 +130,12 @@ impl Browser {
     }
 
     /// A WebDriver command's value, or its error (a script run while a page is loading).
-    pub(crate) async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
+    pub(crate) async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = if path == "/session" {
             format!("{}{path}", self.base)
         } else {
