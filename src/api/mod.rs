@@ -123,6 +123,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::show_document)
         .service(documents::slip_pdf)
         .service(documents::transition)
+        .service(documents::handover)
+        .service(documents::post_documents)
         .service(documents::track)
         .service(documents::notarial_register)
         .service(documents::correct_entry)

@@ -14,14 +14,15 @@ mod admin_fees;
 mod audit;
 mod cash_close;
 mod day;
+mod documents_list;
 mod fee_report;
 mod fees;
 mod signing;
 mod visit_documents;
 
 pub use self::{
-    admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, signing::*, visit_documents::*,
+    admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, documents_list::*,
+    fee_report::*, fees::*, signing::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

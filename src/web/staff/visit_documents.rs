@@ -72,13 +72,20 @@ pub async fn documents(
             @if list.is_empty() { p { (lang.t(("No documents were taken at this visit.", "No se recibieron documentos en esta visita."))) } }
             @for doc in &list {
                 section.notice {
-                    h2 { (doc.tracking_number) " · " (names::document_kind(lang, doc.kind)) }
+                    h2 { a href={ "/staff/documents/" (doc.tracking_number) } { (doc.tracking_number) } " · " (names::document_kind(lang, doc.kind)) }
                     p { (lang.t(("Status", "Estado"))) ": " strong { (names::document_status(lang, doc.status)) } }
                     p { a href={ "/staff/documents/" (doc.tracking_number) "/slip.pdf" } {
                         (lang.t(("Print tracking slip", "Imprimir comprobante de seguimiento")))
                         span.visually-hidden { " " (doc.tracking_number) }
                     } }
-                    @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s)).collect();
+                    @if doc.status == Status::ReadyForPickup {
+                        p { a href={ "/staff/documents/" (doc.tracking_number) } {
+                            (lang.t(("Hand over (record who collects it)", "Entregar (registrar quién lo recoge)")))
+                            span.visually-hidden { " " (doc.tracking_number) }
+                        } }
+                    }
+                    // Delivered only through the handover, which records who collected it.
+                    @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s) && *s != Status::Delivered).collect();
                     @if !next.is_empty() {
                         form method="post" action={ "/staff/documents/" (doc.tracking_number) "/move" } {
                             input type="hidden" name="csrf" value=(csrf);
@@ -153,6 +160,8 @@ pub async fn move_document(
         .db(move |conn| records::transition(conn, &actor, &tracking, &request, Utc::now().naive_utc()))
         .await;
     match done {
+        // From the document's own page, back to it.
+        Ok(doc) if back == "document" => Ok(redirect(&format!("/staff/documents/{}", doc.tracking_number))),
         Ok(_) => match Reference::parse(&back) {
             Some(back) => Ok(redirect(&format!("/staff/visits/{}/documents", back.as_str()))),
             None => Ok(redirect("/staff")),
