@@ -9,6 +9,7 @@ mod booking;
 mod booking_races;
 mod browser;
 mod calendar;
+mod cash_pages;
 mod cli;
 mod counters;
 mod documents;
