@@ -13,6 +13,7 @@ mod cash_pages;
 mod cli;
 mod counters;
 mod documents;
+mod documents_pages;
 mod fee_versions;
 mod fees;
 mod hardening;

@@ -70,7 +70,7 @@ pub async fn documents_at_post(
         ),
         None => format!("{} · {}", lang.t(("Documents", "Documentos")), post),
     };
-    Ok(form_page(&req, StatusCode::OK, lang, &heading, "/staff/documents", |_| {
+    Ok(form_page(&req, StatusCode::OK, lang, &heading, "/staff/documents", |csrf| {
         html! {
             form method="get" action="/staff/documents" {
                 @if !posts.is_empty() {
@@ -113,6 +113,7 @@ pub async fn documents_at_post(
                     }
                 }
             }
+            (sign_out_button(lang, csrf))
         }
     }))
 }
@@ -256,6 +257,7 @@ fn document_page(
                 }
             }
             p { a href="/staff/documents?state=ready_for_pickup" { (lang.t(("Documents ready for pickup", "Documentos listos para recoger"))) } }
+            (sign_out_button(lang, csrf))
         }
     })
 }
