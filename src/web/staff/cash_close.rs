@@ -393,7 +393,7 @@ pub async fn set_rate(
             );
             again(&state, &req, lang, &supervisor, post, StatusCode::CONFLICT, said_back(words)).await
         }
-        Err(e) if matches!(e, AppError::Validation { .. }) => {
+        Err(AppError::Validation { .. }) => {
             again(
                 &state,
                 &req,
@@ -474,12 +474,10 @@ pub async fn count(
     let (actor, at) = (clerk.actor(), post.clone());
     let done =
         state.db(move |conn| closeouts::submit(conn, &actor, &at, &request, Utc::now().naive_utc())).await;
-    let AppError::Validation { errors, .. } = (match done {
+    let errors = match done {
         Ok(_) => return Ok(redirect(&cash_path(&clerk, &post))),
-        Err(e @ AppError::Validation { .. }) => e,
+        Err(AppError::Validation { errors, .. }) => errors,
         Err(e) => return refused(&req, lang, e),
-    }) else {
-        return Ok(redirect("/staff/cash"));
     };
     for e in errors {
         if e.field == "explanation" && e.message.starts_with("the count differs") {
