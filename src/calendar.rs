@@ -21,9 +21,9 @@ pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
 
 /// Today's date at `post`; with no post (a page about every post), the embassy's, in Mexico
 /// City. "Today" is always a local date: from 18:00 in Mexico the UTC date is tomorrow.
-pub fn today_at(conn: &mut DbConn, post: Option<&str>) -> Result<NaiveDate, AppError> {
+pub fn today_at(conn: &mut DbConn, post: Option<&str>, now: NaiveDateTime) -> Result<NaiveDate, AppError> {
     let zone = post_zone(conn, post.unwrap_or(EMBASSY))?;
-    Ok(local_date(Utc::now().naive_utc(), zone))
+    Ok(local_date(now, zone))
 }
 
 /// The latest local date at any post at `now`: a date after it has begun nowhere yet. A price

@@ -8,12 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::reports::fee_report::Scope;
 
-use chrono::Utc;
-
 use crate::accounts::staff::{self, NewStaff};
 use crate::audit;
 use crate::audit::read::Head;
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::startup::{prepare_tables, Application};
 use crate::telemetry;
@@ -134,7 +133,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             serve(settings)
         }
         Command::Migrate => {
-            prepare_tables(&settings)?;
+            prepare_tables(&settings, Clock::system().naive())?;
             println!("migrations applied; reference data seeded ({:?})", settings.database_url);
             Ok(())
         }
@@ -147,11 +146,11 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let new = NewStaff::parse(&username, password, &role, post.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            let (pool, _) = prepare_tables(&settings)?;
+            let (pool, _) = prepare_tables(&settings, Clock::system().naive())?;
             let hash = crate::auth::passwords::hash(new.password.expose())?;
             let mut conn = pool.get().context("cannot get a database connection")?;
             // The operator at the server's console acts as the system.
-            let record = staff::create(&mut conn, &Actor::System, &new, &hash, Utc::now().naive_utc())
+            let record = staff::create(&mut conn, &Actor::System, &new, &hash, Clock::system().naive())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             // No server may be running to seal the entry: seal it here.
             audit::seal::seal_pending(&mut conn)?;
@@ -209,7 +208,7 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
                     .context("the posts can't be read (has this database been migrated?)")?;
                 anyhow::ensure!(known > 0, "--post {p:?}: no such post");
             }
-            let outcome = audit::read::verify(&mut conn, post.as_deref(), &expected, Utc::now().naive_utc())
+            let outcome = audit::read::verify(&mut conn, post.as_deref(), &expected, Clock::system().naive())
                 .context("the audit tables can't be read (has this database been migrated?)")?;
             println!("{}", serde_json::to_string(&outcome)?);
             match outcome.first_bad {

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod booking;
 pub mod calendar;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod counters;
 pub mod db;

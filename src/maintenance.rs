@@ -3,7 +3,9 @@
 //! throttle counters, idempotency answers and ended sessions whose tokens have expired. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDateTime};
+
+use crate::clock::Clock;
 
 use std::sync::Arc;
 
@@ -24,9 +26,13 @@ pub struct Done {
     pub ended_sessions_dropped: usize,
 }
 
-pub fn run_once(pool: &Pool, booking: &BookingSettings, window: &WindowSettings) -> anyhow::Result<Done> {
+pub fn run_once(
+    pool: &Pool,
+    booking: &BookingSettings,
+    window: &WindowSettings,
+    now: NaiveDateTime,
+) -> anyhow::Result<Done> {
     let mut conn = pool.get()?;
-    let now = Utc::now().naive_utc();
     Ok(Done {
         seats_released: appointments::release_due_holds(&mut conn, now)?,
         no_shows_marked: visits::sweep_no_shows(&mut conn, window, now)?,
@@ -44,13 +50,15 @@ pub async fn run_forever(
     booking: BookingSettings,
     window: WindowSettings,
     availability: Arc<AvailabilityCache>,
+    clock: Clock,
 ) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
     ticker.tick().await; // the first tick is immediate; start-up already did the work
     loop {
         ticker.tick().await;
         let (pool, settings, window) = (pool.clone(), booking.clone(), window.clone());
-        match actix_web::web::block(move || run_once(&pool, &settings, &window)).await {
+        let now = clock.naive();
+        match actix_web::web::block(move || run_once(&pool, &settings, &window, now)).await {
             Ok(Ok(done)) if done != Done::default() => {
                 if done.seats_released > 0 || done.slots_generated > 0 {
                     availability.invalidate_all();

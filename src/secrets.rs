@@ -2,7 +2,6 @@
 //! (`app_secrets`), so restarts and other instances agree.
 
 use base64::Engine;
-use chrono::Utc;
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -30,7 +29,8 @@ pub fn stored(conn: &mut DbConn, name: &str) -> anyhow::Result<Secret> {
         .values((
             app_secrets::name.eq(name),
             app_secrets::value.eq(&generated),
-            app_secrets::created_at.eq(Utc::now().naive_utc()),
+            // When the key was made, on the machine's clock: a record, not a decision.
+            app_secrets::created_at.eq(crate::clock::Clock::system().naive()),
         ))
         .execute(conn);
     match inserted {

@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use chrono::Utc;
+use chrono::NaiveDateTime;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -20,6 +20,7 @@ use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
 use crate::booking;
 use crate::booking::availability_cache::AvailabilityCache;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, Backend, Pool};
 use crate::documents::identity::MatchingKey;
@@ -42,7 +43,7 @@ pub struct Application {
 /// [`prepare_tables`] and the token signers: what a server (or the benchmark) needs before
 /// the first request.
 pub fn prepare_database(settings: &Settings) -> anyhow::Result<(Pool, Keys, Backend)> {
-    let (pool, backend) = prepare_tables(settings)?;
+    let (pool, backend) = prepare_tables(settings, Clock::system().naive())?;
     let keys = load_keys(settings, &pool)?;
     Ok((pool, keys.tokens(settings), backend))
 }
@@ -56,7 +57,7 @@ fn load_keys(settings: &Settings, pool: &Pool) -> anyhow::Result<ServerKeys> {
 
 /// Opens the pool, applies migrations, seeds reference data and slots: what `serve`,
 /// `migrate` and `create-staff` need.
-pub fn prepare_tables(settings: &Settings) -> anyhow::Result<(Pool, Backend)> {
+pub fn prepare_tables(settings: &Settings, now: NaiveDateTime) -> anyhow::Result<(Pool, Backend)> {
     let pool = db::build_pool(&settings.database_url, settings.pool_size)
         .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
     let applied = db::run_migrations(&settings.database_url)?;
@@ -65,15 +66,14 @@ pub fn prepare_tables(settings: &Settings) -> anyhow::Result<(Pool, Backend)> {
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
     }
-    let seeded = reference::seed(&mut conn).context("seeding reference data failed")?;
+    let seeded = reference::seed(&mut conn, now).context("seeding reference data failed")?;
     if seeded > 0 {
         tracing::info!(rows = seeded, "reference data seeded");
     }
     let post_codes: Vec<String> = reference::list_posts(&mut conn)?.into_iter().map(|p| p.code).collect();
     booking::schedule::seed_defaults(&mut conn, &post_codes).context("seeding default schedules failed")?;
-    let generated =
-        booking::slots::extend_horizons(&mut conn, settings.booking.horizon_days, Utc::now().naive_utc())
-            .context("generating slots failed")?;
+    let generated = booking::slots::extend_horizons(&mut conn, settings.booking.horizon_days, now)
+        .context("generating slots failed")?;
     if generated > 0 {
         tracing::info!(slots = generated, "slots generated");
     }
@@ -81,8 +81,14 @@ pub fn prepare_tables(settings: &Settings) -> anyhow::Result<(Pool, Backend)> {
 }
 
 impl Application {
+    /// The service on the machine's clock.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let (pool, backend) = prepare_tables(&settings)?;
+        Application::build_with_clock(settings, Clock::system())
+    }
+
+    /// The service on `clock`: the tests' is set to a fixed moment.
+    pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        let (pool, backend) = prepare_tables(&settings, clock.naive())?;
         let server_keys = load_keys(&settings, &pool)?;
         warn_of_keys_in_the_database(&server_keys, settings.bind);
         let listener = TcpListener::bind(settings.bind)
@@ -100,6 +106,7 @@ impl Application {
             settings.booking.clone(),
             settings.window.clone(),
             availability.clone(),
+            clock.clone(),
         ));
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
@@ -114,6 +121,7 @@ impl Application {
             matching,
             receipts,
             templates: Arc::new(templates),
+            clock,
         };
         let server = run(listener, state)?;
         Ok(Application { address, backend, first_admin_missing, server })

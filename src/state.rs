@@ -8,6 +8,7 @@ use actix_web::web;
 use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
 use crate::booking::availability_cache::AvailabilityCache;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
 use crate::documents::identity::MatchingKey;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Report exports streaming at once: each holds a pooled connection for as long as it
     /// streams, so they get a quarter of the pool and the window keeps the rest.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// The one clock every "now" is read from.
+    pub clock: Clock,
 }
 
 impl AppState {

@@ -87,6 +87,17 @@ pub fn appointment_status(status: AppointmentStatus) -> Words {
     }
 }
 
+/// A staff role's name.
+pub fn role(role: crate::auth::Role) -> Words {
+    use crate::auth::Role;
+    match role {
+        Role::Clerk => ("clerk", "auxiliar"),
+        Role::Supervisor => ("supervisor", "supervisor"),
+        Role::Auditor => ("auditor", "auditor"),
+        Role::Admin => ("administrator", "administrador"),
+    }
+}
+
 pub fn document_kind(kind: Kind) -> Words {
     match kind {
         Kind::Passport => ("Passport", "Pasaporte"),

@@ -1,6 +1,6 @@
 //! Applicant accounts: the public who book online.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::accounts::fields::{Email, NewPassword, PersonName};
@@ -60,6 +60,7 @@ pub async fn register(
     registration: Registration,
     client_address: String,
 ) -> Result<ApplicantRecord, AppError> {
+    let now = state.clock.naive();
     let limit = Limit {
         max: state.settings.login_throttle.max_registrations_per_address,
         window: Duration::hours(1),
@@ -67,14 +68,14 @@ pub async fn register(
     state
         .db(move |conn| {
             let bucket = format!("register:address:{client_address}");
-            match throttle::take(conn, &bucket, limit, Utc::now().naive_utc())? {
+            match throttle::take(conn, &bucket, limit, now)? {
                 Some(wait) => Err(AppError::too_many_requests(wait)),
                 None => Ok(()),
             }
         })
         .await?;
     let hash = state.hasher.hash(registration.password.expose().to_string()).await?;
-    state.db(move |conn| create(conn, &registration, &hash, Utc::now().naive_utc())).await
+    state.db(move |conn| create(conn, &registration, &hash, now)).await
 }
 
 /// Creates the account with an already computed password hash, and its audit entry (the new
@@ -150,6 +151,7 @@ pub async fn change_password(
     new_password: NewPassword,
     client_address: String,
 ) -> Result<(), AppError> {
+    let now = state.clock.naive();
     let id = who.id;
     let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
     let account =
@@ -169,7 +171,7 @@ pub async fn change_password(
         _ => return Err(AppError::new(Code::WrongCurrentPassword, "the current password is not correct")),
     }
     let hash = state.hasher.hash(new_password.expose().to_string()).await?;
-    state.db(move |conn| set_password(conn, &who, &hash, Utc::now().naive_utc())).await
+    state.db(move |conn| set_password(conn, &who, &hash, now)).await
 }
 
 /// Stores the applicant's new password hash, only if no other change got in first (the token

@@ -9,7 +9,7 @@
 //! guesses therefore get no more checks than the limit, and a guesser elsewhere can't lock the
 //! owner out: the owner's own address has no failures.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 
 use serde_json::json;
 
@@ -168,6 +168,7 @@ pub async fn check_password(
     password: String,
     client_address: String,
 ) -> Result<SignedIn, AppError> {
+    let now = state.clock.naive();
     let identifier = identifier.trim().to_lowercase();
     // No account has control characters in its name, and PostgreSQL refuses a NUL in a text
     // parameter: answer at once, as for any unknown account (there is no password to check).
@@ -178,9 +179,7 @@ pub async fn check_password(
     let (counted, found) = state
         .db({
             let actor = actor.clone();
-            move |conn| {
-                begin(conn, &limits, &actor, door, &identifier, &client_address, Utc::now().naive_utc())
-            }
+            move |conn| begin(conn, &limits, &actor, door, &identifier, &client_address, now)
         })
         .await?;
     // No connection is held while argon2 runs, and argon2 runs on its own bounded pool.
@@ -210,7 +209,7 @@ pub async fn check_password(
             }
             if failed {
                 let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
-                write_transaction(conn, |c| audit::record(c, &actor, event, Utc::now().naive_utc()))?;
+                write_transaction(conn, |c| audit::record(c, &actor, event, now))?;
             }
             Ok(())
         })

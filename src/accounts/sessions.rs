@@ -79,13 +79,13 @@ pub async fn sign_out(
     door: Audience,
     session: Session,
 ) -> Result<(), AppError> {
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock.naive();
     state.db(move |conn| end(conn, &actor, door, &session, now)).await
 }
 
 /// Ends every session of the actor's account (see [`end_everywhere`]).
 pub async fn sign_out_everywhere(state: &AppState, actor: Actor) -> Result<(), AppError> {
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock.naive();
     state.db(move |conn| end_everywhere(conn, &actor, now)).await
 }
 

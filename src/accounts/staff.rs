@@ -5,7 +5,7 @@
 //! Anything that changes what an account may do (password, disabling, role, post) increments
 //! its `credential_version`, which ends every token issued before.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -340,11 +340,12 @@ pub async fn reset_password(
     username: String,
     password: NewPassword,
 ) -> Result<StaffRecord, AppError> {
+    let now = state.clock.naive();
     let scope = actor.clone();
     let target = state.db(move |conn| managed(conn, &scope, &username)).await?;
     let hash = state.hasher.hash(password.expose().to_string()).await?;
     let actor = actor.clone();
-    state.db(move |conn| set_password(conn, &actor, target, &hash, Utc::now().naive_utc())).await
+    state.db(move |conn| set_password(conn, &actor, target, &hash, now)).await
 }
 
 /// Stores a new password hash for `target` as it was checked; the account's earlier tokens end.
@@ -379,7 +380,8 @@ pub async fn open_account(
     actor: crate::auth::Actor,
     new: NewStaff,
 ) -> Result<StaffRecord, AppError> {
+    let now = state.clock.naive();
     actor.ensure_scope(new.post.as_deref())?;
     let hash = state.hasher.hash(new.password.expose().to_string()).await?;
-    state.db(move |conn| create(conn, &actor, &new, &hash, chrono::Utc::now().naive_utc())).await
+    state.db(move |conn| create(conn, &actor, &new, &hash, now)).await
 }

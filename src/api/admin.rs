@@ -101,10 +101,10 @@ pub async fn disable_staff(
     admin: Staff<AdminOnly>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let username = username.into_inner();
-    let record = state
-        .db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, true, Utc::now().naive_utc()))
-        .await?;
+    let record =
+        state.db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, true, now)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -121,10 +121,10 @@ pub async fn enable_staff(
     admin: Staff<AdminOnly>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let username = username.into_inner();
-    let record = state
-        .db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, false, Utc::now().naive_utc()))
-        .await?;
+    let record =
+        state.db(move |conn| staff::set_disabled(conn, &admin.actor(), &username, false, now)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
@@ -171,11 +171,11 @@ pub async fn reassign_staff(
     request: Guarded<Staff<AdminOnly>, web::Json<AssignmentRequest>>,
     username: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let assignment = Assignment::parse(&body.role, body.post.as_deref())?;
     let username = username.into_inner();
-    let record = state
-        .db(move |conn| staff::reassign(conn, &admin.actor(), &username, &assignment, Utc::now().naive_utc()))
-        .await?;
+    let record =
+        state.db(move |conn| staff::reassign(conn, &admin.actor(), &username, &assignment, now)).await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }

@@ -235,11 +235,10 @@ pub async fn verify(
     state: web::Data<AppState>,
     request: Guarded<Staff<AuditorOrAdmin>, web::Query<VerifyQuery>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(reader, query) = request;
     let post = post_filter(query.into_inner().post.as_deref()).map_err(|e| AppError::invalid(vec![e]))?;
     let member = reader.member;
-    let outcome = state
-        .db(move |conn| read::verify_for(conn, &member, post.as_deref(), chrono::Utc::now().naive_utc()))
-        .await?;
+    let outcome = state.db(move |conn| read::verify_for(conn, &member, post.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }

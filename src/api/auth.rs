@@ -105,7 +105,7 @@ async fn sign_in(
     .await?;
     let (token, expires_at) = state
         .keys
-        .issue(audience, &signed_in.subject.to_string(), signed_in.credential_version, Utc::now())
+        .issue(audience, &signed_in.subject.to_string(), signed_in.credential_version, state.clock.now())
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token, expires_at, role: signed_in.role }))
 }

@@ -4,7 +4,6 @@
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -78,12 +77,12 @@ pub async fn availability(
     post: PostCode,
     query: web::Query<AvailabilityQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let post = post.into_inner();
     let query = query.into_inner();
     let key = Key { post: post.clone(), service: query.service.clone(), from: query.from, to: query.to };
     let render = || async {
         let rules = Rules::from(&state.settings.booking);
-        let now = Utc::now().naive_utc();
         // Anyone may look, with the applicants' window (the notice period).
         let body = state
             .db(move |conn| booking::availability(conn, &rules, &Actor::Anonymous, &post, &query, now))
@@ -274,14 +273,13 @@ pub async fn staff_book(
     req: HttpRequest,
     request: Guarded<Staff<ClerkPlus>, web::Json<BookingRequest>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
     let rules = Rules::from(&state.settings.booking);
     let actor = clerk.actor();
-    let outcome = state
-        .db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, Utc::now().naive_utc()))
-        .await?;
+    let outcome = state.db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, now)).await?;
     booking::online::seat_taken(&state, &outcome);
     Ok(created(outcome))
 }
@@ -301,11 +299,12 @@ pub async fn staff_availability(
     request: Guarded<Staff<ClerkPlus>, web::Query<AvailabilityQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, query) = request;
     let post = post.into_inner();
     let rules = Rules::from(&state.settings.booking);
     let query = query.into_inner();
-    let (actor, now) = (clerk.actor(), Utc::now().naive_utc());
+    let (actor, now) = (clerk.actor(), now);
     let body = state.db(move |conn| booking::availability(conn, &rules, &actor, &post, &query, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -340,14 +339,13 @@ pub async fn staff_cancel(
     request: Guarded<Staff<ClerkPlus>, web::Json<StaffCancelRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (rules, actor, reason) =
         (Rules::from(&state.settings.booking), clerk.actor(), body.into_inner().reason);
     let view = state
-        .db(move |conn| {
-            appointments::cancel(conn, &rules, &actor, &reference, Some(&reason), Utc::now().naive_utc())
-        })
+        .db(move |conn| appointments::cancel(conn, &rules, &actor, &reference, Some(&reason), now))
         .await?;
     state.availability.invalidate(&view.post);
     Ok(HttpResponse::Ok().json(view))
@@ -368,12 +366,12 @@ pub async fn staff_reschedule(
     request: Guarded<Staff<ClerkPlus>, web::Json<StaffRescheduleRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (rules, actor, body) = (Rules::from(&state.settings.booking), clerk.actor(), body.into_inner());
     let view = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             appointments::reschedule(conn, &rules, &actor, &reference, body.slot_id, Some(&body.reason), now)
         })
         .await?;

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -45,12 +45,12 @@ pub async fn prefill(
     request: Guarded<Applicant, web::Json<IntakeRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
     let key = state.matching.clone();
-    let view = state
-        .db(move |conn| records::prefill(conn, &key, &who.actor(), &reference, &body, Utc::now().naive_utc()))
-        .await?;
+    let view =
+        state.db(move |conn| records::prefill(conn, &key, &who.actor(), &reference, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -123,12 +123,11 @@ pub async fn record_document(
     request: Guarded<Staff<ClerkPlus>, web::Json<IntakeItem>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (key, actor) = (state.matching.clone(), clerk.actor());
-    let view = state
-        .db(move |conn| records::record(conn, &key, &actor, &reference, &body, Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| records::record(conn, &key, &actor, &reference, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -202,12 +201,11 @@ pub async fn transition(
     request: Guarded<Staff<ClerkPlus>, web::Json<TransitionRequest>>,
     tracking: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let tracking = parse_tracking(&tracking)?;
     let actor = clerk.actor();
-    let view = state
-        .db(move |conn| records::transition(conn, &actor, &tracking, &body, Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| records::transition(conn, &actor, &tracking, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -259,9 +257,9 @@ pub async fn handover(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(clerk, body) = request;
     let tracking = parse_tracking(&tracking)?;
-    let actor = clerk.actor();
+    let (actor, now) = (clerk.actor(), state.clock.naive());
     let view = state
-        .db(move |conn| records::handover(conn, &actor, &tracking, &body, Utc::now().naive_utc()))
+        .db(move |conn| records::handover(conn, &actor, &tracking, &body, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -289,13 +287,11 @@ pub async fn track(
     number: web::Path<String>,
     query: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let (key, address, limits) = (state.matching.clone(), client_address(&req), state.settings.tracking);
     let (number, surname) = (number.into_inner(), query.into_inner().surname);
-    let view = state
-        .db(move |conn| {
-            records::lookup(conn, &key, &limits, &number, &surname, &address, Utc::now().naive_utc())
-        })
-        .await?;
+    let view =
+        state.db(move |conn| records::lookup(conn, &key, &limits, &number, &surname, &address, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -337,6 +333,7 @@ pub async fn notarial_register(
     request: Guarded<Staff<AnyStaff>, web::Query<RegisterQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(staff, query) = request;
     let (post, query, actor) = (post.into_inner(), query.into_inner(), staff.actor());
     let format = query.format.unwrap_or(RegisterFormat::Json);
@@ -344,7 +341,7 @@ pub async fn notarial_register(
         .db(move |conn| {
             let from = crate::booking::plausible_date("from", query.from)?;
             let to = crate::booking::plausible_date("to", query.to)?;
-            let today = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+            let today = calendar::local_date(now, calendar::post_zone(conn, &post)?);
             let to = to.unwrap_or(today);
             let from = from.unwrap_or_else(|| to.with_day0(0).unwrap_or(to));
             register::list(conn, &actor, &post, from, to)
@@ -380,6 +377,7 @@ pub async fn correct_entry(
     request: Guarded<Staff<ClerkPlus>, web::Json<CorrectionRequest>>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, number) = path.into_inner();
     let post = crate::reference::normalise_post(&post);
@@ -387,7 +385,7 @@ pub async fn correct_entry(
     let view = state
         .db(move |conn| {
             let correction = register::Correction::from(&*body);
-            register::correct(conn, &key, &actor, &post, &number, &correction, Utc::now().naive_utc())
+            register::correct(conn, &key, &actor, &post, &number, &correction, now)
         })
         .await?;
     Ok(HttpResponse::Created().json(view))

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -44,10 +44,10 @@ pub async fn record_fee(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<FeeRequest>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (key, actor) = (state.receipts.clone(), clerk.actor());
-    let view =
-        state.db(move |conn| receipts::record(conn, &key, &actor, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| receipts::record(conn, &key, &actor, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -107,11 +107,10 @@ pub async fn void_receipt(
     request: Guarded<Staff<SupervisorPlus>, web::Json<VoidRequest>>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(supervisor, body) = request;
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
-    let view = state
-        .db(move |conn| receipts::void(conn, &key, &actor, &number, &body, Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| receipts::void(conn, &key, &actor, &number, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -172,10 +171,10 @@ pub async fn set_rate(
     post: PostCode,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(supervisor, body) = request;
     let (post, date, actor) = (post.into_inner(), path_date(&path.1)?, supervisor.actor());
-    let view =
-        state.db(move |conn| rates::set(conn, &actor, &post, date, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| rates::set(conn, &actor, &post, date, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -213,10 +212,10 @@ pub async fn submit_closeout(
     request: Guarded<Staff<ClerkPlus>, web::Json<CloseoutRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
-    let view =
-        state.db(move |conn| closeouts::submit(conn, &actor, &post, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| closeouts::submit(conn, &actor, &post, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -240,13 +239,14 @@ pub async fn list_closeouts(
     request: Guarded<Staff<AnyStaff>, web::Query<CloseoutQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(staff, query) = request;
     let (post, date, actor) = (post.into_inner(), query.into_inner().date, staff.actor());
     let list = state
         .db(move |conn| {
             let date = match crate::booking::plausible_date("date", date)? {
                 Some(date) => date,
-                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
             };
             closeouts::list(conn, &actor, &post, date)
         })
@@ -269,9 +269,10 @@ pub async fn sign_closeout(
     post: PostCode,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let id: i64 = path.1.parse().map_err(|_| AppError::not_found("no such cash close"))?;
     let (post, actor) = (post.into_inner(), supervisor.actor());
-    let view = state.db(move |conn| closeouts::sign(conn, &actor, &post, id, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| closeouts::sign(conn, &actor, &post, id, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -287,10 +288,10 @@ pub async fn add_fee_version(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<FeeVersionRequest>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let actor = admin.actor();
-    let view =
-        state.db(move |conn| schedule::add_version(conn, &actor, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| schedule::add_version(conn, &actor, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -316,15 +317,14 @@ pub async fn withdraw_fee_version(
     path: web::Path<(String, String)>,
     request: Guarded<Staff<AdminOnly>, web::Json<WithdrawRequest>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let (code, effective_from) = path.into_inner();
     let effective_from = NaiveDate::parse_from_str(&effective_from, "%Y-%m-%d")
         .map_err(|_| AppError::not_found("that fee has no version from that date"))?;
     let actor = admin.actor();
     let view = state
-        .db(move |conn| {
-            schedule::withdraw_version(conn, &actor, &code, effective_from, &body, Utc::now().naive_utc())
-        })
+        .db(move |conn| schedule::withdraw_version(conn, &actor, &code, effective_from, &body, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

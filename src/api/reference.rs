@@ -1,7 +1,7 @@
 //! Posts, services and the fee schedule: public reference data.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -107,7 +107,7 @@ pub async fn list_fees(
     state: web::Data<AppState>,
     query: web::Query<FeesQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let date = plausible_date("date", query.date)?.unwrap_or_else(|| Utc::now().date_naive());
+    let date = plausible_date("date", query.date)?.unwrap_or_else(|| state.clock.now().date_naive());
     let fees = state.db(move |conn| Ok(reference::fees_on(conn, date)?)).await?;
     let body: Vec<FeeView> = fees
         .into_iter()

@@ -9,7 +9,7 @@ use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -102,12 +102,13 @@ pub(crate) async fn export_response(
     format: Format,
     bom: bool,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let member = (*auditor).clone();
     let actor = auditor.actor();
     let scope = state
         .db(move |conn| {
             let scope = scope.check(conn, Some(&member))?;
-            export::record(conn, &actor, &scope, format, Utc::now().naive_utc())?;
+            export::record(conn, &actor, &scope, format, now)?;
             Ok(scope)
         })
         .await?;
@@ -125,11 +126,10 @@ pub(crate) async fn export_response(
     // Written on a blocking thread into a channel the response reads: the client gets the
     // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);
-    let templates = state.templates.clone();
+    let (templates, generated_at) = (state.templates.clone(), state.clock.now());
     let producer = actix_web::rt::task::spawn_blocking(move || {
         let _turn = turn;
         let mut run = || -> Result<(), AppError> {
-            let generated_at = Utc::now();
             let job = Job { scope: &scope, format, bom, generated_at, templates: &templates };
             export::write(&mut conn, &job, ChannelWriter(&sender), |_| ())?;
             Ok(())

@@ -1,7 +1,7 @@
 //! Administration of a post's week and closures.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -119,6 +119,7 @@ pub async fn list_closures(
     request: Guarded<Staff<AdminOnly>, web::Query<ClosuresQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(admin, query) = request;
     let post = post.into_inner();
     let horizon = i64::from(state.settings.booking.horizon_days);
@@ -126,8 +127,8 @@ pub async fn list_closures(
     let list = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &post)?;
-            let from = booking::plausible_date("from", from)?
-                .unwrap_or_else(|| calendar::local_date(Utc::now().naive_utc(), tz));
+            let from =
+                booking::plausible_date("from", from)?.unwrap_or_else(|| calendar::local_date(now, tz));
             let to = booking::plausible_date("to", to)?.unwrap_or(from + Duration::days(horizon));
             closures::list(conn, &admin, &post, tz, from, to)
         })

@@ -2,7 +2,7 @@
 //! calling the next ticket, and ending visits.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -57,13 +57,14 @@ pub async fn day(
     request: Guarded<Staff<ClerkPlus>, web::Query<DayQuery>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, query) = request;
     let (post, date) = (post.into_inner(), query.into_inner().date);
     let board = state
         .db(move |conn| {
             let date = match booking::plausible_date("date", date)? {
                 Some(date) => date,
-                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
             };
             visits::day_board(conn, &clerk, &post, date)
         })
@@ -87,14 +88,13 @@ pub async fn check_in(
     request: Guarded<Staff<ClerkPlus>, web::Json<CheckInRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
     let late = body.into_inner().late_reason;
     let view = state
-        .db(move |conn| {
-            visits::check_in(conn, &settings, &actor, &reference, late.as_deref(), Utc::now().naive_utc())
-        })
+        .db(move |conn| visits::check_in(conn, &settings, &actor, &reference, late.as_deref(), now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -135,10 +135,10 @@ pub async fn walk_in(
     request: Guarded<Staff<ClerkPlus>, web::Json<WalkInRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
-    let view =
-        state.db(move |conn| visits::walk_in(conn, &actor, &post, &body, Utc::now().naive_utc())).await?;
+    let view = state.db(move |conn| visits::walk_in(conn, &actor, &post, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -157,11 +157,10 @@ pub async fn next(
     request: Guarded<Staff<ClerkPlus>, web::Json<NextRequest>>,
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
-    let view = state
-        .db(move |conn| visits::call_next(conn, &actor, &post, &body.window, Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| visits::call_next(conn, &actor, &post, &body.window, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -171,11 +170,11 @@ async fn finish(
     reference: String,
     outcome: AppointmentStatus,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let reference = parse_reference(&reference)?;
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
-    let view = state
-        .db(move |conn| visits::finish(conn, &settings, &actor, &reference, outcome, Utc::now().naive_utc()))
-        .await?;
+    let view =
+        state.db(move |conn| visits::finish(conn, &settings, &actor, &reference, outcome, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -233,12 +232,11 @@ pub async fn recall(
     request: Guarded<Staff<ClerkPlus>, web::Json<RecallRequest>>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
     let (actor, window) = (clerk.actor(), body.into_inner().window);
-    let view = state
-        .db(move |conn| visits::recall(conn, &actor, &reference, window.as_deref(), Utc::now().naive_utc()))
-        .await?;
+    let view = state.db(move |conn| visits::recall(conn, &actor, &reference, window.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -250,7 +248,8 @@ pub async fn recall(
 ))]
 #[get("/posts/{post}/queue/display")]
 pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let post = post.into_inner();
-    let body = state.db(move |conn| visits::display(conn, &post, Utc::now().naive_utc())).await?;
+    let body = state.db(move |conn| visits::display(conn, &post, now)).await?;
     Ok(HttpResponse::Ok().json(body))
 }

@@ -14,7 +14,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use crate::accounts::applicants;
 use crate::accounts::staff::{self, StaffRecord};
 use crate::auth::actor::{Actor, StaffMember};
-use crate::auth::roles::Requirement;
+use crate::auth::roles::{AnyStaff, Requirement};
 use crate::auth::tokens::{Audience, Session, TokenError, Verified};
 use crate::error::{AppError, Code};
 use crate::state::AppState;
@@ -86,7 +86,7 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32,
         Audience::Public => Audience::Staff,
         Audience::Staff => Audience::Public,
     };
-    match state.keys.verify(wanted, token) {
+    match state.keys.verify(wanted, token, state.clock.now()) {
         Ok(Verified { subject, credential_version, session }) => subject
             .parse::<i64>()
             .map(|id| (id, credential_version, session))
@@ -94,12 +94,16 @@ fn subject(state: &AppState, wanted: Audience, token: &str) -> Result<(i64, i32,
         Err(TokenError::Expired) => {
             Err(AppError::new(Code::TokenExpired, "the token has expired; sign in again"))
         }
-        Err(TokenError::Invalid) if state.keys.verify(other, token).is_ok() => Err(match wanted {
-            Audience::Public => {
-                AppError::new(Code::StaffTokenNotApplicant, "a staff token does not act as an applicant")
-            }
-            Audience::Staff => AppError::new(Code::PublicTokenNotStaff, "this endpoint is for staff only"),
-        }),
+        Err(TokenError::Invalid) if state.keys.verify(other, token, state.clock.now()).is_ok() => {
+            Err(match wanted {
+                Audience::Public => {
+                    AppError::new(Code::StaffTokenNotApplicant, "a staff token does not act as an applicant")
+                }
+                Audience::Staff => {
+                    AppError::new(Code::PublicTokenNotStaff, "this endpoint is for staff only")
+                }
+            })
+        }
         Err(TokenError::Invalid) => Err(AppError::new(Code::InvalidToken, "the token is not valid")),
     }
 }
@@ -163,6 +167,17 @@ impl<R: Requirement> Staff<R> {
             post: record.post_code,
         };
         Ok(Staff { member, session, _requirement: PhantomData })
+    }
+}
+
+impl Staff<AnyStaff> {
+    /// This member as one whose role satisfies `R`, if it does.
+    pub fn narrow<R: Requirement>(self) -> Option<Staff<R>> {
+        R::admits(self.member.role).then_some(Staff {
+            member: self.member,
+            session: self.session,
+            _requirement: PhantomData,
+        })
     }
 }
 

@@ -79,6 +79,9 @@ struct AudienceKeys {
     ttl: Duration,
 }
 
+/// How far past its expiry a token is still taken: clocks of two instances differ a little.
+const EXPIRY_LEEWAY_SECONDS: i64 = 5;
+
 /// Issues and verifies tokens for both audiences.
 pub struct Keys {
     algorithm: Algorithm,
@@ -95,7 +98,8 @@ impl Keys {
             validation.set_audience(&[audience.aud()]);
             validation.set_issuer(&[&settings.issuer]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-            validation.leeway = 5;
+            // Expiry is checked against the application's clock in `verify`, not the machine's.
+            validation.validate_exp = false;
             AudienceKeys {
                 encoding: EncodingKey::from_secret(secret.expose()),
                 decoding: DecodingKey::from_secret(secret.expose()),
@@ -149,10 +153,17 @@ impl Keys {
     }
 
     /// The subject of a token of `audience`, if its signature (by the current or the previous
-    /// secret), algorithm, issuer, audience and expiry all hold.
-    pub fn verify(&self, audience: Audience, token: &str) -> Result<Verified, TokenError> {
+    /// secret), algorithm, issuer, audience and expiry (at `now`, with five seconds' leeway)
+    /// all hold.
+    pub fn verify(
+        &self,
+        audience: Audience,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Verified, TokenError> {
         let keys = self.of(audience);
         let decode = |key: &DecodingKey| match jsonwebtoken::decode::<Claims>(token, key, &keys.validation) {
+            Ok(data) if data.claims.exp + EXPIRY_LEEWAY_SECONDS < now.timestamp() => Err(TokenError::Expired),
             Ok(data) => Ok(Verified {
                 subject: data.claims.sub,
                 credential_version: data.claims.ver,
@@ -197,16 +208,16 @@ mod tests {
     fn a_token_verifies_only_for_its_own_audience() {
         let keys = keys();
         let (token, _) = keys.issue(Audience::Public, "42", 3, Utc::now()).expect("issue");
-        let verified = keys.verify(Audience::Public, &token).expect("verifies");
+        let verified = keys.verify(Audience::Public, &token, Utc::now()).expect("verifies");
         assert_eq!((verified.subject.as_str(), verified.credential_version), ("42", 3));
-        assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Invalid));
+        assert_eq!(keys.verify(Audience::Staff, &token, Utc::now()), Err(TokenError::Invalid));
     }
 
     #[test]
     fn expired_tokens_are_told_apart() {
         let keys = keys();
         let (token, _) = keys.issue(Audience::Staff, "7", 1, Utc::now() - Duration::days(2)).expect("issue");
-        assert_eq!(keys.verify(Audience::Staff, &token), Err(TokenError::Expired));
+        assert_eq!(keys.verify(Audience::Staff, &token, Utc::now()), Err(TokenError::Expired));
     }
 
     #[test]
@@ -215,7 +226,7 @@ mod tests {
         other.algorithm = Algorithm::HS512;
         let forger = Keys::new(&other, &Secret::new("p".repeat(32)), &Secret::new("s".repeat(32)));
         let (token, _) = forger.issue(Audience::Public, "1", 1, Utc::now()).expect("issue");
-        assert_eq!(keys().verify(Audience::Public, &token), Err(TokenError::Invalid));
+        assert_eq!(keys().verify(Audience::Public, &token, Utc::now()), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -225,12 +236,12 @@ mod tests {
         let mut rotated = settings();
         rotated.staff_previous_secret = Some(Secret::new("s".repeat(32)));
         let new = Keys::new(&rotated, &Secret::new("p".repeat(32)), &Secret::new("t".repeat(32)));
-        assert!(new.verify(Audience::Staff, &token).is_ok());
+        assert!(new.verify(Audience::Staff, &token, Utc::now()).is_ok());
         // Without the previous secret the old token is refused; new tokens use the new secret.
         let unrotated = Keys::new(&settings(), &Secret::new("p".repeat(32)), &Secret::new("t".repeat(32)));
-        assert_eq!(unrotated.verify(Audience::Staff, &token), Err(TokenError::Invalid));
+        assert_eq!(unrotated.verify(Audience::Staff, &token, Utc::now()), Err(TokenError::Invalid));
         let (fresh, _) = new.issue(Audience::Staff, "7", 1, Utc::now()).expect("issue");
-        assert_eq!(old.verify(Audience::Staff, &fresh), Err(TokenError::Invalid));
+        assert_eq!(old.verify(Audience::Staff, &fresh, Utc::now()), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -239,8 +250,10 @@ mod tests {
         let now = Utc::now();
         let (a, expires_at) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
         let (b, _) = keys.issue(Audience::Staff, "7", 1, now).expect("issue");
-        let (a, b) =
-            (keys.verify(Audience::Staff, &a).expect("a"), keys.verify(Audience::Staff, &b).expect("b"));
+        let (a, b) = (
+            keys.verify(Audience::Staff, &a, Utc::now()).expect("a"),
+            keys.verify(Audience::Staff, &b, Utc::now()).expect("b"),
+        );
         assert_ne!(a.session.id, b.session.id);
         assert_eq!(a.session.id.len(), 22);
         assert_eq!(a.session.expires_at.timestamp(), expires_at.timestamp());
@@ -263,11 +276,17 @@ mod tests {
 
     #[test]
     fn tokens_without_a_session_are_refused() {
-        assert_eq!(keys().verify(Audience::Public, &signed_without("sid")), Err(TokenError::Invalid));
+        assert_eq!(
+            keys().verify(Audience::Public, &signed_without("sid"), Utc::now()),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
     fn tokens_without_a_credential_version_are_refused() {
-        assert_eq!(keys().verify(Audience::Public, &signed_without("ver")), Err(TokenError::Invalid));
+        assert_eq!(
+            keys().verify(Audience::Public, &signed_without("ver"), Utc::now()),
+            Err(TokenError::Invalid)
+        );
     }
 }

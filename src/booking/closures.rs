@@ -289,10 +289,10 @@ pub async fn close(
     post: String,
     request: ClosureRequest,
 ) -> Result<ClosureView, AppError> {
+    let now = state.clock.naive();
     let (view, post) = state
         .db(move |conn| {
             let tz = crate::calendar::post_zone(conn, &post)?;
-            let now = chrono::Utc::now().naive_utc();
             let closure = NewClosure::parse(&request, crate::calendar::local_date(now, tz))?;
             Ok((create(conn, &actor, &post, tz, &closure, now)?, post))
         })
@@ -310,12 +310,9 @@ pub async fn reopen(
     post: String,
     id: i64,
 ) -> Result<(), AppError> {
+    let now = state.clock.naive();
     let cache = state.availability.clone();
-    state
-        .db(move |conn| {
-            delete(conn, &actor, &post, id, chrono::Utc::now().naive_utc()).map(|()| cache.invalidate(&post))
-        })
-        .await
+    state.db(move |conn| delete(conn, &actor, &post, id, now).map(|()| cache.invalidate(&post))).await
 }
 
 #[cfg(test)]

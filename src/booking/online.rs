@@ -3,8 +3,6 @@
 //! their address, then the booking; a seat taken makes this instance's cached availability of
 //! the post stale.
 
-use chrono::Utc;
-
 use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
 use crate::booking::ics;
@@ -24,10 +22,10 @@ pub async fn book(
     idempotency: Option<Idempotency>,
     client_address: String,
 ) -> Result<Booked, AppError> {
+    let now = state.clock.naive();
     let settings = state.settings.booking.clone();
     let outcome = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             if let Some(replayed) = appointments::replay(conn, &who.actor(), idempotency.as_ref())? {
                 return Ok(replayed);
             }
@@ -130,7 +128,7 @@ pub async fn calendar_file(
             Ok((view, sequence, post))
         })
         .await?;
-    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, Utc::now())?;
+    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, state.clock.now())?;
     Ok((ics::calendar(&event), format!("appointment-{}.ics", view.reference)))
 }
 
@@ -141,12 +139,10 @@ pub async fn cancel(
     who: Applicant,
     reference: Reference,
 ) -> Result<AppointmentView, AppError> {
+    let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
-    let view = state
-        .db(move |conn| {
-            appointments::cancel(conn, &rules, &who.actor(), &reference, None, Utc::now().naive_utc())
-        })
-        .await?;
+    let view =
+        state.db(move |conn| appointments::cancel(conn, &rules, &who.actor(), &reference, None, now)).await?;
     state.availability.invalidate(&view.post);
     Ok(view)
 }
@@ -160,10 +156,10 @@ pub async fn reschedule(
     slot_id: i64,
     client_address: String,
 ) -> Result<AppointmentView, AppError> {
+    let now = state.clock.naive();
     let settings = state.settings.booking.clone();
     let view = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
             appointments::reschedule(
                 conn,

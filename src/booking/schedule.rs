@@ -427,12 +427,13 @@ pub async fn set_week(
     service: String,
     specs: &[OpeningSpec],
 ) -> Result<(Vec<OpeningSpec>, Refit), AppError> {
+    let now = state.clock.naive();
     let week = parse_openings(specs)?;
     let (post, refit, described) = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &post)?;
             crate::booking::known_service(conn, &service)?;
-            let refit = replace(conn, &actor, &post, tz, &service, &week, chrono::Utc::now().naive_utc())?;
+            let refit = replace(conn, &actor, &post, tz, &service, &week, now)?;
             Ok((post, refit, describe(&week)))
         })
         .await?;

@@ -781,8 +781,9 @@ pub async fn check(
     number: String,
     sig: String,
 ) -> Result<Verification, AppError> {
+    let now = state.clock.naive();
     let (key, limits) = (state.receipts.clone(), state.settings.tracking);
-    state.db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, Utc::now().naive_utc())).await
+    state.db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
 }
 
 /// The receipt as printed for the payer (the PDF, with the public check's address in its QR

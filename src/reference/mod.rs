@@ -2,7 +2,7 @@
 
 pub mod seed;
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{fee_schedule, fee_withdrawals, posts, services};
@@ -73,8 +73,7 @@ pub fn fees_in_force(mut versions: Vec<Fee>, date: NaiveDate) -> Vec<Fee> {
 
 /// Adds whatever reference rows are missing; safe to run at every start and from two instances
 /// at once (a row another instance inserted first is a unique violation, and is fine).
-pub fn seed(conn: &mut DbConn) -> QueryResult<usize> {
-    let now = Utc::now().naive_utc();
+pub fn seed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     let mut added = 0;
     for p in seed::POSTS {
         added += ignore_existing(

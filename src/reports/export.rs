@@ -214,7 +214,8 @@ pub fn to_file(
         .with_context(|| format!("cannot open the database {:?}", settings.database_url))?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     let scope = scope.check(&mut conn, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = chrono::Utc::now();
+    // The CLI is a process of its own: it reads the machine's clock.
+    let now = crate::clock::Clock::system().now();
     record(&mut conn, &Actor::System, &scope, format, now.naive_utc())?;
     // No server may be running to seal the entry: seal it here.
     crate::audit::seal::seal_pending(&mut conn)?;

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -43,7 +42,7 @@ pub fn run(settings: &Settings, out: &Path) -> anyhow::Result<String> {
         let exported: Vec<&str> = KeyName::ALL.iter().map(|n| n.as_str()).collect();
         let event = Event::unnamed(Action::ServerKeysExported)
             .with(json!({"keys": exported, "removed_from_database": names}));
-        audit::record(conn, &Actor::System, event, Utc::now().naive_utc())
+        audit::record(conn, &Actor::System, event, crate::clock::Clock::system().naive())
     })
     .context("the key file is written, but removing the keys from the database failed")?;
     // No server may be running to seal the entry: seal it here.

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -17,6 +16,7 @@ use crate::auth::Actor;
 use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
+use crate::web::extract::ApplicantPage;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
@@ -105,7 +105,7 @@ async fn start_session(
     let signed_in =
         login_flow::check_password(state, Actor::Anonymous, door, email, password, client_address(req))
             .await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let (token, expires_at) = state
         .keys
         .issue(door, &signed_in.subject.to_string(), signed_in.credential_version, now)
@@ -256,11 +256,13 @@ pub async fn sign_out(
 }
 
 #[get("/my")]
-pub async fn my_appointments(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn my_appointments(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: ApplicantPage,
+) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let Some(who) = session::applicant(&state, &req).await else {
-        return Ok(redirect("/sign-in"));
-    };
+    let who = visitor.applicant;
     let id = who.id;
     let (record, list) = state
         .db(move |conn| Ok((applicants::find(conn, id)?, appointments::list_for_applicant(conn, id)?)))
@@ -318,11 +320,8 @@ fn password_page(req: &HttpRequest, lang: Lang, status: StatusCode, errors: &[Fi
 }
 
 #[get("/my/password")]
-pub async fn password_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if session::applicant(&state, &req).await.is_none() {
-        return redirect("/sign-in");
-    }
-    password_page(&req, Lang::of(&req), StatusCode::OK, &[])
+pub async fn password_form(req: HttpRequest, visitor: ApplicantPage) -> HttpResponse {
+    password_page(&req, visitor.lang, StatusCode::OK, &[])
 }
 
 /// Changes the password through the API's operation (which ends every session, this one
@@ -331,12 +330,11 @@ pub async fn password_form(state: web::Data<AppState>, req: HttpRequest) -> Http
 pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let Some(who) = session::applicant(&state, &req).await else {
-        return Ok(redirect("/sign-in"));
-    };
+    let who = visitor.applicant;
     let PasswordForm { current_password, new_password, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
         return Ok(password_page(

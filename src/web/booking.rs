@@ -5,12 +5,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::api::client_address;
-use crate::auth::{Actor, Applicant};
+use crate::auth::Actor;
 use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
 use crate::booking::party::{PersonInput, MAX_PARTY};
 use crate::booking::reference_code::Reference;
@@ -19,21 +19,20 @@ use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
 use crate::reference;
 use crate::state::AppState;
+use crate::web::extract::{ApplicantPage, OwnAppointment};
 use crate::web::i18n::Lang;
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
 
 /// The signed-in applicant, or the way to the sign-in page.
-async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Applicant, HttpResponse> {
-    session::applicant(state, req).await.ok_or_else(|| redirect("/sign-in"))
-}
 
 #[get("/book")]
-pub async fn choose(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn choose(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _visitor: ApplicantPage,
+) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    if let Err(to_sign_in) = signed_in(&state, &req).await {
-        return Ok(to_sign_in);
-    }
     let (posts, services) =
         state.db(|conn| Ok((reference::list_posts(conn)?, reference::list_services(conn)?))).await?;
     let title = lang.t(("Book an appointment", "Reservar una cita"));
@@ -187,8 +186,8 @@ async fn slots_page(
     form: &BookForm,
     errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
-    let now = Utc::now().naive_utc();
     let query = AvailabilityQuery { service: service.clone(), from, to: from.map(|f| f + Duration::days(6)) };
     let (post_code, service_code) = (post.clone(), service.clone());
     let found = state
@@ -240,7 +239,7 @@ async fn slots_page(
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
                 (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }
             nav aria-label=(lang.t(("Weeks", "Semanas"))) {
-                @if free.from > Utc::now().date_naive() {
+                @if free.from > now.date() {
                     a href=(week(earlier)) { (lang.t(("Earlier week", "Semana anterior"))) } " · "
                 }
                 a href=(week(later)) { (lang.t(("Later week", "Semana siguiente"))) }
@@ -291,12 +290,10 @@ fn person_field(
 pub async fn slots(
     state: web::Data<AppState>,
     req: HttpRequest,
+    _visitor: ApplicantPage,
     query: web::Query<SlotsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    if let Err(to_sign_in) = signed_in(&state, &req).await {
-        return Ok(to_sign_in);
-    }
     let SlotsQuery { post, service, from } = query.into_inner();
     let post = crate::reference::normalise_post(&post);
     slots_page(&state, &req, lang, StatusCode::OK, post, service, from, &BookForm::default(), &[]).await
@@ -306,13 +303,11 @@ pub async fn slots(
 pub async fn book(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     form: web::Form<BookForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let who = visitor.applicant;
     let form = form.into_inner();
     let post = crate::reference::normalise_post(&form.post);
     let again = |status: StatusCode, errors: Vec<FieldError>| {
@@ -385,20 +380,10 @@ pub(crate) fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
 pub async fn appointment(
     state: web::Data<AppState>,
     req: HttpRequest,
-    reference: web::Path<String>,
+    own: OwnAppointment,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
-    let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let actor = who.actor();
-    let (view, post) = match online::own_with_post(&state, who, reference.clone()).await {
-        Ok(found) => found,
-        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
-        Err(e) => return Err(e),
-    };
+    let OwnAppointment { applicant, reference, view, post, lang } = own;
+    let actor = applicant.actor();
     let documents = match state.db(move |conn| records::own_documents(conn, &actor, &reference)).await {
         Ok(documents) => documents,
         Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
@@ -473,13 +458,11 @@ fn documents_table(lang: Lang, documents: &[OwnDocument]) -> Markup {
 pub async fn confirmation(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     match online::confirmation_pdf(&state, who, reference, lang).await {
         Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
@@ -494,13 +477,11 @@ pub async fn confirmation(
 pub async fn calendar_file(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     match online::calendar_file(&state, who, reference, lang).await {
         Ok((text, name)) => Ok(crate::api::booking::ics_response(text, &name)),
@@ -518,14 +499,12 @@ pub struct CsrfOnly {
 pub async fn cancel(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     reference: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
+    let who = visitor.applicant;
     let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     let back = format!("/my/{}", parsed.as_str());
     if !session::csrf_holds(&req, &form.csrf) {
@@ -559,20 +538,10 @@ pub struct WeekQuery {
 pub async fn reschedule_form(
     state: web::Data<AppState>,
     req: HttpRequest,
-    reference: web::Path<String>,
+    own: OwnAppointment,
     query: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
-    let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let (view, _) = match online::own_with_post(&state, who, parsed).await {
-        Ok(found) => found,
-        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
-        Err(e) => return Err(e),
-    };
+    let OwnAppointment { view, lang, .. } = own;
     reschedule_page(&state, &req, lang, StatusCode::OK, &view, query.into_inner().from, None).await
 }
 
@@ -585,8 +554,8 @@ async fn reschedule_page(
     from: Option<NaiveDate>,
     problem: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
-    let now = Utc::now().naive_utc();
     let (post, service) = (view.post.clone(), view.service.clone());
     let free = state
         .db(move |conn| {
@@ -625,20 +594,10 @@ pub struct RescheduleForm {
 pub async fn reschedule(
     state: web::Data<AppState>,
     req: HttpRequest,
-    reference: web::Path<String>,
+    own: OwnAppointment,
     form: web::Form<RescheduleForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let who = match signed_in(&state, &req).await {
-        Ok(who) => who,
-        Err(to_sign_in) => return Ok(to_sign_in),
-    };
-    let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    let (view, _) = match online::own_with_post(&state, who.clone(), parsed.clone()).await {
-        Ok(found) => found,
-        Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
-        Err(e) => return Err(e),
-    };
+    let OwnAppointment { applicant: who, reference: parsed, view, lang, .. } = own;
     let RescheduleForm { csrf, slot_id } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
         let expired = lang

@@ -4,6 +4,8 @@
 
 use maud::{html, Markup, DOCTYPE};
 
+use crate::auth::roles::{AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement};
+use crate::auth::Role;
 use crate::web::i18n::{Lang, Text};
 
 pub const SITE: Text = (
@@ -21,28 +23,75 @@ const EMERGENCY: Text = (
 );
 const SWITCH: Text = ("Español", "English");
 
-/// The menu: the staff's on staff pages, the public's elsewhere.
-fn menu(path: &str) -> &'static [(&'static str, Text)] {
-    if path.starts_with("/staff") {
-        &[
-            ("/staff", ("Day board", "Tablero del día")),
-            ("/staff/cash", ("Cash", "Caja")),
-            ("/staff/register", ("Notarial register", "Registro notarial")),
-            ("/staff/reports", ("Fee report", "Informe de derechos")),
-            ("/staff/audit", ("Audit log", "Bitácora")),
-            ("/staff/admin/accounts", ("Accounts", "Cuentas")),
-            ("/staff/admin/schedules", ("Schedules", "Horarios")),
-            ("/staff/admin/closures", ("Closures", "Cierres")),
-            ("/staff/admin/fees", ("Fees", "Tarifas")),
-        ]
-    } else {
-        &[("/", HOME), ("/track", TRACK), ("/my", MINE)]
+/// The public menu.
+const PUBLIC_MENU: &[(&str, Text)] = &[("/", HOME), ("/track", TRACK), ("/my", MINE)];
+
+/// Who is signed in on a staff page, for its header: the menu follows the role, and the
+/// clerk's window is shown. Put on the request by the staff page extractor.
+#[derive(Debug, Clone)]
+pub struct StaffHeader {
+    pub username: String,
+    pub role: Role,
+    /// The member's post; none for those who work at every post.
+    pub post: Option<String>,
+    /// The window this clerk works at, as remembered for the session.
+    pub window: Option<String>,
+}
+
+/// Every staff page of the menu, with the requirement its handler checks: the menu shows a
+/// member only what their role opens, by the same rule that lets them in.
+/// A menu entry: where, its words, and whether a role may open it.
+type MenuEntry = (&'static str, Text, fn(Role) -> bool);
+
+const STAFF_MENU: &[MenuEntry] = &[
+    ("/staff", ("Day board", "Tablero del día"), ClerkPlus::admits),
+    ("/staff/receipts", ("Receipts", "Recibos"), AnyStaff::admits),
+    ("/staff/cash", ("Cash", "Caja"), ClerkPlus::admits),
+    ("/staff/documents", ("Documents", "Documentos"), ClerkPlus::admits),
+    ("/staff/register", ("Notarial register", "Registro notarial"), AnyStaff::admits),
+    ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
+    ("/staff/audit", ("Audit log", "Bitácora"), AuditorOrAdmin::admits),
+    ("/staff/admin/accounts", ("Accounts", "Cuentas"), AdminOnly::admits),
+    ("/staff/admin/schedules", ("Schedules", "Horarios"), AdminOnly::admits),
+    ("/staff/admin/closures", ("Closures", "Cierres"), AdminOnly::admits),
+    ("/staff/admin/fees", ("Fees", "Tarifas"), AdminOnly::admits),
+];
+
+/// The staff pages `role` may open, as the menu lists them.
+pub fn staff_menu(role: Role) -> impl Iterator<Item = (&'static str, Text)> {
+    STAFF_MENU.iter().filter(move |(_, _, admits)| admits(role)).map(|(href, text, _)| (*href, *text))
+}
+
+/// Whether the member signed in on this request works at every post (and so picks one).
+pub fn works_everywhere(req: &actix_web::HttpRequest) -> bool {
+    use actix_web::HttpMessage;
+    req.extensions().get::<StaffHeader>().is_some_and(|h| h.post.is_none())
+}
+
+/// Where a member starts after signing in, and where "back" leads: the clerk and the
+/// supervisor on the day board, the auditor on the fee report, the admin on the accounts.
+pub fn start_page(role: Role) -> &'static str {
+    match role {
+        Role::Clerk | Role::Supervisor => "/staff",
+        Role::Auditor => "/staff/reports",
+        Role::Admin => "/staff/admin/accounts",
     }
 }
 
 /// A whole page: `title` (also the page's one `h1`), `path` (to come back to after a
 /// language switch) and the content.
 pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
+    frame_for(lang, title, path, None, content)
+}
+
+/// [`frame`] for a signed-in staff member: their menu, the search box, who and which window.
+pub fn frame_for(
+    lang: Lang,
+    title: &str,
+    path: &str,
+    staff: Option<&StaffHeader>,
+    content: Markup,
+) -> Markup {
     let other = lang.other();
     let switch = format!("/lang/{}?next={}", other.code(), encode(path));
     html! {
@@ -60,8 +109,32 @@ pub fn frame(lang: Lang, title: &str, path: &str, content: Markup) -> Markup {
                     a href="/" { strong { (lang.t(SITE)) } }
                     nav aria-label=(lang.t(MENU)) {
                         ul {
-                            @for (href, text) in menu(path) { li { a href=(href) { (lang.t(*text)) } } }
+                            @match staff {
+                                Some(staff) => {
+                                    @for (href, text) in staff_menu(staff.role) { li { a href=(href) { (lang.t(text)) } } }
+                                }
+                                None if path.starts_with("/staff") => {}
+                                None => {
+                                    @for (href, text) in PUBLIC_MENU { li { a href=(href) { (lang.t(*text)) } } }
+                                }
+                            }
                             li { a href=(switch) lang=(other.code()) hreflang=(other.code()) { (lang.t(SWITCH)) } }
+                        }
+                    }
+                    @if let Some(staff) = staff {
+                        p.who {
+                            (lang.t(("Signed in as", "Sesión de"))) " " strong { (staff.username) }
+                            @if let Some(window) = &staff.window {
+                                " · " (lang.t(("Window", "Ventanilla"))) " " strong.window { (window) }
+                            }
+                        }
+                        form.search role="search" method="get" action="/staff/search" {
+                            label for="site-search" { (lang.t(("Find", "Buscar"))) }
+                            " "
+                            input #site-search type="search" name="q" maxlength="100" autocomplete="off"
+                                placeholder=(lang.t(("Name, reference, receipt, tracking number…", "Nombre, referencia, recibo, número de seguimiento…")));
+                            " "
+                            button type="submit" { (lang.t(("Search", "Buscar"))) }
                         }
                     }
                 }
@@ -100,6 +173,30 @@ pub fn sign_out_form(lang: Lang, csrf: &str, action: &str) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn menu(role: Role) -> Vec<&'static str> {
+        staff_menu(role).map(|(href, _)| href).collect()
+    }
+
+    #[test]
+    fn each_role_sees_only_the_pages_it_may_open_and_starts_on_one_of_them() {
+        assert_eq!(
+            menu(Role::Clerk),
+            ["/staff", "/staff/receipts", "/staff/cash", "/staff/documents", "/staff/register"]
+        );
+        assert_eq!(
+            menu(Role::Auditor),
+            ["/staff/receipts", "/staff/register", "/staff/reports", "/staff/audit"]
+        );
+        assert!(
+            menu(Role::Supervisor).contains(&"/staff/cash")
+                && !menu(Role::Supervisor).contains(&"/staff/audit")
+        );
+        assert_eq!(menu(Role::Admin).len(), STAFF_MENU.len());
+        for role in Role::ALL {
+            assert!(menu(role).contains(&start_page(role)), "{role:?} starts on a page it may open");
+        }
+    }
 
     #[test]
     fn paths_are_encoded_for_the_switch_link() {

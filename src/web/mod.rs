@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod booking;
+pub mod extract;
 pub mod i18n;
 pub mod intake;
 pub mod layout;
@@ -12,6 +13,7 @@ pub mod local_path;
 pub mod names;
 pub mod numbers;
 pub mod once;
+pub mod pickers;
 pub mod public;
 pub mod receipt_check;
 pub mod schedules;
@@ -21,7 +23,7 @@ pub mod typed;
 
 use actix_web::error::{InternalError, UrlencodedError};
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpResponse};
 use maud::Markup;
 
 use crate::web::i18n::Lang;
@@ -136,7 +138,8 @@ pub fn form_page(
     body: impl FnOnce(&str) -> Markup,
 ) -> HttpResponse {
     let (token, cookie) = session::csrf_token(req);
-    let mut response = page(status, lang, layout::frame(lang, title, path, body(&token)));
+    let staff = req.extensions().get::<layout::StaffHeader>().cloned();
+    let mut response = page(status, lang, layout::frame_for(lang, title, path, staff.as_ref(), body(&token)));
     if let Some(cookie) = cookie {
         let _ = response.add_cookie(&cookie);
     }

@@ -17,6 +17,10 @@ pub fn appointment_status(lang: Lang, code: &str) -> String {
         .map_or_else(|| code.to_string(), |s| lang.t(wording::appointment_status(s)).to_string())
 }
 
+pub fn role(lang: Lang, role: crate::auth::Role) -> &'static str {
+    lang.t(wording::role(role))
+}
+
 pub fn document_kind(lang: Lang, kind: Kind) -> &'static str {
     lang.t(wording::document_kind(kind))
 }

@@ -1,10 +1,27 @@
-//! Numbers as people type them into the pages: amounts (`1,234.50`, `85`) as cents, and
-//! exchange rates (`17.25`) in millionths. Anything else is `None`, for the field's error.
+//! Numbers as people type them into the pages: amounts (`1,234.50`, `85`, `85,50`) as cents,
+//! and exchange rates (`17.25`, `17,2538`) in millionths. Anything else is `None`, for the
+//! field's error.
 
-/// `digits[.fraction]` with at most `places` decimals (commas between thousands allowed),
-/// scaled by 10^places.
+/// The text with a decimal comma read as a point: one comma, no point, and not followed by
+/// exactly three digits (`17,2538` and `85,5` are decimals; `1,234` is a thousand and more).
+/// Commas between thousands are dropped; `None` when they don't group by three.
+fn decimal_point(text: &str) -> Option<String> {
+    let text = text.trim();
+    let decimal_comma = !text.contains('.')
+        && text.matches(',').count() == 1
+        && text.rsplit(',').next().is_some_and(|tail| tail.len() != 3);
+    if decimal_comma {
+        return Some(text.replace(',', "."));
+    }
+    let whole = text.split('.').next().unwrap_or("");
+    let grouped = whole.split(',').skip(1).all(|group| group.len() == 3);
+    grouped.then(|| text.replace(',', ""))
+}
+
+/// `digits[.fraction]` with at most `places` decimals (commas between thousands allowed, or a
+/// decimal comma), scaled by 10^places.
 fn scaled(text: &str, places: u32) -> Option<i64> {
-    let text = text.trim().replace(',', "");
+    let text = decimal_point(text)?;
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
     if whole.is_empty() && fraction.is_empty() {
         return None;
@@ -43,6 +60,13 @@ mod tests {
             assert_eq!(cents(bad), None, "{bad:?}");
         }
         assert_eq!(rate_micros("17.25"), Some(17_250_000));
+        // Decimal commas, as typed in Mexico as often as points.
+        assert_eq!(rate_micros("17,2538"), Some(17_253_800));
+        assert_eq!(cents("85,5"), Some(8_550));
+        assert_eq!(cents("1,234"), Some(123_400), "three digits after a comma: thousands");
+        assert_eq!(cents("1,234,567.89"), Some(123_456_789));
+        assert_eq!(cents("1,2,3"), None);
+        assert_eq!(cents("12,"), Some(1_200));
         assert_eq!(rate_micros("17.2500001"), None);
         assert_eq!(cents("999999999999999"), None, "too long");
     }

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -30,9 +29,10 @@ pub fn service_name(lang: Lang, code: &str, english: &str) -> String {
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
+    let now = state.clock.naive();
     let (today, posts, services, fees) = state
         .db(move |conn| {
-            let today = crate::calendar::today_at(conn, None)?;
+            let today = crate::calendar::today_at(conn, None, now)?;
             Ok((
                 today,
                 reference::list_posts(conn)?,
@@ -119,6 +119,7 @@ pub async fn track(
     req: HttpRequest,
     form: web::Query<TrackForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let TrackForm { number, surname } = form.into_inner();
     let title = lang.t(("Track a document", "Seguimiento de un documento"));
@@ -131,9 +132,7 @@ pub async fn track(
     let outcome = if asked && errors == (None, None) {
         let (key, limits, address) = (state.matching.clone(), state.settings.tracking, client_address(&req));
         let (n, s) = (number.clone(), surname.clone());
-        let found = state
-            .db(move |conn| records::lookup(conn, &key, &limits, &n, &s, &address, Utc::now().naive_utc()))
-            .await;
+        let found = state.db(move |conn| records::lookup(conn, &key, &limits, &n, &s, &address, now)).await;
         match found {
             Ok(view) => Some(found_view(lang, &view)),
             Err(e) if e.code() == Code::NotFound => {
@@ -251,10 +250,10 @@ pub async fn display(
     req: HttpRequest,
     post: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let post = crate::reference::normalise_post(&post);
-    let shown =
-        state.db(move |conn| crate::window::visits::display(conn, &post, Utc::now().naive_utc())).await;
+    let shown = state.db(move |conn| crate::window::visits::display(conn, &post, now)).await;
     let screen = match shown {
         Ok(screen) => screen,
         Err(e) if e.code() == Code::NotFound => {

@@ -13,9 +13,10 @@ use crate::auth::roles::AdminOnly;
 use crate::booking::schedule::{self as week_schedule, OpeningSpec, Refit, ServiceWeek, MAX_OPENINGS};
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
+use crate::web::extract::StaffPage;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
-use crate::web::staff::{member, post_of, refused, sign_out_button};
+use crate::web::staff::{post_of, refused, sign_out_button};
 use crate::web::typed::{renumber, Typed};
 use crate::web::{form_page, session};
 
@@ -190,8 +191,10 @@ fn page(
     done: Option<Markup>,
 ) -> HttpResponse {
     let title = format!("{} · {}", lang.t(("Weekly schedules", "Horarios semanales")), post);
+    let roams = crate::web::layout::works_everywhere(req);
     form_page(req, status, lang, &title, "/staff/admin/schedules", |csrf| {
         html! {
+            @if roams { (crate::web::pickers::post_switch(lang, "/staff/admin/schedules", post)) }
             @if let Some(done) = done { (done) }
             @for (service, openings) in weeks {
                 section.notice {
@@ -225,13 +228,10 @@ pub struct PostQuery {
 pub async fn schedules(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     query: web::Query<PostQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let post = post_of(&admin, query.into_inner().post);
     let (reader, asked) = ((*admin).clone(), post.clone());
     match state.db(move |conn| week_schedule::weeks(conn, &reader, &asked)).await {
@@ -244,13 +244,10 @@ pub async fn schedules(
 pub async fn set_week(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let mut typed = Typed::new(form.into_inner());
     let post = post_of(&admin, Some(typed.get("post").to_string()));
     let service = typed.get("service").to_string();
@@ -301,6 +298,7 @@ pub async fn set_week(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::extract::{CsrfForm, StaffPage};
 
     fn typed(pairs: &[(&str, &str)]) -> Typed {
         Typed::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())

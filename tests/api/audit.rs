@@ -441,7 +441,7 @@ async fn released_holds_are_recorded_as_the_system() {
     let reference =
         text(&app.book(&ana, slot(&app.slots("MEX", "notarial").await, 0), 1).await.body, "reference");
     app.post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&ana), &json!({})).await;
-    let later = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(11);
+    let later = app.now().naive_utc() + chrono::Duration::minutes(11);
     let released = consular_desk::booking::appointments::release_due_holds(&mut db_conn(db.url()), later)
         .expect("release");
     assert_eq!(released, 1);

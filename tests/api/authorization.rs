@@ -213,7 +213,8 @@ fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
 }
 
 fn claims(aud: &str, sub: &str, exp_offset_secs: i64) -> Value {
-    let now = chrono::Utc::now().timestamp();
+    // The app's clock, not the machine's: it decides what has expired.
+    let now = crate::helpers::tuesday_10_mex().timestamp();
     json!({"sub": sub, "aud": aud, "iss": "consular-desk", "iat": now, "exp": now + exp_offset_secs, "ver": 1, "sid": "AAAAAAAAAAAAAAAAAAAAAA"})
 }
 

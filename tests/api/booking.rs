@@ -28,7 +28,7 @@ async fn availability_lists_bookable_slots_in_the_post_zone() {
     let parsed = chrono::DateTime::parse_from_rfc3339(starts).expect("RFC 3339");
     // Tijuana is UTC-8 in winter and UTC-7 in summer: never a Mexico City offset.
     assert!([-8 * 3600, -7 * 3600].contains(&parsed.offset().local_minus_utc()), "{starts}");
-    assert!(parsed > chrono::Utc::now() + chrono::Duration::hours(24), "minimum notice: {starts}");
+    assert!(parsed > app.now() + chrono::Duration::hours(24), "minimum notice: {starts}");
     assert_eq!(first["remaining"], 2);
 
     let r = app.get("/api/v1/posts/TIJ/availability?service=passport-renewal", None).await;
@@ -100,7 +100,7 @@ async fn held_seats_return_after_the_release_delay() {
     assert_eq!(remaining(&app.slots("MEX", "notarial").await, id), 1);
 
     // What every instance's maintenance timer does, eleven minutes later.
-    let later = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(11);
+    let later = app.now().naive_utc() + chrono::Duration::minutes(11);
     let released = consular_desk::booking::appointments::release_due_holds(&mut db_conn(db.url()), later)
         .expect("release");
     assert_eq!(released, 1);
@@ -183,7 +183,7 @@ async fn minimum_notice_and_horizon_are_enforced() {
     // Every day of the week, so the next 48 hours have slots whatever day the test runs.
     open.set_week(&open.admin_token().await, "MTY", "notarial", every_day()).await;
     let slots = open.slots("MTY", "notarial").await;
-    let now = chrono::Utc::now();
+    let now = open.now();
     let starts = |s: &Value| {
         chrono::DateTime::parse_from_rfc3339(s["starts_at"].as_str().unwrap_or("")).expect("time")
     };

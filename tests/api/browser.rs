@@ -493,7 +493,7 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
 
     // The auditor downloads the CSV: its rows add up to the report's net.
     browser.staff_sign_in(&app.address, "auditor").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.now().date_naive();
     let (from, to) = (today - chrono::Duration::days(1), today + chrono::Duration::days(1));
     browser.goto(&format!("{}/staff/reports?post=MEX&from={from}&to={to}", app.address)).await;
     browser.screenshot("staff-reports").await;
@@ -530,8 +530,21 @@ async fn an_admin_opens_an_account_from_the_accounts_page() {
     browser.goto(&format!("{}/staff/admin/accounts", app.address)).await;
     assert_eq!(browser.text("h1").await, "Cuentas del personal");
     browser.type_into("#new_username", "gdl.clerk").await;
+    browser.type_into("#new_password", "corta").await;
+    browser.click("#new_post option[value='GDL']").await;
+    browser.click("form[action='/staff/admin/accounts'] button").await;
+    // Too short: said beside the password, in Spanish, with what was typed kept.
+    browser.wait_until("document.querySelector('#new_password-error')").await;
+    let said = browser.text("#new_password-error").await;
+    assert!(said.contains("10") && !said.contains("password:"), "{said}");
+    let kept = browser.run("return [document.querySelector('#new_username').value, document.querySelector('#new_post').value]").await;
+    assert_eq!(kept, json!(["gdl.clerk", "GDL"]));
+    assert_eq!(
+        browser.accessibility_problems().await,
+        Vec::<String>::new(),
+        "the accounts page with an error"
+    );
     browser.type_into("#new_password", "una frase larga de acceso").await;
-    browser.type_into("#new_post", "GDL").await;
     browser.click("form[action='/staff/admin/accounts'] button").await;
     browser.wait_until("document.body.textContent.includes('gdl.clerk')").await;
     browser.screenshot("staff-accounts-es").await;

@@ -2,7 +2,7 @@
 //! forms' rules, every invalid transition, numbering under concurrent clerks and instances,
 //! post scope, and the lookups that must fail.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -21,8 +21,9 @@ fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
 }
 
+/// The test apps' today (their clock starts on it).
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    crate::helpers::tuesday_10_mex().date_naive()
 }
 
 fn years_ago(years: i32) -> String {

@@ -1,7 +1,7 @@
 //! The fee schedule is global: only an admin bound to no post adds a version or withdraws one
 //! that has taken effect nowhere yet; a post's admin gets 403 on the API and the pages.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
@@ -28,7 +28,7 @@ async fn an_admin_of_one_post_changes_no_fee_anywhere() {
     let db = TestDb::fresh();
     let app = spawn_on(&db, &[]).await;
     let mex_admin = app.staff_token("mex.admin", "admin", Some("MEX")).await;
-    let later = Utc::now().date_naive() + Duration::days(10);
+    let later = app.now().date_naive() + Duration::days(10);
 
     let r = app.post("/api/v1/admin/fees", Some(&mex_admin), &version("crba", 1, later)).await;
     assert_problem(&r, 403, "wrong_post");
@@ -71,7 +71,7 @@ async fn a_version_not_yet_in_force_is_withdrawn_once_with_a_reason_and_audited(
     let app = spawn_on(&db, &[]).await;
     let admin = app.admin_token().await;
     let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
-    let later = Utc::now().date_naive() + Duration::days(10);
+    let later = app.now().date_naive() + Duration::days(10);
     let added = app.post("/api/v1/admin/fees", Some(&admin), &version("crba", 1, later)).await;
     assert_eq!(added.status, 201, "{}", added.body);
     assert_eq!(price_on(&app, "crba", later).await, Some(1), "the mistyped price would apply");
@@ -129,7 +129,7 @@ async fn a_version_in_force_at_any_post_is_never_withdrawn() {
     let r =
         app.call("DELETE", &withdrawal("crba", seeded), Some(&admin), Some(&json!({"reason": "x"}))).await;
     assert_problem(&r, 409, "fee_version_in_force");
-    assert_eq!(price_on(&app, "crba", Utc::now().date_naive()).await, Some(10_000));
+    assert_eq!(price_on(&app, "crba", app.now().date_naive()).await, Some(10_000));
     app.stop().await;
 }
 
@@ -138,7 +138,7 @@ async fn an_admin_of_every_post_withdraws_from_the_page() {
     let db = TestDb::fresh();
     let app = spawn_on(&db, &[]).await;
     let admin = app.staff_token("chief.admin", "admin", None).await;
-    let later = Utc::now().date_naive() + Duration::days(20);
+    let later = app.now().date_naive() + Duration::days(20);
     let added = app.post("/api/v1/admin/fees", Some(&admin), &version("crba", 7, later)).await;
     assert_eq!(added.status, 201, "{}", added.body);
 

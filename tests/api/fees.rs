@@ -2,7 +2,7 @@
 //! voids and their rules, the PDF and its code, exchange rates, the daily close and its lock,
 //! schedule versions, and the database refusing edits.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -273,9 +273,9 @@ async fn receipt_numbers_stay_gapless_with_concurrent_clerks_and_instances() {
 #[actix_web::test]
 async fn a_new_price_applies_from_its_date_and_old_receipts_keep_theirs() {
     let Desk { app, db, admin, clerk, .. } = desk().await;
-    let tomorrow = (Utc::now() + Duration::days(1)).date_naive();
+    let tomorrow = (app.now() + Duration::days(1)).date_naive();
     let version = |date: String| json!({"code": "crba", "description": "Consular Report of Birth Abroad", "cfr_item": "22 CFR 22.1", "amount_cents": 12_500, "effective_from": date});
-    let today = Utc::now().date_naive().to_string();
+    let today = app.now().date_naive().to_string();
     assert_problem(
         &app.post("/api/v1/admin/fees", Some(&admin), &version(today)).await,
         422,

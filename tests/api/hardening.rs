@@ -220,7 +220,7 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     assert!(shown.body["voided"].is_null(), "{}", shown.body);
 
     // A walk-in's reason, a closure's reason, a fee's description, a window's label.
-    let day = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let day = (app.now().date_naive() + chrono::Duration::days(30)).to_string();
     for bad in sneaky {
         let walk = json!({"service": "passport-new", "reason": bad, "applicant": person("Ana", "Ruiz")});
         assert_problem(

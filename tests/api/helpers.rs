@@ -7,6 +7,8 @@ use std::io::Write;
 use std::sync::Once;
 
 use actix_web::dev::ServerHandle;
+use chrono::{DateTime, Utc};
+use consular_desk::clock::Clock;
 use consular_desk::config::Settings;
 use consular_desk::startup::Application;
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -142,8 +144,19 @@ pub struct TestApp {
     pub address: String,
     pub db_url: String,
     pub client: awc::Client,
+    /// The app's clock: it starts at [`TUESDAY_10_MEX`] and runs on; tests move it.
+    pub clock: Clock,
     handle: ServerHandle,
 }
+
+/// Where every test app's clock starts: Tuesday 8 December 2026, 10:00 in Mexico City
+/// (16:00 UTC), a working morning, whatever the day and hour CI runs.
+pub fn tuesday_10_mex() -> DateTime<Utc> {
+    DateTime::from_timestamp(TUESDAY_10_MEX, 0).unwrap_or_default()
+}
+
+/// [`tuesday_10_mex`] in seconds since 1970.
+pub const TUESDAY_10_MEX: i64 = 1_796_745_600;
 
 /// Settings for a test app; `overrides` wins over the defaults (fixed signing secrets, port 0).
 /// An override with an empty value unsets a variable.
@@ -183,7 +196,13 @@ pub async fn spawn_app() -> (TestApp, TestDb) {
 
 /// Another app (a restart, or a second instance) on an existing database.
 pub async fn spawn_on(db: &TestDb, overrides: &[(&str, &str)]) -> TestApp {
-    let app = Application::build(settings(db.url(), overrides)).expect("app builds");
+    spawn_with_clock(db, overrides, Clock::starting_at(tuesday_10_mex())).await
+}
+
+/// As [`spawn_on`], on `clock` (a restart keeps the first app's clock).
+pub async fn spawn_with_clock(db: &TestDb, overrides: &[(&str, &str)], clock: Clock) -> TestApp {
+    let app =
+        Application::build_with_clock(settings(db.url(), overrides), clock.clone()).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let server = app.server();
     let handle = server.handle();
@@ -195,11 +214,17 @@ pub async fn spawn_on(db: &TestDb, overrides: &[(&str, &str)]) -> TestApp {
             .connector(awc::Connector::new().limit(512).conn_keep_alive(std::time::Duration::from_secs(30)))
             .timeout(std::time::Duration::from_secs(60))
             .finish(),
+        clock,
         handle,
     }
 }
 
 impl TestApp {
+    /// Now on the app's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }

@@ -18,7 +18,7 @@ async fn intake_app(service: &str) -> (TestApp, TestDb, String) {
 }
 
 fn issued_years_ago(years: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(years * 365)).to_string()
+    (crate::helpers::tuesday_10_mex().date_naive() - chrono::Duration::days(years * 365)).to_string()
 }
 
 /// The one-time token of the form at `path`, as a fresh rendering of the page carries it.

@@ -30,6 +30,7 @@ mod reports;
 mod restart;
 mod schedules;
 mod sessions;
+mod staff_menus;
 mod staff_scope;
 mod throttles;
 mod verify_records;

@@ -587,7 +587,7 @@ async fn the_cash_page_sets_the_rate_takes_a_count_and_a_supervisor_signs_it() {
     app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
     let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
     let (supervisors, supervisor_token, _) = staff_session(&app, "mex.supervisor").await;
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
+    let today = app.now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
     let rate_path = format!("/api/v1/staff/posts/MEX/exchange-rates/{today}");
 
     // Only a supervisor sets the rate, and only with the form's token.
@@ -755,8 +755,8 @@ async fn an_admin_closes_a_day_from_the_page_and_its_slots_stop_being_offered() 
     app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
     let (admins, token, _) = staff_session(&app, "head.admin").await;
     let (clerks, clerk_token, _) = staff_session(&app, "mex.clerk").await;
-    let tomorrow = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive()
-        + chrono::Duration::days(2);
+    let tomorrow =
+        app.now().with_timezone(&chrono_tz::America::Mexico_City).date_naive() + chrono::Duration::days(2);
     let close = format!("post=MEX&date={tomorrow}&reason=Thanksgiving+Day");
     let offered = |app: &TestApp| {
         let path =
@@ -812,7 +812,7 @@ async fn an_admin_adds_a_fee_version_from_the_page_for_a_later_date_only() {
     app.staff_token("mex.supervisor", "supervisor", Some("MEX")).await;
     let (admins, token, _) = staff_session(&app, "head.admin").await;
     let (supervisors, supervisor_token, _) = staff_session(&app, "mex.supervisor").await;
-    let later = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+    let later = app.now().date_naive() + chrono::Duration::days(30);
     let version = format!("code=passport-execution&description=Passport+execution+fee&cfr_item=22+CFR+22.1+item+1&amount=40.00&effective_from={later}");
     assert_eq!(page(&app, "/staff/admin/fees", &[("Cookie", &supervisors)]).await.status, 403);
     assert_eq!(
@@ -821,7 +821,7 @@ async fn an_admin_adds_a_fee_version_from_the_page_for_a_later_date_only() {
             .status,
         403
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = app.now().date_naive();
     let now = format!("code=passport-execution&description=x&cfr_item=y&amount=40.00&effective_from={today}");
     assert_eq!(
         post_form(&app, "/staff/admin/fees", &admins, &format!("{now}&csrf={token}")).await.status,
@@ -894,8 +894,8 @@ async fn an_admin_resets_a_password_and_removes_a_closure_from_the_pages() {
     assert_eq!(app.get("/api/v1/staff/me", Some(&after)).await.body["post"], "GDL");
 
     // A closure removed from the page: its day is offered again.
-    let day = chrono::Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive()
-        + chrono::Duration::days(3);
+    let day =
+        app.now().with_timezone(&chrono_tz::America::Mexico_City).date_naive() + chrono::Duration::days(3);
     let closed = app
         .post(
             "/api/v1/admin/posts/MEX/closures",

@@ -1,7 +1,7 @@
 //! The fee report: totals that agree across formats and with the receipts, local-date edges
 //! in two zones, voids inside and across the range, the command line, and who may read it.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone};
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
@@ -284,7 +284,7 @@ async fn the_pdf_summary_runs_over_pages_each_numbered_and_dated() {
     let auditor = app.staff_token("auditor", "auditor", None).await;
     let visit = walk_in(&app, &clerk, "MEX").await;
     // A receipt on each of 80 days: the per-day table alone needs more than a page.
-    let first = Utc::now().date_naive() - Duration::days(100);
+    let first = app.now().date_naive() - Duration::days(100);
     for day in 0..80 {
         let at = (first + Duration::days(day)).and_hms_opt(18, 0, 0).expect("noon in Mexico City");
         record_at(&db, "mex.clerk", "MEX", &visit, at);
@@ -315,7 +315,7 @@ async fn local_dates_decide_in_each_posts_zone_and_voids_count_when_made() {
     let (mex_visit, tij_visit) = (walk_in(&app, &mex, "MEX").await, walk_in(&app, &tij, "TIJ").await);
     // 23:30 local yesterday at each post: Mexico City is UTC-6; Tijuana keeps US time (UTC-8 now).
     let yesterday = |zone: chrono_tz::Tz| {
-        let local_today = Utc::now().with_timezone(&zone).date_naive();
+        let local_today = app.now().with_timezone(&zone).date_naive();
         let day = local_today - Duration::days(1);
         let late = zone
             .from_local_datetime(&day.and_hms_opt(23, 30, 0).expect("time"))
@@ -407,7 +407,7 @@ async fn thirty_exports_at_once_each_answer_whole_and_each_is_audited() {
         let r = app.post("/api/v1/staff/fees", Some(&clerk), &book(&reference, "card")).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let today = Utc::now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
+    let today = app.now().with_timezone(&chrono_tz::America::Mexico_City).date_naive();
     let formats = ["csv", "xlsx", "pdf", "json"];
     let exports = (0..30).map(|i| {
         let path = format!(
@@ -437,7 +437,7 @@ async fn thirty_exports_at_once_each_answer_whole_and_each_is_audited() {
 async fn many_receipts(app: &TestApp, db: &TestDb) -> (NaiveDate, Vec<String>) {
     let clerk = app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
     let visit = walk_in(app, &clerk, "MEX").await;
-    let first = Utc::now().date_naive() - Duration::days(30);
+    let first = app.now().date_naive() - Duration::days(30);
     let mut numbers = Vec::new();
     for i in 0..250 {
         let at = (first + Duration::days(i % 3)).and_hms_opt(18, 0, 0).expect("noon in Mexico City");
@@ -494,7 +494,7 @@ async fn a_json_report_of_many_chunks_parses_whole_and_adds_up_as_it_streams() {
     let (first, numbers) = many_receipts(&app, &db).await;
     let void = format!("/api/v1/staff/receipts/{}/void", numbers[7]);
     assert_eq!(app.post(&void, Some(&supervisor), &json!({"reason": "twice"})).await.status, 200);
-    let (from, to) = (first, Utc::now().date_naive() + Duration::days(1));
+    let (from, to) = (first, app.now().date_naive() + Duration::days(1));
     let path = format!("/api/v1/audit/fee-report?post=MEX&from={from}&to={to}");
 
     let (head, body, whole) = raw_get(&app, &path, &auditor).await;
@@ -559,7 +559,7 @@ async fn a_json_report_sends_its_rows_as_read_and_one_failing_after_them_breaks_
     diesel::sql_query("UPDATE posts SET timezone = 'Mars/Olympus_Mons' WHERE code = 'TIJ'")
         .execute(&mut db_conn(db.url()))
         .expect("the zone changed");
-    let (from, to) = (first, Utc::now().date_naive() + Duration::days(1));
+    let (from, to) = (first, app.now().date_naive() + Duration::days(1));
     let path = format!("/api/v1/audit/fee-report?post=all&from={from}&to={to}&format=json");
 
     let (head, body, whole) = raw_get(&app, &path, &auditor).await;

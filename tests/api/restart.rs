@@ -33,7 +33,7 @@ async fn two_instances_accept_each_others_tokens() {
     // And the generated secrets are not the fixed test ones: a token forged with those fails.
     let forged = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
-        &serde_json::json!({"sub": "1", "aud": "consular-desk/public", "iss": "consular-desk", "exp": chrono::Utc::now().timestamp() + 600}),
+        &serde_json::json!({"sub": "1", "aud": "consular-desk/public", "iss": "consular-desk", "exp": crate::helpers::tuesday_10_mex().timestamp() + 600}),
         &jsonwebtoken::EncodingKey::from_secret(crate::helpers::PUBLIC_SECRET.as_bytes()),
     )
     .expect("sign");

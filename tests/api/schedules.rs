@@ -1,7 +1,7 @@
 //! Admin schedules and closures, slot generation across instances, and local time on
 //! daylight-saving change days.
 
-use chrono::{Datelike, Duration, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Offset, TimeZone};
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, db_conn, seat_violations, spawn_app, spawn_on, TestApp, TestDb};
@@ -186,7 +186,7 @@ async fn a_half_day_closure_hides_only_its_hours() {
 
 #[actix_web::test]
 async fn generation_is_idempotent_and_safe_from_many_instances_at_once() {
-    let (_app, db) = spawn_app().await;
+    let (app, db) = spawn_app().await;
     let count = || {
         use consular_desk::db::schema::slots;
         use diesel::prelude::*;
@@ -194,7 +194,7 @@ async fn generation_is_idempotent_and_safe_from_many_instances_at_once() {
     };
     let before = count();
     // Five days later, four instances' timers fire together.
-    let later = Utc::now().naive_utc() + Duration::days(5);
+    let later = app.now().naive_utc() + Duration::days(5);
     let inserted: Vec<usize> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -224,7 +224,7 @@ fn next_offset_change(zone: chrono_tz::Tz) -> NaiveDate {
             .offset()
             .fix()
     };
-    let mut day = Utc::now().date_naive() + Duration::days(2);
+    let mut day = crate::helpers::tuesday_10_mex().date_naive() + Duration::days(2);
     while offset_at_noon(day) == offset_at_noon(day - Duration::days(1)) {
         day += Duration::days(1);
     }
@@ -236,7 +236,7 @@ async fn tijuana_slots_follow_daylight_saving_time_on_the_change_day() {
     let db = TestDb::fresh();
     let zone: chrono_tz::Tz = "America/Tijuana".parse().expect("zone");
     let change = next_offset_change(zone);
-    let days_ahead = (change - Utc::now().date_naive()).num_days() + 2;
+    let days_ahead = (change - crate::helpers::tuesday_10_mex().date_naive()).num_days() + 2;
     let app = spawn_on(&db, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", &days_ahead.to_string())]).await;
     let admin = app.admin_token().await;
     // A night opening every day, so the change (at 02:00 on a Sunday) falls inside it.
@@ -349,7 +349,7 @@ async fn closing_hours_a_clock_change_skips_is_refused() {
             .local_minus_utc()
     };
     // The next spring-forward Sunday: the day after which the offset grows.
-    let mut day = Utc::now().date_naive() + Duration::days(1);
+    let mut day = app.now().date_naive() + Duration::days(1);
     while offset(day) <= offset(day - Duration::days(1)) {
         day += Duration::days(1);
     }

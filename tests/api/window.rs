@@ -2,7 +2,7 @@
 //! who may do it. Timing rules that need another clock (late check-ins, the no-show sweep)
 //! call the operations with a later `now`, as another instance's timer would.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_problem, db_conn, person, spawn_app, spawn_on, TestApp, TestDb};
@@ -140,7 +140,7 @@ async fn check_in_opens_an_hour_ahead_and_a_late_one_needs_a_reason() {
         post: Some("MEX".into()),
     };
     let actor = consular_desk::auth::Actor::Staff(member);
-    let late = Utc::now().naive_utc() + Duration::minutes(50);
+    let late = app.now().naive_utc() + Duration::minutes(50);
     let refused = consular_desk::window::visits::check_in(&mut conn, &settings, &actor, &parsed, None, late);
     assert!(matches!(refused, Err(ref e) if e.code().as_str() == "too_late"), "{refused:?}");
     let empty =
@@ -163,7 +163,7 @@ async fn the_timer_marks_no_shows_as_the_system() {
     let (app, db, admin, clerk) = window_app().await;
     let reference = app.soon_appointment(&clerk, "MEX", "notarial").await;
     let settings = crate::helpers::settings(db.url(), &[]).window;
-    let now = Utc::now().naive_utc();
+    let now = app.now().naive_utc();
     let mut conn = db_conn(db.url());
     assert_eq!(consular_desk::window::visits::sweep_no_shows(&mut conn, &settings, now).expect("sweep"), 0);
     let later = now + Duration::days(3);

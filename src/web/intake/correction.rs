@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::html;
 
 use super::fields::{self, Typed};
@@ -128,6 +127,7 @@ pub async fn correct(
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let (post, number) = path.into_inner();
     let post = crate::reference::normalise_post(&post);
@@ -155,7 +155,6 @@ pub async fn correct(
     // Once per rendering of the form: a double click writes one correction.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 register::correct(c, &key, &actor, &at, &number, &correction, now)?;
                 let day = calendar::local_date(now, calendar::post_zone(c, &at)?);

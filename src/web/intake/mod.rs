@@ -11,7 +11,6 @@ pub use fields::code;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -23,6 +22,7 @@ use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code, FieldError};
 use crate::state::AppState;
+use crate::web::extract::ApplicantPage;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::{member, refusal};
 use crate::web::typed::renumber;
@@ -505,7 +505,8 @@ async fn prefill_of(
         _ => return Err(not_found()),
     };
     let Some(form) = Form::for_service(&view.service) else { return Err(not_found()) };
-    let started = chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= Utc::now());
+    let started =
+        chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= state.clock.now());
     if view.status != "booked" || started {
         return Err(no_longer(req, lang, &view.reference));
     }
@@ -596,9 +597,11 @@ pub async fn prefill_form(
 pub async fn prefill(
     state: web::Data<AppState>,
     req: HttpRequest,
+    visitor: ApplicantPage,
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let (mut draft, _) = match prefill_of(&state, &req, &reference).await {
         Ok(found) => found,
@@ -632,15 +635,13 @@ pub async fn prefill(
     if !errors.is_empty() {
         return Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors));
     }
-    let Some(who) = session::applicant(&state, &req).await else { return Ok(redirect("/sign-in")) };
+    let who = visitor.applicant;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(crate::web::booking::not_found(&req, lang));
     };
     let (key, actor) = (state.matching.clone(), who.actor());
     let request = IntakeRequest { items };
-    let done = state
-        .db(move |conn| records::prefill(conn, &key, &actor, &parsed, &request, Utc::now().naive_utc()))
-        .await;
+    let done = state.db(move |conn| records::prefill(conn, &key, &actor, &parsed, &request, now)).await;
     match done {
         Ok(_) => Ok(redirect(&format!("/my/{}", draft.reference))),
         Err(AppError::Validation { errors, .. }) => {
@@ -836,6 +837,7 @@ pub async fn record_at_window(
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let posted = Posted::new(form.into_inner());
     let typed = &posted.typed;
@@ -864,7 +866,6 @@ pub async fn record_at_window(
     // Once per rendering of the form: a double click records one document, one register entry.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 let recorded = records::record(c, &key, &actor, &parsed, &item, now)?;
                 Ok(format!("{documents}?recorded={}", recorded.tracking_number))

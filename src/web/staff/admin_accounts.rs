@@ -1,21 +1,128 @@
-//! The admins' staff accounts: open, reset a password, reassign, disable or enable.
+//! The admins' staff accounts: open, reset a password, reassign, disable or enable. A refused
+//! form comes back on the same page with what was typed and each error beside its field.
 
 use super::*;
+use crate::accounts::staff::StaffRecord;
+use crate::error::FieldError;
+use crate::reference::Post;
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 
-/// Staff accounts: every one the admin may manage, with a form to open one and a button to
-/// disable or enable each.
-#[get("/staff/admin/accounts")]
-pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let reader = (*admin).clone();
-    let records = state.db(move |conn| Ok(staff_accounts::list(conn, &reader)?)).await?;
+#[derive(Deserialize, Default, Clone)]
+pub struct AccountForm {
+    csrf: String,
+    username: String,
+    password: String,
+    role: String,
+    post: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct AssignmentForm {
+    csrf: String,
+    role: String,
+    post: Option<String>,
+}
+
+carries_csrf!(AccountForm, ResetForm, AssignmentForm);
+
+/// Which form on the page a refusal is about, with what was typed there.
+enum Refused {
+    Open(AccountForm),
+    Password { username: String },
+    Assignment { username: String, role: String, post: Option<String> },
+}
+
+/// A refused form: the form, its errors by field, and a line for what belongs to no field.
+struct Problem {
+    status: StatusCode,
+    form: Refused,
+    errors: Vec<FieldError>,
+    general: Option<String>,
+}
+
+impl Problem {
+    /// Splits an operation's refusal into field errors (in the page's language) and a line.
+    fn of(lang: Lang, form: Refused, e: &AppError) -> Problem {
+        let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        match e {
+            AppError::Validation { errors, .. } => {
+                Problem { status, form, errors: errors.clone(), general: None }
+            }
+            // The post the form names is unknown: said beside the post, not as "Not found".
+            e if e.code() == Code::NotFound => Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+                errors: vec![FieldError::new(
+                    "form",
+                    lang.t(("No post has that code.", "Ninguna sede tiene ese código.")),
+                )],
+                general: None,
+            },
+            e => Problem { status, form, errors: Vec::new(), general: Some(refusal(lang, e)) },
+        }
+    }
+
+    /// The error beside `field` of the refused form `which`, in the page's language.
+    fn beside(&self, lang: Lang, which: &str, field: &str) -> Option<String> {
+        let this = match &self.form {
+            Refused::Open(_) => which == "open",
+            Refused::Password { username } | Refused::Assignment { username, .. } => {
+                which == format!("{}:{username}", self.kind())
+            }
+        };
+        let error = self.errors.iter().find(|e| e.field == field || (e.field == "form" && field == "post"));
+        this.then_some(error).flatten().map(|e| lang.error_text(e))
+    }
+
+    fn kind(&self) -> &'static str {
+        match self.form {
+            Refused::Open(_) => "open",
+            Refused::Password { .. } => "password",
+            Refused::Assignment { .. } => "assignment",
+        }
+    }
+}
+
+/// An error's text beside its input, tied to it for screen readers by `id`.
+fn field_error(id: &str, error: &Option<String>) -> Markup {
+    html! { @if let Some(error) = error { span.field-error id=(id) role="alert" { (error) } } }
+}
+
+async fn load(
+    state: &AppState,
+    admin: &crate::auth::StaffMember,
+) -> Result<(Vec<StaffRecord>, Vec<Post>), AppError> {
+    let reader = admin.clone();
+    state
+        .db(move |conn| Ok((staff_accounts::list(conn, &reader)?, crate::reference::list_posts(conn)?)))
+        .await
+}
+
+fn accounts_page(
+    req: &HttpRequest,
+    lang: Lang,
+    admin: &str,
+    (records, posts): (Vec<StaffRecord>, Vec<Post>),
+    problem: Option<Problem>,
+) -> HttpResponse {
+    let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let title = lang.t(("Staff accounts", "Cuentas del personal"));
-    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/accounts", |csrf| {
+    let typed = match problem.as_ref().map(|p| &p.form) {
+        Some(Refused::Open(form)) => form.clone(),
+        _ => AccountForm::default(),
+    };
+    let beside = |which: &str, field: &str| problem.as_ref().and_then(|p| p.beside(lang, which, field));
+    form_page(req, status, lang, title, "/staff/admin/accounts", |csrf| {
         html! {
+            @if let Some(line) = problem.as_ref().and_then(|p| p.general.clone()) {
+                p.error role="alert" { (line) }
+            }
             table {
                 thead { tr {
                     th scope="col" { (lang.t(("Username", "Usuario"))) }
@@ -28,28 +135,39 @@ pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
                     @for r in &records {
                         tr {
                             td { (r.username) }
-                            td { (r.role.as_str()) }
+                            td { (names::role(lang, r.role)) }
                             td { (r.post_code.as_deref().unwrap_or("—")) }
                             td { @if r.disabled_at.is_some() { (lang.t(("disabled", "deshabilitada"))) } @else { (lang.t(("active", "activa"))) } }
                             td {
-                                @if r.username != admin.username {
+                                @if r.username != admin {
+                                    @let password_key = format!("password:{}", r.username);
+                                    @let password_error = beside(&password_key, "password");
                                     form method="post" action={ "/staff/admin/accounts/" (r.username) "/password" } {
                                         input type="hidden" name="csrf" value=(csrf);
                                         @let id = format!("password-{}", r.username);
+                                        @let error_id = format!("{id}-error");
                                         label for=(id) { (lang.t(("New password for", "Contraseña nueva para"))) " " (r.username) }
-                                        input id=(id) name="password" type="password" autocomplete="new-password" required;
+                                        input id=(id) name="password" type="password" autocomplete="new-password" required
+                                            aria-invalid=[password_error.as_ref().map(|_| "true")] aria-describedby=[password_error.as_ref().map(|_| error_id.as_str())];
+                                        (field_error(&error_id, &password_error))
                                         button type="submit" { (lang.t(("Reset", "Restablecer"))) }
                                     }
+                                    @let assignment_key = format!("assignment:{}", r.username);
+                                    @let (role_now, post_now) = match problem.as_ref().map(|p| &p.form) {
+                                        Some(Refused::Assignment { username, role, post }) if *username == r.username => (Role::parse(role).unwrap_or(r.role), post.clone()),
+                                        _ => (r.role, r.post_code.clone()),
+                                    };
                                     form method="post" action={ "/staff/admin/accounts/" (r.username) "/assignment" } {
                                         input type="hidden" name="csrf" value=(csrf);
                                         @let role_id = format!("role-{}", r.username);
                                         label for=(role_id) { (lang.t(("Role of", "Función de"))) " " (r.username) }
                                         select id=(role_id) name="role" {
-                                            @for role in Role::ALL { option value=(role.as_str()) selected[role == r.role] { (role.as_str()) } }
+                                            @for role in Role::ALL { option value=(role.as_str()) selected[role == role_now] { (names::role(lang, role)) } }
                                         }
                                         @let post_id = format!("post-{}", r.username);
                                         label for=(post_id) { (lang.t(("Post of", "Sede de"))) " " (r.username) }
-                                        input id=(post_id) name="post" type="text" maxlength="3" value=(r.post_code.as_deref().unwrap_or(""));
+                                        (post_choice(lang, &post_id, &posts, post_now.as_deref()))
+                                        (field_error(&format!("{post_id}-error"), &beside(&assignment_key, "post")))
                                         button type="submit" { (lang.t(("Move", "Cambiar"))) }
                                     }
                                     @let (verb, text) = if r.disabled_at.is_some() { ("enable", lang.t(("Enable", "Habilitar"))) } else { ("disable", lang.t(("Disable", "Deshabilitar"))) };
@@ -63,50 +181,83 @@ pub async fn accounts(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
                     }
                 }
             }
-            h2 { (lang.t(("Open an account", "Abrir una cuenta"))) }
+            h2 #open { (lang.t(("Open an account", "Abrir una cuenta"))) }
             form method="post" action="/staff/admin/accounts" {
                 input type="hidden" name="csrf" value=(csrf);
+                @let username_error = beside("open", "username");
                 label for="new_username" { (lang.t(("Username", "Usuario"))) }
-                input #new_username name="username" type="text" maxlength="64" autocomplete="off" required;
+                input #new_username name="username" type="text" maxlength="64" autocomplete="off" required value=(typed.username)
+                    aria-invalid=[username_error.as_ref().map(|_| "true")] aria-describedby=[username_error.as_ref().map(|_| "new_username-error")];
+                (field_error("new_username-error", &username_error))
+                @let password_error = beside("open", "password");
                 label for="new_password" { (lang.t(("Password (10 characters or more)", "Contraseña (10 caracteres o más)"))) }
-                input #new_password name="password" type="password" autocomplete="new-password" required;
+                input #new_password name="password" type="password" autocomplete="new-password" required
+                    aria-invalid=[password_error.as_ref().map(|_| "true")] aria-describedby=[password_error.as_ref().map(|_| "new_password-error")];
+                (field_error("new_password-error", &password_error))
                 label for="new_role" { (lang.t(("Role", "Función"))) }
                 select #new_role name="role" {
-                    @for role in Role::ALL { option value=(role.as_str()) { (role.as_str()) } }
+                    @for role in Role::ALL { option value=(role.as_str()) selected[typed.role == role.as_str()] { (names::role(lang, role)) } }
                 }
-                label for="new_post" { (lang.t(("Post (empty: every post)", "Sede (vacío: todas)"))) }
-                input #new_post name="post" type="text" maxlength="3";
+                (field_error("new_role-error", &beside("open", "role")))
+                label for="new_post" { (lang.t(("Post", "Sede"))) }
+                (post_choice(lang, "new_post", &posts, typed.post.as_deref()))
+                (field_error("new_post-error", &beside("open", "post")))
                 button type="submit" { (lang.t(("Open the account", "Abrir la cuenta"))) }
             }
             (sign_out_button(lang, csrf))
         }
-    }))
+    })
 }
 
-#[derive(Deserialize)]
-pub struct AccountForm {
-    csrf: String,
-    username: String,
-    password: String,
-    role: String,
-    post: Option<String>,
+/// A post picked from the list, or none (the account works at every post).
+fn post_choice(lang: Lang, id: &str, posts: &[Post], chosen: Option<&str>) -> Markup {
+    let chosen = chosen.map(str::trim).filter(|p| !p.is_empty());
+    html! {
+        select id=(id) name="post" {
+            option value="" selected[chosen.is_none()] { (lang.t(("Every post", "Todas las sedes"))) }
+            @for post in posts {
+                option value=(post.code) selected[chosen == Some(post.code.as_str())] { (post.city) " (" (post.code) ")" }
+            }
+        }
+    }
+}
+
+/// Staff accounts: every one the admin may manage, with a form to open one and a button to
+/// disable or enable each.
+#[get("/staff/admin/accounts")]
+pub async fn accounts(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
+) -> Result<HttpResponse, AppError> {
+    let found = load(&state, &admin.member).await?;
+    Ok(accounts_page(&req, admin.lang, &admin.username, found, None))
+}
+
+/// The page again after a refusal, with the refused form as it was typed.
+async fn refused_form(
+    state: &AppState,
+    req: &HttpRequest,
+    admin: &StaffPage<AdminOnly>,
+    form: Refused,
+    e: AppError,
+) -> Result<HttpResponse, AppError> {
+    if e.code().status() >= 500 {
+        return Err(e);
+    }
+    let problem = Problem::of(admin.lang, form, &e);
+    let found = load(state, &admin.member).await?;
+    Ok(accounts_page(req, admin.lang, &admin.username, found, Some(problem)))
 }
 
 #[post("/staff/admin/accounts")]
 pub async fn open_account(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<AccountForm>,
+    admin: StaffPage<AdminOnly>,
+    form: CsrfForm<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
     let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
         Ok(new) => staff_accounts::open_account(&state, admin.actor(), new).await,
@@ -114,7 +265,10 @@ pub async fn open_account(
     };
     match opened {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
-        Err(e) => refused(&req, lang, e),
+        Err(e) => {
+            let typed = AccountForm { password: String::new(), ..form };
+            refused_form(&state, &req, &admin, Refused::Open(typed), e).await
+        }
     }
 }
 
@@ -122,17 +276,11 @@ pub async fn open_account(
 pub async fn switch_account(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
+    _form: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let (lang, now) = (admin.lang, state.clock.naive());
     let (username, verb) = path.into_inner();
     let disabled = match verb.as_str() {
         "disable" => true,
@@ -140,21 +288,12 @@ pub async fn switch_account(
         _ => return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró.")))),
     };
     let actor = admin.actor();
-    let done = state
-        .db(move |conn| {
-            staff_accounts::set_disabled(conn, &actor, &username, disabled, Utc::now().naive_utc())
-        })
-        .await;
+    let done =
+        state.db(move |conn| staff_accounts::set_disabled(conn, &actor, &username, disabled, now)).await;
     match done {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
         Err(e) => refused(&req, lang, e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct ResetForm {
-    csrf: String,
-    password: String,
 }
 
 /// Sets a new password on a staff account: every session of it ends.
@@ -162,33 +301,22 @@ pub struct ResetForm {
 pub async fn reset_password(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     username: web::Path<String>,
-    form: web::Form<ResetForm>,
+    form: CsrfForm<ResetForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let ResetForm { csrf, password } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
-    let password = match crate::accounts::fields::NewPassword::parse(&password) {
+    let username = username.into_inner();
+    let password = match crate::accounts::fields::NewPassword::parse(&form.password) {
         Ok(password) => password,
-        Err(message) => return Ok(said(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, &message)),
+        Err(message) => {
+            let e = AppError::invalid(vec![FieldError::new("password", message)]);
+            return refused_form(&state, &req, &admin, Refused::Password { username }, e).await;
+        }
     };
-    match staff_accounts::reset_password(&state, &admin.actor(), username.into_inner(), password).await {
+    match staff_accounts::reset_password(&state, &admin.actor(), username.clone(), password).await {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
-        Err(e) => refused(&req, lang, e),
+        Err(e) => refused_form(&state, &req, &admin, Refused::Password { username }, e).await,
     }
-}
-
-#[derive(Deserialize)]
-pub struct AssignmentForm {
-    csrf: String,
-    role: String,
-    post: Option<String>,
 }
 
 /// Gives a staff account another role or post: its sessions end, so the next page it opens
@@ -197,31 +325,23 @@ pub struct AssignmentForm {
 pub async fn reassign(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     username: web::Path<String>,
-    form: web::Form<AssignmentForm>,
+    form: CsrfForm<AssignmentForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let AssignmentForm { csrf, role, post } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let now = state.clock.naive();
+    let AssignmentForm { role, post, .. } = form.into_inner();
     let post = post.filter(|p| !p.trim().is_empty());
+    let username = username.into_inner();
+    let typed = || Refused::Assignment { username: username.clone(), role: role.clone(), post: post.clone() };
     let assignment = match staff_accounts::Assignment::parse(&role, post.as_deref()) {
         Ok(assignment) => assignment,
-        Err(e) => return refused(&req, lang, e),
+        Err(e) => return refused_form(&state, &req, &admin, typed(), e).await,
     };
-    let (actor, username) = (admin.actor(), username.into_inner());
-    let done = state
-        .db(move |conn| {
-            staff_accounts::reassign(conn, &actor, &username, &assignment, Utc::now().naive_utc())
-        })
-        .await;
+    let (actor, target) = (admin.actor(), username.clone());
+    let done = state.db(move |conn| staff_accounts::reassign(conn, &actor, &target, &assignment, now)).await;
     match done {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
-        Err(e) => refused(&req, lang, e),
+        Err(e) => refused_form(&state, &req, &admin, typed(), e).await,
     }
 }

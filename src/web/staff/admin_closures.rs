@@ -1,6 +1,7 @@
 //! The admins' closures: a day or part of one closed, or opened again.
 
 use super::*;
+use crate::web::extract::{CsrfForm, StaffPage};
 
 /// A post's closures from today over the booking horizon, and a form to close a day or part
 /// of one.
@@ -8,20 +9,18 @@ use super::*;
 pub async fn closures(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let post = post_of(&admin, query.into_inner().post);
     let horizon = i64::from(state.settings.booking.horizon_days);
     let (reader, asked) = ((*admin).clone(), post.clone());
     let found = state
         .db(move |conn| {
             let tz = calendar::post_zone(conn, &asked)?;
-            let from = calendar::local_date(Utc::now().naive_utc(), tz);
+            let from = calendar::local_date(now, tz);
             closures_op::list(conn, &reader, &asked, tz, from, from + chrono::Duration::days(horizon))
         })
         .await;
@@ -32,6 +31,7 @@ pub async fn closures(
     let title = format!("{} · {}", lang.t(("Closures", "Cierres")), post);
     Ok(form_page(&req, StatusCode::OK, lang, &title, "/staff/admin/closures", |csrf| {
         html! {
+            @if admin.post.is_none() { (crate::web::pickers::post_switch(lang, "/staff/admin/closures", &post)) }
             @if list.is_empty() { p { (lang.t(("No closures ahead.", "No hay cierres próximos."))) } }
             ul {
                 @for c in &list {
@@ -81,17 +81,11 @@ pub struct ClosureForm {
 pub async fn close_day(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ClosureForm>,
+    admin: StaffPage<AdminOnly>,
+    form: CsrfForm<ClosureForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
     let Some(date) = form.date else {
         return Ok(said(
             &req,
@@ -113,18 +107,12 @@ pub async fn close_day(
 pub async fn remove_closure(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
     id: web::Path<String>,
-    form: web::Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let PostForm { csrf, post } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let PostForm { post, .. } = form.into_inner();
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -134,3 +122,5 @@ pub async fn remove_closure(
         Err(e) => refused(&req, lang, e),
     }
 }
+
+crate::web::extract::carries_csrf!(ClosureForm);

@@ -3,6 +3,7 @@
 //! post changes it; a post's admin sees it read-only.
 
 use super::*;
+use crate::web::extract::{CsrfForm, StaffPage};
 
 /// Why a post's admin can't change the schedule.
 const EVERY_POST: Text = (
@@ -24,20 +25,15 @@ fn fee_refusal(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpRespons
 pub async fn fee_schedule_page(
     state: web::Data<AppState>,
     req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let changes = admin.post.is_none();
     let (list, upcoming) = state
         .db(move |conn| {
-            let today = calendar::today_at(conn, None)?;
-            Ok((
-                crate::reference::fees_on(conn, today)?,
-                fee_versions::upcoming(conn, Utc::now().naive_utc())?,
-            ))
+            let today = calendar::today_at(conn, None, now)?;
+            Ok((crate::reference::fees_on(conn, today)?, fee_versions::upcoming(conn, now)?))
         })
         .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
@@ -131,17 +127,12 @@ pub struct FeeVersionForm {
 pub async fn add_fee_version(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<FeeVersionForm>,
+    admin: StaffPage<AdminOnly>,
+    form: CsrfForm<FeeVersionForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
     let (Some(amount_cents), Some(effective_from)) = (numbers::cents(&form.amount), form.effective_from)
     else {
         return Ok(said(
@@ -162,10 +153,7 @@ pub async fn add_fee_version(
         effective_from,
     };
     let actor = admin.actor();
-    match state
-        .db(move |conn| fee_versions::add_version(conn, &actor, &request, Utc::now().naive_utc()))
-        .await
-    {
+    match state.db(move |conn| fee_versions::add_version(conn, &actor, &request, now)).await {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
         Err(e) => fee_refusal(&req, lang, e),
     }
@@ -183,35 +171,23 @@ pub struct WithdrawForm {
 pub async fn withdraw_fee_version(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<WithdrawForm>,
+    admin: StaffPage<AdminOnly>,
+    form: CsrfForm<WithdrawForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
-    let admin = match member::<AdminOnly>(&state, &req).await {
-        Ok(admin) => admin,
-        Err(page) => return Ok(page),
-    };
-    let WithdrawForm { csrf, code, effective_from, reason } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let WithdrawForm { code, effective_from, reason, .. } = form.into_inner();
     let Some(effective_from) = effective_from else {
         return fee_refusal(&req, lang, AppError::not_found("that fee has no version from that date"));
     };
     let (actor, request) = (admin.actor(), fee_versions::WithdrawRequest { reason });
     let done = state
-        .db(move |conn| {
-            fee_versions::withdraw_version(
-                conn,
-                &actor,
-                &code,
-                effective_from,
-                &request,
-                Utc::now().naive_utc(),
-            )
-        })
+        .db(move |conn| fee_versions::withdraw_version(conn, &actor, &code, effective_from, &request, now))
         .await;
     match done {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
         Err(e) => fee_refusal(&req, lang, e),
     }
 }
+
+crate::web::extract::carries_csrf!(FeeVersionForm, WithdrawForm);

@@ -99,7 +99,7 @@ async fn load_day(
     asked: Option<String>,
 ) -> Result<Day, AppError> {
     let post = post_of(staff, asked);
-    let (actor, me, bound) = (Actor::Staff(staff.clone()), staff.id, staff.post.is_some());
+    let (actor, me, bound, now) = (Actor::Staff(staff.clone()), staff.id, staff.post.is_some(), state.clock.naive());
     state
         .db(move |conn| {
             use crate::db::schema::posts;
@@ -109,7 +109,7 @@ async fn load_day(
             } else {
                 posts::table.order(posts::code).select((posts::code, posts::name)).load(conn)?
             };
-            let today = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+            let today = calendar::local_date(now, calendar::post_zone(conn, &post)?);
             let rate = match rates::show(conn, &actor, &post, today) {
                 Ok(rate) => Some(rate.rate_micros),
                 Err(e) if e.code() == Code::NotFound => None,
@@ -377,9 +377,9 @@ pub async fn set_rate(
     }
     let (actor, at) = (supervisor.actor(), post.clone());
     let request = RateRequest { currency: Currency::Mxn, rate_micros };
+    let now = state.clock.naive();
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             let today = calendar::local_date(now, calendar::post_zone(conn, &at)?);
             rates::set(conn, &actor, &at, today, &request, now)
         })
@@ -471,9 +471,9 @@ pub async fn count(
     }
     let explanation = Some(typed.explanation.trim().to_string()).filter(|e| !e.is_empty());
     let request = CloseoutRequest { date: None, counted: counted.clone(), explanation };
-    let (actor, at) = (clerk.actor(), post.clone());
+    let (actor, at, now) = (clerk.actor(), post.clone(), state.clock.naive());
     let done =
-        state.db(move |conn| closeouts::submit(conn, &actor, &at, &request, Utc::now().naive_utc())).await;
+        state.db(move |conn| closeouts::submit(conn, &actor, &at, &request, now)).await;
     let errors = match done {
         Ok(_) => return Ok(redirect(&cash_path(&clerk, &post))),
         Err(AppError::Validation { errors, .. }) => errors,
@@ -530,8 +530,8 @@ pub async fn sign_close(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let post = crate::reference::normalise_post(&post);
-    let (actor, at) = (supervisor.actor(), post.clone());
-    let done = state.db(move |conn| closeouts::sign(conn, &actor, &at, id, Utc::now().naive_utc())).await;
+    let (actor, at, now) = (supervisor.actor(), post.clone(), state.clock.naive());
+    let done = state.db(move |conn| closeouts::sign(conn, &actor, &at, id, now)).await;
     let words: Text = match done {
         Ok(_) => return Ok(redirect(&cash_path(&supervisor, &post))),
         Err(e) => match e.code() {

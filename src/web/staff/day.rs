@@ -25,6 +25,7 @@ pub async fn board(
     query: web::Query<BoardQuery>,
     just: web::Query<JustTicketed>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -37,7 +38,7 @@ pub async fn board(
         .db(move |conn| {
             let date = match date {
                 Some(date) => date,
-                None => calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?),
+                None => calendar::local_date(now, calendar::post_zone(conn, &post)?),
             };
             crate::window::visits::day_board(conn, &reader, &post, date)
         })
@@ -148,6 +149,7 @@ pub async fn check_in(
     reference: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -161,9 +163,7 @@ pub async fn check_in(
     };
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
     let done = state
-        .db(move |conn| {
-            crate::window::visits::check_in(conn, &settings, &actor, &reference, None, Utc::now().naive_utc())
-        })
+        .db(move |conn| crate::window::visits::check_in(conn, &settings, &actor, &reference, None, now))
         .await;
     match done {
         Ok(visit) => Ok(redirect(&ticketed(&visit))),
@@ -207,6 +207,7 @@ pub async fn call_next(
     req: HttpRequest,
     form: web::Form<CallForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -220,7 +221,6 @@ pub async fn call_next(
     // Once per rendering: a double click calls one ticket, not the next two.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 crate::window::visits::call_next(c, &actor, &post, &window, now)?;
                 Ok("/staff".to_string())
@@ -251,6 +251,7 @@ pub async fn walk_in(
     req: HttpRequest,
     form: web::Form<WalkInForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     use crate::booking::party::PersonInput;
     use crate::window::visits::WalkInRequest;
     let lang = Lang::of(&req);
@@ -271,7 +272,6 @@ pub async fn walk_in(
     // Once per rendering: a double click registers one walk-in, with one ticket.
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 let visit = crate::window::visits::walk_in(c, &actor, &post, &request, now)?;
                 Ok(ticketed(&visit))

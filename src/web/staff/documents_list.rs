@@ -375,9 +375,9 @@ pub async fn hand_over(
                 id_last4: blank(&typed.id_last4),
                 note: blank(&typed.note),
             };
-            let (actor, tracking) = (clerk.actor(), tracking.clone());
+            let (actor, tracking, now) = (clerk.actor(), tracking.clone(), state.clock.naive());
             state
-                .db(move |conn| records::handover(conn, &actor, &tracking, &request, Utc::now().naive_utc()))
+                .db(move |conn| records::handover(conn, &actor, &tracking, &request, now))
                 .await
         }
         (None, _) => {

@@ -1,6 +1,7 @@
 //! The auditors' fee report: its downloads in every format.
 
 use super::*;
+use crate::web::extract::StaffPage;
 
 #[derive(Deserialize)]
 pub struct ReportQuery {
@@ -14,13 +15,10 @@ pub struct ReportQuery {
 pub async fn reports(
     state: web::Data<AppState>,
     req: HttpRequest,
+    auditor: StaffPage<AuditorOrAdmin>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let auditor = match member::<AuditorOrAdmin>(&state, &req).await {
-        Ok(auditor) => auditor,
-        Err(page) => return Ok(page),
-    };
     let query = query.into_inner();
     // What was asked, or the member's own post: another post is refused as the API refuses it.
     let post = query.post.clone().or_else(|| auditor.post.clone()).unwrap_or_else(|| "all".into());
@@ -29,7 +27,8 @@ pub async fn reports(
         Err(e) => return refused(&req, lang, e),
     };
     let scope_post = at.clone();
-    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref())).await {
+    let now = state.clock.naive();
+    let today = match state.db(move |conn| calendar::today_at(conn, at.as_deref(), now)).await {
         Ok(today) => today,
         Err(e) => return refused(&req, lang, e),
     };
@@ -39,7 +38,7 @@ pub async fn reports(
             Scope { post: scope_post, from, to, service: None, fee_code: None, method: None, clerk: None };
         return match crate::api::reports::export_response(
             &state,
-            auditor,
+            auditor.staff,
             scope,
             format,
             format == Format::Csv,
@@ -55,8 +54,8 @@ pub async fn reports(
     Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/reports", |csrf| {
         html! {
             form method="get" action="/staff/reports" {
-                label for="post" { (lang.t(("Post (a code, or all)", "Sede (un código, o all)"))) }
-                input #post name="post" type="text" value=(post) maxlength="3";
+                label for="post" { (lang.t(("Post", "Sede"))) }
+                (crate::web::pickers::post_select(lang, "post", "post", Some(&post), true))
                 label for="from" { (lang.t(("From (local date)", "Desde (fecha local)"))) }
                 input #from name="from" type="date" value=(from);
                 label for="to" { (lang.t(("To (local date, included)", "Hasta (fecha local, incluida)"))) }

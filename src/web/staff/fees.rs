@@ -25,11 +25,11 @@ pub async fn fee_form(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     // The fees in force on the post's date, which is the date the receipt charges.
-    let actor = clerk.actor();
+    let (actor, now) = (clerk.actor(), state.clock.naive());
     let found = state
         .db(move |conn| {
             let visit = crate::window::visits::show(conn, &actor, &parsed)?;
-            let today = calendar::today_at(conn, Some(&visit.post))?;
+            let today = calendar::today_at(conn, Some(&visit.post), now)?;
             Ok(crate::reference::fees_on(conn, today)?)
         })
         .await;
@@ -90,6 +90,7 @@ pub async fn record_fee(
     reference: web::Path<String>,
     form: web::Form<FeeForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -132,7 +133,6 @@ pub async fn record_fee(
     let (key, actor, token) = (state.receipts.clone(), clerk.actor(), form.once);
     let done = state
         .db(move |conn| {
-            let now = Utc::now().naive_utc();
             once::write_once(conn, &actor, &token, now, |c| {
                 let view = receipts::record(c, &key, &actor, &request, now)?;
                 Ok(format!("/staff/receipts/{}", view.receipt_number))
@@ -219,6 +219,7 @@ pub async fn void(
     number: web::Path<String>,
     form: web::Form<VoidForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let supervisor = match member::<SupervisorPlus>(&state, &req).await {
         Ok(supervisor) => supervisor,
@@ -231,9 +232,7 @@ pub async fn void(
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
     let back = format!("/staff/receipts/{number}");
     let request = VoidRequest { reason };
-    let done = state
-        .db(move |conn| receipts::void(conn, &key, &actor, &number, &request, Utc::now().naive_utc()))
-        .await;
+    let done = state.db(move |conn| receipts::void(conn, &key, &actor, &number, &request, now)).await;
     match done {
         Ok(_) => Ok(redirect(&back)),
         Err(e) => refused(&req, lang, e),

@@ -28,7 +28,7 @@ pub use self::{
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -63,13 +63,23 @@ use crate::web::{form_page, once, redirect, session};
 
 pub use crate::web::session::STAFF_SESSION;
 
-/// A message page: what went wrong, and the way back to the board.
+/// A message page: what went wrong, and the way back to the member's start page.
 pub(crate) fn said(req: &HttpRequest, status: StatusCode, lang: Lang, text: &str) -> HttpResponse {
+    use actix_web::HttpMessage;
     let title = lang.t(("Staff desk", "Escritorio del personal"));
+    let role = req.extensions().get::<crate::web::layout::StaffHeader>().map(|h| h.role);
+    let (back, words) = match role {
+        Some(role) if crate::web::layout::start_page(role) != "/staff" => (
+            crate::web::layout::start_page(role),
+            ("Back to your start page", "Volver a su página de inicio"),
+        ),
+        Some(_) => ("/staff", ("Back to the day board", "Volver al tablero del día")),
+        None => ("/staff/sign-in", ("Sign in", "Iniciar sesión")),
+    };
     form_page(req, status, lang, title, "/staff", |_| {
         html! {
             p.error role="alert" { (text) }
-            p { a href="/staff" { (lang.t(("Back to the day board", "Volver al tablero del día"))) } }
+            p { a href=(back) { (lang.t(words)) } }
         }
     })
 }
@@ -80,25 +90,16 @@ pub(crate) fn expired(req: &HttpRequest, lang: Lang) -> HttpResponse {
 }
 
 /// The signed-in staff member with role `R`; else the sign-in page (no or stale session) or
-/// a 403 page (a role that may not).
+/// a 403 page (a role that may not). [`crate::web::extract::StaffPage`] is the same as an
+/// extractor.
 pub(crate) async fn member<R: Requirement>(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<Staff<R>, HttpResponse> {
-    let lang = Lang::of(req);
     let Some(token) = req.cookie(STAFF_SESSION).map(|c| c.value().to_string()) else {
         return Err(redirect("/staff/sign-in"));
     };
-    match Staff::<R>::from_token(state, &token).await {
-        Ok(staff) => Ok(staff),
-        Err(e) if e.code() == Code::InsufficientRole => Err(said(
-            req,
-            StatusCode::FORBIDDEN,
-            lang,
-            lang.t(("Your role can't open this page.", "Su función no permite abrir esta página.")),
-        )),
-        Err(_) => Err(redirect("/staff/sign-in")),
-    }
+    crate::web::extract::staff_member(state, req, &token).await
 }
 
 /// What an operation's refusal tells the clerk, in the page's language (the code's meaning
@@ -135,9 +136,21 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
         _ => None,
     };
     match (text, e) {
+        // A post code typed into an address: say which, and where to pick one.
+        (_, AppError::NotFound { detail }) if detail.starts_with("no post ") => {
+            let code = detail.trim_start_matches("no post ");
+            match lang {
+                Lang::En => format!("No post has the code {code}. Pick the post from the list on the page."),
+                Lang::Es => {
+                    format!("Ninguna sede tiene el código {code}. Elija la sede de la lista de la página.")
+                }
+            }
+        }
         (Some(text), _) => lang.t(text).to_string(),
         (None, AppError::Validation { errors, .. }) => {
-            errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            // In the page's language, never an internal field name; forms that can point at
+            // the field say it beside the field instead.
+            errors.iter().map(|f| lang.error_text(f)).collect::<Vec<_>>().join(" ")
         }
         (None, e) => format!("{} ({})", e.code().meaning(), e.code().as_str()),
     }
@@ -175,6 +188,8 @@ pub(crate) fn post_of(member: &crate::auth::StaffMember, asked: Option<String>) 
 pub struct CsrfOnly {
     pub(super) csrf: String,
 }
+
+crate::web::extract::carries_csrf!(CsrfOnly, PostForm);
 
 /// A form about one post (signing a close, removing a closure).
 #[derive(Deserialize)]

@@ -83,7 +83,7 @@ pub async fn sign_in(
         }
         Err(e) => return Err(e),
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let (token, expires_at) = state
         .keys
         .issue(Audience::Staff, &signed_in.subject.to_string(), signed_in.credential_version, now)
@@ -95,10 +95,8 @@ pub async fn sign_in(
         .same_site(SameSite::Strict)
         .max_age(CookieDuration::seconds((expires_at - now).num_seconds()))
         .finish();
-    let home = match signed_in.role.as_deref().and_then(Role::parse) {
-        Some(Role::Auditor) => "/staff/reports",
-        _ => "/staff",
-    };
+    let home =
+        signed_in.role.as_deref().and_then(Role::parse).map_or("/staff", crate::web::layout::start_page);
     let mut response = redirect(home);
     let _ = response.add_cookie(&cookie);
     let _ = response.add_cookie(&session::renewed_csrf(&req));

@@ -142,6 +142,7 @@ pub async fn move_document(
     number: web::Path<String>,
     form: web::Form<MoveForm>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     let lang = Lang::of(&req);
     let clerk = match member::<ClerkPlus>(&state, &req).await {
         Ok(clerk) => clerk,
@@ -156,9 +157,7 @@ pub async fn move_document(
     };
     let request = TransitionRequest { to, note: note.filter(|n| !n.trim().is_empty()) };
     let actor = clerk.actor();
-    let done = state
-        .db(move |conn| records::transition(conn, &actor, &tracking, &request, Utc::now().naive_utc()))
-        .await;
+    let done = state.db(move |conn| records::transition(conn, &actor, &tracking, &request, now)).await;
     match done {
         // From the document's own page, back to it.
         Ok(doc) if back == "document" => Ok(redirect(&format!("/staff/documents/{}", doc.tracking_number))),
@@ -186,6 +185,7 @@ pub async fn register(
     req: HttpRequest,
     query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.clock.naive();
     use chrono::Datelike;
     let lang = Lang::of(&req);
     let staff = match member::<AnyStaff>(&state, &req).await {
@@ -198,7 +198,7 @@ pub async fn register(
     let actor = staff.actor();
     let found = state
         .db(move |conn| {
-            let today = calendar::local_date(Utc::now().naive_utc(), calendar::post_zone(conn, &post)?);
+            let today = calendar::local_date(now, calendar::post_zone(conn, &post)?);
             let from = from.unwrap_or_else(|| today.with_day(1).unwrap_or(today));
             crate::documents::register::list(conn, &actor, &post, from, to.unwrap_or(today))
         })
