@@ -258,9 +258,7 @@ pub async fn handover(
     let Guarded(clerk, body) = request;
     let tracking = parse_tracking(&tracking)?;
     let (actor, now) = (clerk.actor(), state.clock.naive());
-    let view = state
-        .db(move |conn| records::handover(conn, &actor, &tracking, &body, now))
-        .await?;
+    let view = state.db(move |conn| records::handover(conn, &actor, &tracking, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::fees::closeouts::{CloseoutView, Difference};
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 
 /// What the cash page's count form asks for: each method in the currency it is counted in.
 const COUNTED: [(Method, Currency, &str); 4] = [
@@ -99,7 +100,8 @@ async fn load_day(
     asked: Option<String>,
 ) -> Result<Day, AppError> {
     let post = post_of(staff, asked);
-    let (actor, me, bound, now) = (Actor::Staff(staff.clone()), staff.id, staff.post.is_some(), state.clock.naive());
+    let (actor, me, bound, now) =
+        (Actor::Staff(staff.clone()), staff.id, staff.post.is_some(), state.clock.naive());
     state
         .db(move |conn| {
             use crate::db::schema::posts;
@@ -287,15 +289,12 @@ fn close_section(lang: Lang, csrf: &str, post: &str, close: &CloseoutView, may_s
 pub async fn cash(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<ClerkPlus>,
     query: web::Query<BoardQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<ClerkPlus>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
-    match load_day(&state, &staff, query.into_inner().post).await {
-        Ok(day) => Ok(cash_page(&req, StatusCode::OK, lang, &staff, &day, &Typed::default())),
+    let lang = staff.lang;
+    match load_day(&state, &staff.member, query.into_inner().post).await {
+        Ok(day) => Ok(cash_page(&req, StatusCode::OK, lang, &staff.member, &day, &Typed::default())),
         Err(e) => refused(&req, lang, e),
     }
 }
@@ -334,17 +333,11 @@ const RATE_RANGE: Text =
 pub async fn set_rate(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<RateForm>,
+    page: StaffPage<SupervisorPlus>,
+    form: CsrfForm<RateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
-        Ok(supervisor) => supervisor,
-        Err(page) => return Ok(page),
-    };
-    let RateForm { csrf, post, rate } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let (lang, supervisor) = (page.lang, &page.member);
+    let RateForm { post, rate, .. } = form.into_inner();
     let post = crate::reference::normalise_post(&post);
     let said_back = |words: Text| Typed {
         rate: rate.clone(),
@@ -375,7 +368,7 @@ pub async fn set_rate(
         )
         .await;
     }
-    let (actor, at) = (supervisor.actor(), post.clone());
+    let (actor, at) = (Actor::Staff(supervisor.clone()), post.clone());
     let request = RateRequest { currency: Currency::Mxn, rate_micros };
     let now = state.clock.naive();
     let done = state
@@ -385,13 +378,13 @@ pub async fn set_rate(
         })
         .await;
     match done {
-        Ok(_) => Ok(redirect(&cash_path(&supervisor, &post))),
+        Ok(_) => Ok(redirect(&cash_path(supervisor, &post))),
         Err(e) if e.code() == Code::RateInUse => {
             let words = (
                 "Receipts in pesos were issued at today's rate already: it stays.",
                 "Ya se emitieron recibos en pesos con el tipo de cambio de hoy: se mantiene.",
             );
-            again(&state, &req, lang, &supervisor, post, StatusCode::CONFLICT, said_back(words)).await
+            again(&state, &req, lang, supervisor, post, StatusCode::CONFLICT, said_back(words)).await
         }
         Err(AppError::Validation { .. }) => {
             again(
@@ -429,21 +422,17 @@ pub struct CountForm {
     explanation: Option<String>,
 }
 
+carries_csrf!(RateForm, CountForm);
+
 #[post("/staff/cash/count")]
 pub async fn count(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CountForm>,
+    page: StaffPage<ClerkPlus>,
+    form: CsrfForm<CountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let (lang, clerk) = (page.lang, &page.member);
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
     let post = crate::reference::normalise_post(&form.post);
     let mut typed = Typed {
         counted: [form.cash_usd, form.cash_local, form.card, form.prepaid_online],
@@ -467,15 +456,14 @@ pub async fn count(
         }
     }
     if !typed.errors.is_empty() {
-        return again(&state, &req, lang, &clerk, post, StatusCode::UNPROCESSABLE_ENTITY, typed).await;
+        return again(&state, &req, lang, clerk, post, StatusCode::UNPROCESSABLE_ENTITY, typed).await;
     }
     let explanation = Some(typed.explanation.trim().to_string()).filter(|e| !e.is_empty());
     let request = CloseoutRequest { date: None, counted: counted.clone(), explanation };
-    let (actor, at, now) = (clerk.actor(), post.clone(), state.clock.naive());
-    let done =
-        state.db(move |conn| closeouts::submit(conn, &actor, &at, &request, now)).await;
+    let (actor, at, now) = (Actor::Staff(clerk.clone()), post.clone(), state.clock.naive());
+    let done = state.db(move |conn| closeouts::submit(conn, &actor, &at, &request, now)).await;
     let errors = match done {
-        Ok(_) => return Ok(redirect(&cash_path(&clerk, &post))),
+        Ok(_) => return Ok(redirect(&cash_path(clerk, &post))),
         Err(AppError::Validation { errors, .. }) => errors,
         Err(e) => return refused(&req, lang, e),
     };
@@ -503,37 +491,31 @@ pub async fn count(
         }
     }
     // Which lines differ: the day's expected amounts of this clerk against what was typed.
-    if let Ok(day) = load_day(&state, &clerk, Some(post.clone())).await {
+    if let Ok(day) = load_day(&state, clerk, Some(post.clone())).await {
         typed.differing = closeouts::differences(&day.mine, &counted);
-        return Ok(cash_page(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, &clerk, &day, &typed));
+        return Ok(cash_page(&req, StatusCode::UNPROCESSABLE_ENTITY, lang, clerk, &day, &typed));
     }
-    again(&state, &req, lang, &clerk, post, StatusCode::UNPROCESSABLE_ENTITY, typed).await
+    again(&state, &req, lang, clerk, post, StatusCode::UNPROCESSABLE_ENTITY, typed).await
 }
 
 #[post("/staff/cash/closes/{id}/sign")]
 pub async fn sign_close(
     state: web::Data<AppState>,
     req: HttpRequest,
+    page: StaffPage<SupervisorPlus>,
     id: web::Path<String>,
-    form: web::Form<PostForm>,
+    form: CsrfForm<PostForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let supervisor = match member::<SupervisorPlus>(&state, &req).await {
-        Ok(supervisor) => supervisor,
-        Err(page) => return Ok(page),
-    };
-    let PostForm { csrf, post } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let (lang, supervisor) = (page.lang, &page.member);
+    let PostForm { post, .. } = form.into_inner();
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let post = crate::reference::normalise_post(&post);
-    let (actor, at, now) = (supervisor.actor(), post.clone(), state.clock.naive());
+    let (actor, at, now) = (Actor::Staff(supervisor.clone()), post.clone(), state.clock.naive());
     let done = state.db(move |conn| closeouts::sign(conn, &actor, &at, id, now)).await;
     let words: Text = match done {
-        Ok(_) => return Ok(redirect(&cash_path(&supervisor, &post))),
+        Ok(_) => return Ok(redirect(&cash_path(supervisor, &post))),
         Err(e) => match e.code() {
             Code::CloseReplaced => (
                 "A later count replaced that one: sign the latest count.",
@@ -552,7 +534,7 @@ pub async fn sign_close(
         },
     };
     let typed = Typed { errors: vec![("form", lang.t(words).to_string())], ..Typed::default() };
-    again(&state, &req, lang, &supervisor, post, StatusCode::CONFLICT, typed).await
+    again(&state, &req, lang, supervisor, post, StatusCode::CONFLICT, typed).await
 }
 
 #[derive(Deserialize)]
@@ -565,14 +547,11 @@ pub struct SheetQuery {
 pub async fn close_sheet_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<ClerkPlus>,
     id: web::Path<String>,
     query: web::Query<SheetQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<ClerkPlus>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::documents::records::{Collector, DocumentView, HandoverRequest, IdType};
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 
 /// `?state=` (a document state; every state when empty) and `?post=` (for staff bound to none).
 #[derive(Deserialize)]
@@ -29,13 +30,10 @@ fn not_found(req: &HttpRequest, lang: Lang) -> HttpResponse {
 pub async fn documents_at_post(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     query: web::Query<DocumentsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let DocumentsQuery { state: wanted, post } = query.into_inner();
     let wanted = wanted.filter(|s| !s.is_empty());
     let status = match wanted.as_deref().map(Status::parse) {
@@ -290,13 +288,10 @@ async fn load_document(
 pub async fn document(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(not_found(&req, lang));
     };
@@ -323,22 +318,18 @@ pub struct HandoverForm {
     note: Option<String>,
 }
 
+carries_csrf!(HandoverForm);
+
 #[post("/staff/documents/{tracking}/handover")]
 pub async fn hand_over(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     number: web::Path<String>,
-    form: web::Form<HandoverForm>,
+    form: CsrfForm<HandoverForm>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let form = form.into_inner();
-    if !session::csrf_holds(&req, &form.csrf) {
-        return Ok(expired(&req, lang));
-    }
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(not_found(&req, lang));
     };
@@ -376,9 +367,7 @@ pub async fn hand_over(
                 note: blank(&typed.note),
             };
             let (actor, tracking, now) = (clerk.actor(), tracking.clone(), state.clock.naive());
-            state
-                .db(move |conn| records::handover(conn, &actor, &tracking, &request, now))
-                .await
+            state.db(move |conn| records::handover(conn, &actor, &tracking, &request, now)).await
         }
         (None, _) => {
             typed.errors.push(("collector".into(), handover_error(lang, "collector")));

@@ -2,6 +2,7 @@
 //! notarial register.
 
 use super::*;
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 
 /// The page after recording a document names it (`?recorded=`), to print its slip at once.
 #[derive(Deserialize)]
@@ -14,14 +15,11 @@ pub struct RecordedQuery {
 pub async fn documents(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     query: web::Query<RecordedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -111,13 +109,10 @@ pub async fn documents(
 pub async fn slip_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -135,23 +130,19 @@ pub struct MoveForm {
     note: Option<String>,
 }
 
+carries_csrf!(MoveForm);
+
 #[post("/staff/documents/{tracking}/move")]
 pub async fn move_document(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     number: web::Path<String>,
-    form: web::Form<MoveForm>,
+    form: CsrfForm<MoveForm>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.naive();
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    let MoveForm { csrf, back, to, note } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = clerk.lang;
+    let MoveForm { back, to, note, .. } = form.into_inner();
     let (Some(tracking), Some(to)) = (TrackingNumber::parse(&number), Status::parse(&to)) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -183,15 +174,12 @@ pub struct RegisterQuery {
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.naive();
     use chrono::Datelike;
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let RegisterQuery { from, to, post, format } = query.into_inner();
     let post = post_of(&staff, post);
     let may_correct = ClerkPlus::admits(staff.role);
