@@ -298,7 +298,6 @@ pub async fn set_week(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::extract::{CsrfForm, StaffPage};
 
     fn typed(pairs: &[(&str, &str)]) -> Typed {
         Typed::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
