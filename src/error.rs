@@ -105,6 +105,7 @@ codes! {
     NoExchangeRate = 409 "no_exchange_rate" "no exchange rate is set for the post and day: a supervisor sets it first";
     PaymentReferenceUsed = 409 "payment_reference_used" "that online payment reference is on another receipt already";
     AlreadyVoided = 409 "already_voided" "the receipt is voided already";
+    FeeAlreadyCharged = 409 "fee_already_charged" "a receipt of the visit already charged that fee: send `confirm_repeat` to charge it again";
     RateInUse = 409 "rate_in_use" "receipts in local currency were issued at that day's rate: it stays";
     CloseOutdated = 409 "close_outdated" "receipts or voids changed since the close was counted: count again";
     CloseReplaced = 409 "close_replaced" "a later count of the same clerk and day replaced this one: sign the latest";

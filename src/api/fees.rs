@@ -16,7 +16,9 @@ use crate::calendar;
 use crate::error::AppError;
 use crate::fees::closeouts::{self, CloseoutRequest, CloseoutView};
 use crate::fees::rates::{self, RateRequest, RateView};
-use crate::fees::receipts::{self, FeeRequest, ReceiptView, VerificationView, VoidRequest};
+use crate::fees::receipts::{
+    self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
+};
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
 use crate::state::AppState;
 
@@ -36,7 +38,7 @@ fn path_date(raw: &str) -> Result<NaiveDate, AppError> {
     (status = 201, body = ReceiptView),
     Denied,
     (status = 404, description = "no such visit or document", body = crate::error::Problem, content_type = PROBLEM),
-    (status = 409, description = "`not_active` (cancelled visit), `visit_passed`, `day_closed`, `no_exchange_rate`, `payment_reference_used`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`not_active` (cancelled visit), `visit_passed`, `day_closed`, `no_exchange_rate`, `payment_reference_used`, `fee_already_charged` (a fee code a receipt of the visit already charged, without `confirm_repeat`)", body = crate::error::Problem, content_type = PROBLEM),
     (status = 422, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/fees")]
@@ -49,6 +51,28 @@ pub async fn record_fee(
     let (key, actor) = (state.receipts.clone(), clerk.actor());
     let view = state.db(move |conn| receipts::record(conn, &key, &actor, &body, now)).await?;
     Ok(HttpResponse::Created().json(view))
+}
+
+/// A post's receipts of one local day (today by default), in number order, filtered by the
+/// collecting clerk, the method and whether voided; each says whether the caller may void it.
+#[utoipa::path(tag = "fees", security(("staff_token" = [])), params(("post" = String, Path,), ReceiptFilter), responses(
+    (status = 200, body = ReceiptList),
+    (status = 400, description = "`invalid_query`: a filter that isn't one (a method not on the list, `voided` not `true` or `false`, not a date)", body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
+    (status = 404, description = "no such post", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, description = "a date outside 2000 to 2200", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/posts/{post}/receipts")]
+pub async fn list_receipts(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AnyStaff>, web::Query<ReceiptFilter>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(staff, filter) = request;
+    let (post, actor, filter) = (post.into_inner(), staff.actor(), filter.into_inner());
+    let now = state.clock.naive();
+    let list = state.db(move |conn| receipts::list(conn, &actor, &post, &filter, now)).await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// A receipt, voided or not.

@@ -129,6 +129,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::notarial_register)
         .service(documents::correct_entry)
         .service(fees::record_fee)
+        .service(fees::list_receipts)
         .service(fees::show_receipt)
         .service(fees::receipt_pdf)
         .service(fees::void_receipt)

@@ -8,11 +8,12 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::fields::PersonName;
 use crate::audit::{self, sealed, Action, Event};
-use crate::auth::Actor;
+use crate::auth::roles::{Requirement, SupervisorPlus};
+use crate::auth::{Actor, StaffMember};
 use crate::booking::party::Party;
 use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
@@ -91,6 +92,11 @@ pub struct FeeRequest {
     /// Who pays, as printed on the receipt; the visit's first person when absent.
     #[schema(schema_with = crate::api::schemas::optional_person_name)]
     pub payer: Option<String>,
+    /// Charge a fee code again that a receipt of the visit (not voided) already charged;
+    /// without it such a fee is refused with 409 `fee_already_charged`, so a second fee is
+    /// never taken without a word.
+    #[serde(default)]
+    pub confirm_repeat: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -260,14 +266,56 @@ fn target(conn: &mut DbConn, actor: &Actor, request: &FeeRequest) -> Result<Targ
     Ok(Target { visit, reference, document })
 }
 
-/// The payer as printed: as given, or the visit's first person.
-fn payer(conn: &mut DbConn, request: &FeeRequest, visit_id: i64) -> Result<String, AppError> {
+/// The payer as printed: as given (or its field's error), or the visit's first person.
+fn payer(
+    conn: &mut DbConn,
+    request: &FeeRequest,
+    visit_id: i64,
+) -> Result<Result<String, FieldError>, AppError> {
     if let Some(raw) = &request.payer {
-        return PersonName::parse(raw).map(|n| n.as_str().to_string()).map_err(|m| invalid("payer", m));
+        return Ok(PersonName::parse(raw)
+            .map(|n| n.as_str().to_string())
+            .map_err(|m| FieldError::new("payer", m)));
     }
+    Ok(Ok(first_person(conn, visit_id)?))
+}
+
+/// The visit's first person, as a receipt names its payer when none is given.
+fn first_person(conn: &mut DbConn, visit_id: i64) -> Result<String, AppError> {
     let party: String = appointments::table.find(visit_id).select(appointments::party).first(conn)?;
     let party = Party::from_json(&party);
     Ok(party.people().first().map(|p| format!("{} {}", p.given_names, p.surname)).unwrap_or_default())
+}
+
+/// What is wrong with a payment's own fields (before anything is priced), by field.
+fn payment_errors(payment: &PaymentInput) -> Vec<FieldError> {
+    let method = payment.method;
+    let mut errors = Vec::new();
+    if method == Method::NoFee && payment.no_fee_basis.is_none() {
+        errors.push(FieldError::new("payment.no_fee_basis", "a no-fee record needs its basis"));
+    }
+    if method != Method::NoFee && payment.no_fee_basis.is_some() {
+        errors.push(FieldError::new("payment.no_fee_basis", "is only for no_fee"));
+    }
+    match (&payment.external_reference, method) {
+        (None, Method::PrepaidOnline) => errors
+            .push(FieldError::new("payment.external_reference", "an online payment needs its reference")),
+        (Some(_), m) if m != Method::PrepaidOnline => {
+            errors.push(FieldError::new("payment.external_reference", "is only for prepaid_online"))
+        }
+        (Some(r), _) => {
+            let ok = (4..=64).contains(&r.len())
+                && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            if !ok {
+                errors.push(FieldError::new(
+                    "payment.external_reference",
+                    "must be 4 to 64 of A-Z a-z 0-9 . _ -",
+                ));
+            }
+        }
+        (None, _) => {}
+    }
+    errors
 }
 
 /// The payment's checked fields: (local total and rate, external reference, no-fee basis).
@@ -281,32 +329,14 @@ fn check_payment(
     date: NaiveDate,
 ) -> Result<Checked, AppError> {
     let method = payment.method;
-    if method == Method::NoFee && payment.no_fee_basis.is_none() {
-        return Err(invalid("payment.no_fee_basis", "a no-fee record needs its basis"));
-    }
-    if method != Method::NoFee && payment.no_fee_basis.is_some() {
-        return Err(invalid("payment.no_fee_basis", "is only for no_fee"));
+    let errors = payment_errors(payment);
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
     }
     if method != Method::NoFee && total == 0 {
         return Err(invalid("payment.method", "nothing to pay: record it as no_fee with its basis"));
     }
-    let reference = match (&payment.external_reference, method) {
-        (None, Method::PrepaidOnline) => {
-            return Err(invalid("payment.external_reference", "an online payment needs its reference"))
-        }
-        (Some(_), m) if m != Method::PrepaidOnline => {
-            return Err(invalid("payment.external_reference", "is only for prepaid_online"))
-        }
-        (Some(r), _) => {
-            let ok = (4..=64).contains(&r.len())
-                && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-            if !ok {
-                return Err(invalid("payment.external_reference", "must be 4 to 64 of A-Z a-z 0-9 . _ -"));
-            }
-            Some(r.clone())
-        }
-        (None, _) => None,
-    };
+    let reference = payment.external_reference.clone();
     let local = if method == Method::CashLocal {
         let rate: i64 = exchange_rates::table
             .find((post, date, LOCAL_CURRENCY.as_str()))
@@ -325,15 +355,28 @@ fn check_payment(
     Ok((local, reference, payment.no_fee_basis))
 }
 
-/// Records a fee and issues its receipt.
-pub fn record(
+/// A fee checked and priced, not yet written: what [`preview`] shows and [`record`] writes.
+struct Prepared {
+    visit: visits::Visit,
+    reference: Reference,
+    document: Option<(i64, Option<u32>)>,
+    today: NaiveDate,
+    payer: String,
+    lines: Vec<Line>,
+    total: i64,
+    local: Option<(i64, i64)>,
+    external: Option<String>,
+    basis: Option<NoFeeBasis>,
+}
+
+/// Checks and prices `request` as of `now`: every field's error at once (payer, lines,
+/// payment), then the exchange rate.
+fn prepare(
     conn: &mut DbConn,
-    key: &ReceiptKey,
     actor: &Actor,
     request: &FeeRequest,
     now: NaiveDateTime,
-) -> Result<ReceiptView, AppError> {
-    let clerk = actor.staff()?.id;
+) -> Result<Prepared, AppError> {
     let Target { visit, reference, document } = target(conn, actor, request)?;
     let today = calendar::local_date(now, visit.tz);
     match visit.status {
@@ -348,15 +391,122 @@ pub fn record(
     let payer = payer(conn, request, visit.id)?;
     let schedule = reference::fees_on(conn, today)?;
     let no_fee = request.payment.method == Method::NoFee;
-    let lines = pricing::price(&request.items, &schedule, no_fee, document.and_then(|d| d.1))
-        .map_err(AppError::invalid)?;
+    let lines = pricing::price(&request.items, &schedule, no_fee, document.and_then(|d| d.1));
+    let mut errors: Vec<FieldError> = payer.as_ref().err().cloned().into_iter().collect();
+    if let Err(priced) = &lines {
+        errors.extend(priced.iter().cloned());
+    }
+    errors.extend(payment_errors(&request.payment));
+    let (Ok(payer), Ok(lines), true) = (payer, lines, errors.is_empty()) else {
+        return Err(AppError::invalid(errors));
+    };
     let total = pricing::total(&lines);
     let (local, external, basis) = check_payment(conn, &request.payment, total, &visit.post, today)?;
+    Ok(Prepared { visit, reference, document, today, payer, lines, total, local, external, basis })
+}
+
+/// A fee code a receipt of the visit already charged, and that receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Charged {
+    pub fee_code: String,
+    pub receipt_number: String,
+}
+
+/// Which of `codes` a receipt of the visit `visit_id` that is not voided already charged.
+fn charged_before(conn: &mut DbConn, visit_id: i64, codes: &[String]) -> QueryResult<Vec<Charged>> {
+    let rows: Vec<(String, String)> = receipt_lines::table
+        .inner_join(receipts::table)
+        .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+        .filter(receipts::appointment_id.eq(visit_id))
+        .filter(receipt_voids::id.nullable().is_null())
+        .filter(receipt_lines::fee_code.eq_any(codes))
+        .order((receipts::seq, receipt_lines::line_no))
+        .select((receipt_lines::fee_code, receipts::receipt_number))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(fee_code, receipt_number)| Charged { fee_code, receipt_number }).collect())
+}
+
+fn already_charged(charged: &[Charged]) -> AppError {
+    let list: Vec<String> =
+        charged.iter().map(|c| format!("{} on {}", c.fee_code, c.receipt_number)).collect();
+    AppError::new(
+        Code::FeeAlreadyCharged,
+        format!("already charged to this visit: {}; send confirm_repeat to charge it again", list.join(", ")),
+    )
+}
+
+/// A fee as it would be recorded now, for the review before the receipt is issued.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub reference: String,
+    pub payer: String,
+    pub items: Vec<LineView>,
+    pub total: Money,
+    /// `cash_local`: the pesos to collect and the day's rate (millionths).
+    pub local_amount: Option<Money>,
+    pub rate_micros: Option<i64>,
+    /// The fee codes a receipt of the visit (not voided) already charged.
+    pub charged: Vec<Charged>,
+}
+
+/// Checks and prices `request` as [`record`] would, writing nothing.
+pub fn preview(
+    conn: &mut DbConn,
+    actor: &Actor,
+    request: &FeeRequest,
+    now: NaiveDateTime,
+) -> Result<Preview, AppError> {
+    actor.staff()?;
+    let prepared = prepare(conn, actor, request, now)?;
+    let codes: Vec<String> = prepared.lines.iter().map(|l| l.fee_code.clone()).collect();
+    let charged = charged_before(conn, prepared.visit.id, &codes)?;
+    let usd = Money::usd;
+    Ok(Preview {
+        reference: prepared.reference.as_str().to_string(),
+        payer: prepared.payer,
+        items: prepared
+            .lines
+            .iter()
+            .map(|l| LineView {
+                fee_code: l.fee_code.clone(),
+                description: l.description.clone(),
+                quantity: l.quantity,
+                unit: usd(l.unit_cents),
+                amount: usd(l.amount_cents),
+            })
+            .collect(),
+        total: usd(prepared.total),
+        local_amount: prepared.local.map(|l| Money::mxn(l.0)),
+        rate_micros: prepared.local.map(|l| l.1),
+        charged,
+    })
+}
+
+/// Records a fee and issues its receipt. A fee code the visit's receipts already charged is
+/// refused (409 `fee_already_charged`) unless the request confirms the repeat.
+pub fn record(
+    conn: &mut DbConn,
+    key: &ReceiptKey,
+    actor: &Actor,
+    request: &FeeRequest,
+    now: NaiveDateTime,
+) -> Result<ReceiptView, AppError> {
+    let clerk = actor.staff()?.id;
+    let Prepared { visit, reference, document, today, payer, lines, total, local, external, basis } =
+        prepare(conn, actor, request, now)?;
+    let codes: Vec<String> = lines.iter().map(|l| l.fee_code.clone()).collect();
     let fiscal_year = calendar::fiscal_year(today);
     let id = write_transaction(conn, |c| -> Result<i64, AppError> {
         lock_day(c, &visit.post, today)?;
         if day_locked(c, &visit.post, today, clerk)? {
             return Err(day_closed(today));
+        }
+        // Under the day's lock: two clerks charging the same fee at once can't both miss it.
+        if !request.confirm_repeat {
+            let charged = charged_before(c, visit.id, &codes)?;
+            if !charged.is_empty() {
+                return Err(already_charged(&charged));
+            }
         }
         let seq = counters::next(c, &counter_scope(&visit.post, fiscal_year))?;
         let number = counters::post_year_number(&visit.post, fiscal_year, seq);
@@ -445,6 +595,189 @@ fn find(conn: &mut DbConn, number: &str) -> Result<(i64, String, i64), AppError>
         .ok_or_else(|| AppError::not_found("no such receipt"))
 }
 
+/// Who may void a receipt of `post` collected by the staff member `collector`: a supervisor
+/// (or admin) of that post who did not collect it. The one place of the rule: the void
+/// itself and every page that offers it ask here.
+pub fn may_void(member: &StaffMember, post: &str, collector: i64) -> Result<(), AppError> {
+    if !SupervisorPlus::admits(member.role) {
+        return Err(AppError::new(Code::InsufficientRole, "a receipt is voided by a supervisor or admin"));
+    }
+    member.ensure_post(post)?;
+    if member.id == collector {
+        return Err(AppError::new(Code::OwnReceipt, "the collecting clerk can't void their own receipt"));
+    }
+    Ok(())
+}
+
+/// Whether `actor` may void the receipt `number` now: [`may_void`], and not voided yet.
+pub fn void_offered(conn: &mut DbConn, actor: &Actor, number: &str) -> Result<bool, AppError> {
+    let Actor::Staff(member) = actor else { return Ok(false) };
+    let (id, post, collector) = find(conn, number)?;
+    if may_void(member, &post, collector).is_err() {
+        return Ok(false);
+    }
+    let voids: i64 =
+        receipt_voids::table.filter(receipt_voids::receipt_id.eq(id)).count().get_result(conn)?;
+    Ok(voids == 0)
+}
+
+/// The filters of a post's day of receipts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptFilter {
+    /// The post's local date the receipts are dated in; today by default.
+    #[param(schema_with = crate::api::schemas::plausible_date)]
+    pub date: Option<NaiveDate>,
+    /// Only those collected by this staff member (username).
+    pub clerk: Option<String>,
+    /// Only those paid this way.
+    pub method: Option<Method>,
+    /// `true`: only voided ones; `false`: only those standing.
+    pub voided: Option<bool>,
+}
+
+/// One receipt in a day's list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptRowView {
+    pub receipt_number: String,
+    /// With the post's offset.
+    pub issued_at: String,
+    /// The visit.
+    pub reference: String,
+    /// The collecting clerk's username.
+    pub clerk: String,
+    pub payer: String,
+    pub method: Method,
+    pub total: Money,
+    /// `cash_local`: what was paid in pesos.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_amount: Option<Money>,
+    pub voided: bool,
+    /// Whether the caller may void it (a supervisor of the post who did not collect it).
+    pub may_void: bool,
+}
+
+/// A post's receipts of one local day, in number order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptList {
+    pub post: String,
+    pub date: NaiveDate,
+    pub timezone: String,
+    pub receipts: Vec<ReceiptRowView>,
+}
+
+/// number, issued, reference, clerk id, clerk, payer, method, total, currency, local total,
+/// void id.
+type ListedRow =
+    (String, NaiveDateTime, String, i64, String, String, String, i64, String, Option<i64>, Option<i64>);
+
+macro_rules! listed_columns {
+    () => {
+        (
+            receipts::receipt_number,
+            receipts::issued_at,
+            appointments::reference,
+            receipts::clerk_id,
+            staff::username,
+            receipts::payer,
+            receipts::method,
+            receipts::total_cents,
+            receipts::currency,
+            receipts::local_total_cents,
+            receipt_voids::id.nullable(),
+        )
+    };
+}
+
+/// A listed row as `member` sees it (whether they may void it), times in `tz`.
+fn listed(member: &StaffMember, post: &str, tz: Tz, row: ListedRow) -> Option<ReceiptRowView> {
+    let (number, issued, reference, collector, clerk, payer, method, total, currency, local, void) = row;
+    Some(ReceiptRowView {
+        may_void: void.is_none() && may_void(member, post, collector).is_ok(),
+        receipt_number: number,
+        issued_at: calendar::rfc3339(issued, tz),
+        reference,
+        clerk,
+        payer,
+        method: Method::parse(&method)?,
+        total: Money { amount_cents: total, currency: Currency::parse(&currency).unwrap_or(Currency::Usd) },
+        local_amount: local.map(Money::mxn),
+        voided: void.is_some(),
+    })
+}
+
+/// The receipts of `post`'s local day (`filter.date`, else today as of `now`), filtered, for
+/// staff of the post (403 `wrong_post` for another's, 404 for no such post).
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    filter: &ReceiptFilter,
+    now: NaiveDateTime,
+) -> Result<ReceiptList, AppError> {
+    let member = actor.staff()?;
+    member.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let date = match filter.date {
+        Some(date) => calendar::plausible("date", date).map_err(|e| AppError::invalid(vec![e]))?,
+        None => calendar::local_date(now, tz),
+    };
+    let mut query = receipts::table
+        .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+        .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+        .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+        .filter(receipts::post_code.eq(post))
+        .filter(receipts::local_date.eq(date))
+        .select(listed_columns!())
+        .order(receipts::seq)
+        .into_boxed();
+    if let Some(clerk) = filter.clerk.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        query = query.filter(staff::username.eq(clerk.to_string()));
+    }
+    if let Some(method) = filter.method {
+        query = query.filter(receipts::method.eq(method.as_str()));
+    }
+    match filter.voided {
+        Some(true) => query = query.filter(receipt_voids::id.nullable().is_not_null()),
+        Some(false) => query = query.filter(receipt_voids::id.nullable().is_null()),
+        None => {}
+    }
+    let rows: Vec<ListedRow> = query.load(conn)?;
+    let receipts = rows.into_iter().filter_map(|row| listed(member, post, tz, row)).collect();
+    Ok(ReceiptList { post: post.to_string(), date, timezone: tz.name().to_string(), receipts })
+}
+
+/// The usernames of the staff who collected `post`'s receipts on `date`, for the list's filter.
+pub fn collectors(conn: &mut DbConn, post: &str, date: NaiveDate) -> QueryResult<Vec<String>> {
+    receipts::table
+        .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+        .filter(receipts::post_code.eq(post))
+        .filter(receipts::local_date.eq(date))
+        .select(staff::username)
+        .distinct()
+        .order(staff::username)
+        .load(conn)
+}
+
+/// A visit's receipts (its page lists them), in number order.
+pub fn of_visit(
+    conn: &mut DbConn,
+    actor: &Actor,
+    reference: &Reference,
+) -> Result<Vec<ReceiptRowView>, AppError> {
+    let member = actor.staff()?;
+    let visit = visits::find(conn, actor, reference)?;
+    let rows: Vec<ListedRow> = receipts::table
+        .inner_join(staff::table.on(staff::id.eq(receipts::clerk_id)))
+        .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+        .left_join(receipt_voids::table.on(receipt_voids::receipt_id.eq(receipts::id)))
+        .filter(receipts::appointment_id.eq(visit.id))
+        .select(listed_columns!())
+        .order(receipts::seq)
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|row| listed(member, &visit.post, visit.tz, row)).collect())
+}
+
 /// A receipt, for staff of its post.
 pub fn show(
     conn: &mut DbConn,
@@ -466,12 +799,10 @@ pub fn void(
     request: &VoidRequest,
     now: NaiveDateTime,
 ) -> Result<ReceiptView, AppError> {
-    let supervisor = actor.staff()?.id;
+    let member = actor.staff()?;
+    let supervisor = member.id;
     let (id, post, collector) = find(conn, number)?;
-    actor.ensure_post(&post)?;
-    if supervisor == collector {
-        return Err(AppError::new(Code::OwnReceipt, "the collecting clerk can't void their own receipt"));
-    }
+    may_void(member, &post, collector)?;
     let reason = crate::booking::free_text("reason", &request.reason, crate::window::rules::MAX_REASON_CHARS)
         .map_err(|e| AppError::invalid(vec![e]))?;
     let tz = calendar::post_zone(conn, &post)?;
@@ -799,4 +1130,25 @@ pub async fn printed(
     let name = format!("receipt-{}.pdf", view.receipt_number);
     let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
     Ok((pdf, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn member(id: i64, role: Role, post: Option<&str>) -> StaffMember {
+        StaffMember { id, username: format!("staff{id}"), role, post: post.map(String::from) }
+    }
+
+    #[test]
+    fn a_receipt_is_voided_by_a_supervisor_of_its_post_who_did_not_collect_it() {
+        let code = |m: &StaffMember| may_void(m, "MEX", 7).err().map(|e| e.code().as_str());
+        assert_eq!(code(&member(1, Role::Supervisor, Some("MEX"))), None);
+        assert_eq!(code(&member(2, Role::Admin, None)), None, "an admin of every post");
+        assert_eq!(code(&member(7, Role::Supervisor, Some("MEX"))), Some("own_receipt"));
+        assert_eq!(code(&member(3, Role::Clerk, Some("MEX"))), Some("insufficient_role"));
+        assert_eq!(code(&member(4, Role::Auditor, None)), Some("insufficient_role"));
+        assert_eq!(code(&member(5, Role::Supervisor, Some("GDL"))), Some("wrong_post"));
+    }
 }

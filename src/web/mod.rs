@@ -6,6 +6,7 @@
 pub mod account;
 pub mod booking;
 pub mod extract;
+pub mod field_errors;
 pub mod i18n;
 pub mod intake;
 pub mod layout;
@@ -73,6 +74,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::walk_in)
         .service(staff::fee_form)
         .service(staff::record_fee)
+        .service(staff::receipts_page)
+        .service(staff::visit_page)
         .service(staff::receipt_pdf)
         .service(staff::receipt)
         .service(staff::void)

@@ -136,6 +136,7 @@ const PROTECTED: &[Endpoint] = &[
         who: Who::Staff(CLERK_PLUS),
     },
     Endpoint { method: "POST", path: "/api/v1/staff/fees", who: Who::Staff(CLERK_PLUS) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/receipts", who: Who::Staff(ALL_STAFF) },
     Endpoint { method: "GET", path: "/api/v1/staff/receipts/{receipt_number}", who: Who::Staff(ALL_STAFF) },
     Endpoint {
         method: "GET",

@@ -458,6 +458,8 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
     browser.click("#fee_2 option[value='passport-execution']").await;
     browser.click("#method option[value='card']").await;
     browser.click("form[action$='/fee'] button[type=submit]").await;
+    browser.wait_until("document.getElementById('review-total')").await;
+    browser.click("button[value=confirm]").await;
     browser.wait_until("document.location.pathname.startsWith('/staff/receipts/')").await;
     assert_eq!(browser.text("#total").await, "USD 85.00");
     let number = browser
@@ -470,7 +472,7 @@ async fn a_clerk_checks_in_calls_and_charges_a_supervisor_voids_and_an_auditor_d
     let (status, kind, _) = browser.fetch(&format!("/staff/receipts/{number}/receipt.pdf")).await;
     assert_eq!((status, kind.as_str()), (200, "application/pdf"));
     // A second fee through the API, so the report has something left after the void.
-    let second = json!({"appointment_reference": reference, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "cash_usd"}});
+    let second = json!({"appointment_reference": reference, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "cash_usd"}, "confirm_repeat": true});
     assert_eq!(app.post("/api/v1/staff/fees", Some(&clerk), &second).await.status, 201);
     browser.staff_sign_out().await;
 

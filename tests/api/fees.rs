@@ -39,8 +39,11 @@ async fn visit(app: &TestApp, clerk: &str, service: &str, given: &str, surname: 
     text(&r.body, "reference")
 }
 
+/// An adult's passport book; the tests that use it charge it to one visit many times over,
+/// so each says the repeat is meant (`confirm_repeat`).
 fn adult_book(reference: &str, payment: Value) -> Value {
     json!({
+        "confirm_repeat": true,
         "appointment_reference": reference,
         "items": [
             {"fee_code": "passport-book-adult", "quantity": 1},
@@ -318,7 +321,7 @@ async fn a_new_price_applies_from_its_date_and_old_receipts_keep_theirs() {
         )
         .await;
     let later = text(&booked.body, "reference");
-    let body = json!({"appointment_reference": later, "items": [{"fee_code": "crba", "quantity": 1}], "payment": {"method": "card"}});
+    let body = json!({"appointment_reference": later, "items": [{"fee_code": "crba", "quantity": 1}], "payment": {"method": "card"}, "confirm_repeat": true});
     assert_eq!(fee(&app, &clerk, &body).await.body["total"]["amount_cents"], 10_000);
 
     let mut conn = db_conn(db.url());
@@ -517,4 +520,50 @@ async fn an_applicant_downloads_their_confirmation() {
         404,
         "not_found",
     );
+}
+
+#[actix_web::test]
+async fn a_second_fee_of_a_code_the_visit_was_charged_is_refused_until_confirmed() {
+    let Desk { app, db: _db, clerk, supervisor, .. } = desk().await;
+    let reference = visit(&app, &clerk, "passport-renewal", "Ana", "Núñez").await;
+    let execution = |method: &str, confirm: Option<bool>| {
+        let mut body = json!({"appointment_reference": reference,
+            "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": method}});
+        if let Some(confirm) = confirm {
+            body["confirm_repeat"] = json!(confirm);
+        }
+        body
+    };
+    let first = fee(&app, &clerk, &execution("cash_usd", None)).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let number = text(&first.body, "receipt_number");
+    let again = fee(&app, &clerk, &execution("card", None)).await;
+    assert_problem(&again, 409, "fee_already_charged");
+    assert!(
+        again.body["detail"].as_str().unwrap_or("").contains(&number),
+        "names the receipt: {}",
+        again.body
+    );
+    assert_problem(&fee(&app, &clerk, &execution("card", Some(false))).await, 409, "fee_already_charged");
+    // Another fee for the same visit is no repeat.
+    let other = json!({"appointment_reference": reference,
+        "items": [{"fee_code": "passport-book-adult", "quantity": 1}], "payment": {"method": "card"}});
+    assert_eq!(fee(&app, &clerk, &other).await.status, 201);
+    let confirmed = fee(&app, &clerk, &execution("card", Some(true))).await;
+    assert_eq!(confirmed.status, 201, "{}", confirmed.body);
+    // Once every receipt that charged it is voided, it is charged without a question.
+    let second = text(&confirmed.body, "receipt_number");
+    for n in [&number, &second] {
+        assert_eq!(void(&app, &supervisor, n).await.status, 200);
+    }
+    assert_eq!(fee(&app, &clerk, &execution("cash_usd", None)).await.status, 201);
+    // Refused: nothing was numbered or audited in between (no gap in the numbers).
+    let listed = app.get("/api/v1/staff/posts/MEX/receipts", Some(&clerk)).await.body;
+    let numbers: Vec<String> = listed["receipts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| text(r, "receipt_number").rsplit('-').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(numbers, ["000001", "000002", "000003", "000004"], "{listed}");
 }

@@ -25,6 +25,7 @@ mod pages;
 mod papers;
 mod papers_slips;
 mod receipt_check;
+mod receipt_pages;
 mod reference;
 mod reports;
 mod restart;

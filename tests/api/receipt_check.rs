@@ -51,6 +51,7 @@ async fn paid(app: &TestApp, clerk: &str, target: Value) -> Value {
             {"fee_code": "passport-execution", "quantity": 1},
         ],
         "payment": {"method": "cash_usd"},
+        "confirm_repeat": true,
     });
     for (k, v) in target.as_object().into_iter().flatten() {
         body[k] = v.clone();

@@ -27,7 +27,7 @@ async fn walk_in(app: &TestApp, clerk: &str, post: &str) -> String {
 fn book(reference: &str, method: &str) -> Value {
     json!({"appointment_reference": reference, "items": [
         {"fee_code": "passport-book-adult", "quantity": 1},
-        {"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": method}})
+        {"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": method}, "confirm_repeat": true})
 }
 
 /// Records a fee as `username` at the instant `at` (UTC), through the operation itself: the

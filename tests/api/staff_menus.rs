@@ -141,3 +141,58 @@ async fn a_refused_account_form_comes_back_with_the_error_beside_its_field_and_w
     assert!(!short.text.contains("name=\"post\" type=\"text\""));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn refused_closure_and_fee_forms_come_back_typed_with_the_error_beside_the_field() {
+    let (app, _db) = spawn_app().await;
+    app.staff_token("head.admin", "admin", None).await;
+    let (admins, csrf, _) = staff_session(&app, "head.admin").await;
+    // No date: said beside the date, the reason kept.
+    let closure = post_form(
+        &app,
+        "/staff/admin/closures",
+        &admins,
+        &format!("post=GDL&date=&from=&to=&reason=Hurricane+warning&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(closure.status, 422, "{}", closure.text);
+    assert!(closure.text.contains("id=\"closure_date-error\""));
+    assert!(closure.text.contains("value=\"Hurricane warning\""));
+    // A time that isn't one: the rule's message beside "from", the rest kept.
+    let day = (crate::helpers::tuesday_10_mex().date_naive() + chrono::Duration::days(3)).to_string();
+    let closure = post_form(
+        &app,
+        "/staff/admin/closures",
+        &admins,
+        &format!("post=GDL&date={day}&from=25:00&to=12:00&reason=Drill&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(closure.status, 422, "{}", closure.text);
+    assert!(closure.text.contains("id=\"closure_from-error\""), "{}", closure.text);
+    assert!(closure.text.contains("value=\"25:00\"") && closure.text.contains(&format!("value=\"{day}\"")));
+
+    // An amount with a decimal comma is read; one that isn't a number is said beside it.
+    let later = (crate::helpers::tuesday_10_mex().date_naive() + chrono::Duration::days(40)).to_string();
+    let bad = post_form(
+        &app,
+        "/staff/admin/fees",
+        &admins,
+        &format!(
+            "code=crba&description=CRBA&cfr_item=22+CFR+22.1&amount=cien&effective_from={later}&csrf={csrf}"
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("id=\"fee_amount-error\"") && bad.text.contains("value=\"cien\""));
+    let good = post_form(
+        &app,
+        "/staff/admin/fees",
+        &admins,
+        &format!("code=crba&description=CRBA&cfr_item=22+CFR+22.1&amount=110,50&effective_from={later}&csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(good.status, 303, "{}", good.text);
+    let listed = page(&app, "/staff/admin/fees", &[("Cookie", &admins)]).await;
+    assert!(listed.text.contains("110.50"), "the decimal comma was read as 110.50");
+    app.stop().await;
+}

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::web::extract::{CsrfForm, StaffPage};
+use crate::web::field_errors::Shown;
 
 /// Why a post's admin can't change the schedule.
 const EVERY_POST: Text = (
@@ -27,8 +28,18 @@ pub async fn fee_schedule_page(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.naive();
-    let lang = Lang::of(&req);
+    fees_page(&state, &req, &admin, &FeeVersionForm::default(), &Shown::default()).await
+}
+
+/// The fee schedule page; after a refused version, with the form as typed and its errors.
+async fn fees_page(
+    state: &AppState,
+    req: &HttpRequest,
+    admin: &StaffPage<AdminOnly>,
+    typed: &FeeVersionForm,
+    shown: &Shown,
+) -> Result<HttpResponse, AppError> {
+    let (lang, now) = (admin.lang, state.clock.naive());
     let changes = admin.post.is_none();
     let (list, upcoming) = state
         .db(move |conn| {
@@ -37,7 +48,13 @@ pub async fn fee_schedule_page(
         })
         .await?;
     let title = lang.t(("Fee schedule", "Tarifas"));
-    Ok(form_page(&req, StatusCode::OK, lang, title, "/staff/admin/fees", |csrf| {
+    let status = shown.status();
+    let field = |name: &str, id: &str| {
+        html! {
+            (shown.beside(name, id))
+        }
+    };
+    Ok(form_page(req, status, lang, title, "/staff/admin/fees", |csrf| {
         html! {
             table {
                 caption { (lang.t(("In force today", "Vigentes hoy"))) }
@@ -93,18 +110,29 @@ pub async fn fee_schedule_page(
                 p { (lang.t(EVERY_POST)) }
             } @else {
             h2 { (lang.t(("Add a version from a later date", "Agregar una versión a partir de una fecha posterior"))) }
-            form method="post" action="/staff/admin/fees" {
+            form #add method="post" action="/staff/admin/fees" {
+                (shown.general(&["code", "description", "cfr_item", "amount", "effective_from"]))
                 input type="hidden" name="csrf" value=(csrf);
                 label for="fee_code" { (lang.t(("Code (a-z, 0-9, -)", "Código (a-z, 0-9, -)"))) }
-                input #fee_code name="code" type="text" maxlength="64" required;
+                input #fee_code name="code" type="text" maxlength="64" required value=(typed.code)
+                    aria-invalid=[shown.invalid("code")] aria-describedby=[shown.described_by("code", "fee_code")];
+                (field("code", "fee_code"))
                 label for="fee_description" { (lang.t(("Description", "Descripción"))) }
-                input #fee_description name="description" type="text" maxlength="200" required;
+                input #fee_description name="description" type="text" maxlength="200" required value=(typed.description)
+                    aria-invalid=[shown.invalid("description")] aria-describedby=[shown.described_by("description", "fee_description")];
+                (field("description", "fee_description"))
                 label for="fee_cfr" { (lang.t(("Legal basis (e.g. 22 CFR 22.1 item 1)", "Fundamento (p. ej. 22 CFR 22.1 item 1)"))) }
-                input #fee_cfr name="cfr_item" type="text" maxlength="200" required;
+                input #fee_cfr name="cfr_item" type="text" maxlength="200" required value=(typed.cfr_item)
+                    aria-invalid=[shown.invalid("cfr_item")] aria-describedby=[shown.described_by("cfr_item", "fee_cfr")];
+                (field("cfr_item", "fee_cfr"))
                 label for="fee_amount" { (lang.t(("Amount in US dollars (e.g. 130.00)", "Importe en dólares (p. ej. 130.00)"))) }
-                input #fee_amount name="amount" type="text" inputmode="decimal" maxlength="16" required;
+                input #fee_amount name="amount" type="text" inputmode="decimal" maxlength="16" required value=(typed.amount)
+                    aria-invalid=[shown.invalid("amount")] aria-describedby=[shown.described_by("amount", "fee_amount")];
+                (field("amount", "fee_amount"))
                 label for="fee_from" { (lang.t(("In force from", "Vigente desde"))) }
-                input #fee_from name="effective_from" type="date" required;
+                input #fee_from name="effective_from" type="date" required value=(typed.effective_from)
+                    aria-invalid=[shown.invalid("effective_from")] aria-describedby=[shown.described_by("effective_from", "fee_from")];
+                (field("effective_from", "fee_from"))
                 button type="submit" { (lang.t(("Add the version", "Agregar la versión"))) }
             }
             }
@@ -113,14 +141,16 @@ pub async fn fee_schedule_page(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct FeeVersionForm {
     csrf: String,
     code: String,
     description: String,
     cfr_item: String,
     amount: String,
-    effective_from: Option<NaiveDate>,
+    /// As typed: an empty or unreadable date comes back beside the field.
+    #[serde(default)]
+    effective_from: String,
 }
 
 #[post("/staff/admin/fees")]
@@ -130,32 +160,38 @@ pub async fn add_fee_version(
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<FeeVersionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.naive();
-    let lang = Lang::of(&req);
+    let (lang, now) = (admin.lang, state.clock.naive());
     let form = form.into_inner();
-    let (Some(amount_cents), Some(effective_from)) = (numbers::cents(&form.amount), form.effective_from)
-    else {
-        return Ok(said(
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang,
-            lang.t((
-                "The amount is a number such as 130.00, and the date is needed.",
-                "El importe es un número como 130.00, y la fecha es necesaria.",
-            )),
-        ));
+    let from = NaiveDate::parse_from_str(form.effective_from.trim(), "%Y-%m-%d").ok();
+    let (amount_cents, effective_from) = match (numbers::cents(&form.amount), from) {
+        (Some(amount), Some(from)) => (amount, from),
+        (None, _) => {
+            let shown = Shown::on(
+                "amount",
+                lang.t(("Type an amount such as 130.00.", "Escriba un importe como 130.00.")),
+            );
+            return fees_page(&state, &req, &admin, &form, &shown).await;
+        }
+        (_, None) => {
+            let shown = Shown::on("effective_from", lang.t(("Choose the date.", "Elija la fecha.")));
+            return fees_page(&state, &req, &admin, &form, &shown).await;
+        }
     };
     let request = FeeVersionRequest {
-        code: form.code,
-        description: form.description,
-        cfr_item: form.cfr_item,
+        code: form.code.clone(),
+        description: form.description.clone(),
+        cfr_item: form.cfr_item.clone(),
         amount_cents,
         effective_from,
     };
     let actor = admin.actor();
     match state.db(move |conn| fee_versions::add_version(conn, &actor, &request, now)).await {
         Ok(_) => Ok(redirect("/staff/admin/fees")),
-        Err(e) => fee_refusal(&req, lang, e),
+        Err(e) if e.code().status() < 500 => {
+            fees_page(&state, &req, &admin, &form, &Shown::of(lang, &e).renamed("amount_cents", "amount"))
+                .await
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -17,12 +17,14 @@ mod day;
 mod documents_list;
 mod fee_report;
 mod fees;
+mod receipt_list;
 mod signing;
+mod visit;
 mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, documents_list::*,
-    fee_report::*, fees::*, signing::*, visit_documents::*,
+    fee_report::*, fees::*, receipt_list::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
