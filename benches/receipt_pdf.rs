@@ -20,8 +20,11 @@ use consular_desk::booking::party::PersonInput;
 use consular_desk::documents::intake::Form;
 use consular_desk::documents::slips::Slip;
 use consular_desk::documents::tracking::Kind;
+use consular_desk::fees::closeouts::{differences, CloseoutView, ReceiptSpan, Tally};
+use consular_desk::fees::money::Currency;
 use consular_desk::fees::money::Money;
 use consular_desk::fees::receipts::{LineView, Method, PaymentView, ReceiptView, VoidView};
+use consular_desk::pdf::close_sheet::CloseSheet;
 use consular_desk::pdf::confirmation::{Confirmation, FeeLine};
 use consular_desk::pdf::Templates;
 use consular_desk::window::tickets::Ticket;
@@ -201,11 +204,52 @@ fn main() -> anyhow::Result<()> {
     measure("queue tickets (80 mm)", &tickets, |ticket| {
         consular_desk::pdf::ticket::render(&templates, ticket).map_err(|e| anyhow::anyhow!("{e:?}"))
     })?;
+    let sheets: Vec<CloseSheet> = (0..args.renders).map(close_sheet).collect();
+    measure("cash close sheets (A4, four methods, signed)", &sheets, |sheet| {
+        consular_desk::pdf::close_sheet::render(&templates, sheet).map_err(|e| anyhow::anyhow!("{e:?}"))
+    })?;
     println!(
         "peak resident memory (VmHWM)  {}",
         support::own_peak_memory().unwrap_or_else(|| "unknown".into())
     );
     Ok(())
+}
+
+/// A signed close of four methods, one of them five dollars short and explained.
+fn close_sheet(i: usize) -> CloseSheet {
+    let tally = |method, currency, amount_cents| Tally { method, currency, amount_cents };
+    let expected = vec![
+        tally(Method::Card, Currency::Usd, 16_500),
+        tally(Method::CashLocal, Currency::Mxn, 280_500),
+        tally(Method::CashUsd, Currency::Usd, 33_000),
+        tally(Method::PrepaidOnline, Currency::Usd, 16_500),
+    ];
+    let mut counted = expected.clone();
+    counted[2].amount_cents -= 500;
+    CloseSheet {
+        post_name: "U.S. Embassy Mexico City".into(),
+        close: CloseoutView {
+            id: i as i64 + 1,
+            post: "MEX".into(),
+            date: at(18, 0).date_naive(),
+            clerk: "mex.clerk".into(),
+            submitted_at: "2026-12-01T18:00:00-06:00".into(),
+            differences: differences(&expected, &counted),
+            expected,
+            counted,
+            explanation: Some("Five dollars given as change from the float; noted in the float book.".into()),
+            signed_by: Some("mex.supervisor".into()),
+            signed_at: Some("2026-12-01T18:20:00-06:00".into()),
+            replaced_by: None,
+            receipts: ReceiptSpan {
+                count: 5,
+                first: Some("MEX-2027-000101".into()),
+                last: Some("MEX-2027-000105".into()),
+            },
+            submitted: at(18, 0),
+            signed: Some(at(18, 20)),
+        },
+    }
 }
 
 fn ms(d: Duration) -> f64 {

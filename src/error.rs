@@ -111,6 +111,7 @@ codes! {
     FeeAlreadyCharged = 409 "fee_already_charged" "a receipt of the visit already charged that fee: send `confirm_repeat` to charge it again";
     RateInUse = 409 "rate_in_use" "receipts in local currency were issued at that day's rate: it stays";
     CloseOutdated = 409 "close_outdated" "receipts or voids changed since the close was counted: count again";
+    CloseReplaced = 409 "close_replaced" "a later count of the same clerk and day replaced this one: sign the latest";
     AlreadySigned = 409 "already_signed" "the cash close is signed already";
     FeeVersionExists = 409 "fee_version_exists" "that fee already has a version from that date";
     FeeVersionInForce = 409 "fee_version_in_force" "the fee version has taken effect at a post or a receipt used it";

@@ -15,9 +15,11 @@ use crate::auth::{Applicant, Guarded, Staff};
 use crate::calendar;
 use crate::documents::intake::IntakeItem;
 use crate::documents::records::{
-    self, DocumentView, IntakeRequest, IntakeView, TrackingView, TransitionRequest,
+    self, DocumentListItem, DocumentView, HandoverRequest, IntakeRequest, IntakeView, TrackingView,
+    TransitionRequest,
 };
 use crate::documents::register::{self, CorrectionRequest, RegisterEntry, RegisterPage};
+use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -204,6 +206,59 @@ pub async fn transition(
     let tracking = parse_tracking(&tracking)?;
     let actor = clerk.actor();
     let view = state.db(move |conn| records::transition(conn, &actor, &tracking, &body, now)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostDocumentsQuery {
+    /// Only documents in this state (for example `ready_for_pickup`); every state by default.
+    #[param(inline)]
+    state: Option<Status>,
+}
+
+/// A post's documents (in one state, or all), the longest waiting first, each with the
+/// person's name, its tracking number, its kind and since when it is in its state; at most
+/// 500. Staff of the post.
+#[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("post" = String, Path,), PostDocumentsQuery), responses(
+    (status = 200, body = Vec<DocumentListItem>),
+    (status = 400, description = "`invalid_query`: an unknown state", body = crate::error::Problem, content_type = PROBLEM),
+    Denied,
+    (status = 404, description = "no such post", body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[get("/staff/posts/{post}/documents")]
+pub async fn post_documents(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<AnyStaff>, web::Query<PostDocumentsQuery>>,
+    post: PostCode,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(staff, query) = request;
+    let (post, status, actor) = (post.into_inner(), query.into_inner().state, staff.actor());
+    let list = state.db(move |conn| records::at_post(conn, &actor, &post, status)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Hands a document that is ready for pickup over: it becomes `delivered`, and who collected
+/// it (the applicant themself, or someone else with their name, the ID type and its last
+/// four) is kept, shown in the document and audited. Once only: the second of two at once
+/// gets `document_changed`.
+#[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("tracking_number" = String, Path,)), request_body = HandoverRequest, responses(
+    (status = 200, body = DocumentView),
+    Denied,
+    (status = 404, body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`invalid_transition` (not ready for pickup), `document_changed` (handed over meanwhile)", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 422, body = crate::error::Problem, content_type = PROBLEM),
+))]
+#[post("/staff/documents/{tracking_number}/handover")]
+pub async fn handover(
+    state: web::Data<AppState>,
+    request: Guarded<Staff<ClerkPlus>, web::Json<HandoverRequest>>,
+    tracking: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Guarded(clerk, body) = request;
+    let tracking = parse_tracking(&tracking)?;
+    let (actor, now) = (clerk.actor(), state.clock.naive());
+    let view = state.db(move |conn| records::handover(conn, &actor, &tracking, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

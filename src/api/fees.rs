@@ -284,7 +284,7 @@ pub async fn list_closeouts(
     (status = 200, body = CloseoutView),
     Denied,
     (status = 404, body = crate::error::Problem, content_type = PROBLEM),
-    (status = 409, description = "`already_signed`, `close_outdated`", body = crate::error::Problem, content_type = PROBLEM),
+    (status = 409, description = "`already_signed`, `close_replaced` (a recount replaced it), `close_outdated` (receipts or voids changed)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/staff/posts/{post}/closeouts/{id}/sign")]
 pub async fn sign_closeout(

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod booking;
+pub mod closeouts;
 pub mod contract;
 pub mod documents;
 pub mod fees;
@@ -127,6 +128,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(documents::show_document)
         .service(documents::slip_pdf)
         .service(documents::transition)
+        .service(documents::handover)
+        .service(documents::post_documents)
         .service(documents::track)
         .service(documents::notarial_register)
         .service(documents::correct_entry)
@@ -141,6 +144,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(fees::submit_closeout)
         .service(fees::list_closeouts)
         .service(fees::sign_closeout)
+        .service(closeouts::close_sheet)
         .service(fees::add_fee_version)
         .service(fees::withdraw_fee_version)
         .service(booking::confirmation_pdf)

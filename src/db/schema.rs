@@ -287,6 +287,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_handovers (document_id) {
+        document_id -> BigInt,
+        event_id -> BigInt,
+        collector -> Text,
+        collector_name -> Nullable<Text>,
+        id_type -> Nullable<Text>,
+        id_last4 -> Nullable<Text>,
+        handed_at -> Timestamp,
+        staff_id -> BigInt,
+    }
+}
+
+diesel::table! {
     notarial_register (id) {
         id -> BigInt,
         entry_number -> Text,
@@ -427,6 +440,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     intakes,
     documents,
     document_events,
+    document_handovers,
     notarial_register,
     audit_chains,
     audit_log,

@@ -80,6 +80,11 @@ pub struct DocumentView {
     pub register_entries: Vec<String>,
     pub details: CheckedItem,
     pub history: Vec<Step>,
+    /// The applicant, or a notarial job's first signer.
+    pub person: String,
+    /// Who collected it, once handed over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handover: Option<HandoverView>,
 }
 
 /// A step as the public sees it: status and time only.
@@ -566,8 +571,10 @@ fn view(conn: &mut DbConn, id: i64) -> Result<DocumentView, AppError> {
         recorded_at: calendar::rfc3339(recorded, tz),
         updated_at: calendar::rfc3339(updated, tz),
         register_entries,
+        person: crate::documents::slips::person(&details),
         details: details.shown(),
         history: history(conn, id, tz)?,
+        handover: handover_of(conn, id, tz)?,
     })
 }
 
@@ -722,4 +729,307 @@ pub fn for_applicant(
             public_view(conn, id, &tracking, &kind, &status, updated, own.tz)
         })
         .collect()
+}
+
+// --- the post's documents, and handing one over ------------------------------------------
+
+/// Longest list the post's documents answer with.
+pub const MAX_LISTED: i64 = 500;
+
+/// One document in the post's list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentListItem {
+    pub tracking_number: String,
+    pub kind: Kind,
+    pub status: Status,
+    /// The applicant, or a notarial job's first signer.
+    pub person: String,
+    /// The visit it was taken at.
+    pub reference: String,
+    /// When it entered its current state, in the post's zone.
+    pub since: String,
+}
+
+/// The documents of `post` (in `status`, or all), the longest waiting first, at most
+/// [`MAX_LISTED`]. Staff of the post, and staff bound to none.
+pub fn at_post(
+    conn: &mut DbConn,
+    actor: &Actor,
+    post: &str,
+    status: Option<Status>,
+) -> Result<Vec<DocumentListItem>, AppError> {
+    actor.ensure_post(post)?;
+    let tz = calendar::post_zone(conn, post)?;
+    let mut query = documents::table
+        .inner_join(appointments::table)
+        .filter(documents::post_code.eq(post))
+        .order((documents::updated_at, documents::id))
+        .limit(MAX_LISTED)
+        .select((
+            documents::tracking_number,
+            documents::kind,
+            documents::status,
+            documents::details,
+            appointments::reference,
+            documents::updated_at,
+        ))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(documents::status.eq(status.as_str()));
+    }
+    let rows: Vec<(String, String, String, String, String, NaiveDateTime)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(tracking_number, kind, status, details, reference, updated)| {
+            let details: CheckedItem = serde_json::from_str(&details).ok()?;
+            Some(DocumentListItem {
+                tracking_number,
+                kind: Kind::parse(&kind)?,
+                status: Status::parse(&status)?,
+                person: crate::documents::slips::person(&details),
+                reference,
+                since: calendar::rfc3339(updated, tz),
+            })
+        })
+        .collect())
+}
+
+/// Who collected a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Collector {
+    /// The person it was issued to, in person.
+    Applicant,
+    /// Someone else, named, with the ID they showed.
+    SomeoneElse,
+}
+
+impl Collector {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collector::Applicant => "applicant",
+            Collector::SomeoneElse => "someone_else",
+        }
+    }
+}
+
+/// The kind of ID the collector showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdType {
+    Passport,
+    VoterCard,
+    DrivingLicence,
+    Other,
+}
+
+impl IdType {
+    pub const ALL: [IdType; 4] = [IdType::Passport, IdType::VoterCard, IdType::DrivingLicence, IdType::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdType::Passport => "passport",
+            IdType::VoterCard => "voter_card",
+            IdType::DrivingLicence => "driving_licence",
+            IdType::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<IdType> {
+        IdType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// Hands a document that is ready for pickup over: it becomes `delivered`, with who took it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct HandoverRequest {
+    pub collector: Collector,
+    /// The collector's full name; needed for `someone_else` (1 to 200 characters).
+    pub name: Option<String>,
+    /// The ID the collector showed; needed for `someone_else`.
+    pub id_type: Option<IdType>,
+    /// The ID's last four letters or digits; needed with `id_type`.
+    pub id_last4: Option<String>,
+    /// For the history (1 to 500 characters).
+    #[schema(schema_with = crate::api::schemas::note)]
+    pub note: Option<String>,
+}
+
+/// A handover as recorded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HandoverView {
+    pub collector: Collector,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_type: Option<IdType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_last4: Option<String>,
+    pub at: String,
+    /// The staff member who handed it over (username).
+    pub staff: String,
+}
+
+/// A handover request as checked: every field's problem at once.
+struct CheckedHandover {
+    name: Option<String>,
+    id_type: Option<IdType>,
+    id_last4: Option<String>,
+    note: Option<String>,
+}
+
+const MAX_NAME_CHARS: usize = 200;
+
+fn check_handover(request: &HandoverRequest) -> Result<CheckedHandover, AppError> {
+    let mut errors = Vec::new();
+    let text =
+        |raw: &Option<String>| raw.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let mut name = None;
+    match text(&request.name) {
+        Some(raw) => match crate::booking::free_text("name", &raw, MAX_NAME_CHARS) {
+            Ok(n) => name = Some(n),
+            Err(e) => errors.push(e),
+        },
+        None if request.collector == Collector::SomeoneElse => {
+            errors.push(FieldError::new("name", "the name of whoever collects it is needed"))
+        }
+        None => {}
+    }
+    let last4 = text(&request.id_last4).map(|l| l.to_uppercase());
+    if let Some(l) = &last4 {
+        if l.chars().count() != 4 || !l.chars().all(|c| c.is_ascii_alphanumeric()) {
+            errors.push(FieldError::new("id_last4", "must be the last four letters or digits of the ID"));
+        }
+    }
+    match (request.id_type, &last4) {
+        (None, None) if request.collector == Collector::SomeoneElse => {
+            errors.push(FieldError::new("id_type", "the ID shown is needed"));
+            errors.push(FieldError::new("id_last4", "the ID's last four letters or digits are needed"));
+        }
+        (Some(_), None) => {
+            errors.push(FieldError::new("id_last4", "the ID's last four letters or digits are needed"))
+        }
+        (None, Some(_)) => errors.push(FieldError::new("id_type", "the ID shown is needed")),
+        _ => {}
+    }
+    let note = match text(&request.note) {
+        Some(raw) => match crate::booking::free_text("note", &raw, MAX_NOTE_CHARS) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if errors.is_empty() {
+        Ok(CheckedHandover { name, id_type: request.id_type, id_last4: last4, note })
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+/// Hands a document that is ready for pickup over: it becomes `delivered`, its history says
+/// so, and who collected it is kept (once: a second handover of the same document finds it
+/// delivered). Audited as the document's move, with the handover's details (the name hashed).
+pub fn handover(
+    conn: &mut DbConn,
+    actor: &Actor,
+    tracking: &TrackingNumber,
+    request: &HandoverRequest,
+    now: NaiveDateTime,
+) -> Result<DocumentView, AppError> {
+    use crate::db::schema::document_handovers;
+    let clerk = actor.staff()?.id;
+    let (id, post, _, from) = find_document(conn, actor, tracking)?;
+    let checked = check_handover(request)?;
+    if from != Status::ReadyForPickup {
+        return Err(AppError::new(
+            Code::InvalidTransition,
+            format!("a document that is {} is not ready for pickup", from.as_str()),
+        ));
+    }
+    write_transaction(conn, |c| {
+        let to = Status::Delivered;
+        let moved = diesel::update(
+            documents::table.find(id).filter(documents::status.eq(Status::ReadyForPickup.as_str())),
+        )
+        .set((documents::status.eq(to.as_str()), documents::updated_at.eq(now)))
+        .execute(c)?;
+        if moved == 0 {
+            return Err(AppError::new(Code::DocumentChanged, "the document moved on meanwhile; look again"));
+        }
+        let written = diesel::insert_into(document_events::table)
+            .values((
+                document_events::document_id.eq(id),
+                document_events::status.eq(to.as_str()),
+                document_events::at.eq(now),
+                document_events::staff_id.eq(clerk),
+                document_events::note.eq(&checked.note),
+            ))
+            .returning(document_events::id)
+            .get_result::<i64>(c)?;
+        let inserted = recoverable(c, |c| {
+            diesel::insert_into(document_handovers::table)
+                .values((
+                    document_handovers::document_id.eq(id),
+                    document_handovers::event_id.eq(written),
+                    document_handovers::collector.eq(request.collector.as_str()),
+                    document_handovers::collector_name.eq(&checked.name),
+                    document_handovers::id_type.eq(checked.id_type.map(IdType::as_str)),
+                    document_handovers::id_last4.eq(&checked.id_last4),
+                    document_handovers::handed_at.eq(now),
+                    document_handovers::staff_id.eq(clerk),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(AppError::new(Code::DocumentChanged, "the document was handed over meanwhile"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let written: sealed::DocumentEvent =
+            document_events::table.find(written).select(sealed::DocumentEvent::as_select()).first(c)?;
+        let handed = json!({
+            "collector": request.collector.as_str(),
+            "name_sha256": checked.name.as_deref().map(sealed::sha256_hex),
+            "id_type": checked.id_type.map(IdType::as_str),
+            "id_last4": checked.id_last4,
+        });
+        let event = Event::new(Action::DocumentTransitioned, tracking.as_str()).at_post(Some(&post)).with(
+            sealed::with_fields(json!({"from": from.as_str(), "handover": handed}), written.fields(false)),
+        );
+        audit::record(c, actor, event, now)?;
+        Ok(())
+    })?;
+    view(conn, id)
+}
+
+/// A document's handover, if it was handed over.
+fn handover_of(conn: &mut DbConn, id: i64, tz: Tz) -> QueryResult<Option<HandoverView>> {
+    use crate::db::schema::document_handovers;
+    type Row = (String, Option<String>, Option<String>, Option<String>, NaiveDateTime, String);
+    let row: Option<Row> = document_handovers::table
+        .inner_join(staff::table.on(staff::id.eq(document_handovers::staff_id)))
+        .filter(document_handovers::document_id.eq(id))
+        .select((
+            document_handovers::collector,
+            document_handovers::collector_name,
+            document_handovers::id_type,
+            document_handovers::id_last4,
+            document_handovers::handed_at,
+            staff::username,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(collector, name, id_type, id_last4, at, staff)| HandoverView {
+        collector: if collector == "applicant" { Collector::Applicant } else { Collector::SomeoneElse },
+        name,
+        id_type: id_type.as_deref().and_then(IdType::parse),
+        id_last4,
+        at: calendar::rfc3339(at, tz),
+        staff,
+    }))
 }

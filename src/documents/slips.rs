@@ -29,7 +29,7 @@ pub struct Slip {
 }
 
 /// The person a document is tracked by: the applicant, else the first signer.
-fn person(item: &CheckedItem) -> String {
+pub(crate) fn person(item: &CheckedItem) -> String {
     let named = match (&item.applicant, &item.signers) {
         (Some(p), _) => Some((p.given_names.as_str(), p.surname.as_str())),
         (None, Some(signers)) => signers.first().map(|s| (s.given_names.as_str(), s.surname.as_str())),

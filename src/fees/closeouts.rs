@@ -64,9 +64,27 @@ pub struct CloseoutView {
     pub signed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_at: Option<String>,
-    /// `signed_at` as a time in the post's zone, for papers.
+    /// The later count of the same clerk and day that replaced this one (a recount): a
+    /// replaced count is kept but never signed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<i64>,
+    /// The clerk's receipts of the day: how many, and the first and last numbers.
+    pub receipts: ReceiptSpan,
+    /// `submitted_at` and `signed_at` as times in the post's zone, for papers.
+    #[serde(skip)]
+    pub submitted: DateTime<Tz>,
     #[serde(skip)]
     pub signed: Option<DateTime<Tz>>,
+}
+
+/// The receipts a close covers: the clerk's receipts of the post's day, voided ones included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ReceiptSpan {
+    pub count: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -162,6 +180,12 @@ fn check_counted(counted: &[Tally]) -> Result<Vec<Tally>, AppError> {
     } else {
         Err(AppError::invalid(errors))
     }
+}
+
+/// Whether two tallies hold the same amount for every method and currency (a zero amount
+/// and no entry are the same).
+pub fn same_amounts(a: &[Tally], b: &[Tally]) -> bool {
+    differences(a, b).iter().all(|d| d.amount_cents == 0)
 }
 
 fn json_of<T: Serialize>(value: &T) -> Result<String, AppError> {
@@ -262,8 +286,18 @@ pub fn sign(
             .select(diesel::dsl::max(closeouts::id))
             .first::<Option<i64>>(c)?
             .unwrap_or(id);
-        let now_expected = json_of(&expected(c, post, date, clerk)?)?;
-        if latest != id || now_expected != stored {
+        // A recount replaces a count: that is no change in the receipts, and says so.
+        if latest != id {
+            return Err(AppError::new(
+                Code::CloseReplaced,
+                format!("count {latest} replaced this one: sign the latest"),
+            ));
+        }
+        // Compared as amounts, not as the stored text, so how the JSON was written
+        // (spacing, key order, a backend's own text form) is never taken for a change.
+        let stored: Vec<Tally> =
+            serde_json::from_str(&stored).map_err(|e| AppError::internal(anyhow::Error::from(e)))?;
+        if !same_amounts(&expected(c, post, date, clerk)?, &stored) {
             return Err(AppError::new(
                 Code::CloseOutdated,
                 "the receipts changed since this count: count again",
@@ -316,9 +350,10 @@ pub fn list(
 
 /// One close as the API shows it.
 pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
-    let (post, date, clerk, submitted, expected, counted, explanation): (
+    let (post, date, clerk_id, clerk, submitted, expected, counted, explanation): (
         String,
         NaiveDate,
+        i64,
         String,
         NaiveDateTime,
         String,
@@ -330,6 +365,7 @@ pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
         .select((
             closeouts::post_code,
             closeouts::local_date,
+            closeouts::clerk_id,
             staff::username,
             closeouts::submitted_at,
             closeouts::expected,
@@ -344,6 +380,25 @@ pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
         .first(conn)
         .optional()?;
     let tz = calendar::post_zone(conn, &post)?;
+    let replaced_by: Option<i64> = closeouts::table
+        .filter(closeouts::post_code.eq(&post))
+        .filter(closeouts::local_date.eq(date))
+        .filter(closeouts::clerk_id.eq(clerk_id))
+        .filter(closeouts::id.gt(id))
+        .select(diesel::dsl::max(closeouts::id))
+        .first(conn)?;
+    let numbers: Vec<String> = receipts::table
+        .filter(receipts::post_code.eq(&post))
+        .filter(receipts::local_date.eq(date))
+        .filter(receipts::clerk_id.eq(clerk_id))
+        .order(receipts::seq)
+        .select(receipts::receipt_number)
+        .load(conn)?;
+    let receipts = ReceiptSpan {
+        count: numbers.len() as i64,
+        first: numbers.first().cloned(),
+        last: numbers.last().cloned(),
+    };
     let expected: Vec<Tally> = serde_json::from_str(&expected).unwrap_or_default();
     let counted: Vec<Tally> = serde_json::from_str(&counted).unwrap_or_default();
     Ok(CloseoutView {
@@ -357,6 +412,9 @@ pub fn view(conn: &mut DbConn, id: i64) -> Result<CloseoutView, AppError> {
         counted,
         explanation,
         signed_at: signature.as_ref().map(|s| calendar::rfc3339(s.1, tz)),
+        replaced_by,
+        receipts,
+        submitted: Utc.from_utc_datetime(&submitted).with_timezone(&tz),
         signed: signature.as_ref().map(|s| Utc.from_utc_datetime(&s.1).with_timezone(&tz)),
         signed_by: signature.map(|s| s.0),
     })

@@ -6,6 +6,7 @@
 //! Fonts are embedded and subset (only the glyphs used), so accents and ñ print right and a
 //! receipt stays small.
 
+pub mod close_sheet;
 pub mod confirmation;
 pub mod fee_report;
 pub mod page;
@@ -131,6 +132,7 @@ pub struct Templates {
     pub fee_report: Template,
     pub slip: Template,
     pub ticket: Template,
+    pub close_sheet: Template,
 }
 
 impl Templates {
@@ -142,6 +144,7 @@ impl Templates {
             fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS, &[])?,
             slip: load(&dir.join("slip.json"), slip::LABELS, &[])?,
             ticket: load(&dir.join("ticket.json"), ticket::LABELS, &[])?,
+            close_sheet: load(&dir.join("close_sheet.json"), close_sheet::LABELS, &[])?,
         })
     }
 }

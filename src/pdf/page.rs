@@ -318,6 +318,24 @@ impl<'t> Page<'t> {
         ]);
     }
 
+    /// A horizontal line from `x0` to `x1`, `y` points below the top: a line to sign on.
+    pub fn segment(&mut self, x0: f32, x1: f32, y: f32, thickness: f32) {
+        let top = self.height;
+        self.ops.extend([
+            Op::SetOutlineColor { col: grey(0.0) },
+            Op::SetOutlineThickness { pt: Pt(thickness) },
+            Op::DrawLine {
+                line: Line {
+                    is_closed: false,
+                    points: vec![
+                        LinePoint { p: Point { x: Pt(x0), y: Pt(top - y) }, bezier: false },
+                        LinePoint { p: Point { x: Pt(x1), y: Pt(top - y) }, bezier: false },
+                    ],
+                },
+            },
+        ]);
+    }
+
     /// `data` as a QR code whose top-left corner is at (`x`, `y` below the top), `module`
     /// points per square; returns its side. Nothing is drawn for data a QR code can't hold.
     pub fn qr(&mut self, x: f32, y: f32, module: f32, data: &str) -> f32 {

@@ -248,6 +248,18 @@ async fn exercise(
                 .await;
             (r, "document.transitioned", "staff")
         }
+        ("POST", "/api/v1/staff/documents/{tracking_number}/handover") => {
+            let pending = notarial_document(app, &t.clerk).await;
+            let tracking = text(&pending.body, "tracking_number");
+            let ready = json!({"to": "ready_for_pickup"});
+            app.post(&format!("/api/v1/staff/documents/{tracking}/transitions"), Some(&t.clerk), &ready)
+                .await;
+            let body = json!({"collector": "someone_else", "name": "Ana Núñez", "id_type": "passport", "id_last4": "1234"});
+            let r = app
+                .post(&format!("/api/v1/staff/documents/{tracking}/handover"), Some(&t.clerk), &body)
+                .await;
+            (r, "document.transitioned", "staff")
+        }
         ("POST", "/api/v1/staff/posts/{post}/notarial-register/{entry_number}/corrections") => {
             let recorded = notarial_document(app, &t.clerk).await;
             let entry = recorded.body["register_entries"][0].as_str().unwrap_or_default().to_string();

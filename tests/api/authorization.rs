@@ -134,6 +134,12 @@ const PROTECTED: &[Endpoint] = &[
         who: Who::Staff(CLERK_PLUS),
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/documents/{tracking_number}/handover",
+        who: Who::Staff(CLERK_PLUS),
+    },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/documents", who: Who::Staff(ALL_STAFF) },
+    Endpoint {
         method: "GET",
         path: "/api/v1/staff/posts/{post}/notarial-register",
         who: Who::Staff(ALL_STAFF),
@@ -172,6 +178,11 @@ const PROTECTED: &[Endpoint] = &[
         method: "POST",
         path: "/api/v1/staff/posts/{post}/closeouts/{id}/sign",
         who: Who::Staff(SUPERVISOR_PLUS),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/posts/{post}/closeouts/{id}/sheet.pdf",
+        who: Who::Staff(CLERK_PLUS),
     },
     Endpoint { method: "POST", path: "/api/v1/admin/fees", who: Who::Staff(ADMIN) },
     Endpoint {

@@ -606,3 +606,164 @@ async fn look_up(app: &TestApp, number: &str, surname: &str) -> crate::helpers::
     )
     .await
 }
+
+/// A passport renewal taken at a new walk-in and moved along until it is ready for pickup.
+pub(crate) async fn ready_for_pickup(app: &TestApp, clerk: &str, given: &str, surname: &str) -> String {
+    let visit = at_window(app, clerk, "passport-renewal").await;
+    let recorded = record(app, clerk, &visit, &renewal(given, surname)).await;
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    let tracking = text(&recorded.body, "tracking_number");
+    for to in ["sent_for_adjudication", "approved", "printed", "received_at_post", "ready_for_pickup"] {
+        let moved = move_to(app, clerk, &tracking, to).await;
+        assert_eq!(moved.status, 200, "{to}: {}", moved.body);
+    }
+    tracking
+}
+
+async fn hand_over(app: &TestApp, token: &str, tracking: &str, body: &Value) -> crate::helpers::Reply {
+    app.post(&format!("/api/v1/staff/documents/{tracking}/handover"), Some(token), body).await
+}
+
+#[actix_web::test]
+async fn the_posts_documents_are_listed_by_state_with_name_and_tracking_number() {
+    let (app, _db, _admin, clerk) = documents_app().await;
+    let waiting = ready_for_pickup(&app, &clerk, "Seán", "O'Brien").await;
+    let visit = at_window(&app, &clerk, "passport-renewal").await;
+    let received =
+        text(&record(&app, &clerk, &visit, &renewal("Ana", "Núñez")).await.body, "tracking_number");
+
+    let ready = app.get("/api/v1/staff/posts/MEX/documents?state=ready_for_pickup", Some(&clerk)).await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    let listed = ready.body.as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 1, "{}", ready.body);
+    assert_eq!(text(&listed[0], "tracking_number"), waiting);
+    assert_eq!(text(&listed[0], "person"), "Seán O'Brien");
+    assert_eq!(text(&listed[0], "kind"), "passport");
+    assert_eq!(text(&listed[0], "status"), "ready_for_pickup");
+    assert!(text(&listed[0], "since").ends_with("-06:00"), "in the post's zone: {}", listed[0]);
+    let every = app.get("/api/v1/staff/posts/MEX/documents", Some(&clerk)).await.body;
+    let numbers: Vec<String> =
+        every.as_array().into_iter().flatten().map(|d| text(d, "tracking_number")).collect();
+    assert!(numbers.contains(&waiting) && numbers.contains(&received), "{every}");
+
+    // Another post's staff: refused for MEX, and GDL's list doesn't hold MEX's documents.
+    let gdl = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+    assert_problem(&app.get("/api/v1/staff/posts/MEX/documents", Some(&gdl)).await, 403, "wrong_post");
+    let theirs = app.get("/api/v1/staff/posts/GDL/documents", Some(&gdl)).await;
+    assert_eq!(theirs.body, json!([]), "{}", theirs.body);
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    assert_eq!(app.get("/api/v1/staff/posts/MEX/documents", Some(&auditor)).await.body, every);
+    assert_eq!(app.get("/api/v1/staff/posts/MEX/documents?state=flying", Some(&clerk)).await.status, 400);
+    assert_problem(&app.get("/api/v1/staff/posts/MEX/documents", None).await, 401, "missing_token");
+}
+
+#[actix_web::test]
+async fn a_handover_records_who_collected_it_in_the_history_and_the_audit_log() {
+    let (app, _db, admin, clerk) = documents_app().await;
+    let tracking = ready_for_pickup(&app, &clerk, "Seán", "O'Brien").await;
+
+    // Someone else needs a name and an ID; nothing changes until they are given.
+    let missing = hand_over(&app, &clerk, &tracking, &json!({"collector": "someone_else"})).await;
+    assert_problem(&missing, 422, "validation_failed");
+    let fields: Vec<String> =
+        missing.body["errors"].as_array().into_iter().flatten().map(|e| text(e, "field")).collect();
+    assert_eq!(fields, ["name", "id_type", "id_last4"], "{}", missing.body);
+    let bad_last4 = json!({"collector": "someone_else", "name": "Mary O'Brien", "id_type": "voter_card", "id_last4": "12"});
+    assert_problem(&hand_over(&app, &clerk, &tracking, &bad_last4).await, 422, "validation_failed");
+    let doc = app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&clerk)).await;
+    assert_eq!(text(&doc.body, "status"), "ready_for_pickup", "nothing moved");
+
+    let body = json!({"collector": "someone_else", "name": "Mary O'Brien", "id_type": "voter_card", "id_last4": "a9z4", "note": "his sister"});
+    let done = hand_over(&app, &clerk, &tracking, &body).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(text(&done.body, "status"), "delivered");
+    assert_eq!(
+        done.body["handover"],
+        json!({"collector": "someone_else", "name": "Mary O'Brien", "id_type": "voter_card", "id_last4": "A9Z4",
+               "at": done.body["handover"]["at"], "staff": "mex.clerk"}),
+    );
+    let last = done.body["history"].as_array().and_then(|h| h.last().cloned()).unwrap_or_default();
+    assert_eq!((text(&last, "status"), text(&last, "note")), ("delivered".into(), "his sister".into()));
+    assert_problem(&hand_over(&app, &clerk, &tracking, &body).await, 409, "invalid_transition");
+
+    let log = app.get("/api/v1/audit/log?action=document.transitioned&limit=500", Some(&admin)).await;
+    let entry = log.body["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["change"].get("handover").is_some())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(text(&entry, "entity_id"), tracking, "{}", log.body);
+    assert_eq!(entry["change"]["handover"]["id_last4"], "A9Z4");
+    assert_eq!(entry["change"]["to"], "delivered");
+    assert!(!entry.to_string().contains("Mary"), "the name is hashed in the log: {entry}");
+    let verified = app.get("/api/v1/audit/log/verify", Some(&admin)).await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+
+    // The applicant themself needs nothing more; only a document ready for pickup is handed over.
+    let other = ready_for_pickup(&app, &clerk, "Ana", "Núñez").await;
+    let own = hand_over(&app, &clerk, &other, &json!({"collector": "applicant"})).await;
+    assert_eq!(
+        (own.status, own.body["handover"]["collector"].clone()),
+        (200, json!("applicant")),
+        "{}",
+        own.body
+    );
+    let visit = at_window(&app, &clerk, "passport-renewal").await;
+    let fresh = text(&record(&app, &clerk, &visit, &renewal("Ana", "Núñez")).await.body, "tracking_number");
+    assert_problem(
+        &hand_over(&app, &clerk, &fresh, &json!({"collector": "applicant"})).await,
+        409,
+        "invalid_transition",
+    );
+}
+
+#[actix_web::test]
+async fn a_handover_is_refused_to_the_wrong_token_role_and_post() {
+    let (app, _db, _admin, clerk) = documents_app().await;
+    let tracking = ready_for_pickup(&app, &clerk, "Seán", "O'Brien").await;
+    let body = json!({"collector": "applicant"});
+    let path = format!("/api/v1/staff/documents/{tracking}/handover");
+    assert_problem(&app.post(&path, None, &body).await, 401, "missing_token");
+    let applicant = app.applicant_token("sean@example.mx").await;
+    assert_problem(&app.post(&path, Some(&applicant), &body).await, 403, "public_token_not_staff");
+    let auditor = app.staff_token("auditor", "auditor", None).await;
+    assert_problem(&hand_over(&app, &auditor, &tracking, &body).await, 403, "insufficient_role");
+    let gdl = app.staff_token("gdl.clerk", "clerk", Some("GDL")).await;
+    assert_problem(&hand_over(&app, &gdl, &tracking, &body).await, 404, "not_found");
+    assert_problem(&hand_over(&app, &clerk, "NOT-A-NUMBER", &body).await, 404, "not_found");
+    let doc = app.get(&format!("/api/v1/staff/documents/{tracking}"), Some(&clerk)).await;
+    assert_eq!(text(&doc.body, "status"), "ready_for_pickup", "nothing moved");
+}
+
+#[actix_web::test]
+async fn thirty_handovers_of_one_document_at_once_let_exactly_one_through() {
+    let (app, db, _admin, clerk) = documents_app().await;
+    let tracking = ready_for_pickup(&app, &clerk, "Seán", "O'Brien").await;
+    let attempts = (0..30).map(|i| {
+        let (app, clerk, tracking) = (&app, clerk.clone(), tracking.clone());
+        let body = json!({"collector": "someone_else", "name": format!("Collector {i}"), "id_type": "passport", "id_last4": format!("{i:04}")});
+        async move { hand_over(app, &clerk, &tracking, &body).await }
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let through = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(through, 1, "{:?}", replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert!(
+            r.status == 409 && matches!(r.code(), "document_changed" | "invalid_transition"),
+            "{} {}",
+            r.status,
+            r.body
+        );
+    }
+    use consular_desk::db::schema::{document_events, document_handovers};
+    let mut conn = db_conn(db.url());
+    let handovers: i64 = document_handovers::table.count().get_result(&mut conn).expect("count");
+    let delivered: i64 = document_events::table
+        .filter(document_events::status.eq("delivered"))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!((handovers, delivered), (1, 1));
+}

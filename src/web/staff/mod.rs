@@ -14,6 +14,7 @@ mod admin_fees;
 mod audit;
 mod cash_close;
 mod day;
+mod documents_list;
 mod fee_report;
 mod fees;
 mod not_served;
@@ -24,8 +25,8 @@ mod visit;
 mod visit_documents;
 
 pub use self::{
-    admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, fee_report::*,
-    fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*, visit_documents::*,
+    admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, documents_list::*,
+    fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

@@ -2,6 +2,7 @@
 //! notarial register.
 
 use super::*;
+use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
 
 /// The page after recording a document names it (`?recorded=`), to print its slip at once.
 #[derive(Deserialize)]
@@ -14,14 +15,11 @@ pub struct RecordedQuery {
 pub async fn documents(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     query: web::Query<RecordedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
+    let lang = clerk.lang;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -72,13 +70,20 @@ pub async fn documents(
             @if list.is_empty() { p { (lang.t(("No documents were taken at this visit.", "No se recibieron documentos en esta visita."))) } }
             @for doc in &list {
                 section.notice {
-                    h2 { (doc.tracking_number) " · " (names::document_kind(lang, doc.kind)) }
+                    h2 { a href={ "/staff/documents/" (doc.tracking_number) } { (doc.tracking_number) } " · " (names::document_kind(lang, doc.kind)) }
                     p { (lang.t(("Status", "Estado"))) ": " strong { (names::document_status(lang, doc.status)) } }
                     p { a href={ "/staff/documents/" (doc.tracking_number) "/slip.pdf" } {
                         (lang.t(("Print tracking slip", "Imprimir comprobante de seguimiento")))
                         span.visually-hidden { " " (doc.tracking_number) }
                     } }
-                    @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s)).collect();
+                    @if doc.status == Status::ReadyForPickup {
+                        p { a href={ "/staff/documents/" (doc.tracking_number) } {
+                            (lang.t(("Hand over (record who collects it)", "Entregar (registrar quién lo recoge)")))
+                            span.visually-hidden { " " (doc.tracking_number) }
+                        } }
+                    }
+                    // Delivered only through the handover, which records who collected it.
+                    @let next: Vec<Status> = tracking::states(doc.kind).into_iter().filter(|s| tracking::allowed(doc.kind, doc.status, *s) && *s != Status::Delivered).collect();
                     @if !next.is_empty() {
                         form method="post" action={ "/staff/documents/" (doc.tracking_number) "/move" } {
                             input type="hidden" name="csrf" value=(csrf);
@@ -104,13 +109,10 @@ pub async fn documents(
 pub async fn slip_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -128,23 +130,19 @@ pub struct MoveForm {
     note: Option<String>,
 }
 
+carries_csrf!(MoveForm);
+
 #[post("/staff/documents/{tracking}/move")]
 pub async fn move_document(
     state: web::Data<AppState>,
     req: HttpRequest,
+    clerk: StaffPage<ClerkPlus>,
     number: web::Path<String>,
-    form: web::Form<MoveForm>,
+    form: CsrfForm<MoveForm>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.naive();
-    let lang = Lang::of(&req);
-    let clerk = match member::<ClerkPlus>(&state, &req).await {
-        Ok(clerk) => clerk,
-        Err(page) => return Ok(page),
-    };
-    let MoveForm { csrf, back, to, note } = form.into_inner();
-    if !session::csrf_holds(&req, &csrf) {
-        return Ok(expired(&req, lang));
-    }
+    let lang = clerk.lang;
+    let MoveForm { back, to, note, .. } = form.into_inner();
     let (Some(tracking), Some(to)) = (TrackingNumber::parse(&number), Status::parse(&to)) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
@@ -152,6 +150,8 @@ pub async fn move_document(
     let actor = clerk.actor();
     let done = state.db(move |conn| records::transition(conn, &actor, &tracking, &request, now)).await;
     match done {
+        // From the document's own page, back to it.
+        Ok(doc) if back == "document" => Ok(redirect(&format!("/staff/documents/{}", doc.tracking_number))),
         Ok(_) => match Reference::parse(&back) {
             Some(back) => Ok(redirect(&format!("/staff/visits/{}/documents", back.as_str()))),
             None => Ok(redirect("/staff")),
@@ -174,15 +174,12 @@ pub struct RegisterQuery {
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
+    staff: StaffPage<AnyStaff>,
     query: web::Query<RegisterQuery>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.naive();
     use chrono::Datelike;
-    let lang = Lang::of(&req);
-    let staff = match member::<AnyStaff>(&state, &req).await {
-        Ok(staff) => staff,
-        Err(page) => return Ok(page),
-    };
+    let lang = staff.lang;
     let RegisterQuery { from, to, post, format } = query.into_inner();
     let post = post_of(&staff, post);
     let may_correct = ClerkPlus::admits(staff.role);

@@ -1,0 +1,2 @@
+DROP INDEX documents_post_status;
+DROP TABLE document_handovers;
