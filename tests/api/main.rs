@@ -37,4 +37,5 @@ mod staff_menus;
 mod staff_scope;
 mod throttles;
 mod verify_records;
+mod whole_day;
 mod window;

@@ -26,7 +26,8 @@ mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, documents_list::*,
-    fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*, visit_documents::*,
+    fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*,
+    visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
