@@ -195,19 +195,20 @@ fn local(zones: &HashMap<String, Tz>, post: &str, at: NaiveDateTime) -> String {
 }
 
 /// The visits or documents whose terms begin with every one of `prefixes`, per post, in index
-/// order; at most `limit` of them, and whether there were more (or more may be).
+/// order; at most `limit` of them, and whether there were more (or may be).
 ///
-/// The most selective prefix drives: its range of the index is read, at most [`SCAN_CAP`]
-/// entries, and each other prefix is checked on those targets only, through the targets'
-/// index. A search whose every word is common but rare together ("maria garcia" at a million
-/// visits) thus reads a bounded slice and says it may have missed some, instead of reading
-/// the whole range (which took 90 ms at the 99th percentile).
+/// The most selective prefix drives: its range of the index is read in order and each other
+/// prefix is checked on the same target. With several words, the range read ends after
+/// [`SCAN_CAP`] entries: common words rare together ("maria garcia" at a million visits) read
+/// a bounded slice and say more may exist, instead of the whole range (90 ms at the 99th
+/// percentile); words common together stop at `limit` long before.
 fn terms(
     conn: &mut DbConn,
     posts: &[String],
     prefixes: &[String],
     limit: usize,
 ) -> Result<(Vec<(String, i64)>, bool), AppError> {
+    let other = diesel::alias!(search_terms as other);
     let mut targets = Vec::new();
     let mut seen = HashSet::new();
     let mut more = false;
@@ -216,31 +217,57 @@ fn terms(
         let Some((first, others)) = prefixes.split_first() else {
             continue;
         };
-        // One word: `limit` distinct targets; a target matching the prefix twice (`lop`:
-        // López and Lopera) comes twice, so read a little more. Several: a bounded slice.
-        let read_at_most = if others.is_empty() { 2 * limit + 2 } else { SCAN_CAP };
-        let mut candidates: Vec<(String, i64)> = search_terms::table
-            .filter(search_terms::post_code.eq(post))
-            .filter(search_terms::term.ge(first))
-            .filter(search_terms::term.lt(query::prefix_end(first)))
-            .select((search_terms::target, search_terms::target_id))
-            .order((search_terms::term, search_terms::target, search_terms::target_id.desc()))
-            .limit(read_at_most as i64)
-            .load(conn)?;
-        let read = candidates.len();
-        let mut unique = HashSet::new();
-        candidates.retain(|c| unique.insert(c.clone()));
-        for prefix in others {
-            let keep = with_prefix(conn, post, prefix, &candidates)?;
-            candidates.retain(|c| keep.contains(c));
+        let range = || {
+            search_terms::table
+                .filter(search_terms::post_code.eq(post))
+                .filter(search_terms::term.ge(first))
+                .filter(search_terms::term.lt(query::prefix_end(first)))
+                .order((search_terms::term, search_terms::target, search_terms::target_id.desc()))
+                .into_boxed()
+        };
+        // The last entry of the slice read, when the range is longer than the cap.
+        let bound: Option<(String, String, i64)> = if others.is_empty() {
+            None
+        } else {
+            range()
+                .select((search_terms::term, search_terms::target, search_terms::target_id))
+                .offset(SCAN_CAP - 1)
+                .limit(1)
+                .first(conn)
+                .optional()?
+        };
+        let mut q = range().select((search_terms::target, search_terms::target_id));
+        if let Some((term, target, id)) = &bound {
+            // At or before the bound, in the index's order (term, target, id descending).
+            q = q.filter(
+                search_terms::term.lt(term.clone()).or(search_terms::term.eq(term.clone()).and(
+                    search_terms::target
+                        .lt(target.clone())
+                        .or(search_terms::target.eq(target.clone()).and(search_terms::target_id.ge(*id))),
+                )),
+            );
         }
+        for prefix in others {
+            q = q.filter(diesel::dsl::exists(
+                other
+                    .filter(other.field(search_terms::target).eq(search_terms::target))
+                    .filter(other.field(search_terms::target_id).eq(search_terms::target_id))
+                    .filter(other.field(search_terms::post_code).eq(post))
+                    .filter(other.field(search_terms::term).ge(prefix))
+                    .filter(other.field(search_terms::term).lt(query::prefix_end(prefix))),
+            ));
+        }
+        // A target matching the first prefix twice (`lop`: López and Lopera) comes twice;
+        // reading a little more keeps `limit` distinct ones.
+        let rows: Vec<(String, i64)> = q.limit(2 * limit as i64 + 2).load(conn)?;
+        let read = rows.len();
         let before = targets.len();
-        for row in candidates {
+        for row in rows {
             if seen.insert(row.clone()) {
                 targets.push(row);
             }
         }
-        more |= read == read_at_most && (!others.is_empty() || targets.len() - before >= limit);
+        more |= bound.is_some() || (read == 2 * limit + 2 && targets.len() - before >= limit);
     }
     more |= targets.len() > limit;
     targets.truncate(limit);
@@ -248,33 +275,7 @@ fn terms(
 }
 
 /// Index entries of the driving word read at most when a search has several words.
-const SCAN_CAP: usize = 4000;
-
-/// Of `candidates`, those with a term starting with `prefix` at `post`: looked up by target
-/// (the targets' index), a few hundred at a time.
-fn with_prefix(
-    conn: &mut DbConn,
-    post: &str,
-    prefix: &str,
-    candidates: &[(String, i64)],
-) -> Result<HashSet<(String, i64)>, AppError> {
-    let mut found = HashSet::new();
-    for target in [index::VISIT, index::DOCUMENT] {
-        let ids: Vec<i64> = candidates.iter().filter(|(t, _)| t == target).map(|(_, id)| *id).collect();
-        for chunk in ids.chunks(500) {
-            let hits: Vec<i64> = search_terms::table
-                .filter(search_terms::target.eq(target))
-                .filter(search_terms::target_id.eq_any(chunk))
-                .filter(search_terms::post_code.eq(post))
-                .filter(search_terms::term.ge(prefix))
-                .filter(search_terms::term.lt(query::prefix_end(prefix)))
-                .select(search_terms::target_id)
-                .load(conn)?;
-            found.extend(hits.into_iter().map(|id| (target.to_string(), id)));
-        }
-    }
-    Ok(found)
-}
+const SCAN_CAP: i64 = 4000;
 
 /// Index entries counted at most, to choose which word of several drives a search.
 const SELECTIVITY_CAP: i64 = 2000;
