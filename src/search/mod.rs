@@ -194,14 +194,9 @@ fn local(zones: &HashMap<String, Tz>, post: &str, at: NaiveDateTime) -> String {
     calendar::rfc3339(at, zones.get(post).copied().unwrap_or(chrono_tz::UTC))
 }
 
-/// The visits or documents whose terms begin with every one of `prefixes`, per post, in index
-/// order; at most `limit` of them, and whether there were more (or may be).
-///
-/// The most selective prefix drives: its range of the index is read in order and each other
-/// prefix is checked on the same target. With several words, the range read ends after
-/// [`SCAN_CAP`] entries: common words rare together ("maria garcia" at a million visits) read
-/// a bounded slice and say more may exist, instead of the whole range (90 ms at the 99th
-/// percentile); words common together stop at `limit` long before.
+/// The visits or documents whose terms begin with every one of `prefixes` (the first read as
+/// a range, the others checked on the same target), per post, in index order; at most `limit`
+/// of them, and whether there were more.
 fn terms(
     conn: &mut DbConn,
     posts: &[String],
@@ -217,36 +212,13 @@ fn terms(
         let Some((first, others)) = prefixes.split_first() else {
             continue;
         };
-        let range = || {
-            search_terms::table
-                .filter(search_terms::post_code.eq(post))
-                .filter(search_terms::term.ge(first))
-                .filter(search_terms::term.lt(query::prefix_end(first)))
-                .order((search_terms::term, search_terms::target, search_terms::target_id.desc()))
-                .into_boxed()
-        };
-        // The last entry of the slice read, when the range is longer than the cap.
-        let bound: Option<(String, String, i64)> = if others.is_empty() {
-            None
-        } else {
-            range()
-                .select((search_terms::term, search_terms::target, search_terms::target_id))
-                .offset(SCAN_CAP - 1)
-                .limit(1)
-                .first(conn)
-                .optional()?
-        };
-        let mut q = range().select((search_terms::target, search_terms::target_id));
-        if let Some((term, target, id)) = &bound {
-            // At or before the bound, in the index's order (term, target, id descending).
-            q = q.filter(
-                search_terms::term.lt(term.clone()).or(search_terms::term.eq(term.clone()).and(
-                    search_terms::target
-                        .lt(target.clone())
-                        .or(search_terms::target.eq(target.clone()).and(search_terms::target_id.ge(*id))),
-                )),
-            );
-        }
+        let mut q = search_terms::table
+            .filter(search_terms::post_code.eq(post))
+            .filter(search_terms::term.ge(first))
+            .filter(search_terms::term.lt(query::prefix_end(first)))
+            .select((search_terms::target, search_terms::target_id))
+            .order((search_terms::term, search_terms::target, search_terms::target_id.desc()))
+            .into_boxed();
         for prefix in others {
             q = q.filter(diesel::dsl::exists(
                 other
@@ -267,15 +239,12 @@ fn terms(
                 targets.push(row);
             }
         }
-        more |= bound.is_some() || (read == 2 * limit + 2 && targets.len() - before >= limit);
+        more |= read == 2 * limit + 2 && targets.len() - before >= limit;
     }
     more |= targets.len() > limit;
     targets.truncate(limit);
     Ok((targets, more))
 }
-
-/// Index entries of the driving word read at most when a search has several words.
-const SCAN_CAP: i64 = 4000;
 
 /// Index entries counted at most, to choose which word of several drives a search.
 const SELECTIVITY_CAP: i64 = 2000;
