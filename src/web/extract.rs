@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
 
-use crate::auth::roles::{AnyStaff, Requirement};
+use crate::auth::roles::{AnyStaff, ClerkPlus, Requirement};
 use crate::auth::{Applicant, Staff, StaffMember};
 use crate::booking::appointments::AppointmentView;
 use crate::booking::reference_code::Reference;
@@ -92,7 +92,8 @@ pub(crate) fn remember_for_the_header(req: &HttpRequest, member: &StaffMember) {
         username: member.username.clone(),
         role: member.role,
         post: member.post.clone(),
-        window: remembered_window(req),
+        // Only those who work at a window have one.
+        window: ClerkPlus::admits(member.role).then(|| remembered_window(req)).flatten(),
     };
     req.extensions_mut().insert(header);
 }

@@ -239,6 +239,7 @@ async fn a_day_at_the_embassy_from_the_pages_the_clerks_the_supervisors_and_the_
     // The auditor: the fee report first, the receipt in its CSV, and the trail that holds.
     browser.staff_sign_in(&base, "the.auditor").await;
     assert_eq!(text(&browser.run("return document.location.pathname").await), "/staff/reports");
+    assert!(!browser.text("header").await.contains("Window"), "the clerk's window left with the clerk");
     accessible(&browser, "the fee report").await;
     // Yesterday's report (the form's GET, as the auditor's dates make it).
     browser.goto(&format!("{base}/staff/reports?post=MEX&from=2026-12-08&to=2026-12-08")).await;

@@ -100,6 +100,8 @@ pub async fn sign_in(
     let mut response = redirect(home);
     let _ = response.add_cookie(&cookie);
     let _ = response.add_cookie(&session::renewed_csrf(&req));
+    // A new session starts at no window: the last person's window is not this one's.
+    let _ = response.add_cookie(&forgotten_window());
     Ok(response)
 }
 
@@ -131,8 +133,16 @@ pub async fn sign_out(
     removal.make_removal();
     let mut response = redirect("/staff/sign-in");
     let _ = response.add_cookie(&removal);
+    let _ = response.add_cookie(&forgotten_window());
     let _ = response.add_cookie(&session::renewed_csrf(&req));
     Ok(response)
+}
+
+/// The window remembered for a session, removed when the session ends or another begins.
+fn forgotten_window() -> Cookie<'static> {
+    let mut removal = Cookie::build(crate::web::extract::WINDOW_COOKIE, "").path("/staff").finish();
+    removal.make_removal();
+    removal
 }
 
 pub(crate) fn sign_out_button(lang: Lang, csrf: &str) -> Markup {
