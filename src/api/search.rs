@@ -21,7 +21,7 @@ pub struct SearchQuery {
     /// register entry number (`MEX-2027-000123`), a tracking number, a name or the start of
     /// one (`lop` finds López), a phone number, or the last four of a document number. 1 to
     /// 100 characters.
-    #[param(max_length = 100)]
+    #[param(required = true, min_length = 1, max_length = 100, pattern = r"\S")]
     q: Option<String>,
     /// For staff bound to no post: search this post only (every post by default). Staff bound
     /// to a post search it, and naming another is refused.

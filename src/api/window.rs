@@ -365,6 +365,14 @@ pub async fn set_closing_time(
     let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let (post, actor, closes) = (post.into_inner(), admin.actor(), body.into_inner().closes);
+    // The schema says `HH:MM` or null: an empty string is neither (the page's empty field is
+    // its own way of saying "the default").
+    if closes.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        return Err(AppError::invalid_field(
+            "closes",
+            "must be HH:MM, or null for the end of the last opening",
+        ));
+    }
     let view =
         state.db(move |conn| closing::set_closing_time(conn, &actor, &post, closes.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().json(view))
