@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::fees::closeouts::{view as close_view, CloseoutView, Tally};
 use crate::fees::money::{format_cents, Currency};
-use crate::pdf::page::{leading, Align, Cell, Flow, Page, Weight};
+use crate::pdf::page::{leading, Align, Cell, Fields, Flow, Page, Weight};
 use crate::pdf::Templates;
 
 /// The labels `close_sheet.json` must give.
@@ -174,27 +174,10 @@ pub fn render(templates: &Templates, sheet: &CloseSheet) -> Result<Vec<u8>, AppE
     // Who, where, when: a label column and a value column.
     let label_width = 150.0;
     let value_x = left + label_width + gap;
-    let field = |page: &mut Page, flow: &mut Flow, label: &str, value: &str| {
-        let cells = [
-            Cell {
-                x: left,
-                width: label_width,
-                align: Align::Left,
-                weight: Weight::Bold,
-                size: small,
-                text: label,
-            },
-            Cell {
-                x: value_x,
-                width: right - value_x,
-                align: Align::Left,
-                weight: Weight::Regular,
-                size: text,
-                text: value,
-            },
-        ];
-        flow.row(page, &cells, text * 0.25);
-    };
+    let fields =
+        Fields { left, label_width, value_x, right, label_size: small, value_size: text, after: text * 0.25 };
+    let field =
+        |page: &mut Page, flow: &mut Flow, label: &str, value: &str| fields.row(page, flow, label, value);
     field(&mut page, &mut flow, &t.label("post"), &format!("{} ({})", sheet.post_name, close.post));
     field(&mut page, &mut flow, &t.label("date"), &local_date(close.date));
     field(&mut page, &mut flow, &t.label("clerk"), &close.clerk);

@@ -123,6 +123,45 @@ impl Flow {
     }
 }
 
+/// A paper's label column and value column (who, where, when), one pair per row.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub left: f32,
+    pub label_width: f32,
+    /// Where the values start (the label column and the gap after it).
+    pub value_x: f32,
+    pub right: f32,
+    pub label_size: f32,
+    pub value_size: f32,
+    /// Space below each row.
+    pub after: f32,
+}
+
+impl Fields {
+    /// Prints `label` (bold) and `value` as a row where the flow has reached.
+    pub fn row(&self, page: &mut Page, flow: &mut Flow, label: &str, value: &str) {
+        let cells = [
+            Cell {
+                x: self.left,
+                width: self.label_width,
+                align: Align::Left,
+                weight: Weight::Bold,
+                size: self.label_size,
+                text: label,
+            },
+            Cell {
+                x: self.value_x,
+                width: self.right - self.value_x,
+                align: Align::Left,
+                weight: Weight::Regular,
+                size: self.value_size,
+                text: value,
+            },
+        ];
+        flow.row(page, &cells, self.after);
+    }
+}
+
 /// Which of the template's fonts.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Weight {

@@ -7,7 +7,7 @@ use crate::calendar;
 use crate::error::AppError;
 use crate::fees::money::format_cents;
 use crate::fees::receipts::{ReceiptView, VoidView};
-use crate::pdf::page::{leading, Align, Cell, Flow, Page, Weight};
+use crate::pdf::page::{leading, Align, Cell, Fields, Flow, Page, Weight};
 use crate::pdf::{Template, Templates};
 
 /// The labels `receipt.json` must give.
@@ -107,27 +107,10 @@ pub fn render(templates: &Templates, receipt: &ReceiptView, public_url: &str) ->
     // Who, when, for what: a label column and a value column.
     let label_width = 140.0;
     let value_x = left + label_width + gap;
-    let field = |page: &mut Page, flow: &mut Flow, label: &str, value: &str| {
-        let cells = [
-            Cell {
-                x: left,
-                width: label_width,
-                align: Align::Left,
-                weight: Weight::Bold,
-                size: small,
-                text: label,
-            },
-            Cell {
-                x: value_x,
-                width: right - value_x,
-                align: Align::Left,
-                weight: Weight::Regular,
-                size: text,
-                text: value,
-            },
-        ];
-        flow.row(page, &cells, text * 0.15);
-    };
+    let fields =
+        Fields { left, label_width, value_x, right, label_size: small, value_size: text, after: text * 0.15 };
+    let field =
+        |page: &mut Page, flow: &mut Flow, label: &str, value: &str| fields.row(page, flow, label, value);
     field(&mut page, &mut flow, &t.label("receipt_number"), &receipt.receipt_number);
     field(&mut page, &mut flow, &t.label("issued_at"), &calendar::printed(receipt.issued));
     field(&mut page, &mut flow, &t.label("payer"), &receipt.payer);
