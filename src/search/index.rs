@@ -1,6 +1,9 @@
 //! The search index: the words each visit and document is found by, written in the
 //! transaction that writes the visit or document, and at start-up for rows written before the
 //! index existed (idempotent: a row with any word of its own is indexed already).
+//!
+//! Each person's name gives a term per word (`n:lopez`) and one per pair of its words
+//! (`m:lop maria`), so a full name is one range however common each of its words is.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +21,7 @@ pub const DOCUMENT: &str = "document";
 
 /// What each term is, as its first two characters.
 pub const NAME: &str = "n:";
+pub const PAIR: &str = "m:";
 pub const PHONE: &str = "p:";
 pub const LAST_FOUR: &str = "4:";
 pub const REFERENCE: &str = "r:";
@@ -28,8 +32,30 @@ const BACKFILL_CHUNK: i64 = 1000;
 /// Rows per INSERT: four values each, within both databases' limits on bound parameters.
 const ROWS_PER_INSERT: usize = 4000;
 
-fn name_terms(terms: &mut BTreeSet<String>, text: &str) {
-    terms.extend(words(text).into_iter().map(|w| format!("{NAME}{w}")));
+/// Letters of a pair's first word its term keeps: a search's first word then needs only these
+/// many to read the pair as one range (`lop mar` finds López Martínez).
+pub const PAIR_HEAD: usize = 3;
+
+/// The term of two words of one person's name, `first` before `second` in byte order:
+/// `m:lop martinez` for López and Martínez. A two-word search reads one range of these, so a
+/// full name common word by word and rare together costs what a rare word does.
+pub fn pair_term(first: &str, second: &str) -> String {
+    let head: String = first.chars().take(PAIR_HEAD).collect();
+    format!("{PAIR}{head} {second}")
+}
+
+/// Every word of one person's name, and every pair of its different words.
+fn person_terms(terms: &mut BTreeSet<String>, given_names: &str, surname: &str) {
+    let mut folded = words(given_names);
+    folded.extend(words(surname));
+    folded.sort();
+    folded.dedup();
+    for (i, first) in folded.iter().enumerate() {
+        terms.insert(format!("{NAME}{first}"));
+        for second in &folded[i + 1..] {
+            terms.insert(pair_term(first, second));
+        }
+    }
 }
 
 /// A phone's digits whole, and its last ten (the national number in Mexico and the US) and
@@ -48,8 +74,7 @@ pub fn visit_terms(reference: &str, party: &str, phone: Option<&str>) -> BTreeSe
     let mut terms = BTreeSet::new();
     terms.insert(format!("{REFERENCE}{}", reference.replace('-', "").to_lowercase()));
     for person in Party::from_json(party).people() {
-        name_terms(&mut terms, &person.given_names);
-        name_terms(&mut terms, &person.surname);
+        person_terms(&mut terms, &person.given_names, &person.surname);
     }
     if let Some(phone) = phone {
         phone_terms(&mut terms, phone);
@@ -67,8 +92,7 @@ pub fn document_terms(tracking: &str, details: &str) -> BTreeSet<String> {
     };
     let mut masked = Vec::new();
     if let Some(person) = &item.applicant {
-        name_terms(&mut terms, &person.given_names);
-        name_terms(&mut terms, &person.surname);
+        person_terms(&mut terms, &person.given_names, &person.surname);
     }
     if let Some(passport) = &item.previous_passport {
         masked.push(passport.number.masked.clone());
@@ -77,8 +101,7 @@ pub fn document_terms(tracking: &str, details: &str) -> BTreeSet<String> {
         masked.push(number.masked.clone());
     }
     for signer in item.signers.iter().flatten() {
-        name_terms(&mut terms, &signer.given_names);
-        name_terms(&mut terms, &signer.surname);
+        person_terms(&mut terms, &signer.given_names, &signer.surname);
         if let Some(number) = &signer.id_proof.number {
             masked.push(number.masked.clone());
         }
@@ -257,6 +280,13 @@ mod tests {
         let party = r#"[{"given_names":"José María","surname":"Núñez López"},{"given_names":"Ana","surname":"Núñez"}]"#;
         let terms = visit_terms("K7Q-M4X-PT9", party, Some("+52 (55) 5080-2000"));
         let expected = [
+            "m:ana nunez",
+            "m:jos lopez",
+            "m:jos maria",
+            "m:jos nunez",
+            "m:lop maria",
+            "m:lop nunez",
+            "m:mar nunez",
             "n:ana",
             "n:jose",
             "n:lopez",
@@ -276,7 +306,8 @@ mod tests {
             {"given_names":"José","surname":"Núñez","id_proof":{"kind":"national_id","number":{"masked":"****3456","hash":"ab"}}},
             {"given_names":"王","surname":"芳","id_proof":{"kind":"personally_known"}}]}"#;
         let terms = document_terms("7KQM-4XPT-9ABCD", details);
-        let expected = ["4:3456", "n:jose", "n:nunez", "n:王", "n:芳", "t:7kqm4xpt9abcd"];
+        let expected =
+            ["4:3456", "m:jos nunez", "m:王 芳", "n:jose", "n:nunez", "n:王", "n:芳", "t:7kqm4xpt9abcd"];
         assert_eq!(terms.iter().map(String::as_str).collect::<Vec<_>>(), expected);
         assert_eq!(document_terms("7KQM-4XPT-9ABCD", "not json").len(), 1);
     }

@@ -150,19 +150,19 @@ pub fn search(conn: &mut DbConn, posts: &[String], query: &Query) -> Result<Sear
         found.extend(receipt(conn, number, posts, &zones)?);
         found.extend(entry(conn, number, posts, &zones)?);
     }
-    let mut searches: Vec<(Matched, Vec<String>)> = Vec::new();
+    let mut searches: Vec<(Matched, Plan)> = Vec::new();
     if let Some(last) = &query.last_four {
-        searches.push((Matched::LastFour, vec![format!("{}{last}", index::LAST_FOUR)]));
+        searches.push((Matched::LastFour, Plan::Words(vec![format!("{}{last}", index::LAST_FOUR)])));
     }
     if let Some(digits) = &query.phone {
-        searches.push((Matched::Phone, vec![format!("{}{digits}", index::PHONE)]));
+        searches.push((Matched::Phone, Plan::Words(vec![format!("{}{digits}", index::PHONE)])));
     }
     if !query.words.is_empty() {
-        searches.push((Matched::Name, query.words.iter().map(|w| format!("{}{w}", index::NAME)).collect()));
+        searches.push((Matched::Name, Plan::for_words(&query.words)));
     }
     let mut truncated = false;
-    for (matched, prefixes) in searches {
-        let (targets, more) = terms(conn, posts, &prefixes, LIMIT + 1 - found.len().min(LIMIT))?;
+    for (matched, plan) in searches {
+        let (targets, more) = terms(conn, posts, &plan, LIMIT + 1 - found.len().min(LIMIT))?;
         truncated |= more;
         let ids_of = |wanted: &str| -> Vec<i64> {
             targets.iter().filter(|(t, _)| t == wanted).map(|(_, id)| *id).collect()
@@ -194,13 +194,45 @@ fn local(zones: &HashMap<String, Tz>, post: &str, at: NaiveDateTime) -> String {
     calendar::rfc3339(at, zones.get(post).copied().unwrap_or(chrono_tz::UTC))
 }
 
-/// The visits or documents whose terms begin with every one of `prefixes` (the first read as
-/// a range, the others checked on the same target), per post, in index order; at most `limit`
-/// of them, and whether there were more.
+/// How the index is read for one kind of search: one range of terms drives, and the other
+/// prefixes are checked on each target it finds.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// The range of a pair term, then the prefixes to check.
+    Pair(String, Vec<String>),
+    /// Prefixes, each a range: the one with fewest matches at the post drives.
+    Words(Vec<String>),
+}
+
+impl Plan {
+    /// The plan for the words of a name (longest first, as [`query::parse`] orders them).
+    /// Two or more words are read as the pair of the two longest when that range holds every
+    /// match: the first in byte order has at least [`index::PAIR_HEAD`] letters and doesn't
+    /// begin the other, so every pair of words they begin sorts as they do. The first is then
+    /// checked whole (the pair keeps its head), and any other word as a word of the party.
+    fn for_words(words: &[String]) -> Plan {
+        let prefixed = |w: &String| format!("{}{w}", index::NAME);
+        let [a, b, rest @ ..] = words else {
+            return Plan::Words(words.iter().map(prefixed).collect());
+        };
+        let (first, second) = if a < b { (a, b) } else { (b, a) };
+        if first.chars().count() < index::PAIR_HEAD || second.starts_with(first.as_str()) {
+            return Plan::Words(words.iter().map(prefixed).collect());
+        }
+        let mut checks: Vec<String> = rest.iter().map(prefixed).collect();
+        if first.chars().count() > index::PAIR_HEAD {
+            checks.insert(0, prefixed(first));
+        }
+        Plan::Pair(index::pair_term(first, second), checks)
+    }
+}
+
+/// The visits or documents found by `plan`, per post, in index order; at most `limit` of
+/// them, and whether there were more.
 fn terms(
     conn: &mut DbConn,
     posts: &[String],
-    prefixes: &[String],
+    plan: &Plan,
     limit: usize,
 ) -> Result<(Vec<(String, i64)>, bool), AppError> {
     let other = diesel::alias!(search_terms as other);
@@ -208,8 +240,11 @@ fn terms(
     let mut seen = HashSet::new();
     let mut more = false;
     for post in posts {
-        let prefixes = most_selective_first(conn, post, prefixes)?;
-        let Some((first, others)) = prefixes.split_first() else {
+        let ordered = match plan {
+            Plan::Pair(pair, checks) => [std::slice::from_ref(pair), checks].concat(),
+            Plan::Words(prefixes) => most_selective_first(conn, post, prefixes)?,
+        };
+        let Some((first, others)) = ordered.split_first() else {
             continue;
         };
         let mut q = search_terms::table
@@ -440,4 +475,33 @@ fn entry(
         status: if corrected > 0 { "corrected" } else { "recorded" }.to_string(),
         matched: Matched::EntryNumber,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Plan {
+        Plan::for_words(&parse(text).expect("query").words)
+    }
+
+    #[test]
+    fn two_words_are_read_as_one_pair_range() {
+        assert_eq!(plan("maría lópez"), Plan::Pair("m:lop maria".into(), vec!["n:lopez".into()]));
+        assert_eq!(plan("lop mar"), Plan::Pair("m:lop mar".into(), vec![]));
+        assert_eq!(
+            plan("ana lopez martinez"),
+            Plan::Pair("m:lop martinez".into(), vec!["n:lopez".into(), "n:ana".into()])
+        );
+    }
+
+    #[test]
+    fn pairs_that_could_miss_a_name_fall_back_to_words() {
+        // One word: its own range.
+        assert_eq!(plan("lopez"), Plan::Words(vec!["n:lopez".into()]));
+        // `li` heads no pair term of Lin or Lima.
+        assert_eq!(plan("li wang"), Plan::Words(vec!["n:wang".into(), "n:li".into()]));
+        // `mar` begins María and Mariana, which sort before or after `maria`'s other words.
+        assert_eq!(plan("mar maria"), Plan::Words(vec!["n:maria".into(), "n:mar".into()]));
+    }
 }

@@ -153,11 +153,17 @@ async fn each_kind_of_text_finds_its_target() {
         assert!(has(&body, kind, id), "{kind} {id}: {body}");
     }
     assert_eq!(search(&app, &mex, "lucia").await["results"][0]["matched"], "name");
-    // Several words: each must begin a word of the same party.
+    // Several words: each must begin a word of the same party, and the two longest a word of
+    // the same person.
     let body = search(&app, &mex, "jose nunez").await;
     assert!(has(&body, "visit", &booked), "{body}");
     assert!(!has(&body, "visit", &walk_in), "{body}");
     assert!(found(&search(&app, &mex, "ana lopez").await).is_empty());
+    for typed in ["JOS NÚÑ", "lucia nunez lopez", "lopez maria jose"] {
+        assert!(has(&search(&app, &mex, typed).await, "visit", &booked), "{typed}");
+    }
+    let body = search(&app, &mex, "lucia jose").await;
+    assert!(!has(&body, "visit", &booked), "Lucía and José are two people of one party: {body}");
     let signed = text(&act.body, "tracking_number");
     assert_eq!(found(&search(&app, &mex, "芳").await), [("document".to_string(), signed)], "a signer's name");
     // The phone, however it is written.
