@@ -21,6 +21,7 @@ mod health;
 mod helpers;
 mod intake_pages;
 mod keys;
+mod openapi_snapshot;
 mod pages;
 mod papers;
 mod papers_slips;
