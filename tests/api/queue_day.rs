@@ -277,6 +277,16 @@ async fn a_supervisor_books_each_person_not_served_into_the_next_free_slot_once(
     assert_problem(&app.get(list_path, None).await, 401, "missing_token");
     assert_eq!(app.get("/api/v1/staff/posts/ZZZ/not-served", Some(&d.admin)).await.status, 404);
 
+    // With the service closed from now on, the next person has nowhere to go, and stays
+    // not served, to be booked again once it opens.
+    let closed = app.set_week(&d.admin, "MEX", "notarial", json!([])).await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let nowhere = app.post(&rebook(&booked), Some(&d.supervisor), &json!({})).await;
+    assert_problem(&nowhere, 409, "no_free_slot");
+    app.open_around_the_clock(&d.admin, "MEX", "notarial").await;
+    let later = app.post(&rebook(&booked), Some(&d.supervisor), &json!({})).await;
+    assert_eq!(later.status, 201, "the refusal changed nothing: {}", later.body);
+
     let entries = app.get(&format!("/api/v1/audit/log?entity_id={waiting}"), Some(&d.admin)).await.body;
     let rebooked = entries["entries"]
         .as_array()
@@ -492,6 +502,7 @@ async fn the_not_served_page_books_people_again_and_an_admin_sets_closing_time_o
     .await;
     assert_eq!(booked.status, 201, "{}", booked.text);
     assert!(booked.text.contains("New appointment"));
+    assert!(booked.text.contains(r#"action="/staff/sign-out""#), "a way out on every page");
     let twice = post_fields(
         app,
         &format!("/staff/not-served/{waiting}/rebook"),

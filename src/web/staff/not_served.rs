@@ -115,13 +115,14 @@ pub async fn rebook_visit(
             state.availability.invalidate(&view.post);
             let title = lang.t(("Booked again", "Nueva cita reservada"));
             let when = lang.date_time(&view.starts_at);
-            Ok(form_page(&req, StatusCode::CREATED, lang, title, "/staff/not-served", |_| {
+            Ok(form_page(&req, StatusCode::CREATED, lang, title, "/staff/not-served", |csrf| {
                 html! {
                     p.notice role="status" {
                         (lang.t(("New appointment", "Nueva cita"))) " " strong { (view.reference) } ": " (when) ", "
                         (names::service(lang, &view.service)) "."
                     }
                     p { a href=(format!("/staff/not-served?post={}", view.post)) { (lang.t(("Back to the list", "Volver a la lista"))) } }
+                    (sign_out_button(lang, csrf))
                 }
             }))
         }
