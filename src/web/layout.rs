@@ -47,7 +47,7 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff", ("Day board", "Tablero del día"), ClerkPlus::admits),
     ("/staff/receipts", ("Receipts", "Recibos"), AnyStaff::admits),
     ("/staff/cash", ("Cash", "Caja"), ClerkPlus::admits),
-    ("/staff/documents", ("Documents", "Documentos"), ClerkPlus::admits),
+    ("/staff/documents", ("Documents", "Documentos"), AnyStaff::admits),
     ("/staff/not-served", ("Not served", "No atendidos"), SupervisorPlus::admits),
     ("/staff/register", ("Notarial register", "Registro notarial"), AnyStaff::admits),
     ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
@@ -188,7 +188,7 @@ mod tests {
         );
         assert_eq!(
             menu(Role::Auditor),
-            ["/staff/receipts", "/staff/register", "/staff/reports", "/staff/audit"]
+            ["/staff/receipts", "/staff/documents", "/staff/register", "/staff/reports", "/staff/audit"]
         );
         assert!(
             menu(Role::Supervisor).contains(&"/staff/cash")

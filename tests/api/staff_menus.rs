@@ -82,7 +82,15 @@ async fn each_role_sees_its_own_menu_starts_on_its_own_page_and_is_led_back_ther
 
     let (admin, _, _) = staff_session(&app, "head.admin").await;
     let accounts = page(&app, "/staff/admin/accounts", &[("Cookie", &admin)]).await;
-    assert!(menu(&accounts.text).contains(&"/staff/admin/accounts".to_string()));
+    let every_page = menu(&accounts.text);
+    assert!(every_page.contains(&"/staff/admin/accounts".to_string()));
+    // And the menus leave nothing out: every page a role opens is in its menu.
+    for (who, cookie, offered) in [("clerk", &clerk, &clerk_menu), ("auditor", &auditor, &auditor_menu)] {
+        for path in every_page.iter().filter(|p| !offered.contains(p)) {
+            let status = page(&app, path, &[("Cookie", cookie)]).await.status;
+            assert_eq!(status, 403, "the {who} opens {path}, which their menu leaves out");
+        }
+    }
     app.stop().await;
 }
 
