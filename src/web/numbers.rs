@@ -2,26 +2,36 @@
 //! and exchange rates (`17.25`, `17,2538`) in millionths. Anything else is `None`, for the
 //! field's error.
 
-/// The text with a decimal comma read as a point: one comma, no point, and not followed by
-/// exactly three digits (`17,2538` and `85,5` are decimals; `1,234` is a thousand and more).
-/// Commas between thousands are dropped; `None` when they don't group by three.
-fn decimal_point(text: &str) -> Option<String> {
+/// The text with a decimal point and no thousands separators, or `None` when its separators
+/// don't group by three. A comma is the decimal mark when it follows the last dot
+/// (`1.234,50`), or when it is the only one and not followed by exactly three digits (`85,5`,
+/// `17,2538`; `1,234` is a thousand and more) — or always, where the number can't reach a
+/// thousand (`decimal_comma`: exchange rates, so `17,253` is seventeen pesos).
+fn decimal_point(text: &str, decimal_comma: bool) -> Option<String> {
     let text = text.trim();
-    let decimal_comma = !text.contains('.')
-        && text.matches(',').count() == 1
-        && text.rsplit(',').next().is_some_and(|tail| tail.len() != 3);
-    if decimal_comma {
-        return Some(text.replace(',', "."));
+    let groups_of_three = |whole: &str, separator: char| whole.split(separator).skip(1).all(|g| g.len() == 3);
+    match (text.rfind(','), text.rfind('.')) {
+        (Some(comma), Some(dot)) if comma > dot => {
+            let whole = &text[..comma];
+            (!whole.contains(',') && groups_of_three(whole, '.'))
+                .then(|| format!("{}.{}", whole.replace('.', ""), &text[comma + 1..]))
+        }
+        (Some(comma), None)
+            if text.matches(',').count() == 1 && (decimal_comma || text.len() - comma - 1 != 3) =>
+        {
+            Some(text.replacen(',', ".", 1))
+        }
+        _ => {
+            let whole = text.split('.').next().unwrap_or("");
+            groups_of_three(whole, ',').then(|| text.replace(',', ""))
+        }
     }
-    let whole = text.split('.').next().unwrap_or("");
-    let grouped = whole.split(',').skip(1).all(|group| group.len() == 3);
-    grouped.then(|| text.replace(',', ""))
 }
 
 /// `digits[.fraction]` with at most `places` decimals (commas between thousands allowed, or a
 /// decimal comma), scaled by 10^places.
-fn scaled(text: &str, places: u32) -> Option<i64> {
-    let text = decimal_point(text)?;
+fn scaled(text: &str, places: u32, decimal_comma: bool) -> Option<i64> {
+    let text = decimal_point(text, decimal_comma)?;
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
     if whole.is_empty() && fraction.is_empty() {
         return None;
@@ -36,14 +46,14 @@ fn scaled(text: &str, places: u32) -> Option<i64> {
     whole.checked_mul(10_i64.pow(places))?.checked_add(fraction)
 }
 
-/// `1,234.50` → 123 450 cents.
+/// `1,234.50` or `1.234,50` → 123 450 cents.
 pub fn cents(text: &str) -> Option<i64> {
-    scaled(text, 2)
+    scaled(text, 2, false)
 }
 
-/// `17.25` → 17 250 000 millionths.
+/// `17.25` or `17,25` → 17 250 000 millionths.
 pub fn rate_micros(text: &str) -> Option<i64> {
-    scaled(text, 6)
+    scaled(text, 6, true)
 }
 
 #[cfg(test)]
@@ -68,6 +78,14 @@ mod tests {
         assert_eq!(cents("1,2,3"), None);
         assert_eq!(cents("12,"), Some(1_200));
         assert_eq!(rate_micros("17.2500001"), None);
+        // Dots between thousands before a decimal comma, as typed in Mexico and Europe.
+        assert_eq!(cents("1.234,50"), Some(123_450));
+        assert_eq!(cents("1.234.567,8"), Some(123_456_780));
+        assert_eq!(cents("1.23,50"), None, "dots must group by three");
+        assert_eq!(cents("1,234.567,8"), None);
+        // A rate never reaches a thousand: its one comma is always the decimal mark.
+        assert_eq!(rate_micros("17,253"), Some(17_253_000));
+        assert_eq!(rate_micros("17,25,"), None);
         assert_eq!(cents("999999999999999"), None, "too long");
     }
 }

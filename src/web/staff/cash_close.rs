@@ -25,45 +25,6 @@ pub(crate) fn method_name(lang: Lang, method: Method, currency: Currency) -> &'s
     })
 }
 
-/// A number as people type it, with a decimal point or a decimal comma: `17,2538` and
-/// `1.234,50` as much as `17.2538` and `1,234.50`. Returns the text with a decimal point and
-/// no thousands separators, for [`numbers`] to read; `max_places` tells a decimal comma
-/// (`12,50`, `17,2538`) from a thousands one (`1,234`).
-pub(crate) fn decimal_point(text: &str, max_places: usize) -> String {
-    let text = text.trim();
-    match (text.rfind(','), text.rfind('.')) {
-        // `1.234,50`: dots group thousands, the comma is the decimal mark.
-        (Some(comma), Some(dot)) if comma > dot => text[..comma].replace('.', "") + "." + &text[comma + 1..],
-        (Some(comma), None) => {
-            let after = &text[comma + 1..];
-            let decimal = text.matches(',').count() == 1
-                && after.chars().all(|c| c.is_ascii_digit())
-                && (after.len() != 3 || max_places > 3)
-                && after.len() <= max_places;
-            if decimal {
-                format!("{}.{after}", &text[..comma])
-            } else {
-                text.replace(',', "")
-            }
-        }
-        _ => text.replace(',', ""),
-    }
-}
-
-/// Cents from a typed amount (`1,234.50`, `1.234,50`, `12,5`).
-pub(crate) fn typed_cents(text: &str) -> Option<i64> {
-    numbers::cents(&decimal_point(text, 2))
-}
-
-/// Millionths from a typed rate (`17.2538`, `17,2538`).
-pub(crate) fn typed_rate(text: &str) -> Option<i64> {
-    // A rate is under a thousand: any comma is its decimal mark, and only one may be.
-    if text.matches(',').count() > 1 || (text.contains(',') && text.contains('.')) {
-        return None;
-    }
-    numbers::rate_micros(&decimal_point(text, 6))
-}
-
 /// What a refused form brings back to the page: what was typed, and the errors by field
 /// (`rate`, `cash_usd`…, `explanation`) or for the page (`form`).
 #[derive(Default)]
@@ -344,7 +305,7 @@ pub async fn set_rate(
         errors: vec![("rate", lang.t(words).to_string())],
         ..Typed::default()
     };
-    let Some(rate_micros) = typed_rate(&rate) else {
+    let Some(rate_micros) = numbers::rate_micros(&rate) else {
         return again(
             &state,
             &req,
@@ -442,7 +403,7 @@ pub async fn count(
     let mut counted = Vec::new();
     for ((method, currency, name), text) in COUNTED.iter().zip(&typed.counted) {
         let text = if text.trim().is_empty() { "0" } else { text.as_str() };
-        match typed_cents(text) {
+        match numbers::cents(text) {
             Some(amount_cents) if amount_cents <= 100_000_000_000 => {
                 if amount_cents > 0 {
                     counted.push(Tally { method: *method, currency: *currency, amount_cents });
@@ -567,15 +528,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_read_with_a_decimal_point_or_a_decimal_comma() {
-        assert_eq!(typed_rate("17,2538"), Some(17_253_800));
-        assert_eq!(typed_rate("17.2538"), Some(17_253_800));
-        assert_eq!(typed_rate("17,25"), Some(17_250_000));
-        assert_eq!(typed_cents("1,234.50"), Some(123_450));
-        assert_eq!(typed_cents("1.234,50"), Some(123_450));
-        assert_eq!(typed_cents("12,5"), Some(1_250));
-        assert_eq!(typed_cents("1,234"), Some(123_400), "a thousands comma");
-        assert_eq!(typed_rate("17,25,"), None);
+    fn methods_are_named_in_each_language() {
         assert_eq!(method_name(Lang::Es, Method::CashLocal, Currency::Mxn), "Efectivo, pesos");
         assert_eq!(method_name(Lang::En, Method::CashUsd, Currency::Usd), "Cash, US dollars");
     }
