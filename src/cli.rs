@@ -1,4 +1,5 @@
-//! The command line of API.md: `serve` (default), `migrate`, `create-staff`, `audit verify`.
+//! The command line of docs/API.md: `serve` (default), `migrate`, `create-staff`, `audit verify`,
+//! `export fee-report`, `keys export`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;

@@ -32,9 +32,9 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// Declares every problem `code`: its HTTP status and what it means. The README's error table
-/// and the OpenAPI descriptions are produced from this list, so a code can't exist without
-/// being documented (`cargo test` checks the README table; see `readme_table`).
+/// Declares every problem `code`: its HTTP status and what it means. The error table in
+/// docs/API.md and the OpenAPI descriptions are produced from this list, so a code can't exist
+/// without being documented (`cargo test` checks the table; see `error_table`).
 macro_rules! codes {
     ($($variant:ident = $status:literal $name:literal $meaning:literal;)*) => {
         /// A problem `code`: the stable identifier clients switch on.
@@ -54,7 +54,7 @@ macro_rules! codes {
                 match self { $(Code::$variant => $status,)* }
             }
 
-            /// What the code means, for the README and the OpenAPI document.
+            /// What the code means, for docs/API.md and the OpenAPI document.
             pub fn meaning(self) -> &'static str {
                 match self { $(Code::$variant => $meaning,)* }
             }
@@ -125,7 +125,7 @@ codes! {
 }
 
 impl Code {
-    /// The Markdown table of every code, as the README shows it.
+    /// The Markdown table of every code, as docs/API.md shows it.
     pub fn markdown_table() -> String {
         let mut table = String::from("| status | code | meaning |\n|---|---|---|\n");
         for code in Code::ALL {
@@ -311,26 +311,27 @@ mod tests {
         }
     }
 
-    /// The README's error table is this enum's table. Run with `UPDATE_README=1` to rewrite it.
+    /// The error table in docs/API.md is this enum's table. Run with `UPDATE_DOCS=1` to rewrite it.
     #[test]
-    fn readme_table() {
+    fn error_table() {
         const START: &str = "<!-- error-codes:start -->\n";
         const END: &str = "<!-- error-codes:end -->";
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(path).expect("README.md");
-        let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
-            panic!("README.md lacks the error-codes markers");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/API.md");
+        let doc = std::fs::read_to_string(path).expect("docs/API.md");
+        let (Some(a), Some(b)) = (doc.find(START), doc.find(END)) else {
+            panic!("docs/API.md lacks the error-codes markers");
         };
+        assert!(a < b, "docs/API.md has the error-codes markers in the wrong order");
         let table = Code::markdown_table();
-        if std::env::var_os("UPDATE_README").is_some() {
-            let updated = format!("{}{START}{table}{}", &readme[..a], &readme[b..]);
-            std::fs::write(path, updated).expect("write README.md");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let updated = format!("{}{START}{table}{}", &doc[..a], &doc[b..]);
+            std::fs::write(path, updated).expect("write docs/API.md");
             return;
         }
         assert_eq!(
-            &readme[a + START.len()..b],
+            &doc[a + START.len()..b],
             table,
-            "README's error table is stale: UPDATE_README=1 cargo test --lib readme_table"
+            "the error table in docs/API.md is stale: UPDATE_DOCS=1 cargo test --lib error_table"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! consular-desk: appointments, intake, fees and document tracking for a consulate's American
-//! Citizen Services unit. See README.md for running it and DESIGN.md for the rules.
+//! Citizen Services unit. See README.md for running it, docs/DOMAIN.md for the rules and
+//! docs/ARCHITECTURE.md for how the modules fit together.
 
 pub mod accounts;
 pub mod api;

@@ -155,7 +155,7 @@ impl Application {
 }
 
 /// Says once, at start, when a copy of the database would carry the keys of its own hashes
-/// while the server is reachable from other machines (README, "Server keys").
+/// while the server is reachable from other machines (docs/OPERATIONS.md, "Server keys").
 fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
     if !keys.in_database().is_empty() && !bind.ip().is_loopback() {
         tracing::warn!(

@@ -187,7 +187,7 @@ pub async fn slip_pdf(
     Ok(crate::api::fees::pdf_response(pdf, &name))
 }
 
-/// Moves a document to its next state (DESIGN.md's machines), with an optional note.
+/// Moves a document to its next state (the machines of docs/DOMAIN.md), with an optional note.
 #[utoipa::path(tag = "documents", security(("staff_token" = [])), params(("tracking_number" = String, Path,)), request_body = TransitionRequest, responses(
     (status = 200, body = DocumentView),
     Denied,

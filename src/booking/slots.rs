@@ -1,5 +1,5 @@
 //! Materialized slots: generating them ahead, finding bookable ones, and taking and giving
-//! back seats. Seats are only ever taken by one conditional UPDATE (DESIGN.md, "Capacity").
+//! back seats. Seats are only ever taken by one conditional UPDATE (docs/DOMAIN.md, "Capacity").
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;

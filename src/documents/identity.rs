@@ -1,5 +1,5 @@
 //! Identity-document and passport numbers are kept masked (last 4) with a keyed hash for
-//! matching, never whole and never logged (DESIGN.md, data minimization). The same key folds
+//! matching, never whole and never logged (docs/DOMAIN.md, "Data minimization"). The same key folds
 //! the surnames the public tracking lookup compares, so no plain surname is kept twice.
 
 use hmac::Mac;

@@ -1,4 +1,4 @@
-//! Document tracking: the kinds of tracked document, their state machines (DESIGN.md), and
+//! Document tracking: the kinds of tracked document, their state machines (docs/DOMAIN.md, "Document tracking"), and
 //! tracking numbers. Pure rules.
 
 use rand::Rng;

@@ -1,4 +1,4 @@
-//! The reference data a fresh install starts with (DESIGN.md, "Reference data").
+//! The reference data a fresh install starts with (docs/DOMAIN.md, "Reference data").
 //! Admins may edit it later; seeding only adds what is missing, it never overwrites.
 
 pub struct PostSeed {

@@ -96,8 +96,8 @@ pub fn parse(text: &str) -> Result<Vec<(KeyName, Secret)>, String> {
 /// A key file's text holding `keys`; refuses a value the format can't carry.
 pub fn render(keys: &[(KeyName, Secret)]) -> anyhow::Result<String> {
     let mut text = String::from(
-        "# consular-desk server keys (README, \"Server keys\"). Keep this file 0600 and out of backups\n\
-         # of the database: whoever holds both can recover document numbers.\n",
+        "# consular-desk server keys (docs/OPERATIONS.md, \"Server keys\"). Keep this file 0600\n\
+         # and out of backups of the database: whoever holds both can recover document numbers.\n",
     );
     for (name, secret) in keys {
         let value = secret.expose_text();

@@ -1,4 +1,4 @@
-//! The races that matter (DESIGN.md, "Capacity"): many clients at once never overbook, on
+//! The races that matter (docs/DOMAIN.md, "Capacity"): many clients at once never overbook, on
 //! one instance or two sharing a database, and cancels and reschedules racing bookings never
 //! push a slot's count out of `0..=capacity` or away from the seats actually held.
 

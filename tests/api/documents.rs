@@ -281,7 +281,7 @@ async fn the_forms_rules_hold_when_pre_filled_and_at_the_window() {
     assert_eq!(late.err().map(|e| e.code().as_str()), Some("already_started"));
 }
 
-/// What DESIGN.md allows, written out again here so the code's table is checked against it.
+/// What docs/DOMAIN.md allows, written out again here so the code's table is checked against it.
 const APPLICATION_STEPS: &[(&str, &str)] = &[
     ("received", "sent_for_adjudication"),
     ("received", "more_information_needed"),
