@@ -15,6 +15,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod fees;
+pub mod field_schemas;
 pub mod maintenance;
 pub mod pdf;
 pub mod proxies;

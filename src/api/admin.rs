@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
-use crate::api::{schemas, Denied};
+use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
 use crate::auth::{Guarded, Role, Staff};
 use crate::error::AppError;
+use crate::field_schemas as schemas;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

@@ -10,11 +10,12 @@ use crate::accounts::fields::NewPassword;
 use crate::accounts::login as login_flow;
 use crate::accounts::sessions;
 use crate::api::client_address;
-use crate::api::{schemas, Denied};
+use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Actor, Applicant, Guarded, Staff};
 use crate::error::{AppError, Code};
+use crate::field_schemas as schemas;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

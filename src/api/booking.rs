@@ -312,7 +312,7 @@ pub async fn staff_availability(
 #[derive(Deserialize, ToSchema)]
 pub struct StaffCancelRequest {
     /// Why staff cancel it (the person asked at the window or on the phone, ...).
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     reason: String,
 }
 
@@ -321,7 +321,7 @@ pub struct StaffRescheduleRequest {
     #[serde(deserialize_with = "crate::wire::i64_whole")]
     slot_id: i64,
     /// Why staff move it.
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     reason: String,
 }
 

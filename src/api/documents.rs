@@ -297,10 +297,10 @@ pub async fn track(
 #[into_params(parameter_in = Query)]
 pub struct RegisterQuery {
     /// First local date (the first of the current month by default).
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     from: Option<NaiveDate>,
     /// Last local date, included (today by default); at most 400 days after `from`.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     to: Option<NaiveDate>,
     /// `json` (the default) or `csv`.
     #[param(inline)]

@@ -174,7 +174,7 @@ pub struct PostDay {
     /// A post code such as MEX.
     post: String,
     /// The post's local date, `YYYY-MM-DD` (2000 to 2200).
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: String,
 }
 
@@ -247,7 +247,7 @@ pub async fn submit_closeout(
 #[into_params(parameter_in = Query)]
 pub struct CloseoutQuery {
     /// The post's local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: Option<NaiveDate>,
 }
 

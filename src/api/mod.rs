@@ -15,7 +15,6 @@ pub mod paths;
 pub mod reference;
 pub mod reports;
 pub mod schedules;
-pub mod schemas;
 pub mod search;
 pub mod window;
 

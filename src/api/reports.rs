@@ -43,7 +43,7 @@ pub struct FeeReportQuery {
     /// CSV only: start with a UTF-8 byte order mark, for spreadsheet programs.
     bom: Option<bool>,
     /// Only this service's visits.
-    #[param(schema_with = crate::api::schemas::window_service)]
+    #[param(schema_with = crate::field_schemas::window_service)]
     service: Option<String>,
     /// Only this fee.
     #[param(pattern = r"^[a-z0-9-]{2,64}$")]

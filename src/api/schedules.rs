@@ -52,10 +52,10 @@ pub struct ScheduleReplaced {
 #[into_params(parameter_in = Query)]
 pub struct ClosuresQuery {
     /// First local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     from: Option<NaiveDate>,
     /// Last local date; the booking horizon by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     to: Option<NaiveDate>,
 }
 

@@ -26,7 +26,7 @@ const PROBLEM: &str = "application/problem+json";
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
     /// The post's local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: Option<NaiveDate>,
 }
 
@@ -34,14 +34,14 @@ pub struct DayQuery {
 pub struct CheckInRequest {
     /// Needed only after the grace period: why the clerk checks the applicant in anyway
     /// (1 to 500 characters; recorded with the visit).
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     late_reason: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NextRequest {
     /// The window the ticket is called to, e.g. `3` (1 to 20 characters).
-    #[schema(schema_with = crate::api::schemas::window_label)]
+    #[schema(schema_with = crate::field_schemas::window_label)]
     window: String,
 }
 
@@ -219,7 +219,7 @@ pub async fn no_show(
 #[derive(Deserialize, ToSchema)]
 pub struct RecallRequest {
     /// Another window to send the ticket to; the same one when absent.
-    #[schema(schema_with = crate::api::schemas::window_label)]
+    #[schema(schema_with = crate::field_schemas::window_label)]
     window: Option<String>,
 }
 
@@ -345,7 +345,7 @@ pub struct ClosingTimeRequest {
     /// The local closing time, `HH:MM`; `null` (or absent) for the end of the day's last
     /// opening.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     closes: Option<String>,
 }
 

@@ -20,15 +20,15 @@ use crate::error::{AppError, FieldError};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ClosureRequest {
     /// The post-local date, `YYYY-MM-DD`, today or later.
-    #[schema(schema_with = crate::api::schemas::plausible_date)]
+    #[schema(schema_with = crate::field_schemas::plausible_date)]
     pub date: NaiveDate,
     /// With `to`, closes part of the day (local `HH:MM`); without both, the whole day.
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     pub from: Option<String>,
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     pub to: Option<String>,
     /// Shown to staff, e.g. "Thanksgiving Day" or "power cut".
-    #[schema(schema_with = crate::api::schemas::reason)]
+    #[schema(schema_with = crate::field_schemas::reason)]
     pub reason: String,
 }
 

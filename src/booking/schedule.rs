@@ -62,13 +62,13 @@ pub fn never() -> NaiveDate {
 pub struct OpeningSpec {
     /// ISO weekdays, 1 = Monday … 7 = Sunday, each at most once.
     #[serde(deserialize_with = "crate::wire::u8_list_whole")]
-    #[schema(schema_with = crate::api::schemas::weekdays)]
+    #[schema(schema_with = crate::field_schemas::weekdays)]
     pub weekdays: Vec<u8>,
     /// Local opening time, `HH:MM`.
-    #[schema(schema_with = crate::api::schemas::clock_time)]
+    #[schema(schema_with = crate::field_schemas::clock_time)]
     pub opens: String,
     /// Local closing time, `HH:MM`, after `opens`; the last slot ends by then.
-    #[schema(schema_with = crate::api::schemas::clock_time)]
+    #[schema(schema_with = crate::field_schemas::clock_time)]
     pub closes: String,
     #[serde(deserialize_with = "crate::wire::u32_whole")]
     #[schema(minimum = 5, maximum = 240)]

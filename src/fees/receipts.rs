@@ -72,7 +72,7 @@ impl Method {
 pub struct PaymentInput {
     pub method: Method,
     /// `prepaid_online` only: the payment provider's reference (4 to 64 of `A-Z a-z 0-9 . _ -`).
-    #[schema(schema_with = crate::api::schemas::payment_reference)]
+    #[schema(schema_with = crate::field_schemas::payment_reference)]
     pub external_reference: Option<String>,
     /// `no_fee` only: why nothing is charged.
     pub no_fee_basis: Option<NoFeeBasis>,
@@ -82,15 +82,15 @@ pub struct PaymentInput {
 /// certificates then fix how many certificate fees are charged).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FeeRequest {
-    #[schema(schema_with = crate::api::schemas::optional_reference)]
+    #[schema(schema_with = crate::field_schemas::optional_reference)]
     pub appointment_reference: Option<String>,
-    #[schema(schema_with = crate::api::schemas::optional_tracking_number)]
+    #[schema(schema_with = crate::field_schemas::optional_tracking_number)]
     pub tracking_number: Option<String>,
     #[schema(min_items = 1, max_items = 20)]
     pub items: Vec<ItemInput>,
     pub payment: PaymentInput,
     /// Who pays, as printed on the receipt; the visit's first person when absent.
-    #[schema(schema_with = crate::api::schemas::optional_person_name)]
+    #[schema(schema_with = crate::field_schemas::optional_person_name)]
     pub payer: Option<String>,
     /// Charge a fee code again that a receipt of the visit (not voided) already charged;
     /// without it such a fee is refused with 409 `fee_already_charged`, so a second fee is
@@ -173,7 +173,7 @@ pub struct ReceiptView {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct VoidRequest {
     /// 1 to 500 characters.
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     pub reason: String,
 }
 
@@ -626,7 +626,7 @@ pub fn void_offered(conn: &mut DbConn, actor: &Actor, number: &str) -> Result<bo
 #[into_params(parameter_in = Query)]
 pub struct ReceiptFilter {
     /// The post's local date the receipts are dated in; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     pub date: Option<NaiveDate>,
     /// Only those collected by this staff member (username).
     pub clerk: Option<String>,
