@@ -9,13 +9,13 @@ use crate::accounts::applicants::{self, Registration};
 use crate::accounts::fields::NewPassword;
 use crate::accounts::login as login_flow;
 use crate::accounts::sessions;
-use crate::api::client_address;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
 use crate::auth::{Actor, Applicant, Guarded, Staff};
 use crate::error::{AppError, Code};
 use crate::field_schemas as schemas;
+use crate::http::client_address;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

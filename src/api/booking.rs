@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::paths::PostCode;
-use crate::api::{client_address, Denied};
+use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Actor;
 use crate::auth::{Applicant, Guarded, Staff};
@@ -17,6 +17,7 @@ use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
+use crate::http::{client_address, ics_response};
 use crate::state::AppState;
 use crate::wording::Lang;
 
@@ -176,7 +177,7 @@ pub async fn confirmation_pdf(
     let reference = parse_reference(&reference)?;
     let lang = query.into_inner().lang.unwrap_or(Lang::En);
     let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference, lang).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// The appointment as a calendar file (iCalendar, RFC 5545), in the language of
@@ -202,15 +203,6 @@ pub async fn calendar_file(
     let lang = crate::web::i18n::Lang::of(&req);
     let (text, name) = booking::online::calendar_file(&state, who, reference, lang).await?;
     Ok(ics_response(text, &name))
-}
-
-/// A calendar file to save, never cached (it changes with the appointment).
-pub(crate) fn ics_response(text: String, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(text)
 }
 
 /// Cancels an appointment. The seat returns to the pool after the release delay.

@@ -28,5 +28,5 @@ pub async fn close_sheet(
 ) -> Result<HttpResponse, AppError> {
     let id: i64 = path.1.parse().map_err(|_| AppError::not_found("no such cash close"))?;
     let (pdf, name) = crate::pdf::close_sheet::printed(&state, staff.actor(), post.into_inner(), id).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    Ok(crate::http::pdf_response(pdf, &name))
 }

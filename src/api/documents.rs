@@ -1,7 +1,6 @@
 //! Intake, tracked documents and the notarial register: applicants pre-fill, clerks record at
 //! the window and move documents along, anyone tracks a document by number and surname.
 
-use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -9,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
-use crate::api::{client_address, Denied};
+use crate::api::Denied;
 use crate::auth::roles::{AnyStaff, ClerkPlus};
 use crate::auth::{Applicant, Guarded, Staff};
 use crate::calendar;
@@ -22,6 +21,7 @@ use crate::documents::register::{self, CorrectionRequest, RegisterEntry, Registe
 use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
+use crate::http::{client_address, register_csv};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -184,7 +184,7 @@ pub async fn slip_pdf(
 ) -> Result<HttpResponse, AppError> {
     let tracking = parse_tracking(&tracking)?;
     let (pdf, name) = crate::documents::slips::printed(&state, staff.actor(), tracking).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// Moves a document to its next state (DESIGN.md's machines), with an optional note.
@@ -349,16 +349,6 @@ pub async fn notarial_register(
         return Ok(HttpResponse::Ok().json(page));
     }
     Ok(register_csv(&page))
-}
-
-/// The register as a CSV download: the API and the staff page answer with it.
-pub(crate) fn register_csv(page: &RegisterPage) -> HttpResponse {
-    let name = format!("notarial-register-{}-{}-{}.csv", page.post, page.from, page.to);
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(register::to_csv(page))
 }
 
 /// Corrects a register entry: a new entry, numbered like any other, naming the one it

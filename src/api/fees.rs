@@ -1,13 +1,11 @@
 //! Fees and receipts: recording fees, receipts and their PDFs, voids, the public check of a
 //! receipt's code, exchange rates, the daily cash close, and new fee-schedule versions.
 
-use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::client_address;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
@@ -20,6 +18,7 @@ use crate::fees::receipts::{
     self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
 };
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
+use crate::http::{client_address, pdf_response};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -107,13 +106,6 @@ pub async fn receipt_pdf(
 ) -> Result<HttpResponse, AppError> {
     let (pdf, name) = receipts::printed(&state, staff.actor(), number.into_inner()).await?;
     Ok(pdf_response(pdf, &name))
-}
-
-pub(crate) fn pdf_response(pdf: Vec<u8>, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")))
-        .body(pdf)
 }
 
 /// Voids a receipt: a supervisor (or admin) who did not collect it, with a reason. The

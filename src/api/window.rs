@@ -120,7 +120,7 @@ pub async fn ticket_pdf(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let (pdf, name) = crate::window::tickets::printed(&state, staff.actor(), reference).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// Records a walk-in: `routine` takes its service's line (N, P or C) and waits behind the

@@ -9,7 +9,6 @@ use chrono::{Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::api::client_address;
 use crate::auth::Actor;
 use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
 use crate::booking::party::{PersonInput, MAX_PARTY};
@@ -17,6 +16,7 @@ use crate::booking::reference_code::Reference;
 use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
+use crate::http::client_address;
 use crate::reference;
 use crate::state::AppState;
 use crate::web::extract::{ApplicantPage, OwnAppointment};
@@ -465,7 +465,7 @@ pub async fn confirmation(
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     match online::confirmation_pdf(&state, who, reference, lang).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
     }
@@ -484,7 +484,7 @@ pub async fn calendar_file(
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     match online::calendar_file(&state, who, reference, lang).await {
-        Ok((text, name)) => Ok(crate::api::booking::ics_response(text, &name)),
+        Ok((text, name)) => Ok(crate::http::ics_response(text, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
     }

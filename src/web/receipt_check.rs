@@ -11,10 +11,10 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::api::client_address;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::receipts::{self, Verified};
+use crate::http::client_address;
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
 use crate::web::layout::{encode, frame};

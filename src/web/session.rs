@@ -26,10 +26,10 @@ pub fn over_tls(req: &HttpRequest) -> bool {
     if req.app_config().secure() {
         return true;
     }
-    match (crate::api::trusted_proxies(req), req.peer_addr()) {
+    match (crate::http::client::trusted_proxies(req), req.peer_addr()) {
         (Some(proxies), Some(peer)) => proxies.client_over_tls(
             peer.ip(),
-            crate::api::header_lines(req, proxies.header.proto_name()).as_deref(),
+            crate::http::client::header_lines(req, proxies.header.proto_name()).as_deref(),
         ),
         _ => false,
     }

@@ -557,7 +557,7 @@ pub async fn close_sheet_pdf(
     };
     let post = post_of(&staff, query.into_inner().post);
     match crate::pdf::close_sheet::printed(&state, staff.actor(), post, id).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }

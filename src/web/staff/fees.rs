@@ -680,7 +680,7 @@ pub async fn receipt_pdf(
 ) -> Result<HttpResponse, AppError> {
     let lang = staff.lang;
     match receipts::printed(&state, staff.actor(), number.into_inner()).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }
