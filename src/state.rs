@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use actix_web::web;
-
 use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
 use crate::booking::availability_cache::AvailabilityCache;
@@ -43,11 +41,6 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        crate::db::run(&self.pool, f).await
     }
 }

@@ -117,7 +117,17 @@ pub async fn book(
     let Guarded(who, body) = request;
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
-    let outcome = booking::online::book(&state, who, body, idem, client_address(&req)).await?;
+    let outcome = booking::online::book(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        body,
+        idem,
+        client_address(&req),
+    )
+    .await?;
     Ok(created(outcome))
 }
 
@@ -176,7 +186,15 @@ pub async fn confirmation_pdf(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let lang = query.into_inner().lang.unwrap_or(Lang::En);
-    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference, lang).await?;
+    let (pdf, name) = booking::online::confirmation_pdf(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        who,
+        reference,
+        lang,
+    )
+    .await?;
     Ok(crate::http::pdf_response(pdf, &name))
 }
 
@@ -201,7 +219,8 @@ pub async fn calendar_file(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let lang = crate::web::i18n::Lang::of(&req);
-    let (text, name) = booking::online::calendar_file(&state, who, reference, lang).await?;
+    let (text, name) =
+        booking::online::calendar_file(&state.pool, &state.clock, who, reference, lang).await?;
     Ok(ics_response(text, &name))
 }
 
@@ -219,7 +238,15 @@ pub async fn cancel(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let view = booking::online::cancel(&state, who, reference).await?;
+    let view = booking::online::cancel(
+        &state.pool,
+        &state.availability,
+        Rules::from(&state.settings.booking),
+        state.clock.naive(),
+        who,
+        reference,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -242,8 +269,17 @@ pub async fn reschedule(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
-    let view =
-        booking::online::reschedule(&state, who, reference, body.slot_id, client_address(&req)).await?;
+    let view = booking::online::reschedule(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        reference,
+        body.slot_id,
+        client_address(&req),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -272,7 +308,7 @@ pub async fn staff_book(
     let rules = Rules::from(&state.settings.booking);
     let actor = clerk.actor();
     let outcome = state.db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, now)).await?;
-    booking::online::seat_taken(&state, &outcome);
+    booking::online::seat_taken(&state.availability, &outcome);
     Ok(created(outcome))
 }
 

@@ -183,7 +183,14 @@ pub async fn slip_pdf(
     tracking: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tracking = parse_tracking(&tracking)?;
-    let (pdf, name) = crate::documents::slips::printed(&state, staff.actor(), tracking).await?;
+    let (pdf, name) = crate::documents::slips::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        tracking,
+    )
+    .await?;
     Ok(crate::http::pdf_response(pdf, &name))
 }
 

@@ -104,7 +104,15 @@ pub async fn receipt_pdf(
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (pdf, name) = receipts::printed(&state, staff.actor(), number.into_inner()).await?;
+    let (pdf, name) = receipts::printed(
+        &state.pool,
+        &state.receipts,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        number.into_inner(),
+    )
+    .await?;
     Ok(pdf_response(pdf, &name))
 }
 
@@ -154,7 +162,16 @@ pub async fn verify_receipt(
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (number, sig) = (number.into_inner(), query.into_inner().sig);
-    let found = receipts::check(&state, client_address(&req), number, sig).await?;
+    let found = receipts::check(
+        &state.pool,
+        &state.receipts,
+        state.settings.tracking,
+        state.clock.naive(),
+        client_address(&req),
+        number,
+        sig,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(found.view()))
 }
 

@@ -100,8 +100,16 @@ pub async fn replace_schedule(
     let Guarded(admin, body) = request;
     let post = post.into_inner();
     let ScheduleRequest { service, openings } = body.into_inner();
-    let (openings, slots) =
-        schedule::set_week(&state, admin.actor(), post.clone(), service.clone(), &openings).await?;
+    let (openings, slots) = schedule::set_week(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.clone(),
+        service.clone(),
+        &openings,
+    )
+    .await?;
     let result = ScheduleReplaced { post, service, openings, slots };
     tracing::info!(by = %admin.username, post = %result.post, service = %result.service, "schedule replaced");
     Ok(HttpResponse::Ok().json(result))
@@ -151,7 +159,15 @@ pub async fn create_closure(
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let view = closures::close(&state, admin.actor(), post.into_inner(), body.into_inner()).await?;
+    let view = closures::close(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -169,6 +185,14 @@ pub async fn delete_closure(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, path) = request;
     let (_, id) = path.into_inner();
-    closures::reopen(&state, admin.actor(), post.into_inner(), id).await?;
+    closures::reopen(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.into_inner(),
+        id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

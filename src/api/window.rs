@@ -119,7 +119,8 @@ pub async fn ticket_pdf(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let (pdf, name) = crate::window::tickets::printed(&state, staff.actor(), reference).await?;
+    let (pdf, name) =
+        crate::window::tickets::printed(&state.pool, &state.templates, staff.actor(), reference).await?;
     Ok(crate::http::pdf_response(pdf, &name))
 }
 

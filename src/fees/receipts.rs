@@ -3,6 +3,8 @@
 //! one way, and written as a receipt numbered per post and fiscal year in the same
 //! transaction. Nothing here updates or deletes a receipt: a void is a record of its own.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -31,6 +33,7 @@ use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::{self, Currency, Money, LOCAL_CURRENCY};
 use crate::fees::pricing::{self, ItemInput, Line, NoFeeBasis};
 use crate::fees::verification::ReceiptKey;
+use crate::pdf::Templates;
 use crate::reference;
 use crate::throttle::{self, Limit};
 use crate::window::visits;
@@ -1107,26 +1110,31 @@ pub fn verify(
 /// [`verify`] from the client `address` (as the throttles count it), for the JSON check and
 /// the page alike.
 pub async fn check(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    key: &Arc<ReceiptKey>,
+    limits: TrackingSettings,
+    now: NaiveDateTime,
     address: String,
     number: String,
     sig: String,
 ) -> Result<Verification, AppError> {
-    let now = state.clock.naive();
-    let (key, limits) = (state.receipts.clone(), state.settings.tracking);
-    state.db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
+    let key = key.clone();
+    crate::db::run(pool, move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
 }
 
 /// The receipt as printed for the payer (the PDF, with the public check's address in its QR
 /// code), and its file name; the API and the staff pages both print through here.
 pub async fn printed(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    key: &Arc<ReceiptKey>,
+    templates: &Arc<Templates>,
+    public_url: &str,
     actor: Actor,
     number: String,
 ) -> Result<(Vec<u8>, String), AppError> {
-    let key = state.receipts.clone();
-    let view = state.db(move |conn| show(conn, &key, &actor, &number)).await?;
-    let (templates, base) = (state.templates.clone(), state.settings.public_url.clone());
+    let key = key.clone();
+    let view = crate::db::run(pool, move |conn| show(conn, &key, &actor, &number)).await?;
+    let (templates, base) = (templates.clone(), public_url.to_string());
     let name = format!("receipt-{}.pdf", view.receipt_number);
     let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
     Ok((pdf, name))

@@ -679,7 +679,16 @@ pub async fn receipt_pdf(
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = staff.lang;
-    match receipts::printed(&state, staff.actor(), number.into_inner()).await {
+    match receipts::printed(
+        &state.pool,
+        &state.receipts,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        number.into_inner(),
+    )
+    .await
+    {
         Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }

@@ -116,7 +116,15 @@ pub async fn slip_pdf(
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
-    match crate::documents::slips::printed(&state, staff.actor(), tracking).await {
+    match crate::documents::slips::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        tracking,
+    )
+    .await
+    {
         Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
