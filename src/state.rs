@@ -35,6 +35,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the account use-cases that check or set a password take from the state.
+    pub fn account_tools(&self) -> crate::accounts::Tools<'_> {
+        crate::accounts::Tools {
+            pool: &self.pool,
+            hasher: &self.hasher,
+            limits: &self.settings.login_throttle,
+            clock: &self.clock,
+        }
+    }
+
     /// Runs blocking database work off the async workers with one pooled connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where

@@ -64,7 +64,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
-    let record = staff::open_account(&state, admin.actor(), new).await?;
+    let record = staff::open_account(&state.account_tools(), admin.actor(), new).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
 }
@@ -145,7 +145,9 @@ pub async fn reset_staff_password(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
-    let record = staff::reset_password(&state, &admin.actor(), username.into_inner(), password).await?;
+    let record =
+        staff::reset_password(&state.account_tools(), &admin.actor(), username.into_inner(), password)
+            .await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 
