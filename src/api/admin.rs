@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Guarded, Role, Staff};
+use crate::auth::{Role, Staff};
 use crate::error::AppError;
 use crate::field_schemas as schemas;
+use crate::http::Guarded;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

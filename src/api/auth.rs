@@ -12,10 +12,10 @@ use crate::accounts::sessions;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
-use crate::auth::{Actor, Applicant, Guarded, Staff};
+use crate::auth::{Actor, Applicant, Staff};
 use crate::error::{AppError, Code};
 use crate::field_schemas as schemas;
-use crate::http::client_address;
+use crate::http::{client_address, Guarded};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

@@ -11,13 +11,13 @@ use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Actor;
-use crate::auth::{Applicant, Guarded, Staff};
+use crate::auth::{Applicant, Staff};
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
 use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
-use crate::http::{client_address, ics_response};
+use crate::http::{client_address, ics_response, Guarded};
 use crate::state::AppState;
 use crate::wording::Lang;
 

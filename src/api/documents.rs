@@ -10,7 +10,7 @@ use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AnyStaff, ClerkPlus};
-use crate::auth::{Applicant, Guarded, Staff};
+use crate::auth::{Applicant, Staff};
 use crate::calendar;
 use crate::documents::intake::IntakeItem;
 use crate::documents::records::{
@@ -21,7 +21,7 @@ use crate::documents::register::{self, CorrectionRequest, RegisterEntry, Registe
 use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
-use crate::http::{client_address, register_csv};
+use crate::http::{client_address, register_csv, Guarded};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

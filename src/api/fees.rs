@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::closeouts::{self, CloseoutRequest, CloseoutView};
@@ -18,7 +18,7 @@ use crate::fees::receipts::{
     self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
 };
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
-use crate::http::{client_address, pdf_response};
+use crate::http::{client_address, pdf_response, Guarded};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

@@ -8,10 +8,10 @@ use utoipa::IntoParams;
 
 use crate::api::Denied;
 use crate::auth::roles::AuditorOrAdmin;
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::error::AppError;
 use crate::fees::receipts::Method;
-use crate::http::export_response;
+use crate::http::{export_response, Guarded};
 use crate::reports::export::Format;
 use crate::reports::fee_report::{Report, Scope};
 use crate::state::AppState;

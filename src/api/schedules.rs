@@ -8,12 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
 use crate::error::AppError;
+use crate::http::Guarded;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

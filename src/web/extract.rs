@@ -106,7 +106,8 @@ pub(crate) async fn staff_member<R: Requirement>(
     req: &HttpRequest,
     token: &str,
 ) -> Result<Staff<R>, HttpResponse> {
-    let Ok(member) = Staff::<AnyStaff>::from_token(state, token).await else {
+    let Ok(member) = Staff::<AnyStaff>::from_token(&state.pool, &state.keys, &state.clock, token).await
+    else {
         return Err(redirect("/staff/sign-in"));
     };
     remember_for_the_header(req, &member.member);
