@@ -5,6 +5,7 @@ pub mod fields;
 pub mod login;
 pub mod sessions;
 pub mod staff;
+pub mod token_check;
 
 use crate::auth::hash_pool::HashPool;
 use crate::clock::Clock;

@@ -1,19 +1,16 @@
-//! Who is calling: the applicant or staff member a token signs in, checked against the
-//! account on every request. The HTTP extractors (`crate::http::extractors`) and the pages'
-//! session cookie both come here.
+//! Who is calling: the applicant or staff member a token signs in. `accounts::token_check`
+//! holds a token against its account on every request, for the HTTP extractors and the
+//! pages' session cookie alike.
 //!
 //! A token of the other audience is a 403 (a real credential, the wrong door); anything else
 //! that doesn't verify is a 401.
 
 use std::marker::PhantomData;
 
-use crate::accounts::applicants;
-use crate::accounts::staff::{self, StaffRecord};
 use crate::auth::actor::{Actor, StaffMember};
 use crate::auth::roles::{AnyStaff, Requirement};
 use crate::auth::tokens::{Audience, Keys, Session, TokenError, Verified};
 use crate::clock::Clock;
-use crate::db::Pool;
 use crate::error::{AppError, Code};
 
 /// A signed-in applicant (public token).
@@ -57,8 +54,9 @@ impl<R> std::ops::Deref for Staff<R> {
 }
 
 /// Verifies `token` for `wanted`; a token that verifies for the other audience is a 403.
-/// Returns the account id, the credential version the token was issued at, and its session.
-fn subject(
+/// Returns the account id, the credential version the token was issued at, and its session:
+/// `accounts::token_check` then holds them against the account.
+pub fn subject(
     keys: &Keys,
     clock: &Clock,
     wanted: Audience,
@@ -86,62 +84,16 @@ fn subject(
     }
 }
 
-fn no_longer_valid() -> AppError {
-    AppError::new(Code::InvalidToken, "this token is no longer valid; sign in again")
-}
-
-impl Applicant {
-    /// The applicant a public token names, if the token still holds: an account that is gone,
-    /// whose password has changed since the token was issued, or whose session has ended
-    /// signs nobody in. The bearer header and the web pages' session cookie both come here.
-    pub async fn from_token(
-        pool: &Pool,
-        keys: &Keys,
-        clock: &Clock,
-        token: &str,
-    ) -> Result<Applicant, AppError> {
-        let (id, version, session) = subject(keys, clock, Audience::Public, token)?;
-        let sid = session.id.clone();
-        let current =
-            crate::db::run(pool, move |conn| Ok(applicants::credential_version(conn, id, &sid)?)).await?;
-        if current != Some((version, false)) {
-            return Err(no_longer_valid());
-        }
-        Ok(Applicant { id, credential_version: version, session })
-    }
-}
-
 impl<R: Requirement> Staff<R> {
-    /// The staff member a staff token names, if the token still holds and the role is
-    /// enough. The account is read every time so that disabling it, resetting its password or
-    /// changing its role or post ends its tokens at once. The bearer header and the staff
-    /// pages' session cookie both come here.
-    pub async fn from_token(
-        pool: &Pool,
-        keys: &Keys,
-        clock: &Clock,
-        token: &str,
-    ) -> Result<Staff<R>, AppError> {
-        let (id, version, session) = subject(keys, clock, Audience::Staff, token)?;
-        let sid = session.id.clone();
-        let found: Option<(StaffRecord, bool)> =
-            crate::db::run(pool, move |conn| Ok(staff::find_active(conn, id, &sid)?)).await?;
-        let record = match found {
-            Some((record, false)) if record.credential_version == version => record,
-            _ => return Err(no_longer_valid()),
-        };
-        if !R::admits(record.role) {
+    /// `member`, signed in with `session`, as one whose role satisfies `R`; 403
+    /// `insufficient_role` if it does not.
+    pub fn admitted(member: StaffMember, session: Session) -> Result<Staff<R>, AppError> {
+        if !R::admits(member.role) {
             return Err(AppError::new(
                 Code::InsufficientRole,
                 format!("this needs the role {}", R::DESCRIPTION),
             ));
         }
-        let member = StaffMember {
-            id: record.id,
-            username: record.username,
-            role: record.role,
-            post: record.post_code,
-        };
         Ok(Staff { member, session, _requirement: PhantomData })
     }
 }

@@ -41,7 +41,7 @@ impl FromRequest for Applicant {
         let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
             let (state, token) = checked?;
-            Applicant::from_token(&state.pool, &state.keys, &state.clock, &token).await
+            crate::accounts::token_check::applicant(&state.pool, &state.keys, &state.clock, &token).await
         })
     }
 }
@@ -54,7 +54,7 @@ impl<R: Requirement + 'static> FromRequest for Staff<R> {
         let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
             let (state, token) = checked?;
-            Staff::from_token(&state.pool, &state.keys, &state.clock, &token).await
+            crate::accounts::token_check::staff(&state.pool, &state.keys, &state.clock, &token).await
         })
     }
 }

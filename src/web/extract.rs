@@ -106,7 +106,8 @@ pub(crate) async fn staff_member<R: Requirement>(
     req: &HttpRequest,
     token: &str,
 ) -> Result<Staff<R>, HttpResponse> {
-    let Ok(member) = Staff::<AnyStaff>::from_token(&state.pool, &state.keys, &state.clock, token).await
+    let Ok(member) =
+        crate::accounts::token_check::staff::<AnyStaff>(&state.pool, &state.keys, &state.clock, token).await
     else {
         return Err(redirect("/staff/sign-in"));
     };

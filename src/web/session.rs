@@ -38,7 +38,7 @@ pub fn over_tls(req: &HttpRequest) -> bool {
 /// The signed-in applicant, if the session cookie holds a token that is still good.
 pub async fn applicant(state: &AppState, req: &HttpRequest) -> Option<Applicant> {
     let token = req.cookie(SESSION)?.value().to_string();
-    Applicant::from_token(&state.pool, &state.keys, &state.clock, &token).await.ok()
+    crate::accounts::token_check::applicant(&state.pool, &state.keys, &state.clock, &token).await.ok()
 }
 
 /// The session cookie for `token`, lasting as long as the token.
