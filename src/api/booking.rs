@@ -186,7 +186,7 @@ pub async fn confirmation_pdf(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let lang = query.into_inner().lang.unwrap_or(Lang::En);
-    let (pdf, name) = booking::online::confirmation_pdf(
+    let (pdf, name) = crate::pdf::confirmation::printed(
         &state.pool,
         &state.templates,
         &state.settings.public_url,

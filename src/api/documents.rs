@@ -183,7 +183,7 @@ pub async fn slip_pdf(
     tracking: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tracking = parse_tracking(&tracking)?;
-    let (pdf, name) = crate::documents::slips::printed(
+    let (pdf, name) = crate::pdf::slip::printed(
         &state.pool,
         &state.templates,
         &state.settings.public_url,

@@ -104,7 +104,7 @@ pub async fn receipt_pdf(
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (pdf, name) = receipts::printed(
+    let (pdf, name) = crate::pdf::receipt::printed(
         &state.pool,
         &state.receipts,
         &state.templates,

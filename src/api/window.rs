@@ -121,7 +121,7 @@ pub async fn ticket_pdf(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let (pdf, name) =
-        crate::window::tickets::printed(&state.pool, &state.templates, staff.actor(), reference).await?;
+        crate::pdf::ticket::printed(&state.pool, &state.templates, staff.actor(), reference).await?;
     Ok(crate::http::pdf_response(pdf, &name))
 }
 

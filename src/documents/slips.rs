@@ -2,8 +2,6 @@
 //! what it prints, read for staff of the document's post, and the PDF
 //! ([`crate::pdf::slip`]).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -15,7 +13,6 @@ use crate::documents::intake::{CheckedItem, Form};
 use crate::documents::records::{no_such_document, sees_post};
 use crate::documents::tracking::{Kind, TrackingNumber};
 use crate::error::AppError;
-use crate::pdf::Templates;
 
 /// What a tracking slip prints.
 #[derive(Debug, Clone)]
@@ -74,20 +71,4 @@ pub fn find(conn: &mut DbConn, actor: &Actor, tracking: &TrackingNumber) -> Resu
         recorded_at: Utc.from_utc_datetime(&recorded).with_timezone(&tz),
         tracking_number: number,
     })
-}
-
-/// The slip as printed (the PDF, with the public tracking address in its QR code) and its
-/// file name; the API and the staff pages both print through here.
-pub async fn printed(
-    pool: &crate::db::Pool,
-    templates: &Arc<Templates>,
-    public_url: &str,
-    actor: Actor,
-    tracking: TrackingNumber,
-) -> Result<(Vec<u8>, String), AppError> {
-    let slip = crate::db::run(pool, move |conn| find(conn, &actor, &tracking)).await?;
-    let (templates, base) = (templates.clone(), public_url.to_string());
-    let name = format!("tracking-slip-{}.pdf", slip.tracking_number);
-    let pdf = actix_web::web::block(move || crate::pdf::slip::render(&templates, &slip, &base)).await??;
-    Ok((pdf, name))
 }

@@ -33,7 +33,6 @@ use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::{self, Currency, Money, LOCAL_CURRENCY};
 use crate::fees::pricing::{self, ItemInput, Line, NoFeeBasis};
 use crate::fees::verification::ReceiptKey;
-use crate::pdf::Templates;
 use crate::reference;
 use crate::throttle::{self, Limit};
 use crate::window::visits;
@@ -1120,24 +1119,6 @@ pub async fn check(
 ) -> Result<Verification, AppError> {
     let key = key.clone();
     crate::db::run(pool, move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
-}
-
-/// The receipt as printed for the payer (the PDF, with the public check's address in its QR
-/// code), and its file name; the API and the staff pages both print through here.
-pub async fn printed(
-    pool: &crate::db::Pool,
-    key: &Arc<ReceiptKey>,
-    templates: &Arc<Templates>,
-    public_url: &str,
-    actor: Actor,
-    number: String,
-) -> Result<(Vec<u8>, String), AppError> {
-    let key = key.clone();
-    let view = crate::db::run(pool, move |conn| show(conn, &key, &actor, &number)).await?;
-    let (templates, base) = (templates.clone(), public_url.to_string());
-    let name = format!("receipt-{}.pdf", view.receipt_number);
-    let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
-    Ok((pdf, name))
 }
 
 #[cfg(test)]

@@ -475,7 +475,7 @@ pub async fn confirmation(
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    match online::confirmation_pdf(
+    match crate::pdf::confirmation::printed(
         &state.pool,
         &state.templates,
         &state.settings.public_url,

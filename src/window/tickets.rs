@@ -2,8 +2,6 @@
 //! of the visit's post, and the PDF ([`crate::pdf::ticket`]). No names: like the waiting-room
 //! screen, a ticket says only the number, the service, the post and the time.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -13,7 +11,6 @@ use crate::booking::reference_code::Reference;
 use crate::db::schema::{appointments, posts};
 use crate::db::DbConn;
 use crate::error::{AppError, Code};
-use crate::pdf::Templates;
 
 /// What a queue ticket prints.
 #[derive(Debug, Clone)]
@@ -60,19 +57,4 @@ pub fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<T
         post_name,
         checked_in_at: Utc.from_utc_datetime(&checked_in).with_timezone(&tz),
     })
-}
-
-/// The ticket as printed (the PDF, 80 mm wide) and its file name; the API and the staff
-/// pages both print through here.
-pub async fn printed(
-    pool: &crate::db::Pool,
-    templates: &Arc<Templates>,
-    actor: Actor,
-    reference: Reference,
-) -> Result<(Vec<u8>, String), AppError> {
-    let ticket = crate::db::run(pool, move |conn| find(conn, &actor, &reference)).await?;
-    let templates = templates.clone();
-    let name = format!("ticket-{}.pdf", ticket.ticket);
-    let pdf = actix_web::web::block(move || crate::pdf::ticket::render(&templates, &ticket)).await??;
-    Ok((pdf, name))
 }

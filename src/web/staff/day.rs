@@ -412,7 +412,7 @@ pub async fn ticket_pdf(
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
-    match crate::window::tickets::printed(&state.pool, &state.templates, staff.actor(), reference).await {
+    match crate::pdf::ticket::printed(&state.pool, &state.templates, staff.actor(), reference).await {
         Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }

@@ -679,7 +679,7 @@ pub async fn receipt_pdf(
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = staff.lang;
-    match receipts::printed(
+    match crate::pdf::receipt::printed(
         &state.pool,
         &state.receipts,
         &state.templates,

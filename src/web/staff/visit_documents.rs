@@ -116,7 +116,7 @@ pub async fn slip_pdf(
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
-    match crate::documents::slips::printed(
+    match crate::pdf::slip::printed(
         &state.pool,
         &state.templates,
         &state.settings.public_url,
