@@ -16,6 +16,8 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod fees;
+pub mod field_schemas;
+pub mod http;
 pub mod maintenance;
 pub mod pdf;
 pub mod proxies;

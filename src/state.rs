@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use actix_web::web;
-
 use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
 use crate::booking::availability_cache::AvailabilityCache;
@@ -37,17 +35,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the account use-cases that check or set a password take from the state.
+    pub fn account_tools(&self) -> crate::accounts::Tools<'_> {
+        crate::accounts::Tools {
+            pool: &self.pool,
+            hasher: &self.hasher,
+            limits: &self.settings.login_throttle,
+            clock: &self.clock,
+        }
+    }
+
     /// Runs blocking database work off the async workers with one pooled connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        crate::db::run(&self.pool, f).await
     }
 }

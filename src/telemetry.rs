@@ -33,7 +33,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             method = %request.method(),
             route = %request.match_pattern().unwrap_or_else(|| "unmatched".into()),
             request_id = %request_id,
-            client = %crate::api::client_address(request.request()),
+            client = %crate::http::client_address(request.request()),
             status = tracing::field::Empty,
         )
     }

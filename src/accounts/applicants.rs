@@ -4,7 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::accounts::fields::{Email, NewPassword, PersonName};
-use crate::accounts::login;
+use crate::accounts::{login, Tools};
 use crate::audit::{self, Action, Event};
 use crate::auth::tokens::Audience;
 use crate::auth::Actor;
@@ -12,7 +12,6 @@ use crate::auth::Applicant;
 use crate::db::schema::applicants;
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
-use crate::state::AppState;
 use crate::throttle::{self, Limit};
 
 /// `RETURNING` lists the columns by hand: the multi-backend connection can't return a
@@ -56,26 +55,22 @@ impl Registration {
 /// (429): unlimited accounts would undo the one-active-appointment rule and the per-applicant
 /// booking limits.
 pub async fn register(
-    state: &AppState,
+    tools: &Tools<'_>,
     registration: Registration,
     client_address: String,
 ) -> Result<ApplicantRecord, AppError> {
-    let now = state.clock.naive();
-    let limit = Limit {
-        max: state.settings.login_throttle.max_registrations_per_address,
-        window: Duration::hours(1),
-    };
-    state
-        .db(move |conn| {
-            let bucket = format!("register:address:{client_address}");
-            match throttle::take(conn, &bucket, limit, now)? {
-                Some(wait) => Err(AppError::too_many_requests(wait)),
-                None => Ok(()),
-            }
-        })
-        .await?;
-    let hash = state.hasher.hash(registration.password.expose().to_string()).await?;
-    state.db(move |conn| create(conn, &registration, &hash, now)).await
+    let now = tools.clock.naive();
+    let limit = Limit { max: tools.limits.max_registrations_per_address, window: Duration::hours(1) };
+    crate::db::run(tools.pool, move |conn| {
+        let bucket = format!("register:address:{client_address}");
+        match throttle::take(conn, &bucket, limit, now)? {
+            Some(wait) => Err(AppError::too_many_requests(wait)),
+            None => Ok(()),
+        }
+    })
+    .await?;
+    let hash = tools.hasher.hash(registration.password.expose().to_string()).await?;
+    crate::db::run(tools.pool, move |conn| create(conn, &registration, &hash, now)).await
 }
 
 /// Creates the account with an already computed password hash, and its audit entry (the new
@@ -145,19 +140,19 @@ pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, S
 /// sign-in: a stolen token must not become a way to guess the password). Every token issued
 /// before, the caller's included, stops working.
 pub async fn change_password(
-    state: &AppState,
+    tools: &Tools<'_>,
     who: Applicant,
     current_password: String,
     new_password: NewPassword,
     client_address: String,
 ) -> Result<(), AppError> {
-    let now = state.clock.naive();
+    let now = tools.clock.naive();
     let id = who.id;
-    let account = state.db(move |conn| Ok(find(conn, id)?)).await?;
+    let account = crate::db::run(tools.pool, move |conn| Ok(find(conn, id)?)).await?;
     let account =
         account.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
     let checked = login::check_password(
-        state,
+        tools,
         who.actor(),
         Audience::Public,
         &account.email,
@@ -170,8 +165,8 @@ pub async fn change_password(
         Err(e) if !e.is_unauthorized() => return Err(e),
         _ => return Err(AppError::new(Code::WrongCurrentPassword, "the current password is not correct")),
     }
-    let hash = state.hasher.hash(new_password.expose().to_string()).await?;
-    state.db(move |conn| set_password(conn, &who, &hash, now)).await
+    let hash = tools.hasher.hash(new_password.expose().to_string()).await?;
+    crate::db::run(tools.pool, move |conn| set_password(conn, &who, &hash, now)).await
 }
 
 /// Stores the applicant's new password hash, only if no other change got in first (the token

@@ -13,14 +13,13 @@ use chrono::NaiveDateTime;
 
 use serde_json::json;
 
-use crate::accounts::{applicants, staff};
+use crate::accounts::{applicants, staff, Tools};
 use crate::audit::{self, Action, Event};
 use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::config::LoginThrottle;
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, Code};
-use crate::state::AppState;
 use crate::throttle::{self, Limit};
 
 /// Who signed in: the token subject, the credential version the token carries and, for
@@ -161,29 +160,28 @@ fn begin(
 /// recorded with a failure. 401 `invalid_credentials` for an unknown account or a wrong
 /// password alike.
 pub async fn check_password(
-    state: &AppState,
+    tools: &Tools<'_>,
     actor: Actor,
     door: Audience,
     identifier: &str,
     password: String,
     client_address: String,
 ) -> Result<SignedIn, AppError> {
-    let now = state.clock.naive();
+    let now = tools.clock.naive();
     let identifier = identifier.trim().to_lowercase();
     // No account has control characters in its name, and PostgreSQL refuses a NUL in a text
     // parameter: answer at once, as for any unknown account (there is no password to check).
     if identifier.chars().any(char::is_control) {
         return Err(AppError::new(Code::InvalidCredentials, "the sign-in details are not correct"));
     }
-    let limits = state.settings.login_throttle.clone();
-    let (counted, found) = state
-        .db({
-            let actor = actor.clone();
-            move |conn| begin(conn, &limits, &actor, door, &identifier, &client_address, now)
-        })
-        .await?;
+    let limits = tools.limits.clone();
+    let (counted, found) = crate::db::run(tools.pool, {
+        let actor = actor.clone();
+        move |conn| begin(conn, &limits, &actor, door, &identifier, &client_address, now)
+    })
+    .await?;
     // No connection is held while argon2 runs, and argon2 runs on its own bounded pool.
-    let verified = state.hasher.verify(password, found.as_ref().map(|(_, hash, ..)| hash.clone())).await;
+    let verified = tools.hasher.verify(password, found.as_ref().map(|(_, hash, ..)| hash.clone())).await;
     let outcome = match (verified, &found) {
         (Ok(true), Some((subject, _, credential_version, role, _))) => {
             Ok(SignedIn { subject: *subject, credential_version: *credential_version, role: role.clone() })
@@ -201,19 +199,18 @@ pub async fn check_password(
         Err(_) => &[Bucket::Pair, Bucket::Address, Bucket::Account],
     };
     let forgive = outcome.is_ok();
-    state
-        .db(move |conn| {
-            counted.take_back(conn, refund)?;
-            if forgive {
-                throttle::clear(conn, &counted.buckets[Bucket::Pair as usize].0)?;
-            }
-            if failed {
-                let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
-                write_transaction(conn, |c| audit::record(c, &actor, event, now))?;
-            }
-            Ok(())
-        })
-        .await?;
+    crate::db::run(tools.pool, move |conn| {
+        counted.take_back(conn, refund)?;
+        if forgive {
+            throttle::clear(conn, &counted.buckets[Bucket::Pair as usize].0)?;
+        }
+        if failed {
+            let event = sign_in_event(Action::SignInFailed, door, found.as_ref());
+            write_transaction(conn, |c| audit::record(c, &actor, event, now))?;
+        }
+        Ok(())
+    })
+    .await?;
     outcome
 }
 

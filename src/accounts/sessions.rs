@@ -10,9 +10,8 @@ use crate::audit::{self, Action, Event};
 use crate::auth::tokens::{Audience, Session};
 use crate::auth::Actor;
 use crate::db::schema::{applicants, ended_sessions, staff};
-use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
+use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn, Pool};
 use crate::error::{AppError, Code};
-use crate::state::AppState;
 
 /// Whether `sid` has ended: a clause for the query that loads the account.
 pub fn has_ended(sid: &str) -> diesel::dsl::exists<diesel::dsl::Find<ended_sessions::table, &str>> {
@@ -74,19 +73,18 @@ pub fn end_everywhere(conn: &mut DbConn, actor: &Actor, now: NaiveDateTime) -> R
 
 /// Ends `session` (see [`end`]) on behalf of its owner.
 pub async fn sign_out(
-    state: &AppState,
+    pool: &Pool,
+    now: NaiveDateTime,
     actor: Actor,
     door: Audience,
     session: Session,
 ) -> Result<(), AppError> {
-    let now = state.clock.naive();
-    state.db(move |conn| end(conn, &actor, door, &session, now)).await
+    crate::db::run(pool, move |conn| end(conn, &actor, door, &session, now)).await
 }
 
 /// Ends every session of the actor's account (see [`end_everywhere`]).
-pub async fn sign_out_everywhere(state: &AppState, actor: Actor) -> Result<(), AppError> {
-    let now = state.clock.naive();
-    state.db(move |conn| end_everywhere(conn, &actor, now)).await
+pub async fn sign_out_everywhere(pool: &Pool, now: NaiveDateTime, actor: Actor) -> Result<(), AppError> {
+    crate::db::run(pool, move |conn| end_everywhere(conn, &actor, now)).await
 }
 
 /// Forgets ended sessions whose tokens have expired anyway; returns how many.

@@ -10,12 +10,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::accounts::fields::{NewPassword, Username};
+use crate::accounts::Tools;
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, Role, StaffMember};
 use crate::db::schema::{posts, staff};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
-use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct StaffRecord {
@@ -335,17 +335,17 @@ pub fn reassign(
 /// Sets a new password chosen by an admin (e.g. a clerk who forgot theirs); the account's
 /// earlier tokens end. The target is checked before the password is hashed.
 pub async fn reset_password(
-    state: &AppState,
+    tools: &Tools<'_>,
     actor: &Actor,
     username: String,
     password: NewPassword,
 ) -> Result<StaffRecord, AppError> {
-    let now = state.clock.naive();
+    let now = tools.clock.naive();
     let scope = actor.clone();
-    let target = state.db(move |conn| managed(conn, &scope, &username)).await?;
-    let hash = state.hasher.hash(password.expose().to_string()).await?;
+    let target = crate::db::run(tools.pool, move |conn| managed(conn, &scope, &username)).await?;
+    let hash = tools.hasher.hash(password.expose().to_string()).await?;
     let actor = actor.clone();
-    state.db(move |conn| set_password(conn, &actor, target, &hash, now)).await
+    crate::db::run(tools.pool, move |conn| set_password(conn, &actor, target, &hash, now)).await
 }
 
 /// Stores a new password hash for `target` as it was checked; the account's earlier tokens end.
@@ -376,12 +376,12 @@ pub fn set_password(
 /// Opens a staff account as `actor` (an admin), as the API and the admins' page both do: the
 /// scope is checked before the password is hashed, so nobody gets a hash for nothing.
 pub async fn open_account(
-    state: &crate::state::AppState,
+    tools: &Tools<'_>,
     actor: crate::auth::Actor,
     new: NewStaff,
 ) -> Result<StaffRecord, AppError> {
-    let now = state.clock.naive();
+    let now = tools.clock.naive();
     actor.ensure_scope(new.post.as_deref())?;
-    let hash = state.hasher.hash(new.password.expose().to_string()).await?;
-    state.db(move |conn| create(conn, &actor, &new, &hash, now)).await
+    let hash = tools.hasher.hash(new.password.expose().to_string()).await?;
+    crate::db::run(tools.pool, move |conn| create(conn, &actor, &new, &hash, now)).await
 }

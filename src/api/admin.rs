@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
-use crate::api::{schemas, Denied};
+use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Guarded, Role, Staff};
+use crate::auth::{Role, Staff};
 use crate::error::AppError;
+use crate::field_schemas as schemas;
+use crate::http::Guarded;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -63,7 +65,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
-    let record = staff::open_account(&state, admin.actor(), new).await?;
+    let record = staff::open_account(&state.account_tools(), admin.actor(), new).await?;
     tracing::info!(by = %admin.username, role = record.role.as_str(), "staff account created");
     Ok(HttpResponse::Created().json(StaffView::from(record)))
 }
@@ -144,7 +146,9 @@ pub async fn reset_staff_password(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
     let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
-    let record = staff::reset_password(&state, &admin.actor(), username.into_inner(), password).await?;
+    let record =
+        staff::reset_password(&state.account_tools(), &admin.actor(), username.into_inner(), password)
+            .await?;
     Ok(HttpResponse::Ok().json(StaffView::from(record)))
 }
 

@@ -5,12 +5,14 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{schemas, Denied};
+use crate::api::Denied;
 use crate::audit::read::{self, Filter, Stored, Verification};
 use crate::audit::Action;
 use crate::auth::roles::AuditorOrAdmin;
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::error::{AppError, FieldError};
+use crate::field_schemas as schemas;
+use crate::http::Guarded;
 use crate::reference::post_code;
 use crate::state::AppState;
 

@@ -9,12 +9,13 @@ use crate::accounts::applicants::{self, Registration};
 use crate::accounts::fields::NewPassword;
 use crate::accounts::login as login_flow;
 use crate::accounts::sessions;
-use crate::api::client_address;
-use crate::api::{schemas, Denied};
+use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
-use crate::auth::{Actor, Applicant, Guarded, Staff};
+use crate::auth::{Actor, Applicant, Staff};
 use crate::error::{AppError, Code};
+use crate::field_schemas as schemas;
+use crate::http::{client_address, Guarded};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -83,7 +84,7 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, AppError> {
     let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
-    let record = applicants::register(&state, registration, client_address(&req)).await?;
+    let record = applicants::register(&state.account_tools(), registration, client_address(&req)).await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
 }
 
@@ -95,7 +96,7 @@ async fn sign_in(
     password: String,
 ) -> Result<HttpResponse, AppError> {
     let signed_in = login_flow::check_password(
-        &state,
+        &state.account_tools(),
         Actor::Anonymous,
         audience,
         &identifier,
@@ -191,7 +192,14 @@ pub async fn change_password(
     let ChangePasswordRequest { current_password, new_password } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
-    applicants::change_password(&state, who, current_password, new_password, client_address(&req)).await?;
+    applicants::change_password(
+        &state.account_tools(),
+        who,
+        current_password,
+        new_password,
+        client_address(&req),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -203,7 +211,7 @@ pub async fn change_password(
 ))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
-    sessions::sign_out(&state, who.actor(), Audience::Public, who.session).await?;
+    sessions::sign_out(&state.pool, state.clock.naive(), who.actor(), Audience::Public, who.session).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -214,7 +222,7 @@ pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpRe
 ))]
 #[post("/auth/logout-everywhere")]
 pub async fn logout_everywhere(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
-    sessions::sign_out_everywhere(&state, who.actor()).await?;
+    sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -228,7 +236,8 @@ pub async fn staff_logout(
     state: web::Data<AppState>,
     who: Staff<AnyStaff>,
 ) -> Result<HttpResponse, AppError> {
-    sessions::sign_out(&state, who.actor(), Audience::Staff, who.session.clone()).await?;
+    sessions::sign_out(&state.pool, state.clock.naive(), who.actor(), Audience::Staff, who.session.clone())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -242,6 +251,6 @@ pub async fn staff_logout_everywhere(
     state: web::Data<AppState>,
     who: Staff<AnyStaff>,
 ) -> Result<HttpResponse, AppError> {
-    sessions::sign_out_everywhere(&state, who.actor()).await?;
+    sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

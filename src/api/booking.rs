@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::paths::PostCode;
-use crate::api::{client_address, Denied};
+use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Actor;
-use crate::auth::{Applicant, Guarded, Staff};
+use crate::auth::{Applicant, Staff};
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
 use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
+use crate::http::{client_address, ics_response, Guarded};
 use crate::state::AppState;
 use crate::wording::Lang;
 
@@ -116,7 +117,17 @@ pub async fn book(
     let Guarded(who, body) = request;
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
-    let outcome = booking::online::book(&state, who, body, idem, client_address(&req)).await?;
+    let outcome = booking::online::book(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        body,
+        idem,
+        client_address(&req),
+    )
+    .await?;
     Ok(created(outcome))
 }
 
@@ -175,8 +186,16 @@ pub async fn confirmation_pdf(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let lang = query.into_inner().lang.unwrap_or(Lang::En);
-    let (pdf, name) = booking::online::confirmation_pdf(&state, who, reference, lang).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    let (pdf, name) = crate::pdf::confirmation::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        who,
+        reference,
+        lang,
+    )
+    .await?;
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// The appointment as a calendar file (iCalendar, RFC 5545), in the language of
@@ -200,17 +219,9 @@ pub async fn calendar_file(
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
     let lang = crate::web::i18n::Lang::of(&req);
-    let (text, name) = booking::online::calendar_file(&state, who, reference, lang).await?;
+    let (text, name) =
+        booking::online::calendar_file(&state.pool, &state.clock, who, reference, lang).await?;
     Ok(ics_response(text, &name))
-}
-
-/// A calendar file to save, never cached (it changes with the appointment).
-pub(crate) fn ics_response(text: String, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/calendar; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(text)
 }
 
 /// Cancels an appointment. The seat returns to the pool after the release delay.
@@ -227,7 +238,15 @@ pub async fn cancel(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let view = booking::online::cancel(&state, who, reference).await?;
+    let view = booking::online::cancel(
+        &state.pool,
+        &state.availability,
+        Rules::from(&state.settings.booking),
+        state.clock.naive(),
+        who,
+        reference,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -250,8 +269,17 @@ pub async fn reschedule(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
-    let view =
-        booking::online::reschedule(&state, who, reference, body.slot_id, client_address(&req)).await?;
+    let view = booking::online::reschedule(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        reference,
+        body.slot_id,
+        client_address(&req),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -280,7 +308,7 @@ pub async fn staff_book(
     let rules = Rules::from(&state.settings.booking);
     let actor = clerk.actor();
     let outcome = state.db(move |conn| appointments::book(conn, &rules, &actor, &body, idem, now)).await?;
-    booking::online::seat_taken(&state, &outcome);
+    booking::online::seat_taken(&state.availability, &outcome);
     Ok(created(outcome))
 }
 
@@ -312,7 +340,7 @@ pub async fn staff_availability(
 #[derive(Deserialize, ToSchema)]
 pub struct StaffCancelRequest {
     /// Why staff cancel it (the person asked at the window or on the phone, ...).
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     reason: String,
 }
 
@@ -321,7 +349,7 @@ pub struct StaffRescheduleRequest {
     #[serde(deserialize_with = "crate::wire::i64_whole")]
     slot_id: i64,
     /// Why staff move it.
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     reason: String,
 }
 

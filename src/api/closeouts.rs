@@ -27,6 +27,8 @@ pub async fn close_sheet(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let id: i64 = path.1.parse().map_err(|_| AppError::not_found("no such cash close"))?;
-    let (pdf, name) = crate::pdf::close_sheet::printed(&state, staff.actor(), post.into_inner(), id).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    let (pdf, name) =
+        crate::pdf::close_sheet::printed(&state.pool, &state.templates, staff.actor(), post.into_inner(), id)
+            .await?;
+    Ok(crate::http::pdf_response(pdf, &name))
 }

@@ -1,7 +1,6 @@
 //! Intake, tracked documents and the notarial register: applicants pre-fill, clerks record at
 //! the window and move documents along, anyone tracks a document by number and surname.
 
-use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -9,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
-use crate::api::{client_address, Denied};
+use crate::api::Denied;
 use crate::auth::roles::{AnyStaff, ClerkPlus};
-use crate::auth::{Applicant, Guarded, Staff};
+use crate::auth::{Applicant, Staff};
 use crate::calendar;
 use crate::documents::intake::IntakeItem;
 use crate::documents::records::{
@@ -22,6 +21,7 @@ use crate::documents::register::{self, CorrectionRequest, RegisterEntry, Registe
 use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
+use crate::http::{client_address, register_csv, Guarded};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -183,8 +183,15 @@ pub async fn slip_pdf(
     tracking: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tracking = parse_tracking(&tracking)?;
-    let (pdf, name) = crate::documents::slips::printed(&state, staff.actor(), tracking).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    let (pdf, name) = crate::pdf::slip::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        tracking,
+    )
+    .await?;
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// Moves a document to its next state (the machines of docs/DOMAIN.md), with an optional note.
@@ -297,10 +304,10 @@ pub async fn track(
 #[into_params(parameter_in = Query)]
 pub struct RegisterQuery {
     /// First local date (the first of the current month by default).
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     from: Option<NaiveDate>,
     /// Last local date, included (today by default); at most 400 days after `from`.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     to: Option<NaiveDate>,
     /// `json` (the default) or `csv`.
     #[param(inline)]
@@ -349,16 +356,6 @@ pub async fn notarial_register(
         return Ok(HttpResponse::Ok().json(page));
     }
     Ok(register_csv(&page))
-}
-
-/// The register as a CSV download: the API and the staff page answer with it.
-pub(crate) fn register_csv(page: &RegisterPage) -> HttpResponse {
-    let name = format!("notarial-register-{}-{}-{}.csv", page.post, page.from, page.to);
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(register::to_csv(page))
 }
 
 /// Corrects a register entry: a new entry, numbered like any other, naming the one it

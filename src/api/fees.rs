@@ -1,17 +1,15 @@
 //! Fees and receipts: recording fees, receipts and their PDFs, voids, the public check of a
 //! receipt's code, exchange rates, the daily cash close, and new fee-schedule versions.
 
-use actix_web::http::header;
 use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::client_address;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::closeouts::{self, CloseoutRequest, CloseoutView};
@@ -20,6 +18,7 @@ use crate::fees::receipts::{
     self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
 };
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
+use crate::http::{client_address, pdf_response, Guarded};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -105,15 +104,16 @@ pub async fn receipt_pdf(
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (pdf, name) = receipts::printed(&state, staff.actor(), number.into_inner()).await?;
+    let (pdf, name) = crate::pdf::receipt::printed(
+        &state.pool,
+        &state.receipts,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        number.into_inner(),
+    )
+    .await?;
     Ok(pdf_response(pdf, &name))
-}
-
-pub(crate) fn pdf_response(pdf: Vec<u8>, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")))
-        .body(pdf)
 }
 
 /// Voids a receipt: a supervisor (or admin) who did not collect it, with a reason. The
@@ -162,7 +162,16 @@ pub async fn verify_receipt(
     query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (number, sig) = (number.into_inner(), query.into_inner().sig);
-    let found = receipts::check(&state, client_address(&req), number, sig).await?;
+    let found = receipts::check(
+        &state.pool,
+        &state.receipts,
+        state.settings.tracking,
+        state.clock.naive(),
+        client_address(&req),
+        number,
+        sig,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(found.view()))
 }
 
@@ -174,7 +183,7 @@ pub struct PostDay {
     /// A post code such as MEX.
     post: String,
     /// The post's local date, `YYYY-MM-DD` (2000 to 2200).
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: String,
 }
 
@@ -247,7 +256,7 @@ pub async fn submit_closeout(
 #[into_params(parameter_in = Query)]
 pub struct CloseoutQuery {
     /// The post's local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: Option<NaiveDate>,
 }
 

@@ -15,12 +15,11 @@ pub mod paths;
 pub mod reference;
 pub mod reports;
 pub mod schedules;
-pub mod schemas;
 pub mod search;
 pub mod window;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -152,34 +151,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(reports::fee_report)
         .service(search::search_all)
         .service(search::search_post);
-}
-
-/// The address throttles and logs count against: the TCP peer, or, when the peer is a trusted
-/// proxy (`CONSULAR_DESK_TRUSTED_PROXIES`), the client it names; IPv6 by its /64
-/// ([`crate::proxies`]).
-pub fn client_address(req: &HttpRequest) -> String {
-    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
-        return "unknown".into();
-    };
-    let client = match trusted_proxies(req) {
-        Some(proxies) => proxies.client(peer, header_lines(req, proxies.header.name()).as_deref()),
-        None => peer,
-    };
-    crate::proxies::counting_key(client)
-}
-
-/// The configured trusted proxies, if any.
-pub(crate) fn trusted_proxies(req: &HttpRequest) -> Option<&crate::proxies::TrustedProxies> {
-    req.app_data::<web::Data<crate::state::AppState>>()
-        .map(|s| &s.settings.trusted_proxies)
-        .filter(|proxies| !proxies.is_empty())
-}
-
-/// Every line of header `name`, in order, joined with commas: a proxy may add a line rather
-/// than extend one.
-pub(crate) fn header_lines(req: &HttpRequest, name: &str) -> Option<String> {
-    let lines: Vec<&str> = req.headers().get_all(name).filter_map(|v| v.to_str().ok()).collect();
-    (!lines.is_empty()).then(|| lines.join(","))
 }
 
 /// JSON bodies: size limit, and every failure as problem JSON. Syntax errors are 400; JSON

@@ -54,7 +54,7 @@ pub struct FeeView {
 #[into_params(parameter_in = Query)]
 pub struct FeesQuery {
     /// The schedule in force on this date (`YYYY-MM-DD`, 2000 to 2200); today (UTC) when omitted.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: Option<NaiveDate>,
 }
 

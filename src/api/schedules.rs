@@ -8,12 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
 use crate::error::AppError;
+use crate::http::Guarded;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -52,10 +53,10 @@ pub struct ScheduleReplaced {
 #[into_params(parameter_in = Query)]
 pub struct ClosuresQuery {
     /// First local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     from: Option<NaiveDate>,
     /// Last local date; the booking horizon by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     to: Option<NaiveDate>,
 }
 
@@ -100,8 +101,16 @@ pub async fn replace_schedule(
     let Guarded(admin, body) = request;
     let post = post.into_inner();
     let ScheduleRequest { service, openings } = body.into_inner();
-    let (openings, slots) =
-        schedule::set_week(&state, admin.actor(), post.clone(), service.clone(), &openings).await?;
+    let (openings, slots) = schedule::set_week(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.clone(),
+        service.clone(),
+        &openings,
+    )
+    .await?;
     let result = ScheduleReplaced { post, service, openings, slots };
     tracing::info!(by = %admin.username, post = %result.post, service = %result.service, "schedule replaced");
     Ok(HttpResponse::Ok().json(result))
@@ -151,7 +160,15 @@ pub async fn create_closure(
     post: PostCode,
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, body) = request;
-    let view = closures::close(&state, admin.actor(), post.into_inner(), body.into_inner()).await?;
+    let view = closures::close(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -169,6 +186,14 @@ pub async fn delete_closure(
 ) -> Result<HttpResponse, AppError> {
     let Guarded(admin, path) = request;
     let (_, id) = path.into_inner();
-    closures::reopen(&state, admin.actor(), post.into_inner(), id).await?;
+    closures::reopen(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.into_inner(),
+        id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,8 +7,9 @@ use utoipa::IntoParams;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::error::AppError;
+use crate::http::Guarded;
 use crate::search::{self as finder, SearchResults};
 use crate::state::AppState;
 

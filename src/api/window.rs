@@ -10,12 +10,13 @@ use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
-use crate::auth::{Guarded, Staff};
+use crate::auth::Staff;
 use crate::booking;
 use crate::booking::appointments::{AppointmentView, Rules};
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::error::AppError;
+use crate::http::Guarded;
 use crate::state::AppState;
 use crate::window::closing::{self, ClosingTime};
 use crate::window::visits::{self, DayBoard, QueueDisplay, VisitView, WalkInRequest};
@@ -26,7 +27,7 @@ const PROBLEM: &str = "application/problem+json";
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
     /// The post's local date; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     date: Option<NaiveDate>,
 }
 
@@ -34,14 +35,14 @@ pub struct DayQuery {
 pub struct CheckInRequest {
     /// Needed only after the grace period: why the clerk checks the applicant in anyway
     /// (1 to 500 characters; recorded with the visit).
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     late_reason: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NextRequest {
     /// The window the ticket is called to, e.g. `3` (1 to 20 characters).
-    #[schema(schema_with = crate::api::schemas::window_label)]
+    #[schema(schema_with = crate::field_schemas::window_label)]
     window: String,
 }
 
@@ -119,8 +120,9 @@ pub async fn ticket_pdf(
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = parse_reference(&reference)?;
-    let (pdf, name) = crate::window::tickets::printed(&state, staff.actor(), reference).await?;
-    Ok(crate::api::fees::pdf_response(pdf, &name))
+    let (pdf, name) =
+        crate::pdf::ticket::printed(&state.pool, &state.templates, staff.actor(), reference).await?;
+    Ok(crate::http::pdf_response(pdf, &name))
 }
 
 /// Records a walk-in: `routine` takes its service's line (N, P or C) and waits behind the
@@ -219,7 +221,7 @@ pub async fn no_show(
 #[derive(Deserialize, ToSchema)]
 pub struct RecallRequest {
     /// Another window to send the ticket to; the same one when absent.
-    #[schema(schema_with = crate::api::schemas::window_label)]
+    #[schema(schema_with = crate::field_schemas::window_label)]
     window: Option<String>,
 }
 
@@ -345,7 +347,7 @@ pub struct ClosingTimeRequest {
     /// The local closing time, `HH:MM`; `null` (or absent) for the end of the day's last
     /// opening.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     closes: Option<String>,
 }
 

@@ -1,12 +1,12 @@
-//! Authentication: password hashing, signed tokens, roles and the request extractors.
+//! Authentication: password hashing, signed tokens, roles and who a token signs in.
 
 pub mod actor;
-pub mod extractors;
 pub mod hash_pool;
 pub mod passwords;
 pub mod roles;
+pub mod signed_in;
 pub mod tokens;
 
 pub use actor::{Actor, StaffMember};
-pub use extractors::{Applicant, Guarded, Staff};
 pub use roles::Role;
+pub use signed_in::{Applicant, Staff};

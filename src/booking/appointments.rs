@@ -85,7 +85,7 @@ pub struct BookingRequest {
     #[schema(min_items = 1, max_items = 4)]
     pub applicants: Vec<PersonInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = crate::api::schemas::phone)]
+    #[schema(schema_with = crate::field_schemas::phone)]
     pub phone: Option<String>,
 }
 

@@ -2,6 +2,8 @@
 //! slots it covers from booking; appointments already there are kept and listed so staff can
 //! offer another time. Nothing is deleted.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -11,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, StaffMember};
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::db::schema::{appointments, closures, slots};
@@ -20,15 +23,15 @@ use crate::error::{AppError, FieldError};
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ClosureRequest {
     /// The post-local date, `YYYY-MM-DD`, today or later.
-    #[schema(schema_with = crate::api::schemas::plausible_date)]
+    #[schema(schema_with = crate::field_schemas::plausible_date)]
     pub date: NaiveDate,
     /// With `to`, closes part of the day (local `HH:MM`); without both, the whole day.
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     pub from: Option<String>,
-    #[schema(schema_with = crate::api::schemas::optional_clock_time)]
+    #[schema(schema_with = crate::field_schemas::optional_clock_time)]
     pub to: Option<String>,
     /// Shown to staff, e.g. "Thanksgiving Day" or "power cut".
-    #[schema(schema_with = crate::api::schemas::reason)]
+    #[schema(schema_with = crate::field_schemas::reason)]
     pub reason: String,
 }
 
@@ -284,20 +287,20 @@ pub fn delete(
 /// request is read against the post's local today, and this instance's cached availability of
 /// the post is dropped.
 pub async fn close(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    availability: &AvailabilityCache,
+    now: NaiveDateTime,
     actor: Actor,
     post: String,
     request: ClosureRequest,
 ) -> Result<ClosureView, AppError> {
-    let now = state.clock.naive();
-    let (view, post) = state
-        .db(move |conn| {
-            let tz = crate::calendar::post_zone(conn, &post)?;
-            let closure = NewClosure::parse(&request, crate::calendar::local_date(now, tz))?;
-            Ok((create(conn, &actor, &post, tz, &closure, now)?, post))
-        })
-        .await?;
-    state.availability.invalidate(&post);
+    let (view, post) = crate::db::run(pool, move |conn| {
+        let tz = crate::calendar::post_zone(conn, &post)?;
+        let closure = NewClosure::parse(&request, crate::calendar::local_date(now, tz))?;
+        Ok((create(conn, &actor, &post, tz, &closure, now)?, post))
+    })
+    .await?;
+    availability.invalidate(&post);
     Ok(view)
 }
 
@@ -305,14 +308,16 @@ pub async fn close(
 /// again (unless another closure covers them) and this instance's cached availability of the
 /// post is dropped.
 pub async fn reopen(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    availability: &Arc<AvailabilityCache>,
+    now: NaiveDateTime,
     actor: Actor,
     post: String,
     id: i64,
 ) -> Result<(), AppError> {
-    let now = state.clock.naive();
-    let cache = state.availability.clone();
-    state.db(move |conn| delete(conn, &actor, &post, id, now).map(|()| cache.invalidate(&post))).await
+    let cache = availability.clone();
+    crate::db::run(pool, move |conn| delete(conn, &actor, &post, id, now).map(|()| cache.invalidate(&post)))
+        .await
 }
 
 #[cfg(test)]

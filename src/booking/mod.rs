@@ -73,11 +73,11 @@ pub struct AvailabilityQuery {
     /// Service code, e.g. `passport-renewal` (404 for an unknown one).
     pub service: String,
     /// First local date (`YYYY-MM-DD`); today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     pub from: Option<NaiveDate>,
     /// Last local date, on or after `from` and at most 92 days later; 30 days after `from`
     /// by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     pub to: Option<NaiveDate>,
 }
 

@@ -3,176 +3,121 @@
 //! their address, then the booking; a seat taken makes this instance's cached availability of
 //! the post stale.
 
+use chrono::NaiveDateTime;
+
 use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::ics;
 use crate::booking::reference_code::Reference;
-use crate::calendar;
+use crate::clock::Clock;
+use crate::config::BookingSettings;
+use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::fees::expected;
-use crate::pdf::confirmation::{Confirmation, FeeLine};
 use crate::reference::Post;
-use crate::state::AppState;
 use crate::wording::Lang;
 
+#[allow(clippy::too_many_arguments)] // what booking uses, each named, rather than the whole state
 pub async fn book(
-    state: &AppState,
+    pool: &Pool,
+    availability: &AvailabilityCache,
+    settings: &BookingSettings,
+    now: NaiveDateTime,
     who: Applicant,
     request: BookingRequest,
     idempotency: Option<Idempotency>,
     client_address: String,
 ) -> Result<Booked, AppError> {
-    let now = state.clock.naive();
-    let settings = state.settings.booking.clone();
-    let outcome = state
-        .db(move |conn| {
-            if let Some(replayed) = appointments::replay(conn, &who.actor(), idempotency.as_ref())? {
-                return Ok(replayed);
-            }
-            crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
-            appointments::book(conn, &Rules::from(&settings), &who.actor(), &request, idempotency, now)
-        })
-        .await?;
-    seat_taken(state, &outcome);
+    let settings = settings.clone();
+    let outcome = db::run(pool, move |conn| {
+        if let Some(replayed) = appointments::replay(conn, &who.actor(), idempotency.as_ref())? {
+            return Ok(replayed);
+        }
+        crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
+        appointments::book(conn, &Rules::from(&settings), &who.actor(), &request, idempotency, now)
+    })
+    .await?;
+    seat_taken(availability, &outcome);
     Ok(outcome)
 }
 
 /// A booking took a seat: this instance's cached availability of the post is stale.
-pub fn seat_taken(state: &AppState, outcome: &Booked) {
+pub fn seat_taken(availability: &AvailabilityCache, outcome: &Booked) {
     if let Booked::Created(view) = outcome {
-        state.availability.invalidate(&view.post);
+        availability.invalidate(&view.post);
     }
 }
 
 /// The applicant's own appointment and its post's name and address; 404 for anyone else's.
 pub async fn own_with_post(
-    state: &AppState,
+    pool: &Pool,
     who: Applicant,
     reference: Reference,
 ) -> Result<(AppointmentView, Option<Post>), AppError> {
-    state
-        .db(move |conn| {
-            let view = appointments::view_own(conn, &reference, who.id)?;
-            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
-            Ok((view, post))
-        })
-        .await
-}
-
-/// The confirmation PDF of the applicant's own appointment in `lang`, and its file name: the
-/// fees it lists are priced from the schedule in force on the appointment's local date.
-pub async fn confirmation_pdf(
-    state: &AppState,
-    who: Applicant,
-    reference: Reference,
-    lang: Lang,
-) -> Result<(Vec<u8>, String), AppError> {
-    let manage_base = state.settings.public_url.trim_end_matches('/').to_string();
-    let confirmation = state
-        .db(move |conn| {
-            let appointment = appointments::view_own(conn, &reference, who.id)?;
-            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == appointment.post);
-            let zone = calendar::post_zone(conn, &appointment.post)?;
-            let starts = chrono::DateTime::parse_from_rfc3339(&appointment.starts_at)
-                .map_err(|e| AppError::internal(anyhow::anyhow!("appointment start: {e}")))?
-                .with_timezone(&zone);
-            let date = starts.date_naive();
-            let schedule = crate::reference::fees_on(conn, date)?;
-            let fees = expected::for_visit(&appointment.service, &appointment.applicants, date)
-                .into_iter()
-                .filter_map(|e| {
-                    let fee = schedule.iter().find(|f| f.code == e.fee_code)?;
-                    Some(FeeLine {
-                        fee_code: fee.code.clone(),
-                        description: fee.description.clone(),
-                        quantity: e.quantity,
-                        unit_cents: fee.amount_cents,
-                        per_certificate: e.per_certificate,
-                    })
-                })
-                .collect();
-            let (post_name, post_address) =
-                post.map_or_else(|| (appointment.post.clone(), String::new()), |p| (p.name, p.address));
-            Ok(Confirmation {
-                child_under_16: expected::has_child_under_16(&appointment.applicants, date),
-                manage_url: format!("{manage_base}/my/{}", appointment.reference),
-                appointment,
-                post_name,
-                post_address,
-                starts,
-                fees,
-                fees_date: date,
-                lang,
-            })
-        })
-        .await?;
-    let templates = state.templates.clone();
-    let name = format!("appointment-{}.pdf", confirmation.appointment.reference);
-    let pdf =
-        actix_web::web::block(move || crate::pdf::confirmation::render(&templates, &confirmation)).await?;
-    Ok((pdf, name))
+    db::run(pool, move |conn| {
+        let view = appointments::view_own(conn, &reference, who.id)?;
+        let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
+        Ok((view, post))
+    })
+    .await
 }
 
 /// The calendar file (iCalendar) of the applicant's own appointment in `lang`, and its file
 /// name: the event as booked or moved, or, once cancelled, the file that removes it.
 pub async fn calendar_file(
-    state: &AppState,
+    pool: &Pool,
+    clock: &Clock,
     who: Applicant,
     reference: Reference,
     lang: Lang,
 ) -> Result<(String, String), AppError> {
-    let (view, sequence, post) = state
-        .db(move |conn| {
-            let (view, sequence) = appointments::view_own_with_sequence(conn, &reference, who.id)?;
-            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
-            Ok((view, sequence, post))
-        })
-        .await?;
-    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, state.clock.now())?;
+    let (view, sequence, post) = db::run(pool, move |conn| {
+        let (view, sequence) = appointments::view_own_with_sequence(conn, &reference, who.id)?;
+        let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
+        Ok((view, sequence, post))
+    })
+    .await?;
+    let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, clock.now())?;
     Ok((ics::calendar(&event), format!("appointment-{}.ics", view.reference)))
 }
 
 /// The applicant cancels their own appointment; the seat goes back after the release delay,
 /// so this instance's cached availability of the post is stale.
 pub async fn cancel(
-    state: &AppState,
+    pool: &Pool,
+    availability: &AvailabilityCache,
+    rules: Rules,
+    now: NaiveDateTime,
     who: Applicant,
     reference: Reference,
 ) -> Result<AppointmentView, AppError> {
-    let now = state.clock.naive();
-    let rules = Rules::from(&state.settings.booking);
     let view =
-        state.db(move |conn| appointments::cancel(conn, &rules, &who.actor(), &reference, None, now)).await?;
-    state.availability.invalidate(&view.post);
+        db::run(pool, move |conn| appointments::cancel(conn, &rules, &who.actor(), &reference, None, now))
+            .await?;
+    availability.invalidate(&view.post);
     Ok(view)
 }
 
 /// The applicant moves their own appointment to `slot_id` (counted as a booking attempt):
 /// the new seat is held and the old one given up, or nothing changes.
+#[allow(clippy::too_many_arguments)] // what moving uses, each named, rather than the whole state
 pub async fn reschedule(
-    state: &AppState,
+    pool: &Pool,
+    availability: &AvailabilityCache,
+    settings: &BookingSettings,
+    now: NaiveDateTime,
     who: Applicant,
     reference: Reference,
     slot_id: i64,
     client_address: String,
 ) -> Result<AppointmentView, AppError> {
-    let now = state.clock.naive();
-    let settings = state.settings.booking.clone();
-    let view = state
-        .db(move |conn| {
-            crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
-            appointments::reschedule(
-                conn,
-                &Rules::from(&settings),
-                &who.actor(),
-                &reference,
-                slot_id,
-                None,
-                now,
-            )
-        })
-        .await?;
+    let settings = settings.clone();
+    let view = db::run(pool, move |conn| {
+        crate::booking::count_attempt(conn, &settings, who.id, &client_address, now)?;
+        appointments::reschedule(conn, &Rules::from(&settings), &who.actor(), &reference, slot_id, None, now)
+    })
+    .await?;
     // The appointment may have moved between posts: drop every cached answer.
-    state.availability.invalidate_all();
+    availability.invalidate_all();
     Ok(view)
 }

@@ -13,9 +13,9 @@ pub const MAX_PARTY: usize = 4;
 /// One person as the applicant typed them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PersonInput {
-    #[schema(schema_with = crate::api::schemas::person_name)]
+    #[schema(schema_with = crate::field_schemas::person_name)]
     pub given_names: String,
-    #[schema(schema_with = crate::api::schemas::person_name)]
+    #[schema(schema_with = crate::field_schemas::person_name)]
     pub surname: String,
     /// `YYYY-MM-DD`; helps the window tell minors from adults.
     #[serde(
@@ -23,7 +23,7 @@ pub struct PersonInput {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::wire::optional_date"
     )]
-    #[schema(schema_with = crate::api::schemas::birth_date)]
+    #[schema(schema_with = crate::field_schemas::birth_date)]
     pub date_of_birth: Option<NaiveDate>,
 }
 

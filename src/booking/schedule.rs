@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, StaffMember};
+use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::slot_times::{self, Opening};
 use crate::booking::slots::{self, Slot};
 use crate::booking::status::AppointmentStatus;
@@ -62,13 +63,13 @@ pub fn never() -> NaiveDate {
 pub struct OpeningSpec {
     /// ISO weekdays, 1 = Monday … 7 = Sunday, each at most once.
     #[serde(deserialize_with = "crate::wire::u8_list_whole")]
-    #[schema(schema_with = crate::api::schemas::weekdays)]
+    #[schema(schema_with = crate::field_schemas::weekdays)]
     pub weekdays: Vec<u8>,
     /// Local opening time, `HH:MM`.
-    #[schema(schema_with = crate::api::schemas::clock_time)]
+    #[schema(schema_with = crate::field_schemas::clock_time)]
     pub opens: String,
     /// Local closing time, `HH:MM`, after `opens`; the last slot ends by then.
-    #[schema(schema_with = crate::api::schemas::clock_time)]
+    #[schema(schema_with = crate::field_schemas::clock_time)]
     pub closes: String,
     #[serde(deserialize_with = "crate::wire::u32_whole")]
     #[schema(minimum = 5, maximum = 240)]
@@ -421,23 +422,23 @@ pub fn replace(
 /// re-fitted, and this instance's cached availability of the post is dropped. Returns the week
 /// as stored and what the re-fit did.
 pub async fn set_week(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    availability: &AvailabilityCache,
+    now: NaiveDateTime,
     actor: Actor,
     post: String,
     service: String,
     specs: &[OpeningSpec],
 ) -> Result<(Vec<OpeningSpec>, Refit), AppError> {
-    let now = state.clock.naive();
     let week = parse_openings(specs)?;
-    let (post, refit, described) = state
-        .db(move |conn| {
-            let tz = calendar::post_zone(conn, &post)?;
-            crate::booking::known_service(conn, &service)?;
-            let refit = replace(conn, &actor, &post, tz, &service, &week, now)?;
-            Ok((post, refit, describe(&week)))
-        })
-        .await?;
-    state.availability.invalidate(&post);
+    let (post, refit, described) = crate::db::run(pool, move |conn| {
+        let tz = calendar::post_zone(conn, &post)?;
+        crate::booking::known_service(conn, &service)?;
+        let refit = replace(conn, &actor, &post, tz, &service, &week, now)?;
+        Ok((post, refit, describe(&week)))
+    })
+    .await?;
+    availability.invalidate(&post);
     Ok((described, refit))
 }
 

@@ -214,6 +214,21 @@ fn in_transaction(conn: &mut DbConn) -> diesel::QueryResult<bool> {
     Ok(depth.is_some())
 }
 
+/// Runs blocking database work off the async workers with one connection from `pool`: the
+/// use-cases the API and the pages share take the pool, not the application state.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, crate::error::AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, crate::error::AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
 /// Runs `f` in a transaction that takes the write lock up front, or joins the caller's: an
 /// operation called inside another's transaction runs in a savepoint of it, so the two
 /// commit or roll back together.

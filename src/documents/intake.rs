@@ -139,25 +139,25 @@ impl Act {
 pub struct IdentityInput {
     pub kind: IdKind,
     /// Required for a document; absent for `personally_known` and `credible_witness`.
-    #[schema(schema_with = crate::api::schemas::document_number)]
+    #[schema(schema_with = crate::field_schemas::document_number)]
     pub number: Option<String>,
 }
 
 /// The passport a DS-82 renews or a DS-5504 corrects.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PreviousPassportInput {
-    #[schema(schema_with = crate::api::schemas::required_document_number)]
+    #[schema(schema_with = crate::field_schemas::required_document_number)]
     pub number: String,
-    #[schema(schema_with = crate::api::schemas::past_date)]
+    #[schema(schema_with = crate::field_schemas::past_date)]
     pub issued_on: NaiveDate,
 }
 
 /// One person signing a notarial document.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SignerInput {
-    #[schema(schema_with = crate::api::schemas::person_name)]
+    #[schema(schema_with = crate::field_schemas::person_name)]
     pub given_names: String,
-    #[schema(schema_with = crate::api::schemas::person_name)]
+    #[schema(schema_with = crate::field_schemas::person_name)]
     pub surname: String,
     pub id_proof: IdentityInput,
 }
@@ -178,7 +178,7 @@ pub struct IntakeItem {
     /// Notarial: the act.
     pub act: Option<Act>,
     /// Notarial: the document's title (1 to 200 characters).
-    #[schema(schema_with = crate::api::schemas::title)]
+    #[schema(schema_with = crate::field_schemas::title)]
     pub document_title: Option<String>,
     /// Notarial: the document's pages (1 to 500).
     #[serde(default, deserialize_with = "crate::wire::optional_u32_whole")]
@@ -192,7 +192,7 @@ pub struct IntakeItem {
     #[schema(min_items = 1, max_items = 10)]
     pub signers: Option<Vec<SignerInput>>,
     /// Notarial: where the act is performed, when not at the post (1 to 200 characters).
-    #[schema(schema_with = crate::api::schemas::title)]
+    #[schema(schema_with = crate::field_schemas::title)]
     pub venue: Option<String>,
     /// Notarial, at the window only: the job waits for something (a document) and is
     /// `pending` rather than `completed`.

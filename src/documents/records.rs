@@ -109,7 +109,7 @@ pub struct TrackingView {
 pub struct TransitionRequest {
     pub to: Status,
     /// For the history (1 to 500 characters).
-    #[schema(schema_with = crate::api::schemas::note)]
+    #[schema(schema_with = crate::field_schemas::note)]
     pub note: Option<String>,
 }
 
@@ -851,7 +851,7 @@ pub struct HandoverRequest {
     /// The ID's last four letters or digits; needed with `id_type`.
     pub id_last4: Option<String>,
     /// For the history (1 to 500 characters).
-    #[schema(schema_with = crate::api::schemas::note)]
+    #[schema(schema_with = crate::field_schemas::note)]
     pub note: Option<String>,
 }
 

@@ -72,7 +72,7 @@ pub struct RegisterPage {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CorrectionRequest {
     pub act: Act,
-    #[schema(schema_with = crate::api::schemas::required_title)]
+    #[schema(schema_with = crate::field_schemas::required_title)]
     pub document_title: String,
     #[serde(deserialize_with = "crate::wire::u32_whole")]
     #[schema(minimum = 1, maximum = 500)]
@@ -85,10 +85,10 @@ pub struct CorrectionRequest {
     #[schema(min_items = 1, max_items = 10)]
     pub signers: Vec<SignerInput>,
     /// Where the act was performed; the corrected entry's venue when absent.
-    #[schema(schema_with = crate::api::schemas::title)]
+    #[schema(schema_with = crate::field_schemas::title)]
     pub venue: Option<String>,
     /// What was wrong (1 to 500 characters).
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     pub reason: String,
 }
 

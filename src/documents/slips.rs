@@ -72,17 +72,3 @@ pub fn find(conn: &mut DbConn, actor: &Actor, tracking: &TrackingNumber) -> Resu
         tracking_number: number,
     })
 }
-
-/// The slip as printed (the PDF, with the public tracking address in its QR code) and its
-/// file name; the API and the staff pages both print through here.
-pub async fn printed(
-    state: &crate::state::AppState,
-    actor: Actor,
-    tracking: TrackingNumber,
-) -> Result<(Vec<u8>, String), AppError> {
-    let slip = state.db(move |conn| find(conn, &actor, &tracking)).await?;
-    let (templates, base) = (state.templates.clone(), state.settings.public_url.clone());
-    let name = format!("tracking-slip-{}.pdf", slip.tracking_number);
-    let pdf = actix_web::web::block(move || crate::pdf::slip::render(&templates, &slip, &base)).await??;
-    Ok((pdf, name))
-}

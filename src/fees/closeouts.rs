@@ -35,14 +35,14 @@ pub struct Tally {
 pub struct CloseoutRequest {
     /// The local day closed; today by default. Not in the future.
     #[serde(default, deserialize_with = "crate::wire::optional_date")]
-    #[schema(schema_with = crate::api::schemas::optional_plausible_date)]
+    #[schema(schema_with = crate::field_schemas::optional_plausible_date)]
     pub date: Option<NaiveDate>,
     /// What the clerk counted, per method and currency (`cash_usd` USD, `cash_local` MXN,
     /// `card` and `prepaid_online` USD); a method not listed counts as nothing.
     #[schema(max_items = 8)]
     pub counted: Vec<Tally>,
     /// Why the count differs from the receipts; needed when it does (1 to 500 characters).
-    #[schema(schema_with = crate::api::schemas::note)]
+    #[schema(schema_with = crate::field_schemas::note)]
     pub explanation: Option<String>,
 }
 

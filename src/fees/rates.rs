@@ -21,7 +21,7 @@ pub const MAX_RATE_MICROS: i64 = 1_000_000_000;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RateRequest {
     /// The local currency: `MXN`.
-    #[schema(schema_with = crate::api::schemas::local_currency)]
+    #[schema(schema_with = crate::field_schemas::local_currency)]
     pub currency: Currency,
     /// Pesos per US dollar in millionths: 17.25 is `17250000` (1 to 1 000 000 000).
     #[serde(deserialize_with = "crate::wire::i64_whole")]

@@ -3,6 +3,8 @@
 //! one way, and written as a receipt numbered per post and fiscal year in the same
 //! transaction. Nothing here updates or deletes a receipt: a void is a record of its own.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -72,7 +74,7 @@ impl Method {
 pub struct PaymentInput {
     pub method: Method,
     /// `prepaid_online` only: the payment provider's reference (4 to 64 of `A-Z a-z 0-9 . _ -`).
-    #[schema(schema_with = crate::api::schemas::payment_reference)]
+    #[schema(schema_with = crate::field_schemas::payment_reference)]
     pub external_reference: Option<String>,
     /// `no_fee` only: why nothing is charged.
     pub no_fee_basis: Option<NoFeeBasis>,
@@ -82,15 +84,15 @@ pub struct PaymentInput {
 /// certificates then fix how many certificate fees are charged).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FeeRequest {
-    #[schema(schema_with = crate::api::schemas::optional_reference)]
+    #[schema(schema_with = crate::field_schemas::optional_reference)]
     pub appointment_reference: Option<String>,
-    #[schema(schema_with = crate::api::schemas::optional_tracking_number)]
+    #[schema(schema_with = crate::field_schemas::optional_tracking_number)]
     pub tracking_number: Option<String>,
     #[schema(min_items = 1, max_items = 20)]
     pub items: Vec<ItemInput>,
     pub payment: PaymentInput,
     /// Who pays, as printed on the receipt; the visit's first person when absent.
-    #[schema(schema_with = crate::api::schemas::optional_person_name)]
+    #[schema(schema_with = crate::field_schemas::optional_person_name)]
     pub payer: Option<String>,
     /// Charge a fee code again that a receipt of the visit (not voided) already charged;
     /// without it such a fee is refused with 409 `fee_already_charged`, so a second fee is
@@ -173,7 +175,7 @@ pub struct ReceiptView {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct VoidRequest {
     /// 1 to 500 characters.
-    #[schema(schema_with = crate::api::schemas::window_reason)]
+    #[schema(schema_with = crate::field_schemas::window_reason)]
     pub reason: String,
 }
 
@@ -626,7 +628,7 @@ pub fn void_offered(conn: &mut DbConn, actor: &Actor, number: &str) -> Result<bo
 #[into_params(parameter_in = Query)]
 pub struct ReceiptFilter {
     /// The post's local date the receipts are dated in; today by default.
-    #[param(schema_with = crate::api::schemas::plausible_date)]
+    #[param(schema_with = crate::field_schemas::plausible_date)]
     pub date: Option<NaiveDate>,
     /// Only those collected by this staff member (username).
     pub clerk: Option<String>,
@@ -1107,29 +1109,16 @@ pub fn verify(
 /// [`verify`] from the client `address` (as the throttles count it), for the JSON check and
 /// the page alike.
 pub async fn check(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    key: &Arc<ReceiptKey>,
+    limits: TrackingSettings,
+    now: NaiveDateTime,
     address: String,
     number: String,
     sig: String,
 ) -> Result<Verification, AppError> {
-    let now = state.clock.naive();
-    let (key, limits) = (state.receipts.clone(), state.settings.tracking);
-    state.db(move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
-}
-
-/// The receipt as printed for the payer (the PDF, with the public check's address in its QR
-/// code), and its file name; the API and the staff pages both print through here.
-pub async fn printed(
-    state: &crate::state::AppState,
-    actor: Actor,
-    number: String,
-) -> Result<(Vec<u8>, String), AppError> {
-    let key = state.receipts.clone();
-    let view = state.db(move |conn| show(conn, &key, &actor, &number)).await?;
-    let (templates, base) = (state.templates.clone(), state.settings.public_url.clone());
-    let name = format!("receipt-{}.pdf", view.receipt_number);
-    let pdf = actix_web::web::block(move || crate::pdf::receipt::render(&templates, &view, &base)).await??;
-    Ok((pdf, name))
+    let key = key.clone();
+    crate::db::run(pool, move |conn| verify(conn, &key, &limits, &number, &sig, &address, now)).await
 }
 
 #[cfg(test)]

@@ -20,17 +20,17 @@ pub struct FeeVersionRequest {
     /// An existing fee's code, or a new one (2 to 64 of `a-z 0-9 -`).
     #[schema(pattern = "^[a-z0-9-]{2,64}$")]
     pub code: String,
-    #[schema(schema_with = crate::api::schemas::required_title)]
+    #[schema(schema_with = crate::field_schemas::required_title)]
     pub description: String,
     /// Where the fee is set, e.g. `22 CFR 22.1 item 1`.
-    #[schema(schema_with = crate::api::schemas::required_title)]
+    #[schema(schema_with = crate::field_schemas::required_title)]
     pub cfr_item: String,
     /// In US cents, 0 to 10 000 000.
     #[serde(deserialize_with = "crate::wire::i64_whole")]
     #[schema(minimum = 0, maximum = 10_000_000)]
     pub amount_cents: i64,
     /// The first day it is charged: after today (UTC), so no post's today is re-priced.
-    #[schema(schema_with = crate::api::schemas::plausible_date)]
+    #[schema(schema_with = crate::field_schemas::plausible_date)]
     pub effective_from: NaiveDate,
 }
 
@@ -133,7 +133,7 @@ pub fn add_version(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct WithdrawRequest {
     /// Why the version is withdrawn (kept with the withdrawal).
-    #[schema(schema_with = crate::api::schemas::reason)]
+    #[schema(schema_with = crate::field_schemas::reason)]
     pub reason: String,
 }
 

@@ -4,6 +4,8 @@
 //! the post's zone), and lines for both signatures. A replaced count says so across the top.
 //! Every label in English and Spanish, as the other papers (`pdf_templates/close_sheet.json`).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -73,13 +75,14 @@ pub fn find(conn: &mut DbConn, actor: &Actor, post: &str, id: i64) -> Result<Clo
 
 /// The sheet as printed and its file name; the API and the cash page both print through here.
 pub async fn printed(
-    state: &crate::state::AppState,
+    pool: &crate::db::Pool,
+    templates: &Arc<Templates>,
     actor: Actor,
     post: String,
     id: i64,
 ) -> Result<(Vec<u8>, String), AppError> {
-    let sheet = state.db(move |conn| find(conn, &actor, &post, id)).await?;
-    let templates = state.templates.clone();
+    let sheet = crate::db::run(pool, move |conn| find(conn, &actor, &post, id)).await?;
+    let templates = templates.clone();
     let name =
         format!("cash-close-{}-{}-{}-{}.pdf", sheet.close.post, sheet.close.date, sheet.close.clerk, id);
     let pdf = actix_web::web::block(move || render(&templates, &sheet)).await??;

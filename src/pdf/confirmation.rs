@@ -4,12 +4,19 @@
 //! the fees to expect from the schedule in force on the day, and where to cancel or change it
 //! (`pdf_templates/confirmation.json`).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate};
 use chrono_tz::Tz;
 
-use crate::booking::appointments::AppointmentView;
+use crate::auth::Applicant;
+use crate::booking::appointments::{self, AppointmentView};
+use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::fees::expected;
 use crate::fees::money::format_cents;
 use crate::pdf::page::{leading, Align, Cell, Flow, Page, Weight};
 use crate::pdf::Templates;
@@ -262,4 +269,58 @@ fn bullet(page: &mut Page, flow: &mut Flow, x: f32, width: f32, size: f32, text:
     flow.room(page, lines * leading(size));
     page.text(Weight::Regular, size, x + size * 0.2, flow.y, "•");
     flow.y = page.wrapped(Weight::Regular, size, x + indent, flow.y, width - indent, text) + size * 0.25;
+}
+
+/// The confirmation PDF of the applicant's own appointment in `lang`, and its file name: the
+/// fees it lists are priced from the schedule in force on the appointment's local date.
+pub async fn printed(
+    pool: &Pool,
+    templates: &Arc<Templates>,
+    public_url: &str,
+    who: Applicant,
+    reference: Reference,
+    lang: Lang,
+) -> Result<(Vec<u8>, String), AppError> {
+    let manage_base = public_url.trim_end_matches('/').to_string();
+    let confirmation = db::run(pool, move |conn| {
+        let appointment = appointments::view_own(conn, &reference, who.id)?;
+        let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == appointment.post);
+        let zone = calendar::post_zone(conn, &appointment.post)?;
+        let starts = chrono::DateTime::parse_from_rfc3339(&appointment.starts_at)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("appointment start: {e}")))?
+            .with_timezone(&zone);
+        let date = starts.date_naive();
+        let schedule = crate::reference::fees_on(conn, date)?;
+        let fees = expected::for_visit(&appointment.service, &appointment.applicants, date)
+            .into_iter()
+            .filter_map(|e| {
+                let fee = schedule.iter().find(|f| f.code == e.fee_code)?;
+                Some(FeeLine {
+                    fee_code: fee.code.clone(),
+                    description: fee.description.clone(),
+                    quantity: e.quantity,
+                    unit_cents: fee.amount_cents,
+                    per_certificate: e.per_certificate,
+                })
+            })
+            .collect();
+        let (post_name, post_address) =
+            post.map_or_else(|| (appointment.post.clone(), String::new()), |p| (p.name, p.address));
+        Ok(Confirmation {
+            child_under_16: expected::has_child_under_16(&appointment.applicants, date),
+            manage_url: format!("{manage_base}/my/{}", appointment.reference),
+            appointment,
+            post_name,
+            post_address,
+            starts,
+            fees,
+            fees_date: date,
+            lang,
+        })
+    })
+    .await?;
+    let templates = templates.clone();
+    let name = format!("appointment-{}.pdf", confirmation.appointment.reference);
+    let pdf = actix_web::web::block(move || render(&templates, &confirmation)).await?;
+    Ok((pdf, name))
 }

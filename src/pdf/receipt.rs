@@ -3,6 +3,9 @@
 //! clerk, and the verification code with its QR code; marked VOID once voided. Every label is
 //! in English and Spanish (`pdf_templates/receipt.json`).
 
+use std::sync::Arc;
+
+use crate::auth::Actor;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::money::format_cents;
@@ -260,4 +263,23 @@ fn void_band(page: &mut Page, t: &Template, y: f32, void: &VoidView) -> f32 {
     let said_cell = Cell { x, width, align: Align::Left, weight: Weight::Regular, size: text, text: &said };
     page.row(below - big * 0.2, &[said_cell]);
     top + height + 2.0 * pad + text * 1.6
+}
+
+/// The receipt as printed for the payer (the PDF, with the public check's address in its QR
+/// code), and its file name; the API and the staff pages both print through here.
+pub async fn printed(
+    pool: &crate::db::Pool,
+    key: &Arc<crate::fees::verification::ReceiptKey>,
+    templates: &Arc<Templates>,
+    public_url: &str,
+    actor: Actor,
+    number: String,
+) -> Result<(Vec<u8>, String), AppError> {
+    let key = key.clone();
+    let view =
+        crate::db::run(pool, move |conn| crate::fees::receipts::show(conn, &key, &actor, &number)).await?;
+    let (templates, base) = (templates.clone(), public_url.to_string());
+    let name = format!("receipt-{}.pdf", view.receipt_number);
+    let pdf = actix_web::web::block(move || render(&templates, &view, &base)).await??;
+    Ok((pdf, name))
 }

@@ -3,8 +3,12 @@
 //! large, and the public tracking address with its QR code, which opens the tracking page with
 //! the number filled in; the surname is asked there too.
 
+use std::sync::Arc;
+
+use crate::auth::Actor;
 use crate::documents::intake::Form;
 use crate::documents::slips::Slip;
+use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
 use crate::pdf::page::{Page, Weight};
 use crate::pdf::sheet::{size_to_fit, Sheet};
@@ -104,6 +108,23 @@ fn draw<'t>(templates: &'t Templates, slip: &Slip, public_url: &str) -> Sheet<'t
     let footer_y = s.page.height - s.page.margin - small * 0.25 - (count - 1.0) * small * 1.3;
     s.lines(Weight::Regular, small, left, footer_y, full, &footer);
     s
+}
+
+/// The slip as printed (the PDF, with the public tracking address in its QR code) and its
+/// file name; the API and the staff pages both print through here.
+pub async fn printed(
+    pool: &crate::db::Pool,
+    templates: &Arc<Templates>,
+    public_url: &str,
+    actor: Actor,
+    tracking: TrackingNumber,
+) -> Result<(Vec<u8>, String), AppError> {
+    let slip =
+        crate::db::run(pool, move |conn| crate::documents::slips::find(conn, &actor, &tracking)).await?;
+    let (templates, base) = (templates.clone(), public_url.to_string());
+    let name = format!("tracking-slip-{}.pdf", slip.tracking_number);
+    let pdf = actix_web::web::block(move || render(&templates, &slip, &base)).await??;
+    Ok((pdf, name))
 }
 
 #[cfg(test)]

@@ -3,8 +3,12 @@
 //! your number", in English and Spanish, centred. The page is as long as what it prints: the
 //! template's `height_mm` is only the most it may take.
 
+use std::sync::Arc;
+
 use printpdf::Mm;
 
+use crate::auth::Actor;
+use crate::booking::reference_code::Reference;
 use crate::error::AppError;
 use crate::pdf::page::{break_lines, text_width};
 use crate::pdf::page::{Page, Weight};
@@ -122,6 +126,22 @@ pub fn render(templates: &Templates, ticket: &Ticket) -> Result<Vec<u8>, AppErro
     let page = cut(t, plan.height);
     let title = format!("{} {}", t.label("title"), ticket.ticket);
     Ok(draw(&page, &plan, &title).page.finish())
+}
+
+/// The ticket as printed (the PDF, 80 mm wide) and its file name; the API and the staff
+/// pages both print through here.
+pub async fn printed(
+    pool: &crate::db::Pool,
+    templates: &Arc<Templates>,
+    actor: Actor,
+    reference: Reference,
+) -> Result<(Vec<u8>, String), AppError> {
+    let ticket =
+        crate::db::run(pool, move |conn| crate::window::tickets::find(conn, &actor, &reference)).await?;
+    let templates = templates.clone();
+    let name = format!("ticket-{}.pdf", ticket.ticket);
+    let pdf = actix_web::web::block(move || render(&templates, &ticket)).await??;
+    Ok((pdf, name))
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use crate::accounts::applicants::{self, Registration};
 use crate::accounts::login as login_flow;
 use crate::accounts::sessions;
-use crate::api::client_address;
 use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
+use crate::http::client_address;
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
 use crate::web::i18n::{Lang, Text};
@@ -102,9 +102,15 @@ async fn start_session(
     password: String,
 ) -> Result<HttpResponse, AppError> {
     let door = Audience::Public;
-    let signed_in =
-        login_flow::check_password(state, Actor::Anonymous, door, email, password, client_address(req))
-            .await?;
+    let signed_in = login_flow::check_password(
+        &state.account_tools(),
+        Actor::Anonymous,
+        door,
+        email,
+        password,
+        client_address(req),
+    )
+    .await?;
     let now = state.clock.now();
     let (token, expires_at) = state
         .keys
@@ -196,7 +202,9 @@ pub async fn register(
         return Ok(register_page(&req, lang, StatusCode::FORBIDDEN, Some(&form), &expired));
     }
     let registered = match Registration::parse(&form.email, &form.password, &form.full_name) {
-        Ok(registration) => applicants::register(&state, registration, client_address(&req)).await,
+        Ok(registration) => {
+            applicants::register(&state.account_tools(), registration, client_address(&req)).await
+        }
         Err(e) => Err(e),
     };
     match registered {
@@ -245,8 +253,17 @@ pub async fn sign_out(
     }
     if let Some(who) = session::applicant(&state, &req).await {
         match form.everywhere {
-            Some(_) => sessions::sign_out_everywhere(&state, who.actor()).await?,
-            None => sessions::sign_out(&state, who.actor(), Audience::Public, who.session).await?,
+            Some(_) => sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?,
+            None => {
+                sessions::sign_out(
+                    &state.pool,
+                    state.clock.naive(),
+                    who.actor(),
+                    Audience::Public,
+                    who.session,
+                )
+                .await?
+            }
         }
     }
     let mut response = redirect("/");
@@ -356,7 +373,15 @@ pub async fn change_password(
         }
     };
     let id = who.id;
-    match applicants::change_password(&state, who, current_password, new, client_address(&req)).await {
+    match applicants::change_password(
+        &state.account_tools(),
+        who,
+        current_password,
+        new,
+        client_address(&req),
+    )
+    .await
+    {
         Ok(()) => {
             let email = state
                 .db(move |conn| Ok(applicants::find(conn, id)?))

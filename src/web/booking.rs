@@ -9,7 +9,6 @@ use chrono::{Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::api::client_address;
 use crate::auth::Actor;
 use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
 use crate::booking::party::{PersonInput, MAX_PARTY};
@@ -17,6 +16,7 @@ use crate::booking::reference_code::Reference;
 use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
+use crate::http::client_address;
 use crate::reference;
 use crate::state::AppState;
 use crate::web::extract::{ApplicantPage, OwnAppointment};
@@ -324,7 +324,18 @@ pub async fn book(
         Ok(request) => request,
         Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
     };
-    match online::book(&state, who, request, None, client_address(&req)).await {
+    match online::book(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        request,
+        None,
+        client_address(&req),
+    )
+    .await
+    {
         Ok(Booked::Created(view)) => Ok(redirect(&format!("/my/{}", view.reference))),
         Ok(Booked::Replayed { .. }) => Ok(redirect("/my")),
         Err(AppError::Validation { errors, .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
@@ -464,8 +475,17 @@ pub async fn confirmation(
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    match online::confirmation_pdf(&state, who, reference, lang).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+    match crate::pdf::confirmation::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        who,
+        reference,
+        lang,
+    )
+    .await
+    {
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
     }
@@ -483,8 +503,8 @@ pub async fn calendar_file(
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
-    match online::calendar_file(&state, who, reference, lang).await {
-        Ok((text, name)) => Ok(crate::api::booking::ics_response(text, &name)),
+    match online::calendar_file(&state.pool, &state.clock, who, reference, lang).await {
+        Ok((text, name)) => Ok(crate::http::ics_response(text, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) => Err(e),
     }
@@ -510,7 +530,16 @@ pub async fn cancel(
     if !session::csrf_holds(&req, &form.csrf) {
         return Ok(redirect(&back));
     }
-    match online::cancel(&state, who, parsed).await {
+    match online::cancel(
+        &state.pool,
+        &state.availability,
+        Rules::from(&state.settings.booking),
+        state.clock.naive(),
+        who,
+        parsed,
+    )
+    .await
+    {
         Ok(_) => Ok(redirect(&back)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
         Err(e) if matches!(e.code(), Code::NotActive | Code::AlreadyStarted) => {
@@ -617,7 +646,18 @@ pub async fn reschedule(
         )
         .await;
     };
-    match online::reschedule(&state, who, parsed, slot_id, client_address(&req)).await {
+    match online::reschedule(
+        &state.pool,
+        &state.availability,
+        &state.settings.booking,
+        state.clock.naive(),
+        who,
+        parsed,
+        slot_id,
+        client_address(&req),
+    )
+    .await
+    {
         Ok(moved) => Ok(redirect(&format!("/my/{}", moved.reference))),
         Err(e)
             if e.code().status() == 409 || e.code().status() == 422 || e.code() == Code::TooManyRequests =>

@@ -106,7 +106,9 @@ pub(crate) async fn staff_member<R: Requirement>(
     req: &HttpRequest,
     token: &str,
 ) -> Result<Staff<R>, HttpResponse> {
-    let Ok(member) = Staff::<AnyStaff>::from_token(state, token).await else {
+    let Ok(member) =
+        crate::accounts::token_check::staff::<AnyStaff>(&state.pool, &state.keys, &state.clock, token).await
+    else {
         return Err(redirect("/staff/sign-in"));
     };
     remember_for_the_header(req, &member.member);
@@ -172,7 +174,9 @@ impl FromRequest for OwnAppointment {
             let not_found = || refusal(crate::web::booking::not_found(&req, lang));
             let reference =
                 req.match_info().get("reference").and_then(Reference::parse).ok_or_else(not_found)?;
-            match crate::booking::online::own_with_post(&state, applicant.clone(), reference.clone()).await {
+            match crate::booking::online::own_with_post(&state.pool, applicant.clone(), reference.clone())
+                .await
+            {
                 Ok((view, post)) => Ok(OwnAppointment { applicant, reference, view, post, lang }),
                 Err(e) if e.code() == Code::NotFound => Err(not_found()),
                 Err(e) => Err(e.into()),

@@ -7,9 +7,9 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::api::client_address;
 use crate::documents::records::{self, TrackingView};
 use crate::error::{AppError, Code};
+use crate::http::client_address;
 use crate::reference;
 use crate::state::AppState;
 use crate::web::i18n::{self, Lang, Text};

@@ -11,10 +11,10 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::api::client_address;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::receipts::{self, Verified};
+use crate::http::client_address;
 use crate::state::AppState;
 use crate::web::i18n::{Lang, Text};
 use crate::web::layout::{encode, frame};
@@ -63,7 +63,16 @@ pub async fn check(
         Some(sig) => sig,
     };
     let sig: String = sig.chars().take(MAX_CODE_CHARS + 1).collect();
-    let found = receipts::check(&state, client_address(&req), number.clone(), sig).await;
+    let found = receipts::check(
+        &state.pool,
+        &state.receipts,
+        state.settings.tracking,
+        state.clock.naive(),
+        client_address(&req),
+        number.clone(),
+        sig,
+    )
+    .await;
     match found {
         Ok(verification) => match &verification.found {
             Some(receipt) => Ok(shown(StatusCode::OK, verified(lang, &number, receipt))),

@@ -277,7 +277,16 @@ pub async fn set_week(
     if !unread.is_empty() {
         return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &unread));
     }
-    let done = week_schedule::set_week(&state, admin.actor(), post.clone(), service.clone(), &openings).await;
+    let done = week_schedule::set_week(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.clone(),
+        service.clone(),
+        &openings,
+    )
+    .await;
     match done {
         // The page again, saying what the new week did: which booked appointments now need
         // another time is not something to leave to the audit log. (Sent again, the same week

@@ -26,10 +26,10 @@ pub fn over_tls(req: &HttpRequest) -> bool {
     if req.app_config().secure() {
         return true;
     }
-    match (crate::api::trusted_proxies(req), req.peer_addr()) {
+    match (crate::http::client::trusted_proxies(req), req.peer_addr()) {
         (Some(proxies), Some(peer)) => proxies.client_over_tls(
             peer.ip(),
-            crate::api::header_lines(req, proxies.header.proto_name()).as_deref(),
+            crate::http::client::header_lines(req, proxies.header.proto_name()).as_deref(),
         ),
         _ => false,
     }
@@ -38,7 +38,7 @@ pub fn over_tls(req: &HttpRequest) -> bool {
 /// The signed-in applicant, if the session cookie holds a token that is still good.
 pub async fn applicant(state: &AppState, req: &HttpRequest) -> Option<Applicant> {
     let token = req.cookie(SESSION)?.value().to_string();
-    Applicant::from_token(state, &token).await.ok()
+    crate::accounts::token_check::applicant(&state.pool, &state.keys, &state.clock, &token).await.ok()
 }
 
 /// The session cookie for `token`, lasting as long as the token.

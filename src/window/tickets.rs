@@ -58,17 +58,3 @@ pub fn find(conn: &mut DbConn, actor: &Actor, reference: &Reference) -> Result<T
         checked_in_at: Utc.from_utc_datetime(&checked_in).with_timezone(&tz),
     })
 }
-
-/// The ticket as printed (the PDF, 80 mm wide) and its file name; the API and the staff
-/// pages both print through here.
-pub async fn printed(
-    state: &crate::state::AppState,
-    actor: Actor,
-    reference: Reference,
-) -> Result<(Vec<u8>, String), AppError> {
-    let ticket = state.db(move |conn| find(conn, &actor, &reference)).await?;
-    let templates = state.templates.clone();
-    let name = format!("ticket-{}.pdf", ticket.ticket);
-    let pdf = actix_web::web::block(move || crate::pdf::ticket::render(&templates, &ticket)).await??;
-    Ok((pdf, name))
-}

@@ -73,20 +73,20 @@ pub struct DayBoard {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct WalkInRequest {
     /// The service needed (`notarial`, `passport-new`, ...).
-    #[schema(schema_with = crate::api::schemas::window_service)]
+    #[schema(schema_with = crate::field_schemas::window_service)]
     pub service: String,
     /// `routine` or `emergency`.
-    #[schema(schema_with = crate::api::schemas::walk_in_kind)]
+    #[schema(schema_with = crate::field_schemas::walk_in_kind)]
     pub kind: String,
     /// An emergency's reason (required for one, refused for a routine walk-in):
     /// `lost_passport_travel_72h`, `arrest`, `death`, `destitution`, `crime_victim` or
     /// `child_in_danger`.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::walk_in_reason)]
+    #[schema(schema_with = crate::field_schemas::walk_in_reason)]
     pub reason: Option<String>,
     /// The clerk's note, 1 to 500 characters; optional.
     #[serde(default)]
-    #[schema(schema_with = crate::api::schemas::window_reason_optional)]
+    #[schema(schema_with = crate::field_schemas::window_reason_optional)]
     pub note: Option<String>,
     pub applicant: PersonInput,
 }

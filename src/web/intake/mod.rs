@@ -500,7 +500,7 @@ async fn prefill_of(
             Err(e) => Err(e),
         })
     };
-    let (view, saved) = match (online::own_with_post(state, who, parsed).await, saved.await) {
+    let (view, saved) = match (online::own_with_post(&state.pool, who, parsed).await, saved.await) {
         (Ok((view, _)), Ok(saved)) => (view, saved),
         _ => return Err(not_found()),
     };

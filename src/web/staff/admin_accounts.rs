@@ -260,7 +260,7 @@ pub async fn open_account(
     let form = form.into_inner();
     let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
-        Ok(new) => staff_accounts::open_account(&state, admin.actor(), new).await,
+        Ok(new) => staff_accounts::open_account(&state.account_tools(), admin.actor(), new).await,
         Err(e) => Err(e),
     };
     match opened {
@@ -313,7 +313,9 @@ pub async fn reset_password(
             return refused_form(&state, &req, &admin, Refused::Password { username }, e).await;
         }
     };
-    match staff_accounts::reset_password(&state, &admin.actor(), username.clone(), password).await {
+    match staff_accounts::reset_password(&state.account_tools(), &admin.actor(), username.clone(), password)
+        .await
+    {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
         Err(e) => refused_form(&state, &req, &admin, Refused::Password { username }, e).await,
     }

@@ -118,7 +118,16 @@ pub async fn close_day(
     let blank = |t: &Option<String>| t.clone().filter(|t| !t.trim().is_empty());
     let request =
         ClosureRequest { date, from: blank(&form.from), to: blank(&form.to), reason: form.reason.clone() };
-    match closures_op::close(&state, admin.actor(), post.clone(), request).await {
+    match closures_op::close(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.clone(),
+        request,
+    )
+    .await
+    {
         Ok(_) => Ok(redirect(&format!("/staff/admin/closures?post={post}"))),
         Err(e) if e.code().status() < 500 && e.code() != Code::WrongPost => {
             closures_page(&state, &req, &admin, post, &form, &Shown::of(lang, &e)).await
@@ -141,7 +150,16 @@ pub async fn remove_closure(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let post = crate::reference::normalise_post(&post);
-    match closures_op::reopen(&state, admin.actor(), post.clone(), id).await {
+    match closures_op::reopen(
+        &state.pool,
+        &state.availability,
+        state.clock.naive(),
+        admin.actor(),
+        post.clone(),
+        id,
+    )
+    .await
+    {
         Ok(()) => Ok(redirect(&format!("/staff/admin/closures?post={post}"))),
         Err(e) => refused(&req, lang, e),
     }

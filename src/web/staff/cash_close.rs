@@ -517,8 +517,8 @@ pub async fn close_sheet_pdf(
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
     let post = post_of(&staff, query.into_inner().post);
-    match crate::pdf::close_sheet::printed(&state, staff.actor(), post, id).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+    match crate::pdf::close_sheet::printed(&state.pool, &state.templates, staff.actor(), post, id).await {
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }

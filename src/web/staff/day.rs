@@ -412,8 +412,8 @@ pub async fn ticket_pdf(
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
-    match crate::window::tickets::printed(&state, staff.actor(), reference).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+    match crate::pdf::ticket::printed(&state.pool, &state.templates, staff.actor(), reference).await {
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -36,14 +36,8 @@ pub async fn reports(
     if let Some(format) = query.format.as_deref().and_then(Format::parse) {
         let scope =
             Scope { post: scope_post, from, to, service: None, fee_code: None, method: None, clerk: None };
-        return match crate::api::reports::export_response(
-            &state,
-            auditor.staff,
-            scope,
-            format,
-            format == Format::Csv,
-        )
-        .await
+        return match crate::http::export_response(&state, auditor.staff, scope, format, format == Format::Csv)
+            .await
         {
             Ok(response) => Ok(response),
             Err(e) => refused(&req, lang, e),

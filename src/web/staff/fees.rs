@@ -679,8 +679,17 @@ pub async fn receipt_pdf(
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let lang = staff.lang;
-    match receipts::printed(&state, staff.actor(), number.into_inner()).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+    match crate::pdf::receipt::printed(
+        &state.pool,
+        &state.receipts,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        number.into_inner(),
+    )
+    .await
+    {
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }

@@ -57,7 +57,7 @@ pub async fn sign_in(
         return Ok(sign_in_page(&req, lang, StatusCode::FORBIDDEN, &username, Some(expired)));
     }
     let checked = login_flow::check_password(
-        &state,
+        &state.account_tools(),
         Actor::Anonymous,
         Audience::Staff,
         &username,
@@ -125,8 +125,17 @@ pub async fn sign_out(
     }
     if let Ok(who) = member::<AnyStaff>(&state, &req).await {
         match form.everywhere {
-            Some(_) => sessions::sign_out_everywhere(&state, who.actor()).await?,
-            None => sessions::sign_out(&state, who.actor(), Audience::Staff, who.session.clone()).await?,
+            Some(_) => sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?,
+            None => {
+                sessions::sign_out(
+                    &state.pool,
+                    state.clock.naive(),
+                    who.actor(),
+                    Audience::Staff,
+                    who.session.clone(),
+                )
+                .await?
+            }
         }
     }
     let mut removal = Cookie::build(STAFF_SESSION, "").path("/staff").finish();

@@ -116,8 +116,16 @@ pub async fn slip_pdf(
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
     };
-    match crate::documents::slips::printed(&state, staff.actor(), tracking).await {
-        Ok((pdf, name)) => Ok(crate::api::fees::pdf_response(pdf, &name)),
+    match crate::pdf::slip::printed(
+        &state.pool,
+        &state.templates,
+        &state.settings.public_url,
+        staff.actor(),
+        tracking,
+    )
+    .await
+    {
+        Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) => refused(&req, lang, e),
     }
 }
@@ -196,7 +204,7 @@ pub async fn register(
         Err(e) => return refused(&req, lang, e),
     };
     if format.as_deref() == Some("csv") {
-        return Ok(crate::api::documents::register_csv(&book));
+        return Ok(crate::http::register_csv(&book));
     }
     let title = format!("{} · {}", lang.t(("Notarial register", "Registro notarial")), book.post);
     let csv = format!("/staff/register?post={}&from={}&to={}&format=csv", book.post, book.from, book.to);

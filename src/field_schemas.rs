@@ -3,6 +3,9 @@
 //! `calendar`, `booking::party`, ...). Used with `#[schema(schema_with = ...)]` and
 //! `#[param(schema_with = ...)]`. schemathesis in CI holds the two together.
 //!
+//! It stands below the API, not in it, because the domain's own request types (a booking's
+//! party, an intake, a fee) carry these schemas, and the domain does not import the API.
+//!
 //! Patterns keep to what ECMA-262, Python's `re` and Rust's `regex` read alike: ASCII classes
 //! and `\uXXXX` escapes.
 
