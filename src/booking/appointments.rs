@@ -96,8 +96,7 @@ pub struct AppointmentView {
     pub reference: String,
     /// `booked` (an appointment with a slot) or `walk_in` (a visit without one).
     pub kind: String,
-    /// `booked`, `cancelled`, `checked_in`, `called`, `in_service`, `completed`, `no_show` or `not_served`.
-    pub status: String,
+    pub status: AppointmentStatus,
     pub post: String,
     pub service: String,
     /// The slot of a booked visit; a walk-in has none.
@@ -423,7 +422,7 @@ fn select_views(conn: &mut DbConn, filter: impl FnOnce() -> ViewFilter) -> Query
         ViewFilter::Applicant(id) => query.filter(appointments::applicant_id.eq(id)),
     };
     let rows: Vec<Row> = query.load(conn)?;
-    Ok(rows.into_iter().map(to_view).collect())
+    rows.into_iter().map(to_view).collect()
 }
 
 enum ViewFilter {
@@ -431,7 +430,14 @@ enum ViewFilter {
     Applicant(i64),
 }
 
-fn to_view(row: Row) -> AppointmentView {
+/// A status as stored: one the CHECK constraint admits, or the row can't be read.
+pub(crate) fn stored_status(raw: &str) -> QueryResult<AppointmentStatus> {
+    AppointmentStatus::parse(raw).ok_or_else(|| {
+        diesel::result::Error::DeserializationError(format!("unknown appointment status {raw:?}").into())
+    })
+}
+
+fn to_view(row: Row) -> QueryResult<AppointmentView> {
     let (
         reference,
         kind,
@@ -448,10 +454,10 @@ fn to_view(row: Row) -> AppointmentView {
         staff,
     ) = row;
     let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-    AppointmentView {
+    Ok(AppointmentView {
         reference,
         kind,
-        status,
+        status: stored_status(&status)?,
         post,
         service,
         slot_id,
@@ -462,7 +468,7 @@ fn to_view(row: Row) -> AppointmentView {
         applicants: Party::from_json(&party).people().to_vec(),
         phone,
         booked_by_staff: staff.is_some(),
-    }
+    })
 }
 
 /// One appointment by reference.

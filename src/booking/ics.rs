@@ -68,7 +68,7 @@ pub fn appointment_event(
     let zone: Tz = view.timezone.parse().unwrap_or(chrono_tz::UTC);
     let when = crate::calendar::printed(starts_local.with_timezone(&zone));
     let reference = &view.reference;
-    let cancelled = view.status == AppointmentStatus::Cancelled.as_str();
+    let cancelled = view.status == AppointmentStatus::Cancelled;
     let description = match (cancelled, lang) {
         (false, Lang::En) => format!(
             "Reference {reference}: quote it at the entrance. Local time: {when}. Bring what your \
@@ -164,11 +164,11 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 1, h, 15, 0).single().unwrap_or_default()
     }
 
-    fn view(status: &str) -> AppointmentView {
+    fn view(status: AppointmentStatus) -> AppointmentView {
         AppointmentView {
             reference: "K7Q-M4X-PT9".into(),
             kind: "booked".into(),
-            status: status.into(),
+            status,
             post: "MEX".into(),
             service: "passport-renewal".into(),
             slot_id: Some(7),
@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn an_event_is_escaped_folded_versioned_and_in_utc() {
-        let event = appointment_event(&view("booked"), Some(&post()), 2, Lang::En, at(9)).expect("event");
+        let event = appointment_event(&view(AppointmentStatus::Booked), Some(&post()), 2, Lang::En, at(9))
+            .expect("event");
         let text = calendar(&event);
         assert!(text.contains("DTSTART:20261201T151500Z\r\n") && text.contains("DTEND:20261201T154500Z\r\n"));
         assert!(text.contains("UID:K7Q-M4X-PT9@consular-desk\r\n"));
@@ -215,7 +216,8 @@ mod tests {
 
     #[test]
     fn a_cancelled_appointment_removes_the_event_in_the_visitors_language() {
-        let event = appointment_event(&view("cancelled"), Some(&post()), 3, Lang::Es, at(9)).expect("event");
+        let event = appointment_event(&view(AppointmentStatus::Cancelled), Some(&post()), 3, Lang::Es, at(9))
+            .expect("event");
         let text = calendar(&event).replace("\r\n ", "");
         assert!(text.contains("METHOD:CANCEL\r\n") && text.contains("STATUS:CANCELLED\r\n"));
         assert!(text.contains("SEQUENCE:3\r\n") && text.contains("UID:K7Q-M4X-PT9@consular-desk\r\n"));
@@ -226,7 +228,7 @@ mod tests {
 
     #[test]
     fn a_visit_without_an_end_lasts_half_an_hour() {
-        let mut walk_in = view("checked_in");
+        let mut walk_in = view(AppointmentStatus::CheckedIn);
         walk_in.ends_at = None;
         let event = appointment_event(&walk_in, None, 0, Lang::En, at(9)).expect("event");
         assert_eq!(event.ends - event.starts, Duration::minutes(30));

@@ -4,8 +4,13 @@
 
 use std::fmt;
 
-/// Where an appointment stands. Stored as its `as_str` (a CHECK constraint lists the same).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where an appointment stands. Stored as its `as_str` (a CHECK constraint lists the same),
+/// and so in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
     /// Booked online or by staff; may still be cancelled or rescheduled.
     Booked,
@@ -101,6 +106,15 @@ impl fmt::Display for AppointmentStatus {
 #[cfg(test)]
 mod tests {
     use super::AppointmentStatus::{self, *};
+
+    #[test]
+    fn json_speaks_the_stored_names() {
+        for status in AppointmentStatus::ALL {
+            let json = serde_json::to_value(status).expect("serializes");
+            assert_eq!(json, status.as_str());
+            assert_eq!(serde_json::from_value::<AppointmentStatus>(json).ok(), Some(status));
+        }
+    }
 
     #[test]
     fn names_round_trip() {

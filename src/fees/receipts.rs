@@ -974,12 +974,23 @@ pub fn view(conn: &mut DbConn, key: &ReceiptKey, id: i64) -> Result<ReceiptView,
     })
 }
 
+/// What a receipt check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    /// Issued by the post and standing.
+    Valid,
+    /// Issued, then voided by a supervisor.
+    Voided,
+    /// No such receipt, or a code that isn't its own.
+    Invalid,
+}
+
 /// What the public verification answers.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VerificationView {
     pub receipt_number: String,
-    /// `valid`, `voided` or `invalid` (no such receipt, or a code that isn't its own).
-    pub status: String,
+    pub status: Validity,
     /// For a valid or voided receipt: its date and total, to compare with the paper.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_date: Option<NaiveDate>,
@@ -1025,11 +1036,10 @@ impl Verification {
         VerificationView {
             receipt_number: self.receipt_number.clone(),
             status: match found {
-                None => "invalid",
-                Some(Verified { voided_at: Some(_), .. }) => "voided",
-                Some(_) => "valid",
-            }
-            .into(),
+                None => Validity::Invalid,
+                Some(Verified { voided_at: Some(_), .. }) => Validity::Voided,
+                Some(_) => Validity::Valid,
+            },
             local_date: found.map(|f| f.local_date),
             total: found.map(|f| f.total),
             post: found.map(|f| f.post.clone()),

@@ -12,7 +12,6 @@ use chrono_tz::Tz;
 use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView};
 use crate::booking::reference_code::Reference;
-use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::db::{self, Pool};
 use crate::error::AppError;
@@ -125,8 +124,7 @@ pub fn render(templates: &Templates, c: &Confirmation) -> Vec<u8> {
     // The appointment: a label column and a value column.
     let label_w = 110.0;
     let value_x = left + label_w + gap;
-    let status = AppointmentStatus::parse(&view.status)
-        .map_or(view.status.as_str(), |s| lang.t(wording::appointment_status(s)));
+    let status = lang.t(wording::appointment_status(view.status));
     let service = wording::service(&view.service).map_or(view.service.as_str(), |w| lang.t(w));
     let starts = calendar::printed(c.starts);
     let place = format!("{}\n{}", c.post_name, c.post_address);

@@ -304,7 +304,7 @@ pub async fn my_appointments(
                     } }
                     tbody {
                         @for a in &list {
-                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (names::service(lang, &a.service)) } td { (lang.date_time(&a.starts_at)) } td { (names::appointment_status(lang, &a.status)) } }
+                            tr { td { a href={ "/my/" (a.reference) } { (a.reference) } } td { (a.post) } td { (names::service(lang, &a.service)) } td { (lang.date_time(&a.starts_at)) } td { (names::appointment_status(lang, a.status)) } }
                         }
                     }
                 }

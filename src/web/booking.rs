@@ -13,6 +13,7 @@ use crate::auth::Actor;
 use crate::booking::appointments::{AppointmentView, Booked, BookingRequest, Rules};
 use crate::booking::party::{PersonInput, MAX_PARTY};
 use crate::booking::reference_code::Reference;
+use crate::booking::status::AppointmentStatus;
 use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
@@ -412,12 +413,12 @@ pub async fn appointment(
                 dt { (lang.t(("Service", "Servicio"))) } dd { (names::service(lang, &view.service)) }
                 dt { (lang.t(("People", "Personas"))) }
                 dd { @for p in &view.applicants { (p.given_names) " " (p.surname) br; } }
-                dt { (lang.t(("Status", "Estado"))) } dd { (names::appointment_status(lang, &view.status)) }
+                dt { (lang.t(("Status", "Estado"))) } dd { (names::appointment_status(lang, view.status)) }
             }
             @if !documents.is_empty() {
                 (documents_table(lang, &documents))
             }
-            @if view.status == "booked" {
+            @if view.status == AppointmentStatus::Booked {
                 p { a href={ "/my/" (view.reference) "/reschedule" } { (lang.t(("Change the time", "Cambiar el horario"))) } }
                 p { a href={ "/my/" (view.reference) "/intake" } { (lang.t(("Pre-fill your forms before you come", "Prellene sus formularios antes de venir"))) } }
                 form method="post" action={ "/my/" (view.reference) "/cancel" } {
@@ -427,7 +428,7 @@ pub async fn appointment(
             }
             ul {
                 li { a href={ "/my/" (view.reference) "/confirmation.pdf" } download { (lang.t(("Download the confirmation (PDF)", "Descargar la confirmación (PDF)"))) } }
-                @if view.status == "cancelled" {
+                @if view.status == AppointmentStatus::Cancelled {
                     li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Remove from your calendar (.ics)", "Quitar de su calendario (.ics)"))) } }
                 } @else {
                     li { a href={ "/my/" (view.reference) "/appointment.ics" } download { (lang.t(("Add to my calendar (.ics)", "Agregar a mi calendario (.ics)"))) } }

@@ -12,9 +12,8 @@ pub fn service(lang: Lang, code: &str) -> String {
 }
 
 /// An appointment's state; an unknown code is shown as it is.
-pub fn appointment_status(lang: Lang, code: &str) -> String {
-    AppointmentStatus::parse(code)
-        .map_or_else(|| code.to_string(), |s| lang.t(wording::appointment_status(s)).to_string())
+pub fn appointment_status(lang: Lang, status: AppointmentStatus) -> &'static str {
+    lang.t(wording::appointment_status(status))
 }
 
 pub fn role(lang: Lang, role: crate::auth::Role) -> &'static str {
@@ -36,7 +35,7 @@ mod tests {
     #[test]
     fn every_state_and_service_has_a_name_in_both_languages() {
         for status in AppointmentStatus::ALL {
-            assert_ne!(appointment_status(Lang::Es, status.as_str()), status.as_str());
+            assert_ne!(appointment_status(Lang::Es, status), status.as_str());
         }
         for code in ["notarial", "passport-new", "passport-renewal", "passport-correction", "crba"] {
             assert_ne!(service(Lang::Es, code), service(Lang::En, code));

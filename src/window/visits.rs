@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, StaffMember};
+use crate::booking::appointments::stored_status;
 use crate::booking::party::{Party, PersonInput};
 use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
@@ -28,9 +29,7 @@ pub struct VisitView {
     pub reference: String,
     /// `booked` or `walk_in`.
     pub kind: String,
-    /// `booked`, `checked_in`, `called`, `in_service`, `completed`, `no_show`, `not_served`
-    /// or `cancelled`.
-    pub status: String,
+    pub status: AppointmentStatus,
     pub post: String,
     pub service: String,
     /// The appointment's time, or a walk-in's arrival.
@@ -145,7 +144,7 @@ pub(crate) struct Visit {
     pub(crate) tz: Tz,
 }
 
-fn to_view(row: Row) -> VisitView {
+fn to_view(row: Row) -> QueryResult<VisitView> {
     let (
         _,
         reference,
@@ -167,10 +166,10 @@ fn to_view(row: Row) -> VisitView {
     ) = row;
     let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     let local = |t: NaiveDateTime| calendar::rfc3339(t, tz);
-    VisitView {
+    Ok(VisitView {
         reference,
         kind,
-        status,
+        status: stored_status(&status)?,
         post,
         service,
         starts_at: local(starts_at),
@@ -183,7 +182,7 @@ fn to_view(row: Row) -> VisitView {
         applicants: Party::from_json(&party).people().to_vec(),
         walk_in_reason,
         rebooked_as,
-    }
+    })
 }
 
 fn no_such_visit() -> AppError {
@@ -224,7 +223,7 @@ pub(crate) fn view_by_id(conn: &mut DbConn, id: i64) -> Result<VisitView, AppErr
         .filter(appointments::id.eq(id))
         .select(visit_columns!())
         .first(conn)?;
-    Ok(to_view(row))
+    Ok(to_view(row)?)
 }
 
 pub(crate) fn invalid_transition(status: Option<AppointmentStatus>, step: &str) -> AppError {
@@ -679,7 +678,7 @@ pub fn day_board(
         post: post.to_string(),
         date,
         timezone: tz.name().to_string(),
-        visits: rows.into_iter().map(to_view).collect(),
+        visits: rows.into_iter().map(to_view).collect::<QueryResult<_>>()?,
     })
 }
 
@@ -706,7 +705,7 @@ pub fn not_served(
         post: post.to_string(),
         date,
         timezone: tz.name().to_string(),
-        visits: rows.into_iter().map(to_view).collect(),
+        visits: rows.into_iter().map(to_view).collect::<QueryResult<_>>()?,
     })
 }
 

@@ -159,7 +159,7 @@ async fn check_in_opens_an_hour_ahead_and_a_late_one_needs_a_reason() {
         late,
     )
     .expect("a late check-in with a reason");
-    assert_eq!(checked.status, "checked_in");
+    assert_eq!(checked.status, consular_desk::booking::status::AppointmentStatus::CheckedIn);
 }
 
 #[actix_web::test]

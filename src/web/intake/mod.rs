@@ -18,6 +18,7 @@ use crate::auth::roles::ClerkPlus;
 use crate::booking::online;
 use crate::booking::party::PersonInput;
 use crate::booking::reference_code::Reference;
+use crate::booking::status::AppointmentStatus;
 use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code, FieldError};
@@ -507,7 +508,7 @@ async fn prefill_of(
     let Some(form) = Form::for_service(&view.service) else { return Err(not_found()) };
     let started =
         chrono::DateTime::parse_from_rfc3339(&view.starts_at).map_or(true, |at| at <= state.clock.now());
-    if view.status != "booked" || started {
+    if view.status != AppointmentStatus::Booked || started {
         return Err(no_longer(req, lang, &view.reference));
     }
     let pairs = if form == Form::Notarial {
@@ -716,7 +717,7 @@ impl Window {
         let sources = sources(lang, &self.intake, &self.visit);
         form_page(req, status, lang, &heading, "/staff", |csrf| {
             html! {
-                @if !matches!(self.visit.status.as_str(), "called" | "in_service") {
+                @if !matches!(self.visit.status, AppointmentStatus::Called | AppointmentStatus::InService) {
                     p.notice role="status" { (lang.t(("Call this ticket to a window before recording what it brings.",
                                                        "Llame este turno a una ventanilla antes de registrar lo que trae."))) }
                 }

@@ -241,23 +241,23 @@ fn render(
                             td { (visit.reference) }
                             td { (people) }
                             td { (names::service(lang, &visit.service)) }
-                            td { (names::appointment_status(lang, &visit.status)) }
+                            td { (names::appointment_status(lang, visit.status)) }
                             td {
-                                @if visit.status == "booked" {
+                                @if visit.status == AppointmentStatus::Booked {
                                     form method="post" action={ "/staff/visits/" (visit.reference) "/check-in" } {
                                         input type="hidden" name="csrf" value=(csrf);
                                         button type="submit" aria-label={ (lang.t(("Check in", "Registrar llegada"))) " " (people) } { (lang.t(("Check in", "Registrar llegada"))) }
                                     }
-                                } @else if visit.status == "checked_in" {
+                                } @else if visit.status == AppointmentStatus::CheckedIn {
                                     a href={ "/staff/visits/" (visit.reference) "/ticket.pdf" } { (lang.t(("Print ticket", "Imprimir turno"))) span.visually-hidden { " " (people) } }
-                                } @else if visit.status == "called" || visit.status == "in_service" {
+                                } @else if matches!(visit.status, AppointmentStatus::Called | AppointmentStatus::InService) {
                                     a href={ "/staff/visits/" (visit.reference) "/fee" } { (lang.t(("Record a fee", "Registrar un pago"))) span.visually-hidden { " " (people) } }
                                     " · "
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                     " · "
                                     a href={ "/staff/visits/" (visit.reference) "/intake" } { (lang.t(("Intake", "Solicitudes"))) span.visually-hidden { " " (people) } }
                                     (finish_buttons(lang, csrf, visit))
-                                } @else if visit.status == "completed" {
+                                } @else if visit.status == AppointmentStatus::Completed {
                                     a href={ "/staff/visits/" (visit.reference) "/documents" } { (lang.t(("Documents", "Documentos"))) span.visually-hidden { " " (people) } }
                                 }
                             }
@@ -303,7 +303,7 @@ fn finish_buttons(lang: Lang, csrf: &str, visit: &VisitView) -> Markup {
             input type="hidden" name="csrf" value=(csrf);
             button type="submit" { (lang.t(("Complete", "Concluir"))) span.visually-hidden { " " (ticket) } }
         }
-        @if visit.status == "called" {
+        @if visit.status == AppointmentStatus::Called {
             form method="post" action={ "/staff/visits/" (visit.reference) "/no-show" } {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { (lang.t(("No-show", "No se presentó"))) span.visually-hidden { " " (ticket) } }
@@ -467,7 +467,7 @@ pub async fn call_next(
                 .iter()
                 .find(|v| {
                     v.window.as_deref() == Some(label.as_str())
-                        && matches!(v.status.as_str(), "called" | "in_service")
+                        && matches!(v.status, AppointmentStatus::Called | AppointmentStatus::InService)
                 })
                 .map(|v| v.reference.clone());
             let extras = match busy {

@@ -4,6 +4,7 @@
 
 use super::fees::{amount, back_link, method_name};
 use super::*;
+use crate::booking::status::AppointmentStatus;
 use crate::fees::receipts::ReceiptRowView;
 use crate::web::extract::StaffPage;
 use crate::window::visits::VisitView;
@@ -50,7 +51,7 @@ pub async fn visit_page(
                 dd { ul { @for p in &people { li { (p) } } } }
                 dt { (lang.t(("Service", "Servicio"))) } dd { (names::service(lang, &visit.service)) }
                 dt { (lang.t(("Time", "Hora"))) } dd { (lang.date_time(&visit.starts_at)) }
-                dt { (lang.t(("Status", "Estado"))) } dd #status { (names::appointment_status(lang, &visit.status)) }
+                dt { (lang.t(("Status", "Estado"))) } dd #status { (names::appointment_status(lang, visit.status)) }
                 @if let Some(ticket) = &visit.ticket {
                     dt { (lang.t(("Ticket", "Turno"))) } dd #ticket { (ticket) }
                 }
@@ -59,7 +60,7 @@ pub async fn visit_page(
                 }
             }
             @if works_window {
-                @if visit.status == "booked" && todays {
+                @if visit.status == AppointmentStatus::Booked && todays {
                     form method="post" action={ "/staff/visits/" (reference) "/check-in" } {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" { (lang.t(("Check in", "Registrar llegada"))) }
