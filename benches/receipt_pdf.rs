@@ -108,7 +108,7 @@ fn confirmation(i: usize) -> Confirmation {
         appointment: AppointmentView {
             reference: format!("K7Q-M4X-{:03}", i % 1000),
             kind: "booked".into(),
-            status: "booked".into(),
+            status: consular_desk::booking::status::AppointmentStatus::Booked,
             post: "MEX".into(),
             service: "passport-new".into(),
             slot_id: Some(1),
