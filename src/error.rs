@@ -273,12 +273,6 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        AppError::internal(anyhow::anyhow!("blocking task failed: {err}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

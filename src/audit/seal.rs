@@ -121,9 +121,9 @@ fn lock_head(conn: &mut DbConn, chain: &str) -> QueryResult<(i64, String)> {
 pub async fn run_forever(pool: Pool) {
     let mut failing = false;
     loop {
-        actix_web::rt::time::sleep(SEAL_EVERY).await;
+        tokio::time::sleep(SEAL_EVERY).await;
         let pool = pool.clone();
-        let outcome = actix_web::web::block(move || -> anyhow::Result<usize> {
+        let outcome = crate::blocking::run(move || -> anyhow::Result<usize> {
             let mut conn = pool.get()?;
             seal_pending(&mut conn)
         })

@@ -222,7 +222,7 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    crate::blocking::run(move || {
         let mut conn = pool.get()?;
         f(&mut conn)
     })

@@ -7,7 +7,7 @@ use std::task::{ready, Context, Poll};
 
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header;
-use actix_web::web::{self, Bytes};
+use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 
 use crate::auth::roles::AuditorOrAdmin;
@@ -46,7 +46,7 @@ pub async fn export_response(
     // 200 that breaks off.
     let turn = state.exports.clone().acquire_owned().await.map_err(AppError::internal)?;
     let pool = state.pool.clone();
-    let mut conn = web::block(move || pool.get()).await??;
+    let mut conn = crate::blocking::run(move || pool.get()).await??;
     // Written on a blocking thread into a channel the response reads: the client gets the
     // report as it is made, and memory holds a few chunks, not the file.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, AppError>>(4);

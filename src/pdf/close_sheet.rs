@@ -85,7 +85,7 @@ pub async fn printed(
     let templates = templates.clone();
     let name =
         format!("cash-close-{}-{}-{}-{}.pdf", sheet.close.post, sheet.close.date, sheet.close.clerk, id);
-    let pdf = actix_web::web::block(move || render(&templates, &sheet)).await??;
+    let pdf = crate::blocking::run(move || render(&templates, &sheet)).await??;
     Ok((pdf, name))
 }
 

@@ -319,6 +319,6 @@ pub async fn printed(
     .await?;
     let templates = templates.clone();
     let name = format!("appointment-{}.pdf", confirmation.appointment.reference);
-    let pdf = actix_web::web::block(move || render(&templates, &confirmation)).await?;
+    let pdf = crate::blocking::run(move || render(&templates, &confirmation)).await?;
     Ok((pdf, name))
 }

@@ -280,6 +280,6 @@ pub async fn printed(
         crate::db::run(pool, move |conn| crate::fees::receipts::show(conn, &key, &actor, &number)).await?;
     let (templates, base) = (templates.clone(), public_url.to_string());
     let name = format!("receipt-{}.pdf", view.receipt_number);
-    let pdf = actix_web::web::block(move || render(&templates, &view, &base)).await??;
+    let pdf = crate::blocking::run(move || render(&templates, &view, &base)).await??;
     Ok((pdf, name))
 }

@@ -123,7 +123,7 @@ pub async fn printed(
         crate::db::run(pool, move |conn| crate::documents::slips::find(conn, &actor, &tracking)).await?;
     let (templates, base) = (templates.clone(), public_url.to_string());
     let name = format!("tracking-slip-{}.pdf", slip.tracking_number);
-    let pdf = actix_web::web::block(move || render(&templates, &slip, &base)).await??;
+    let pdf = crate::blocking::run(move || render(&templates, &slip, &base)).await??;
     Ok((pdf, name))
 }
 

@@ -140,7 +140,7 @@ pub async fn printed(
         crate::db::run(pool, move |conn| crate::window::tickets::find(conn, &actor, &reference)).await?;
     let templates = templates.clone();
     let name = format!("ticket-{}.pdf", ticket.ticket);
-    let pdf = actix_web::web::block(move || render(&templates, &ticket)).await??;
+    let pdf = crate::blocking::run(move || render(&templates, &ticket)).await??;
     Ok((pdf, name))
 }
 
