@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::client::someone;
 use crate::helpers::{assert_problem, db_conn, person, seat_violations, spawn_app, spawn_on, TestDb};
 
 /// Notarial hours on all seven days, two windows, 20-minute slots.
@@ -95,7 +96,7 @@ async fn held_seats_return_after_the_release_delay() {
     let (app, db) = spawn_app().await;
     let ana = app.applicant_token("ana@example.mx").await;
     let id = slot_id(&app.slots("MEX", "notarial").await[0]);
-    let reference = app.book(&ana, id, 1).await.body["reference"].as_str().expect("reference").to_string();
+    let reference = app.book_party(&ana, id, &[someone("Ana", "Núñez")]).await.reference;
     app.post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&ana), &json!({})).await;
     assert_eq!(remaining(&app.slots("MEX", "notarial").await, id), 1);
 
@@ -123,7 +124,7 @@ async fn with_no_release_delay_a_cancelled_seat_returns_at_once() {
     let app = spawn_on(&db, &[("CONSULAR_DESK_RELEASE_DELAY_MINUTES", "0")]).await;
     let ana = app.applicant_token("ana@example.mx").await;
     let id = slot_id(&app.slots("MEX", "notarial").await[0]);
-    let reference = app.book(&ana, id, 1).await.body["reference"].as_str().expect("reference").to_string();
+    let reference = app.book_party(&ana, id, &[someone("Ana", "Núñez")]).await.reference;
     assert_eq!(remaining(&app.slots("MEX", "notarial").await, id), 1);
     app.post(&format!("/api/v1/appointments/{reference}/cancel"), Some(&ana), &json!({})).await;
     assert_eq!(remaining(&app.slots("MEX", "notarial").await, id), 2);

@@ -6,6 +6,9 @@ use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use consular_desk::fees::money::{Currency, Money};
+use consular_desk::fees::receipts::Method;
+
 use crate::helpers::{
     assert_problem, clerk_actor, db_conn, pdf_text, person, spawn_on, Reply, TestApp, TestDb,
 };
@@ -67,17 +70,23 @@ async fn void(app: &TestApp, token: &str, number: &str) -> Reply {
 async fn a_fee_is_priced_numbered_printed_verified_and_voided() {
     let Desk { app, db: _db, admin, clerk, supervisor } = desk().await;
     let reference = visit(&app, &clerk, "passport-new", "José", "Núñez").await;
-    let r = fee(&app, &clerk, &adult_book(&reference, json!({"method": "cash_usd"}))).await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let book = ["passport-book-adult", "passport-book-security-surcharge", "passport-execution"];
+    let receipt = app.record_fee(&clerk, &reference, &book, Method::CashUsd).await;
     assert_eq!(
-        r.body["total"],
-        json!({"amount_cents": 16_500, "currency": "USD"}),
+        receipt.total,
+        Money { amount_cents: 16_500, currency: Currency::Usd },
         "130 for the book, 35 execution"
     );
-    let number = text(&r.body, "receipt_number");
+    let lines: Vec<(&str, u32, i64)> =
+        receipt.items.iter().map(|l| (l.fee_code.as_str(), l.quantity, l.amount.amount_cents)).collect();
+    assert_eq!(lines, [(book[0], 1, 5_000), (book[1], 1, 8_000), (book[2], 1, 3_500)]);
+    assert_eq!((receipt.payment.method, receipt.payment.local_amount), (Method::CashUsd, None));
+    let number = receipt.receipt_number.clone();
     assert!(number.starts_with("MEX-20") && number.ends_with("-000001"), "{number}");
-    assert_eq!((text(&r.body, "payer"), text(&r.body, "clerk")), ("José Núñez".into(), "mex.clerk".into()));
-    let code = text(&r.body, "verification_code");
+    assert_eq!((receipt.post.as_str(), receipt.reference.as_str()), ("MEX", reference.as_str()));
+    assert_eq!((receipt.payer.as_str(), receipt.clerk.as_str()), ("José Núñez", "mex.clerk"));
+    assert!(receipt.voided.is_none());
+    let code = receipt.verification_code.clone();
 
     // The PDF the payer takes home.
     let pdf = app.get(&format!("/api/v1/staff/receipts/{number}/receipt.pdf"), Some(&clerk)).await;
@@ -109,9 +118,12 @@ async fn a_fee_is_priced_numbered_printed_verified_and_voided() {
     assert_eq!(text(&check(other, code.clone()).await, "status"), "invalid");
 
     // A supervisor voids it: the receipt stays, and says so everywhere.
-    let voided = void(&app, &supervisor, &number).await;
-    assert_eq!(voided.status, 200, "{}", voided.body);
-    assert_eq!(voided.body["voided"]["voided_by"], "mex.supervisor");
+    let voided = app.void_receipt(&supervisor, &receipt, "charged twice by mistake").await;
+    let void = voided.voided.expect("voided");
+    assert_eq!(
+        (void.voided_by.as_str(), void.reason.as_str()),
+        ("mex.supervisor", "charged twice by mistake")
+    );
     assert_eq!(text(&check(number.clone(), code.clone()).await, "status"), "voided");
     let shown = app.get(&format!("/api/v1/staff/receipts/{number}"), Some(&clerk)).await;
     assert_eq!(shown.body["voided"]["reason"], "charged twice by mistake");

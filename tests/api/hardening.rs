@@ -5,9 +5,11 @@
 
 use serde_json::{json, Value};
 
+use crate::client::someone;
 use crate::documents::{at_window, notarial_job, record, renewal};
 use crate::helpers::{assert_problem, person, spawn_on, Reply, TestApp, TestDb};
 use crate::pages::{page, post_form, set_cookie, staff_session};
+use consular_desk::fees::receipts::Method;
 
 fn text(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
@@ -200,13 +202,9 @@ async fn typed_text_with_bidi_overrides_or_invisible_characters_is_refused_every
     let sneaky = ["fine \u{202E}gnp.exe", "zero\u{200B}width", "mark\u{200F}", "isolate\u{2066}x\u{2069}"];
 
     // A void reason: the receipt stays as it was.
-    let walk_in = json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": person("Ana", "Ruiz")});
-    let visit =
-        text(&app.post("/api/v1/staff/posts/MEX/walk-ins", Some(&clerk), &walk_in).await.body, "reference");
-    let fee = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}});
-    let receipt = app.post("/api/v1/staff/fees", Some(&clerk), &fee).await;
-    assert_eq!(receipt.status, 201, "{}", receipt.body);
-    let number = text(&receipt.body, "receipt_number");
+    let visit = app.emergency_walk_in(&clerk, "MEX", "passport-new", someone("Ana", "Ruiz")).await;
+    let receipt = app.record_fee(&clerk, &visit.reference, &["passport-execution"], Method::Card).await;
+    let number = receipt.receipt_number;
     let void = format!("/api/v1/staff/receipts/{number}/void");
     for reason in sneaky {
         assert_problem(

@@ -299,15 +299,7 @@ impl TestApp {
     /// Creates a staff account through the CLI (as an operator would) and signs it in.
     pub async fn staff_token(&self, username: &str, role: &str, post: Option<&str>) -> String {
         create_staff_cli(&self.db_url, username, role, post, STAFF_PASSWORD).expect("create-staff succeeds");
-        let r = self
-            .post(
-                "/api/v1/staff/auth/login",
-                None,
-                &json!({"username": username, "password": STAFF_PASSWORD}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "staff login {username}: {}", r.body);
-        r.body["token"].as_str().expect("token").to_string()
+        self.sign_in_staff(username).await
     }
 }
 
@@ -511,11 +503,9 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 200, "staff availability: {}", r.body);
         let slot = r.body["slots"][0]["slot_id"].as_i64().expect("a slot soon");
-        let body = json!({"slot_id": slot, "applicants": [person("Ana", "Núñez")]});
-        let r = self.post("/api/v1/staff/appointments", Some(clerk), &body).await;
-        assert_eq!(r.status, 201, "staff booking: {}", r.body);
-        let day = r.body["starts_at"].as_str().and_then(|t| t.get(..10)).unwrap_or_default().to_string();
-        (r.body["reference"].as_str().expect("reference").to_string(), day)
+        let booked = self.book_for_caller(clerk, slot, &[crate::client::someone("Ana", "Núñez")]).await;
+        let day = booked.starts_at.get(..10).unwrap_or_default().to_string();
+        (booked.reference, day)
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_on, TestApp, TestDb};
 use crate::pages::{page, post_fields, staff_session, web_session};
+use consular_desk::fees::receipts::Method;
 
 async fn intake_app(service: &str) -> (TestApp, TestDb, String) {
     let db = TestDb::fresh();
@@ -585,10 +586,8 @@ async fn a_fee_form_sent_thirty_times_at_once_prints_one_receipt() {
         "a receipt with a person's name on it is never cached"
     );
     // The next receipt, through the API, takes the next number: nothing else was printed.
-    let next = json!({"appointment_reference": visit, "items": [{"fee_code": "passport-execution", "quantity": 1}], "payment": {"method": "card"}, "confirm_repeat": true});
-    let recorded = app.post("/api/v1/staff/fees", Some(&clerk), &next).await;
-    let number = recorded.body["receipt_number"].as_str().unwrap_or_default().to_string();
-    assert!(number.ends_with("-000002"), "{}", recorded.body);
+    let recorded = app.record_fee(&clerk, &visit, &["passport-execution"], Method::Card).await;
+    assert!(recorded.receipt_number.ends_with("-000002"), "{recorded:?}");
     app.stop().await;
 }
 

@@ -12,10 +12,11 @@ use consular_desk::config::Secret;
 use consular_desk::documents::identity::{DocumentNumber, MatchingKey};
 use consular_desk::startup::Application;
 use diesel::prelude::*;
-use serde_json::{json, Value};
 
+use crate::client::someone;
 use crate::documents::{at_window, record, renewal};
-use crate::helpers::{db_conn, person, run_cli, settings, spawn_on, Caller, TestApp, TestDb};
+use crate::helpers::{db_conn, run_cli, settings, spawn_on, Caller, TestApp, TestDb};
+use consular_desk::fees::receipts::Method;
 
 /// The passport number `renewal` records.
 const KNOWN_NUMBER: &str = "ZQXW 1234";
@@ -111,18 +112,9 @@ async fn track(app: &TestApp, tracking: &str, surname: &str) -> u16 {
 
 /// A receipt for a walk-in; its number and verification code.
 async fn issue_receipt(app: &TestApp, clerk: &str) -> (String, String) {
-    let walk_in = json!({"service": "passport-new", "kind": "emergency", "reason": "arrest", "applicant": person("José", "Ruiz")});
-    let visit = app.post("/api/v1/staff/posts/MEX/walk-ins", Some(clerk), &walk_in).await;
-    assert_eq!(visit.status, 201, "{}", visit.body);
-    let body = json!({
-        "appointment_reference": visit.body["reference"],
-        "items": [{"fee_code": "passport-execution", "quantity": 1}],
-        "payment": {"method": "card"},
-    });
-    let r = app.post("/api/v1/staff/fees", Some(clerk), &body).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let text = |v: &Value| v.as_str().expect("text").to_string();
-    (text(&r.body["receipt_number"]), text(&r.body["verification_code"]))
+    let visit = app.emergency_walk_in(clerk, "MEX", "passport-new", someone("José", "Ruiz")).await;
+    let receipt = app.record_fee(clerk, &visit.reference, &["passport-execution"], Method::Card).await;
+    (receipt.receipt_number, receipt.verification_code)
 }
 
 async fn receipt_status(app: &TestApp, number: &str, code: &str) -> String {

@@ -11,6 +11,7 @@ mod browser;
 mod calendar;
 mod cash_pages;
 mod cli;
+mod client;
 mod counters;
 mod documents;
 mod documents_pages;

@@ -50,20 +50,13 @@ async fn day() -> Day {
 }
 
 /// A fresh token for `username`: the clock moved past the last one's lifetime.
-async fn sign_in(app: &TestApp, username: &str) -> String {
-    let body = json!({"username": username, "password": crate::helpers::STAFF_PASSWORD});
-    let r = app.post("/api/v1/staff/auth/login", None, &body).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    text(&r.body, "token")
-}
-
 impl Day {
     /// Moves the clock to `local` Mexico City time and signs everyone in again.
     async fn at(&mut self, local: &str) {
         self.app.clock.set(mex(local));
-        self.admin = sign_in(&self.app, "mex.admin").await;
-        self.clerk = sign_in(&self.app, "mex.clerk").await;
-        self.supervisor = sign_in(&self.app, "mex.supervisor").await;
+        self.admin = self.app.sign_in_staff("mex.admin").await;
+        self.clerk = self.app.sign_in_staff("mex.clerk").await;
+        self.supervisor = self.app.sign_in_staff("mex.supervisor").await;
     }
 }
 
