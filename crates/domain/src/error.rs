@@ -1,8 +1,7 @@
-//! One error type for every handler, rendered as `application/problem+json` (RFC 9457) with a
-//! stable snake_case `code` that clients can switch on.
+//! One error type for every operation, rendered as `application/problem+json` (RFC 9457) with a
+//! stable snake_case `code` that clients can switch on. The HTTP answer itself (headers, body)
+//! is the server's `http::problem::HttpError`: the domain knows no web framework.
 
-use actix_web::http::{header, StatusCode};
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -214,8 +213,13 @@ impl AppError {
         self.code().status() == 401
     }
 
+    /// The HTTP status of this error's answer.
+    pub fn status(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.code().status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     pub fn problem(&self) -> Problem {
-        let status = self.status_code();
+        let status = self.status();
         let errors = match self {
             AppError::Validation { errors, .. } => errors.clone(),
             _ => Vec::new(),
@@ -229,31 +233,6 @@ impl AppError {
             code: code.to_string(),
             errors,
         }
-    }
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(source) = self {
-            tracing::error!(error = %format!("{source:#}"), "internal error");
-        }
-        let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-        match self {
-            AppError::Coded { code, .. } if code.status() == 401 => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
-            AppError::TooManyRequests { retry_after_secs }
-            | AppError::Unavailable { retry_after_secs: Some(retry_after_secs), .. } => {
-                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
-            }
-            _ => {}
-        }
-        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
 
@@ -310,7 +289,7 @@ mod tests {
     fn error_table() {
         const START: &str = "<!-- error-codes:start -->\n";
         const END: &str = "<!-- error-codes:end -->";
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/API.md");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/API.md");
         let doc = std::fs::read_to_string(path).expect("docs/API.md");
         let (Some(a), Some(b)) = (doc.find(START), doc.find(END)) else {
             panic!("docs/API.md lacks the error-codes markers");

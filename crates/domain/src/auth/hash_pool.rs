@@ -88,7 +88,7 @@ impl HashPool {
 mod tests {
     use super::*;
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn a_full_queue_sheds_with_retry_after() {
         // One thread and a queue of one: with a job running and one waiting, the next is shed.
         let pool = HashPool::start(1, 1).expect("pool");

@@ -120,7 +120,7 @@ mod tests {
         Key { post: post.into(), service: "notarial".into(), from: None, to: None }
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn renders_once_until_invalidated() {
         let cache = AvailabilityCache::default();
         let renders = AtomicUsize::new(0);
@@ -136,7 +136,7 @@ mod tests {
         assert_eq!(cache.get_or_render(key("MEX"), render).await.ok(), Some(Bytes::from("render 1")));
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn errors_are_not_kept() {
         let cache = AvailabilityCache::default();
         let failed = cache.get_or_render(key("MEX"), || async { Err(AppError::not_found("no post")) }).await;
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(ok.ok(), Some(Bytes::from("ok")));
     }
 
-    #[actix_web::test]
+    #[tokio::test]
     async fn answers_expire() {
         let cache = AvailabilityCache::default();
         let _ = cache.get_or_render(key("MEX"), || async { Ok(Bytes::from("old")) }).await;

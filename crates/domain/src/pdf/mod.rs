@@ -222,7 +222,7 @@ mod tests {
     use super::*;
 
     fn dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pdf_templates")
     }
 
     #[test]

@@ -491,7 +491,7 @@ mod tests {
     use super::*;
 
     fn template() -> crate::pdf::Templates {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pdf_templates");
         crate::pdf::Templates::load(&dir).expect("templates")
     }
 

@@ -150,7 +150,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn templates() -> Templates {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pdf_templates");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pdf_templates");
         Templates::load(&dir).expect("templates")
     }
 
