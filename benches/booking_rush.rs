@@ -43,7 +43,6 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
-use actix_web::ResponseError;
 use anyhow::{bail, ensure, Context};
 use chrono::Utc;
 use clap::Parser;
@@ -656,7 +655,7 @@ fn book_directly(
         Ok(_) => Attempt::Booked,
         Err(e) if e.code() == Code::SlotFull => Attempt::SlotFull,
         Err(e) => Attempt::Other {
-            key: format!("{} {}", e.status_code().as_u16(), e.code().as_str()),
+            key: format!("{} {}", e.code().status(), e.code().as_str()),
             detail: match &e {
                 AppError::Internal(source) => format!("{source:#}"),
                 other => other.to_string(),

@@ -10,10 +10,12 @@ use utoipa::ToSchema;
 use crate::accounts::staff::{self, Assignment, NewStaff, StaffRecord};
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::{Role, Staff};
+use crate::auth::Role;
 use crate::error::AppError;
 use crate::field_schemas as schemas;
 use crate::http::Guarded;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -62,7 +64,7 @@ impl From<StaffRecord> for StaffView {
 pub async fn create_staff(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<CreateStaffRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(admin, body) = request;
     let new = NewStaff::parse(&body.username, &body.password, &body.role, body.post.as_deref())?;
     let record = staff::open_account(&state.account_tools(), admin.actor(), new).await?;
@@ -79,7 +81,7 @@ pub async fn create_staff(
 pub async fn list_staff(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let records = state.db(move |conn| Ok(staff::list(conn, &admin)?)).await?;
     Ok(HttpResponse::Ok().json(records.into_iter().map(StaffView::from).collect::<Vec<_>>()))
 }
@@ -102,7 +104,7 @@ pub async fn disable_staff(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
     username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let username = username.into_inner();
     let record =
@@ -122,7 +124,7 @@ pub async fn enable_staff(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
     username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let username = username.into_inner();
     let record =
@@ -143,7 +145,7 @@ pub async fn reset_staff_password(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ResetPasswordRequest>>,
     username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(admin, body) = request;
     let password = NewPassword::parse(&body.password).map_err(|m| AppError::invalid_field("password", m))?;
     let record =
@@ -174,7 +176,7 @@ pub async fn reassign_staff(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<AssignmentRequest>>,
     username: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let assignment = Assignment::parse(&body.role, body.post.as_deref())?;

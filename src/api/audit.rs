@@ -9,10 +9,11 @@ use crate::api::Denied;
 use crate::audit::read::{self, Filter, Stored, Verification};
 use crate::audit::Action;
 use crate::auth::roles::AuditorOrAdmin;
-use crate::auth::Staff;
 use crate::error::{AppError, FieldError};
 use crate::field_schemas as schemas;
 use crate::http::Guarded;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::reference::post_code;
 use crate::state::AppState;
 
@@ -215,10 +216,10 @@ impl LogQuery {
 pub async fn log(
     state: web::Data<AppState>,
     request: Guarded<Staff<AuditorOrAdmin>, web::Query<LogQuery>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(reader, query) = request;
     let (filter, limit) = query.into_inner().parse()?;
-    let member = reader.member;
+    let member = reader.0.member;
     let stored = state.db(move |conn| read::page_for(conn, &member, filter, limit)).await?;
     let next_after = (stored.len() as i64 == limit).then(|| stored.last().map(|s| s.entry.id)).flatten();
     let entries = stored.into_iter().map(EntryView::from).collect();
@@ -236,11 +237,11 @@ pub async fn log(
 pub async fn verify(
     state: web::Data<AppState>,
     request: Guarded<Staff<AuditorOrAdmin>, web::Query<VerifyQuery>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(reader, query) = request;
     let post = post_filter(query.into_inner().post.as_deref()).map_err(|e| AppError::invalid(vec![e]))?;
-    let member = reader.member;
+    let member = reader.0.member;
     let outcome = state.db(move |conn| read::verify_for(conn, &member, post.as_deref(), now)).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }

@@ -12,10 +12,12 @@ use crate::accounts::sessions;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
 use crate::auth::tokens::Audience;
-use crate::auth::{Actor, Applicant, Staff};
+use crate::auth::Actor;
 use crate::error::{AppError, Code};
 use crate::field_schemas as schemas;
+use crate::http::HttpError;
 use crate::http::{client_address, Guarded};
+use crate::http::{Applicant, Staff};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -82,7 +84,7 @@ pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
     let record = applicants::register(&state.account_tools(), registration, client_address(&req)).await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
@@ -94,7 +96,7 @@ async fn sign_in(
     audience: Audience,
     identifier: String,
     password: String,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let signed_in = login_flow::check_password(
         &state.account_tools(),
         Actor::Anonymous,
@@ -122,7 +124,7 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let LoginRequest { email, password } = body.into_inner();
     sign_in(state, &req, Audience::Public, email, password).await
 }
@@ -138,7 +140,7 @@ pub async fn staff_login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<StaffLoginRequest>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let StaffLoginRequest { username, password } = body.into_inner();
     sign_in(state, &req, Audience::Staff, username, password).await
 }
@@ -149,7 +151,7 @@ pub async fn staff_login(
     Denied,
 ))]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, HttpError> {
     let record = state.db(move |conn| Ok(applicants::find(conn, who.id)?)).await?;
     let record = record.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
     Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
@@ -162,7 +164,7 @@ pub async fn me(state: web::Data<AppState>, who: Applicant) -> Result<HttpRespon
 ))]
 #[get("/staff/me")]
 pub async fn staff_me(who: Staff<AnyStaff>) -> HttpResponse {
-    let actor = who.member;
+    let actor = who.0.member;
     HttpResponse::Ok().json(StaffSelf { username: actor.username, role: actor.role, post: actor.post })
 }
 
@@ -187,14 +189,14 @@ pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     request: Guarded<Applicant, web::Json<ChangePasswordRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(who, body) = request;
     let ChangePasswordRequest { current_password, new_password } = body.into_inner();
     let new_password =
         NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
     applicants::change_password(
         &state.account_tools(),
-        who,
+        who.0,
         current_password,
         new_password,
         client_address(&req),
@@ -210,8 +212,9 @@ pub async fn change_password(
     Denied,
 ))]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
-    sessions::sign_out(&state.pool, state.clock.naive(), who.actor(), Audience::Public, who.session).await?;
+pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, HttpError> {
+    sessions::sign_out(&state.pool, state.clock.naive(), who.actor(), Audience::Public, who.0.session)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -221,7 +224,10 @@ pub async fn logout(state: web::Data<AppState>, who: Applicant) -> Result<HttpRe
     Denied,
 ))]
 #[post("/auth/logout-everywhere")]
-pub async fn logout_everywhere(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+pub async fn logout_everywhere(
+    state: web::Data<AppState>,
+    who: Applicant,
+) -> Result<HttpResponse, HttpError> {
     sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -235,7 +241,7 @@ pub async fn logout_everywhere(state: web::Data<AppState>, who: Applicant) -> Re
 pub async fn staff_logout(
     state: web::Data<AppState>,
     who: Staff<AnyStaff>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     sessions::sign_out(&state.pool, state.clock.naive(), who.actor(), Audience::Staff, who.session.clone())
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -250,7 +256,7 @@ pub async fn staff_logout(
 pub async fn staff_logout_everywhere(
     state: web::Data<AppState>,
     who: Staff<AnyStaff>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     sessions::sign_out_everywhere(&state.pool, state.clock.naive(), who.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,14 +11,16 @@ use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
 use crate::auth::Actor;
-use crate::auth::{Applicant, Staff};
 use crate::booking::appointments::{self, AppointmentView, Booked, BookingRequest, Idempotency, Rules};
 use crate::booking::availability_cache::Key;
 use crate::booking::reference_code::Reference;
 use crate::booking::{self, Availability, AvailabilityQuery};
 use crate::error::{AppError, Code};
+use crate::http::HttpError;
 use crate::http::{client_address, ics_response, Guarded};
+use crate::http::{Applicant, Staff};
 use crate::state::AppState;
+use crate::web::i18n::PageLang;
 use crate::wording::Lang;
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -77,7 +79,7 @@ pub async fn availability(
     state: web::Data<AppState>,
     post: PostCode,
     query: web::Query<AvailabilityQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let post = post.into_inner();
     let query = query.into_inner();
@@ -113,7 +115,7 @@ pub async fn book(
     state: web::Data<AppState>,
     req: HttpRequest,
     request: Guarded<Applicant, web::Json<BookingRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(who, body) = request;
     let body = body.into_inner();
     let idem = idempotency(&req, &body)?;
@@ -122,7 +124,7 @@ pub async fn book(
         &state.availability,
         &state.settings.booking,
         state.clock.naive(),
-        who,
+        who.0,
         body,
         idem,
         client_address(&req),
@@ -137,7 +139,7 @@ pub async fn book(
     Denied,
 ))]
 #[get("/appointments")]
-pub async fn list(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, AppError> {
+pub async fn list(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, HttpError> {
     let list = state.db(move |conn| Ok(appointments::list_for_applicant(conn, who.id)?)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -153,7 +155,7 @@ pub async fn show(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let view = state.db(move |conn| appointments::view_own(conn, &reference, who.id)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -183,14 +185,14 @@ pub async fn confirmation_pdf(
     who: Applicant,
     reference: web::Path<String>,
     query: web::Query<PaperQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let lang = query.into_inner().lang.unwrap_or(Lang::En);
     let (pdf, name) = crate::pdf::confirmation::printed(
         &state.pool,
         &state.templates,
         &state.settings.public_url,
-        who,
+        who.0,
         reference,
         lang,
     )
@@ -216,11 +218,11 @@ pub async fn calendar_file(
     req: HttpRequest,
     who: Applicant,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let lang = crate::web::i18n::Lang::of(&req);
     let (text, name) =
-        booking::online::calendar_file(&state.pool, &state.clock, who, reference, lang).await?;
+        booking::online::calendar_file(&state.pool, &state.clock, who.0, reference, lang).await?;
     Ok(ics_response(text, &name))
 }
 
@@ -236,14 +238,14 @@ pub async fn cancel(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let view = booking::online::cancel(
         &state.pool,
         &state.availability,
         Rules::from(&state.settings.booking),
         state.clock.naive(),
-        who,
+        who.0,
         reference,
     )
     .await?;
@@ -266,7 +268,7 @@ pub async fn reschedule(
     req: HttpRequest,
     request: Guarded<Applicant, web::Json<RescheduleRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
     let view = booking::online::reschedule(
@@ -274,7 +276,7 @@ pub async fn reschedule(
         &state.availability,
         &state.settings.booking,
         state.clock.naive(),
-        who,
+        who.0,
         reference,
         body.slot_id,
         client_address(&req),
@@ -300,7 +302,7 @@ pub async fn staff_book(
     state: web::Data<AppState>,
     req: HttpRequest,
     request: Guarded<Staff<ClerkPlus>, web::Json<BookingRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let body = body.into_inner();
@@ -326,7 +328,7 @@ pub async fn staff_availability(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Query<AvailabilityQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, query) = request;
     let post = post.into_inner();
@@ -366,7 +368,7 @@ pub async fn staff_cancel(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<StaffCancelRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
@@ -393,7 +395,7 @@ pub async fn staff_reschedule(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<StaffRescheduleRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;

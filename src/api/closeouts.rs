@@ -5,8 +5,9 @@ use actix_web::{get, web, HttpResponse};
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
-use crate::auth::Staff;
 use crate::error::AppError;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -25,7 +26,7 @@ pub async fn close_sheet(
     staff: Staff<ClerkPlus>,
     post: PostCode,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let id: i64 = path.1.parse().map_err(|_| AppError::not_found("no such cash close"))?;
     let (pdf, name) =
         crate::pdf::close_sheet::printed(&state.pool, &state.templates, staff.actor(), post.into_inner(), id)

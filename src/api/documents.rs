@@ -10,7 +10,6 @@ use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AnyStaff, ClerkPlus};
-use crate::auth::{Applicant, Staff};
 use crate::calendar;
 use crate::documents::intake::IntakeItem;
 use crate::documents::records::{
@@ -21,7 +20,9 @@ use crate::documents::register::{self, CorrectionRequest, RegisterEntry, Registe
 use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
+use crate::http::HttpError;
 use crate::http::{client_address, register_csv, Guarded};
+use crate::http::{Applicant, Staff};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -44,7 +45,7 @@ pub async fn prefill(
     state: web::Data<AppState>,
     request: Guarded<Applicant, web::Json<IntakeRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(who, body) = request;
     let reference = parse_reference(&reference)?;
@@ -65,7 +66,7 @@ pub async fn show_intake(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let view = state.db(move |conn| records::intake_for_applicant(conn, &who.actor(), &reference)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -83,7 +84,7 @@ pub async fn my_documents(
     state: web::Data<AppState>,
     who: Applicant,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let list = state.db(move |conn| records::for_applicant(conn, &who.actor(), &reference)).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -100,7 +101,7 @@ pub async fn staff_intake(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let actor = staff.actor();
     let view = state.db(move |conn| records::intake_for_staff(conn, &actor, &reference)).await?;
@@ -122,7 +123,7 @@ pub async fn record_document(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<IntakeItem>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
@@ -142,7 +143,7 @@ pub async fn visit_documents(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let actor = staff.actor();
     let list = state.db(move |conn| records::for_visit(conn, &actor, &reference)).await?;
@@ -160,7 +161,7 @@ pub async fn show_document(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     tracking: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let tracking = parse_tracking(&tracking)?;
     let actor = staff.actor();
     let view = state.db(move |conn| records::show(conn, &actor, &tracking)).await?;
@@ -181,7 +182,7 @@ pub async fn slip_pdf(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     tracking: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let tracking = parse_tracking(&tracking)?;
     let (pdf, name) = crate::pdf::slip::printed(
         &state.pool,
@@ -207,7 +208,7 @@ pub async fn transition(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<TransitionRequest>>,
     tracking: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let tracking = parse_tracking(&tracking)?;
@@ -238,7 +239,7 @@ pub async fn post_documents(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<PostDocumentsQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(staff, query) = request;
     let (post, status, actor) = (post.into_inner(), query.into_inner().state, staff.actor());
     let list = state.db(move |conn| records::at_post(conn, &actor, &post, status)).await?;
@@ -261,7 +262,7 @@ pub async fn handover(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<HandoverRequest>>,
     tracking: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(clerk, body) = request;
     let tracking = parse_tracking(&tracking)?;
     let (actor, now) = (clerk.actor(), state.clock.naive());
@@ -291,7 +292,7 @@ pub async fn track(
     req: HttpRequest,
     number: web::Path<String>,
     query: web::Query<TrackQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let (key, address, limits) = (state.matching.clone(), client_address(&req), state.settings.tracking);
     let (number, surname) = (number.into_inner(), query.into_inner().surname);
@@ -337,7 +338,7 @@ pub async fn notarial_register(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<RegisterQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(staff, query) = request;
     let (post, query, actor) = (post.into_inner(), query.into_inner(), staff.actor());
@@ -371,7 +372,7 @@ pub async fn correct_entry(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<CorrectionRequest>>,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, number) = path.into_inner();

@@ -9,7 +9,6 @@ use utoipa::IntoParams;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
-use crate::auth::Staff;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::closeouts::{self, CloseoutRequest, CloseoutView};
@@ -18,6 +17,8 @@ use crate::fees::receipts::{
     self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
 };
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::http::{client_address, pdf_response, Guarded};
 use crate::state::AppState;
 
@@ -44,7 +45,7 @@ fn path_date(raw: &str) -> Result<NaiveDate, AppError> {
 pub async fn record_fee(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<FeeRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (key, actor) = (state.receipts.clone(), clerk.actor());
@@ -66,7 +67,7 @@ pub async fn list_receipts(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<ReceiptFilter>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(staff, filter) = request;
     let (post, actor, filter) = (post.into_inner(), staff.actor(), filter.into_inner());
     let now = state.clock.naive();
@@ -85,7 +86,7 @@ pub async fn show_receipt(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (key, actor, number) = (state.receipts.clone(), staff.actor(), number.into_inner());
     let view = state.db(move |conn| receipts::show(conn, &key, &actor, &number)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -103,7 +104,7 @@ pub async fn receipt_pdf(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (pdf, name) = crate::pdf::receipt::printed(
         &state.pool,
         &state.receipts,
@@ -130,7 +131,7 @@ pub async fn void_receipt(
     state: web::Data<AppState>,
     request: Guarded<Staff<SupervisorPlus>, web::Json<VoidRequest>>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(supervisor, body) = request;
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());
@@ -160,7 +161,7 @@ pub async fn verify_receipt(
     req: HttpRequest,
     number: web::Path<String>,
     query: web::Query<VerifyQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (number, sig) = (number.into_inner(), query.into_inner().sig);
     let found = receipts::check(
         &state.pool,
@@ -203,7 +204,7 @@ pub async fn set_rate(
     request: Guarded<Staff<SupervisorPlus>, web::Json<RateRequest>>,
     post: PostCode,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(supervisor, body) = request;
     let (post, date, actor) = (post.into_inner(), path_date(&path.1)?, supervisor.actor());
@@ -224,7 +225,7 @@ pub async fn show_rate(
     staff: Staff<AnyStaff>,
     post: PostCode,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (post, date, actor) = (post.into_inner(), path_date(&path.1)?, staff.actor());
     let view = state.db(move |conn| rates::show(conn, &actor, &post, date)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -244,7 +245,7 @@ pub async fn submit_closeout(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<CloseoutRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
@@ -271,7 +272,7 @@ pub async fn list_closeouts(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<CloseoutQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(staff, query) = request;
     let (post, date, actor) = (post.into_inner(), query.into_inner().date, staff.actor());
@@ -301,7 +302,7 @@ pub async fn sign_closeout(
     supervisor: Staff<SupervisorPlus>,
     post: PostCode,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let id: i64 = path.1.parse().map_err(|_| AppError::not_found("no such cash close"))?;
     let (post, actor) = (post.into_inner(), supervisor.actor());
@@ -320,7 +321,7 @@ pub async fn sign_closeout(
 pub async fn add_fee_version(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<FeeVersionRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let actor = admin.actor();
@@ -349,7 +350,7 @@ pub async fn withdraw_fee_version(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     request: Guarded<Staff<AdminOnly>, web::Json<WithdrawRequest>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let (code, effective_from) = path.into_inner();

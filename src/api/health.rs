@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
+use crate::http::HttpError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -33,7 +34,7 @@ pub async fn healthz() -> HttpResponse {
     (status = 503, body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let backend = state
         .db(|conn| {
             conn.ping().map_err(|e| {

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::AppError;
+use crate::http::HttpError;
 
 /// Every documented path template with the methods it answers.
 pub struct Methods(Vec<(ResourceDef, String)>);
@@ -39,14 +40,15 @@ pub async fn not_found_or_not_allowed(req: HttpRequest, methods: web::Data<Metho
     match methods.allowed(req.path()) {
         Some(allow) => {
             let error = AppError::MethodNotAllowed { method: req.method().to_string() };
-            let mut response = error.error_response();
+            let mut response = HttpError(error).error_response();
             if let Ok(value) = header::HeaderValue::from_str(allow) {
                 response.headers_mut().insert(header::ALLOW, value);
             }
             response
         }
         None => {
-            AppError::not_found(format!("no such endpoint: {} {}", req.method(), req.path())).error_response()
+            let error = AppError::not_found(format!("no such endpoint: {} {}", req.method(), req.path()));
+            HttpError(error).error_response()
         }
     }
 }

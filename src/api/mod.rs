@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppError, Code};
+use crate::http::HttpError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -170,7 +171,7 @@ pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
             }
             other => AppError::new(Code::UnreadableBody, other.to_string()),
         };
-        app_error.into()
+        HttpError(app_error).into()
     })
 }
 
@@ -181,14 +182,14 @@ pub fn query_config() -> web::QueryConfig {
             QueryPayloadError::Deserialize(e) => format!("bad query string: {e}"),
             other => other.to_string(),
         };
-        AppError::new(Code::InvalidQuery, detail).into()
+        HttpError(AppError::new(Code::InvalidQuery, detail)).into()
     })
 }
 
 /// Path segments that don't parse (e.g. a non-numeric id).
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
-        .error_handler(|err, _req| AppError::new(Code::InvalidPath, err.to_string()).into())
+        .error_handler(|err, _req| HttpError(AppError::new(Code::InvalidPath, err.to_string())).into())
 }
 
 /// Refuses a URL whose path or query holds an encoded NUL (`%00`) before any handler sees it:
@@ -204,7 +205,7 @@ pub async fn refuse_nul_in_url(
     let uri = req.uri().to_string().to_ascii_lowercase();
     if uri.contains("%00") {
         let error = AppError::new(Code::InvalidPath, "the URL holds a NUL character");
-        return Ok(req.error_response(error).map_into_right_body());
+        return Ok(req.error_response(HttpError(error)).map_into_right_body());
     }
     next.call(req).await.map(|r| r.map_into_left_body())
 }

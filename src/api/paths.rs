@@ -5,7 +5,7 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::error::AppError;
+use crate::http::HttpError;
 
 /// The `{post}` segment of a path as a post code: trimmed and upper-cased here, once, so
 /// `mex`, ` MEX` and `MEX` are the same post everywhere. It never refuses by itself: actix
@@ -25,8 +25,8 @@ impl PostCode {
 }
 
 impl FromRequest for PostCode {
-    type Error = AppError;
-    type Future = Ready<Result<PostCode, AppError>>;
+    type Error = HttpError;
+    type Future = Ready<Result<PostCode, HttpError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(PostCode::normalise(req.match_info().get("post").unwrap_or_default())))

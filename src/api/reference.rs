@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::booking::plausible_date;
-use crate::error::AppError;
+use crate::http::HttpError;
 use crate::reference;
 use crate::state::AppState;
 
@@ -61,7 +61,7 @@ pub struct FeesQuery {
 /// The embassy and consulates, with their time zones.
 #[utoipa::path(tag = "reference", responses((status = 200, body = [PostView])))]
 #[get("/posts")]
-pub async fn list_posts(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list_posts(state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let posts = state.db(|conn| Ok(reference::list_posts(conn)?)).await?;
     let body: Vec<PostView> = posts
         .into_iter()
@@ -81,7 +81,7 @@ pub async fn list_posts(state: web::Data<AppState>) -> Result<HttpResponse, AppE
 /// The services that can be booked.
 #[utoipa::path(tag = "reference", responses((status = 200, body = [ServiceView])))]
 #[get("/services")]
-pub async fn list_services(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list_services(state: web::Data<AppState>) -> Result<HttpResponse, HttpError> {
     let services = state.db(|conn| Ok(reference::list_services(conn)?)).await?;
     let body: Vec<ServiceView> = services
         .into_iter()
@@ -106,7 +106,7 @@ pub async fn list_services(state: web::Data<AppState>) -> Result<HttpResponse, A
 pub async fn list_fees(
     state: web::Data<AppState>,
     query: web::Query<FeesQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let date = plausible_date("date", query.date)?.unwrap_or_else(|| state.clock.now().date_naive());
     let fees = state.db(move |conn| Ok(reference::fees_on(conn, date)?)).await?;
     let body: Vec<FeeView> = fees

@@ -8,9 +8,9 @@ use utoipa::IntoParams;
 
 use crate::api::Denied;
 use crate::auth::roles::AuditorOrAdmin;
-use crate::auth::Staff;
-use crate::error::AppError;
 use crate::fees::receipts::Method;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::http::{export_response, Guarded};
 use crate::reports::export::Format;
 use crate::reports::fee_report::{Report, Scope};
@@ -70,7 +70,7 @@ pub struct FeeReportQuery {
 pub async fn fee_report(
     state: web::Data<AppState>,
     request: Guarded<Staff<AuditorOrAdmin>, web::Query<FeeReportQuery>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(auditor, query) = request;
     let query = query.into_inner();
     let format = query.format.unwrap_or(Format::Json);
@@ -84,5 +84,5 @@ pub async fn fee_report(
         method: query.method,
         clerk: query.clerk.map(|c| c.to_ascii_lowercase()),
     };
-    export_response(&state, auditor, scope, format, query.bom.unwrap_or(false)).await
+    Ok(export_response(&state, auditor.0, scope, format, query.bom.unwrap_or(false)).await?)
 }

@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AdminOnly;
-use crate::auth::Staff;
 use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
-use crate::error::AppError;
 use crate::http::Guarded;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -71,7 +71,7 @@ pub async fn show_schedules(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let post = post.into_inner();
     let body = state
         .db(move |conn| {
@@ -97,7 +97,7 @@ pub async fn replace_schedule(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ScheduleRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(admin, body) = request;
     let post = post.into_inner();
     let ScheduleRequest { service, openings } = body.into_inner();
@@ -127,7 +127,7 @@ pub async fn list_closures(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Query<ClosuresQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(admin, query) = request;
     let post = post.into_inner();
@@ -158,7 +158,7 @@ pub async fn create_closure(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ClosureRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(admin, body) = request;
     let view = closures::close(
         &state.pool,
@@ -183,7 +183,7 @@ pub async fn delete_closure(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Path<(String, i64)>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(admin, path) = request;
     let (_, id) = path.into_inner();
     closures::reopen(

@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
-use crate::auth::Staff;
-use crate::error::AppError;
 use crate::http::Guarded;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::search::{self as finder, SearchResults};
 use crate::state::AppState;
 
@@ -42,7 +42,7 @@ pub struct SearchQuery {
 pub async fn search_all(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<SearchQuery>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(member, query) = request;
     let SearchQuery { q, post } = query.into_inner();
     run(&state, member, q, post).await
@@ -60,7 +60,7 @@ pub async fn search_post(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<SearchQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let Guarded(member, query) = request;
     run(&state, member, query.into_inner().q, Some(post.into_inner())).await
 }
@@ -70,7 +70,7 @@ async fn run(
     member: Staff<AnyStaff>,
     q: Option<String>,
     post: Option<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let query = finder::parse(q.as_deref().unwrap_or_default()).map_err(finder::refusal)?;
     let actor = member.actor();
     let found = state

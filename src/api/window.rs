@@ -10,13 +10,14 @@ use crate::api::booking::parse_reference;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::{AdminOnly, AnyStaff, ClerkPlus, SupervisorPlus};
-use crate::auth::Staff;
 use crate::booking;
 use crate::booking::appointments::{AppointmentView, Rules};
 use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::error::AppError;
 use crate::http::Guarded;
+use crate::http::HttpError;
+use crate::http::Staff;
 use crate::state::AppState;
 use crate::window::closing::{self, ClosingTime};
 use crate::window::visits::{self, DayBoard, QueueDisplay, VisitView, WalkInRequest};
@@ -59,7 +60,7 @@ pub async fn day(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Query<DayQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, query) = request;
     let (post, date) = (post.into_inner(), query.into_inner().date);
@@ -90,7 +91,7 @@ pub async fn check_in(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<CheckInRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
@@ -118,7 +119,7 @@ pub async fn ticket_pdf(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let reference = parse_reference(&reference)?;
     let (pdf, name) =
         crate::pdf::ticket::printed(&state.pool, &state.templates, staff.actor(), reference).await?;
@@ -139,7 +140,7 @@ pub async fn walk_in(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<WalkInRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
@@ -163,7 +164,7 @@ pub async fn next(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<NextRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let (post, actor) = (post.into_inner(), clerk.actor());
@@ -176,7 +177,7 @@ async fn finish(
     clerk: Staff<ClerkPlus>,
     reference: String,
     outcome: AppointmentStatus,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let reference = parse_reference(&reference)?;
     let (settings, actor) = (state.settings.window.clone(), clerk.actor());
@@ -197,7 +198,7 @@ pub async fn complete(
     state: web::Data<AppState>,
     clerk: Staff<ClerkPlus>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     finish(state, clerk, reference.into_inner(), AppointmentStatus::Completed).await
 }
 
@@ -214,7 +215,7 @@ pub async fn no_show(
     state: web::Data<AppState>,
     clerk: Staff<ClerkPlus>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     finish(state, clerk, reference.into_inner(), AppointmentStatus::NoShow).await
 }
 
@@ -239,7 +240,7 @@ pub async fn recall(
     state: web::Data<AppState>,
     request: Guarded<Staff<ClerkPlus>, web::Json<RecallRequest>>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(clerk, body) = request;
     let reference = parse_reference(&reference)?;
@@ -255,7 +256,7 @@ pub async fn recall(
     (status = 404, description = "unknown post", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/posts/{post}/queue/display")]
-pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpResponse, AppError> {
+pub async fn display(state: web::Data<AppState>, post: PostCode) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let post = post.into_inner();
     let body = state.db(move |conn| visits::display(conn, &post, now)).await?;
@@ -277,7 +278,7 @@ pub async fn not_served(
     state: web::Data<AppState>,
     request: Guarded<Staff<SupervisorPlus>, web::Query<DayQuery>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(supervisor, query) = request;
     let (post, date) = (post.into_inner(), query.into_inner().date);
@@ -308,7 +309,7 @@ pub async fn rebook(
     state: web::Data<AppState>,
     supervisor: Staff<SupervisorPlus>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let reference = parse_reference(&reference)?;
     let (rules, actor) = (Rules::from(&state.settings.booking), supervisor.actor());
@@ -330,7 +331,7 @@ pub async fn show_closing_time(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let post = post.into_inner();
     let body = state
@@ -363,7 +364,7 @@ pub async fn set_closing_time(
     state: web::Data<AppState>,
     request: Guarded<Staff<AdminOnly>, web::Json<ClosingTimeRequest>>,
     post: PostCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let Guarded(admin, body) = request;
     let (post, actor, closes) = (post.into_inner(), admin.actor(), body.into_inner().closes);
@@ -373,7 +374,8 @@ pub async fn set_closing_time(
         return Err(AppError::invalid_field(
             "closes",
             "must be HH:MM, or null for the end of the last opening",
-        ));
+        )
+        .into());
     }
     let view =
         state.db(move |conn| closing::set_closing_time(conn, &actor, &post, closes.as_deref(), now)).await?;

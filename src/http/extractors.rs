@@ -1,17 +1,44 @@
 //! The only way a handler learns who is calling: typed extractors over the bearer token, and
 //! [`Guarded`], which settles who is calling before the body is read.
+//!
+//! [`Applicant`] and [`Staff`] wrap the domain's `auth::Applicant` and `auth::Staff` (which the
+//! orphan rule keeps actix's `FromRequest` off) and deref to them.
 
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::auth;
 use crate::auth::roles::Requirement;
-use crate::auth::{Applicant, Staff};
 use crate::error::{AppError, Code};
+use crate::http::HttpError;
 use crate::state::AppState;
+
+/// The signed-in applicant calling, from the bearer token.
+#[derive(Debug, Clone)]
+pub struct Applicant(pub auth::Applicant);
+
+impl Deref for Applicant {
+    type Target = auth::Applicant;
+    fn deref(&self) -> &auth::Applicant {
+        &self.0
+    }
+}
+
+/// The signed-in staff member calling, from the bearer token, whose role satisfies `R`.
+#[derive(Debug, Clone)]
+pub struct Staff<R>(pub auth::Staff<R>);
+
+impl<R> Deref for Staff<R> {
+    type Target = auth::Staff<R>;
+    fn deref(&self) -> &auth::Staff<R> {
+        &self.0
+    }
+}
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>()
@@ -34,27 +61,31 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 impl FromRequest for Applicant {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
             let (state, token) = checked?;
-            crate::accounts::token_check::applicant(&state.pool, &state.keys, &state.clock, &token).await
+            let who = crate::accounts::token_check::applicant(&state.pool, &state.keys, &state.clock, &token)
+                .await?;
+            Ok(Applicant(who))
         })
     }
 }
 
 impl<R: Requirement + 'static> FromRequest for Staff<R> {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, HttpError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = state(req).and_then(|state| Ok((state, bearer(req)?)));
         Box::pin(async move {
             let (state, token) = checked?;
-            crate::accounts::token_check::staff(&state.pool, &state.keys, &state.clock, &token).await
+            let who =
+                crate::accounts::token_check::staff(&state.pool, &state.keys, &state.clock, &token).await?;
+            Ok(Staff(who))
         })
     }
 }

@@ -5,8 +5,10 @@ pub mod client;
 pub mod downloads;
 pub mod export;
 pub mod extractors;
+pub mod problem;
 
 pub use client::client_address;
 pub use downloads::{ics_response, pdf_response, register_csv};
 pub use export::export_response;
-pub use extractors::Guarded;
+pub use extractors::{Applicant, Guarded, Staff};
+pub use problem::HttpError;

@@ -15,8 +15,10 @@ use crate::auth::Actor;
 use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
 use crate::http::client_address;
+use crate::http::HttpError;
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
@@ -100,7 +102,7 @@ async fn start_session(
     req: &HttpRequest,
     email: &str,
     password: String,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let door = Audience::Public;
     let signed_in = login_flow::check_password(
         &state.account_tools(),
@@ -127,7 +129,7 @@ pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<SignInForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let SignInForm { email, password, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
@@ -194,7 +196,7 @@ pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<RegisterForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
@@ -229,7 +231,7 @@ pub async fn register(
             )];
             Ok(register_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, Some(&form), &wait))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -247,7 +249,7 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<SignOutForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     if !session::csrf_holds(&req, &form.csrf) {
         return Ok(redirect("/my"));
     }
@@ -277,7 +279,7 @@ pub async fn my_appointments(
     state: web::Data<AppState>,
     req: HttpRequest,
     visitor: ApplicantPage,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let id = who.id;
@@ -349,7 +351,7 @@ pub async fn change_password(
     req: HttpRequest,
     visitor: ApplicantPage,
     form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let PasswordForm { current_password, new_password, csrf } = form.into_inner();
@@ -406,6 +408,6 @@ pub async fn change_password(
             ));
             Ok(password_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &[FieldError::new("form", wait)]))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

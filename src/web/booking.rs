@@ -18,10 +18,12 @@ use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
 use crate::http::client_address;
+use crate::http::HttpError;
 use crate::reference;
 use crate::state::AppState;
 use crate::web::extract::{ApplicantPage, OwnAppointment};
 use crate::web::i18n::Lang;
+use crate::web::i18n::PageLang;
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
 
@@ -32,7 +34,7 @@ pub async fn choose(
     state: web::Data<AppState>,
     req: HttpRequest,
     _visitor: ApplicantPage,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let (posts, services) =
         state.db(|conn| Ok((reference::list_posts(conn)?, reference::list_services(conn)?))).await?;
@@ -186,7 +188,7 @@ async fn slots_page(
     from: Option<NaiveDate>,
     form: &BookForm,
     errors: &[FieldError],
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
     let query = AvailabilityQuery { service: service.clone(), from, to: from.map(|f| f + Duration::days(6)) };
@@ -220,7 +222,7 @@ async fn slots_page(
                 }
             }));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let error = |field: &str| {
         errors.iter().find(|e| form_field(&e.field) == field).map(|e| lang.field_error(&e.message))
@@ -293,7 +295,7 @@ pub async fn slots(
     req: HttpRequest,
     _visitor: ApplicantPage,
     query: web::Query<SlotsQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let SlotsQuery { post, service, from } = query.into_inner();
     let post = crate::reference::normalise_post(&post);
@@ -306,7 +308,7 @@ pub async fn book(
     req: HttpRequest,
     visitor: ApplicantPage,
     form: web::Form<BookForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let form = form.into_inner();
@@ -371,7 +373,7 @@ pub async fn book(
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
             again(status, vec![FieldError::new("form", said)]).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -393,13 +395,13 @@ pub async fn appointment(
     state: web::Data<AppState>,
     req: HttpRequest,
     own: OwnAppointment,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let OwnAppointment { applicant, reference, view, post, lang } = own;
     let actor = applicant.actor();
     let documents = match state.db(move |conn| records::own_documents(conn, &actor, &reference)).await {
         Ok(documents) => documents,
         Err(e) if e.code() == Code::NotFound => return Ok(not_found(&req, lang)),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let title = lang.t(("Your appointment", "Su cita"));
     let address =
@@ -472,7 +474,7 @@ pub async fn confirmation(
     req: HttpRequest,
     visitor: ApplicantPage,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
@@ -488,7 +490,7 @@ pub async fn confirmation(
     {
         Ok((pdf, name)) => Ok(crate::http::pdf_response(pdf, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -500,14 +502,14 @@ pub async fn calendar_file(
     req: HttpRequest,
     visitor: ApplicantPage,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(reference) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
     match online::calendar_file(&state.pool, &state.clock, who, reference, lang).await {
         Ok((text, name)) => Ok(crate::http::ics_response(text, &name)),
         Err(e) if e.code() == Code::NotFound => Ok(not_found(&req, lang)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -523,7 +525,7 @@ pub async fn cancel(
     visitor: ApplicantPage,
     reference: web::Path<String>,
     form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
     let Some(parsed) = parse_reference(&reference) else { return Ok(not_found(&req, lang)) };
@@ -554,7 +556,7 @@ pub async fn cancel(
                 }
             }))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -570,7 +572,7 @@ pub async fn reschedule_form(
     req: HttpRequest,
     own: OwnAppointment,
     query: web::Query<WeekQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let OwnAppointment { view, lang, .. } = own;
     reschedule_page(&state, &req, lang, StatusCode::OK, &view, query.into_inner().from, None).await
 }
@@ -583,7 +585,7 @@ async fn reschedule_page(
     view: &AppointmentView,
     from: Option<NaiveDate>,
     problem: Option<&str>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
     let (post, service) = (view.post.clone(), view.service.clone());
@@ -626,7 +628,7 @@ pub async fn reschedule(
     req: HttpRequest,
     own: OwnAppointment,
     form: web::Form<RescheduleForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let OwnAppointment { applicant: who, reference: parsed, view, lang, .. } = own;
     let RescheduleForm { csrf, slot_id } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
@@ -670,6 +672,6 @@ pub async fn reschedule(
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
             reschedule_page(&state, &req, lang, status, &view, None, Some(said)).await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

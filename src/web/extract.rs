@@ -20,9 +20,11 @@ use crate::auth::{Applicant, Staff, StaffMember};
 use crate::booking::appointments::AppointmentView;
 use crate::booking::reference_code::Reference;
 use crate::error::Code;
+use crate::http::HttpError;
 use crate::reference::Post;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
+use crate::web::i18n::PageLang;
 use crate::web::layout::StaffHeader;
 use crate::web::{redirect, session};
 
@@ -179,7 +181,7 @@ impl FromRequest for OwnAppointment {
             {
                 Ok((view, post)) => Ok(OwnAppointment { applicant, reference, view, post, lang }),
                 Err(e) if e.code() == Code::NotFound => Err(not_found()),
-                Err(e) => Err(e.into()),
+                Err(e) => Err(HttpError(e).into()),
             }
         })
     }

@@ -6,6 +6,7 @@ use maud::{html, Markup};
 
 use crate::error::AppError;
 use crate::web::i18n::Lang;
+use crate::web::i18n::PageLang;
 
 /// Errors by field name (`form` for the page's own line), already in the page's language.
 #[derive(Debug, Default, Clone)]

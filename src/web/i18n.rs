@@ -10,9 +10,21 @@ pub const COOKIE: &str = "lang";
 
 pub use crate::wording::Lang;
 
-impl Lang {
+/// What the pages add to the domain's [`Lang`]: which one a request asks for, and dates, money
+/// and the rules' messages as each language writes them. A trait because `Lang` is the domain
+/// crate's type (the orphan rule) and knows nothing of requests.
+pub trait PageLang: Sized {
+    fn of(req: &HttpRequest) -> Lang;
+    fn date(self, date: NaiveDate) -> String;
+    fn date_time(self, rfc3339: &str) -> String;
+    fn money(self, cents: i64, currency: &str) -> String;
+    fn field_error(self, message: &str) -> String;
+    fn error_text(self, error: &crate::error::FieldError) -> String;
+}
+
+impl PageLang for Lang {
     /// The remembered choice, else the best of Accept-Language, else English.
-    pub fn of(req: &HttpRequest) -> Lang {
+    fn of(req: &HttpRequest) -> Lang {
         if let Some(lang) = req.cookie(COOKIE).and_then(|c| Lang::parse(c.value())) {
             return lang;
         }
@@ -21,7 +33,7 @@ impl Lang {
     }
 
     /// `1 de diciembre de 2026`, `December 1, 2026`.
-    pub fn date(self, date: NaiveDate) -> String {
+    fn date(self, date: NaiveDate) -> String {
         let month = date.month0() as usize;
         match self {
             Lang::En => format!("{} {}, {}", MONTHS_EN[month], date.day(), date.year()),
@@ -31,7 +43,7 @@ impl Lang {
 
     /// `2026-12-01T09:15:00-06:00` as `1 de diciembre de 2026, 09:15 (UTC-06:00)`: a time in the
     /// post's zone, with its offset.
-    pub fn date_time(self, rfc3339: &str) -> String {
+    fn date_time(self, rfc3339: &str) -> String {
         match chrono::DateTime::parse_from_rfc3339(rfc3339) {
             Ok(at) => {
                 format!("{}, {} (UTC{})", self.date(at.date_naive()), at.format("%H:%M"), at.format("%:z"))
@@ -41,7 +53,7 @@ impl Lang {
     }
 
     /// `US$1,234.50` / `1,234.50 USD`: cents as the language writes an amount.
-    pub fn money(self, cents: i64, currency: &str) -> String {
+    fn money(self, cents: i64, currency: &str) -> String {
         let sign = if cents < 0 { "-" } else { "" };
         let whole = (cents / 100).unsigned_abs();
         let digits = whole.to_string();
@@ -58,12 +70,10 @@ impl Lang {
             _ => format!("{amount} {currency}"),
         }
     }
-}
 
-impl Lang {
     /// A rule's message (the rules speak English, as the API does) as a field error in this
     /// language; a message without Spanish words shows in English inside a Spanish sentence.
-    pub fn field_error(self, message: &str) -> String {
+    fn field_error(self, message: &str) -> String {
         let message = message.trim_end_matches('.');
         match self {
             Lang::En => format!("{message}."),
@@ -73,12 +83,10 @@ impl Lang {
             },
         }
     }
-}
 
-impl Lang {
     /// An error as a page shows it: one the page wrote itself (field `form`) is in the page's
     /// language already; a rule's is translated.
-    pub fn error_text(self, error: &crate::error::FieldError) -> String {
+    fn error_text(self, error: &crate::error::FieldError) -> String {
         if error.field == "form" {
             error.message.clone()
         } else {

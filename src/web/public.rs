@@ -8,10 +8,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::documents::records::{self, TrackingView};
-use crate::error::{AppError, Code};
+use crate::error::Code;
 use crate::http::client_address;
+use crate::http::HttpError;
 use crate::reference;
 use crate::state::AppState;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{self, Lang, Text};
 use crate::web::layout::{frame, SITE};
 use crate::web::names;
@@ -27,7 +29,7 @@ pub fn service_name(lang: Lang, code: &str, english: &str) -> String {
 }
 
 #[get("/")]
-pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let now = state.clock.naive();
     let (today, posts, services, fees) = state
@@ -118,7 +120,7 @@ pub async fn track(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Query<TrackForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let TrackForm { number, surname } = form.into_inner();
@@ -147,7 +149,7 @@ pub async fn track(
                 "Too many lookups from here. Please wait a few minutes and try again.",
                 "Demasiadas consultas desde aquí. Espere unos minutos e intente de nuevo."))) } })
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     } else {
         if errors != (None, None) {
@@ -249,7 +251,7 @@ pub async fn display(
     state: web::Data<AppState>,
     req: HttpRequest,
     post: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let post = crate::reference::normalise_post(&post);
@@ -260,7 +262,7 @@ pub async fn display(
             let title = lang.t(("No such office", "No existe esa oficina"));
             return Ok(page(StatusCode::NOT_FOUND, lang, frame(lang, title, "/", html! {})));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let title = format!("{} · {}", lang.t(("Now serving", "Atendiendo")), screen.post);
     let body = html! {

@@ -15,7 +15,9 @@ use crate::calendar;
 use crate::error::AppError;
 use crate::fees::receipts::{self, Verified};
 use crate::http::client_address;
+use crate::http::HttpError;
 use crate::state::AppState;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::layout::{encode, frame};
 use crate::web::page;
@@ -41,7 +43,7 @@ pub async fn check(
     req: HttpRequest,
     number: web::Path<String>,
     query: web::Query<CheckQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let number = number.into_inner();
     let sig = query.into_inner().sig;
@@ -85,7 +87,7 @@ pub async fn check(
             }
             Ok(response)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -12,8 +12,10 @@ use serde::Deserialize;
 use crate::auth::roles::AdminOnly;
 use crate::booking::schedule::{self as week_schedule, OpeningSpec, Refit, ServiceWeek, MAX_OPENINGS};
 use crate::error::{AppError, FieldError};
+use crate::http::HttpError;
 use crate::state::AppState;
 use crate::web::extract::StaffPage;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
 use crate::web::staff::{post_of, refused, sign_out_button};
@@ -230,7 +232,7 @@ pub async fn schedules(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     query: web::Query<PostQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let post = post_of(&admin, query.into_inner().post);
     let (reader, asked) = ((*admin).clone(), post.clone());
@@ -246,7 +248,7 @@ pub async fn set_week(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let mut typed = Typed::new(form.into_inner());
     let post = post_of(&admin, Some(typed.get("post").to_string()));

@@ -14,8 +14,10 @@ use crate::calendar;
 use crate::documents::intake::{CheckedItem, Form};
 use crate::documents::register::{self, RegisterEntry};
 use crate::error::{AppError, FieldError};
+use crate::http::HttpError;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
+use crate::web::i18n::PageLang;
 use crate::web::staff::{member, refusal, said};
 use crate::web::{form_page, once, redirect, session};
 
@@ -126,7 +128,7 @@ pub async fn correct(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let (post, number) = path.into_inner();
@@ -165,7 +167,7 @@ pub async fn correct(
     match done {
         Ok(led_to) => Ok(redirect(&led_to)),
         Err(AppError::Validation { errors, .. }) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
-        Err(e) if e.code().status() >= 500 => Err(e),
+        Err(e) if e.code().status() >= 500 => Err(e.into()),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
             Ok(again(status, &[FieldError::new("form", refusal(lang, &e))]))

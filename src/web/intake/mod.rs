@@ -22,8 +22,10 @@ use crate::booking::status::AppointmentStatus;
 use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code, FieldError};
+use crate::http::HttpError;
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::{member, refusal};
 use crate::web::typed::renumber;
@@ -601,7 +603,7 @@ pub async fn prefill(
     visitor: ApplicantPage,
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let (mut draft, _) = match prefill_of(&state, &req, &reference).await {
@@ -661,7 +663,7 @@ pub async fn prefill(
             )];
             Ok(draft.page(&req, lang, StatusCode::CONFLICT, typed, &said))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -837,7 +839,7 @@ pub async fn record_at_window(
     req: HttpRequest,
     reference: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let posted = Posted::new(form.into_inner());
@@ -878,7 +880,7 @@ pub async fn record_at_window(
         Err(AppError::Validation { errors, .. }) => {
             Ok(window.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors))
         }
-        Err(e) if e.code().status() >= 500 => Err(e),
+        Err(e) if e.code().status() >= 500 => Err(e.into()),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
             let said = [FieldError::new("form", refusal(lang, &e))];

@@ -4,8 +4,10 @@
 use super::*;
 use crate::accounts::staff::StaffRecord;
 use crate::error::FieldError;
+use crate::http::HttpError;
 use crate::reference::Post;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 
 #[derive(Deserialize, Default, Clone)]
 pub struct AccountForm {
@@ -229,7 +231,7 @@ pub async fn accounts(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let found = load(&state, &admin.member).await?;
     Ok(accounts_page(&req, admin.lang, &admin.username, found, None))
 }
@@ -241,9 +243,9 @@ async fn refused_form(
     admin: &StaffPage<AdminOnly>,
     form: Refused,
     e: AppError,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     if e.code().status() >= 500 {
-        return Err(e);
+        return Err(e.into());
     }
     let problem = Problem::of(admin.lang, form, &e);
     let found = load(state, &admin.member).await?;
@@ -256,7 +258,7 @@ pub async fn open_account(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<AccountForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
@@ -279,7 +281,7 @@ pub async fn switch_account(
     admin: StaffPage<AdminOnly>,
     path: web::Path<(String, String)>,
     _form: CsrfForm<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, now) = (admin.lang, state.clock.naive());
     let (username, verb) = path.into_inner();
     let disabled = match verb.as_str() {
@@ -304,7 +306,7 @@ pub async fn reset_password(
     admin: StaffPage<AdminOnly>,
     username: web::Path<String>,
     form: CsrfForm<ResetForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let username = username.into_inner();
     let password = match crate::accounts::fields::NewPassword::parse(&form.password) {
         Ok(password) => password,
@@ -330,7 +332,7 @@ pub async fn reassign(
     admin: StaffPage<AdminOnly>,
     username: web::Path<String>,
     form: CsrfForm<AssignmentForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let AssignmentForm { role, post, .. } = form.into_inner();
     let post = post.filter(|p| !p.trim().is_empty());

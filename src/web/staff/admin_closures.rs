@@ -1,8 +1,10 @@
 //! The admins' closures: a day or part of one closed, or opened again.
 
 use super::*;
+use crate::http::HttpError;
 use crate::web::extract::{CsrfForm, StaffPage};
 use crate::web::field_errors::Shown;
+use crate::web::i18n::PageLang;
 
 /// A post's closures from today over the booking horizon, and a form to close a day or part
 /// of one.
@@ -12,7 +14,7 @@ pub async fn closures(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     query: web::Query<BoardQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let post = post_of(&admin, query.into_inner().post);
     closures_page(&state, &req, &admin, post, &ClosureForm::default(), &Shown::default()).await
 }
@@ -25,7 +27,7 @@ async fn closures_page(
     post: String,
     typed: &ClosureForm,
     shown: &Shown,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, now) = (admin.lang, state.clock.naive());
     let horizon = i64::from(state.settings.booking.horizon_days);
     let (reader, asked) = ((*admin).clone(), post.clone());
@@ -107,7 +109,7 @@ pub async fn close_day(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<ClosureForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = admin.lang;
     let form = form.into_inner();
     let post = crate::reference::normalise_post(&form.post);
@@ -143,7 +145,7 @@ pub async fn remove_closure(
     admin: StaffPage<AdminOnly>,
     id: web::Path<String>,
     form: CsrfForm<PostForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let PostForm { post, .. } = form.into_inner();
     let Ok(id) = id.parse::<i64>() else {

@@ -3,8 +3,10 @@
 //! post changes it; a post's admin sees it read-only.
 
 use super::*;
+use crate::http::HttpError;
 use crate::web::extract::{CsrfForm, StaffPage};
 use crate::web::field_errors::Shown;
+use crate::web::i18n::PageLang;
 
 /// Why a post's admin can't change the schedule.
 const EVERY_POST: Text = (
@@ -13,7 +15,7 @@ const EVERY_POST: Text = (
 );
 
 /// An operation's refusal; `wrong_post` here means the admin is bound to a post.
-fn fee_refusal(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
+fn fee_refusal(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, HttpError> {
     match e.code() {
         Code::WrongPost => Ok(said(req, StatusCode::FORBIDDEN, lang, lang.t(EVERY_POST))),
         _ => refused(req, lang, e),
@@ -27,7 +29,7 @@ pub async fn fee_schedule_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     fees_page(&state, &req, &admin, &FeeVersionForm::default(), &Shown::default()).await
 }
 
@@ -38,7 +40,7 @@ async fn fees_page(
     admin: &StaffPage<AdminOnly>,
     typed: &FeeVersionForm,
     shown: &Shown,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, now) = (admin.lang, state.clock.naive());
     let changes = admin.post.is_none();
     let (list, upcoming) = state
@@ -159,7 +161,7 @@ pub async fn add_fee_version(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<FeeVersionForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, now) = (admin.lang, state.clock.naive());
     let form = form.into_inner();
     let from = NaiveDate::parse_from_str(form.effective_from.trim(), "%Y-%m-%d").ok();
@@ -191,7 +193,7 @@ pub async fn add_fee_version(
             fees_page(&state, &req, &admin, &form, &Shown::of(lang, &e).renamed("amount_cents", "amount"))
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -209,7 +211,7 @@ pub async fn withdraw_fee_version(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<WithdrawForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = Lang::of(&req);
     let WithdrawForm { code, effective_from, reason, .. } = form.into_inner();

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::*;
 use crate::audit::read::{self, Filter};
 use crate::db::schema::staff as staff_table;
+use crate::http::HttpError;
 use crate::web::extract::StaffPage;
 
 /// The page's filters: the API's, as a person fills them in (dates, not instants).
@@ -47,7 +48,7 @@ pub async fn audit_log(
     req: HttpRequest,
     auditor: StaffPage<AuditorOrAdmin>,
     query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     const PAGE: i64 = 50;
     let (lang, now) = (auditor.lang, state.clock.naive());
     let query = query.into_inner();

@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::fees::closeouts::{CloseoutView, Difference};
+use crate::http::HttpError;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 
 /// What the cash page's count form asks for: each method in the currency it is counted in.
 const COUNTED: [(Method, Currency, &str); 4] = [
@@ -252,7 +254,7 @@ pub async fn cash(
     req: HttpRequest,
     staff: StaffPage<ClerkPlus>,
     query: web::Query<BoardQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     match load_day(&state, &staff.member, query.into_inner().post).await {
         Ok(day) => Ok(cash_page(&req, StatusCode::OK, lang, &staff.member, &day, &Typed::default())),
@@ -269,7 +271,7 @@ async fn again(
     post: String,
     status: StatusCode,
     typed: Typed,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     match load_day(state, staff, Some(post)).await {
         Ok(day) => Ok(cash_page(req, status, lang, staff, &day, &typed)),
         Err(e) => refused(req, lang, e),
@@ -296,7 +298,7 @@ pub async fn set_rate(
     req: HttpRequest,
     page: StaffPage<SupervisorPlus>,
     form: CsrfForm<RateForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, supervisor) = (page.lang, &page.member);
     let RateForm { post, rate, .. } = form.into_inner();
     let post = crate::reference::normalise_post(&post);
@@ -391,7 +393,7 @@ pub async fn count(
     req: HttpRequest,
     page: StaffPage<ClerkPlus>,
     form: CsrfForm<CountForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, clerk) = (page.lang, &page.member);
     let form = form.into_inner();
     let post = crate::reference::normalise_post(&form.post);
@@ -466,7 +468,7 @@ pub async fn sign_close(
     page: StaffPage<SupervisorPlus>,
     id: web::Path<String>,
     form: CsrfForm<PostForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let (lang, supervisor) = (page.lang, &page.member);
     let PostForm { post, .. } = form.into_inner();
     let Ok(id) = id.parse::<i64>() else {
@@ -511,7 +513,7 @@ pub async fn close_sheet_pdf(
     staff: StaffPage<ClerkPlus>,
     id: web::Path<String>,
     query: web::Query<SheetQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let Ok(id) = id.parse::<i64>() else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));

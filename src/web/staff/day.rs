@@ -6,7 +6,9 @@ use super::*;
 
 use crate::booking::status::AppointmentStatus;
 use crate::error::FieldError;
+use crate::http::HttpError;
 use crate::web::extract::{carries_csrf, remembered_window, CsrfForm, StaffPage, WINDOW_COOKIE};
+use crate::web::i18n::PageLang;
 use crate::window::rules::{self as window_rules, WalkIn};
 use crate::window::visits::{self, DayBoard, VisitView};
 
@@ -134,7 +136,7 @@ pub async fn board(
     clerk: StaffPage<ClerkPlus>,
     query: web::Query<BoardQuery>,
     just: web::Query<JustDone>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let BoardQuery { post, date } = query.into_inner();
     let post = post_of(&clerk, post);
@@ -143,7 +145,7 @@ pub async fn board(
         Err(e) if matches!(e.code(), Code::NotFound | Code::WrongPost) => {
             return Ok(said(&req, StatusCode::NOT_FOUND, lang, &refusal(lang, &e)))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(render(&req, lang, &clerk, &today, StatusCode::OK, &just.into_inner(), Extras::default()))
 }
@@ -382,7 +384,7 @@ pub async fn check_in(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     _form: CsrfForm<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -396,7 +398,7 @@ pub async fn check_in(
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
             Ok(said(&req, status, lang, &check_in_refusal(lang, &e)))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -407,7 +409,7 @@ pub async fn ticket_pdf(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -433,7 +435,7 @@ pub async fn call_next(
     req: HttpRequest,
     clerk: StaffPage<ClerkPlus>,
     form: CsrfForm<CallForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let CallForm { once: token, post, window, .. } = form.into_inner();
     if !once::well_formed(&token) {
@@ -502,7 +504,7 @@ async fn finish_from_page(
     reference: String,
     form: FinishForm,
     step: &'static str,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -550,7 +552,7 @@ pub async fn complete_visit(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     form: CsrfForm<FinishForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "complete").await
 }
 
@@ -561,7 +563,7 @@ pub async fn no_show_visit(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     form: CsrfForm<FinishForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "no-show").await
 }
 
@@ -572,7 +574,7 @@ pub async fn recall_visit(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     form: CsrfForm<FinishForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     finish_from_page(state, req, clerk, reference.into_inner(), form.into_inner(), "recall").await
 }
 
@@ -600,7 +602,7 @@ pub async fn walk_in(
     req: HttpRequest,
     clerk: StaffPage<ClerkPlus>,
     form: CsrfForm<WalkInForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     use crate::booking::party::PersonInput;
     use crate::window::visits::WalkInRequest;
     let lang = clerk.lang;

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::documents::records::{Collector, DocumentView, HandoverRequest, IdType};
+use crate::http::HttpError;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 
 /// `?state=` (a document state; every state when empty) and `?post=` (for staff bound to none).
 #[derive(Deserialize)]
@@ -32,7 +34,7 @@ pub async fn documents_at_post(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     query: web::Query<DocumentsQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let DocumentsQuery { state: wanted, post } = query.into_inner();
     let wanted = wanted.filter(|s| !s.is_empty());
@@ -290,7 +292,7 @@ pub async fn document(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(not_found(&req, lang));
@@ -327,7 +329,7 @@ pub async fn hand_over(
     clerk: StaffPage<ClerkPlus>,
     number: web::Path<String>,
     form: CsrfForm<HandoverForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let form = form.into_inner();
     let Some(tracking) = TrackingNumber::parse(&number) else {

@@ -1,7 +1,9 @@
 //! The auditors' fee report: its downloads in every format.
 
 use super::*;
+use crate::http::HttpError;
 use crate::web::extract::StaffPage;
+use crate::web::i18n::PageLang;
 
 #[derive(Deserialize)]
 pub struct ReportQuery {
@@ -17,7 +19,7 @@ pub async fn reports(
     req: HttpRequest,
     auditor: StaffPage<AuditorOrAdmin>,
     query: web::Query<ReportQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let query = query.into_inner();
     // What was asked, or the member's own post: another post is refused as the API refuses it.

@@ -7,7 +7,9 @@ use super::*;
 use crate::fees::money::Money;
 use crate::fees::pricing::NoFeeBasis;
 use crate::fees::receipts::{Charged, Preview};
+use crate::http::HttpError;
 use crate::web::extract::{CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 use crate::web::typed::Typed;
 
 /// The methods as the pages name them, in the order the form offers them.
@@ -380,7 +382,7 @@ pub async fn fee_form(
     req: HttpRequest,
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(not_found(&req, lang));
@@ -512,7 +514,7 @@ async fn back_to_form(
     sent: &Sent<'_>,
     status: StatusCode,
     errors: Vec<(String, String)>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     match form_context(state, actor, sent.reference.clone()).await {
         Ok((fees, _)) => {
             Ok(fee_page(sent.req, status, sent.lang, sent.reference.as_str(), &fees, sent.typed, &errors))
@@ -531,7 +533,7 @@ pub async fn record_fee(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     form: CsrfForm<FeeSent>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let typed = Typed::new(form.into_inner().0);
     if !once::well_formed(typed.get(once::FIELD)) {
@@ -596,7 +598,7 @@ pub async fn receipt(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let (key, actor, wanted) = (state.receipts.clone(), staff.actor(), number.into_inner());
     let found = state
@@ -677,7 +679,7 @@ pub async fn receipt_pdf(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     match crate::pdf::receipt::printed(
         &state.pool,
@@ -720,7 +722,7 @@ pub async fn void(
     supervisor: StaffPage<SupervisorPlus>,
     number: web::Path<String>,
     form: CsrfForm<VoidForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = supervisor.lang;
     let VoidForm { reason, .. } = form.into_inner();
     let (key, actor, number) = (state.receipts.clone(), supervisor.actor(), number.into_inner());

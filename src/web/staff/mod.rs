@@ -58,9 +58,11 @@ use crate::fees::rates::{self, RateRequest};
 use crate::fees::receipts::{self, FeeRequest, Method, PaymentInput, VoidRequest};
 use crate::fees::schedule::{self as fee_versions, FeeVersionRequest};
 use crate::http::client_address;
+use crate::http::HttpError;
 use crate::reports::export::Format;
 use crate::reports::fee_report::Scope;
 use crate::state::AppState;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::names;
 use crate::web::numbers;
@@ -162,10 +164,10 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
 }
 
 /// An operation's refusal (4xx) as a page saying why; a failure (5xx) goes on as the error.
-pub(crate) fn refused(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, AppError> {
+pub(crate) fn refused(req: &HttpRequest, lang: Lang, e: AppError) -> Result<HttpResponse, HttpError> {
     let status = e.code().status();
     if status >= 500 {
-        return Err(e);
+        return Err(e.into());
     }
     Ok(said(req, StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT), lang, &refusal(lang, &e)))
 }

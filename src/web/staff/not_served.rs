@@ -4,7 +4,9 @@
 use super::*;
 
 use crate::booking::appointments::Rules;
+use crate::http::HttpError;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 use crate::window::closing;
 use crate::window::visits;
 
@@ -17,7 +19,7 @@ pub async fn not_served_list(
     req: HttpRequest,
     supervisor: StaffPage<SupervisorPlus>,
     query: web::Query<BoardQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = supervisor.lang;
     let BoardQuery { post, date } = query.into_inner();
     let post = post_of(&supervisor, post);
@@ -37,7 +39,7 @@ pub async fn not_served_list(
         Err(e) if matches!(e.code(), Code::NotFound | Code::WrongPost) => {
             return Ok(said(&req, StatusCode::NOT_FOUND, lang, &refusal(lang, &e)))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let title = format!("{} · {}", lang.t(("Not served at closing", "No atendidos al cierre")), list.post);
     let day = |d: NaiveDate| format!("/staff/not-served?post={}&date={d}", list.post);
@@ -102,7 +104,7 @@ pub async fn rebook_visit(
     supervisor: StaffPage<SupervisorPlus>,
     reference: web::Path<String>,
     _form: CsrfForm<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = supervisor.lang;
     let Some(reference) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -155,7 +157,7 @@ pub async fn closing_time_page(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     query: web::Query<ClosingQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = admin.lang;
     let post = post_of(&admin, query.into_inner().post);
     closing_page(&state, &req, lang, post, StatusCode::OK, None, None).await
@@ -169,7 +171,7 @@ async fn closing_page(
     status: StatusCode,
     typed: Option<String>,
     error: Option<&'static str>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let found = state
         .db(move |conn| {
@@ -183,7 +185,7 @@ async fn closing_page(
         Err(e) if e.code() == Code::NotFound => {
             return Ok(said(req, StatusCode::NOT_FOUND, lang, &refusal(lang, &e)))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let title = format!("{} · {}", lang.t(("Closing time", "Hora de cierre")), closing.post);
     let value = typed.unwrap_or_else(|| closing.closes.clone().unwrap_or_default());
@@ -237,7 +239,7 @@ pub async fn set_closing_time_page(
     req: HttpRequest,
     admin: StaffPage<AdminOnly>,
     form: CsrfForm<ClosingForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = admin.lang;
     let ClosingForm { post, closes, .. } = form.into_inner();
     let post = post_of(&admin, Some(post));

@@ -4,7 +4,9 @@
 use super::fees::{amount, back_link, method_name, METHODS};
 use super::*;
 use crate::fees::receipts::{ReceiptFilter, ReceiptList};
+use crate::http::HttpError;
 use crate::web::extract::StaffPage;
+use crate::web::i18n::PageLang;
 
 /// The list's filters as a GET form sends them: text, read here, so a bad value is its
 /// field's error rather than a bare 400.
@@ -28,7 +30,7 @@ pub async fn receipts_page(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     query: web::Query<ReceiptsQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let query = query.into_inner();
     let post = post_of(&staff, query.post.clone());

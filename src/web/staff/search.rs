@@ -8,10 +8,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::roles::AnyStaff;
-use crate::error::AppError;
+use crate::http::HttpError;
 use crate::search::{self as finder, Kind, Matched, QueryError, SearchResult, SearchResults};
 use crate::state::AppState;
 use crate::web::extract::StaffPage;
+use crate::web::i18n::PageLang;
 use crate::web::i18n::{Lang, Text};
 use crate::web::staff::refused;
 use crate::web::{form_page, redirect};
@@ -90,7 +91,7 @@ pub async fn search_page(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     query: web::Query<SearchPageQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let SearchPageQuery { q, post } = query.into_inner();
     let Some(typed) = q else {

@@ -46,7 +46,7 @@ pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<SignInForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let SignInForm { username, password, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
@@ -81,7 +81,7 @@ pub async fn sign_in(
             ));
             return Ok(sign_in_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &username, Some(wait)));
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let now = state.clock.now();
     let (token, expires_at) = state
@@ -119,7 +119,7 @@ pub async fn sign_out(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<SignOutForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     if !session::csrf_holds(&req, &form.csrf) {
         return Ok(redirect("/staff"));
     }

@@ -6,7 +6,9 @@ use super::fees::{amount, back_link, method_name};
 use super::*;
 use crate::booking::status::AppointmentStatus;
 use crate::fees::receipts::ReceiptRowView;
+use crate::http::HttpError;
 use crate::web::extract::StaffPage;
+use crate::web::i18n::PageLang;
 use crate::window::visits::VisitView;
 
 #[get("/staff/visits/{reference}")]
@@ -15,7 +17,7 @@ pub async fn visit_page(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     reference: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let not_found = || said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró.")));
     // A scanned code may come in lower case or with spaces; the reference is the same.

@@ -2,7 +2,9 @@
 //! notarial register.
 
 use super::*;
+use crate::http::HttpError;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
+use crate::web::i18n::PageLang;
 
 /// The page after recording a document names it (`?recorded=`), to print its slip at once.
 #[derive(Deserialize)]
@@ -18,7 +20,7 @@ pub async fn documents(
     clerk: StaffPage<ClerkPlus>,
     reference: web::Path<String>,
     query: web::Query<RecordedQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = clerk.lang;
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -111,7 +113,7 @@ pub async fn slip_pdf(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     number: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let lang = staff.lang;
     let Some(tracking) = TrackingNumber::parse(&number) else {
         return Ok(said(&req, StatusCode::NOT_FOUND, lang, lang.t(("Not found.", "No se encontró."))));
@@ -147,7 +149,7 @@ pub async fn move_document(
     clerk: StaffPage<ClerkPlus>,
     number: web::Path<String>,
     form: CsrfForm<MoveForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let lang = clerk.lang;
     let MoveForm { back, to, note, .. } = form.into_inner();
@@ -184,7 +186,7 @@ pub async fn register(
     req: HttpRequest,
     staff: StaffPage<AnyStaff>,
     query: web::Query<RegisterQuery>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     use chrono::Datelike;
     let lang = staff.lang;
