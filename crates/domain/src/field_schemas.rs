@@ -221,7 +221,7 @@ pub fn title() -> Object {
 pub fn note() -> Object {
     nullable_string()
         .min_length(Some(1))
-        .max_length(Some(crate::documents::records::MAX_NOTE_CHARS))
+        .max_length(Some(crate::documents::tracking::MAX_NOTE_CHARS))
         .pattern(Some(visible_text()))
         .build()
 }

@@ -22,7 +22,7 @@ use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::documents::identity::MatchingKey;
 use crate::documents::intake::{self, CheckedItem, Form, IntakeItem, Stage, MAX_ITEMS};
 use crate::documents::register::{self, NewEntry};
-use crate::documents::tracking::{self, Kind, Status, TrackingNumber};
+use crate::documents::tracking::{self, Kind, Status, TrackingNumber, MAX_NOTE_CHARS};
 use crate::error::{AppError, Code, FieldError};
 use crate::throttle::{self, Limit};
 use crate::window::visits;
@@ -31,9 +31,6 @@ use crate::window::visits;
 fn lookup_window() -> Duration {
     Duration::minutes(15)
 }
-
-/// Longer notes are refused.
-pub const MAX_NOTE_CHARS: usize = 500;
 
 /// A pre-filled intake: the applications or notarial jobs the appointment is for.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

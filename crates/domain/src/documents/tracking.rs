@@ -7,6 +7,11 @@ use utoipa::ToSchema;
 
 use crate::booking::reference_code::{check_symbol, value, ALPHABET};
 
+/// Longer notes (on a document's step, a correction, a cash close's explanation) are refused.
+/// Here, in a module of pure rules, so that `field_schemas` reads it without a circle through
+/// `documents::records`, whose request types carry those schemas.
+pub const MAX_NOTE_CHARS: usize = 500;
+
 /// What is tracked: a passport application (DS-11, DS-82, DS-5504), a CRBA (DS-2029), or a
 /// notarial job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

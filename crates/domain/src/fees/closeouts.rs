@@ -213,7 +213,7 @@ pub fn submit(
     let explanation = request
         .explanation
         .as_deref()
-        .map(|e| crate::booking::free_text("explanation", e, crate::documents::records::MAX_NOTE_CHARS))
+        .map(|e| crate::booking::free_text("explanation", e, crate::documents::tracking::MAX_NOTE_CHARS))
         .transpose()
         .map_err(|e| AppError::invalid(vec![e]))?;
     let id = write_transaction(conn, |c| -> Result<i64, AppError> {
