@@ -13,9 +13,7 @@ use crate::auth::roles::AdminOnly;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::field_schemas as schemas;
-use crate::http::Guarded;
-use crate::http::HttpError;
-use crate::http::Staff;
+use crate::http::{Guarded, HttpError, Staff};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

@@ -11,9 +11,7 @@ use crate::audit::Action;
 use crate::auth::roles::AuditorOrAdmin;
 use crate::error::{AppError, FieldError};
 use crate::field_schemas as schemas;
-use crate::http::Guarded;
-use crate::http::HttpError;
-use crate::http::Staff;
+use crate::http::{Guarded, HttpError, Staff};
 use crate::reference::post_code;
 use crate::state::AppState;
 

@@ -15,9 +15,7 @@ use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::error::{AppError, Code};
 use crate::field_schemas as schemas;
-use crate::http::HttpError;
-use crate::http::{client_address, Guarded};
-use crate::http::{Applicant, Staff};
+use crate::http::{client_address, Applicant, Guarded, HttpError, Staff};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

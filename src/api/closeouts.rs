@@ -6,8 +6,7 @@ use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::ClerkPlus;
 use crate::error::AppError;
-use crate::http::HttpError;
-use crate::http::Staff;
+use crate::http::{HttpError, Staff};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

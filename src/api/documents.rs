@@ -20,9 +20,7 @@ use crate::documents::register::{self, CorrectionRequest, RegisterEntry, Registe
 use crate::documents::tracking::Status;
 use crate::documents::tracking::TrackingNumber;
 use crate::error::AppError;
-use crate::http::HttpError;
-use crate::http::{client_address, register_csv, Guarded};
-use crate::http::{Applicant, Staff};
+use crate::http::{client_address, register_csv, Applicant, Guarded, HttpError, Staff};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

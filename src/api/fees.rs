@@ -17,9 +17,7 @@ use crate::fees::receipts::{
     self, FeeRequest, ReceiptFilter, ReceiptList, ReceiptView, VerificationView, VoidRequest,
 };
 use crate::fees::schedule::{self, FeeVersionRequest, FeeVersionView, WithdrawRequest};
-use crate::http::HttpError;
-use crate::http::Staff;
-use crate::http::{client_address, pdf_response, Guarded};
+use crate::http::{client_address, pdf_response, Guarded, HttpError, Staff};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

@@ -12,9 +12,7 @@ use crate::booking;
 use crate::booking::closures::{self, ClosureRequest, ClosureView};
 use crate::booking::schedule::{self, OpeningSpec, Refit};
 use crate::calendar;
-use crate::http::Guarded;
-use crate::http::HttpError;
-use crate::http::Staff;
+use crate::http::{Guarded, HttpError, Staff};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";

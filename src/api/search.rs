@@ -7,9 +7,7 @@ use utoipa::IntoParams;
 use crate::api::paths::PostCode;
 use crate::api::Denied;
 use crate::auth::roles::AnyStaff;
-use crate::http::Guarded;
-use crate::http::HttpError;
-use crate::http::Staff;
+use crate::http::{Guarded, HttpError, Staff};
 use crate::search::{self as finder, SearchResults};
 use crate::state::AppState;
 

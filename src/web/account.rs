@@ -14,12 +14,10 @@ use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::booking::appointments;
 use crate::error::{AppError, Code, FieldError};
-use crate::http::client_address;
-use crate::http::HttpError;
+use crate::http::{client_address, HttpError};
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
-use crate::web::i18n::PageLang;
-use crate::web::i18n::{Lang, Text};
+use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
 

@@ -17,13 +17,11 @@ use crate::booking::status::AppointmentStatus;
 use crate::booking::{self, online, AvailabilityQuery};
 use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
-use crate::http::client_address;
-use crate::http::HttpError;
+use crate::http::{client_address, HttpError};
 use crate::reference;
 use crate::state::AppState;
 use crate::web::extract::{ApplicantPage, OwnAppointment};
-use crate::web::i18n::Lang;
-use crate::web::i18n::PageLang;
+use crate::web::i18n::{Lang, PageLang};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
 

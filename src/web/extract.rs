@@ -23,8 +23,7 @@ use crate::error::Code;
 use crate::http::HttpError;
 use crate::reference::Post;
 use crate::state::AppState;
-use crate::web::i18n::Lang;
-use crate::web::i18n::PageLang;
+use crate::web::i18n::{Lang, PageLang};
 use crate::web::layout::StaffHeader;
 use crate::web::{redirect, session};
 

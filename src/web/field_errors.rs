@@ -5,8 +5,7 @@
 use maud::{html, Markup};
 
 use crate::error::AppError;
-use crate::web::i18n::Lang;
-use crate::web::i18n::PageLang;
+use crate::web::i18n::{Lang, PageLang};
 
 /// Errors by field name (`form` for the page's own line), already in the page's language.
 #[derive(Debug, Default, Clone)]

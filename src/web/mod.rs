@@ -27,8 +27,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpMessage, HttpResponse};
 use maud::Markup;
 
-use crate::web::i18n::Lang;
-use crate::web::i18n::PageLang;
+use crate::web::i18n::{Lang, PageLang};
 
 /// The longest form a page takes. The longest real one, an appointment's pre-fill for four
 /// people or a week of 28 openings, is a few kilobytes.

@@ -9,12 +9,10 @@ use serde::Deserialize;
 
 use crate::documents::records::{self, TrackingView};
 use crate::error::Code;
-use crate::http::client_address;
-use crate::http::HttpError;
+use crate::http::{client_address, HttpError};
 use crate::reference;
 use crate::state::AppState;
-use crate::web::i18n::PageLang;
-use crate::web::i18n::{self, Lang, Text};
+use crate::web::i18n::{self, Lang, PageLang, Text};
 use crate::web::layout::{frame, SITE};
 use crate::web::names;
 use crate::web::page;

@@ -14,11 +14,9 @@ use serde::Deserialize;
 use crate::calendar;
 use crate::error::AppError;
 use crate::fees::receipts::{self, Verified};
-use crate::http::client_address;
-use crate::http::HttpError;
+use crate::http::{client_address, HttpError};
 use crate::state::AppState;
-use crate::web::i18n::PageLang;
-use crate::web::i18n::{Lang, Text};
+use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::layout::{encode, frame};
 use crate::web::page;
 

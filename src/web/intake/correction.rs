@@ -16,8 +16,7 @@ use crate::documents::register::{self, RegisterEntry};
 use crate::error::{AppError, FieldError};
 use crate::http::HttpError;
 use crate::state::AppState;
-use crate::web::i18n::Lang;
-use crate::web::i18n::PageLang;
+use crate::web::i18n::{Lang, PageLang};
 use crate::web::staff::{member, refusal, said};
 use crate::web::{form_page, once, redirect, session};
 

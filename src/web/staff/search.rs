@@ -12,8 +12,7 @@ use crate::http::HttpError;
 use crate::search::{self as finder, Kind, Matched, QueryError, SearchResult, SearchResults};
 use crate::state::AppState;
 use crate::web::extract::StaffPage;
-use crate::web::i18n::PageLang;
-use crate::web::i18n::{Lang, Text};
+use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::staff::refused;
 use crate::web::{form_page, redirect};
 
