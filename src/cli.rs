@@ -246,7 +246,7 @@ fn broken(bad: &audit::read::BadEntry) -> String {
 /// One line for a terminal: the detail, and the field messages of a 422.
 fn describe(err: &crate::error::AppError) -> String {
     let problem = err.problem();
-    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+    let fields: Vec<String> = problem.errors.iter().map(|f| format!("{} {}", f.field, f.message())).collect();
     if fields.is_empty() {
         problem.detail
     } else {

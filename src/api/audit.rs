@@ -13,6 +13,7 @@ use crate::error::{AppError, FieldError};
 use crate::field_schemas as schemas;
 use crate::http::{Guarded, HttpError, Staff};
 use crate::reference::post_code;
+use crate::rule::Rule;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -135,8 +136,7 @@ impl From<Stored> for EntryView {
 
 /// The `post` filter: `Ok(None)` when absent, 422 when it spells no post code.
 fn post_filter(raw: Option<&str>) -> Result<Option<String>, FieldError> {
-    raw.map(|p| post_code(p).ok_or_else(|| FieldError::new("post", "must be a three-letter post code")))
-        .transpose()
+    raw.map(|p| post_code(p).ok_or_else(|| FieldError::new("post", Rule::NotAPost))).transpose()
 }
 
 impl LogQuery {
@@ -148,43 +148,41 @@ impl LogQuery {
             None => (None, None),
             Some((kind, id)) => {
                 if !["applicant", "staff", "system", "anonymous"].contains(&kind) {
-                    errors.push(FieldError::new("actor", "must be applicant, staff, system or anonymous"));
+                    errors.push(FieldError::new("actor", Rule::NotAnActor));
                 }
                 let id = if id.is_empty() {
                     None
                 } else {
-                    id.parse::<i64>()
-                        .map_err(|_| errors.push(FieldError::new("actor", "has an id that is not a number")))
-                        .ok()
+                    id.parse::<i64>().map_err(|_| errors.push(FieldError::new("actor", Rule::ActorId))).ok()
                 };
                 (Some(kind.to_string()), id)
             }
         };
         if let Some(action) = &self.action {
             if Action::parse(action).is_none() {
-                errors.push(FieldError::new("action", "is not an action the trail records"));
+                errors.push(FieldError::new("action", Rule::NotAnAction));
             }
         }
         if let (Some(from), Some(to)) = (self.from, self.to) {
             if to < from {
-                errors.push(FieldError::new("to", "must not be before from"));
+                errors.push(FieldError::new("to", Rule::NotBeforeFrom));
             }
         }
         let post = post_filter(self.post.as_deref()).map_err(|e| errors.push(e)).ok().flatten();
         let well_formed =
             |s: &str| (1..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
         if self.entity.as_deref().is_some_and(|e| !well_formed(e)) {
-            errors.push(FieldError::new("entity", "must be 1 to 40 lower-case letters or underscores"));
+            errors.push(FieldError::new("entity", Rule::EntityName));
         }
         if self.entity_id.as_deref().is_some_and(|id| !(1..=64).contains(&id.chars().count())) {
-            errors.push(FieldError::new("entity_id", "must be 1 to 64 characters"));
+            errors.push(FieldError::new("entity_id", Rule::CharsBetween { min: 1, max: 64 }));
         }
         let limit = self.limit.unwrap_or(100);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            errors.push(FieldError::new("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            errors.push(FieldError::new("limit", Rule::Between { min: 1, max: MAX_LIMIT }));
         }
         if self.after.is_some_and(|a| a < 0) {
-            errors.push(FieldError::new("after", "must not be negative"));
+            errors.push(FieldError::new("after", Rule::NotNegative));
         }
         if !errors.is_empty() {
             return Err(AppError::invalid(errors));

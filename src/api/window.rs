@@ -16,6 +16,7 @@ use crate::booking::status::AppointmentStatus;
 use crate::calendar;
 use crate::error::AppError;
 use crate::http::{Guarded, HttpError, Staff};
+use crate::rule::Rule;
 use crate::state::AppState;
 use crate::window::closing::{self, ClosingTime};
 use crate::window::visits::{self, DayBoard, QueueDisplay, VisitView, WalkInRequest};
@@ -369,11 +370,7 @@ pub async fn set_closing_time(
     // The schema says `HH:MM` or null: an empty string is neither (the page's empty field is
     // its own way of saying "the default").
     if closes.as_deref().is_some_and(|c| c.trim().is_empty()) {
-        return Err(AppError::invalid_field(
-            "closes",
-            "must be HH:MM, or null for the end of the last opening",
-        )
-        .into());
+        return Err(AppError::invalid_field("closes", Rule::ClosesOrNull).into());
     }
     let view =
         state.db(move |conn| closing::set_closing_time(conn, &actor, &post, closes.as_deref(), now)).await?;

@@ -13,10 +13,11 @@ use crate::accounts::sessions;
 use crate::auth::tokens::Audience;
 use crate::auth::Actor;
 use crate::booking::appointments;
-use crate::error::{AppError, Code, FieldError};
+use crate::error::{AppError, Code};
 use crate::http::{client_address, HttpError};
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
+use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
@@ -55,9 +56,8 @@ fn field(
 }
 
 /// The message for `field` among `errors`, in the page's language.
-fn error_for<'e>(lang: Lang, errors: &'e [FieldError], field: &str) -> Option<String> {
-    let found: &'e FieldError = errors.iter().find(|e| e.field == field)?;
-    Some(lang.field_error(&found.message))
+fn error_for(errors: &[PageError], field: &str) -> Option<String> {
+    errors.iter().find(|e| e.field == field).map(|e| e.text.clone())
 }
 
 #[derive(Deserialize)]
@@ -166,18 +166,18 @@ fn register_page(
     lang: Lang,
     status: StatusCode,
     form: Option<&RegisterForm>,
-    errors: &[FieldError],
+    errors: &[PageError],
 ) -> HttpResponse {
     let title = lang.t(("Create an account", "Crear una cuenta"));
     let (name, email) = form.map_or(("", ""), |f| (f.full_name.as_str(), f.email.as_str()));
     form_page(req, status, lang, title, "/register", |csrf| {
         html! {
-            @if let Some(general) = error_for(lang, errors, "form") { p.error role="alert" { (general) } }
+            @if let Some(general) = error_for(errors, "form") { p.error role="alert" { (general) } }
             form method="post" action="/register" novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                (field(lang, "full_name", FULL_NAME, "text", name, "name", error_for(lang, errors, "full_name").as_deref()))
-                (field(lang, "email", EMAIL, "email", email, "email", error_for(lang, errors, "email").as_deref()))
-                (field(lang, "password", PASSWORD, "password", "", "new-password", error_for(lang, errors, "password").as_deref()))
+                (field(lang, "full_name", FULL_NAME, "text", name, "name", error_for(errors, "full_name").as_deref()))
+                (field(lang, "email", EMAIL, "email", email, "email", error_for(errors, "email").as_deref()))
+                (field(lang, "password", PASSWORD, "password", "", "new-password", error_for(errors, "password").as_deref()))
                 button type="submit" { (title) }
             }
         }
@@ -198,7 +198,7 @@ pub async fn register(
     let lang = Lang::of(&req);
     let form = form.into_inner();
     if !session::csrf_holds(&req, &form.csrf) {
-        let expired = [FieldError::new("form", lang.t(EXPIRED))];
+        let expired = [PageError::new("form", lang.t(EXPIRED))];
         return Ok(register_page(&req, lang, StatusCode::FORBIDDEN, Some(&form), &expired));
     }
     let registered = match Registration::parse(&form.email, &form.password, &form.full_name) {
@@ -210,17 +210,18 @@ pub async fn register(
     match registered {
         Ok(_) => start_session(&state, &req, &form.email, form.password.clone()).await,
         Err(AppError::Validation { errors, .. }) => {
+            let errors = worded(lang, &errors);
             Ok(register_page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(&form), &errors))
         }
         Err(e) if e.code() == Code::EmailTaken => {
-            let taken = [FieldError::new(
+            let taken = [PageError::new(
                 "email",
                 lang.t(("this address already has an account", "este correo ya tiene una cuenta")),
             )];
             Ok(register_page(&req, lang, StatusCode::CONFLICT, Some(&form), &taken))
         }
         Err(e) if e.code() == Code::TooManyRequests => {
-            let wait = [FieldError::new(
+            let wait = [PageError::new(
                 "form",
                 lang.t((
                     "Too many registrations from here. Please try later",
@@ -321,15 +322,15 @@ pub struct PasswordForm {
     csrf: String,
 }
 
-fn password_page(req: &HttpRequest, lang: Lang, status: StatusCode, errors: &[FieldError]) -> HttpResponse {
+fn password_page(req: &HttpRequest, lang: Lang, status: StatusCode, errors: &[PageError]) -> HttpResponse {
     let title = lang.t(("Change my password", "Cambiar mi contraseña"));
     form_page(req, status, lang, title, "/my/password", |csrf| {
         html! {
-            @if let Some(general) = error_for(lang, errors, "form") { p.error role="alert" { (general) } }
+            @if let Some(general) = error_for(errors, "form") { p.error role="alert" { (general) } }
             form method="post" action="/my/password" novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                (field(lang, "current_password", ("Current password", "Contraseña actual"), "password", "", "current-password", error_for(lang, errors, "current_password").as_deref()))
-                (field(lang, "new_password", ("New password (10 characters or more)", "Contraseña nueva (10 caracteres o más)"), "password", "", "new-password", error_for(lang, errors, "new_password").as_deref()))
+                (field(lang, "current_password", ("Current password", "Contraseña actual"), "password", "", "current-password", error_for(errors, "current_password").as_deref()))
+                (field(lang, "new_password", ("New password (10 characters or more)", "Contraseña nueva (10 caracteres o más)"), "password", "", "new-password", error_for(errors, "new_password").as_deref()))
                 button type="submit" { (title) }
             }
         }
@@ -358,17 +359,17 @@ pub async fn change_password(
             &req,
             lang,
             StatusCode::FORBIDDEN,
-            &[FieldError::new("form", lang.t(EXPIRED))],
+            &[PageError::new("form", lang.t(EXPIRED))],
         ));
     }
     let new = match crate::accounts::fields::NewPassword::parse(&new_password) {
         Ok(new) => new,
-        Err(message) => {
+        Err(rule) => {
             return Ok(password_page(
                 &req,
                 lang,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &[FieldError::new("new_password", message)],
+                &[PageError::new("new_password", lang.rule(&rule))],
             ))
         }
     };
@@ -392,19 +393,14 @@ pub async fn change_password(
         }
         Err(e) if e.code() == Code::WrongCurrentPassword => {
             let wrong = lang.t(("is not your current password", "no es su contraseña actual"));
-            Ok(password_page(
-                &req,
-                lang,
-                StatusCode::FORBIDDEN,
-                &[FieldError::new("current_password", wrong)],
-            ))
+            Ok(password_page(&req, lang, StatusCode::FORBIDDEN, &[PageError::new("current_password", wrong)]))
         }
         Err(e) if e.code() == Code::TooManyRequests => {
             let wait = lang.t((
                 "Too many attempts. Please wait a few minutes",
                 "Demasiados intentos. Espere unos minutos",
             ));
-            Ok(password_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &[FieldError::new("form", wait)]))
+            Ok(password_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &[PageError::new("form", wait)]))
         }
         Err(e) => Err(e.into()),
     }

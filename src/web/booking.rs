@@ -19,8 +19,10 @@ use crate::documents::records::{self, OwnDocument};
 use crate::error::{AppError, Code, FieldError};
 use crate::http::{client_address, HttpError};
 use crate::reference;
+use crate::rule::Rule;
 use crate::state::AppState;
 use crate::web::extract::{ApplicantPage, OwnAppointment};
+use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang};
 use crate::web::names;
 use crate::web::{form_page, redirect, session};
@@ -100,7 +102,7 @@ impl BookForm {
         let mut errors = Vec::new();
         let slot_id = self.slot_id.as_deref().and_then(|s| s.parse::<i64>().ok());
         if slot_id.is_none() {
-            errors.push(FieldError::new("slot_id", "choose a time"));
+            errors.push(FieldError::new("slot_id", Rule::ChooseATime));
         }
         let mut applicants = Vec::new();
         for n in 1..=MAX_PARTY {
@@ -113,7 +115,7 @@ impl BookForm {
                 text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                     Ok(date) => Some(date),
                     Err(_) => {
-                        errors.push(FieldError::new(format!("born_{n}"), "is not a date (YYYY-MM-DD)"));
+                        errors.push(FieldError::new(format!("born_{n}"), Rule::NotADate));
                         None
                     }
                 },
@@ -185,7 +187,7 @@ async fn slots_page(
     service: String,
     from: Option<NaiveDate>,
     form: &BookForm,
-    errors: &[FieldError],
+    errors: &[PageError],
 ) -> Result<HttpResponse, HttpError> {
     let now = state.clock.naive();
     let rules = Rules::from(&state.settings.booking);
@@ -222,10 +224,8 @@ async fn slots_page(
         }
         Err(e) => return Err(e.into()),
     };
-    let error = |field: &str| {
-        errors.iter().find(|e| form_field(&e.field) == field).map(|e| lang.field_error(&e.message))
-    };
-    let general: Vec<&FieldError> =
+    let error = |field: &str| errors.iter().find(|e| form_field(&e.field) == field).map(|e| e.text.clone());
+    let general: Vec<&PageError> =
         errors.iter().filter(|e| e.field == "form" || e.field == "applicants").collect();
     let (earlier, later) = (free.from - Duration::days(7), free.from + Duration::days(7));
     let week =
@@ -235,7 +235,7 @@ async fn slots_page(
     Ok(form_page(req, status, lang, title, "/book", |csrf| {
         html! {
             @for e in &general {
-                p.error role="alert" { (lang.error_text(e)) }
+                p.error role="alert" { (e.text) }
             }
             p { (lang.date(free.from)) " – " (lang.date(free.to)) ". "
                 (lang.t(("Times are the office's local time.", "Los horarios son la hora local de la oficina."))) }
@@ -311,7 +311,7 @@ pub async fn book(
     let who = visitor.applicant;
     let form = form.into_inner();
     let post = crate::reference::normalise_post(&form.post);
-    let again = |status: StatusCode, errors: Vec<FieldError>| {
+    let again = |status: StatusCode, errors: Vec<PageError>| {
         let (state, req, post, service) = (state.clone(), req.clone(), post.clone(), form.service.clone());
         let form = &form;
         async move { slots_page(&state, &req, lang, status, post, service, None, form, &errors).await }
@@ -319,11 +319,11 @@ pub async fn book(
     if !session::csrf_holds(&req, &form.csrf) {
         let expired = lang
             .t(("This form has expired. Please choose again.", "Este formulario caducó. Elija de nuevo."));
-        return again(StatusCode::FORBIDDEN, vec![FieldError::new("form", expired)]).await;
+        return again(StatusCode::FORBIDDEN, vec![PageError::new("form", expired)]).await;
     }
     let request = match form.request() {
         Ok(request) => request,
-        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, worded(lang, &errors)).await,
     };
     match online::book(
         &state.pool,
@@ -339,7 +339,9 @@ pub async fn book(
     {
         Ok(Booked::Created(view)) => Ok(redirect(&format!("/my/{}", view.reference))),
         Ok(Booked::Replayed { .. }) => Ok(redirect("/my")),
-        Err(AppError::Validation { errors, .. }) => again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(AppError::Validation { errors, .. }) => {
+            again(StatusCode::UNPROCESSABLE_ENTITY, worded(lang, &errors)).await
+        }
         Err(e)
             if matches!(
                 e.code(),
@@ -369,7 +371,7 @@ pub async fn book(
                 )),
             };
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
-            again(status, vec![FieldError::new("form", said)]).await
+            again(status, vec![PageError::new("form", said)]).await
         }
         Err(e) => Err(e.into()),
     }

@@ -4,8 +4,27 @@
 
 use maud::{html, Markup};
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::web::i18n::{Lang, PageLang};
+
+/// An error a page shows beside `field`, already in the page's language: a broken rule's
+/// words, or what the page says itself (a form that expired, an address already taken).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageError {
+    pub field: String,
+    pub text: String,
+}
+
+impl PageError {
+    pub fn new(field: impl Into<String>, text: impl Into<String>) -> PageError {
+        PageError { field: field.into(), text: text.into() }
+    }
+}
+
+/// A rule's errors in the page's language.
+pub fn worded(lang: Lang, errors: &[FieldError]) -> Vec<PageError> {
+    errors.iter().map(|e| PageError::new(e.field.clone(), lang.rule(&e.rule))).collect()
+}
 
 /// Errors by field name (`form` for the page's own line), already in the page's language.
 #[derive(Debug, Default, Clone)]
@@ -16,7 +35,7 @@ impl Shown {
     pub fn of(lang: Lang, e: &AppError) -> Shown {
         match e {
             AppError::Validation { errors, .. } => {
-                Shown(errors.iter().map(|f| (f.field.clone(), lang.error_text(f))).collect(), Some(422))
+                Shown(errors.iter().map(|f| (f.field.clone(), lang.rule(&f.rule))).collect(), Some(422))
             }
             e => Shown(vec![("form".into(), crate::web::staff::refusal(lang, e))], Some(e.code().status())),
         }

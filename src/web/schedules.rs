@@ -13,8 +13,10 @@ use crate::auth::roles::AdminOnly;
 use crate::booking::schedule::{self as week_schedule, OpeningSpec, Refit, ServiceWeek, MAX_OPENINGS};
 use crate::error::{AppError, FieldError};
 use crate::http::HttpError;
+use crate::rule::Rule;
 use crate::state::AppState;
 use crate::web::extract::StaffPage;
+use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::names;
 use crate::web::staff::{post_of, refused, sign_out_button};
@@ -38,7 +40,7 @@ const NEW_OPENING: (&str, &str) = ("20", "4");
 struct Edited<'a> {
     service: &'a str,
     typed: &'a Typed,
-    errors: &'a [FieldError],
+    errors: &'a [PageError],
 }
 
 /// The inputs that show `openings`, and one empty row to add another.
@@ -78,7 +80,7 @@ fn openings(typed: &Typed) -> (Vec<OpeningSpec>, Vec<usize>, Vec<FieldError>) {
         let mut whole = |field: &str| match typed.get(&at(field)).trim().parse::<u32>() {
             Ok(n) => n,
             Err(_) => {
-                errors.push(FieldError::new(at(field), "is not a whole number"));
+                errors.push(FieldError::new(at(field), Rule::NotAWholeNumber));
                 0
             }
         };
@@ -95,10 +97,10 @@ fn openings(typed: &Typed) -> (Vec<OpeningSpec>, Vec<usize>, Vec<FieldError>) {
     (openings, rows, errors)
 }
 
-fn row(lang: Lang, service: &str, i: usize, typed: &Typed, errors: &[FieldError]) -> Markup {
+fn row(lang: Lang, service: &str, i: usize, typed: &Typed, errors: &[PageError]) -> Markup {
     let name = |field: &str| format!("openings[{i}].{field}");
     let id = |field: &str| format!("{service}-openings[{i}].{field}");
-    let error = |field: &str| errors.iter().find(|e| e.field == name(field)).map(|e| lang.error_text(e));
+    let error = |field: &str| errors.iter().find(|e| e.field == name(field)).map(|e| e.text.clone());
     let days_error = error("weekdays");
     let days_error_id = id("weekdays-error");
     let text = |field: &str, label: Text, numeric: bool| {
@@ -139,11 +141,11 @@ fn service_form(
     post: &str,
     service: &str,
     typed: &Typed,
-    errors: &[FieldError],
+    errors: &[PageError],
 ) -> Markup {
     let rows = typed.rows("rows", MAX_OPENINGS);
     let whole: Vec<String> =
-        errors.iter().filter(|e| !e.field.starts_with("openings[")).map(|e| lang.error_text(e)).collect();
+        errors.iter().filter(|e| !e.field.starts_with("openings[")).map(|e| e.text.clone()).collect();
     html! {
         form method="post" action="/staff/admin/schedules" novalidate {
             input type="hidden" name="csrf" value=(csrf);
@@ -263,12 +265,12 @@ pub async fn set_week(
         typed.set(format!("openings[{rows}].slot_minutes"), NEW_OPENING.0);
         typed.set(format!("openings[{rows}].capacity"), NEW_OPENING.1);
     }
-    let again = |status, errors: &[FieldError]| {
+    let again = |status, errors: &[PageError]| {
         let edited = Edited { service: &service, typed: &typed, errors };
         page(&req, lang, status, &post, &weeks, Some(edited), None)
     };
     if !session::csrf_holds(&req, typed.get("csrf")) {
-        let expired = FieldError::new("form", lang.t(crate::web::FORM_EXPIRED));
+        let expired = PageError::new("form", lang.t(crate::web::FORM_EXPIRED));
         return Ok(again(StatusCode::FORBIDDEN, &[expired]));
     }
     if typed.has("add_opening") {
@@ -276,7 +278,7 @@ pub async fn set_week(
     }
     let (openings, rows, unread) = openings(&typed);
     if !unread.is_empty() {
-        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &unread));
+        return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &worded(lang, &unread)));
     }
     let done = week_schedule::set_week(
         &state.pool,
@@ -299,7 +301,7 @@ pub async fn set_week(
             Ok(page(&req, lang, StatusCode::OK, &post, &weeks, None, Some(done)))
         }
         Err(AppError::Validation { errors, .. }) => {
-            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &renumber(errors, "openings", &rows)))
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &worded(lang, &renumber(errors, "openings", &rows))))
         }
         Err(e) => refused(&req, lang, e),
     }
@@ -335,8 +337,8 @@ mod tests {
         assert_eq!(rows, [1]);
         assert_eq!(unread.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["openings[1].capacity"]);
         let from_rules = vec![
-            FieldError::new("openings[0].closes", "must be after opens"),
-            FieldError::new("openings", "two openings overlap on 1"),
+            FieldError::new("openings[0].closes", Rule::ClosesAfterOpens),
+            FieldError::new("openings", Rule::OpeningsOverlap { weekday: 1 }),
         ];
         let placed: Vec<String> =
             renumber(from_rules, "openings", &rows).into_iter().map(|e| e.field).collect();

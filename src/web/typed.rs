@@ -61,7 +61,7 @@ pub fn renumber(errors: Vec<FieldError>, list: &str, rows: &[usize]) -> Vec<Fiel
                 let row = rows.get(index.parse::<usize>().ok()?)?;
                 Some(format!("{list}[{row}]{tail}"))
             });
-            FieldError::new(moved.unwrap_or(e.field), e.message)
+            FieldError::new(moved.unwrap_or(e.field), e.rule)
         })
         .collect()
 }
@@ -69,13 +69,14 @@ pub fn renumber(errors: Vec<FieldError>, list: &str, rows: &[usize]) -> Vec<Fiel
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::Rule;
 
     #[test]
     fn errors_go_back_to_the_rows_they_came_from() {
         let errors = vec![
-            FieldError::new("openings[0].closes", "must be after opens"),
-            FieldError::new("openings", "two openings overlap on 1"),
-            FieldError::new("openings[7].opens", "out of range stays as it is"),
+            FieldError::new("openings[0].closes", Rule::ClosesAfterOpens),
+            FieldError::new("openings", Rule::OpeningsOverlap { weekday: 1 }),
+            FieldError::new("openings[7].opens", Rule::NotAClockTime),
         ];
         let placed: Vec<String> =
             renumber(errors, "openings", &[1, 3]).into_iter().map(|e| e.field).collect();

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use crate::db::schema::posts;
 use crate::db::DbConn;
 use crate::error::{AppError, FieldError};
+use crate::rule::Rule;
 
 /// A post's zone, or 404 for an unknown post code.
 pub fn post_zone(conn: &mut DbConn, post: &str) -> Result<Tz, AppError> {
@@ -58,7 +59,7 @@ pub fn plausible(field: &str, date: NaiveDate) -> Result<NaiveDate, FieldError> 
     if (2000..=2200).contains(&date.year()) {
         Ok(date)
     } else {
-        Err(FieldError::new(field, "is not a date between 2000 and 2200"))
+        Err(FieldError::new(field, Rule::DateOutOfRange))
     }
 }
 

@@ -5,18 +5,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One invalid field in a 422 answer.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
-    }
-}
+pub use crate::rule::{FieldError, Rule};
 
 /// The body of every 4xx/5xx answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,8 +172,8 @@ impl AppError {
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         AppError::Validation { detail: "the request has invalid fields".into(), errors }
     }
-    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self::invalid(vec![FieldError::new(field, message)])
+    pub fn invalid_field(field: &str, rule: Rule) -> Self {
+        Self::invalid(vec![FieldError::new(field, rule)])
     }
     /// 429 with `Retry-After` for a throttle that stays closed `wait` longer (at least 1 s).
     pub fn too_many_requests(wait: chrono::Duration) -> Self {
@@ -267,7 +256,7 @@ mod tests {
 
     #[test]
     fn validation_lists_fields() {
-        let problem = AppError::invalid_field("email", "is not an email address").problem();
+        let problem = AppError::invalid_field("email", Rule::NotAnEmail).problem();
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "email");
         assert_eq!(problem.type_, "urn:consular-desk:problem:validation_failed");
@@ -287,24 +276,29 @@ mod tests {
     /// The error table in docs/API.md is this enum's table. Run with `UPDATE_DOCS=1` to rewrite it.
     #[test]
     fn error_table() {
-        const START: &str = "<!-- error-codes:start -->\n";
-        const END: &str = "<!-- error-codes:end -->";
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/API.md");
-        let doc = std::fs::read_to_string(path).expect("docs/API.md");
-        let (Some(a), Some(b)) = (doc.find(START), doc.find(END)) else {
-            panic!("docs/API.md lacks the error-codes markers");
-        };
-        assert!(a < b, "docs/API.md has the error-codes markers in the wrong order");
-        let table = Code::markdown_table();
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            let updated = format!("{}{START}{table}{}", &doc[..a], &doc[b..]);
-            std::fs::write(path, updated).expect("write docs/API.md");
-            return;
-        }
-        assert_eq!(
-            &doc[a + START.len()..b],
-            table,
-            "the error table in docs/API.md is stale: UPDATE_DOCS=1 cargo test --lib error_table"
-        );
+        generated_section("error-codes", &Code::markdown_table());
     }
+}
+
+/// Checks (or, with `UPDATE_DOCS=1`, rewrites) the part of docs/API.md between
+/// `<!-- {name}:start -->` and `<!-- {name}:end -->`, which is generated from the code.
+#[cfg(test)]
+pub(crate) fn generated_section(name: &str, content: &str) {
+    let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/API.md");
+    let doc = std::fs::read_to_string(path).expect("docs/API.md");
+    let (Some(a), Some(b)) = (doc.find(&start), doc.find(&end)) else {
+        panic!("docs/API.md lacks the {name} markers");
+    };
+    assert!(a < b, "docs/API.md has the {name} markers in the wrong order");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{start}{content}{}", &doc[..a], &doc[b..]);
+        std::fs::write(path, updated).expect("write docs/API.md");
+        return;
+    }
+    assert_eq!(
+        &doc[a + start.len()..b],
+        content,
+        "the {name} section of docs/API.md is stale: UPDATE_DOCS=1 cargo test --lib"
+    );
 }

@@ -21,6 +21,7 @@ pub mod pdf;
 pub mod proxies;
 pub mod reference;
 pub mod reports;
+pub mod rule;
 pub mod search;
 pub mod secrets;
 pub mod server_keys;

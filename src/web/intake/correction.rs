@@ -13,9 +13,10 @@ use crate::auth::Staff;
 use crate::calendar;
 use crate::documents::intake::{CheckedItem, Form};
 use crate::documents::register::{self, RegisterEntry};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::http::HttpError;
 use crate::state::AppState;
+use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang};
 use crate::web::staff::{member, refusal, said};
 use crate::web::{form_page, once, redirect, session};
@@ -47,13 +48,13 @@ fn page(
     entry: &RegisterEntry,
     post: &str,
     typed: &Typed,
-    errors: &[FieldError],
+    errors: &[PageError],
 ) -> HttpResponse {
     let action = format!("/staff/register/{post}/{}/correct", entry.entry_number);
     let job = as_job(entry);
     let list = inputs(lang, Form::Notarial, "", fields::signer_rows(typed, ""), Use::Correction, Some(&job));
-    let act_errors: Vec<FieldError> = errors.iter().filter(|e| e.field != "reason").cloned().collect();
-    let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| lang.error_text(e));
+    let act_errors: Vec<PageError> = errors.iter().filter(|e| e.field != "reason").cloned().collect();
+    let reason_error = errors.iter().find(|e| e.field == "reason").map(|e| e.text.clone());
     let title = format!("{} · {}", lang.t(TITLE), entry.entry_number);
     form_page(req, status, lang, &title, "/staff/register", |csrf| {
         html! {
@@ -138,17 +139,17 @@ pub async fn correct(
     };
     let posted = Posted::new(form.into_inner());
     let typed = &posted.typed;
-    let again = |status, errors: &[FieldError]| page(&req, lang, status, &entry, &post, typed, errors);
+    let again = |status, errors: &[PageError]| page(&req, lang, status, &entry, &post, typed, errors);
     let token = typed.get(once::FIELD).to_string();
     if !session::csrf_holds(&req, &posted.csrf) || !once::well_formed(&token) {
-        return Ok(again(StatusCode::FORBIDDEN, &[FieldError::new("form", lang.t(EXPIRED))]));
+        return Ok(again(StatusCode::FORBIDDEN, &[PageError::new("form", lang.t(EXPIRED))]));
     }
     if posted.add_signer.is_some() {
         return Ok(again(StatusCode::OK, &[]));
     }
     let item = match fields::item(Form::Notarial, typed, "", false) {
         Ok(item) => item,
-        Err(errors) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Err(errors) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &worded(lang, &errors))),
     };
     // Every rule is `register::correct`'s, which answers all its errors at once.
     let correction = register::Correction { job: item, reason: typed.get("reason").to_string() };
@@ -165,11 +166,13 @@ pub async fn correct(
         .await;
     match done {
         Ok(led_to) => Ok(redirect(&led_to)),
-        Err(AppError::Validation { errors, .. }) => Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &errors)),
+        Err(AppError::Validation { errors, .. }) => {
+            Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &worded(lang, &errors)))
+        }
         Err(e) if e.code().status() >= 500 => Err(e.into()),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
-            Ok(again(status, &[FieldError::new("form", refusal(lang, &e))]))
+            Ok(again(status, &[PageError::new("form", refusal(lang, &e))]))
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::documents::intake::{
     CheckedItem, Form, IdentityInput, IntakeItem, PreviousPassportInput, SignerInput, MAX_SIGNERS,
 };
 use crate::error::FieldError;
+use crate::rule::Rule;
 pub use crate::web::typed::Typed;
 
 /// Signer rows a notarial section shows: as many as asked for (1 to [`MAX_SIGNERS`]).
@@ -78,10 +79,7 @@ pub fn item(form: Form, typed: &Typed, prefix: &str, window: bool) -> Result<Int
         for i in 0..used {
             let proof = read.identity(&format!("signers[{i}].id_proof"));
             let Some(id_proof) = proof else {
-                read.missing(
-                    &format!("signers[{i}].id_proof.kind"),
-                    "say how this signer's identity was proved",
-                );
+                read.missing(&format!("signers[{i}].id_proof.kind"), Rule::SignerIdentity);
                 continue;
             };
             signers.push(SignerInput {
@@ -104,7 +102,7 @@ pub fn item(form: Form, typed: &Typed, prefix: &str, window: bool) -> Result<Int
             let number = typed.get(&format!("{prefix}previous_passport.number"));
             let issued = read.date("previous_passport.issued_on");
             if issued.is_none() && !number.trim().is_empty() {
-                read.missing("previous_passport.issued_on", "give its date of issue");
+                read.missing("previous_passport.issued_on", Rule::GiveIssueDate);
             }
             if let Some(issued_on) = issued {
                 item.previous_passport =
@@ -195,7 +193,7 @@ impl Reader<'_> {
             return None;
         }
         NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map_err(|_| self.errors.push(FieldError::new(name, "is not a date (YYYY-MM-DD)")))
+            .map_err(|_| self.errors.push(FieldError::new(name, Rule::NotADate)))
             .ok()
     }
 
@@ -206,7 +204,7 @@ impl Reader<'_> {
         if text.is_empty() {
             return None;
         }
-        text.parse().map_err(|_| self.errors.push(FieldError::new(name, "is not a whole number"))).ok()
+        text.parse().map_err(|_| self.errors.push(FieldError::new(name, Rule::NotAWholeNumber))).ok()
     }
 
     /// One of an enumeration's codes; none when nothing was chosen.
@@ -217,7 +215,7 @@ impl Reader<'_> {
             return None;
         }
         serde_json::from_value(serde_json::Value::String(text))
-            .map_err(|_| self.errors.push(FieldError::new(name, "is not one of the choices offered")))
+            .map_err(|_| self.errors.push(FieldError::new(name, Rule::NotAChoice)))
             .ok()
     }
 
@@ -229,7 +227,7 @@ impl Reader<'_> {
             Some(kind) => Some(IdentityInput { kind, number }),
             None if number.is_some() => {
                 let name = self.name(&format!("{field}.kind"));
-                self.errors.push(FieldError::new(name, "say which document the number is from"));
+                self.errors.push(FieldError::new(name, Rule::SayWhichDocument));
                 None
             }
             None => None,
@@ -237,10 +235,10 @@ impl Reader<'_> {
     }
 
     /// Names `field` as needed, unless reading it already failed.
-    fn missing(&mut self, field: &str, message: &str) {
+    fn missing(&mut self, field: &str, rule: Rule) {
         let name = self.name(field);
         if !self.errors.iter().any(|e| e.field == name) {
-            self.errors.push(FieldError::new(name, message));
+            self.errors.push(FieldError::new(name, rule));
         }
     }
 

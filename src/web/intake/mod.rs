@@ -21,10 +21,11 @@ use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
 use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
-use crate::error::{AppError, Code, FieldError};
+use crate::error::{AppError, Code};
 use crate::http::HttpError;
 use crate::state::AppState;
 use crate::web::extract::ApplicantPage;
+use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::staff::{member, refusal};
 use crate::web::typed::renumber;
@@ -337,22 +338,22 @@ fn section(
     legend: &str,
     inputs: &[Input],
     typed: &Typed,
-    errors: &[FieldError],
+    errors: &[PageError],
     prefix: &str,
 ) -> Markup {
-    let mine = |e: &&FieldError| !page_level(e) && (prefix.is_empty() || e.field.starts_with(prefix));
+    let mine = |e: &&PageError| !page_level(e) && (prefix.is_empty() || e.field.starts_with(prefix));
     let whole: Vec<String> = errors
         .iter()
         .filter(mine)
         .filter(|e| owner(inputs, &e.field).is_none())
-        .map(|e| lang.error_text(e))
+        .map(|e| e.text.clone())
         .collect();
     let error_of = |input: &Input| {
         errors
             .iter()
             .filter(mine)
             .find(|e| owner(inputs, &e.field).is_some_and(|o| o.name == input.name))
-            .map(|e| lang.error_text(e))
+            .map(|e| e.text.clone())
     };
     let mut groups: Vec<(Option<&str>, Vec<&Input>)> = Vec::new();
     for input in inputs {
@@ -395,17 +396,17 @@ fn add_signer(lang: Lang, form: Form, typed: &Typed, prefix: &str) -> Markup {
 
 /// An error about the whole form (expired, refused) or the list of items (how many), not
 /// about one section.
-fn page_level(e: &FieldError) -> bool {
+fn page_level(e: &PageError) -> bool {
     e.field == "form" || e.field == "items"
 }
 
 /// The form's own errors, and a pointer to the fields' when there are any.
-fn general(lang: Lang, errors: &[FieldError]) -> Markup {
+fn general(lang: Lang, errors: &[PageError]) -> Markup {
     html! {
         @if errors.iter().any(|e| !page_level(e)) {
             p.error role="alert" { (lang.t(("Please check the fields marked below.", "Revise los datos señalados abajo."))) }
         }
-        @for e in errors.iter().filter(|e| page_level(e)) { p.error role="alert" { (lang.error_text(e)) } }
+        @for e in errors.iter().filter(|e| page_level(e)) { p.error role="alert" { (e.text) } }
     }
 }
 
@@ -452,7 +453,7 @@ impl Prefill {
         lang: Lang,
         status: StatusCode,
         typed: &Typed,
-        errors: &[FieldError],
+        errors: &[PageError],
     ) -> HttpResponse {
         let action = format!("/my/{}/intake", self.reference);
         let prefixes: Vec<String> = (0..self.sections).map(|i| self.prefix(i)).collect();
@@ -613,7 +614,7 @@ pub async fn prefill(
     let typed = &posted.typed;
     draft.sections = typed.get("sections").parse::<usize>().unwrap_or(1).clamp(1, MAX_ITEMS);
     if !session::csrf_holds(&req, &posted.csrf) {
-        let expired = [FieldError::new("form", lang.t(EXPIRED))];
+        let expired = [PageError::new("form", lang.t(EXPIRED))];
         return Ok(draft.page(&req, lang, StatusCode::FORBIDDEN, typed, &expired));
     }
     if posted.add_signer.is_some() {
@@ -635,7 +636,7 @@ pub async fn prefill(
         }
     }
     if !errors.is_empty() {
-        return Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors));
+        return Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &worded(lang, &errors)));
     }
     let who = visitor.applicant;
     let Some(parsed) = Reference::parse(&reference) else {
@@ -648,12 +649,12 @@ pub async fn prefill(
         Ok(_) => Ok(redirect(&format!("/my/{}", draft.reference))),
         Err(AppError::Validation { errors, .. }) => {
             // The rules number the items sent; a skipped section shifts them off the page's.
-            let errors = renumber(errors, "items", &sections_sent);
+            let errors = worded(lang, &renumber(errors, "items", &sections_sent));
             Ok(draft.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors))
         }
         Err(e) if e.code() == Code::NotFound => Ok(crate::web::booking::not_found(&req, lang)),
         Err(e) if e.code().status() == 409 => {
-            let said = [FieldError::new(
+            let said = [PageError::new(
                 "form",
                 lang.t((
                     "This appointment can no longer be pre-filled.",
@@ -709,7 +710,7 @@ impl Window {
         lang: Lang,
         status: StatusCode,
         typed: &Typed,
-        errors: &[FieldError],
+        errors: &[PageError],
     ) -> HttpResponse {
         let action = format!("/staff/visits/{}/intake", self.reference);
         let on_file = self.intake.get(self.from);
@@ -850,7 +851,7 @@ pub async fn record_at_window(
     };
     let token = typed.get(once::FIELD).to_string();
     if !session::csrf_holds(&req, &posted.csrf) || !once::well_formed(&token) {
-        let expired = [FieldError::new("form", lang.t(EXPIRED))];
+        let expired = [PageError::new("form", lang.t(EXPIRED))];
         return Ok(window.page(&req, lang, StatusCode::FORBIDDEN, typed, &expired));
     }
     if posted.add_signer.is_some() {
@@ -858,7 +859,15 @@ pub async fn record_at_window(
     }
     let item = match fields::item(window.form, typed, "", true) {
         Ok(item) => item,
-        Err(errors) => return Ok(window.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors)),
+        Err(errors) => {
+            return Ok(window.page(
+                &req,
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed,
+                &worded(lang, &errors),
+            ))
+        }
     };
     let Some(parsed) = Reference::parse(&reference) else {
         return Ok(HttpResponse::NotFound().finish());
@@ -877,12 +886,12 @@ pub async fn record_at_window(
     match done {
         Ok(led_to) => Ok(redirect(&led_to)),
         Err(AppError::Validation { errors, .. }) => {
-            Ok(window.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &errors))
+            Ok(window.page(&req, lang, StatusCode::UNPROCESSABLE_ENTITY, typed, &worded(lang, &errors)))
         }
         Err(e) if e.code().status() >= 500 => Err(e.into()),
         Err(e) => {
             let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::CONFLICT);
-            let said = [FieldError::new("form", refusal(lang, &e))];
+            let said = [PageError::new("form", refusal(lang, &e))];
             Ok(window.page(&req, lang, status, typed, &said))
         }
     }

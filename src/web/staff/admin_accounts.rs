@@ -3,11 +3,10 @@
 
 use super::*;
 use crate::accounts::staff::StaffRecord;
-use crate::error::FieldError;
 use crate::http::HttpError;
 use crate::reference::Post;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
-use crate::web::i18n::PageLang;
+use crate::web::field_errors::{worded, PageError};
 
 #[derive(Deserialize, Default, Clone)]
 pub struct AccountForm {
@@ -44,7 +43,7 @@ enum Refused {
 struct Problem {
     status: StatusCode,
     form: Refused,
-    errors: Vec<FieldError>,
+    errors: Vec<PageError>,
     general: Option<String>,
 }
 
@@ -54,13 +53,13 @@ impl Problem {
         let status = StatusCode::from_u16(e.code().status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
         match e {
             AppError::Validation { errors, .. } => {
-                Problem { status, form, errors: errors.clone(), general: None }
+                Problem { status, form, errors: worded(lang, errors), general: None }
             }
             // The post the form names is unknown: said beside the post, not as "Not found".
             e if e.code() == Code::NotFound => Problem {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 form,
-                errors: vec![FieldError::new(
+                errors: vec![PageError::new(
                     "form",
                     lang.t(("No post has that code.", "Ninguna sede tiene ese código.")),
                 )],
@@ -71,7 +70,7 @@ impl Problem {
     }
 
     /// The error beside `field` of the refused form `which`, in the page's language.
-    fn beside(&self, lang: Lang, which: &str, field: &str) -> Option<String> {
+    fn beside(&self, which: &str, field: &str) -> Option<String> {
         let this = match &self.form {
             Refused::Open(_) => which == "open",
             Refused::Password { username } | Refused::Assignment { username, .. } => {
@@ -79,7 +78,7 @@ impl Problem {
             }
         };
         let error = self.errors.iter().find(|e| e.field == field || (e.field == "form" && field == "post"));
-        this.then_some(error).flatten().map(|e| lang.error_text(e))
+        this.then_some(error).flatten().map(|e| e.text.clone())
     }
 
     fn kind(&self) -> &'static str {
@@ -119,7 +118,7 @@ fn accounts_page(
         Some(Refused::Open(form)) => form.clone(),
         _ => AccountForm::default(),
     };
-    let beside = |which: &str, field: &str| problem.as_ref().and_then(|p| p.beside(lang, which, field));
+    let beside = |which: &str, field: &str| problem.as_ref().and_then(|p| p.beside(which, field));
     form_page(req, status, lang, title, "/staff/admin/accounts", |csrf| {
         html! {
             @if let Some(line) = problem.as_ref().and_then(|p| p.general.clone()) {
@@ -310,8 +309,8 @@ pub async fn reset_password(
     let username = username.into_inner();
     let password = match crate::accounts::fields::NewPassword::parse(&form.password) {
         Ok(password) => password,
-        Err(message) => {
-            let e = AppError::invalid(vec![FieldError::new("password", message)]);
+        Err(rule) => {
+            let e = AppError::invalid(vec![crate::error::FieldError::new("password", rule)]);
             return refused_form(&state, &req, &admin, Refused::Password { username }, e).await;
         }
     };

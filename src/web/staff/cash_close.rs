@@ -5,8 +5,8 @@
 use super::*;
 use crate::fees::closeouts::{CloseoutView, Difference};
 use crate::http::HttpError;
+use crate::rule::Rule;
 use crate::web::extract::{carries_csrf, CsrfForm, StaffPage};
-use crate::web::i18n::PageLang;
 
 /// What the cash page's count form asks for: each method in the currency it is counted in.
 const COUNTED: [(Method, Currency, &str); 4] = [
@@ -431,7 +431,7 @@ pub async fn count(
         Err(e) => return refused(&req, lang, e),
     };
     for e in errors {
-        if e.field == "explanation" && e.message.starts_with("the count differs") {
+        if e.field == "explanation" && e.rule == Rule::ExplainDifference {
             typed.errors.push((
                 "explanation",
                 lang.t((
@@ -450,7 +450,7 @@ pub async fn count(
                 .to_string(),
             ));
         } else {
-            typed.errors.push(("form", lang.field_error(&e.message)));
+            typed.errors.push(("form", lang.rule(&e.rule)));
         }
     }
     // Which lines differ: the day's expected amounts of this clerk against what was typed.

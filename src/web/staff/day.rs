@@ -84,7 +84,7 @@ impl WalkInTyped {
                 };
                 page_field == field
             })
-            .map(|e| lang.error_text(e))
+            .map(|e| lang.rule(&e.rule))
     }
 
     /// Errors of no field on the form (the applicant as a whole, say).
@@ -93,7 +93,7 @@ impl WalkInTyped {
         self.errors
             .iter()
             .filter(|e| !known.contains(&e.field.as_str()))
-            .map(|e| lang.error_text(e))
+            .map(|e| lang.rule(&e.rule))
             .collect()
     }
 }

@@ -8,8 +8,8 @@ use crate::fees::money::Money;
 use crate::fees::pricing::NoFeeBasis;
 use crate::fees::receipts::{Charged, Preview};
 use crate::http::HttpError;
+use crate::rule::Rule;
 use crate::web::extract::{CsrfForm, StaffPage};
-use crate::web::i18n::PageLang;
 use crate::web::typed::Typed;
 
 /// The methods as the pages name them, in the order the form offers them.
@@ -88,7 +88,7 @@ fn read(lang: Lang, typed: &Typed, reference: &str) -> Result<FeeRequest, Vec<(S
         let quantity = if raw.is_empty() { Some(1) } else { raw.parse::<u32>().ok() };
         match quantity {
             Some(quantity) => items.push(ItemInput { fee_code: code.trim().to_string(), quantity }),
-            None => errors.push((format!("quantity_{n}"), lang.field_error("is not a whole number"))),
+            None => errors.push((format!("quantity_{n}"), lang.rule(&Rule::NotAWholeNumber))),
         }
     }
     let method = Method::parse(typed.get("method"));
@@ -98,7 +98,7 @@ fn read(lang: Lang, typed: &Typed, reference: &str) -> Result<FeeRequest, Vec<(S
     let basis_text = typed.get("no_fee_basis");
     let basis = BASES.iter().map(|(b, _)| *b).find(|b| b.as_str() == basis_text);
     if method == Some(Method::NoFee) && !basis_text.is_empty() && basis.is_none() {
-        errors.push(("no_fee_basis".into(), lang.field_error("is not one of the choices offered")));
+        errors.push(("no_fee_basis".into(), lang.rule(&Rule::NotAChoice)));
     }
     let (Some(method), true) = (method, errors.is_empty()) else {
         return Err(errors);
@@ -143,35 +143,30 @@ fn input_of(field: &str, rows: &[usize]) -> String {
     .to_string()
 }
 
-/// A rule's message as the clerk reads it, in `lang`, without the API's names.
-fn said_by_rule(lang: Lang, message: &str) -> String {
-    let text: Option<Text> = match message {
-        "is no fee in force on the receipt's date" => {
-            Some(("Is not a fee in force today.", "No es un concepto vigente hoy."))
-        }
-        "is listed twice: give one line with its quantity" => Some((
+/// A rule's words as the clerk reads them, in `lang`, without the API's names.
+fn said_by_rule(lang: Lang, rule: &Rule) -> String {
+    let text: Option<Text> = match rule {
+        Rule::NoFeeInForce => Some(("Is not a fee in force today.", "No es un concepto vigente hoy.")),
+        Rule::FeeListedTwice => Some((
             "This fee is listed twice: give it once, with its quantity.",
             "Este concepto aparece dos veces: indíquelo una vez, con su cantidad.",
         )),
-        "must be 1 to 50" => Some(("Must be 1 to 50.", "Debe ser de 1 a 50.")),
-        "a no-fee record needs its basis" => {
-            Some(("Choose why no fee is charged.", "Elija por qué no se cobra."))
-        }
-        "an online payment needs its reference" => {
+        Rule::NoFeeNeedsBasis => Some(("Choose why no fee is charged.", "Elija por qué no se cobra.")),
+        Rule::OnlinePaymentNeedsReference => {
             Some(("Type the online payment's reference.", "Escriba la referencia del pago en línea."))
         }
-        "must be 4 to 64 of A-Z a-z 0-9 . _ -" => Some((
+        Rule::PaymentReference => Some((
             "Must be 4 to 64 letters, digits, dots, dashes or underscores.",
             "Debe tener de 4 a 64 letras, dígitos, puntos, guiones o guiones bajos.",
         )),
-        "nothing to pay: record it as no_fee with its basis" => Some((
+        Rule::NothingToPay => Some((
             "Nothing to pay: choose No fee, and why.",
             "No hay nada que cobrar: elija Sin costo, y por qué.",
         )),
-        _ if message.starts_with("list 1 to") => Some(("Choose a fee.", "Elija un concepto.")),
+        Rule::FeeCount { .. } => Some(("Choose a fee.", "Elija un concepto.")),
         _ => None,
     };
-    text.map_or_else(|| lang.field_error(message), |t| lang.t(t).to_string())
+    text.map_or_else(|| lang.rule(rule), |t| lang.t(t).to_string())
 }
 
 /// A refusal of the fee as the form shows it: each error beside its input (`form` for the
@@ -180,7 +175,7 @@ fn placed(lang: Lang, e: &AppError, rows: &[usize]) -> Option<(StatusCode, Vec<(
     let one = |input: &str, text: Text| vec![(input.to_string(), lang.t(text).to_string())];
     let errors = match e {
         AppError::Validation { errors, .. } => {
-            errors.iter().map(|f| (input_of(&f.field, rows), said_by_rule(lang, &f.message))).collect()
+            errors.iter().map(|f| (input_of(&f.field, rows), said_by_rule(lang, &f.rule))).collect()
         }
         e => match e.code() {
             Code::NoExchangeRate => one(

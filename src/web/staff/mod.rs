@@ -155,7 +155,7 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
         (None, AppError::Validation { errors, .. }) => {
             // In the page's language, never an internal field name; forms that can point at
             // the field say it beside the field instead.
-            errors.iter().map(|f| lang.error_text(f)).collect::<Vec<_>>().join(" ")
+            errors.iter().map(|f| lang.rule(&f.rule)).collect::<Vec<_>>().join(" ")
         }
         (None, e) => format!("{} ({})", e.code().meaning(), e.code().as_str()),
     }

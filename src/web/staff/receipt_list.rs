@@ -44,7 +44,7 @@ pub async fn receipts_page(
         {
             Some(date) => Some(date),
             None => {
-                date_error = Some(lang.field_error("is not a date (YYYY-MM-DD)"));
+                date_error = Some(lang.rule(&crate::rule::Rule::NotADate));
                 None
             }
         },

@@ -1,5 +1,6 @@
 //! Parse-don't-validate newtypes for what people type into account forms.
 
+use crate::rule::Rule;
 use unicode_normalization::UnicodeNormalization;
 
 /// An e-mail address of plausible shape, stored lower-cased. Deliverability is not checked.
@@ -11,19 +12,19 @@ pub struct Email(String);
 impl Email {
     pub const MAX_CHARS: usize = 254;
 
-    pub fn parse(raw: &str) -> Result<Email, &'static str> {
+    pub fn parse(raw: &str) -> Result<Email, Rule> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err("is longer than 254 characters");
+            return Err(Rule::LongerThan { max: Self::MAX_CHARS });
         }
         let Some((local, domain)) = raw.split_once('@') else {
-            return Err("is not an e-mail address");
+            return Err(Rule::NotAnEmail);
         };
         let label_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         let domain_ok = domain.split('.').count() >= 2 && domain.split('.').all(label_ok);
         let local_ok = (1..=64).contains(&local.chars().count())
             && !local.chars().any(|c| space(c) || c.is_control() || c == '@');
         if !(domain_ok && local_ok) {
-            return Err("is not an e-mail address");
+            return Err(Rule::NotAnEmail);
         }
         Ok(Email(raw.to_lowercase()))
     }
@@ -48,16 +49,16 @@ impl NewPassword {
     pub const MIN_CHARS: usize = 10;
     pub const MAX_CHARS: usize = 128;
 
-    pub fn parse(raw: &str) -> Result<NewPassword, String> {
+    pub fn parse(raw: &str) -> Result<NewPassword, Rule> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
-            return Err(format!("must be at least {} characters", Self::MIN_CHARS));
+            return Err(Rule::AtLeastChars { min: Self::MIN_CHARS });
         }
         if chars > Self::MAX_CHARS {
-            return Err(format!("must be at most {} characters", Self::MAX_CHARS));
+            return Err(Rule::AtMostChars { max: Self::MAX_CHARS });
         }
         if raw.chars().all(space) {
-            return Err("must not be only spaces".into());
+            return Err(Rule::OnlySpaces);
         }
         Ok(NewPassword(raw.to_string()))
     }
@@ -83,16 +84,16 @@ pub struct PersonName(String);
 impl PersonName {
     pub const MAX_CHARS: usize = 200;
 
-    pub fn parse(raw: &str) -> Result<PersonName, &'static str> {
+    pub fn parse(raw: &str) -> Result<PersonName, Rule> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err("is longer than 200 characters");
+            return Err(Rule::LongerThan { max: Self::MAX_CHARS });
         }
         if raw.chars().any(invisible) {
-            return Err("contains control or invisible formatting characters");
+            return Err(Rule::Invisible);
         }
         let value: String = raw.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect();
         if value.is_empty() {
-            return Err("must not be empty");
+            return Err(Rule::Empty);
         }
         Ok(PersonName(value))
     }
@@ -123,13 +124,13 @@ pub fn invisible(c: char) -> bool {
 pub struct Username(String);
 
 impl Username {
-    pub fn parse(raw: &str) -> Result<Username, &'static str> {
+    pub fn parse(raw: &str) -> Result<Username, Rule> {
         // Checked before lower-casing: Unicode lower-cases the Kelvin sign to `k`.
         if !(3..=64).contains(&raw.len()) {
-            return Err("must be 3 to 64 characters");
+            return Err(Rule::CharsBetween { min: 3, max: 64 });
         }
         if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-            return Err("may hold only letters, digits, '.', '_' and '-'");
+            return Err(Rule::UsernameSymbols);
         }
         Ok(Username(raw.to_ascii_lowercase()))
     }

@@ -16,6 +16,7 @@ use crate::auth::{Actor, Role, StaffMember};
 use crate::db::schema::{posts, staff};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
+use crate::rule::Rule;
 
 #[derive(Debug, Clone)]
 pub struct StaffRecord {
@@ -89,16 +90,16 @@ impl NewStaff {
 }
 
 fn parse_role(raw: &str) -> Result<Role, FieldError> {
-    Role::parse(raw).ok_or_else(|| FieldError::new("role", "must be clerk, supervisor, auditor or admin"))
+    Role::parse(raw).ok_or_else(|| FieldError::new("role", Rule::NotARole))
 }
 
 /// A post code as given (three letters, any case), or `None` for every post.
 fn parse_post(raw: Option<&str>) -> Result<Option<String>, FieldError> {
     match raw {
         None => Ok(None),
-        Some(p) => crate::reference::post_code(p).map(Some).ok_or_else(|| {
-            FieldError::new("post", "must be a three-letter post code, or null for every post")
-        }),
+        Some(p) => crate::reference::post_code(p)
+            .map(Some)
+            .ok_or_else(|| FieldError::new("post", Rule::NotAPostOrEvery)),
     }
 }
 

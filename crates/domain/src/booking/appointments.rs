@@ -19,6 +19,7 @@ use crate::config::BookingSettings;
 use crate::db::schema::{appointments, idempotency_keys, posts, seat_holds, services, slots as slots_t};
 use crate::db::{recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code};
+use crate::rule::Rule;
 
 /// The booking rules in force (from the settings).
 #[derive(Debug, Clone, Copy)]
@@ -63,9 +64,7 @@ fn changeable(
         Actor::Applicant(_) => Err(no_such_appointment()),
         staff => {
             staff.ensure_post(&post)?;
-            let reason = reason.ok_or_else(|| {
-                AppError::invalid_field("reason", "is required when staff change an appointment")
-            })?;
+            let reason = reason.ok_or_else(|| AppError::invalid_field("reason", Rule::ReasonForChange))?;
             let reason = crate::booking::free_text("reason", reason, STAFF_REASON_CHARS)
                 .map_err(|e| AppError::invalid(vec![e]))?;
             Ok((id, Some(reason)))
@@ -147,7 +146,7 @@ fn outside_window(rules: &Rules) -> AppError {
             rules.min_notice.num_hours(),
             rules.horizon.num_days()
         ),
-        errors: vec![crate::error::FieldError::new("slot_id", "is outside the booking window")],
+        errors: vec![crate::error::FieldError::new("slot_id", Rule::OutsideBookingWindow)],
     }
 }
 
@@ -310,10 +309,7 @@ pub fn replay(
         }
         Some(_) => Err(AppError::Validation {
             detail: "this Idempotency-Key was used with a different request".into(),
-            errors: vec![crate::error::FieldError::new(
-                "Idempotency-Key",
-                "was used with a different request",
-            )],
+            errors: vec![crate::error::FieldError::new("Idempotency-Key", Rule::IdempotencyKeyReused)],
         }),
     }
 }
@@ -667,7 +663,7 @@ pub fn reschedule(
     }
     let new_slot = slots::find(conn, new_slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
     if new_slot.service_code != service {
-        return Err(AppError::invalid_field("slot_id", format!("is not a {service} slot")));
+        return Err(AppError::invalid_field("slot_id", Rule::NotASlotOf { service: service.to_string() }));
     }
     if new_slot.id == old_slot {
         return Err(AppError::new(Code::SameSlot, "the appointment is already in this slot"));

@@ -19,6 +19,7 @@ use crate::calendar;
 use crate::db::schema::{appointments, closures, slots};
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
+use crate::rule::Rule;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ClosureRequest {
@@ -50,7 +51,7 @@ impl NewClosure {
             v.as_deref().and_then(|t| {
                 let time = calendar::clock_time(t);
                 if time.is_none() {
-                    errors.push(FieldError::new(field, "must be HH:MM"));
+                    errors.push(FieldError::new(field, Rule::NotAClockTime));
                 }
                 time
             })
@@ -61,18 +62,18 @@ impl NewClosure {
             (None, None, _, _) => None,
             (Some(_), Some(_), Some(f), Some(t)) if f < t => Some((f, t)),
             (Some(_), Some(_), Some(_), Some(_)) => {
-                errors.push(FieldError::new("to", "must be after from"));
+                errors.push(FieldError::new("to", Rule::AfterFrom));
                 None
             }
             (Some(_), None, _, _) | (None, Some(_), _, _) => {
-                errors.push(FieldError::new("from", "give both from and to, or neither for the whole day"));
+                errors.push(FieldError::new("from", Rule::BothOrNeither));
                 None
             }
             _ => None,
         };
         let reason = crate::booking::free_text("reason", &req.reason, 200).map_err(|e| errors.push(e)).ok();
         if req.date < today {
-            errors.push(FieldError::new("date", "is in the past"));
+            errors.push(FieldError::new("date", Rule::InThePast));
         } else if let Err(e) = calendar::plausible("date", req.date) {
             errors.push(e);
         }
@@ -201,10 +202,7 @@ pub fn create(
     let staff_id = actor.id();
     let (starts, ends) = closure.bounds(tz);
     if starts >= ends {
-        return Err(AppError::invalid_field(
-            "from",
-            "these hours don't exist on that day (daylight saving time)",
-        ));
+        return Err(AppError::invalid_field("from", Rule::HoursDontExist));
     }
     write_transaction(conn, |c| {
         let id: i64 = diesel::insert_into(closures::table)

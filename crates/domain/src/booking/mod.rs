@@ -23,6 +23,7 @@ use crate::config::BookingSettings;
 use crate::db::schema::services;
 use crate::db::DbConn;
 use crate::error::{AppError, FieldError};
+use crate::rule::Rule;
 use crate::throttle::{self, Limit};
 use appointments::Rules;
 
@@ -104,7 +105,7 @@ pub fn availability(
     if to < from || (to - from).num_days() > MAX_AVAILABILITY_DAYS {
         return Err(AppError::invalid(vec![FieldError::new(
             "to",
-            format!("must be on or after from, and at most {MAX_AVAILABILITY_DAYS} days later"),
+            Rule::RangeTooLong { max_days: MAX_AVAILABILITY_DAYS },
         )]));
     }
     let (earliest, latest) = appointments::booking_window(rules, actor, now);
@@ -137,10 +138,7 @@ pub fn free_text(field: &str, raw: &str, max: usize) -> Result<String, FieldErro
     use unicode_normalization::UnicodeNormalization;
     let text = raw.trim();
     if text.is_empty() || raw.chars().count() > max || raw.chars().any(crate::accounts::fields::invisible) {
-        return Err(FieldError::new(
-            field,
-            format!("must be 1 to {max} characters, without control or invisible formatting characters"),
-        ));
+        return Err(FieldError::new(field, Rule::FreeText { max }));
     }
     Ok(text.nfc().collect())
 }

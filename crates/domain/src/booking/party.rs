@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::fields::PersonName;
 use crate::error::FieldError;
+use crate::rule::Rule;
 
 /// No service takes more than four people on one appointment.
 pub const MAX_PARTY: usize = 4;
@@ -36,13 +37,10 @@ impl Party {
     pub fn parse(people: &[PersonInput], max: usize, today: NaiveDate) -> Result<Party, Vec<FieldError>> {
         let mut errors = Vec::new();
         if people.is_empty() {
-            errors.push(FieldError::new("applicants", "name at least one person"));
+            errors.push(FieldError::new("applicants", Rule::NameSomeone));
         }
         if people.len() > max.min(MAX_PARTY) {
-            errors.push(FieldError::new(
-                "applicants",
-                format!("this service takes at most {} people on one appointment", max.min(MAX_PARTY)),
-            ));
+            errors.push(FieldError::new("applicants", Rule::PartyTooLarge { max: max.min(MAX_PARTY) }));
         }
         let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
         let mut checked = Vec::new();
@@ -55,10 +53,8 @@ impl Party {
                 .ok();
             if let Some(dob) = p.date_of_birth {
                 if dob > today || dob < earliest {
-                    errors.push(FieldError::new(
-                        format!("applicants[{i}].date_of_birth"),
-                        "is not a possible date of birth",
-                    ));
+                    errors
+                        .push(FieldError::new(format!("applicants[{i}].date_of_birth"), Rule::NotABirthDate));
                 }
             }
             if let (Some(given), Some(surname)) = (given, surname) {
@@ -102,7 +98,7 @@ pub fn parse_phone(raw: &str) -> Result<String, FieldError> {
     if allowed && (7..=20).contains(&digits) {
         Ok(trimmed.to_string())
     } else {
-        Err(FieldError::new("phone", "is not a phone number"))
+        Err(FieldError::new("phone", Rule::NotAPhone))
     }
 }
 

@@ -17,6 +17,7 @@ use crate::calendar;
 use crate::db::schema::{appointments, schedules, services, slot_horizons, slots as slots_t};
 use crate::db::{is_unique_violation, write_transaction, DbConn};
 use crate::error::{AppError, FieldError};
+use crate::rule::Rule;
 
 /// One line of the default week.
 struct DefaultOpening {
@@ -87,7 +88,7 @@ pub const MAX_OPENINGS: usize = 28;
 /// Sizes are checked first, so an absurd request costs nothing to refuse.
 pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
     if specs.len() > MAX_OPENINGS {
-        return Err(AppError::invalid_field("openings", format!("at most {MAX_OPENINGS} openings a week")));
+        return Err(AppError::invalid_field("openings", Rule::TooManyOpenings { max: MAX_OPENINGS }));
     }
     let mut errors = Vec::new();
     let mut openings = Vec::new();
@@ -95,38 +96,38 @@ pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
         let field = |name: &str| format!("openings[{i}].{name}");
         let opens = calendar::clock_time(&spec.opens);
         if opens.is_none() {
-            errors.push(FieldError::new(field("opens"), "must be HH:MM"));
+            errors.push(FieldError::new(field("opens"), Rule::NotAClockTime));
         }
         let closes = calendar::clock_time(&spec.closes);
         if closes.is_none() {
-            errors.push(FieldError::new(field("closes"), "must be HH:MM"));
+            errors.push(FieldError::new(field("closes"), Rule::NotAClockTime));
         }
         if let (Some(o), Some(c)) = (opens, closes) {
             if o >= c {
-                errors.push(FieldError::new(field("closes"), "must be after opens"));
+                errors.push(FieldError::new(field("closes"), Rule::ClosesAfterOpens));
             }
         }
         if !(5..=240).contains(&spec.slot_minutes) {
-            errors.push(FieldError::new(field("slot_minutes"), "must be 5 to 240"));
+            errors.push(FieldError::new(field("slot_minutes"), Rule::Between { min: 5, max: 240 }));
         }
         if !(1..=50).contains(&spec.capacity) {
-            errors.push(FieldError::new(field("capacity"), "must be 1 to 50"));
+            errors.push(FieldError::new(field("capacity"), Rule::Between { min: 1, max: 50 }));
         }
         if spec.weekdays.is_empty() {
-            errors.push(FieldError::new(field("weekdays"), "must name at least one day"));
+            errors.push(FieldError::new(field("weekdays"), Rule::NoWeekday));
         }
         let mut distinct = spec.weekdays.clone();
         distinct.sort_unstable();
         distinct.dedup();
         if distinct.len() != spec.weekdays.len() {
-            errors.push(FieldError::new(field("weekdays"), "names a day more than once"));
+            errors.push(FieldError::new(field("weekdays"), Rule::WeekdayTwice));
             continue;
         }
         let mut days = Vec::new();
         for &d in &spec.weekdays {
             match weekday(i32::from(d)) {
                 Some(w) => days.push(w),
-                None => errors.push(FieldError::new(field("weekdays"), "days are 1 (Monday) to 7 (Sunday)")),
+                None => errors.push(FieldError::new(field("weekdays"), Rule::NotAWeekday)),
             }
         }
         if let (Some(opens), Some(closes)) = (opens, closes) {
@@ -145,7 +146,10 @@ pub fn parse_openings(specs: &[OpeningSpec]) -> Result<Vec<Opening>, AppError> {
     for (i, a) in openings.iter().enumerate() {
         for b in &openings[i + 1..] {
             if a.weekday == b.weekday && a.opens < b.closes && b.opens < a.closes {
-                errors.push(FieldError::new("openings", format!("two openings overlap on {}", a.weekday)));
+                errors.push(FieldError::new(
+                    "openings",
+                    Rule::OpeningsOverlap { weekday: a.weekday.number_from_monday() as u8 },
+                ));
             }
         }
     }
@@ -486,7 +490,7 @@ mod tests {
     #[test]
     fn repeated_weekdays_and_oversized_weeks_are_refused_at_once() {
         let err = parse_openings(&[spec(&[1, 1], "08:00", "12:00")]).expect_err("repeat");
-        assert_eq!(err.problem().errors[0].message, "names a day more than once");
+        assert_eq!(err.problem().errors[0].rule, Rule::WeekdayTwice);
         let huge = spec(&vec![1; 100_000], "08:00", "12:00");
         assert!(parse_openings(&[huge]).is_err());
         let many = vec![spec(&[1], "08:00", "08:30"); MAX_OPENINGS + 1];

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::config::Secret;
 use crate::db::DbConn;
+use crate::rule::Rule;
 use crate::secrets::Key;
 use crate::server_keys::KeyName;
 
@@ -66,11 +67,11 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
 pub struct DocumentNumber(String);
 
 impl DocumentNumber {
-    pub fn parse(raw: &str) -> Result<DocumentNumber, &'static str> {
+    pub fn parse(raw: &str) -> Result<DocumentNumber, Rule> {
         let symbols: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         if !(5..=20).contains(&symbols.chars().count()) || !symbols.chars().all(|c| c.is_ascii_alphanumeric())
         {
-            return Err("must be 5 to 20 letters and digits (spaces and dashes are ignored)");
+            return Err(Rule::DocumentNumber);
         }
         Ok(DocumentNumber(symbols.to_ascii_uppercase()))
     }

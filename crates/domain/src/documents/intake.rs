@@ -15,6 +15,7 @@ use crate::booking::party::PersonInput;
 use crate::documents::identity::{DocumentNumber, MaskedNumber, MatchingKey};
 use crate::documents::tracking::Kind;
 use crate::error::FieldError;
+use crate::rule::Rule;
 
 /// At most this many applications or jobs are pre-filled for one appointment.
 pub const MAX_ITEMS: usize = 8;
@@ -321,16 +322,12 @@ pub fn needs_parental_consent(date_of_birth: NaiveDate, date: NaiveDate) -> bool
 
 /// A DS-82 renews a passport issued when the applicant was 16 or older, less than 15 years
 /// before `date`; anyone else applies in person on a DS-11.
-pub fn renewal_allowed(
-    date_of_birth: NaiveDate,
-    issued_on: NaiveDate,
-    date: NaiveDate,
-) -> Result<(), &'static str> {
+pub fn renewal_allowed(date_of_birth: NaiveDate, issued_on: NaiveDate, date: NaiveDate) -> Result<(), Rule> {
     if age_on(date_of_birth, issued_on) < 16 {
-        return Err("a DS-82 renews only a passport issued at age 16 or older: apply on a DS-11");
+        return Err(Rule::RenewalIssuedUnder16);
     }
     if date.years_since(issued_on).is_none_or(|years| years >= 15) {
-        return Err("a DS-82 renews only a passport issued less than 15 years ago: apply on a DS-11");
+        return Err(Rule::RenewalTooOld);
     }
     Ok(())
 }
@@ -347,11 +344,11 @@ pub fn check(
 ) -> Result<CheckedItem, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = |field: &str| if at.is_empty() { field.to_string() } else { format!("{at}.{field}") };
-    let mut err = |field: &str, message: &str| errors.push(FieldError::new(name(field), message));
+    let mut err = |field: &str, rule: Rule| errors.push(FieldError::new(name(field), rule));
     let expected = Form::for_service(service);
     if expected != Some(item.form) {
         let wanted = expected.map(Form::as_str).unwrap_or("no form");
-        err("form", &format!("a {service} appointment takes {wanted}"));
+        err("form", Rule::WrongForm { service: service.to_string(), wanted });
     }
     let notarial = item.form == Form::Notarial;
     let foreign: &[(&str, bool)] = if notarial {
@@ -374,11 +371,11 @@ pub fn check(
     };
     for (field, given) in foreign {
         if *given {
-            err(field, &format!("is not part of a {}", item.form.as_str()));
+            err(field, Rule::NotPartOf { form: item.form.as_str() });
         }
     }
     if notarial && stage == Stage::Prefill && item.pending.is_some() {
-        err("pending", "is set by the clerk at the window");
+        err("pending", Rule::SetAtWindow);
     }
     let mut checked = CheckedItem {
         form: item.form,
@@ -411,21 +408,21 @@ fn check_application(
     date: NaiveDate,
     key: &MatchingKey,
     checked: &mut CheckedItem,
-    err: &mut impl FnMut(&str, &str),
+    err: &mut impl FnMut(&str, Rule),
 ) {
     let Some(person) = &item.applicant else {
-        return err("applicant", "name the person applying");
+        return err("applicant", Rule::NameApplicant);
     };
     let given = PersonName::parse(&person.given_names).map_err(|m| err("applicant.given_names", m)).ok();
     let surname = PersonName::parse(&person.surname).map_err(|m| err("applicant.surname", m)).ok();
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
     let dob = match person.date_of_birth {
         None => {
-            err("applicant.date_of_birth", "is needed for this form");
+            err("applicant.date_of_birth", Rule::NeededForForm);
             None
         }
         Some(dob) if dob > date || dob < earliest => {
-            err("applicant.date_of_birth", "is not a possible date of birth");
+            err("applicant.date_of_birth", Rule::NotABirthDate);
             None
         }
         Some(dob) => Some(dob),
@@ -442,31 +439,28 @@ fn check_application(
     }
     match item.form {
         Form::Ds11 => match (dob.map(|d| needs_parental_consent(d, date)), item.minor_consent) {
-            (Some(true), None) => err(
-                "minor_consent",
-                "a child under 16 needs both parents present, a DS-3053 consent, or evidence of sole custody",
-            ),
-            (Some(false), Some(_)) => err("minor_consent", "is only for an applicant under 16"),
+            (Some(true), None) => err("minor_consent", Rule::ChildNeedsConsent),
+            (Some(false), Some(_)) => err("minor_consent", Rule::OnlyUnder16),
             (_, consent) => checked.minor_consent = consent,
         },
         Form::Ds2029 if dob.is_some_and(|d| age_on(d, date) >= 18) => {
-            err("applicant.date_of_birth", "a CRBA is for a child under 18")
+            err("applicant.date_of_birth", Rule::CrbaUnder18)
         }
         _ => {}
     }
     if item.form != Form::Ds11 && item.minor_consent.is_some() {
-        err("minor_consent", "is only for a DS-11");
+        err("minor_consent", Rule::OnlyDs11);
     }
     let wants_previous = matches!(item.form, Form::Ds82 | Form::Ds5504);
     match (&item.previous_passport, wants_previous) {
-        (None, true) => err("previous_passport", "is needed for this form"),
-        (Some(_), false) => err("previous_passport", "is only for a DS-82 or a DS-5504"),
+        (None, true) => err("previous_passport", Rule::NeededForForm),
+        (Some(_), false) => err("previous_passport", Rule::OnlyRenewals),
         (Some(previous), true) => {
             let number =
                 DocumentNumber::parse(&previous.number).map_err(|m| err("previous_passport.number", m)).ok();
             let issued = previous.issued_on;
             if issued > date || issued < earliest {
-                err("previous_passport.issued_on", "is not a possible issue date");
+                err("previous_passport.issued_on", Rule::NotAnIssueDate);
             } else if let (Form::Ds82, Some(dob)) = (item.form, dob) {
                 if let Err(why) = renewal_allowed(dob, issued, date) {
                     err("previous_passport.issued_on", why);
@@ -485,15 +479,15 @@ fn check_identity(
     identity: &IdentityInput,
     key: &MatchingKey,
     field: &str,
-    err: &mut impl FnMut(&str, &str),
+    err: &mut impl FnMut(&str, Rule),
 ) -> Option<RecordedIdentity> {
     match (&identity.number, identity.kind.has_number()) {
         (None, true) => {
-            err(&format!("{field}.number"), "is needed for this kind of document");
+            err(&format!("{field}.number"), Rule::NeededForDocument);
             None
         }
         (Some(_), false) => {
-            err(&format!("{field}.number"), "is not taken when no document is shown");
+            err(&format!("{field}.number"), Rule::NoDocumentShown);
             None
         }
         (Some(raw), true) => match DocumentNumber::parse(raw) {
@@ -512,29 +506,29 @@ fn check_notarial(
     stage: Stage,
     key: &MatchingKey,
     checked: &mut CheckedItem,
-    err: &mut impl FnMut(&str, &str),
+    err: &mut impl FnMut(&str, Rule),
 ) {
     match item.act {
         Some(act) => checked.act = Some(act),
-        None => err("act", "name the notarial act"),
+        None => err("act", Rule::NameAct),
     }
     match item.document_title.as_deref().map(|t| free_text("document_title", t, MAX_TITLE_CHARS)) {
         Some(Ok(title)) => checked.document_title = Some(title),
-        Some(Err(e)) => err("document_title", &e.message),
-        None => err("document_title", "give the document's title"),
+        Some(Err(e)) => err("document_title", e.rule),
+        None => err("document_title", Rule::GiveTitle),
     }
     match item.pages {
         Some(pages) if (1..=MAX_PAGES).contains(&pages) => checked.pages = Some(pages),
-        _ => err("pages", &format!("must be 1 to {MAX_PAGES}")),
+        _ => err("pages", Rule::Between { min: 1, max: i64::from(MAX_PAGES) }),
     }
     match item.certificates {
         Some(n) if (1..=MAX_CERTIFICATES).contains(&n) => checked.certificates = Some(n),
-        _ => err("certificates", &format!("must be 1 to {MAX_CERTIFICATES}")),
+        _ => err("certificates", Rule::Between { min: 1, max: i64::from(MAX_CERTIFICATES) }),
     }
     if let Some(venue) = &item.venue {
         match free_text("venue", venue, MAX_TITLE_CHARS) {
             Ok(venue) => checked.venue = Some(venue),
-            Err(e) => err("venue", &e.message),
+            Err(e) => err("venue", e.rule),
         }
     }
     if stage == Stage::Window {
@@ -542,7 +536,7 @@ fn check_notarial(
     }
     let signers = item.signers.as_deref().unwrap_or_default();
     if signers.is_empty() || signers.len() > MAX_SIGNERS {
-        err("signers", &format!("name 1 to {MAX_SIGNERS} signers"));
+        err("signers", Rule::SignerCount { max: MAX_SIGNERS });
         return;
     }
     let mut recorded = Vec::new();

@@ -24,6 +24,7 @@ use crate::documents::intake::{self, CheckedItem, Form, IntakeItem, Stage, MAX_I
 use crate::documents::register::{self, NewEntry};
 use crate::documents::tracking::{self, Kind, Status, TrackingNumber, MAX_NOTE_CHARS};
 use crate::error::{AppError, Code, FieldError};
+use crate::rule::Rule;
 use crate::throttle::{self, Limit};
 use crate::window::visits;
 
@@ -196,10 +197,7 @@ pub fn prefill(
         ));
     }
     if request.items.is_empty() || request.items.len() > MAX_ITEMS {
-        return Err(AppError::invalid(vec![FieldError::new(
-            "items",
-            format!("give 1 to {MAX_ITEMS} items"),
-        )]));
+        return Err(AppError::invalid(vec![FieldError::new("items", Rule::ItemCount { max: MAX_ITEMS })]));
     }
     let date = calendar::local_date(own.starts_at, own.tz);
     let mut checked = Vec::new();
@@ -888,25 +886,23 @@ fn check_handover(request: &HandoverRequest) -> Result<CheckedHandover, AppError
             Err(e) => errors.push(e),
         },
         None if request.collector == Collector::SomeoneElse => {
-            errors.push(FieldError::new("name", "the name of whoever collects it is needed"))
+            errors.push(FieldError::new("name", Rule::CollectorName))
         }
         None => {}
     }
     let last4 = text(&request.id_last4).map(|l| l.to_uppercase());
     if let Some(l) = &last4 {
         if l.chars().count() != 4 || !l.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errors.push(FieldError::new("id_last4", "must be the last four letters or digits of the ID"));
+            errors.push(FieldError::new("id_last4", Rule::IdLast4));
         }
     }
     match (request.id_type, &last4) {
         (None, None) if request.collector == Collector::SomeoneElse => {
-            errors.push(FieldError::new("id_type", "the ID shown is needed"));
-            errors.push(FieldError::new("id_last4", "the ID's last four letters or digits are needed"));
+            errors.push(FieldError::new("id_type", Rule::IdShown));
+            errors.push(FieldError::new("id_last4", Rule::IdLast4Needed));
         }
-        (Some(_), None) => {
-            errors.push(FieldError::new("id_last4", "the ID's last four letters or digits are needed"))
-        }
-        (None, Some(_)) => errors.push(FieldError::new("id_type", "the ID shown is needed")),
+        (Some(_), None) => errors.push(FieldError::new("id_last4", Rule::IdLast4Needed)),
+        (None, Some(_)) => errors.push(FieldError::new("id_type", Rule::IdShown)),
         _ => {}
     }
     let note = match text(&request.note) {

@@ -22,6 +22,7 @@ use crate::documents::intake::{
 };
 use crate::error::{AppError, FieldError};
 use crate::reports::csv::cell;
+use crate::rule::Rule;
 
 /// The longest range one listing covers: a fiscal year and a little.
 pub const MAX_RANGE_DAYS: i64 = 400;
@@ -232,7 +233,7 @@ pub fn list(
     if to < from || (to - from).num_days() > MAX_RANGE_DAYS {
         return Err(AppError::invalid(vec![FieldError::new(
             "to",
-            format!("must be on or after from, at most {MAX_RANGE_DAYS} days later"),
+            Rule::RangeTooLong { max_days: MAX_RANGE_DAYS },
         )]));
     }
     let (start, _) = calendar::day_bounds(from, tz);

@@ -20,6 +20,7 @@ use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::Currency;
 use crate::fees::receipts::{day_locked, lock_day, Method};
+use crate::rule::Rule;
 
 /// One amount of one method and currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -164,14 +165,14 @@ fn check_counted(counted: &[Tally]) -> Result<Vec<Tally>, AppError> {
     let mut seen = Vec::new();
     for (i, t) in counted.iter().enumerate() {
         if currency_of(t.method) != Some(t.currency) {
-            errors.push(FieldError::new(
-                format!("counted[{i}]"),
-                "cash_local is counted in MXN; cash_usd, card and prepaid_online in USD; no_fee not at all",
-            ));
+            errors.push(FieldError::new(format!("counted[{i}]"), Rule::CountedCurrency));
         } else if seen.contains(&(t.method, t.currency)) {
-            errors.push(FieldError::new(format!("counted[{i}]"), "is listed twice"));
+            errors.push(FieldError::new(format!("counted[{i}]"), Rule::ListedTwice));
         } else if !(0..=100_000_000_000).contains(&t.amount_cents) {
-            errors.push(FieldError::new(format!("counted[{i}].amount_cents"), "must be 0 to 100000000000"));
+            errors.push(FieldError::new(
+                format!("counted[{i}].amount_cents"),
+                Rule::Between { min: 0, max: 100_000_000_000 },
+            ));
         }
         seen.push((t.method, t.currency));
     }
@@ -207,7 +208,7 @@ pub fn submit(
     let today = calendar::local_date(now, tz);
     let date = crate::booking::plausible_date("date", request.date)?.unwrap_or(today);
     if date > today {
-        return Err(AppError::invalid(vec![FieldError::new("date", "a day is closed on or after it")]));
+        return Err(AppError::invalid(vec![FieldError::new("date", Rule::CloseFutureDay)]));
     }
     let counted = check_counted(&request.counted)?;
     let explanation = request
@@ -224,10 +225,7 @@ pub fn submit(
         let expected = expected(c, post, date, clerk)?;
         let off = differences(&expected, &counted).iter().any(|d| d.amount_cents != 0);
         if off && explanation.is_none() {
-            return Err(AppError::invalid(vec![FieldError::new(
-                "explanation",
-                "the count differs from the receipts: say why",
-            )]));
+            return Err(AppError::invalid(vec![FieldError::new("explanation", Rule::ExplainDifference)]));
         }
         let id = diesel::insert_into(closeouts::table)
             .values((

@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::error::FieldError;
 use crate::reference::Fee;
+use crate::rule::Rule;
 
 /// At most this many lines on one receipt, and this many of one fee.
 pub const MAX_ITEMS: usize = 20;
@@ -74,30 +75,29 @@ pub fn price(
 ) -> Result<Vec<Line>, Vec<FieldError>> {
     let mut errors = Vec::new();
     if items.is_empty() || items.len() > MAX_ITEMS {
-        errors.push(FieldError::new("items", format!("list 1 to {MAX_ITEMS} fees")));
+        errors.push(FieldError::new("items", Rule::FeeCount { max: MAX_ITEMS }));
     }
     let mut lines: Vec<Line> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let field = |name: &str| format!("items[{i}].{name}");
         if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-            errors.push(FieldError::new(field("quantity"), format!("must be 1 to {MAX_QUANTITY}")));
+            errors.push(FieldError::new(
+                field("quantity"),
+                Rule::Between { min: 1, max: i64::from(MAX_QUANTITY) },
+            ));
             continue;
         }
         let Some(fee) = schedule.iter().find(|f| f.code == item.fee_code) else {
-            errors.push(FieldError::new(field("fee_code"), "is no fee in force on the receipt's date"));
+            errors.push(FieldError::new(field("fee_code"), Rule::NoFeeInForce));
             continue;
         };
         if lines.iter().any(|l| l.fee_code == fee.code) {
-            errors
-                .push(FieldError::new(field("fee_code"), "is listed twice: give one line with its quantity"));
+            errors.push(FieldError::new(field("fee_code"), Rule::FeeListedTwice));
             continue;
         }
         if let (CERTIFICATE_FEE, Some(n)) = (fee.code.as_str(), certificates) {
             if item.quantity != n {
-                errors.push(FieldError::new(
-                    field("quantity"),
-                    format!("the job has {n} certificate(s): one fee each, however many sign"),
-                ));
+                errors.push(FieldError::new(field("quantity"), Rule::CertificateFees { certificates: n }));
                 continue;
             }
         }

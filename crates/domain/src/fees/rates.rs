@@ -14,6 +14,7 @@ use crate::db::schema::{exchange_rates, receipts};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::{Currency, LOCAL_CURRENCY};
+use crate::rule::Rule;
 
 /// The highest rate accepted: a thousand pesos to the dollar.
 pub const MAX_RATE_MICROS: i64 = 1_000_000_000;
@@ -75,13 +76,10 @@ pub fn set(
     calendar::post_zone(conn, post)?;
     let mut errors = Vec::new();
     if request.currency != LOCAL_CURRENCY {
-        errors.push(FieldError::new(
-            "currency",
-            format!("the posts' local currency is {}", LOCAL_CURRENCY.as_str()),
-        ));
+        errors.push(FieldError::new("currency", Rule::LocalCurrency { currency: LOCAL_CURRENCY.as_str() }));
     }
     if !(1..=MAX_RATE_MICROS).contains(&request.rate_micros) {
-        errors.push(FieldError::new("rate_micros", "must be 1 to 1000000000"));
+        errors.push(FieldError::new("rate_micros", Rule::Between { min: 1, max: MAX_RATE_MICROS }));
     }
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));

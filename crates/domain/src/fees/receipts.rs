@@ -34,6 +34,7 @@ use crate::fees::money::{self, Currency, Money, LOCAL_CURRENCY};
 use crate::fees::pricing::{self, ItemInput, Line, NoFeeBasis};
 use crate::fees::verification::ReceiptKey;
 use crate::reference;
+use crate::rule::Rule;
 use crate::throttle::{self, Limit};
 use crate::window::visits;
 
@@ -215,8 +216,8 @@ struct Target {
     document: Option<(i64, Option<u32>)>,
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::invalid(vec![FieldError::new(field, message)])
+fn invalid(field: &str, rule: Rule) -> AppError {
+    AppError::invalid(vec![FieldError::new(field, rule)])
 }
 
 fn target(conn: &mut DbConn, actor: &Actor, request: &FeeRequest) -> Result<Target, AppError> {
@@ -243,9 +244,7 @@ fn target(conn: &mut DbConn, actor: &Actor, request: &FeeRequest) -> Result<Targ
         }
     };
     let reference = match (&request.appointment_reference, &document) {
-        (None, None) => {
-            return Err(invalid("appointment_reference", "name the visit or the tracked document"))
-        }
+        (None, None) => return Err(invalid("appointment_reference", Rule::NameVisitOrDocument)),
         (Some(raw), _) => Reference::parse(raw).ok_or_else(|| AppError::not_found("no such appointment"))?,
         (None, Some((_, reference, _, _))) => {
             Reference::parse(reference).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad reference")))?
@@ -253,7 +252,7 @@ fn target(conn: &mut DbConn, actor: &Actor, request: &FeeRequest) -> Result<Targ
     };
     if let Some((_, of_document, _, _)) = &document {
         if of_document != reference.as_str() {
-            return Err(invalid("tracking_number", "is a document of another visit"));
+            return Err(invalid("tracking_number", Rule::DocumentOfAnotherVisit));
         }
     }
     let visit = visits::find(conn, actor, &reference)?;
@@ -277,7 +276,7 @@ fn payer(
     if let Some(raw) = &request.payer {
         return Ok(PersonName::parse(raw)
             .map(|n| n.as_str().to_string())
-            .map_err(|m| FieldError::new("payer", m)));
+            .map_err(|rule| FieldError::new("payer", rule)));
     }
     Ok(Ok(first_person(conn, visit_id)?))
 }
@@ -294,25 +293,23 @@ fn payment_errors(payment: &PaymentInput) -> Vec<FieldError> {
     let method = payment.method;
     let mut errors = Vec::new();
     if method == Method::NoFee && payment.no_fee_basis.is_none() {
-        errors.push(FieldError::new("payment.no_fee_basis", "a no-fee record needs its basis"));
+        errors.push(FieldError::new("payment.no_fee_basis", Rule::NoFeeNeedsBasis));
     }
     if method != Method::NoFee && payment.no_fee_basis.is_some() {
-        errors.push(FieldError::new("payment.no_fee_basis", "is only for no_fee"));
+        errors.push(FieldError::new("payment.no_fee_basis", Rule::OnlyNoFee));
     }
     match (&payment.external_reference, method) {
-        (None, Method::PrepaidOnline) => errors
-            .push(FieldError::new("payment.external_reference", "an online payment needs its reference")),
+        (None, Method::PrepaidOnline) => {
+            errors.push(FieldError::new("payment.external_reference", Rule::OnlinePaymentNeedsReference))
+        }
         (Some(_), m) if m != Method::PrepaidOnline => {
-            errors.push(FieldError::new("payment.external_reference", "is only for prepaid_online"))
+            errors.push(FieldError::new("payment.external_reference", Rule::OnlyPrepaidOnline))
         }
         (Some(r), _) => {
             let ok = (4..=64).contains(&r.len())
                 && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
             if !ok {
-                errors.push(FieldError::new(
-                    "payment.external_reference",
-                    "must be 4 to 64 of A-Z a-z 0-9 . _ -",
-                ));
+                errors.push(FieldError::new("payment.external_reference", Rule::PaymentReference));
             }
         }
         (None, _) => {}
@@ -336,7 +333,7 @@ fn check_payment(
         return Err(AppError::invalid(errors));
     }
     if method != Method::NoFee && total == 0 {
-        return Err(invalid("payment.method", "nothing to pay: record it as no_fee with its basis"));
+        return Err(invalid("payment.method", Rule::NothingToPay));
     }
     let reference = payment.external_reference.clone();
     let local = if method == Method::CashLocal {

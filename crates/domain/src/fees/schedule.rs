@@ -14,6 +14,7 @@ use crate::db::schema::{fee_schedule, fee_withdrawals, receipt_lines};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::fees::money::Currency;
+use crate::rule::Rule;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct FeeVersionRequest {
@@ -67,22 +68,19 @@ pub fn add_version(
     let code_ok = (2..=64).contains(&request.code.len())
         && request.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !code_ok {
-        errors.push(FieldError::new("code", "must be 2 to 64 of a-z 0-9 -"));
+        errors.push(FieldError::new("code", Rule::FeeCode));
     }
     let description =
         crate::booking::free_text("description", &request.description, 200).map_err(|e| errors.push(e)).ok();
     let cfr_item =
         crate::booking::free_text("cfr_item", &request.cfr_item, 200).map_err(|e| errors.push(e)).ok();
     if !(0..=10_000_000).contains(&request.amount_cents) {
-        errors.push(FieldError::new("amount_cents", "must be 0 to 10000000"));
+        errors.push(FieldError::new("amount_cents", Rule::Between { min: 0, max: 10_000_000 }));
     }
     if let Err(e) = crate::calendar::plausible("effective_from", request.effective_from) {
         errors.push(e);
     } else if request.effective_from <= now.date() {
-        errors.push(FieldError::new(
-            "effective_from",
-            "must be after today: a new price starts on a later day",
-        ));
+        errors.push(FieldError::new("effective_from", Rule::LaterThanToday));
     }
     let (Some(description), Some(cfr_item), true) = (description, cfr_item, errors.is_empty()) else {
         return Err(AppError::invalid(errors));

@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 use crate::fees::closeouts::CloseoutView;
 use crate::fees::money::Currency;
 use crate::fees::receipts::Method;
+use crate::rule::Rule;
 
 /// The longest range one report covers.
 pub const MAX_RANGE_DAYS: i64 = 400;
@@ -59,7 +60,7 @@ impl Scope {
         if self.to < self.from || (self.to - self.from).num_days() > MAX_RANGE_DAYS {
             return Err(AppError::invalid(vec![FieldError::new(
                 "to",
-                format!("must be on or after from, at most {MAX_RANGE_DAYS} days later"),
+                Rule::RangeTooLong { max_days: MAX_RANGE_DAYS },
             )]));
         }
         if let Some(post) = &self.post {

@@ -25,6 +25,7 @@ use crate::calendar;
 use crate::db::schema::{appointments, posts, schedules};
 use crate::db::{write_transaction, DbConn};
 use crate::error::{AppError, Code};
+use crate::rule::Rule;
 use crate::window::rules;
 use crate::window::visits::{self, invalid_transition};
 
@@ -99,8 +100,7 @@ pub fn set_closing_time(
     calendar::post_zone(conn, post)?;
     let time = match closes.map(str::trim).filter(|c| !c.is_empty()) {
         Some(raw) => Some(
-            calendar::clock_time(raw)
-                .ok_or_else(|| AppError::invalid_field("closes", "must be a time written HH:MM"))?,
+            calendar::clock_time(raw).ok_or_else(|| AppError::invalid_field("closes", Rule::ClosingTime))?,
         ),
         None => None,
     };

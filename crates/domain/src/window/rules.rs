@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use crate::config::WindowSettings;
 use crate::error::FieldError;
+use crate::rule::Rule;
 use crate::wording::Words;
 
 /// The services the window has a line for, with their ticket letters.
@@ -70,14 +71,14 @@ impl WalkIn {
     pub fn parse(kind: &str, reason: Option<&str>) -> Result<WalkIn, FieldError> {
         match (kind, reason.map(str::trim).filter(|r| !r.is_empty())) {
             ("routine", None) => Ok(WalkIn::Routine),
-            ("routine", Some(_)) => Err(FieldError::new("reason", "is only given for an emergency")),
+            ("routine", Some(_)) => Err(FieldError::new("reason", Rule::OnlyForEmergency)),
             ("emergency", Some(code)) => EMERGENCY_REASONS
                 .iter()
                 .find(|(c, _)| *c == code)
                 .map(|(c, _)| WalkIn::Emergency(c))
-                .ok_or_else(|| FieldError::new("reason", "is not one of the emergency reasons")),
-            ("emergency", None) => Err(FieldError::new("reason", "is required for an emergency")),
-            _ => Err(FieldError::new("kind", "must be routine or emergency")),
+                .ok_or_else(|| FieldError::new("reason", Rule::NotAnEmergencyReason)),
+            ("emergency", None) => Err(FieldError::new("reason", Rule::EmergencyNeedsReason)),
+            _ => Err(FieldError::new("kind", Rule::NotAWalkInKind)),
         }
     }
 

@@ -21,6 +21,7 @@ use crate::counters;
 use crate::db::schema::{appointments, posts};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
+use crate::rule::Rule;
 use crate::window::rules::{self, Timing, Waiting, WalkIn};
 
 /// A visit as the window sees it. Times carry the post's offset.
@@ -353,7 +354,7 @@ pub fn walk_in(
     let tz = calendar::post_zone(conn, post)?;
     let mut errors = Vec::new();
     if rules::ticket_letter(&request.service, true).is_none() {
-        errors.push(FieldError::new("service", "is not a service of the window"));
+        errors.push(FieldError::new("service", Rule::NotAWindowService));
     }
     let kind = WalkIn::parse(&request.kind, request.reason.as_deref()).map_err(|e| errors.push(e)).ok();
     let note = match request.note.as_deref().map(|n| reason("note", n)) {
@@ -368,8 +369,7 @@ pub fn walk_in(
     let party = Party::parse(std::slice::from_ref(&request.applicant), 1, today)
         .map_err(|e| {
             errors.extend(
-                e.into_iter()
-                    .map(|f| FieldError::new(f.field.replace("applicants[0]", "applicant"), f.message)),
+                e.into_iter().map(|f| FieldError::new(f.field.replace("applicants[0]", "applicant"), f.rule)),
             )
         })
         .ok();
@@ -377,7 +377,7 @@ pub fn walk_in(
         return Err(AppError::invalid(errors));
     };
     let letter = rules::ticket_letter(&request.service, kind.is_emergency())
-        .ok_or_else(|| AppError::invalid_field("service", "is not a service of the window"))?;
+        .ok_or_else(|| AppError::invalid_field("service", Rule::NotAWindowService))?;
     let walk_in = WalkInRecord { reason: kind.code(), note: note.as_deref() };
     write_transaction(conn, |c| {
         let (id, reference) = insert_walk_in(c, clerk, post, &request.service, &party, &walk_in, now)?;
