@@ -262,6 +262,29 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+/// Checks (or, with `UPDATE_DOCS=1`, rewrites) the part of docs/API.md between
+/// `<!-- {name}:start -->` and `<!-- {name}:end -->`, which is generated from the code.
+#[cfg(test)]
+pub(crate) fn generated_section(name: &str, content: &str) {
+    let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/API.md");
+    let doc = std::fs::read_to_string(path).expect("docs/API.md");
+    let (Some(a), Some(b)) = (doc.find(&start), doc.find(&end)) else {
+        panic!("docs/API.md lacks the {name} markers");
+    };
+    assert!(a < b, "docs/API.md has the {name} markers in the wrong order");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{start}{content}{}", &doc[..a], &doc[b..]);
+        std::fs::write(path, updated).expect("write docs/API.md");
+        return;
+    }
+    assert_eq!(
+        &doc[a + start.len()..b],
+        content,
+        "the {name} section of docs/API.md is stale: UPDATE_DOCS=1 cargo test --lib"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,27 +322,4 @@ mod tests {
     fn error_table() {
         generated_section("error-codes", &Code::markdown_table());
     }
-}
-
-/// Checks (or, with `UPDATE_DOCS=1`, rewrites) the part of docs/API.md between
-/// `<!-- {name}:start -->` and `<!-- {name}:end -->`, which is generated from the code.
-#[cfg(test)]
-pub(crate) fn generated_section(name: &str, content: &str) {
-    let (start, end) = (format!("<!-- {name}:start -->\n"), format!("<!-- {name}:end -->"));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/API.md");
-    let doc = std::fs::read_to_string(path).expect("docs/API.md");
-    let (Some(a), Some(b)) = (doc.find(&start), doc.find(&end)) else {
-        panic!("docs/API.md lacks the {name} markers");
-    };
-    assert!(a < b, "docs/API.md has the {name} markers in the wrong order");
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        let updated = format!("{}{start}{content}{}", &doc[..a], &doc[b..]);
-        std::fs::write(path, updated).expect("write docs/API.md");
-        return;
-    }
-    assert_eq!(
-        &doc[a + start.len()..b],
-        content,
-        "the {name} section of docs/API.md is stale: UPDATE_DOCS=1 cargo test --lib"
-    );
 }
