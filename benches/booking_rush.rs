@@ -33,7 +33,7 @@
 //! ```
 //!
 //! On PostgreSQL the URL names a server and a database to connect to; each run creates a
-//! `bench_<random>` database there and drops it at the end.
+//! `bench_<name>_<random>` database there (`benches/support/db.rs`) and drops it at the end.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
