@@ -85,7 +85,7 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, Vec<Vec<Duration>>
         }
     };
     // One walk-in at the window takes every document, as a family's visit would.
-    let walk_in = json!({"service": "passport-renewal", "reason": "emergency", "applicant": {"given_names": "Ana", "surname": "Núñez"}});
+    let walk_in = json!({"service": "passport-renewal", "kind": "emergency", "reason": "lost_passport_travel_72h", "applicant": {"given_names": "Ana", "surname": "Núñez"}});
     send(format!("{base}/api/v1/staff/posts/MEX/walk-ins"), walk_in).await?;
     let called = send(format!("{base}/api/v1/staff/posts/MEX/queue/next"), json!({"window": "1"})).await?;
     let reference = called["reference"].as_str().unwrap_or_default().to_string();
