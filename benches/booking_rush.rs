@@ -33,15 +33,14 @@
 //! ```
 //!
 //! On PostgreSQL the URL names a server and a database to connect to; each run creates a
-//! `bench_<random>` database there and drops it at the end.
+//! `bench_<name>_<random>` database there (`benches/support/db.rs`) and drops it at the end.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{mpsc, Mutex};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use anyhow::{bail, ensure, Context};
 use chrono::Utc;
@@ -55,11 +54,18 @@ use consular_desk::config::{BookingSettings, Secret, Settings};
 use consular_desk::db::schema::{applicants, slots as slots_t};
 use consular_desk::db::{self, write_transaction, DbConn, Pool};
 use consular_desk::error::{AppError, Code};
-use consular_desk::startup::{self, Application};
+use consular_desk::startup;
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use rand::seq::SliceRandom;
 use serde_json::{json, Value};
+
+mod support;
+
+use support::db::BenchDb;
+use support::latency::{Load, Tally};
+use support::load::{get_load, http_client, Expect};
+use support::server::{ServerThread, THROTTLES_RAISED};
 
 const PUBLIC_SECRET: &str = "bench-public-secret-0123456789abcdef0123456789";
 const STAFF_SECRET: &str = "bench-staff-secret-0123456789abcdef01234567890";
@@ -146,7 +152,7 @@ fn main() -> anyhow::Result<()> {
         reports.push(report);
     }
     print_report(&args, &reports);
-    if let Some(peak) = peak_resident_memory() {
+    if let Some(peak) = support::memory::own_peak_memory() {
         println!("peak resident memory of this process (server, clients and direct threads): {peak}");
     }
 
@@ -155,20 +161,6 @@ fn main() -> anyhow::Result<()> {
         bail!("the booking rush found problems:\n  {}", failures.join("\n  "));
     }
     Ok(())
-}
-
-/// `VmHWM` from /proc/self/status (Linux), e.g. `85.3 MiB`.
-fn peak_resident_memory() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(format!("{:.1} MiB", kib / 1024.0))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,85 +179,32 @@ impl DbKind {
             DbKind::Postgres(_) => "postgres",
         }
     }
-}
 
-/// A database of the run's own, removed when dropped.
-enum BenchDb {
-    Sqlite { _dir: tempfile::TempDir, url: String },
-    Postgres { admin_url: String, name: String, url: String },
-}
-
-impl BenchDb {
-    fn fresh(kind: &DbKind) -> anyhow::Result<BenchDb> {
-        match kind {
-            DbKind::Sqlite => {
-                let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-                let path = dir.path().join("bench.db");
-                // `sqlite://` followed by the absolute path: `sqlite:///tmp/.../bench.db`.
-                let url = format!("sqlite://{}", path.display());
-                Ok(BenchDb::Sqlite { _dir: dir, url })
-            }
-            DbKind::Postgres(admin_url) => {
-                let name = format!("bench_{:016x}", rand::random::<u64>());
-                let mut conn = diesel::PgConnection::establish(admin_url)
-                    .context("cannot connect to the PostgreSQL benchmark URL")?;
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .with_context(|| format!("cannot create database {name}"))?;
-                let url = with_database(admin_url, &name);
-                Ok(BenchDb::Postgres { admin_url: admin_url.clone(), name, url })
-            }
-        }
-    }
-
-    fn url(&self) -> &str {
+    /// A fresh database of this kind, dropped (on PostgreSQL) when the run is over.
+    fn fresh(&self) -> anyhow::Result<BenchDb> {
         match self {
-            BenchDb::Sqlite { url, .. } | BenchDb::Postgres { url, .. } => url,
+            DbKind::Sqlite => BenchDb::fresh(None, "booking_rush"),
+            DbKind::Postgres(admin_url) => BenchDb::fresh(Some(admin_url), "booking_rush"),
         }
     }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let BenchDb::Postgres { admin_url, name, .. } = self {
-            let dropped = diesel::PgConnection::establish(admin_url).map(|mut conn| {
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)
-            });
-            if !matches!(dropped, Ok(Ok(_))) {
-                eprintln!("booking_rush: could not drop database {name}; drop it by hand");
-            }
-        }
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with the database swapped for `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_starts = base.find("://").map_or(0, |i| i + 3);
-    let authority = match base[authority_starts..].find('/') {
-        Some(i) => &base[..authority_starts + i],
-        None => base,
-    };
-    format!("{authority}/{name}{query}")
 }
 
 /// Settings for the server and the ceiling run: fixed secrets (so tokens can be minted), a free
 /// port, throttles out of the way, and no maintenance tick during the run.
 fn settings(db_url: &str, pool_size: u32) -> anyhow::Result<Settings> {
     let pool_size = pool_size.to_string();
-    let env: HashMap<&str, &str> = HashMap::from([
+    let env: HashMap<&str, &str> = [
         ("DATABASE_URL", db_url),
         ("CONSULAR_DESK_BIND", "127.0.0.1:0"),
         ("CONSULAR_DESK_PUBLIC_JWT_SECRET", PUBLIC_SECRET),
         ("CONSULAR_DESK_STAFF_JWT_SECRET", STAFF_SECRET),
         ("CONSULAR_DESK_DB_POOL_SIZE", pool_size.as_str()),
-        // Every client connects from 127.0.0.1; 1 000 000 is the largest value accepted.
-        ("CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR_PER_ADDRESS", "1000000"),
         ("CONSULAR_DESK_MAINTENANCE_SECONDS", "3600"),
-    ]);
+    ]
+    .into_iter()
+    // Every client connects from 127.0.0.1: the attempt counter must not refuse anyone.
+    .chain(THROTTLES_RAISED)
+    .collect();
     Settings::from_lookup(|key| env.get(key).map(|v| v.to_string())).context("benchmark settings are invalid")
 }
 
@@ -393,94 +332,21 @@ enum Attempt {
     },
 }
 
-/// Counts and latencies of a run of requests.
-#[derive(Default)]
-struct Tally {
-    latencies: Vec<Duration>,
-    booked: usize,
-    slot_full: usize,
-    other: BTreeMap<String, usize>,
-}
-
-impl Tally {
-    fn record(&mut self, attempt: Attempt, latency: Duration) {
-        self.latencies.push(latency);
-        match attempt {
-            Attempt::Booked => self.booked += 1,
-            Attempt::SlotFull => self.slot_full += 1,
-            Attempt::Other { key, detail } => {
-                let seen = self.other.entry(key.clone()).or_default();
-                if *seen == 0 {
-                    eprintln!("booking_rush: unexpected answer {key}: {detail}");
-                }
-                *seen += 1;
-            }
+impl Attempt {
+    /// Counts this attempt, a booking as good and a full slot as an expected refusal.
+    fn record(self, tally: &mut Tally, latency: Duration) {
+        tally.latencies.push(latency);
+        match self {
+            Attempt::Booked => tally.ok += 1,
+            Attempt::SlotFull => tally.refused += 1,
+            Attempt::Other { key, detail } => tally.record_unexpected(key, &detail),
         }
     }
-
-    fn merge(mut self, other: Tally) -> Tally {
-        self.latencies.extend(other.latencies);
-        self.booked += other.booked;
-        self.slot_full += other.slot_full;
-        for (key, n) in other.other {
-            *self.other.entry(key).or_default() += n;
-        }
-        self
-    }
-
-    fn finish(mut self, elapsed: Duration) -> Outcome {
-        self.latencies.sort_unstable();
-        Outcome { elapsed, tally: self }
-    }
-}
-
-/// A finished run: its tally (latencies sorted) and its wall time.
-struct Outcome {
-    elapsed: Duration,
-    tally: Tally,
-}
-
-impl Outcome {
-    fn requests(&self) -> usize {
-        self.tally.latencies.len()
-    }
-
-    /// Requests answered, whatever the answer, per second of wall time.
-    fn requests_per_second(&self) -> f64 {
-        self.requests() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// Successful bookings (or, for the availability load, 200s) per second of wall time.
-    fn booked_per_second(&self) -> f64 {
-        self.tally.booked as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// Latency at quantile `q` (nearest rank), in milliseconds.
-    fn percentile_ms(&self, q: f64) -> f64 {
-        let sorted = &self.tally.latencies;
-        if sorted.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1].as_secs_f64() * 1000.0
-    }
-
-    fn others(&self) -> usize {
-        self.tally.other.values().sum()
-    }
-}
-
-/// One awc client for all tasks of the client thread, with room for every connection.
-fn http_client(clients: usize) -> awc::Client {
-    awc::Client::builder()
-        .connector(awc::Connector::new().limit(clients.max(64) * 2))
-        .timeout(Duration::from_secs(60))
-        .finish()
 }
 
 /// Books every job through `POST /api/v1/appointments` with `clients` concurrent tasks
 /// pulling from one queue.
-async fn http_rush(client: &awc::Client, base: &str, jobs: Vec<Job>, clients: usize) -> Outcome {
+async fn http_rush(client: &awc::Client, base: &str, jobs: Vec<Job>, clients: usize) -> Load {
     let url = format!("{base}/api/v1/appointments");
     let queue = RefCell::new(jobs);
     let started = Instant::now();
@@ -492,7 +358,7 @@ async fn http_rush(client: &awc::Client, base: &str, jobs: Vec<Job>, clients: us
             let Some(job) = next else { break };
             let sent = Instant::now();
             let attempt = book_over_http(client, &url, &job).await;
-            tally.record(attempt, sent.elapsed());
+            attempt.record(&mut tally, sent.elapsed());
         }
         tally
     }))
@@ -536,45 +402,14 @@ async fn book_over_http(client: &awc::Client, url: &str, job: &Job) -> Attempt {
 }
 
 /// `clients` tasks requesting the MEX/notarial availability of the next 30 days until `for_`
-/// has passed. Tallies a 200 as booked.
-async fn availability_load(client: &awc::Client, base: &str, clients: usize, for_: Duration) -> Outcome {
+/// has passed. Tallies a 200 as good.
+async fn availability_load(client: &awc::Client, base: &str, clients: usize, for_: Duration) -> Load {
     let today = Utc::now().date_naive();
     let to = today + chrono::Duration::days(30);
     let url = format!("{base}/api/v1/posts/{POST}/availability?service={SERVICE}&from={today}&to={to}");
-    let started = Instant::now();
-    let deadline = started + for_;
-    let tallies = join_all((0..clients).map(|_| async {
-        let mut tally = Tally::default();
-        while Instant::now() < deadline {
-            let sent = Instant::now();
-            let attempt = match client.get(&url).send().await {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    match response.body().limit(16 << 20).await {
-                        Ok(_) if status == 200 => Attempt::Booked,
-                        Ok(body) => Attempt::Other {
-                            key: format!("availability {status}"),
-                            detail: String::from_utf8_lossy(&body).into_owned(),
-                        },
-                        Err(e) => Attempt::Other {
-                            key: format!("availability {status} unreadable body"),
-                            detail: e.to_string(),
-                        },
-                    }
-                }
-                Err(e) => {
-                    Attempt::Other { key: "availability transport error".into(), detail: e.to_string() }
-                }
-            };
-            tally.record(attempt, sent.elapsed());
-        }
-        tally
-    }))
-    .await;
-    let elapsed = started.elapsed();
-    tallies.into_iter().fold(Tally::default(), Tally::merge).finish(elapsed)
+    let deadline = Instant::now() + for_;
+    get_load(client, &url, Expect::Any, clients, &|| Instant::now() >= deadline).await
 }
-
 /// What a direct booking runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Direct {
@@ -591,7 +426,7 @@ fn direct_rush(
     direct: Direct,
     jobs: Vec<Job>,
     clients: usize,
-) -> Outcome {
+) -> Load {
     let rules = Rules::from(booking);
     let queue = Mutex::new(jobs);
     let started = Instant::now();
@@ -605,7 +440,7 @@ fn direct_rush(
                         let Some(job) = next else { break };
                         let sent = Instant::now();
                         let attempt = book_directly(pool, booking, &rules, direct, &job);
-                        tally.record(attempt, sent.elapsed());
+                        attempt.record(&mut tally, sent.elapsed());
                     }
                     tally
                 })
@@ -710,56 +545,9 @@ fn verify(pool: &Pool) -> anyhow::Result<Integrity> {
 // ---------------------------------------------------------------------------------------------
 // Running one backend
 
-/// The application server on a thread of its own, with its own actix system.
-struct ServerThread {
-    port: u16,
-    handle: ServerHandle,
-    thread: thread::JoinHandle<std::io::Result<()>>,
-}
-
-impl ServerThread {
-    fn start(settings: Settings) -> anyhow::Result<ServerThread> {
-        let (tx, rx) = mpsc::channel();
-        let thread = thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                // `build` spawns the maintenance task, so it must run inside the system.
-                let app = match Application::build(settings) {
-                    Ok(app) => app,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return Ok(());
-                    }
-                };
-                let port = app.port();
-                let server = app.server();
-                let _ = tx.send(Ok((port, server.handle())));
-                server.await
-            })
-        });
-        let (port, handle) = rx
-            .recv()
-            .context("the server thread ended before starting")?
-            .context("the application did not start")?;
-        Ok(ServerThread { port, handle, thread })
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Stops at once: every request has been answered by now.
-    fn stop(self) -> anyhow::Result<()> {
-        actix_web::rt::System::new().block_on(self.handle.stop(false));
-        match self.thread.join() {
-            Ok(result) => result.context("the server failed"),
-            Err(_) => bail!("the server thread panicked"),
-        }
-    }
-}
-
 /// One rush and what the database said afterwards.
 struct Run {
-    outcome: Outcome,
+    outcome: Load,
     check: Integrity,
 }
 
@@ -768,7 +556,7 @@ struct BackendReport {
     name: &'static str,
     seats: usize,
     attempts: usize,
-    availability: Outcome,
+    availability: Load,
     http: Run,
     /// The ceiling: the booking transaction alone.
     direct: Run,
@@ -791,20 +579,20 @@ impl BackendReport {
             if check.miscounted != 0 {
                 fail(format!("{} slots whose booked differs from their appointments", check.miscounted));
             }
-            if t.booked != self.seats || t.slot_full != expected_full {
+            if t.ok != self.seats || t.refused != expected_full {
                 fail(format!(
                     "{} booked and {} slot_full, expected {} and {expected_full}",
-                    t.booked, t.slot_full, self.seats
+                    t.ok, t.refused, self.seats
                 ));
             }
-            if usize::try_from(check.appointments).ok() != Some(t.booked) {
-                fail(format!("{} appointments stored for {} bookings", check.appointments, t.booked));
+            if usize::try_from(check.appointments).ok() != Some(t.ok) {
+                fail(format!("{} appointments stored for {} bookings", check.appointments, t.ok));
             }
-            for (key, n) in &t.other {
+            for (key, n) in &t.unexpected {
                 fail(format!("{n} × {key}"));
             }
         }
-        for (key, n) in &self.availability.tally.other {
+        for (key, n) in &self.availability.tally.unexpected {
             found.push(format!("{} availability: {n} × {key}", self.name));
         }
         found
@@ -827,8 +615,8 @@ fn measure_backend(kind: &DbKind, args: &Args) -> anyhow::Result<BackendReport> 
 
 /// Starts the server on a fresh database, runs the availability load, releases the seats and
 /// runs the HTTP rush. Returns the availability load, the rush, the seats and the attempts.
-fn http_measurement(kind: &DbKind, args: &Args) -> anyhow::Result<(Outcome, Run, usize, usize)> {
-    let db = BenchDb::fresh(kind)?;
+fn http_measurement(kind: &DbKind, args: &Args) -> anyhow::Result<(Load, Run, usize, usize)> {
+    let db = kind.fresh()?;
     let settings = settings(db.url(), args.pool_size)?;
     let server = ServerThread::start(settings.clone())?;
     // A small pool of the benchmark's own for setup and checks; the server has its own.
@@ -855,7 +643,7 @@ fn http_measurement(kind: &DbKind, args: &Args) -> anyhow::Result<(Outcome, Run,
 
 /// The same rush without HTTP, on a fresh database set up the same way.
 fn direct_measurement(kind: &DbKind, args: &Args, direct: Direct) -> anyhow::Result<Run> {
-    let db = BenchDb::fresh(kind)?;
+    let db = kind.fresh()?;
     let settings = settings(db.url(), args.pool_size)?;
     let (pool, _keys, _backend) = startup::prepare_database(&settings)?;
     let rush = setup(&pool, &settings, args)?;
@@ -868,12 +656,12 @@ fn direct_measurement(kind: &DbKind, args: &Args, direct: Direct) -> anyhow::Res
 // ---------------------------------------------------------------------------------------------
 // Report
 
-fn latencies(o: &Outcome) -> String {
+fn latencies(o: &Load) -> String {
     format!("{:.1} / {:.1}", o.percentile_ms(0.50), o.percentile_ms(0.99))
 }
 
-fn counts(o: &Outcome) -> String {
-    format!("{} / {} / {}", o.tally.booked, o.tally.slot_full, o.others())
+fn counts(o: &Load) -> String {
+    format!("{} / {} / {}", o.tally.ok, o.tally.refused, o.unexpected())
 }
 
 fn checks(c: &Integrity) -> String {
@@ -881,8 +669,8 @@ fn checks(c: &Integrity) -> String {
 }
 
 /// Bookings per second of `run` as a share of `ceiling`'s.
-fn ratio(run: &Outcome, ceiling: &Outcome) -> String {
-    format!("{:.0} %", 100.0 * run.booked_per_second() / ceiling.booked_per_second())
+fn ratio(run: &Load, ceiling: &Load) -> String {
+    format!("{:.0} %", 100.0 * run.ok_per_second() / ceiling.ok_per_second())
 }
 
 /// Prints one column per backend.
@@ -906,33 +694,31 @@ fn print_report(args: &Args, reports: &[BackendReport]) {
 
     type Row = (&'static str, fn(&BackendReport) -> String);
     let rows: Vec<Row> = vec![
-        ("HTTP bookings/s (201s per second)", |r| format!("{:.0}", r.http.outcome.booked_per_second())),
-        ("HTTP booking requests/s", |r| format!("{:.0}", r.http.outcome.requests_per_second())),
+        ("HTTP bookings/s (201s per second)", |r| format!("{:.0}", r.http.outcome.ok_per_second())),
+        ("HTTP booking requests/s", |r| format!("{:.0}", r.http.outcome.per_second())),
         ("HTTP booking p50 latency (ms)", |r| format!("{:.1}", r.http.outcome.percentile_ms(0.50))),
         ("HTTP booking p99 latency (ms)", |r| format!("{:.1}", r.http.outcome.percentile_ms(0.99))),
         ("HTTP rush wall time (s)", |r| format!("{:.2}", r.http.outcome.elapsed.as_secs_f64())),
-        ("201 created / expected", |r| format!("{} / {}", r.http.outcome.tally.booked, r.seats)),
+        ("201 created / expected", |r| format!("{} / {}", r.http.outcome.tally.ok, r.seats)),
         ("409 slot_full / expected", |r| {
-            format!("{} / {}", r.http.outcome.tally.slot_full, r.attempts - r.seats)
+            format!("{} / {}", r.http.outcome.tally.refused, r.attempts - r.seats)
         }),
-        ("other answers", |r| r.http.outcome.others().to_string()),
+        ("other answers", |r| r.http.outcome.unexpected().to_string()),
         ("overbooked slots (booked > capacity)", |r| r.http.check.overbooked.to_string()),
         ("slots with booked != sum(party_size)", |r| r.http.check.miscounted.to_string()),
-        ("direct-DB bookings/s (ceiling)", |r| format!("{:.0}", r.direct.outcome.booked_per_second())),
+        ("direct-DB bookings/s (ceiling)", |r| format!("{:.0}", r.direct.outcome.ok_per_second())),
         ("direct-DB p50 / p99 latency (ms)", |r| latencies(&r.direct.outcome)),
         ("direct-DB booked / slot_full / other", |r| counts(&r.direct.outcome)),
         ("direct-DB overbooked / miscounted slots", |r| checks(&r.direct.check)),
         ("HTTP / ceiling", |r| ratio(&r.http.outcome, &r.direct.outcome)),
-        ("direct-DB + attempt counter bookings/s", |r| {
-            format!("{:.0}", r.counted.outcome.booked_per_second())
-        }),
+        ("direct-DB + attempt counter bookings/s", |r| format!("{:.0}", r.counted.outcome.ok_per_second())),
         ("  p50 / p99 latency (ms)", |r| latencies(&r.counted.outcome)),
         ("  booked / slot_full / other", |r| counts(&r.counted.outcome)),
         ("  overbooked / miscounted slots", |r| checks(&r.counted.check)),
         ("HTTP / (ceiling + attempt counter)", |r| ratio(&r.http.outcome, &r.counted.outcome)),
-        ("availability requests/s", |r| format!("{:.0}", r.availability.booked_per_second())),
+        ("availability requests/s", |r| format!("{:.0}", r.availability.ok_per_second())),
         ("availability p50 / p99 latency (ms)", |r| latencies(&r.availability)),
-        ("availability non-200 answers", |r| r.availability.others().to_string()),
+        ("availability non-200 answers", |r| r.availability.unexpected().to_string()),
     ];
 
     let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);

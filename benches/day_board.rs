@@ -35,7 +35,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = support::Server::start("board", &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")])?;
+    let server = support::server::Server::start("board", &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")])?;
     let outcome = actix_web::rt::System::new().block_on(run(&args, &server.base));
     let peak = server.peak_memory();
     drop(server);
@@ -52,7 +52,7 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, f64, f64, f64, usi
         .connector(awc::Connector::new().limit(args.clients * 2))
         .timeout(Duration::from_secs(30))
         .finish();
-    let token = support::admin_token(&client, base).await?;
+    let token = support::server::admin_token(&client, base).await?;
     let post = |path: String, token: Option<String>, body: Value| {
         let client = client.clone();
         async move {
@@ -124,6 +124,6 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, f64, f64, f64, usi
         all.extend(latencies?);
     }
     let elapsed = measured.elapsed().as_secs_f64();
-    let (p50, p99, max) = support::percentiles(&mut all);
+    let (p50, p99, max) = support::latency::percentiles(&mut all);
     Ok((all.len() as f64 / elapsed, p50, p99, max, all.len()))
 }

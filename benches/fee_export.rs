@@ -176,7 +176,7 @@ fn main() -> anyhow::Result<()> {
     let path = db_url.strip_prefix("sqlite://").context("the export benchmark runs on SQLite")?.to_string();
     if !std::path::Path::new(&path).exists() {
         let started = Instant::now();
-        support::create_admin(&db_url)?;
+        support::server::create_admin(&db_url)?;
         support::seed::receipt_lines(&db_url, args.lines)?;
         println!(
             "seeded {} receipt lines into {path} in {:.1} s",
@@ -192,11 +192,11 @@ fn main() -> anyhow::Result<()> {
 
     let runs = args.runs.max(1);
     let ceilings = (0..runs).map(|_| ceiling(&path)).collect::<anyhow::Result<Vec<_>>>()?;
-    let server = support::Server::on(&db_url, &[], None)?;
+    let server = support::server::Server::on(&db_url, &[])?;
     let (idle, csv, csv_peak, xlsx, xlsx_peak, json, json_peak) =
         actix_web::rt::System::new().block_on(async {
             let client = awc::Client::builder().timeout(Duration::from_secs(1800)).finish();
-            let token = support::admin_token(&client, &server.base).await?;
+            let token = support::server::admin_token(&client, &server.base).await?;
             let idle = server.peak_memory();
             let mut csv = Vec::new();
             for _ in 0..runs {
@@ -230,10 +230,10 @@ fn main() -> anyhow::Result<()> {
         })?;
     drop(server);
     // Four exports at once need four turns: the pool's size over four.
-    let server = support::Server::on(&db_url, &[("CONSULAR_DESK_DB_POOL_SIZE", "16")], None)?;
+    let server = support::server::Server::on(&db_url, &[("CONSULAR_DESK_DB_POOL_SIZE", "16")])?;
     let (four_time, four_rows, four_peak) = actix_web::rt::System::new().block_on(async {
         let client = awc::Client::builder().timeout(Duration::from_secs(1800)).finish();
-        let token = support::admin_token(&client, &server.base).await?;
+        let token = support::server::admin_token(&client, &server.base).await?;
         server.reset_peak_memory()?;
         let (time, rows) = four_json(&client, &server.base, &token).await?;
         anyhow::Ok((time, rows, server.peak_memory()))

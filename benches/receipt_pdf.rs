@@ -150,7 +150,7 @@ fn measure<T>(
         times.push(sent.elapsed());
         sizes.push(pdf.len());
     }
-    let (p50, p99, max) = support::percentiles(&mut times);
+    let (p50, p99, max) = support::latency::percentiles(&mut times);
     sizes.sort_unstable();
     let kib = |b: usize| b as f64 / 1024.0;
     println!("{name}, {} renders", papers.len());
@@ -210,7 +210,7 @@ fn main() -> anyhow::Result<()> {
     })?;
     println!(
         "peak resident memory (VmHWM)  {}",
-        support::own_peak_memory().unwrap_or_else(|| "unknown".into())
+        support::memory::own_peak_memory().unwrap_or_else(|| "unknown".into())
     );
     Ok(())
 }

@@ -383,9 +383,8 @@ type Latencies = Vec<Vec<Duration>>;
 
 async fn run(args: &Args, base: &str, kinds: &Mix) -> anyhow::Result<(f64, Latencies)> {
     let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
-    let admin = support::admin_token(&client, base).await?;
-    let clerk =
-        json!({"username": "bench.clerk", "password": support::PASSWORD, "role": "clerk", "post": "MEX"});
+    let admin = support::server::admin_token(&client, base).await?;
+    let clerk = json!({"username": "bench.clerk", "password": support::server::PASSWORD, "role": "clerk", "post": "MEX"});
     let made = client
         .post(format!("{base}/api/v1/admin/staff"))
         .bearer_auth(&admin)
@@ -395,7 +394,7 @@ async fn run(args: &Args, base: &str, kinds: &Mix) -> anyhow::Result<(f64, Laten
     ensure!(made.status().as_u16() == 201, "creating the clerk: {}", made.status());
     let mut signed = client
         .post(format!("{base}/api/v1/staff/auth/login"))
-        .send_json(&json!({"username": "bench.clerk", "password": support::PASSWORD}))
+        .send_json(&json!({"username": "bench.clerk", "password": support::server::PASSWORD}))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let token = signed.json::<Value>().await.map_err(|e| anyhow::anyhow!("{e}"))?["token"]
@@ -455,27 +454,12 @@ async fn run(args: &Args, base: &str, kinds: &Mix) -> anyhow::Result<(f64, Laten
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let pg_admin = std::env::var("BENCH_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
-    let (db_url, pg) = match &pg_admin {
-        Some(url) => {
-            let (db_url, name) = support::fresh_postgres(url, "search")?;
-            (db_url, Some((url.clone(), name)))
-        }
-        None => (format!("sqlite://{}", dir.path().join("search.db").display()), None),
-    };
-    let outcome = bench(&args, &db_url, dir);
-    if let Some((url, name)) = pg {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut conn) = diesel::PgConnection::establish(&url) {
-            let _ =
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-        }
-    }
-    outcome
+    // Dropped after `bench` has stopped the server, also when it fails.
+    let db = support::db::BenchDb::fresh(support::db::postgres_from_env().as_deref(), "search")?;
+    bench(&args, db.url())
 }
 
-fn bench(args: &Args, db_url: &str, dir: tempfile::TempDir) -> anyhow::Result<()> {
+fn bench(args: &Args, db_url: &str) -> anyhow::Result<()> {
     println!(
         "search, {} visits at MEX, {} clients, {} s ({})",
         args.visits,
@@ -483,7 +467,7 @@ fn bench(args: &Args, db_url: &str, dir: tempfile::TempDir) -> anyhow::Result<()
         args.secs,
         if db_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" }
     );
-    support::create_admin(db_url)?;
+    support::server::create_admin(db_url)?;
     let seeding = Instant::now();
     let known = seed(db_url, args.visits)?;
     println!("  seeding took          {:.1} s", seeding.elapsed().as_secs_f64());
@@ -499,7 +483,7 @@ fn bench(args: &Args, db_url: &str, dir: tempfile::TempDir) -> anyhow::Result<()
     if let DatabaseUrl::Postgres(_) = url {
         DbConn::open(&url)?.batch_execute("ANALYZE search_terms;")?;
     }
-    let server = support::Server::on(db_url, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")], Some(dir))?;
+    let server = support::server::Server::on(db_url, &[("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2")])?;
     let kinds = mix(&known);
     let outcome = actix_web::rt::System::new().block_on(run(args, &server.base, &kinds));
     let peak = server.peak_memory();
@@ -509,13 +493,13 @@ fn bench(args: &Args, db_url: &str, dir: tempfile::TempDir) -> anyhow::Result<()
     let mut every = Vec::new();
     for ((kind, _), latencies) in kinds.iter().zip(latencies.iter_mut()) {
         every.extend_from_slice(latencies);
-        let (p50, p99, max) = support::percentiles(latencies);
+        let (p50, p99, max) = support::latency::percentiles(latencies);
         println!(
             "  {kind:<20}  p50 / p99 / max  {p50:6.2} / {p99:6.2} / {max:7.2} ms  ({} searches)",
             latencies.len()
         );
     }
-    let (p50, p99, max) = support::percentiles(&mut every);
+    let (p50, p99, max) = support::latency::percentiles(&mut every);
     println!(
         "  {:<20}  p50 / p99 / max  {p50:6.2} / {p99:6.2} / {max:7.2} ms  ({} searches)",
         "all",

@@ -36,17 +36,9 @@
 //! ```
 //!
 //! On PostgreSQL the URL names a server and a database to connect to; each run creates a
-//! `bench_<random>` database there and drops it at the end.
+//! `bench_<name>_<random>` database there (`benches/support/db.rs`) and drops it at the end.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
@@ -54,13 +46,20 @@ use actix_web::rt::time::sleep;
 use anyhow::{bail, ensure, Context};
 use chrono::Utc;
 use clap::Parser;
-use consular_desk::config::DatabaseUrl;
 use consular_desk::db::schema::applicants;
-use consular_desk::db::{write_transaction, DbConn};
+use consular_desk::db::write_transaction;
 use diesel::prelude::*;
 use futures_util::future::{join, join_all};
 use rand::Rng;
 use serde_json::{json, Value};
+
+mod support;
+
+use support::db::{is_postgres, BenchDb};
+use support::latency::{Load, Tally};
+use support::load::{get_load, http_client, Expect};
+use support::memory::{mib, Memory, Sampler, Samples};
+use support::server::{Server, THROTTLES_RAISED};
 
 /// The availability every load requests.
 const POST: &str = "MEX";
@@ -73,16 +72,6 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 const SETTLE: Duration = Duration::from_secs(5);
 /// Retries of one sign-in after which the client gives up (counted as unexpected).
 const MAX_RETRIES: usize = 50;
-/// The throttles, each raised to the largest value the server accepts for it. Every client
-/// connects from 127.0.0.1, and every account signs in once with the right password, so
-/// none of them may bind.
-const THROTTLES: [(&str, &str); 5] = [
-    ("CONSULAR_DESK_LOGIN_MAX_FAILURES", "1000"),
-    ("CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", "100000"),
-    ("CONSULAR_DESK_LOGIN_ACCOUNT_CEILING", "1000000"),
-    ("CONSULAR_DESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS", "1000000"),
-    ("CONSULAR_DESK_BOOKING_ATTEMPTS_PER_HOUR_PER_ADDRESS", "1000000"),
-];
 
 #[derive(Parser, Debug)]
 #[command(about = "Sign-in storm: throughput, latency and memory of the real server while many sign in")]
@@ -114,17 +103,15 @@ fn main() -> anyhow::Result<()> {
     ensure!(args.signins >= 1, "--signins must be at least 1");
     ensure!(args.pollers >= 1, "--pollers must be at least 1");
     if let Some(url) = &args.postgres {
-        ensure!(
-            url.starts_with("postgres://") || url.starts_with("postgresql://"),
-            "BENCH_DATABASE_URL must be a postgres:// URL"
-        );
+        ensure!(is_postgres(url), "BENCH_DATABASE_URL must be a postgres:// URL");
     }
 
     // Declared in this order so they drop in reverse: the server dies before its database.
-    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let db = BenchDb::fresh(args.postgres.as_deref(), scratch.path())?;
+    let db = BenchDb::fresh(args.postgres.as_deref(), "signin_storm")?;
     eprintln!("signin_storm: {} database, server {}", db.backend(), env!("CARGO_BIN_EXE_consular-desk"));
-    let mut server = Server::spawn(db.url(), &scratch.path().join("server.log"))?;
+    // Every client connects from 127.0.0.1, and every account signs in once with the right
+    // password, so no throttle may bind.
+    let mut server = Server::logging_to(db.url(), &THROTTLES_RAISED, &db.dir().join("server.log"))?;
 
     let measured = actix_web::rt::System::new().block_on(measure(&args, &db, &mut server));
     let report = match measured.and_then(|report| server.stop().map(|()| report)) {
@@ -146,77 +133,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The database
-
-/// A database of the run's own: a SQLite file in the scratch directory, or a fresh PostgreSQL
-/// database dropped when this is dropped.
-enum BenchDb {
-    Sqlite { url: String },
-    Postgres { admin_url: String, name: String, url: String },
-}
-
-impl BenchDb {
-    fn fresh(postgres: Option<&str>, scratch: &Path) -> anyhow::Result<BenchDb> {
-        let Some(admin_url) = postgres else {
-            // `sqlite://` followed by the absolute path: `sqlite:///tmp/.../bench.db`.
-            return Ok(BenchDb::Sqlite { url: format!("sqlite://{}", scratch.join("bench.db").display()) });
-        };
-        let name = format!("bench_{:016x}", rand::random::<u64>());
-        let mut conn = diesel::PgConnection::establish(admin_url)
-            .context("cannot connect to the PostgreSQL benchmark URL")?;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .with_context(|| format!("cannot create database {name}"))?;
-        let url = with_database(admin_url, &name);
-        Ok(BenchDb::Postgres { admin_url: admin_url.to_string(), name, url })
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            BenchDb::Sqlite { url } | BenchDb::Postgres { url, .. } => url,
-        }
-    }
-
-    fn backend(&self) -> &'static str {
-        match self {
-            BenchDb::Sqlite { .. } => "sqlite",
-            BenchDb::Postgres { .. } => "postgres",
-        }
-    }
-
-    /// One connection of the benchmark's own, beside the server's pool.
-    fn connect(&self) -> anyhow::Result<DbConn> {
-        let url = DatabaseUrl::parse(self.url()).map_err(anyhow::Error::msg)?;
-        DbConn::open(&url).context("cannot connect to the benchmark database")
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let BenchDb::Postgres { admin_url, name, .. } = self {
-            let dropped = diesel::PgConnection::establish(admin_url).map(|mut conn| {
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)
-            });
-            if !matches!(dropped, Ok(Ok(_))) {
-                eprintln!("signin_storm: could not drop database {name}; drop it by hand");
-            }
-        }
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with the database swapped for `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_starts = base.find("://").map_or(0, |i| i + 3);
-    let authority = match base[authority_starts..].find('/') {
-        Some(i) => &base[..authority_starts + i],
-        None => base,
-    };
-    format!("{authority}/{name}{query}")
-}
+// The accounts
 
 /// Prepares `count` accounts with the password [`PASSWORD`] and returns their e-mails: the
 /// first through the real registration (for a genuine argon2id hash), the others inserted
@@ -266,181 +183,6 @@ async fn create_accounts(
     })
     .context("cannot insert the storm accounts")?;
     Ok(emails)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server process
-
-/// The server binary running as a child process; killed when dropped.
-struct Server {
-    child: Child,
-    pid: u32,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the binary on `db_url` and a free loopback port, its output going to `log`.
-    fn spawn(db_url: &str, log: &Path) -> anyhow::Result<Server> {
-        let port = free_port()?;
-        let output = File::create(log).context("cannot create the server log file")?;
-        let errors = output.try_clone().context("cannot share the server log file")?;
-        let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
-            .env("DATABASE_URL", db_url)
-            .env("CONSULAR_DESK_BIND", format!("127.0.0.1:{port}"))
-            .env("CONSULAR_DESK_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .envs(THROTTLES)
-            .stdin(Stdio::null())
-            .stdout(output)
-            .stderr(errors)
-            .spawn()
-            .context("cannot start the server binary")?;
-        let pid = child.id();
-        Ok(Server { child, pid, base: format!("http://127.0.0.1:{port}"), log: log.to_path_buf() })
-    }
-
-    /// Fails if the process has exited.
-    fn ensure_running(&mut self) -> anyhow::Result<()> {
-        match self.child.try_wait().context("cannot query the server process")? {
-            Some(status) => bail!("the server exited unexpectedly ({status})"),
-            None => Ok(()),
-        }
-    }
-
-    /// Polls `GET /readyz` until it answers 200; returns how long that took from now.
-    async fn wait_ready(&mut self, client: &awc::Client) -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        let url = format!("{}/readyz", self.base);
-        loop {
-            self.ensure_running()?;
-            if let Ok(response) = client.get(&url).send().await {
-                if response.status().as_u16() == 200 {
-                    return Ok(started.elapsed());
-                }
-            }
-            ensure!(started.elapsed() < Duration::from_secs(60), "the server was not ready within 60 s");
-            sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// The process's memory right now.
-    fn memory(&self) -> anyhow::Result<Memory> {
-        Memory::read(self.pid)
-    }
-
-    /// Checks the server survived the run, then kills it.
-    fn stop(&mut self) -> anyhow::Result<()> {
-        self.ensure_running()?;
-        self.child.kill().context("cannot kill the server")?;
-        self.child.wait().context("cannot reap the server")?;
-        Ok(())
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Log lines at WARN or ERROR (JSON lines carry `"level":"WARN"`).
-    fn log_lines_at_warn_or_above(&self) -> usize {
-        self.log_text()
-            .lines()
-            .filter(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\""))
-            .count()
-    }
-
-    fn print_log_tail(&self, lines: usize) {
-        let text = self.log_text();
-        let all: Vec<&str> = text.lines().collect();
-        eprintln!("signin_storm: last lines of the server log ({}):", self.log.display());
-        for line in &all[all.len().saturating_sub(lines)..] {
-            eprintln!("  {line}");
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Already gone after `stop`; then both calls fail harmlessly.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback port nobody listens on right now (the kernel's pick for port 0).
-fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(listener.local_addr().context("cannot read the free port")?.port())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory
-
-/// The two figures of `/proc/<pid>/status` that matter here, in KiB.
-#[derive(Debug, Clone, Copy)]
-struct Memory {
-    /// Resident now.
-    rss_kib: u64,
-    /// The peak resident size since the process started.
-    hwm_kib: u64,
-}
-
-impl Memory {
-    fn read(pid: u32) -> anyhow::Result<Memory> {
-        let path = format!("/proc/{pid}/status");
-        let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            let line = status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .with_context(|| format!("{path} has no {name}"))?;
-            let kib = line.trim().trim_end_matches("kB").trim();
-            kib.parse().with_context(|| format!("{path}: {name} is not a number: {line:?}"))
-        };
-        Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
-    }
-}
-
-/// Samples the server's `VmRSS` on a thread of its own until [`finish`](Self::finish).
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    thread: thread::JoinHandle<anyhow::Result<Samples>>,
-}
-
-/// What the sampler saw.
-struct Samples {
-    count: usize,
-    max_rss_kib: u64,
-}
-
-impl Sampler {
-    fn start(pid: u32) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::clone(&stop);
-        let thread = thread::spawn(move || {
-            let mut samples = Samples { count: 0, max_rss_kib: 0 };
-            while !stopped.load(Ordering::Relaxed) {
-                let memory = Memory::read(pid)?;
-                samples.count += 1;
-                samples.max_rss_kib = samples.max_rss_kib.max(memory.rss_kib);
-                thread::sleep(SAMPLE_EVERY);
-            }
-            Ok(samples)
-        });
-        Sampler { stop, thread }
-    }
-
-    fn finish(self) -> anyhow::Result<Samples> {
-        self.stop.store(true, Ordering::Relaxed);
-        match self.thread.join() {
-            Ok(samples) => samples.context("memory sampling failed"),
-            Err(_) => bail!("the memory sampler panicked"),
-        }
-    }
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,149 +245,7 @@ impl CpuUse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Loads
-
-/// Answers and latencies of one kind of request.
-#[derive(Default)]
-struct Tally {
-    latencies: Vec<Duration>,
-    ok: usize,
-    /// Anything unexpected, keyed by a short description; the first detail of each key is
-    /// printed to stderr when it happens.
-    unexpected: BTreeMap<String, usize>,
-}
-
-impl Tally {
-    fn record_unexpected(&mut self, key: String, detail: &str) {
-        let seen = self.unexpected.entry(key.clone()).or_default();
-        if *seen == 0 {
-            eprintln!("signin_storm: unexpected answer {key}: {detail:.300}");
-        }
-        *seen += 1;
-    }
-
-    fn merge(mut self, other: Tally) -> Tally {
-        self.latencies.extend(other.latencies);
-        self.ok += other.ok;
-        for (key, n) in other.unexpected {
-            *self.unexpected.entry(key).or_default() += n;
-        }
-        self
-    }
-
-    fn finish(mut self, elapsed: Duration) -> Load {
-        self.latencies.sort_unstable();
-        Load { elapsed, tally: self }
-    }
-}
-
-/// A finished load: its tally (latencies sorted) and its wall time.
-struct Load {
-    elapsed: Duration,
-    tally: Tally,
-}
-
-impl Load {
-    fn requests(&self) -> usize {
-        self.tally.latencies.len()
-    }
-
-    fn per_second(&self) -> f64 {
-        self.requests() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// Latency at quantile `q` (nearest rank), in milliseconds.
-    fn percentile_ms(&self, q: f64) -> f64 {
-        let sorted = &self.tally.latencies;
-        if sorted.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-        sorted[rank - 1].as_secs_f64() * 1000.0
-    }
-
-    fn p50_p99(&self) -> String {
-        format!("{:.1} / {:.1} ms", self.percentile_ms(0.50), self.percentile_ms(0.99))
-    }
-
-    fn unexpected(&self) -> usize {
-        self.tally.unexpected.values().sum()
-    }
-}
-
-/// What a GET answer must look like to count as good.
-#[derive(Clone, Copy)]
-enum Expect {
-    /// 200, whatever the body.
-    Any,
-    /// 200 and a slot list with at least one slot.
-    Slots,
-}
-
-impl Expect {
-    /// Whether `body` passes. Cheap on purpose (the client shares the cores with the server):
-    /// a compact serde_json availability answer with a slot contains `"slot_id":`.
-    fn accepts(self, body: &[u8]) -> bool {
-        const MARK: &[u8] = b"\"slot_id\":";
-        match self {
-            Expect::Any => true,
-            Expect::Slots => body.windows(MARK.len()).any(|w| w == MARK),
-        }
-    }
-}
-
-/// One keep-alive HTTP/1.1 client for every task on the benchmark's thread, with room for
-/// every connection.
-fn http_client(connections: usize) -> awc::Client {
-    awc::Client::builder()
-        .connector(awc::Connector::new().limit(connections.max(64) * 2))
-        .timeout(Duration::from_secs(60))
-        .finish()
-}
-
-/// `clients` tasks requesting `url` back to back until `done()` says stop.
-async fn get_load(
-    client: &awc::Client,
-    url: &str,
-    expect: Expect,
-    clients: usize,
-    done: &dyn Fn() -> bool,
-) -> Load {
-    let started = Instant::now();
-    let tallies = join_all((0..clients).map(|_| async {
-        let mut tally = Tally::default();
-        while !done() {
-            let sent = Instant::now();
-            let answer = match client.get(url).send().await {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    response
-                        .body()
-                        .limit(16 << 20)
-                        .await
-                        .map(|body| (status, body))
-                        .map_err(|e| e.to_string())
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            tally.latencies.push(sent.elapsed());
-            match answer {
-                Ok((200, body)) if expect.accepts(&body) => tally.ok += 1,
-                Ok((200, body)) => {
-                    tally.record_unexpected("200 without slots".into(), &String::from_utf8_lossy(&body))
-                }
-                Ok((status, body)) => {
-                    tally.record_unexpected(status.to_string(), &String::from_utf8_lossy(&body))
-                }
-                Err(e) => tally.record_unexpected("transport error".into(), &e),
-            }
-        }
-        tally
-    }))
-    .await;
-    let elapsed = started.elapsed();
-    tallies.into_iter().fold(Tally::default(), Tally::merge).finish(elapsed)
-}
+// The availability
 
 /// The availability URL: the next 30 days from today in Mexico City.
 fn availability_url(base: &str) -> String {
@@ -728,7 +328,7 @@ async fn storm(
     let queue = RefCell::new(emails);
     let finished = Cell::new(false);
 
-    let sampler = Sampler::start(server.pid);
+    let sampler = Sampler::start(server.pid(), SAMPLE_EVERY);
     let started = Instant::now();
     let signing = async {
         let per_client = join_all((0..clients).map(|_| async {
@@ -887,18 +487,18 @@ async fn measure(args: &Args, db: &BenchDb, server: &mut Server) -> anyhow::Resu
     eprintln!("signin_storm: GET /healthz, {} clients, {} s", args.clients, args.secs);
     let deadline = Instant::now() + for_;
     let healthz_url = format!("{}/healthz", server.base);
-    let mark = CpuMark::now(server.pid)?;
+    let mark = CpuMark::now(server.pid())?;
     let healthz =
         get_load(&client, &healthz_url, Expect::Any, args.clients, &|| Instant::now() >= deadline).await;
-    let healthz_cpu = mark.since(server.pid)?;
+    let healthz_cpu = mark.since(server.pid())?;
     server.ensure_running()?;
 
     eprintln!("signin_storm: GET availability, {} clients, {} s", args.clients, args.secs);
     let deadline = Instant::now() + for_;
-    let mark = CpuMark::now(server.pid)?;
+    let mark = CpuMark::now(server.pid())?;
     let availability =
         get_load(&client, &availability, Expect::Slots, args.clients, &|| Instant::now() >= deadline).await;
-    let availability_cpu = mark.since(server.pid)?;
+    let availability_cpu = mark.since(server.pid())?;
     server.ensure_running()?;
 
     let after_loads = server.memory()?;
@@ -910,9 +510,9 @@ async fn measure(args: &Args, db: &BenchDb, server: &mut Server) -> anyhow::Resu
         "signin_storm: storm, {} sign-ins from {} clients, {} availability pollers",
         args.signins, args.clients, args.pollers
     );
-    let mark = CpuMark::now(server.pid)?;
+    let mark = CpuMark::now(server.pid())?;
     let storm = storm(&client, server, emails, args.clients, args.pollers).await?;
-    let storm_cpu = mark.since(server.pid)?;
+    let storm_cpu = mark.since(server.pid())?;
     server.ensure_running()?;
     eprintln!(
         "signin_storm: storm done in {:.1} s; waiting {} s for memory to settle",

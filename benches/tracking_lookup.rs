@@ -38,7 +38,7 @@ const KINDS: [&str; 3] = ["right surname (200)", "wrong surname (404)", "unknown
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = support::Server::start(
+    let server = support::server::Server::start(
         "tracking",
         &[
             ("CONSULAR_DESK_BOOKING_HORIZON_DAYS", "2"),
@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     println!("tracking lookups, {} documents, {} clients, {} s", args.documents, args.clients, args.secs);
     println!("  requests/s            {rate:.0}");
     for (kind, latencies) in KINDS.iter().zip(latencies.iter_mut()) {
-        let (p50, p99, max) = support::percentiles(latencies);
+        let (p50, p99, max) = support::latency::percentiles(latencies);
         println!(
             "  {kind:<22} p50 / p99 / max  {p50:.2} / {p99:.2} / {max:.2} ms  ({} lookups)",
             latencies.len()
@@ -68,7 +68,7 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, Vec<Vec<Duration>>
         .connector(awc::Connector::new().limit(args.clients * 2))
         .timeout(Duration::from_secs(30))
         .finish();
-    let token = support::admin_token(&client, base).await?;
+    let token = support::server::admin_token(&client, base).await?;
     let send = |path: String, body: Value| {
         let (client, token) = (client.clone(), token.clone());
         async move {
@@ -85,7 +85,7 @@ async fn run(args: &Args, base: &str) -> anyhow::Result<(f64, Vec<Vec<Duration>>
         }
     };
     // One walk-in at the window takes every document, as a family's visit would.
-    let walk_in = json!({"service": "passport-renewal", "reason": "emergency", "applicant": {"given_names": "Ana", "surname": "Núñez"}});
+    let walk_in = json!({"service": "passport-renewal", "kind": "emergency", "reason": "lost_passport_travel_72h", "applicant": {"given_names": "Ana", "surname": "Núñez"}});
     send(format!("{base}/api/v1/staff/posts/MEX/walk-ins"), walk_in).await?;
     let called = send(format!("{base}/api/v1/staff/posts/MEX/queue/next"), json!({"window": "1"})).await?;
     let reference = called["reference"].as_str().unwrap_or_default().to_string();

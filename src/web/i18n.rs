@@ -150,7 +150,10 @@ mod tests {
         assert_eq!(Lang::En.rule(&Rule::NotAPhone), "is not a phone number.");
         assert_eq!(Lang::Es.rule(&Rule::NotAPhone), "No es un número de teléfono.");
         assert_eq!(Lang::Es.rule(&Rule::Between { min: 1, max: 500 }), "Debe estar entre 1 y 500.");
-        assert_eq!(Lang::Es.rule(&Rule::NotPartOf { form: "DS-82" }), "No forma parte de un DS-82.");
+        assert_eq!(
+            Lang::Es.rule(&Rule::FreeText { max: 500 }),
+            "Debe tener de 1 a 500 caracteres, sin caracteres de control ni de formato invisibles."
+        );
     }
 
     #[test]

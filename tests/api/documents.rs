@@ -222,12 +222,24 @@ async fn the_forms_rules_hold_when_pre_filled_and_at_the_window() {
     let refused = put(&new, ds11(years_ago(10), None)).await;
     assert_problem(&refused, 422, "validation_failed");
     assert_eq!(fields(&refused), ["items[0].minor_consent"]);
+    assert_eq!(refused.body["errors"][0]["rule"], "child_needs_consent");
     for consent in ["both_parents_present", "ds3053", "sole_custody_evidence"] {
         assert_eq!(put(&new, ds11(years_ago(10), Some(consent))).await.status, 200, "{consent}");
     }
     assert_eq!(fields(&put(&new, ds11(years_ago(30), Some("ds3053"))).await), ["items[0].minor_consent"]);
     assert_eq!(put(&new, ds11(years_ago(30), None)).await.status, 200);
     assert_eq!(fields(&put(&new, renewal("Ana", "Ruiz")).await), ["items[0].form"]);
+    // Each form takes its own fields: a DS-11 with a notarial act, or a field no form has, is
+    // refused as the body is read, and what was saved stays.
+    let saved = app.get(&new, Some(&ana)).await.body;
+    for (field, value) in [("act", json!("jurat")), ("previous_passport", json!({})), ("colour", json!(1))] {
+        let mut foreign = ds11(years_ago(30), None);
+        foreign[field] = value;
+        let refused = put(&new, foreign).await;
+        assert_problem(&refused, 422, "validation_failed");
+        assert!(refused.body["detail"].as_str().is_some_and(|d| d.contains(field)), "{}", refused.body);
+    }
+    assert_eq!(app.get(&new, Some(&ana)).await.body, saved);
 
     // A DS-82: a passport issued at 16 or older, less than 15 years ago.
     let mut at_15 = renewal("Ana", "Ruiz");

@@ -167,8 +167,6 @@ rules! {
     // Intake.
     WrongForm { service: String, wanted: &'static str } = "wrong_form":
         "a {service} appointment takes {wanted}" / "Una cita de {service} lleva {wanted}";
-    NotPartOf { form: &'static str } = "not_part_of_form":
-        "is not part of a {form}" / "No forma parte de un {form}";
     SetAtWindow = "set_at_window":
         "is set by the clerk at the window" / "Lo indica el personal en la ventanilla";
     NameApplicant = "no_applicant": "name the person applying" / "Indique quién solicita";
@@ -179,9 +177,6 @@ rules! {
     OnlyUnder16 = "only_under_16":
         "is only for an applicant under 16" / "Solo corresponde a un solicitante menor de 16 años";
     CrbaUnder18 = "crba_under_18": "a CRBA is for a child under 18" / "El CRBA es para menores de 18 años";
-    OnlyDs11 = "only_ds11": "is only for a DS-11" / "Solo corresponde a un DS-11";
-    OnlyRenewals = "only_renewals":
-        "is only for a DS-82 or a DS-5504" / "Solo corresponde a un DS-82 o un DS-5504";
     NotAnIssueDate = "not_an_issue_date":
         "is not a possible issue date" / "No es una fecha de expedición posible";
     RenewalIssuedUnder16 = "ds82_issued_under_16":
@@ -358,7 +353,8 @@ mod tests {
         assert_eq!(rule.words(Lang::En), "must be 3 to 64 characters");
         assert_eq!(rule.words(Lang::Es), "Debe tener de 3 a 64 caracteres");
         assert_eq!(rule.code(), "length");
-        assert_eq!(Rule::NotPartOf { form: "DS-82" }.words(Lang::Es), "No forma parte de un DS-82");
+        let wrong = Rule::WrongForm { service: "notarial".into(), wanted: "notarial" };
+        assert_eq!(wrong.words(Lang::Es), "Una cita de notarial lleva notarial");
     }
 
     /// The rule table in docs/API.md. Run with `UPDATE_DOCS=1` to rewrite it.

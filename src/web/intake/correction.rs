@@ -147,12 +147,12 @@ pub async fn correct(
     if posted.add_signer.is_some() {
         return Ok(again(StatusCode::OK, &[]));
     }
-    let item = match fields::item(Form::Notarial, typed, "", false) {
-        Ok(item) => item,
+    let job = match fields::notarial_job(typed, "", false) {
+        Ok(job) => job,
         Err(errors) => return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, &worded(lang, &errors))),
     };
     // Every rule is `register::correct`'s, which answers all its errors at once.
-    let correction = register::Correction { job: item, reason: typed.get("reason").to_string() };
+    let correction = register::Correction { job, reason: typed.get("reason").to_string() };
     let (key, actor, at) = (state.matching.clone(), clerk.actor(), post.clone());
     // Once per rendering of the form: a double click writes one correction.
     let done = state

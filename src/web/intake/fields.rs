@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::booking::party::PersonInput;
 use crate::documents::intake::{
-    CheckedItem, Form, IdentityInput, IntakeItem, PreviousPassportInput, SignerInput, MAX_SIGNERS,
+    BirthReport, CheckedItem, Form, IdentityInput, IntakeItem, NewPassport, NotarialJob, PassportOnFile,
+    PreviousPassportInput, SignerInput, MAX_SIGNERS,
 };
 use crate::error::FieldError;
 use crate::rule::Rule;
@@ -48,73 +49,43 @@ pub fn code<T: Serialize>(value: &T) -> String {
 pub fn item(form: Form, typed: &Typed, prefix: &str, window: bool) -> Result<IntakeItem, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut read = Reader { typed, prefix, errors: &mut errors };
-    let mut item = IntakeItem {
-        form,
-        applicant: None,
-        minor_consent: None,
-        previous_passport: None,
-        identity_document: None,
-        act: None,
-        document_title: None,
-        pages: None,
-        certificates: None,
-        signers: None,
-        venue: None,
-        pending: None,
-    };
-    if form == Form::Notarial {
-        item.act = read.choice("act");
-        item.document_title = Some(typed.get(&format!("{prefix}document_title")).to_string());
-        item.pages = read.whole("pages");
-        item.certificates = read.whole("certificates");
-        item.venue = typed.given(&format!("{prefix}venue"));
-        if window {
-            item.pending = Some(typed.given(&format!("{prefix}pending")).is_some());
-        }
-        let rows = signer_rows(typed, prefix);
-        // Rows left empty at the end are rows not needed; an empty row between two signers is
-        // a signer without a name, which the rules refuse.
-        let used = (0..rows).rev().find(|i| !read.row_blank(*i)).map_or(0, |last| last + 1);
-        let mut signers = Vec::new();
-        for i in 0..used {
-            let proof = read.identity(&format!("signers[{i}].id_proof"));
-            let Some(id_proof) = proof else {
-                read.missing(&format!("signers[{i}].id_proof.kind"), Rule::SignerIdentity);
-                continue;
+    let item = match form {
+        Form::Ds11 => IntakeItem::Ds11(NewPassport {
+            applicant: Some(read.applicant()),
+            minor_consent: read.choice("minor_consent"),
+            identity_document: read.identity("identity_document"),
+        }),
+        Form::Ds82 | Form::Ds5504 => {
+            let on_file = PassportOnFile {
+                applicant: Some(read.applicant()),
+                previous_passport: read.previous_passport(),
+                identity_document: read.identity("identity_document"),
             };
-            signers.push(SignerInput {
-                given_names: typed.get(&format!("{prefix}signers[{i}].given_names")).to_string(),
-                surname: typed.get(&format!("{prefix}signers[{i}].surname")).to_string(),
-                id_proof,
-            });
-        }
-        item.signers = Some(signers);
-    } else {
-        item.applicant = Some(PersonInput {
-            given_names: typed.get(&format!("{prefix}applicant.given_names")).to_string(),
-            surname: typed.get(&format!("{prefix}applicant.surname")).to_string(),
-            date_of_birth: read.date("applicant.date_of_birth"),
-        });
-        if form == Form::Ds11 {
-            item.minor_consent = read.choice("minor_consent");
-        }
-        if matches!(form, Form::Ds82 | Form::Ds5504) {
-            let number = typed.get(&format!("{prefix}previous_passport.number"));
-            let issued = read.date("previous_passport.issued_on");
-            if issued.is_none() && !number.trim().is_empty() {
-                read.missing("previous_passport.issued_on", Rule::GiveIssueDate);
-            }
-            if let Some(issued_on) = issued {
-                item.previous_passport =
-                    Some(PreviousPassportInput { number: number.to_string(), issued_on });
+            if form == Form::Ds82 {
+                IntakeItem::Ds82(on_file)
+            } else {
+                IntakeItem::Ds5504(on_file)
             }
         }
-        if shows_identity(form) {
-            item.identity_document = read.identity("identity_document");
-        }
-    }
+        Form::Ds2029 => IntakeItem::Ds2029(BirthReport {
+            applicant: Some(read.applicant()),
+            identity_document: read.identity("identity_document"),
+        }),
+        Form::Notarial => IntakeItem::Notarial(read.notarial_job(window)),
+    };
     if errors.is_empty() {
         Ok(item)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The notarial job the inputs under `prefix` describe (a register correction is one).
+pub fn notarial_job(typed: &Typed, prefix: &str, window: bool) -> Result<NotarialJob, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let job = Reader { typed, prefix, errors: &mut errors }.notarial_job(window);
+    if errors.is_empty() {
+        Ok(job)
     } else {
         Err(errors)
     }
@@ -181,6 +152,56 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The person applying, as typed.
+    fn applicant(&mut self) -> PersonInput {
+        PersonInput {
+            given_names: self.typed.get(&self.name("applicant.given_names")).to_string(),
+            surname: self.typed.get(&self.name("applicant.surname")).to_string(),
+            date_of_birth: self.date("applicant.date_of_birth"),
+        }
+    }
+
+    /// The passport renewed or corrected; its date is needed once a number is typed.
+    fn previous_passport(&mut self) -> Option<PreviousPassportInput> {
+        let number = self.typed.get(&self.name("previous_passport.number")).to_string();
+        let issued = self.date("previous_passport.issued_on");
+        if issued.is_none() && !number.trim().is_empty() {
+            self.missing("previous_passport.issued_on", Rule::GiveIssueDate);
+        }
+        issued.map(|issued_on| PreviousPassportInput { number, issued_on })
+    }
+
+    fn notarial_job(&mut self, window: bool) -> NotarialJob {
+        let (typed, prefix) = (self.typed, self.prefix);
+        let act = self.choice("act");
+        let (pages, certificates) = (self.whole("pages"), self.whole("certificates"));
+        let rows = signer_rows(typed, prefix);
+        // Rows left empty at the end are rows not needed; an empty row between two signers is
+        // a signer without a name, which the rules refuse.
+        let used = (0..rows).rev().find(|i| !self.row_blank(*i)).map_or(0, |last| last + 1);
+        let mut signers = Vec::new();
+        for i in 0..used {
+            let Some(id_proof) = self.identity(&format!("signers[{i}].id_proof")) else {
+                self.missing(&format!("signers[{i}].id_proof.kind"), Rule::SignerIdentity);
+                continue;
+            };
+            signers.push(SignerInput {
+                given_names: typed.get(&self.name(&format!("signers[{i}].given_names"))).to_string(),
+                surname: typed.get(&self.name(&format!("signers[{i}].surname"))).to_string(),
+                id_proof,
+            });
+        }
+        NotarialJob {
+            act,
+            document_title: Some(typed.get(&self.name("document_title")).to_string()),
+            pages,
+            certificates,
+            signers: Some(signers),
+            venue: typed.given(&self.name("venue")),
+            pending: window.then(|| typed.given(&self.name("pending")).is_some()),
+        }
+    }
+
     fn name(&self, field: &str) -> String {
         format!("{}{field}", self.prefix)
     }
@@ -272,7 +293,9 @@ mod tests {
             ("items[1].identity_document.kind", "national_id"),
             ("items[1].identity_document.number", "CURP1234"),
         ]);
-        let item = item(Form::Ds11, &form, "items[1].", false).expect("an item");
+        let Ok(IntakeItem::Ds11(item)) = item(Form::Ds11, &form, "items[1].", false) else {
+            panic!("a DS-11")
+        };
         assert_eq!(item.minor_consent, Some(MinorConsent::Ds3053));
         let identity = item.identity_document.expect("a document");
         assert_eq!((identity.kind, identity.number.as_deref()), (IdKind::NationalId, Some("CURP1234")));
@@ -319,7 +342,7 @@ mod tests {
             "the empty row between two signers is not skipped"
         );
         form.set("signers[1].id_proof.kind".into(), "credible_witness");
-        let job = item(Form::Notarial, &form, "", true).expect("a job");
+        let job = notarial_job(&form, "", true).expect("a job");
         let signers = job.signers.expect("signers");
         assert_eq!(signers.len(), 3, "row 3 is dropped; row 1 goes to the rules, which want its names");
         assert!(signers[1].given_names.is_empty());
@@ -328,7 +351,7 @@ mod tests {
             (Some(Act::Acknowledgment), Some(3), Some(1), Some(false))
         );
         assert_eq!(
-            item(Form::Notarial, &form, "", false).expect("a job").pending,
+            notarial_job(&form, "", false).expect("a job").pending,
             None,
             "the applicant sets no pending"
         );

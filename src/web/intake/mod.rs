@@ -19,7 +19,7 @@ use crate::booking::online;
 use crate::booking::party::PersonInput;
 use crate::booking::reference_code::Reference;
 use crate::booking::status::AppointmentStatus;
-use crate::documents::intake::{CheckedItem, Form, MAX_ITEMS, MAX_SIGNERS};
+use crate::documents::intake::{Act, CheckedItem, Form, IdKind, MinorConsent, MAX_ITEMS, MAX_SIGNERS};
 use crate::documents::records::{self, IntakeRequest};
 use crate::error::{AppError, Code};
 use crate::http::HttpError;
@@ -49,8 +49,12 @@ fn title(form: Form) -> Text {
 // --- the inputs of one section ----------------------------------------------------------------
 
 enum Control {
-    Text { autocomplete: &'static str, numeric: bool },
-    Choice(&'static [(&'static str, Text)]),
+    Text {
+        autocomplete: &'static str,
+        numeric: bool,
+    },
+    /// The options' codes and words; the empty code first.
+    Choice(Vec<(String, Text)>),
     Check,
 }
 
@@ -66,55 +70,50 @@ struct Input {
     group: Option<String>,
 }
 
-const CONSENTS: &[(&str, Text)] = &[
-    ("", ("16 or older: not needed", "16 años o más: no aplica")),
-    ("both_parents_present", ("Both parents come to the appointment", "Ambos padres acuden a la cita")),
-    ("ds3053", ("The absent parent's notarized DS-3053", "DS-3053 notariado del padre o madre ausente")),
-    (
-        "sole_custody_evidence",
-        (
+/// A choice's options: `none` first (the empty value), then every value of the type.
+fn options<T: Copy + serde::Serialize>(none: Text, all: &[T], label: fn(T) -> Text) -> Vec<(String, Text)> {
+    let mut list = vec![(String::new(), none)];
+    list.extend(all.iter().map(|v| (fields::code(v), label(*v))));
+    list
+}
+
+fn consent_label(consent: MinorConsent) -> Text {
+    match consent {
+        MinorConsent::BothParentsPresent => {
+            ("Both parents come to the appointment", "Ambos padres acuden a la cita")
+        }
+        MinorConsent::Ds3053 => {
+            ("The absent parent's notarized DS-3053", "DS-3053 notariado del padre o madre ausente")
+        }
+        MinorConsent::SoleCustodyEvidence => (
             "Evidence of sole custody (a court order, for example)",
             "Prueba de custodia exclusiva (una orden judicial, por ejemplo)",
         ),
-    ),
-];
-/// Every way of proving identity the rules take, after the choice meaning "none".
-const PROOF_KINDS: [(&str, Text); 6] = [
-    ("us_passport", ("U.S. passport", "Pasaporte estadounidense")),
-    ("foreign_passport", ("Foreign passport", "Pasaporte extranjero")),
-    ("national_id", ("National identity card", "Identificación oficial")),
-    ("drivers_license", ("Driver's license", "Licencia de conducir")),
-    ("personally_known", ("Known to the officer", "Conocido por el funcionario")),
-    ("credible_witness", ("A credible witness vouches", "Lo avala un testigo creíble")),
-];
-const DOCUMENTS: &[(&str, Text)] = &[
-    ("", ("None yet", "Ninguno aún")),
-    PROOF_KINDS[0],
-    PROOF_KINDS[1],
-    PROOF_KINDS[2],
-    PROOF_KINDS[3],
-    PROOF_KINDS[4],
-    PROOF_KINDS[5],
-];
-const PROOFS: &[(&str, Text)] = &[
-    ("", ("Choose", "Elija")),
-    PROOF_KINDS[0],
-    PROOF_KINDS[1],
-    PROOF_KINDS[2],
-    PROOF_KINDS[3],
-    PROOF_KINDS[4],
-    PROOF_KINDS[5],
-];
-const ACTS: &[(&str, Text)] = &[
-    ("", ("Choose", "Elija")),
-    ("acknowledgment", ("Acknowledgment of a signature", "Reconocimiento de firma")),
-    ("jurat", ("Jurat (a sworn statement)", "Declaración jurada (jurat)")),
-    ("oath", ("Oath", "Juramento")),
-    ("affirmation", ("Affirmation", "Afirmación")),
-    ("certified_true_copy", ("Certified true copy", "Copia certificada")),
-    ("attestation", ("Attestation", "Atestación")),
-    ("authentication", ("Authentication", "Autenticación")),
-];
+    }
+}
+
+fn id_kind_label(kind: IdKind) -> Text {
+    match kind {
+        IdKind::UsPassport => ("U.S. passport", "Pasaporte estadounidense"),
+        IdKind::ForeignPassport => ("Foreign passport", "Pasaporte extranjero"),
+        IdKind::NationalId => ("National identity card", "Identificación oficial"),
+        IdKind::DriversLicense => ("Driver's license", "Licencia de conducir"),
+        IdKind::PersonallyKnown => ("Known to the officer", "Conocido por el funcionario"),
+        IdKind::CredibleWitness => ("A credible witness vouches", "Lo avala un testigo creíble"),
+    }
+}
+
+fn act_label(act: Act) -> Text {
+    match act {
+        Act::Acknowledgment => ("Acknowledgment of a signature", "Reconocimiento de firma"),
+        Act::Jurat => ("Jurat (a sworn statement)", "Declaración jurada (jurat)"),
+        Act::Oath => ("Oath", "Juramento"),
+        Act::Affirmation => ("Affirmation", "Afirmación"),
+        Act::CertifiedTrueCopy => ("Certified true copy", "Copia certificada"),
+        Act::Attestation => ("Attestation", "Atestación"),
+        Act::Authentication => ("Authentication", "Autenticación"),
+    }
+}
 
 /// Which page the inputs are on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,8 +155,18 @@ fn inputs(
         };
         number.map(|n| format!("{} {n}{keep}", lang.t(("On file:", "Registrado:"))))
     };
-    if form == Form::Notarial {
-        add("act", ("Notarial act", "Acto notarial"), Control::Choice(ACTS), true, None);
+    let application = match form {
+        Form::Ds11 | Form::Ds82 | Form::Ds5504 | Form::Ds2029 => true,
+        Form::Notarial => false,
+    };
+    if !application {
+        add(
+            "act",
+            ("Notarial act", "Acto notarial"),
+            Control::Choice(options(("Choose", "Elija"), &Act::ALL, act_label)),
+            true,
+            None,
+        );
         add("document_title", ("Document title", "Título del documento"), text("off"), true, None);
         add("pages", ("Pages", "Páginas"), Control::Text { autocomplete: "off", numeric: true }, true, None);
         add(
@@ -195,7 +204,7 @@ fn inputs(
                 (
                     "id_proof.kind",
                     ("How identity was proved", "Cómo acreditó su identidad"),
-                    Control::Choice(PROOFS),
+                    Control::Choice(options(("Choose", "Elija"), &IdKind::ALL, id_kind_label)),
                     None,
                 ),
                 (
@@ -236,37 +245,42 @@ fn inputs(
         true,
         None,
     );
-    if form == Form::Ds11 {
-        add(
+    match form {
+        Form::Ds11 => add(
             "minor_consent",
             ("Under 16: how both parents consent", "Menor de 16: cómo consienten ambos padres"),
-            Control::Choice(CONSENTS),
+            Control::Choice(options(
+                ("16 or older: not needed", "16 años o más: no aplica"),
+                &MinorConsent::ALL,
+                consent_label,
+            )),
             false,
             None,
-        );
-    }
-    if matches!(form, Form::Ds82 | Form::Ds5504) {
-        let label = if form == Form::Ds82 {
-            ("Number of the passport being renewed", "Número del pasaporte que se renueva")
-        } else {
-            ("Number of the passport to correct", "Número del pasaporte que se corrige")
-        };
-        let masked = on_file.and_then(|i| i.previous_passport.as_ref()).map(|p| p.number.masked.as_str());
-        add("previous_passport.number", label, text("off"), true, on_file_number(masked));
-        add(
-            "previous_passport.issued_on",
-            ("Its date of issue (YYYY-MM-DD)", "Su fecha de expedición (AAAA-MM-DD)"),
-            text("off"),
-            true,
-            None,
-        );
+        ),
+        Form::Ds82 | Form::Ds5504 => {
+            let label = if form == Form::Ds82 {
+                ("Number of the passport being renewed", "Número del pasaporte que se renueva")
+            } else {
+                ("Number of the passport to correct", "Número del pasaporte que se corrige")
+            };
+            let masked = on_file.and_then(|i| i.previous_passport.as_ref()).map(|p| p.number.masked.as_str());
+            add("previous_passport.number", label, text("off"), true, on_file_number(masked));
+            add(
+                "previous_passport.issued_on",
+                ("Its date of issue (YYYY-MM-DD)", "Su fecha de expedición (AAAA-MM-DD)"),
+                text("off"),
+                true,
+                None,
+            );
+        }
+        Form::Ds2029 | Form::Notarial => {}
     }
     if fields::shows_identity(form) {
         let masked = on_file.and_then(|i| i.identity_document.as_ref()).and_then(|d| d.number.as_ref());
         add(
             "identity_document.kind",
             ("Identity document shown", "Documento de identidad que presenta"),
-            Control::Choice(DOCUMENTS),
+            Control::Choice(options(("None yet", "Ninguno aún"), &IdKind::ALL, id_kind_label)),
             false,
             None,
         );
@@ -322,7 +336,7 @@ fn control(lang: Lang, input: &Input, typed: &Typed, error: Option<&str>) -> Mar
                 Control::Choice(options) => {
                     select id=(id) name=(id) required[input.required] aria-invalid=[invalid] aria-describedby=[described.as_deref()] {
                         @for (code, label) in options.iter() {
-                            option value=(code) selected[*code == value] { (lang.t(*label)) }
+                            option value=(code) selected[code == value] { (lang.t(*label)) }
                         }
                     }
                 }

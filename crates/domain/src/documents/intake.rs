@@ -2,8 +2,10 @@
 //! and the clerk records them, and the rules a consular section checks. Pure: the operations
 //! live in [`super::records`].
 //!
-//! One flat item shape for every form keeps the wire format simple; [`check`] refuses the
-//! fields a form doesn't take, so nothing typed is silently dropped.
+//! An item is one enum by form ([`IntakeItem`], tagged by `form` in the JSON): each form takes
+//! only its own fields, so a field another form takes is refused when the JSON is read and
+//! nothing typed is silently dropped. The checked item ([`CheckedItem`]) keeps the flat shape
+//! stored in the database and shown.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -88,6 +90,12 @@ pub enum MinorConsent {
     SoleCustodyEvidence,
 }
 
+impl MinorConsent {
+    /// Every way, in the order forms offer them.
+    pub const ALL: [MinorConsent; 3] =
+        [MinorConsent::BothParentsPresent, MinorConsent::Ds3053, MinorConsent::SoleCustodyEvidence];
+}
+
 /// How a signer's identity was proved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +111,16 @@ pub enum IdKind {
 }
 
 impl IdKind {
+    /// Every kind, in the order forms offer them.
+    pub const ALL: [IdKind; 6] = [
+        IdKind::UsPassport,
+        IdKind::ForeignPassport,
+        IdKind::NationalId,
+        IdKind::DriversLicense,
+        IdKind::PersonallyKnown,
+        IdKind::CredibleWitness,
+    ];
+
     fn has_number(self) -> bool {
         !matches!(self, IdKind::PersonallyKnown | IdKind::CredibleWitness)
     }
@@ -122,6 +140,17 @@ pub enum Act {
 }
 
 impl Act {
+    /// Every act, in the order forms offer them.
+    pub const ALL: [Act; 7] = [
+        Act::Acknowledgment,
+        Act::Jurat,
+        Act::Oath,
+        Act::Affirmation,
+        Act::CertifiedTrueCopy,
+        Act::Attestation,
+        Act::Authentication,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Act::Acknowledgment => "acknowledgment",
@@ -163,40 +192,140 @@ pub struct SignerInput {
     pub id_proof: IdentityInput,
 }
 
-/// One application or notarial job, as typed. Passport and CRBA forms take `applicant` (with
-/// a date of birth) and their documents; `notarial` takes the act and its signers.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct IntakeItem {
-    pub form: Form,
-    /// DS-11, DS-82, DS-5504, DS-2029 (the child): the person applying.
+/// One application or notarial job, as typed: `form` names it, and each form takes only its
+/// own fields (any other is refused).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "form")]
+pub enum IntakeItem {
+    /// Passport application in person (first passport, minors, ...).
+    #[serde(rename = "DS-11")]
+    Ds11(NewPassport),
+    /// Passport renewal.
+    #[serde(rename = "DS-82")]
+    Ds82(PassportOnFile),
+    /// Passport correction or change of data.
+    #[serde(rename = "DS-5504")]
+    Ds5504(PassportOnFile),
+    /// Consular Report of Birth Abroad.
+    #[serde(rename = "DS-2029")]
+    Ds2029(BirthReport),
+    #[serde(rename = "notarial")]
+    Notarial(NotarialJob),
+}
+
+impl IntakeItem {
+    pub fn form(&self) -> Form {
+        match self {
+            IntakeItem::Ds11(_) => Form::Ds11,
+            IntakeItem::Ds82(_) => Form::Ds82,
+            IntakeItem::Ds5504(_) => Form::Ds5504,
+            IntakeItem::Ds2029(_) => Form::Ds2029,
+            IntakeItem::Notarial(_) => Form::Notarial,
+        }
+    }
+}
+
+/// The document's shape of an item: one object per form, each with its `form` and its own
+/// fields and nothing else. (Derived, a tagged enum would be `allOf` of the form's struct,
+/// which forbids other properties, and `{form}`: a schema nothing can satisfy.)
+impl utoipa::PartialSchema for IntakeItem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let variant = |form: Form, fields: RefOr<Schema>, about: &str| -> Schema {
+            let tag = ObjectBuilder::new().schema_type(Type::String).enum_values(Some([form.as_str()]));
+            let mut object = match fields {
+                RefOr::T(Schema::Object(object)) => object,
+                _ => ObjectBuilder::new().build(),
+            };
+            object.properties.insert("form".into(), tag.into());
+            object.required.insert(0, "form".into());
+            object.description = Some(about.into());
+            object.title = Some(form.as_str().into());
+            Schema::Object(object)
+        };
+        let one_of = OneOfBuilder::new()
+            .item(variant(Form::Ds11, NewPassport::schema(), "A first passport, or one in person (DS-11)."))
+            .item(variant(Form::Ds82, PassportOnFile::schema(), "A passport renewal (DS-82)."))
+            .item(variant(Form::Ds5504, PassportOnFile::schema(), "A passport corrected (DS-5504)."))
+            .item(variant(
+                Form::Ds2029,
+                BirthReport::schema(),
+                "A Consular Report of Birth Abroad (DS-2029).",
+            ))
+            .item(variant(Form::Notarial, NotarialJob::schema(), "A notarial job."))
+            .description(Some(
+                "One application or notarial job, as typed: `form` names it, and each form takes only \
+                 its own fields (any other is refused).",
+            ));
+        RefOr::T(Schema::OneOf(one_of.build()))
+    }
+}
+
+impl ToSchema for IntakeItem {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        NewPassport::schemas(schemas);
+        PassportOnFile::schemas(schemas);
+        BirthReport::schemas(schemas);
+        NotarialJob::schemas(schemas);
+    }
+}
+
+/// A DS-11: the person applying, their parents' consent when under 16, the identity document.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassport {
     pub applicant: Option<PersonInput>,
-    /// DS-11 for a child under 16: how both parents consent.
+    /// For a child under 16: how both parents consent.
     pub minor_consent: Option<MinorConsent>,
-    /// DS-82 and DS-5504: the passport renewed or corrected.
-    pub previous_passport: Option<PreviousPassportInput>,
-    /// Passport and CRBA forms: the identity document shown.
+    /// The identity document shown.
     pub identity_document: Option<IdentityInput>,
-    /// Notarial: the act.
+}
+
+/// A DS-82 or a DS-5504: the person, the passport renewed or corrected, the identity document.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassportOnFile {
+    pub applicant: Option<PersonInput>,
+    /// The passport renewed or corrected.
+    pub previous_passport: Option<PreviousPassportInput>,
+    /// The identity document shown.
+    pub identity_document: Option<IdentityInput>,
+}
+
+/// A DS-2029: the child, and the identity document shown.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BirthReport {
+    /// The child.
+    pub applicant: Option<PersonInput>,
+    pub identity_document: Option<IdentityInput>,
+}
+
+/// A notarial job: the act, the document and who signs it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotarialJob {
     pub act: Option<Act>,
-    /// Notarial: the document's title (1 to 200 characters).
+    /// The document's title (1 to 200 characters).
     #[schema(schema_with = crate::field_schemas::title)]
     pub document_title: Option<String>,
-    /// Notarial: the document's pages (1 to 500).
+    /// The document's pages (1 to 500).
     #[serde(default, deserialize_with = "crate::wire::optional_u32_whole")]
     #[schema(minimum = 1, maximum = 500)]
     pub pages: Option<u32>,
-    /// Notarial: certificates (seals) given, one fee each however many sign (1 to 50).
+    /// Certificates (seals) given, one fee each however many sign (1 to 50).
     #[serde(default, deserialize_with = "crate::wire::optional_u32_whole")]
     #[schema(minimum = 1, maximum = 50)]
     pub certificates: Option<u32>,
-    /// Notarial: who signs (1 to 10 people).
+    /// Who signs (1 to 10 people).
     #[schema(min_items = 1, max_items = 10)]
     pub signers: Option<Vec<SignerInput>>,
-    /// Notarial: where the act is performed, when not at the post (1 to 200 characters).
+    /// Where the act is performed, when not at the post (1 to 200 characters).
     #[schema(schema_with = crate::field_schemas::title)]
     pub venue: Option<String>,
-    /// Notarial, at the window only: the job waits for something (a document) and is
-    /// `pending` rather than `completed`.
+    /// At the window only: the job waits for something (a document) and is `pending` rather
+    /// than `completed`.
     pub pending: Option<bool>,
 }
 
@@ -250,6 +379,24 @@ pub struct CheckedItem {
 }
 
 impl CheckedItem {
+    /// An item of `form` with nothing checked yet.
+    fn of(form: Form) -> CheckedItem {
+        CheckedItem {
+            form,
+            applicant: None,
+            minor_consent: None,
+            previous_passport: None,
+            identity_document: None,
+            act: None,
+            document_title: None,
+            pages: None,
+            certificates: None,
+            signers: None,
+            venue: None,
+            pending: None,
+        }
+    }
+
     /// The surname a public tracking lookup must give: the applicant's, or the first signer's.
     pub fn surname(&self) -> &str {
         match (&self.applicant, &self.signers) {
@@ -345,56 +492,43 @@ pub fn check(
     let mut errors = Vec::new();
     let name = |field: &str| if at.is_empty() { field.to_string() } else { format!("{at}.{field}") };
     let mut err = |field: &str, rule: Rule| errors.push(FieldError::new(name(field), rule));
+    let form = item.form();
     let expected = Form::for_service(service);
-    if expected != Some(item.form) {
+    if expected != Some(form) {
         let wanted = expected.map(Form::as_str).unwrap_or("no form");
         err("form", Rule::WrongForm { service: service.to_string(), wanted });
     }
-    let notarial = item.form == Form::Notarial;
-    let foreign: &[(&str, bool)] = if notarial {
-        &[
-            ("applicant", item.applicant.is_some()),
-            ("minor_consent", item.minor_consent.is_some()),
-            ("previous_passport", item.previous_passport.is_some()),
-            ("identity_document", item.identity_document.is_some()),
-        ]
-    } else {
-        &[
-            ("act", item.act.is_some()),
-            ("document_title", item.document_title.is_some()),
-            ("pages", item.pages.is_some()),
-            ("certificates", item.certificates.is_some()),
-            ("signers", item.signers.is_some()),
-            ("venue", item.venue.is_some()),
-            ("pending", item.pending.is_some()),
-        ]
-    };
-    for (field, given) in foreign {
-        if *given {
-            err(field, Rule::NotPartOf { form: item.form.as_str() });
+    let mut checked = CheckedItem::of(form);
+    match item {
+        IntakeItem::Ds11(new) => {
+            let dob = check_applicant(&new.applicant, date, &mut checked, &mut err);
+            checked.identity_document = check_identity_document(&new.identity_document, key, &mut err);
+            match (dob.map(|d| needs_parental_consent(d, date)), new.minor_consent) {
+                (Some(true), None) => err("minor_consent", Rule::ChildNeedsConsent),
+                (Some(false), Some(_)) => err("minor_consent", Rule::OnlyUnder16),
+                (_, consent) => checked.minor_consent = consent,
+            }
         }
-    }
-    if notarial && stage == Stage::Prefill && item.pending.is_some() {
-        err("pending", Rule::SetAtWindow);
-    }
-    let mut checked = CheckedItem {
-        form: item.form,
-        applicant: None,
-        minor_consent: None,
-        previous_passport: None,
-        identity_document: None,
-        act: None,
-        document_title: None,
-        pages: None,
-        certificates: None,
-        signers: None,
-        venue: None,
-        pending: None,
-    };
-    if notarial {
-        check_notarial(item, stage, key, &mut checked, &mut err);
-    } else {
-        check_application(item, date, key, &mut checked, &mut err);
+        IntakeItem::Ds82(on_file) | IntakeItem::Ds5504(on_file) => {
+            let dob = check_applicant(&on_file.applicant, date, &mut checked, &mut err);
+            checked.identity_document = check_identity_document(&on_file.identity_document, key, &mut err);
+            let renewal = dob.filter(|_| form == Form::Ds82);
+            checked.previous_passport =
+                check_previous_passport(on_file.previous_passport.as_ref(), renewal, date, key, &mut err);
+        }
+        IntakeItem::Ds2029(report) => {
+            let dob = check_applicant(&report.applicant, date, &mut checked, &mut err);
+            checked.identity_document = check_identity_document(&report.identity_document, key, &mut err);
+            if dob.is_some_and(|d| age_on(d, date) >= 18) {
+                err("applicant.date_of_birth", Rule::CrbaUnder18);
+            }
+        }
+        IntakeItem::Notarial(job) => {
+            if stage == Stage::Prefill && job.pending.is_some() {
+                err("pending", Rule::SetAtWindow);
+            }
+            check_notarial(job, stage, key, &mut checked, &mut err);
+        }
     }
     if errors.is_empty() {
         Ok(checked)
@@ -403,15 +537,17 @@ pub fn check(
     }
 }
 
-fn check_application(
-    item: &IntakeItem,
+/// The person an application is for, whose date of birth every application form needs;
+/// answers that date when it is possible.
+fn check_applicant(
+    person: &Option<PersonInput>,
     date: NaiveDate,
-    key: &MatchingKey,
     checked: &mut CheckedItem,
     err: &mut impl FnMut(&str, Rule),
-) {
-    let Some(person) = &item.applicant else {
-        return err("applicant", Rule::NameApplicant);
+) -> Option<NaiveDate> {
+    let Some(person) = person else {
+        err("applicant", Rule::NameApplicant);
+        return None;
     };
     let given = PersonName::parse(&person.given_names).map_err(|m| err("applicant.given_names", m)).ok();
     let surname = PersonName::parse(&person.surname).map_err(|m| err("applicant.surname", m)).ok();
@@ -434,45 +570,41 @@ fn check_application(
             date_of_birth: dob,
         });
     }
-    if let Some(identity) = &item.identity_document {
-        checked.identity_document = check_identity(identity, key, "identity_document", err);
-    }
-    match item.form {
-        Form::Ds11 => match (dob.map(|d| needs_parental_consent(d, date)), item.minor_consent) {
-            (Some(true), None) => err("minor_consent", Rule::ChildNeedsConsent),
-            (Some(false), Some(_)) => err("minor_consent", Rule::OnlyUnder16),
-            (_, consent) => checked.minor_consent = consent,
-        },
-        Form::Ds2029 if dob.is_some_and(|d| age_on(d, date) >= 18) => {
-            err("applicant.date_of_birth", Rule::CrbaUnder18)
+    dob
+}
+
+fn check_identity_document(
+    identity: &Option<IdentityInput>,
+    key: &MatchingKey,
+    err: &mut impl FnMut(&str, Rule),
+) -> Option<RecordedIdentity> {
+    identity.as_ref().and_then(|identity| check_identity(identity, key, "identity_document", err))
+}
+
+/// The passport a DS-82 renews or a DS-5504 corrects; for a renewal, `renewal` is the
+/// applicant's date of birth, against which the passport is held to the DS-82's rule.
+fn check_previous_passport(
+    previous: Option<&PreviousPassportInput>,
+    renewal: Option<NaiveDate>,
+    date: NaiveDate,
+    key: &MatchingKey,
+    err: &mut impl FnMut(&str, Rule),
+) -> Option<RecordedPassport> {
+    let Some(previous) = previous else {
+        err("previous_passport", Rule::NeededForForm);
+        return None;
+    };
+    let number = DocumentNumber::parse(&previous.number).map_err(|m| err("previous_passport.number", m)).ok();
+    let issued = previous.issued_on;
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    if issued > date || issued < earliest {
+        err("previous_passport.issued_on", Rule::NotAnIssueDate);
+    } else if let Some(dob) = renewal {
+        if let Err(why) = renewal_allowed(dob, issued, date) {
+            err("previous_passport.issued_on", why);
         }
-        _ => {}
     }
-    if item.form != Form::Ds11 && item.minor_consent.is_some() {
-        err("minor_consent", Rule::OnlyDs11);
-    }
-    let wants_previous = matches!(item.form, Form::Ds82 | Form::Ds5504);
-    match (&item.previous_passport, wants_previous) {
-        (None, true) => err("previous_passport", Rule::NeededForForm),
-        (Some(_), false) => err("previous_passport", Rule::OnlyRenewals),
-        (Some(previous), true) => {
-            let number =
-                DocumentNumber::parse(&previous.number).map_err(|m| err("previous_passport.number", m)).ok();
-            let issued = previous.issued_on;
-            if issued > date || issued < earliest {
-                err("previous_passport.issued_on", Rule::NotAnIssueDate);
-            } else if let (Form::Ds82, Some(dob)) = (item.form, dob) {
-                if let Err(why) = renewal_allowed(dob, issued, date) {
-                    err("previous_passport.issued_on", why);
-                }
-            }
-            if let Some(number) = number {
-                checked.previous_passport =
-                    Some(RecordedPassport { number: key.mask(&number), issued_on: issued });
-            }
-        }
-        (None, false) => {}
-    }
+    number.map(|number| RecordedPassport { number: key.mask(&number), issued_on: issued })
 }
 
 fn check_identity(
@@ -502,7 +634,7 @@ fn check_identity(
 }
 
 fn check_notarial(
-    item: &IntakeItem,
+    item: &NotarialJob,
     stage: Stage,
     key: &MatchingKey,
     checked: &mut CheckedItem,
@@ -646,13 +778,12 @@ mod tests {
         assert_eq!(checked.pending, Some(false));
         assert_eq!(checked.surname(), "Núñez");
         assert_eq!(checked.person_name(), "José Núñez, 王 芳", "every signer");
-        let empty =
-            item(serde_json::json!({"form": "notarial", "applicant": {"given_names": "A", "surname": "B"}}));
+        let empty = item(serde_json::json!({"form": "notarial"}));
         let errors = fields(check(&empty, "notarial", today(), Stage::Prefill, &key(), "it"));
-        assert_eq!(
-            errors,
-            ["it.applicant", "it.act", "it.document_title", "it.pages", "it.certificates", "it.signers"]
-        );
+        assert_eq!(errors, ["it.act", "it.document_title", "it.pages", "it.certificates", "it.signers"]);
+        let foreign =
+            serde_json::json!({"form": "notarial", "applicant": {"given_names": "A", "surname": "B"}});
+        assert!(serde_json::from_value::<IntakeItem>(foreign).is_err(), "a field another form takes");
         let undocumented = item(serde_json::json!({
             "form": "notarial", "act": "jurat", "document_title": "Affidavit", "pages": 1, "certificates": 1,
             "signers": [{"given_names": "Ana", "surname": "Ruiz", "id_proof": {"kind": "us_passport"}}],

@@ -293,7 +293,7 @@ pub fn record(
     let checked =
         intake::check(item, &visit.service, calendar::local_date(now, visit.tz), Stage::Window, key, "")
             .map_err(AppError::invalid)?;
-    let kind = item.form.kind();
+    let kind = item.form().kind();
     let status = match (kind, checked.pending) {
         (Kind::Notarial, Some(true)) => Status::Pending,
         (Kind::Notarial, _) => Status::Completed,
@@ -314,7 +314,7 @@ pub fn record(
             return Err(AppError::new(Code::AppointmentChanged, "the visit changed meanwhile; look again"));
         }
         let (id, tracking) =
-            insert_document(c, &visit, item.form, status, &surname_key, &checked, &details, clerk, now)?;
+            insert_document(c, &visit, item.form(), status, &surname_key, &checked, &details, clerk, now)?;
         crate::search::index::document(c, id)?;
         let written = diesel::insert_into(document_events::table)
             .values((
@@ -327,7 +327,7 @@ pub fn record(
             .get_result::<i64>(c)?;
         let written: sealed::DocumentEvent =
             document_events::table.find(written).select(sealed::DocumentEvent::as_select()).first(c)?;
-        let change = json!({"reference": reference.as_str(), "form": item.form.as_str()});
+        let change = json!({"reference": reference.as_str(), "form": item.form().as_str()});
         let event = Event::new(Action::DocumentRecorded, tracking.as_str())
             .at_post(Some(&visit.post))
             .with(sealed::with_fields(change, written.fields(true)));

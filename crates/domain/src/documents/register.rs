@@ -17,7 +17,7 @@ use crate::db::schema::{appointments, documents, notarial_register, staff};
 use crate::db::{write_transaction, DbConn};
 use crate::documents::identity::MatchingKey;
 use crate::documents::intake::{
-    self, Act, CheckedItem, Form, IdKind, IdentityInput, IntakeItem, RecordedIdentity, RecordedSigner,
+    self, Act, CheckedItem, IdKind, IdentityInput, IntakeItem, NotarialJob, RecordedIdentity, RecordedSigner,
     SignerInput, Stage,
 };
 use crate::error::{AppError, FieldError};
@@ -374,18 +374,13 @@ pub fn correct(
 /// A correction as the rules take it: the act again, as a notarial job (its signers' left-out
 /// numbers keeping the recorded ones), and why.
 pub struct Correction {
-    pub job: IntakeItem,
+    pub job: NotarialJob,
     pub reason: String,
 }
 
 impl From<&CorrectionRequest> for Correction {
     fn from(request: &CorrectionRequest) -> Correction {
-        let job = IntakeItem {
-            form: Form::Notarial,
-            applicant: None,
-            minor_consent: None,
-            previous_passport: None,
-            identity_document: None,
+        let job = NotarialJob {
             act: Some(request.act),
             document_title: Some(request.document_title.clone()),
             pages: Some(request.pages),
@@ -412,8 +407,8 @@ fn check_correction(
             .map_err(|e| errors.push(e))
             .ok();
     let (signers, kept) = keeping_recorded(correction.job.signers.as_deref().unwrap_or_default(), recorded);
-    let job = IntakeItem { signers: Some(signers), pending: None, ..correction.job.clone() };
-    let checked = intake::check(&job, "notarial", today, Stage::Prefill, key, "")
+    let job = NotarialJob { signers: Some(signers), pending: None, ..correction.job.clone() };
+    let checked = intake::check(&IntakeItem::Notarial(job), "notarial", today, Stage::Prefill, key, "")
         .map_err(|mut e| errors.append(&mut e))
         .ok();
     match (checked, reason) {
