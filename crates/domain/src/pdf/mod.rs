@@ -1,6 +1,6 @@
-//! PDFs from templates: receipts, appointment confirmations, the fee report's summary, tracking
-//! slips and queue tickets. A template is a data file in
-//! `pdf_templates/` (page size, margins, type sizes, fonts, and every label in English and
+//! PDFs from templates: receipts, appointment confirmations, tracking slips, queue tickets
+//! and the cash close sheet; the fee report's summary is drawn by `reports::pdf` on these
+//! pages. A template is a data file in `pdf_templates/` (page size, margins, type sizes, fonts, and every label in English and
 //! Spanish); each is loaded and checked once at start-up, so a broken template stops the
 //! server with a message naming the file and the fault instead of failing a request later.
 //! Fonts are embedded and subset (only the glyphs used), so accents and ñ print right and a
@@ -8,7 +8,6 @@
 
 pub mod close_sheet;
 pub mod confirmation;
-pub mod fee_report;
 pub mod page;
 pub mod receipt;
 pub mod sheet;
@@ -135,13 +134,48 @@ pub struct Templates {
     pub close_sheet: Template,
 }
 
+/// The fee report's labels (its summary is drawn by `reports::pdf`, which reads them here so
+/// that `reports` uses `pdf` and not the other way).
+pub const FEE_REPORT_LABELS: &[&str] = &[
+    "title",
+    "post",
+    "all_posts",
+    "period",
+    "generated_at",
+    "filters",
+    "rows",
+    "totals",
+    "all_fees",
+    "by_currency",
+    "by_fee_code",
+    "by_method",
+    "by_day",
+    "gross",
+    "voids",
+    "net",
+    "closes",
+    "date",
+    "clerk",
+    "differences",
+    "none",
+    "signed_by",
+    "not_signed",
+    "no_closes",
+    "page_of",
+    "method_cash_usd",
+    "method_cash_local",
+    "method_card",
+    "method_prepaid_online",
+    "method_no_fee",
+];
+
 impl Templates {
     /// Loads and checks `dir`'s templates; the error names the file and what is wrong.
     pub fn load(dir: &Path) -> anyhow::Result<Templates> {
         Ok(Templates {
             receipt: load(&dir.join("receipt.json"), receipt::LABELS, &[])?,
             confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS, confirmation::LISTS)?,
-            fee_report: load(&dir.join("fee_report.json"), fee_report::LABELS, &[])?,
+            fee_report: load(&dir.join("fee_report.json"), FEE_REPORT_LABELS, &[])?,
             slip: load(&dir.join("slip.json"), slip::LABELS, &[])?,
             ticket: load(&dir.join("ticket.json"), ticket::LABELS, &[])?,
             close_sheet: load(&dir.join("close_sheet.json"), close_sheet::LABELS, &[])?,

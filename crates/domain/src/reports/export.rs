@@ -148,7 +148,7 @@ pub fn write(
             let zone =
                 crate::calendar::post_zone(conn, scope.post.as_deref().unwrap_or(crate::calendar::EMBASSY))?;
             let generated = job.generated_at.with_timezone(&zone);
-            let pdf = crate::pdf::fee_report::render(job.templates, scope, generated, &totals, &closes);
+            let pdf = crate::reports::pdf::render(job.templates, scope, generated, &totals, &closes);
             out.write_all(&pdf).map_err(io)?;
             totals
         }

@@ -4,4 +4,5 @@ pub mod csv;
 pub mod export;
 pub mod fee_report;
 pub mod json;
+pub mod pdf;
 pub mod xlsx;

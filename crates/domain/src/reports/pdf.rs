@@ -10,42 +10,8 @@ use crate::calendar;
 use crate::fees::closeouts::CloseoutView;
 use crate::fees::money::format_cents;
 use crate::pdf::page::{Align, Cell, Page, Weight};
-use crate::pdf::{Template, Templates};
+use crate::pdf::{Template, Templates, FEE_REPORT_LABELS};
 use crate::reports::fee_report::{Scope, Sums, Totals};
-
-/// The labels `fee_report.json` must give.
-pub const LABELS: &[&str] = &[
-    "title",
-    "post",
-    "all_posts",
-    "period",
-    "generated_at",
-    "filters",
-    "rows",
-    "totals",
-    "all_fees",
-    "by_currency",
-    "by_fee_code",
-    "by_method",
-    "by_day",
-    "gross",
-    "voids",
-    "net",
-    "closes",
-    "date",
-    "clerk",
-    "differences",
-    "none",
-    "signed_by",
-    "not_signed",
-    "no_closes",
-    "page_of",
-    "method_cash_usd",
-    "method_cash_local",
-    "method_card",
-    "method_prepaid_online",
-    "method_no_fee",
-];
 
 /// Draws down the pages, starting a new one when the next line would not fit.
 struct Writer<'t> {
@@ -123,7 +89,7 @@ impl Writer<'_> {
 /// `method_cash_usd`'s label for `cash_usd`; an unknown method prints as it is.
 fn method_name(t: &Template, method: &str) -> String {
     let key = format!("method_{method}");
-    if LABELS.contains(&key.as_str()) {
+    if FEE_REPORT_LABELS.contains(&key.as_str()) {
         t.label(&key)
     } else {
         method.to_string()
