@@ -14,8 +14,9 @@ pub mod sheet;
 pub mod slip;
 pub mod ticket;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use printpdf::ParsedFont;
 use serde::Deserialize;
@@ -65,8 +66,10 @@ pub struct Sizes {
 pub struct Template {
     pub page: PageSpec,
     pub sizes: Sizes,
-    pub regular: ParsedFont,
-    pub bold: Option<ParsedFont>,
+    /// Parsed once per font file and shared by the templates that name it (a parsed font
+    /// holds its glyph tables: megabytes each).
+    pub regular: Arc<ParsedFont>,
+    pub bold: Option<Arc<ParsedFont>>,
     labels: BTreeMap<String, [String; 2]>,
     lists: BTreeMap<String, Vec<[String; 2]>>,
 }
@@ -172,18 +175,25 @@ pub const FEE_REPORT_LABELS: &[&str] = &[
 impl Templates {
     /// Loads and checks `dir`'s templates; the error names the file and what is wrong.
     pub fn load(dir: &Path) -> anyhow::Result<Templates> {
+        let mut fonts = Fonts::default();
+        let mut load = |name: &str, required: &[&str], lists: &[&str]| {
+            load(&dir.join(name), required, lists, &mut fonts)
+        };
         Ok(Templates {
-            receipt: load(&dir.join("receipt.json"), receipt::LABELS, &[])?,
-            confirmation: load(&dir.join("confirmation.json"), confirmation::LABELS, confirmation::LISTS)?,
-            fee_report: load(&dir.join("fee_report.json"), FEE_REPORT_LABELS, &[])?,
-            slip: load(&dir.join("slip.json"), slip::LABELS, &[])?,
-            ticket: load(&dir.join("ticket.json"), ticket::LABELS, &[])?,
-            close_sheet: load(&dir.join("close_sheet.json"), close_sheet::LABELS, &[])?,
+            receipt: load("receipt.json", receipt::LABELS, &[])?,
+            confirmation: load("confirmation.json", confirmation::LABELS, confirmation::LISTS)?,
+            fee_report: load("fee_report.json", FEE_REPORT_LABELS, &[])?,
+            slip: load("slip.json", slip::LABELS, &[])?,
+            ticket: load("ticket.json", ticket::LABELS, &[])?,
+            close_sheet: load("close_sheet.json", close_sheet::LABELS, &[])?,
         })
     }
 }
 
-fn load(path: &Path, required: &[&str], lists: &[&str]) -> anyhow::Result<Template> {
+/// The fonts parsed so far, by file.
+type Fonts = HashMap<PathBuf, Arc<ParsedFont>>;
+
+fn load(path: &Path, required: &[&str], lists: &[&str], fonts: &mut Fonts) -> anyhow::Result<Template> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
         anyhow::anyhow!(
@@ -193,15 +203,19 @@ fn load(path: &Path, required: &[&str], lists: &[&str]) -> anyhow::Result<Templa
     let file: TemplateFile = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("the PDF template {shown} is not valid: {e}"))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let font = |name: &str| -> anyhow::Result<ParsedFont> {
+    let mut font = |name: &str| -> anyhow::Result<Arc<ParsedFont>> {
         let font_path: PathBuf = dir.join(name);
+        if let Some(parsed) = fonts.get(&font_path) {
+            return Ok(parsed.clone());
+        }
         let bytes = std::fs::read(&font_path)
             .map_err(|e| anyhow::anyhow!("{shown}: cannot read the font {}: {e}", font_path.display()))?;
-        ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
-            .ok_or_else(|| anyhow::anyhow!("{shown}: {} is not a TrueType font", font_path.display()))
+        let parsed = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            .ok_or_else(|| anyhow::anyhow!("{shown}: {} is not a TrueType font", font_path.display()))?;
+        Ok(fonts.entry(font_path).or_insert_with(|| Arc::new(parsed)).clone())
     };
     let regular = font(&file.fonts.regular)?;
-    let bold = file.fonts.bold.as_deref().map(font).transpose()?;
+    let bold = file.fonts.bold.as_deref().map(&mut font).transpose()?;
     let p = file.page;
     let sane = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
     if !(sane(p.width_mm, 50.0, 500.0) && sane(p.height_mm, 50.0, 500.0) && sane(p.margin_mm, 3.0, 50.0)) {
@@ -263,6 +277,12 @@ mod tests {
     fn the_shipped_templates_load() {
         let t = Templates::load(&dir()).expect("templates");
         assert_eq!(t.receipt.label("receipt_number"), "Receipt no. / Recibo núm.");
+        // Six templates, two font files: each file is parsed once and shared.
+        let all = [&t.receipt, &t.confirmation, &t.fee_report, &t.slip, &t.ticket, &t.close_sheet];
+        assert!(all.iter().all(|o| Arc::ptr_eq(&o.regular, &t.receipt.regular)));
+        let bold: Vec<_> = all.iter().filter_map(|o| o.bold.as_ref()).collect();
+        assert_eq!(bold.len(), 5);
+        assert!(bold.iter().all(|b| Arc::ptr_eq(b, bold[0])));
     }
 
     #[test]
@@ -277,7 +297,7 @@ mod tests {
         let write = |text: &str| std::fs::write(scratch.path().join("receipt.json"), text).expect("write");
         let error = |text: &str| {
             write(text);
-            load(&scratch.path().join("receipt.json"), receipt::LABELS, &[])
+            load(&scratch.path().join("receipt.json"), receipt::LABELS, &[], &mut Fonts::default())
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default()
