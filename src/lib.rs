@@ -8,13 +8,14 @@
 
 pub use consular_desk_domain::{
     accounts, audit, auth, blocking, booking, calendar, clock, config, counters, db, documents, error, fees,
-    field_schemas, pdf, proxies, reference, reports, rule, search, secrets, server_keys, throttle, window,
+    field_schemas, mail, pdf, proxies, reference, reports, rule, search, secrets, server_keys, throttle, window,
     wire, wording,
 };
 
 pub mod api;
 pub mod cli;
 pub mod http;
+pub mod mail_sender;
 pub mod maintenance;
 pub mod startup;
 pub mod state;

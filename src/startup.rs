@@ -94,7 +94,14 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let templates = Templates::load(&settings.pdf_templates)?;
+        let templates = Arc::new(Templates::load(&settings.pdf_templates)?);
+        let mail = crate::mail_sender::Sender::new(
+            pool.clone(),
+            &settings.mail,
+            templates.clone(),
+            &settings.public_url,
+            clock.clone(),
+        )?;
         let first_admin_missing = !staff::has_active_admin(&mut *pool.get()?)?;
         let matching = Arc::new(MatchingKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
         let receipts = Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
@@ -108,6 +115,7 @@ impl Application {
             availability.clone(),
             clock.clone(),
         ));
+        actix_web::rt::spawn(mail.run_forever());
         crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
@@ -121,7 +129,7 @@ impl Application {
             availability,
             matching,
             receipts,
-            templates: Arc::new(templates),
+            templates,
             clock,
         };
         let server = run(listener, state)?;

@@ -158,6 +158,11 @@ pub fn tuesday_10_mex() -> DateTime<Utc> {
 /// [`tuesday_10_mex`] in seconds since 1970.
 pub const TUESDAY_10_MEX: i64 = 1_796_745_600;
 
+/// Where the test apps' messages go unless a test says otherwise: one folder per test process.
+static MAIL_DIR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::temp_dir().join(format!("consular-desk-test-mail-{}", std::process::id())).display().to_string()
+});
+
 /// Settings for a test app; `overrides` wins over the defaults (fixed signing secrets, port 0).
 /// An override with an empty value unsets a variable.
 pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
@@ -177,6 +182,11 @@ pub fn settings(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("CONSULAR_DESK_LOGIN_MAX_FAILURES_PER_ADDRESS", "100000"),
         // Race tests sign in a hundred people at once; the shedding test lowers this.
         ("CONSULAR_DESK_HASH_QUEUE", "100000"),
+        // Booking tests sign up and book at once; the mail tests (`mail`) confirm addresses
+        // with the default rule, unsetting this.
+        ("CONSULAR_DESK_REQUIRE_CONFIRMED_EMAIL", "false"),
+        // Each app writes its messages here unless a test points it elsewhere; nothing reads them.
+        ("CONSULAR_DESK_MAIL_DIR", MAIL_DIR.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -143,6 +143,9 @@ pub struct BookingSettings {
     pub max_attempts_per_address: u32,
     /// How often each instance releases due seats and extends the slot horizon.
     pub maintenance_every: std::time::Duration,
+    /// An applicant's account must have confirmed its address before it books
+    /// (`CONSULAR_DESK_REQUIRE_CONFIRMED_EMAIL`, default true).
+    pub require_confirmed_email: bool,
 }
 
 /// The window: when an arriving applicant may check in.
@@ -166,6 +169,34 @@ pub struct TrackingSettings {
     /// Receipt checks (the JSON check and the page alike) per client address, whatever their
     /// outcome.
     pub receipt_checks_per_address: u32,
+}
+
+/// Mail (`crate::mail`): where it goes, how hard the sender tries, and the rules that depend on
+/// it.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `CONSULAR_DESK_SMTP_URL` (may carry a password, so kept as a secret); without it
+    /// messages are written as `.eml` files into `folder`.
+    pub smtp_url: Option<Secret>,
+    /// `CONSULAR_DESK_MAIL_DIR`, default `mail`.
+    pub folder: std::path::PathBuf,
+    /// `CONSULAR_DESK_MAIL_FROM`: the `From:` of every message.
+    pub from: String,
+    /// `CONSULAR_DESK_MAIL_TEMPLATES`, default `mail_templates`.
+    pub templates: std::path::PathBuf,
+    /// Tries before a message is given up (`CONSULAR_DESK_MAIL_MAX_TRIES`).
+    pub max_tries: u32,
+    /// The wait after the first failed try, doubling with each (`CONSULAR_DESK_MAIL_RETRY_SECONDS`).
+    pub retry_base: Duration,
+    /// How long a claim lasts before another sender may take the message
+    /// (`CONSULAR_DESK_MAIL_LEASE_SECONDS`).
+    pub lease: Duration,
+    /// How often each instance looks for due messages (`CONSULAR_DESK_MAIL_POLL_MS`).
+    pub poll: std::time::Duration,
+    /// Messages claimed at once (`CONSULAR_DESK_MAIL_BATCH`).
+    pub batch: u32,
+    /// The reminder goes this many hours before the appointment (`CONSULAR_DESK_REMINDER_HOURS`).
+    pub reminder_hours: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +225,7 @@ pub struct Settings {
     pub public_url: String,
     /// The directory of the PDF templates (loaded and checked at start-up).
     pub pdf_templates: std::path::PathBuf,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -318,6 +350,7 @@ impl Settings {
                 )?,
                 maintenance_every: number(&get, "CONSULAR_DESK_MAINTENANCE_SECONDS", 60, 1, 3600)
                     .map(|s| std::time::Duration::from_secs(u64::from(s)))?,
+                require_confirmed_email: flag(&get, "CONSULAR_DESK_REQUIRE_CONFIRMED_EMAIL", true)?,
             },
             window: WindowSettings {
                 check_in_early: minutes(&get, "CONSULAR_DESK_CHECKIN_EARLY_MINUTES", 60, 0, 720)?,
@@ -361,6 +394,32 @@ impl Settings {
             pdf_templates: get("CONSULAR_DESK_PDF_TEMPLATES")
                 .unwrap_or_else(|| "pdf_templates".into())
                 .into(),
+            mail: MailSettings {
+                smtp_url: match get("CONSULAR_DESK_SMTP_URL") {
+                    None => None,
+                    Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(Secret(url)),
+                    Some(_) => {
+                        return Err(err(
+                            "CONSULAR_DESK_SMTP_URL",
+                            "must start with smtp:// (STARTTLS) or smtps:// (TLS)".into(),
+                        ))
+                    }
+                },
+                folder: get("CONSULAR_DESK_MAIL_DIR").unwrap_or_else(|| "mail".into()).into(),
+                from: get("CONSULAR_DESK_MAIL_FROM").unwrap_or_else(|| {
+                    "U.S. Embassy Mexico City <no-reply@consular-desk.invalid>".into()
+                }),
+                templates: get("CONSULAR_DESK_MAIL_TEMPLATES").unwrap_or_else(|| "mail_templates".into()).into(),
+                max_tries: number(&get, "CONSULAR_DESK_MAIL_MAX_TRIES", 8, 1, 100)?,
+                retry_base: number(&get, "CONSULAR_DESK_MAIL_RETRY_SECONDS", 30, 1, 3600)
+                    .map(|s| Duration::seconds(i64::from(s)))?,
+                lease: number(&get, "CONSULAR_DESK_MAIL_LEASE_SECONDS", 120, 1, 3600)
+                    .map(|s| Duration::seconds(i64::from(s)))?,
+                poll: number(&get, "CONSULAR_DESK_MAIL_POLL_MS", 1000, 10, 60_000)
+                    .map(|ms| std::time::Duration::from_millis(u64::from(ms)))?,
+                batch: number(&get, "CONSULAR_DESK_MAIL_BATCH", 50, 1, 1000)?,
+                reminder_hours: number(&get, "CONSULAR_DESK_REMINDER_HOURS", 48, 1, 720)?,
+            },
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -390,6 +449,16 @@ fn public_url(raw: Option<String>) -> Result<String, ConfigError> {
         return Err(err("CONSULAR_DESK_PUBLIC_URL", "must be an http:// or https:// URL".into()));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// `true` or `false`.
+fn flag(get: &impl Fn(&str) -> Option<String>, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(variable).as_deref().map(str::trim) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(err(variable, format!("{other:?} is neither true nor false"))),
+    }
 }
 
 fn err(variable: &'static str, reason: String) -> ConfigError {

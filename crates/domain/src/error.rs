@@ -67,6 +67,8 @@ codes! {
     OwnReceipt = 403 "own_receipt" "the clerk who collected a fee can't void it: a supervisor does";
     OwnClose = 403 "own_close" "a cash close is signed by a supervisor other than the clerk who counted";
     WrongCurrentPassword = 403 "wrong_current_password" "the current password given with a password change is not right";
+    EmailNotConfirmed = 403 "email_not_confirmed" "the account's e-mail address is not confirmed yet: open the link sent to it (or ask for another) before booking";
+    LinkNotValid = 400 "link_not_valid" "the link from the e-mail was used already, has expired, or a newer one was sent";
     NotFound = 404 "not_found" "nothing of that name, or not the caller's (another applicant's appointment)";
     MethodNotAllowed = 405 "method_not_allowed" "the path exists, the method does not (`Allow` lists those that do)";
     SlotFull = 409 "slot_full" "the slot has no seats left";
@@ -78,6 +80,8 @@ codes! {
     SameSlot = 409 "same_slot" "a reschedule to the slot the appointment already has";
     AppointmentChanged = 409 "appointment_changed" "the appointment changed meanwhile: look again and retry";
     EmailTaken = 409 "email_taken" "an applicant account with this e-mail exists";
+    AlreadyConfirmed = 409 "already_confirmed" "the account's e-mail address is confirmed already";
+    NotFailed = 409 "not_failed" "only a message that was given up can be sent again";
     UsernameTaken = 409 "username_taken" "a staff account with this username exists";
     CannotDisableSelf = 409 "cannot_disable_self" "an account cannot disable itself";
     CannotReassignSelf = 409 "cannot_reassign_self" "an account cannot change its own role or post";

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod error;
 pub mod fees;
 pub mod field_schemas;
+pub mod mail;
 pub mod pdf;
 pub mod proxies;
 pub mod reference;

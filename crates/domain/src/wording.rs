@@ -9,7 +9,7 @@ use crate::documents::tracking::{Kind, Status};
 pub type Words = (&'static str, &'static str);
 
 /// The service's two languages, for pages and for papers printed in one language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     En,

@@ -2,6 +2,7 @@
 
 pub mod applicants;
 pub mod fields;
+pub mod links;
 pub mod login;
 pub mod sessions;
 pub mod staff;

@@ -51,6 +51,10 @@ macro_rules! actions {
 actions! {
     ApplicantRegistered = "applicant.registered" "applicant";
     ApplicantPasswordChanged = "applicant.password_changed" "applicant";
+    ApplicantEmailConfirmed = "applicant.email_confirmed" "applicant";
+    ApplicantEmailChanged = "applicant.email_changed" "applicant";
+    ApplicantPasswordReset = "applicant.password_reset" "applicant";
+    MailSentAgain = "mail.sent_again" "outbox";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
     SessionEnded = "session.ended" "session";

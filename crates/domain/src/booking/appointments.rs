@@ -27,6 +27,8 @@ pub struct Rules {
     pub min_notice: Duration,
     pub horizon: Duration,
     pub release_delay: Duration,
+    /// An applicant books only once their account's address is confirmed.
+    pub require_confirmed_email: bool,
 }
 
 impl From<&BookingSettings> for Rules {
@@ -35,6 +37,7 @@ impl From<&BookingSettings> for Rules {
             min_notice: s.min_notice,
             horizon: Duration::days(i64::from(s.horizon_days)),
             release_delay: s.release_delay,
+            require_confirmed_email: s.require_confirmed_email,
         }
     }
 }
@@ -200,8 +203,10 @@ pub fn book(
         return Ok(replayed);
     }
     let slot = slots::find(conn, request.slot_id)?.ok_or_else(|| AppError::not_found("no such slot"))?;
-    if !matches!(actor, Actor::Applicant(_)) {
-        actor.ensure_post(&slot.post_code)?;
+    match actor {
+        Actor::Applicant(id) if rules.require_confirmed_email => ensure_confirmed(conn, *id)?,
+        Actor::Applicant(_) => {}
+        _ => actor.ensure_post(&slot.post_code)?,
     }
     let (max_party, tz) = slot_context(conn, &slot)?;
     let mut errors = Vec::new();
@@ -283,6 +288,22 @@ pub fn book(
             Ok(replay(conn, actor, idempotency.as_ref())?.ok_or(conflict)?)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// 403 `email_not_confirmed` unless the applicant's account has confirmed its address.
+fn ensure_confirmed(conn: &mut DbConn, applicant_id: i64) -> Result<(), AppError> {
+    let confirmed: Option<Option<NaiveDateTime>> = crate::db::schema::applicants::table
+        .find(applicant_id)
+        .select(crate::db::schema::applicants::email_confirmed_at)
+        .first(conn)
+        .optional()?;
+    match confirmed {
+        Some(Some(_)) => Ok(()),
+        _ => Err(AppError::new(
+            Code::EmailNotConfirmed,
+            "confirm your e-mail address first: open the link we sent to it, or ask for a new one",
+        )),
     }
 }
 
@@ -493,6 +514,16 @@ pub fn view_own(
         return Err(no_such_appointment());
     }
     view(conn, reference)?.ok_or_else(no_such_appointment)
+}
+
+/// The appointment's calendar SEQUENCE (0 when it is gone).
+pub fn sequence(conn: &mut DbConn, reference: &Reference) -> QueryResult<i32> {
+    appointments::table
+        .filter(appointments::reference.eq(reference.as_str()))
+        .select(appointments::sequence)
+        .first(conn)
+        .optional()
+        .map(Option::unwrap_or_default)
 }
 
 /// One of the applicant's own appointments with its calendar event's SEQUENCE, the two read
@@ -753,6 +784,7 @@ mod tests {
             min_notice: Duration::hours(24),
             horizon: Duration::days(90),
             release_delay: Duration::minutes(10),
+            require_confirmed_email: true,
         };
         let now = NaiveDate::from_ymd_opt(2026, 11, 27).and_then(|d| d.and_hms_opt(12, 0, 0)).expect("time");
         assert_eq!(

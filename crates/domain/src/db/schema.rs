@@ -56,6 +56,11 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         credential_version -> Integer,
+        /// `en` or `es`: the language of the account's messages.
+        language -> Text,
+        email_confirmed_at -> Nullable<Timestamp>,
+        /// Whether the account wants the notices about its documents (ready, mailed).
+        document_notices -> Bool,
     }
 }
 
@@ -69,6 +74,8 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         credential_version -> Integer,
+        /// Where the messages about the account go; none without one.
+        email -> Nullable<Text>,
     }
 }
 
@@ -168,6 +175,8 @@ diesel::table! {
         walk_in_note -> Nullable<Text>,
         /// A visit not served by closing time: the reference it was booked again as.
         rebooked_as -> Nullable<Text>,
+        /// When the reminder was queued; set once.
+        reminder_queued_at -> Nullable<Timestamp>,
     }
 }
 
@@ -464,7 +473,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     ended_sessions,
     fee_withdrawals,
     search_terms,
+    outbox,
+    account_links,
 );
+
+diesel::table! {
+    /// Mail waiting, being sent, sent or given up (see `crate::mail`).
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        language -> Text,
+        payload -> Text,
+        state -> Text,
+        tries -> Integer,
+        due_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Single-use links sent by mail (confirm an address, reset a password), by token hash.
+    account_links (token_hash) {
+        token_hash -> Text,
+        purpose -> Text,
+        applicant_id -> BigInt,
+        email -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(account_links -> applicants (applicant_id));
 
 diesel::table! {
     /// The staff search's index (see `crate::search::index`): folded words, each with the

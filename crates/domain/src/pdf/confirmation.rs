@@ -13,12 +13,12 @@ use crate::auth::Applicant;
 use crate::booking::appointments::{self, AppointmentView};
 use crate::booking::reference_code::Reference;
 use crate::calendar;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::error::AppError;
 use crate::fees::expected;
 use crate::fees::money::format_cents;
 use crate::pdf::page::{leading, Align, Cell, Flow, Page, Weight};
-use crate::pdf::Templates;
+use crate::pdf::{Template, Templates};
 use crate::wording::{self, Lang};
 
 /// The labels `confirmation.json` must give.
@@ -157,14 +157,7 @@ pub fn render(templates: &Templates, c: &Confirmation) -> Vec<u8> {
 
     // What to bring: for everyone, then for the service (and for a child's first passport).
     heading(&mut page, &mut flow, t.say("bring", lang), text);
-    let mut items = vec![t.say("bring_everyone", lang)];
-    let list = format!("bring_{}", view.service);
-    let service_items = t.list(&list, lang);
-    items.extend(if service_items.is_empty() { t.list("bring_other", lang) } else { service_items });
-    if view.service == "passport-new" && c.child_under_16 {
-        items.extend(t.list("bring_passport-new_under_16", lang));
-    }
-    for item in items {
+    for item in to_bring(t, c) {
         bullet(&mut page, &mut flow, left, width, text, item);
     }
 
@@ -269,6 +262,64 @@ fn bullet(page: &mut Page, flow: &mut Flow, x: f32, width: f32, size: f32, text:
     flow.y = page.wrapped(Weight::Regular, size, x + indent, flow.y, width - indent, text) + size * 0.25;
 }
 
+/// What to bring, in the confirmation's language: for everyone, then for the service (or the
+/// general list), and for a child's first passport. The PDF and the mail print the same list.
+pub fn to_bring<'t>(t: &'t Template, c: &Confirmation) -> Vec<&'t str> {
+    let lang = c.lang;
+    let service = c.appointment.service.as_str();
+    let mut items = vec![t.say("bring_everyone", lang)];
+    let service_items = t.list(&format!("bring_{service}"), lang);
+    items.extend(if service_items.is_empty() { t.list("bring_other", lang) } else { service_items });
+    if service == "passport-new" && c.child_under_16 {
+        items.extend(t.list("bring_passport-new_under_16", lang));
+    }
+    items
+}
+
+/// What the confirmation of `appointment` prints in `lang`: the fees it lists are priced from
+/// the schedule in force on the appointment's local date. Shared by the download and the mail.
+pub fn of(
+    conn: &mut DbConn,
+    appointment: AppointmentView,
+    lang: Lang,
+    public_url: &str,
+) -> Result<Confirmation, AppError> {
+    let manage_base = public_url.trim_end_matches('/');
+    let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == appointment.post);
+    let zone = calendar::post_zone(conn, &appointment.post)?;
+    let starts = chrono::DateTime::parse_from_rfc3339(&appointment.starts_at)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("appointment start: {e}")))?
+        .with_timezone(&zone);
+    let date = starts.date_naive();
+    let schedule = crate::reference::fees_on(conn, date)?;
+    let fees = expected::for_visit(&appointment.service, &appointment.applicants, date)
+        .into_iter()
+        .filter_map(|e| {
+            let fee = schedule.iter().find(|f| f.code == e.fee_code)?;
+            Some(FeeLine {
+                fee_code: fee.code.clone(),
+                description: fee.description.clone(),
+                quantity: e.quantity,
+                unit_cents: fee.amount_cents,
+                per_certificate: e.per_certificate,
+            })
+        })
+        .collect();
+    let (post_name, post_address) =
+        post.map_or_else(|| (appointment.post.clone(), String::new()), |p| (p.name, p.address));
+    Ok(Confirmation {
+        child_under_16: expected::has_child_under_16(&appointment.applicants, date),
+        manage_url: format!("{manage_base}/my/{}", appointment.reference),
+        appointment,
+        post_name,
+        post_address,
+        starts,
+        fees,
+        fees_date: date,
+        lang,
+    })
+}
+
 /// The confirmation PDF of the applicant's own appointment in `lang`, and its file name: the
 /// fees it lists are priced from the schedule in force on the appointment's local date.
 pub async fn printed(
@@ -279,42 +330,10 @@ pub async fn printed(
     reference: Reference,
     lang: Lang,
 ) -> Result<(Vec<u8>, String), AppError> {
-    let manage_base = public_url.trim_end_matches('/').to_string();
+    let public_url = public_url.to_string();
     let confirmation = db::run(pool, move |conn| {
         let appointment = appointments::view_own(conn, &reference, who.id)?;
-        let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == appointment.post);
-        let zone = calendar::post_zone(conn, &appointment.post)?;
-        let starts = chrono::DateTime::parse_from_rfc3339(&appointment.starts_at)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("appointment start: {e}")))?
-            .with_timezone(&zone);
-        let date = starts.date_naive();
-        let schedule = crate::reference::fees_on(conn, date)?;
-        let fees = expected::for_visit(&appointment.service, &appointment.applicants, date)
-            .into_iter()
-            .filter_map(|e| {
-                let fee = schedule.iter().find(|f| f.code == e.fee_code)?;
-                Some(FeeLine {
-                    fee_code: fee.code.clone(),
-                    description: fee.description.clone(),
-                    quantity: e.quantity,
-                    unit_cents: fee.amount_cents,
-                    per_certificate: e.per_certificate,
-                })
-            })
-            .collect();
-        let (post_name, post_address) =
-            post.map_or_else(|| (appointment.post.clone(), String::new()), |p| (p.name, p.address));
-        Ok(Confirmation {
-            child_under_16: expected::has_child_under_16(&appointment.applicants, date),
-            manage_url: format!("{manage_base}/my/{}", appointment.reference),
-            appointment,
-            post_name,
-            post_address,
-            starts,
-            fees,
-            fees_date: date,
-            lang,
-        })
+        of(conn, appointment, lang, &public_url)
     })
     .await?;
     let templates = templates.clone();
