@@ -1,7 +1,8 @@
 //! Upkeep every instance runs on a timer: release held seats whose delay has passed, mark
 //! appointments nobody checked in for as no-shows, close the visits still waiting at their
 //! post's closing time as not served, extend the slot horizon, drop stale
-//! throttle counters, idempotency answers and ended sessions whose tokens have expired. Each step is safe to run from several
+//! throttle counters, idempotency answers and ended sessions whose tokens have expired, queue
+//! the reminders of appointments that are near, and forget sent mail and used links. Each step is safe to run from several
 //! instances at once (conditional updates decide who does what).
 
 use chrono::{Duration, NaiveDateTime};
@@ -27,12 +28,16 @@ pub struct Done {
     pub throttle_buckets_dropped: usize,
     pub idempotency_keys_dropped: usize,
     pub ended_sessions_dropped: usize,
+    pub reminders_queued: usize,
+    /// Sent messages older than 30 days, and used or expired account links, forgotten.
+    pub mail_rows_dropped: usize,
 }
 
 pub fn run_once(
     pool: &Pool,
     booking: &BookingSettings,
     window: &WindowSettings,
+    reminder_hours: u32,
     now: NaiveDateTime,
 ) -> anyhow::Result<Done> {
     let mut conn = pool.get()?;
@@ -44,6 +49,9 @@ pub fn run_once(
         throttle_buckets_dropped: throttle::prune(&mut conn, Duration::days(1), now)?,
         idempotency_keys_dropped: appointments::prune_idempotency_keys(&mut conn, now)?,
         ended_sessions_dropped: crate::accounts::sessions::sweep(&mut conn, now)?,
+        reminders_queued: crate::mail::reminders::queue_due(&mut conn, reminder_hours, now)?,
+        mail_rows_dropped: crate::mail::outbox::prune_sent(&mut conn, now - Duration::days(30))?
+            + crate::accounts::links::prune(&mut conn, now)?,
     })
 }
 
@@ -54,6 +62,7 @@ pub async fn run_forever(
     booking: BookingSettings,
     window: WindowSettings,
     availability: Arc<AvailabilityCache>,
+    reminder_hours: u32,
     clock: Clock,
 ) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
@@ -62,7 +71,7 @@ pub async fn run_forever(
         ticker.tick().await;
         let (pool, settings, window) = (pool.clone(), booking.clone(), window.clone());
         let now = clock.naive();
-        match actix_web::web::block(move || run_once(&pool, &settings, &window, now)).await {
+        match actix_web::web::block(move || run_once(&pool, &settings, &window, reminder_hours, now)).await {
             Ok(Ok(done)) if done != Done::default() => {
                 if done.seats_released > 0 || done.slots_generated > 0 {
                     availability.invalidate_all();

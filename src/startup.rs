@@ -113,6 +113,7 @@ impl Application {
             settings.booking.clone(),
             settings.window.clone(),
             availability.clone(),
+            settings.mail.reminder_hours,
             clock.clone(),
         ));
         actix_web::rt::spawn(mail.run_forever());

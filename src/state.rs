@@ -42,6 +42,7 @@ impl AppState {
             hasher: &self.hasher,
             limits: &self.settings.login_throttle,
             clock: &self.clock,
+            public_url: &self.settings.public_url,
         }
     }
 

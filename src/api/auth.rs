@@ -17,6 +17,7 @@ use crate::error::{AppError, Code};
 use crate::field_schemas as schemas;
 use crate::http::{client_address, Applicant, Guarded, HttpError, Staff};
 use crate::state::AppState;
+use crate::wording::Lang;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -26,6 +27,10 @@ pub struct RegisterRequest {
     password: String,
     #[schema(schema_with = schemas::person_name)]
     full_name: String,
+    /// The language of the account's messages: `en` (the default) or `es`.
+    #[schema(value_type = Option<String>, pattern = "^(en|es)$")]
+    #[serde(default)]
+    language: Option<Lang>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,11 +39,26 @@ pub struct ApplicantView {
     email: String,
     full_name: String,
     created_at: DateTime<Utc>,
+    /// `en` or `es`: the language of the account's messages.
+    language: String,
+    /// False until the link sent to the address is opened; booking needs it (unless the
+    /// server is set otherwise).
+    email_confirmed: bool,
+    /// Whether the account gets a message when a document is ready for pickup or mailed.
+    document_notices: bool,
 }
 
 impl From<applicants::ApplicantRecord> for ApplicantView {
     fn from(r: applicants::ApplicantRecord) -> Self {
-        ApplicantView { id: r.id, email: r.email, full_name: r.full_name, created_at: r.created_at.and_utc() }
+        ApplicantView {
+            id: r.id,
+            email: r.email,
+            full_name: r.full_name,
+            created_at: r.created_at.and_utc(),
+            language: r.language,
+            email_confirmed: r.email_confirmed_at.is_some(),
+            document_notices: r.document_notices,
+        }
     }
 }
 
@@ -70,7 +90,7 @@ pub struct StaffSelf {
     post: Option<String>,
 }
 
-/// Creates an applicant account.
+/// Creates an applicant account and sends the link that confirms its address (valid 7 days).
 #[utoipa::path(tag = "accounts", request_body = RegisterRequest, responses(
     (status = 201, body = ApplicantView),
     (status = 409, description = "e-mail already registered (`email_taken`)", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -83,7 +103,8 @@ pub async fn register(
     req: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    let registration = Registration::parse(&body.email, &body.password, &body.full_name)?;
+    let language = body.language.unwrap_or(Lang::En);
+    let registration = Registration::parse(&body.email, &body.password, &body.full_name, language)?;
     let record = applicants::register(&state.account_tools(), registration, client_address(&req)).await?;
     Ok(HttpResponse::Created().json(ApplicantView::from(record)))
 }

@@ -1,6 +1,7 @@
 //! The JSON API: thin handlers per capability, the OpenAPI document, and the request-body
 //! rules shared by all of them.
 
+pub mod account_mail;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -80,6 +81,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::logout_everywhere)
         .service(auth::staff_logout)
         .service(auth::staff_logout_everywhere)
+        .service(account_mail::confirm_email)
+        .service(account_mail::resend_confirmation)
+        .service(account_mail::request_reset)
+        .service(account_mail::confirm_reset)
+        .service(account_mail::change_email)
+        .service(account_mail::set_preferences)
         .service(reference::list_posts)
         .service(reference::list_services)
         .service(reference::list_fees)

@@ -32,7 +32,7 @@ const EXPIRED: Text = (
 
 /// A form field: its label, the value to show again, and its error, tied together for
 /// screen readers. Passwords are never shown again.
-fn field(
+pub(crate) fn field(
     lang: Lang,
     id: &str,
     label: Text,
@@ -56,7 +56,7 @@ fn field(
 }
 
 /// The message for `field` among `errors`, in the page's language.
-fn error_for(errors: &[PageError], field: &str) -> Option<String> {
+pub(crate) fn error_for(errors: &[PageError], field: &str) -> Option<String> {
     errors.iter().find(|e| e.field == field).map(|e| e.text.clone())
 }
 
@@ -84,6 +84,7 @@ fn sign_in_page(
                 button type="submit" { (title) }
             }
             p { a href="/register" { (lang.t(("No account yet? Register", "¿Aún no tiene cuenta? Regístrese"))) } }
+            p { a href="/forgot-password" { (lang.t(("Forgot your password?", "¿Olvidó su contraseña?"))) } }
         }
     })
 }
@@ -201,7 +202,8 @@ pub async fn register(
         let expired = [PageError::new("form", lang.t(EXPIRED))];
         return Ok(register_page(&req, lang, StatusCode::FORBIDDEN, Some(&form), &expired));
     }
-    let registered = match Registration::parse(&form.email, &form.password, &form.full_name) {
+    // The account's messages are written in the language the page was in.
+    let registered = match Registration::parse(&form.email, &form.password, &form.full_name, lang) {
         Ok(registration) => {
             applicants::register(&state.account_tools(), registration, client_address(&req)).await
         }

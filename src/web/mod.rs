@@ -4,6 +4,7 @@
 //! headers are set.
 
 pub mod account;
+pub mod account_mail;
 pub mod booking;
 pub mod extract;
 pub mod field_errors;
@@ -49,6 +50,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(account::my_appointments)
         .service(account::password_form)
         .service(account::change_password)
+        .service(account_mail::confirm_form)
+        .service(account_mail::confirm)
+        .service(account_mail::forgot_form)
+        .service(account_mail::forgot)
+        .service(account_mail::reset_form)
+        .service(account_mail::reset)
+        .service(account_mail::settings)
+        .service(account_mail::save_settings)
+        .service(account_mail::resend)
+        .service(account_mail::change_email)
         .service(booking::choose)
         .service(booking::slots)
         .service(booking::book)

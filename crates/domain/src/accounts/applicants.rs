@@ -13,6 +13,7 @@ use crate::db::schema::applicants;
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
 use crate::throttle::{self, Limit};
+use crate::wording::Lang;
 
 /// `RETURNING` lists the columns by hand: the multi-backend connection can't return a
 /// `Selectable`.
@@ -23,6 +24,12 @@ pub struct ApplicantRecord {
     pub email: String,
     pub full_name: String,
     pub created_at: NaiveDateTime,
+    /// `en` or `es`: the language of the account's messages.
+    pub language: String,
+    /// When the address was confirmed; `None` until the link sent to it is opened.
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    /// Whether the account wants the notices about its documents.
+    pub document_notices: bool,
 }
 
 /// A registration that passed every field rule.
@@ -31,11 +38,13 @@ pub struct Registration {
     pub email: Email,
     pub password: NewPassword,
     pub full_name: PersonName,
+    /// The language its messages are written in.
+    pub language: Lang,
 }
 
 impl Registration {
     /// Checks all fields at once so the applicant sees every problem in one answer.
-    pub fn parse(email: &str, password: &str, full_name: &str) -> Result<Registration, AppError> {
+    pub fn parse(email: &str, password: &str, full_name: &str, language: Lang) -> Result<Registration, AppError> {
         let mut errors = Vec::new();
         let email = Email::parse(email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
         let password =
@@ -44,7 +53,7 @@ impl Registration {
             PersonName::parse(full_name).map_err(|m| errors.push(FieldError::new("full_name", m))).ok();
         match (email, password, full_name) {
             (Some(email), Some(password), Some(full_name)) if errors.is_empty() => {
-                Ok(Registration { email, password, full_name })
+                Ok(Registration { email, password, full_name, language })
             }
             _ => Err(AppError::invalid(errors)),
         }
@@ -70,15 +79,18 @@ pub async fn register(
     })
     .await?;
     let hash = tools.hasher.hash(registration.password.expose().to_string()).await?;
-    crate::db::run(tools.pool, move |conn| create(conn, &registration, &hash, now)).await
+    let public_url = tools.public_url.to_string();
+    crate::db::run(tools.pool, move |conn| create(conn, &registration, &hash, &public_url, now)).await
 }
 
-/// Creates the account with an already computed password hash, and its audit entry (the new
-/// applicant is the actor: nobody else registers them). 409 when the e-mail is taken.
+/// Creates the account with an already computed password hash, its audit entry (the new
+/// applicant is the actor: nobody else registers them) and the message with the link that
+/// confirms its address (`public_url` is where the link points). 409 when the e-mail is taken.
 pub fn create(
     conn: &mut DbConn,
     registration: &Registration,
     password_hash: &str,
+    public_url: &str,
     now: NaiveDateTime,
 ) -> Result<ApplicantRecord, AppError> {
     write_transaction(conn, |c| {
@@ -89,8 +101,9 @@ pub fn create(
                     applicants::full_name.eq(registration.full_name.as_str()),
                     applicants::password_hash.eq(password_hash),
                     applicants::created_at.eq(now),
+                    applicants::language.eq(registration.language.code()),
                 ))
-                .returning((applicants::id, applicants::email, applicants::full_name, applicants::created_at))
+                .returning(RETURNED)
                 .get_result::<ApplicantRecord>(c)
         });
         let record = match inserted {
@@ -109,9 +122,29 @@ pub fn create(
             Event::new(Action::ApplicantRegistered, record.id),
             now,
         )?;
+        crate::accounts::email::send_confirmation(c, &record, &record.email, public_url, now)?;
         Ok(record)
     })
 }
+
+/// The columns of an [`ApplicantRecord`], for `RETURNING`.
+const RETURNED: (
+    applicants::id,
+    applicants::email,
+    applicants::full_name,
+    applicants::created_at,
+    applicants::language,
+    applicants::email_confirmed_at,
+    applicants::document_notices,
+) = (
+    applicants::id,
+    applicants::email,
+    applicants::full_name,
+    applicants::created_at,
+    applicants::language,
+    applicants::email_confirmed_at,
+    applicants::document_notices,
+);
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<ApplicantRecord>> {
     applicants::table.find(id).select(ApplicantRecord::as_select()).first(conn).optional()
@@ -136,8 +169,7 @@ pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<(i64, S
         .optional()
 }
 
-/// Changes the applicant's password after checking the current one (throttled like a
-/// sign-in: a stolen token must not become a way to guess the password). Every token issued
+/// Changes the applicant's password after checking the current one. Every token issued
 /// before, the caller's included, stops working.
 pub async fn change_password(
     tools: &Tools<'_>,
@@ -147,6 +179,20 @@ pub async fn change_password(
     client_address: String,
 ) -> Result<(), AppError> {
     let now = tools.clock.naive();
+    check_current_password(tools, &who, current_password, client_address).await?;
+    let hash = tools.hasher.hash(new_password.expose().to_string()).await?;
+    crate::db::run(tools.pool, move |conn| set_password(conn, &who, &hash, now)).await
+}
+
+/// 403 `wrong_current_password` unless `current_password` is the account's, checked like a
+/// sign-in (and throttled like one: a stolen token must not become a way to guess it). Asked
+/// before the password or the address changes.
+pub async fn check_current_password(
+    tools: &Tools<'_>,
+    who: &Applicant,
+    current_password: String,
+    client_address: String,
+) -> Result<(), AppError> {
     let id = who.id;
     let account = crate::db::run(tools.pool, move |conn| Ok(find(conn, id)?)).await?;
     let account =
@@ -161,12 +207,10 @@ pub async fn change_password(
     )
     .await;
     match checked {
-        Ok(signed_in) if signed_in.subject == id => {}
-        Err(e) if !e.is_unauthorized() => return Err(e),
-        _ => return Err(AppError::new(Code::WrongCurrentPassword, "the current password is not correct")),
+        Ok(signed_in) if signed_in.subject == id => Ok(()),
+        Err(e) if !e.is_unauthorized() => Err(e),
+        _ => Err(AppError::new(Code::WrongCurrentPassword, "the current password is not correct")),
     }
-    let hash = tools.hasher.hash(new_password.expose().to_string()).await?;
-    crate::db::run(tools.pool, move |conn| set_password(conn, &who, &hash, now)).await
 }
 
 /// Stores the applicant's new password hash, only if no other change got in first (the token

@@ -31,7 +31,7 @@ impl Purpose {
     }
 }
 
-fn hash(token: &str) -> String {
+pub fn hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 

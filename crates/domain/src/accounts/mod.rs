@@ -1,9 +1,11 @@
 //! Accounts: applicants, staff, and signing in.
 
 pub mod applicants;
+pub mod email;
 pub mod fields;
 pub mod links;
 pub mod login;
+pub mod recovery;
 pub mod sessions;
 pub mod staff;
 pub mod token_check;
@@ -21,4 +23,6 @@ pub struct Tools<'a> {
     pub hasher: &'a HashPool,
     pub limits: &'a LoginThrottle,
     pub clock: &'a Clock,
+    /// Where the public reaches the service: the links in messages point here.
+    pub public_url: &'a str,
 }

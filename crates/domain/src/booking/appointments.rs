@@ -1,6 +1,7 @@
 //! Appointments: book, cancel, reschedule, read. Each operation owns its transaction, and the
 //! first statement of every transaction that takes seats is the conditional seat UPDATE.
 
+use crate::mail::{notices, Kind};
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -251,6 +252,7 @@ pub fn book(
             json!({"slot_id": slot.id, "service": slot.service_code, "seats": party.seats(), "kind": "booked"}),
         );
         audit::record(c, actor, event, now)?;
+        notices::appointment(c, Kind::AppointmentBooked, reference.as_str(), now)?;
         // The answer is read inside the transaction only when it must be stored with the key;
         // otherwise after the commit, so the seat's lock is held no longer than needed.
         if let Some(idem) = &idempotency {
@@ -654,6 +656,7 @@ pub fn cancel(
             .at_post(Some(&post))
             .with(json!({"slot_id": slot_id, "seats": seats, "held_for_minutes": rules.release_delay.num_minutes()}));
         audit::record(c, actor, event, now)?;
+        notices::appointment(c, Kind::AppointmentCancelled, reference.as_str(), now)?;
         view(c, reference)?.ok_or_else(no_such_appointment)
     })
 }
@@ -723,6 +726,8 @@ pub fn reschedule(
             appointments::updated_at.eq(now),
             // In the moving UPDATE itself: concurrent reschedules can't lose a step.
             appointments::sequence.eq(appointments::sequence + 1),
+            // The new time gets its own reminder.
+            appointments::reminder_queued_at.eq(None::<NaiveDateTime>),
         ))
         .execute(c)?;
         if moved == 0 {
@@ -736,6 +741,7 @@ pub fn reschedule(
         if new_slot.post_code != old_post {
             audit::record(c, actor, event.at_post(Some(&old_post)), now)?;
         }
+        notices::appointment(c, Kind::AppointmentRescheduled, reference.as_str(), now)?;
         view(c, reference)?.ok_or_else(no_such_appointment)
     })
 }

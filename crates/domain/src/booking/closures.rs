@@ -2,6 +2,7 @@
 //! slots it covers from booking; appointments already there are kept and listed so staff can
 //! offer another time. Nothing is deleted.
 
+use crate::mail::{notices, Kind};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -238,6 +239,10 @@ pub fn create(
             "to_rebook": view.to_rebook,
         }));
         audit::record(c, actor, event, now)?;
+        // Each person whose appointment falls in the closure is asked to choose another time.
+        for displaced in &view.to_rebook {
+            notices::appointment(c, Kind::AppointmentDisplaced, &displaced.reference, now)?;
+        }
         Ok(view)
     })
 }

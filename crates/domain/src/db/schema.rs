@@ -203,6 +203,7 @@ diesel::table! {
 }
 
 diesel::joinable!(appointments -> slots (slot_id));
+diesel::joinable!(appointments -> applicants (applicant_id));
 diesel::joinable!(slots -> posts (post_code));
 diesel::joinable!(seat_holds -> slots (slot_id));
 diesel::joinable!(slot_horizons -> posts (post_code));

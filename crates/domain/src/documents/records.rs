@@ -4,6 +4,7 @@
 //! anyone with the number and the surname looks one up. Each checks the post itself and
 //! writes its audit entry in its transaction.
 
+use crate::mail::{notices, Kind as MailKind};
 use chrono::{Duration, NaiveDateTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -473,6 +474,9 @@ pub fn transition(
             .at_post(Some(&post))
             .with(sealed::with_fields(json!({"from": from.as_str()}), written.fields(false)));
         audit::record(c, actor, event, now)?;
+        if to == Status::ReadyForPickup {
+            notices::document(c, MailKind::DocumentReady, id, now)?;
+        }
         Ok(())
     })?;
     view(conn, id)

@@ -56,6 +56,9 @@ impl Composer {
         if kind.is_appointment() {
             self.appointment(conn, kind, lang, &mut values, &mut attachments, now)?;
         }
+        if kind == Kind::DocumentReady {
+            self.document(conn, &mut values)?;
+        }
         let drawn = self.mail.draw(kind, lang, &values)?;
         let id = message_id(claimed, &self.public_url);
         let to: Mailbox = claimed.recipient.parse().context("the recipient's address")?;
@@ -74,6 +77,21 @@ impl Composer {
             .multipart(body)
             .context("building the message")?;
         Ok((message, id))
+    }
+
+    /// Fills in where to collect a document and the links to its state and to the account's
+    /// settings (where the notices are turned off).
+    fn document(&self, conn: &mut DbConn, values: &mut HashMap<String, String>) -> anyhow::Result<()> {
+        let code = values.get("post_code").cloned().unwrap_or_default();
+        let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == code);
+        let base = self.public_url.trim_end_matches('/');
+        let number = values.get("tracking_number").cloned().unwrap_or_default();
+        let (name, address) = post.map_or((code, String::new()), |p| (p.name, p.address));
+        values.insert("post".into(), name);
+        values.insert("address".into(), address);
+        values.insert("track_url".into(), format!("{base}/track?number={number}"));
+        values.insert("settings_url".into(), format!("{base}/my/settings"));
+        Ok(())
     }
 
     /// Fills in the appointment's details as they are now and attaches its papers: the

@@ -53,7 +53,6 @@ kinds! {
     AppointmentReminder = "appointment_reminder" { "name", "reference", "service", "post", "when", "address", "manage_url", "bring" };
     AppointmentDisplaced = "appointment_displaced" { "name", "reference", "service", "post", "when", "manage_url" };
     DocumentReady = "document_ready" { "name", "tracking_number", "post", "address", "track_url", "settings_url" };
-    DocumentMailed = "document_mailed" { "name", "tracking_number", "post", "track_url", "settings_url" };
     StaffPasswordReset = "staff_password_reset" { "username" };
     StaffAssignmentChanged = "staff_assignment_changed" { "username", "role", "post" };
 }

@@ -10,7 +10,9 @@
 
 pub mod compose;
 pub mod kind;
+pub mod notices;
 pub mod outbox;
+pub mod reminders;
 pub mod sender;
 pub mod templates;
 pub mod transport;
