@@ -35,7 +35,8 @@ impl Sender {
         clock: Clock,
     ) -> anyhow::Result<Sender> {
         let mail = MailTemplates::load(&settings.templates)?;
-        let transport = Transport::new(settings.smtp_url.as_ref().map(|s| s.expose_text()), &settings.folder)?;
+        let transport =
+            Transport::new(settings.smtp_url.as_ref().map(|s| s.expose_text()), &settings.folder)?;
         let from = settings.from.parse().context("CONSULAR_DESK_MAIL_FROM is not an address")?;
         Ok(Sender {
             pool,

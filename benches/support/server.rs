@@ -76,7 +76,10 @@ impl Server {
             .env("RUST_LOG", "warn")
             // Its messages go to the system's temporary folder, not the checkout (a bench that
             // measures mail sets its own).
-            .env("CONSULAR_DESK_MAIL_DIR", std::env::temp_dir().join(format!("consular-desk-bench-mail-{port}")))
+            .env(
+                "CONSULAR_DESK_MAIL_DIR",
+                std::env::temp_dir().join(format!("consular-desk-bench-mail-{port}")),
+            )
             .envs(env.iter().copied())
             .stdin(Stdio::null());
         match log {

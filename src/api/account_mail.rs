@@ -34,7 +34,10 @@ pub struct LinkToken {
     (status = 409, description = "`email_taken`: another account took the new address meanwhile", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/auth/confirm-email")]
-pub async fn confirm_email(state: web::Data<AppState>, body: web::Json<LinkToken>) -> Result<HttpResponse, HttpError> {
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    body: web::Json<LinkToken>,
+) -> Result<HttpResponse, HttpError> {
     email::confirm(&state.pool, &state.clock, body.into_inner().token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -47,7 +50,10 @@ pub async fn confirm_email(state: web::Data<AppState>, body: web::Json<LinkToken
     (status = 429, description = "`too_many_requests`: five an hour per account", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/me/confirm-email")]
-pub async fn resend_confirmation(state: web::Data<AppState>, who: Applicant) -> Result<HttpResponse, HttpError> {
+pub async fn resend_confirmation(
+    state: web::Data<AppState>,
+    who: Applicant,
+) -> Result<HttpResponse, HttpError> {
     email::resend(&state.pool, &state.clock, &state.settings.public_url, who.0).await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -92,9 +98,13 @@ pub struct ResetConfirm {
     (status = 400, description = "`link_not_valid`: used already, expired, or a newer one was sent", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/auth/password-reset/confirm")]
-pub async fn confirm_reset(state: web::Data<AppState>, body: web::Json<ResetConfirm>) -> Result<HttpResponse, HttpError> {
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    body: web::Json<ResetConfirm>,
+) -> Result<HttpResponse, HttpError> {
     let ResetConfirm { token, new_password } = body.into_inner();
-    let new_password = NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
+    let new_password =
+        NewPassword::parse(&new_password).map_err(|m| AppError::invalid_field("new_password", m))?;
     recovery::reset(&state.account_tools(), token, new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -19,10 +19,8 @@ use crate::web::field_errors::PageError;
 use crate::web::i18n::{Lang, PageLang, Text};
 use crate::web::{form_page, session};
 
-const EXPIRED: Text = (
-    "This form has expired. Please try again",
-    "Este formulario expiró. Inténtelo de nuevo",
-);
+const EXPIRED: Text =
+    ("This form has expired. Please try again", "Este formulario expiró. Inténtelo de nuevo");
 const LINK_NOT_VALID: Text = (
     "This link can't be used: it was used already, has expired, or a newer one was sent.",
     "Este enlace no se puede usar: ya se usó, venció o se envió uno más reciente.",
@@ -30,7 +28,14 @@ const LINK_NOT_VALID: Text = (
 const TOO_MANY: Text = ("Too many attempts. Please wait a while", "Demasiados intentos. Espere un rato");
 
 /// A page that only says something, with a link on.
-fn notice(req: &HttpRequest, lang: Lang, status: StatusCode, title: &str, path: &str, text: &str) -> HttpResponse {
+fn notice(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    path: &str,
+    text: &str,
+) -> HttpResponse {
     form_page(req, status, lang, title, path, |_| {
         html! {
             p role="status" { (text) }
@@ -70,7 +75,11 @@ pub async fn confirm_form(req: HttpRequest, query: web::Query<TokenQuery>) -> Ht
 }
 
 #[post("/confirm-email")]
-pub async fn confirm(state: web::Data<AppState>, req: HttpRequest, form: web::Form<TokenForm>) -> Result<HttpResponse, HttpError> {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let title = lang.t(("Confirm your e-mail address", "Confirme su correo electrónico"));
     let TokenForm { token, csrf } = form.into_inner();
@@ -79,14 +88,18 @@ pub async fn confirm(state: web::Data<AppState>, req: HttpRequest, form: web::Fo
     }
     match email::confirm(&state.pool, &state.clock, token).await {
         Ok(()) => {
-            let done = lang.t(("Your address is confirmed. You can book now.", "Su dirección está confirmada. Ya puede reservar."));
+            let done = lang.t((
+                "Your address is confirmed. You can book now.",
+                "Su dirección está confirmada. Ya puede reservar.",
+            ));
             Ok(notice(&req, lang, StatusCode::OK, title, "/confirm-email", done))
         }
         Err(e) if e.code() == Code::LinkNotValid => {
             Ok(notice(&req, lang, StatusCode::BAD_REQUEST, title, "/confirm-email", lang.t(LINK_NOT_VALID)))
         }
         Err(e) if e.code() == Code::EmailTaken => {
-            let taken = lang.t(("Another account has this address now.", "Otra cuenta tiene ahora esta dirección."));
+            let taken =
+                lang.t(("Another account has this address now.", "Otra cuenta tiene ahora esta dirección."));
             Ok(notice(&req, lang, StatusCode::CONFLICT, title, "/confirm-email", taken))
         }
         Err(e) => Err(e.into()),
@@ -99,7 +112,13 @@ pub struct ForgotForm {
     csrf: String,
 }
 
-fn forgot_page(req: &HttpRequest, lang: Lang, status: StatusCode, email: &str, errors: &[PageError]) -> HttpResponse {
+fn forgot_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    email: &str,
+    errors: &[PageError],
+) -> HttpResponse {
     let title = lang.t(("Forgot your password?", "¿Olvidó su contraseña?"));
     form_page(req, status, lang, title, "/forgot-password", |csrf| {
         html! {
@@ -121,11 +140,21 @@ pub async fn forgot_form(req: HttpRequest) -> HttpResponse {
 
 /// The same answer whether or not an account has the address.
 #[post("/forgot-password")]
-pub async fn forgot(state: web::Data<AppState>, req: HttpRequest, form: web::Form<ForgotForm>) -> Result<HttpResponse, HttpError> {
+pub async fn forgot(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let ForgotForm { email, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(forgot_page(&req, lang, StatusCode::FORBIDDEN, &email, &[PageError::new("form", lang.t(EXPIRED))]));
+        return Ok(forgot_page(
+            &req,
+            lang,
+            StatusCode::FORBIDDEN,
+            &email,
+            &[PageError::new("form", lang.t(EXPIRED))],
+        ));
     }
     let parsed = match Email::parse(&email) {
         Ok(parsed) => parsed,
@@ -143,9 +172,13 @@ pub async fn forgot(state: web::Data<AppState>, req: HttpRequest, form: web::For
             ));
             Ok(notice(&req, lang, StatusCode::OK, title, "/forgot-password", sent))
         }
-        Err(e) if e.code() == Code::TooManyRequests => {
-            Ok(forgot_page(&req, lang, StatusCode::TOO_MANY_REQUESTS, &email, &[PageError::new("form", lang.t(TOO_MANY))]))
-        }
+        Err(e) if e.code() == Code::TooManyRequests => Ok(forgot_page(
+            &req,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            &email,
+            &[PageError::new("form", lang.t(TOO_MANY))],
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -157,7 +190,13 @@ pub struct ResetForm {
     csrf: String,
 }
 
-fn reset_page(req: &HttpRequest, lang: Lang, status: StatusCode, token: &str, errors: &[PageError]) -> HttpResponse {
+fn reset_page(
+    req: &HttpRequest,
+    lang: Lang,
+    status: StatusCode,
+    token: &str,
+    errors: &[PageError],
+) -> HttpResponse {
     let title = lang.t(("Choose a new password", "Elija una contraseña nueva"));
     form_page(req, status, lang, title, "/reset-password", |csrf| {
         html! {
@@ -178,11 +217,21 @@ pub async fn reset_form(req: HttpRequest, query: web::Query<TokenQuery>) -> Http
 }
 
 #[post("/reset-password")]
-pub async fn reset(state: web::Data<AppState>, req: HttpRequest, form: web::Form<ResetForm>) -> Result<HttpResponse, HttpError> {
+pub async fn reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let ResetForm { token, new_password, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return Ok(reset_page(&req, lang, StatusCode::FORBIDDEN, &token, &[PageError::new("form", lang.t(EXPIRED))]));
+        return Ok(reset_page(
+            &req,
+            lang,
+            StatusCode::FORBIDDEN,
+            &token,
+            &[PageError::new("form", lang.t(EXPIRED))],
+        ));
     }
     let new = match NewPassword::parse(&new_password) {
         Ok(new) => new,
@@ -200,9 +249,13 @@ pub async fn reset(state: web::Data<AppState>, req: HttpRequest, form: web::Form
             ));
             Ok(notice(&req, lang, StatusCode::OK, title, "/reset-password", done))
         }
-        Err(e) if e.code() == Code::LinkNotValid => {
-            Ok(reset_page(&req, lang, StatusCode::BAD_REQUEST, &token, &[PageError::new("form", lang.t(LINK_NOT_VALID))]))
-        }
+        Err(e) if e.code() == Code::LinkNotValid => Ok(reset_page(
+            &req,
+            lang,
+            StatusCode::BAD_REQUEST,
+            &token,
+            &[PageError::new("form", lang.t(LINK_NOT_VALID))],
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -238,7 +291,8 @@ async fn settings_page(
     let lang = visitor.lang;
     let id = visitor.applicant.id;
     let account = state.db(move |conn| Ok(applicants::find(conn, id)?)).await?;
-    let account = account.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
+    let account =
+        account.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))?;
     let title = lang.t(("My account", "Mi cuenta"));
     Ok(form_page(req, status, lang, title, "/my/settings", |csrf| {
         html! {
@@ -279,7 +333,11 @@ async fn settings_page(
 }
 
 #[get("/my/settings")]
-pub async fn settings(state: web::Data<AppState>, req: HttpRequest, visitor: ApplicantPage) -> Result<HttpResponse, HttpError> {
+pub async fn settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    visitor: ApplicantPage,
+) -> Result<HttpResponse, HttpError> {
     settings_page(&state, &req, &visitor, StatusCode::OK, None, &[]).await
 }
 
@@ -293,10 +351,20 @@ pub async fn save_settings(
     let lang = visitor.lang;
     let SettingsForm { language, document_notices, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return settings_page(&state, &req, &visitor, StatusCode::FORBIDDEN, None, &[PageError::new("form", lang.t(EXPIRED))]).await;
+        return settings_page(
+            &state,
+            &req,
+            &visitor,
+            StatusCode::FORBIDDEN,
+            None,
+            &[PageError::new("form", lang.t(EXPIRED))],
+        )
+        .await;
     }
-    let preferences =
-        Preferences { language: Lang::parse(&language).unwrap_or(lang), document_notices: document_notices.is_some() };
+    let preferences = Preferences {
+        language: Lang::parse(&language).unwrap_or(lang),
+        document_notices: document_notices.is_some(),
+    };
     email::set_preferences(&state.pool, visitor.applicant.clone(), preferences).await?;
     settings_page(&state, &req, &visitor, StatusCode::OK, Some(lang.t(("Saved.", "Guardado."))), &[]).await
 }
@@ -310,16 +378,36 @@ pub async fn resend(
 ) -> Result<HttpResponse, HttpError> {
     let lang = visitor.lang;
     if !session::csrf_holds(&req, &form.csrf) {
-        return settings_page(&state, &req, &visitor, StatusCode::FORBIDDEN, None, &[PageError::new("form", lang.t(EXPIRED))]).await;
+        return settings_page(
+            &state,
+            &req,
+            &visitor,
+            StatusCode::FORBIDDEN,
+            None,
+            &[PageError::new("form", lang.t(EXPIRED))],
+        )
+        .await;
     }
-    match email::resend(&state.pool, &state.clock, &state.settings.public_url, visitor.applicant.clone()).await {
+    match email::resend(&state.pool, &state.clock, &state.settings.public_url, visitor.applicant.clone())
+        .await
+    {
         Ok(()) => {
             let sent = lang.t(("A new link is on its way.", "Le enviamos un enlace nuevo."));
             settings_page(&state, &req, &visitor, StatusCode::OK, Some(sent), &[]).await
         }
-        Err(e) if e.code() == Code::AlreadyConfirmed => settings_page(&state, &req, &visitor, StatusCode::OK, None, &[]).await,
+        Err(e) if e.code() == Code::AlreadyConfirmed => {
+            settings_page(&state, &req, &visitor, StatusCode::OK, None, &[]).await
+        }
         Err(e) if e.code() == Code::TooManyRequests => {
-            settings_page(&state, &req, &visitor, StatusCode::TOO_MANY_REQUESTS, None, &[PageError::new("form", lang.t(TOO_MANY))]).await
+            settings_page(
+                &state,
+                &req,
+                &visitor,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                &[PageError::new("form", lang.t(TOO_MANY))],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -335,13 +423,22 @@ pub async fn change_email(
     let lang = visitor.lang;
     let EmailForm { email: new_email, current_password, csrf } = form.into_inner();
     if !session::csrf_holds(&req, &csrf) {
-        return settings_page(&state, &req, &visitor, StatusCode::FORBIDDEN, None, &[PageError::new("form", lang.t(EXPIRED))]).await;
+        return settings_page(
+            &state,
+            &req,
+            &visitor,
+            StatusCode::FORBIDDEN,
+            None,
+            &[PageError::new("form", lang.t(EXPIRED))],
+        )
+        .await;
     }
     let parsed = match Email::parse(&new_email) {
         Ok(parsed) => parsed,
         Err(rule) => {
             let error = PageError::new("email", lang.rule(&rule));
-            return settings_page(&state, &req, &visitor, StatusCode::UNPROCESSABLE_ENTITY, None, &[error]).await;
+            return settings_page(&state, &req, &visitor, StatusCode::UNPROCESSABLE_ENTITY, None, &[error])
+                .await;
         }
     };
     let who = visitor.applicant.clone();
@@ -354,15 +451,29 @@ pub async fn change_email(
             settings_page(&state, &req, &visitor, StatusCode::ACCEPTED, Some(sent), &[]).await
         }
         Err(e) if e.code() == Code::WrongCurrentPassword => {
-            let wrong = PageError::new("current_password", lang.t(("is not your current password", "no es su contraseña actual")));
+            let wrong = PageError::new(
+                "current_password",
+                lang.t(("is not your current password", "no es su contraseña actual")),
+            );
             settings_page(&state, &req, &visitor, StatusCode::FORBIDDEN, None, &[wrong]).await
         }
         Err(e) if e.code() == Code::EmailTaken => {
-            let taken = PageError::new("email", lang.t(("another account has this address", "otra cuenta tiene esta dirección")));
+            let taken = PageError::new(
+                "email",
+                lang.t(("another account has this address", "otra cuenta tiene esta dirección")),
+            );
             settings_page(&state, &req, &visitor, StatusCode::CONFLICT, None, &[taken]).await
         }
         Err(e) if e.code() == Code::TooManyRequests => {
-            settings_page(&state, &req, &visitor, StatusCode::TOO_MANY_REQUESTS, None, &[PageError::new("form", lang.t(TOO_MANY))]).await
+            settings_page(
+                &state,
+                &req,
+                &visitor,
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                &[PageError::new("form", lang.t(TOO_MANY))],
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }

@@ -22,6 +22,8 @@ mod health;
 mod helpers;
 mod intake_pages;
 mod keys;
+mod mail_accounts;
+mod mailbox;
 mod openapi_snapshot;
 mod pages;
 mod papers;

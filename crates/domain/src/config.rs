@@ -397,7 +397,9 @@ impl Settings {
             mail: MailSettings {
                 smtp_url: match get("CONSULAR_DESK_SMTP_URL") {
                     None => None,
-                    Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(Secret(url)),
+                    Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                        Some(Secret(url))
+                    }
                     Some(_) => {
                         return Err(err(
                             "CONSULAR_DESK_SMTP_URL",
@@ -406,10 +408,11 @@ impl Settings {
                     }
                 },
                 folder: get("CONSULAR_DESK_MAIL_DIR").unwrap_or_else(|| "mail".into()).into(),
-                from: get("CONSULAR_DESK_MAIL_FROM").unwrap_or_else(|| {
-                    "U.S. Embassy Mexico City <no-reply@consular-desk.invalid>".into()
-                }),
-                templates: get("CONSULAR_DESK_MAIL_TEMPLATES").unwrap_or_else(|| "mail_templates".into()).into(),
+                from: get("CONSULAR_DESK_MAIL_FROM")
+                    .unwrap_or_else(|| "U.S. Embassy Mexico City <no-reply@consular-desk.invalid>".into()),
+                templates: get("CONSULAR_DESK_MAIL_TEMPLATES")
+                    .unwrap_or_else(|| "mail_templates".into())
+                    .into(),
                 max_tries: number(&get, "CONSULAR_DESK_MAIL_MAX_TRIES", 8, 1, 100)?,
                 retry_base: number(&get, "CONSULAR_DESK_MAIL_RETRY_SECONDS", 30, 1, 3600)
                     .map(|s| Duration::seconds(i64::from(s)))?,
@@ -452,7 +455,11 @@ fn public_url(raw: Option<String>) -> Result<String, ConfigError> {
 }
 
 /// `true` or `false`.
-fn flag(get: &impl Fn(&str) -> Option<String>, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match get(variable).as_deref().map(str::trim) {
         None => Ok(default),
         Some("true") => Ok(true),

@@ -30,7 +30,9 @@ fn nullable_string() -> ObjectBuilder {
 pub fn email() -> Object {
     string()
         .max_length(Some(254))
-        .pattern(Some(r"^[^\s@\u0000-\u001F\u007F-\u009F]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"))
+        .pattern(Some(
+            r"^[^\s@\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        ))
         .description(Some("an e-mail address; stored lower-cased"))
         .examples(["ana.lopez@example.mx"])
         .build()

@@ -44,7 +44,12 @@ pub struct Registration {
 
 impl Registration {
     /// Checks all fields at once so the applicant sees every problem in one answer.
-    pub fn parse(email: &str, password: &str, full_name: &str, language: Lang) -> Result<Registration, AppError> {
+    pub fn parse(
+        email: &str,
+        password: &str,
+        full_name: &str,
+        language: Lang,
+    ) -> Result<Registration, AppError> {
         let mut errors = Vec::new();
         let email = Email::parse(email).map_err(|m| errors.push(FieldError::new("email", m))).ok();
         let password =

@@ -56,7 +56,8 @@ pub async fn confirm(pool: &Pool, clock: &Clock, token: String) -> Result<(), Ap
     let now = clock.naive();
     crate::db::run(pool, move |conn| {
         write_transaction(conn, |c| {
-            let (id, address) = links::consume(c, Purpose::ConfirmEmail, &token, now)?.ok_or_else(link_not_valid)?;
+            let (id, address) =
+                links::consume(c, Purpose::ConfirmEmail, &token, now)?.ok_or_else(link_not_valid)?;
             let account = applicants::find(c, id)?.ok_or_else(link_not_valid)?;
             let actor = Actor::Applicant(id);
             if account.email == address {
@@ -126,10 +127,9 @@ pub async fn change(
     let public_url = tools.public_url.to_string();
     crate::db::run(tools.pool, move |conn| {
         write_transaction(conn, |c| {
-            let taken: bool = diesel::select(diesel::dsl::exists(
-                table::table.filter(table::email.eq(new_email.as_str())),
-            ))
-            .get_result(c)?;
+            let taken: bool =
+                diesel::select(diesel::dsl::exists(table::table.filter(table::email.eq(new_email.as_str()))))
+                    .get_result(c)?;
             if taken {
                 return Err(AppError::new(Code::EmailTaken, "an account with this e-mail address exists"));
             }
@@ -149,7 +149,11 @@ pub struct Preferences {
 }
 
 /// Sets the account's language and whether it wants the notices about its documents.
-pub async fn set_preferences(pool: &Pool, who: Applicant, preferences: Preferences) -> Result<ApplicantRecord, AppError> {
+pub async fn set_preferences(
+    pool: &Pool,
+    who: Applicant,
+    preferences: Preferences,
+) -> Result<ApplicantRecord, AppError> {
     crate::db::run(pool, move |conn| {
         diesel::update(table::table.find(who.id))
             .set((
@@ -157,7 +161,8 @@ pub async fn set_preferences(pool: &Pool, who: Applicant, preferences: Preferenc
                 table::document_notices.eq(preferences.document_notices),
             ))
             .execute(conn)?;
-        applicants::find(conn, who.id)?.ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))
+        applicants::find(conn, who.id)?
+            .ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))
     })
     .await
 }

@@ -22,7 +22,7 @@ impl Email {
         let label_ok = |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         let domain_ok = domain.split('.').count() >= 2 && domain.split('.').all(label_ok);
         let local_ok = (1..=64).contains(&local.chars().count())
-            && !local.chars().any(|c| space(c) || c.is_control() || c == '@');
+            && !local.chars().any(|c| space(c) || c.is_control() || c == '@' || hidden_in_address(c));
         if !(domain_ok && local_ok) {
             return Err(Rule::NotAnEmail);
         }
@@ -38,6 +38,13 @@ impl Email {
 /// mark, which ECMA-262 counts too.
 fn space(c: char) -> bool {
     c.is_whitespace() || c == '\u{FEFF}'
+}
+
+/// Characters that print as nothing, refused in an address so that `a\u{200B}na@…` can't
+/// pass for `ana@…` (an account lookalike, and mail that would go nowhere). Exactly the ranges
+/// the OpenAPI pattern excludes (`field_schemas::email`).
+fn hidden_in_address(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}')
 }
 
 /// A new password: 10 to 128 characters (NIST 800-63B asks for at least 8; the cap keeps
@@ -159,6 +166,9 @@ mod tests {
             "ana@.mx",
             " ana@example.mx",
             "ana@exam_ple.mx",
+            "a\u{200B}na@example.mx",
+            "ana\u{00AD}@example.mx",
+            "an\u{2066}a@example.mx",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -104,16 +104,14 @@ pub fn consume(
 
 /// Drops links that expired more than a day ago (maintenance).
 pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(account_links::table.filter(account_links::expires_at.lt(now - Duration::days(1)))).execute(conn)
+    diesel::delete(account_links::table.filter(account_links::expires_at.lt(now - Duration::days(1))))
+        .execute(conn)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_stored_hash_is_sha256_hex() {
-        assert_eq!(
-            super::hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(super::hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -48,10 +48,11 @@ pub async fn request(tools: &Tools<'_>, email: Email, client_address: String) ->
                 return Ok(());
             };
             let token = links::issue(c, Purpose::ResetPassword, id, email.as_str(), now)?;
-            let letter = Letter::new(Kind::PasswordReset, email.as_str(), Lang::parse(&language).unwrap_or(Lang::En))
-                .with("name", name)
-                .with("link", format!("{public_url}/reset-password?token={token}"))
-                .with("minutes", RESET_PASSWORD_TTL.num_minutes().to_string());
+            let letter =
+                Letter::new(Kind::PasswordReset, email.as_str(), Lang::parse(&language).unwrap_or(Lang::En))
+                    .with("name", name)
+                    .with("link", format!("{public_url}/reset-password?token={token}"))
+                    .with("minutes", RESET_PASSWORD_TTL.num_minutes().to_string());
             mail::enqueue(c, &letter, now)?;
             Ok(())
         })
@@ -90,22 +91,27 @@ pub async fn reset(tools: &Tools<'_>, token: String, new_password: NewPassword) 
     let hash = tools.hasher.hash(new_password.expose().to_string()).await?;
     crate::db::run(tools.pool, move |conn| {
         write_transaction(conn, |c| {
-            let (id, _) = links::consume(c, Purpose::ResetPassword, &token, now)?.ok_or_else(link_not_valid)?;
+            let (id, _) =
+                links::consume(c, Purpose::ResetPassword, &token, now)?.ok_or_else(link_not_valid)?;
             diesel::update(table::table.find(id))
                 .set((
                     table::password_hash.eq(&hash),
                     table::credential_version.eq(table::credential_version + 1),
-                    table::email_confirmed_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                        "COALESCE(email_confirmed_at, ",
-                    )
+                    table::email_confirmed_at.eq(diesel::dsl::sql::<
+                        diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+                    >("COALESCE(email_confirmed_at, ")
                     .bind::<diesel::sql_types::Timestamp, _>(now)
                     .sql(")")),
                 ))
                 .execute(c)?;
             let account = applicants::find(c, id)?.ok_or_else(link_not_valid)?;
             audit::record(c, &Actor::Applicant(id), Event::new(Action::ApplicantPasswordReset, id), now)?;
-            let letter = Letter::new(Kind::PasswordChanged, &account.email, Lang::parse(&account.language).unwrap_or(Lang::En))
-                .with("name", &account.full_name);
+            let letter = Letter::new(
+                Kind::PasswordChanged,
+                &account.email,
+                Lang::parse(&account.language).unwrap_or(Lang::En),
+            )
+            .with("name", &account.full_name);
             mail::enqueue(c, &letter, now)?;
             Ok(())
         })

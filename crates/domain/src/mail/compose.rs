@@ -45,7 +45,12 @@ pub fn message_id(claimed: &Claimed, public_url: &str) -> String {
 impl Composer {
     /// The message for `claimed`, sent `now`. An error here (an appointment gone, a bad
     /// address) is the try's failure reason.
-    pub fn compose(&self, conn: &mut DbConn, claimed: &Claimed, now: DateTime<Utc>) -> anyhow::Result<(Message, String)> {
+    pub fn compose(
+        &self,
+        conn: &mut DbConn,
+        claimed: &Claimed,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(Message, String)> {
         let kind = Kind::parse(&claimed.kind).with_context(|| format!("unknown kind {}", claimed.kind))?;
         let lang = Lang::parse(&claimed.language).unwrap_or(Lang::En);
         let payload: serde_json::Map<String, serde_json::Value> =
@@ -110,7 +115,8 @@ impl Composer {
         let view = appointments::view(conn, &reference)?.context("the appointment is gone")?;
         let sequence = appointments::sequence(conn, &reference)?;
         let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == view.post);
-        let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let event = ics::appointment_event(&view, post.as_ref(), sequence, lang, now)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let confirmation = crate::pdf::confirmation::of(conn, view.clone(), lang, &self.public_url)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let base = self.public_url.trim_end_matches('/');
@@ -135,12 +141,17 @@ impl Composer {
             values.insert(name.to_string(), value);
         }
         let calendar = ics::calendar(&event);
-        let ics_type = if event.cancelled { "text/calendar; charset=utf-8; method=CANCEL" } else { "text/calendar; charset=utf-8; method=PUBLISH" };
+        let ics_type = if event.cancelled {
+            "text/calendar; charset=utf-8; method=CANCEL"
+        } else {
+            "text/calendar; charset=utf-8; method=PUBLISH"
+        };
         attachments.push(
             Attachment::new(format!("appointment-{}.ics", view.reference))
                 .body(calendar, ContentType::parse(ics_type).context("calendar type")?),
         );
-        if matches!(kind, Kind::AppointmentBooked | Kind::AppointmentRescheduled | Kind::AppointmentReminder) {
+        if matches!(kind, Kind::AppointmentBooked | Kind::AppointmentRescheduled | Kind::AppointmentReminder)
+        {
             let pdf = crate::pdf::confirmation::render(&self.papers, &confirmation);
             attachments.push(
                 Attachment::new(format!("appointment-{}.pdf", view.reference))

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{appointments, applicants, documents};
+use crate::db::schema::{applicants, appointments, documents};
 use crate::db::DbConn;
 use crate::mail::{self, Kind, Letter};
 use crate::wording::Lang;

@@ -78,7 +78,12 @@ pub struct Claimed {
 /// ones another sender claimed and never marked (it crashed) once their claim has run out.
 /// Each claim counts as a try. PostgreSQL skips rows other instances are claiming at the same
 /// moment (`FOR UPDATE SKIP LOCKED`); SQLite has one writer, so one transaction decides.
-pub fn claim(conn: &mut DbConn, batch: i64, lease: Duration, now: NaiveDateTime) -> QueryResult<Vec<Claimed>> {
+pub fn claim(
+    conn: &mut DbConn,
+    batch: i64,
+    lease: Duration,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Claimed>> {
     let until = now + lease;
     match conn {
         DbConn::Postgres(pg) => diesel::sql_query(
@@ -154,7 +159,8 @@ pub fn mark_failed(
 ) -> QueryResult<()> {
     let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
     let gave_up = u32::try_from(claimed.tries).unwrap_or(u32::MAX) >= max_tries;
-    let (state, due) = if gave_up { ("failed", now) } else { ("waiting", now + backoff(retry_base, claimed.tries)) };
+    let (state, due) =
+        if gave_up { ("failed", now) } else { ("waiting", now + backoff(retry_base, claimed.tries)) };
     diesel::update(outbox::table.find(claimed.id).filter(outbox::state.eq("sending")))
         .set((
             outbox::state.eq(state),
@@ -250,7 +256,13 @@ pub fn summary(
         .load::<(i64, String, NaiveDateTime, i32, Option<String>)>(conn)?
         .into_iter()
         .filter_map(|(id, kind, queued_at, tries, reason)| {
-            Some(FailedMessage { id, kind: Kind::parse(&kind)?, queued_at, tries, reason: reason.unwrap_or_default() })
+            Some(FailedMessage {
+                id,
+                kind: Kind::parse(&kind)?,
+                queued_at,
+                tries,
+                reason: reason.unwrap_or_default(),
+            })
         })
         .collect();
     Ok((counts, failed))

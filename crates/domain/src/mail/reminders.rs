@@ -22,7 +22,12 @@ pub fn queue_due(conn: &mut DbConn, hours: u32, now: NaiveDateTime) -> QueryResu
         .filter(appointments::starts_at.le(now + ahead))
         .order(appointments::starts_at)
         .limit(1000)
-        .select((appointments::id, appointments::reference, appointments::starts_at, appointments::updated_at))
+        .select((
+            appointments::id,
+            appointments::reference,
+            appointments::starts_at,
+            appointments::updated_at,
+        ))
         .load(conn)?;
     let mut queued = 0;
     for (id, reference, starts_at, changed_at) in due {

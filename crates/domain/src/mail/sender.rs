@@ -33,7 +33,13 @@ pub struct Round {
 
 /// Claims up to a batch and sends it. A message whose try fails waits its backoff (or is given
 /// up); the others go on.
-pub fn send_due(pool: &Pool, transport: &Transport, composer: &Composer, policy: &Policy, clock: &Clock) -> anyhow::Result<Round> {
+pub fn send_due(
+    pool: &Pool,
+    transport: &Transport,
+    composer: &Composer,
+    policy: &Policy,
+    clock: &Clock,
+) -> anyhow::Result<Round> {
     let mut conn = pool.get()?;
     let claimed = outbox::claim(&mut conn, policy.batch, policy.lease, clock.naive())?;
     let mut round = Round { claimed: claimed.len(), ..Round::default() };
@@ -49,7 +55,14 @@ pub fn send_due(pool: &Pool, transport: &Transport, composer: &Composer, policy:
                 tracing::debug!(outbox_id = message.id, kind = %message.kind, "mail sent");
             }
             Err(reason) => {
-                outbox::mark_failed(&mut conn, message, &reason, policy.max_tries, policy.retry_base, clock.naive())?;
+                outbox::mark_failed(
+                    &mut conn,
+                    message,
+                    &reason,
+                    policy.max_tries,
+                    policy.retry_base,
+                    clock.naive(),
+                )?;
                 round.failed += 1;
                 tracing::warn!(outbox_id = message.id, kind = %message.kind, tries = message.tries, "mail not sent; will retry or give up");
             }

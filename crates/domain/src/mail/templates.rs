@@ -61,10 +61,7 @@ impl MailTemplates {
                 let template = parse(&read(&name)?).with_context(|| format!("mail template {name}"))?;
                 for value in placeholders(&template.subject).chain(placeholders(&template.body)) {
                     if !kind.values().contains(&value) {
-                        bail!(
-                            "mail template {name}: {{{value}}} is not one of {}",
-                            kind.values().join(", ")
-                        );
+                        bail!("mail template {name}: {{{value}}} is not one of {}", kind.values().join(", "));
                     }
                 }
                 messages.insert((*kind, lang), template);
@@ -196,7 +193,8 @@ mod tests {
 
     #[test]
     fn html_escapes_values_and_links_addresses() {
-        let html = to_html("Hi <b>Ana</b> & co\nsecond line\n\n- one\n- two\n\nGo to https://a.b/c?x=1&y=2 now");
+        let html =
+            to_html("Hi <b>Ana</b> & co\nsecond line\n\n- one\n- two\n\nGo to https://a.b/c?x=1&y=2 now");
         assert_eq!(
             html,
             "<p>Hi &lt;b&gt;Ana&lt;/b&gt; &amp; co<br>second line</p>\n<ul><li>one</li><li>two</li></ul>\n\

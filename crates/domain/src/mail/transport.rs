@@ -33,7 +33,8 @@ impl Transport {
                         .and_then(|h| h.split([':', '/', '?']).next())
                         .unwrap_or_default()
                         .to_string();
-                    let params = TlsParameters::new(host).context("CONSULAR_DESK_SMTP_URL: TLS parameters")?;
+                    let params =
+                        TlsParameters::new(host).context("CONSULAR_DESK_SMTP_URL: TLS parameters")?;
                     builder = builder.tls(Tls::Opportunistic(params));
                 }
                 Ok(Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()))
@@ -66,8 +67,10 @@ impl Transport {
 /// Writes `<message-id>.eml` (0600) through a temporary file, so a reader never sees half a
 /// message and a message sent again replaces its own file instead of adding a second.
 fn write_file(dir: &Path, message: &Message, message_id: &str) -> anyhow::Result<()> {
-    let name: String =
-        message_id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let name: String = message_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
     let path = dir.join(format!("{name}.eml"));
     let temp = dir.join(format!(".{name}.tmp"));
     let mut options = std::fs::OpenOptions::new();
