@@ -160,6 +160,6 @@ pub async fn set_preferences(
 ) -> Result<HttpResponse, HttpError> {
     let Guarded(who, body) = request;
     let preferences = Preferences { language: body.language, document_notices: body.document_notices };
-    let record = email::set_preferences(&state.pool, who.0, preferences).await?;
+    let record = email::set_preferences(&state.pool, &state.clock, who.0, preferences).await?;
     Ok(HttpResponse::Ok().json(ApplicantView::from(record)))
 }

@@ -365,7 +365,7 @@ pub async fn save_settings(
         language: Lang::parse(&language).unwrap_or(lang),
         document_notices: document_notices.is_some(),
     };
-    email::set_preferences(&state.pool, visitor.applicant.clone(), preferences).await?;
+    email::set_preferences(&state.pool, &state.clock, visitor.applicant.clone(), preferences).await?;
     settings_page(&state, &req, &visitor, StatusCode::OK, Some(lang.t(("Saved.", "Guardado."))), &[]).await
 }
 

@@ -2,7 +2,7 @@
 //! hold under concurrent writers and two instances, tampering is found and named, the
 //! triggers refuse changes, and auditors read but write nothing.
 
-use diesel::RunQueryDsl;
+use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -11,8 +11,15 @@ use crate::helpers::{
 
 /// Sign-ins answer 200 without changing anything; their failures are what the trail records
 /// (see `failed_and_throttled_sign_ins_are_recorded_by_account_id_only`).
-const NOT_STATE_CHANGES: &[(&str, &str)] =
-    &[("POST", "/api/v1/auth/login"), ("POST", "/api/v1/staff/auth/login")];
+/// Operations that change nothing recorded: signing in, and the mail requests that only queue a
+/// message with a link (what the link then does is recorded when it is opened).
+const NOT_STATE_CHANGES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/staff/auth/login"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/me/confirm-email"),
+    ("POST", "/api/v1/me/email"),
+];
 
 /// Every entry recorded after entry `after`, read as `reader`.
 async fn entries_after(app: &TestApp, reader: &str, after: i64) -> Vec<Value> {
@@ -74,6 +81,31 @@ async fn exercise(
             let body =
                 json!({"current_password": "applicant passphrase", "new_password": "a new passphrase"});
             (app.post(path, Some(&token), &body).await, "applicant.password_changed", "applicant")
+        }
+        ("POST", "/api/v1/auth/confirm-email") | ("POST", "/api/v1/auth/password-reset/confirm") => {
+            let email = format!("link.{:x}@example.mx", rand::random::<u32>());
+            app.applicant_token(&email).await;
+            let mut conn = crate::helpers::db_conn(&app.db_url);
+            let id: i64 = consular_desk::db::schema::applicants::table
+                .filter(consular_desk::db::schema::applicants::email.eq(&email))
+                .select(consular_desk::db::schema::applicants::id)
+                .first(&mut conn)
+                .expect("the account");
+            use consular_desk::accounts::links::{issue, Purpose};
+            let now = app.clock.naive();
+            return Some(if path.ends_with("confirm-email") {
+                let token = issue(&mut conn, Purpose::ConfirmEmail, id, &email, now).expect("a link");
+                (app.post(path, None, &json!({"token": token})).await.status, "applicant.email_confirmed", "applicant")
+            } else {
+                let token = issue(&mut conn, Purpose::ResetPassword, id, &email, now).expect("a link");
+                let body = json!({"token": token, "new_password": "a reset passphrase"});
+                (app.post(path, None, &body).await.status, "applicant.password_reset", "applicant")
+            });
+        }
+        ("PUT", "/api/v1/me/preferences") => {
+            let token = app.applicant_token(&format!("pref.{:x}@example.mx", rand::random::<u32>())).await;
+            let body = json!({"language": "es", "document_notices": false});
+            (app.call("PUT", path, Some(&token), Some(&body)).await, "applicant.preferences_changed", "applicant")
         }
         ("POST", "/api/v1/appointments") => {
             let token = app.applicant_token(&format!("b.{:x}@example.mx", rand::random::<u32>())).await;

@@ -69,9 +69,9 @@ impl Mailbox {
         out
     }
 
-    /// Waits (up to 20 s) until a message to `to` whose subject contains `subject` is here.
+    /// Waits (up to 60 s: the whole suite shares two cores) until a message to `to` whose subject contains `subject` is here.
     pub async fn wait_for(&self, to: &str, subject: &str) -> Received {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(found) = self.all().into_iter().find(|m| m.to == to && m.subject.contains(subject)) {
                 return found;

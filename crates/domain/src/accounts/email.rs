@@ -151,18 +151,27 @@ pub struct Preferences {
 /// Sets the account's language and whether it wants the notices about its documents.
 pub async fn set_preferences(
     pool: &Pool,
+    clock: &Clock,
     who: Applicant,
     preferences: Preferences,
 ) -> Result<ApplicantRecord, AppError> {
+    let now = clock.naive();
     crate::db::run(pool, move |conn| {
-        diesel::update(table::table.find(who.id))
-            .set((
-                table::language.eq(preferences.language.code()),
-                table::document_notices.eq(preferences.document_notices),
-            ))
-            .execute(conn)?;
-        applicants::find(conn, who.id)?
-            .ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))
+        write_transaction(conn, |c| {
+            diesel::update(table::table.find(who.id))
+                .set((
+                    table::language.eq(preferences.language.code()),
+                    table::document_notices.eq(preferences.document_notices),
+                ))
+                .execute(c)?;
+            let event = Event::new(Action::ApplicantPreferencesChanged, who.id).with(serde_json::json!({
+                "language": preferences.language.code(),
+                "document_notices": preferences.document_notices,
+            }));
+            audit::record(c, &Actor::Applicant(who.id), event, now)?;
+            applicants::find(c, who.id)?
+                .ok_or_else(|| AppError::new(Code::InvalidToken, "this account no longer exists"))
+        })
     })
     .await
 }

@@ -54,6 +54,7 @@ actions! {
     ApplicantEmailConfirmed = "applicant.email_confirmed" "applicant";
     ApplicantEmailChanged = "applicant.email_changed" "applicant";
     ApplicantPasswordReset = "applicant.password_reset" "applicant";
+    ApplicantPreferencesChanged = "applicant.preferences_changed" "applicant";
     MailSentAgain = "mail.sent_again" "outbox";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
