@@ -92,6 +92,7 @@ actions! {
     StaffEnabled = "staff.enabled" "staff";
     StaffPasswordReset = "staff.password_reset" "staff";
     StaffReassigned = "staff.reassigned" "staff";
+    StaffEmailChanged = "staff.email_changed" "staff";
     ServerKeysExported = "server_keys.exported" "server_keys";
 }
 
