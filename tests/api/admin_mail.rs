@@ -375,3 +375,45 @@ async fn the_mail_page_shows_the_counts_and_sends_a_failed_message_again() {
     assert_eq!(post_form(&app, &again, &clerks, &format!("csrf={clerk_token}")).await.status, 403);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_admin_sets_a_staff_address_from_the_accounts_page() {
+    let db = TestDb::fresh();
+    let app = spawn_on(&db, &[]).await;
+    let admin = app.admin_token().await;
+    app.staff_token("head.admin", "admin", None).await;
+    app.staff_token("mex.clerk", "clerk", Some("MEX")).await;
+    let (admins, token, _) = staff_session(&app, "head.admin").await;
+    let path = "/staff/admin/accounts/mex.clerk/email";
+    assert_eq!(post_form(&app, path, &admins, "email=clerk%40example.mx&csrf=forged").await.status, 403);
+    let bad = post_form(&app, path, &admins, &format!("email=not+an+address&csrf={token}")).await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.text.contains(r#"id="email-mex.clerk-error""#) && bad.text.contains(r#"value="not an address""#),
+        "said beside the field, as typed: {}",
+        bad.text
+    );
+    let set = post_form(&app, path, &admins, &format!("email=+Clerk%40Example.mx+&csrf={token}")).await;
+    assert_eq!(set.status, 303, "{}", set.text);
+    let listed = page(&app, "/staff/admin/accounts", &[("Cookie", &admins)]).await;
+    assert!(listed.text.contains(r#"value="clerk@example.mx""#), "{}", listed.text);
+    let staff = app.get("/api/v1/admin/staff", Some(&admin)).await.body;
+    let clerk = staff.as_array().and_then(|s| s.iter().find(|m| m["username"] == "mex.clerk")).cloned();
+    assert_eq!(clerk.map(|m| m["email"].clone()), Some(json!("clerk@example.mx")));
+    // Empty removes it.
+    assert_eq!(post_form(&app, path, &admins, &format!("email=&csrf={token}")).await.status, 303);
+    let staff = app.get("/api/v1/admin/staff", Some(&admin)).await.body;
+    let clerk = staff.as_array().and_then(|s| s.iter().find(|m| m["username"] == "mex.clerk")).cloned();
+    assert_eq!(clerk.map(|m| m["email"].clone()), Some(Value::Null));
+
+    // Opening an account with an address from the page.
+    let password = STAFF_PASSWORD.replace(' ', "+");
+    let new = format!(
+        "username=gdl.clerk&password={password}&role=clerk&post=GDL&email=gdl%40example.mx&csrf={token}"
+    );
+    assert_eq!(post_form(&app, "/staff/admin/accounts", &admins, &new).await.status, 303);
+    let staff = app.get("/api/v1/admin/staff", Some(&admin)).await.body;
+    let gdl = staff.as_array().and_then(|s| s.iter().find(|m| m["username"] == "gdl.clerk")).cloned();
+    assert_eq!(gdl.map(|m| m["email"].clone()), Some(json!("gdl@example.mx")));
+    app.stop().await;
+}
