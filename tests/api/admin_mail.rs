@@ -138,7 +138,7 @@ async fn a_failed_message_is_sent_again_once_and_the_trail_says_who() {
     let log = app.get("/api/v1/audit/log?action=mail.sent_again", Some(&admin)).await.body;
     let entries = log["entries"].as_array().expect("entries");
     assert_eq!(entries.len(), 1, "{log}");
-    assert_eq!(entries[0]["entity"], "outbox");
+    assert_eq!(entries[0]["entity"], "mail");
     assert_eq!(entries[0]["entity_id"], id.to_string());
     assert!(!log.to_string().contains("example.mx"));
     app.stop().await;

@@ -425,12 +425,9 @@ pub fn set_email(
     let target = managed(conn, actor, username)?;
     let email = email.map(|e| e.as_str().to_string());
     write_transaction(conn, |c| {
-        diesel::update(unchanged(&target))
-            .set(staff::email.eq(&email))
-            .execute(c)
-            .map(|n| n == 1)?
-            .then_some(())
-            .ok_or_else(changed_meanwhile)?;
+        if diesel::update(unchanged(&target)).set(staff::email.eq(&email)).execute(c)? == 0 {
+            return Err(changed_meanwhile());
+        }
         // Whether the account has an address, never the address.
         let event = Event::new(Action::StaffEmailChanged, target.id)
             .at_post(target.post_code.as_deref())

@@ -54,7 +54,7 @@ actions! {
     ApplicantEmailConfirmed = "applicant.email_confirmed" "applicant";
     ApplicantEmailChanged = "applicant.email_changed" "applicant";
     ApplicantPasswordReset = "applicant.password_reset" "applicant";
-    MailSentAgain = "mail.sent_again" "outbox";
+    MailSentAgain = "mail.sent_again" "mail";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
     SessionEnded = "session.ended" "session";
