@@ -85,13 +85,13 @@ impl NewStaff {
         email: Option<&str>,
     ) -> Result<NewStaff, AppError> {
         let mut errors = Vec::new();
-        let email = parse_email(email).map_err(|e| errors.push(e)).ok();
         let username =
             Username::parse(username).map_err(|m| errors.push(FieldError::new("username", m))).ok();
         let password =
             NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
         let role = parse_role(role).map_err(|e| errors.push(e)).ok();
         let post = parse_post(post).map_err(|e| errors.push(e)).ok();
+        let email = parse_email(email).map_err(|e| errors.push(e)).ok();
         match (username, password, role, post, email) {
             (Some(username), Some(password), Some(role), Some(post), Some(email)) if errors.is_empty() => {
                 Ok(NewStaff { username, password, role, post, email })
