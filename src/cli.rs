@@ -49,6 +49,9 @@ pub enum Command {
         /// Bind the account to one post, e.g. MEX.
         #[arg(long)]
         post: Option<String>,
+        /// Where the messages about the account go (a password reset, a new role or post).
+        #[arg(long)]
+        email: Option<String>,
         /// Required: passwords are never taken from the command line, where `ps` shows them.
         #[arg(long, required = true)]
         password_stdin: bool,
@@ -138,14 +141,14 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             println!("migrations applied; reference data seeded ({:?})", settings.database_url);
             Ok(())
         }
-        Command::CreateStaff { username, role, post, password_stdin: _ } => {
+        Command::CreateStaff { username, role, post, email, password_stdin: _ } => {
             let mut password = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut password)
                 .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let new = NewStaff::parse(&username, password, &role, post.as_deref())
+            let new = NewStaff::parse(&username, password, &role, post.as_deref(), email.as_deref())
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             let (pool, _) = prepare_tables(&settings, Clock::system().naive())?;
             let hash = crate::auth::passwords::hash(new.password.expose())?;

@@ -57,6 +57,7 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff/admin/closures", ("Closures", "Cierres"), AdminOnly::admits),
     ("/staff/admin/closing-time", ("Closing time", "Hora de cierre"), AdminOnly::admits),
     ("/staff/admin/fees", ("Fees", "Tarifas"), AdminOnly::admits),
+    ("/staff/admin/mail", ("Mail", "Correo"), AdminOnly::admits),
 ];
 
 /// The staff pages `role` may open, as the menu lists them.

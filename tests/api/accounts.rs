@@ -168,7 +168,7 @@ async fn an_admin_creates_staff_accounts() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
         r.body,
-        json!({"username": "m.garcia", "role": "clerk", "post": "MTY", "disabled": false, "created_at": r.body["created_at"]})
+        json!({"username": "m.garcia", "role": "clerk", "post": "MTY", "email": null, "disabled": false, "created_at": r.body["created_at"]})
     );
 
     let r = app.post("/api/v1/admin/staff", Some(&admin), &body).await;

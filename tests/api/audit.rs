@@ -160,6 +160,29 @@ async fn exercise(
                 "staff",
             )
         }
+        ("PUT", "/api/v1/admin/staff/{username}/email") => {
+            let body = json!({"email": "target@example.mx"});
+            let r = app.call("PUT", "/api/v1/admin/staff/target.clerk/email", admin, Some(&body)).await;
+            (r, "staff.email_changed", "staff")
+        }
+        ("POST", "/api/v1/admin/mail/{id}/send-again") => {
+            // A message given up (as the sender leaves one after its last try).
+            use consular_desk::db::schema::outbox;
+            use diesel::prelude::*;
+            let mut conn = crate::helpers::db_conn(&app.db_url);
+            let letter = consular_desk::mail::Letter::new(
+                consular_desk::mail::Kind::PasswordChanged,
+                "ana@example.mx",
+                consular_desk::wording::Lang::En,
+            );
+            let id = consular_desk::mail::enqueue(&mut conn, &letter, app.clock.naive()).expect("queued");
+            diesel::update(outbox::table.find(id))
+                .set((outbox::state.eq("failed"), outbox::last_error.eq("refused")))
+                .execute(&mut conn)
+                .expect("given up");
+            let r = app.post(&format!("/api/v1/admin/mail/{id}/send-again"), admin, &json!({})).await;
+            (r, "mail.sent_again", "staff")
+        }
         ("PUT", "/api/v1/admin/staff/{username}/assignment") => {
             let body = json!({"role": "supervisor", "post": "MEX"});
             let r = app.call("PUT", "/api/v1/admin/staff/target.clerk/assignment", admin, Some(&body)).await;

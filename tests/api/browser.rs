@@ -552,7 +552,8 @@ async fn an_admin_opens_an_account_from_the_accounts_page() {
     browser.wait_until("document.body.textContent.includes('gdl.clerk')").await;
     browser.screenshot("staff-accounts-es").await;
     assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "the accounts page");
-    for path in ["/staff/admin/schedules", "/staff/admin/closures", "/staff/admin/fees"] {
+    for path in ["/staff/admin/schedules", "/staff/admin/closures", "/staff/admin/fees", "/staff/admin/mail"]
+    {
         browser.goto(&format!("{}{path}", app.address)).await;
         assert_eq!(browser.accessibility_problems().await, Vec::<String>::new(), "{path}");
     }

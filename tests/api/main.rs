@@ -1,6 +1,7 @@
 //! The one integration-test binary: every behaviour through real HTTP (and the real CLI).
 
 mod accounts;
+mod admin_mail;
 mod audit;
 mod authorization;
 mod availability;

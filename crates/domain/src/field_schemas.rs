@@ -38,6 +38,16 @@ pub fn email() -> Object {
         .build()
 }
 
+/// An optional `accounts::fields::Email`: null (or absent, or empty) for none.
+pub fn optional_email() -> Object {
+    nullable_string()
+        .max_length(Some(254))
+        .pattern(Some(r"^$|^[^\s@\u0000-\u001F\u007F-\u009F]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"))
+        .description(Some("an e-mail address, stored lower-cased; null, absent or empty for none"))
+        .examples(["ana.lopez@example.mx"])
+        .build()
+}
+
 /// `accounts::fields::NewPassword`: 10 to 128 characters, not only spaces.
 pub fn new_password() -> Object {
     string()

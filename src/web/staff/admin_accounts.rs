@@ -15,6 +15,8 @@ pub struct AccountForm {
     password: String,
     role: String,
     post: Option<String>,
+    /// Optional: where the messages about the account go.
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -30,13 +32,22 @@ pub struct AssignmentForm {
     post: Option<String>,
 }
 
-carries_csrf!(AccountForm, ResetForm, AssignmentForm);
+#[derive(Deserialize)]
+pub struct EmailForm {
+    csrf: String,
+    /// Empty to remove the address.
+    #[serde(default)]
+    email: String,
+}
+
+carries_csrf!(AccountForm, ResetForm, AssignmentForm, EmailForm);
 
 /// Which form on the page a refusal is about, with what was typed there.
 enum Refused {
     Open(AccountForm),
     Password { username: String },
     Assignment { username: String, role: String, post: Option<String> },
+    Email { username: String, email: String },
 }
 
 /// A refused form: the form, its errors by field, and a line for what belongs to no field.
@@ -73,9 +84,9 @@ impl Problem {
     fn beside(&self, which: &str, field: &str) -> Option<String> {
         let this = match &self.form {
             Refused::Open(_) => which == "open",
-            Refused::Password { username } | Refused::Assignment { username, .. } => {
-                which == format!("{}:{username}", self.kind())
-            }
+            Refused::Password { username }
+            | Refused::Assignment { username, .. }
+            | Refused::Email { username, .. } => which == format!("{}:{username}", self.kind()),
         };
         let error = self.errors.iter().find(|e| e.field == field || (e.field == "form" && field == "post"));
         this.then_some(error).flatten().map(|e| e.text.clone())
@@ -86,6 +97,7 @@ impl Problem {
             Refused::Open(_) => "open",
             Refused::Password { .. } => "password",
             Refused::Assignment { .. } => "assignment",
+            Refused::Email { .. } => "email",
         }
     }
 }
@@ -171,6 +183,22 @@ fn accounts_page(
                                         (field_error(&format!("{post_id}-error"), &beside(&assignment_key, "post")))
                                         button type="submit" { (lang.t(("Move", "Cambiar"))) }
                                     }
+                                    @let email_key = format!("email:{}", r.username);
+                                    @let email_error = beside(&email_key, "email");
+                                    @let email_now = match problem.as_ref().map(|p| &p.form) {
+                                        Some(Refused::Email { username, email }) if *username == r.username => email.clone(),
+                                        _ => r.email.clone().unwrap_or_default(),
+                                    };
+                                    form method="post" action={ "/staff/admin/accounts/" (r.username) "/email" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        @let id = format!("email-{}", r.username);
+                                        @let error_id = format!("{id}-error");
+                                        label for=(id) { (lang.t(("E-mail address of", "Correo electrónico de"))) " " (r.username) }
+                                        input id=(id) name="email" type="email" maxlength="254" autocomplete="off" value=(email_now)
+                                            aria-invalid=[email_error.as_ref().map(|_| "true")] aria-describedby=[email_error.as_ref().map(|_| error_id.as_str())];
+                                        (field_error(&error_id, &email_error))
+                                        button type="submit" { (lang.t(("Save the address", "Guardar el correo"))) }
+                                    }
                                     @let (verb, text) = if r.disabled_at.is_some() { ("enable", lang.t(("Enable", "Habilitar"))) } else { ("disable", lang.t(("Disable", "Deshabilitar"))) };
                                     form method="post" action={ "/staff/admin/accounts/" (r.username) "/" (verb) } {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -203,6 +231,11 @@ fn accounts_page(
                 label for="new_post" { (lang.t(("Post", "Sede"))) }
                 (post_choice(lang, "new_post", &posts, typed.post.as_deref()))
                 (field_error("new_post-error", &beside("open", "post")))
+                @let email_error = beside("open", "email");
+                label for="new_email" { (lang.t(("E-mail address for messages about the account (optional)", "Correo electrónico para los mensajes sobre la cuenta (opcional)"))) }
+                input #new_email name="email" type="email" maxlength="254" autocomplete="off" value=(typed.email.clone().unwrap_or_default())
+                    aria-invalid=[email_error.as_ref().map(|_| "true")] aria-describedby=[email_error.as_ref().map(|_| "new_email-error")];
+                (field_error("new_email-error", &email_error))
                 button type="submit" { (lang.t(("Open the account", "Abrir la cuenta"))) }
             }
             (sign_out_button(lang, csrf))
@@ -260,7 +293,8 @@ pub async fn open_account(
 ) -> Result<HttpResponse, HttpError> {
     let form = form.into_inner();
     let post = form.post.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post) {
+    let email = form.email.as_deref().map(str::trim);
+    let opened = match NewStaff::parse(&form.username, &form.password, &form.role, post, email) {
         Ok(new) => staff_accounts::open_account(&state.account_tools(), admin.actor(), new).await,
         Err(e) => Err(e),
     };
@@ -346,5 +380,32 @@ pub async fn reassign(
     match done {
         Ok(_) => Ok(redirect("/staff/admin/accounts")),
         Err(e) => refused_form(&state, &req, &admin, typed(), e).await,
+    }
+}
+
+/// Sets or removes (empty) the address a staff account's messages go to.
+#[post("/staff/admin/accounts/{username}/email")]
+pub async fn set_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: StaffPage<AdminOnly>,
+    username: web::Path<String>,
+    form: CsrfForm<EmailForm>,
+) -> Result<HttpResponse, HttpError> {
+    let now = state.clock.naive();
+    let typed = form.into_inner().email.trim().to_string();
+    let username = username.into_inner();
+    let refused_email = || Refused::Email { username: username.clone(), email: typed.clone() };
+    let email = match staff_accounts::parse_email(Some(&typed)) {
+        Ok(email) => email,
+        Err(e) => {
+            return refused_form(&state, &req, &admin, refused_email(), AppError::invalid(vec![e])).await
+        }
+    };
+    let (actor, target) = (admin.actor(), username.clone());
+    let done = state.db(move |conn| staff_accounts::set_email(conn, &actor, &target, email, now)).await;
+    match done {
+        Ok(_) => Ok(redirect("/staff/admin/accounts")),
+        Err(e) => refused_form(&state, &req, &admin, refused_email(), e).await,
     }
 }

@@ -11,6 +11,7 @@
 mod admin_accounts;
 mod admin_closures;
 mod admin_fees;
+mod admin_mail;
 mod audit;
 mod cash_close;
 mod day;
@@ -25,9 +26,9 @@ mod visit;
 mod visit_documents;
 
 pub use self::{
-    admin_accounts::*, admin_closures::*, admin_fees::*, audit::*, cash_close::*, day::*, documents_list::*,
-    fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*, visit::*,
-    visit_documents::*,
+    admin_accounts::*, admin_closures::*, admin_fees::*, admin_mail::*, audit::*, cash_close::*, day::*,
+    documents_list::*, fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*,
+    visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -131,6 +132,10 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
             Some(("That day's cash close is signed.", "El corte de caja de ese día está firmado."))
         }
         Code::NotFound => Some(("Not found.", "No se encontró.")),
+        Code::NotFailed => Some((
+            "That message was not given up: it went, or is still being tried.",
+            "Ese mensaje no se abandonó: ya se envió o todavía se está intentando.",
+        )),
         Code::FeeVersionInForce => Some((
             "That version has taken effect at a post or was charged on a receipt: add a new version instead.",
             "Esa versión ya rige en alguna sede o se cobró en un recibo: agregue una versión nueva.",

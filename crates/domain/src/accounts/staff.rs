@@ -9,14 +9,16 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::accounts::fields::{NewPassword, Username};
+use crate::accounts::fields::{Email, NewPassword, Username};
 use crate::accounts::Tools;
 use crate::audit::{self, Action, Event};
 use crate::auth::{Actor, Role, StaffMember};
 use crate::db::schema::{posts, staff};
 use crate::db::{is_unique_violation, recoverable, write_transaction, DbConn};
 use crate::error::{AppError, Code, FieldError};
+use crate::mail::{self, Kind, Letter};
 use crate::rule::Rule;
+use crate::wording::{self, Lang};
 
 #[derive(Debug, Clone)]
 pub struct StaffRecord {
@@ -27,9 +29,13 @@ pub struct StaffRecord {
     pub disabled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub credential_version: i32,
+    /// Where the messages about the account go (a reset password, a new role or post); none
+    /// when the account has no address.
+    pub email: Option<String>,
 }
 
-type StaffRow = (i64, String, String, Option<String>, Option<NaiveDateTime>, NaiveDateTime, i32);
+type StaffRow =
+    (i64, String, String, Option<String>, Option<NaiveDateTime>, NaiveDateTime, i32, Option<String>);
 
 const COLUMNS: (
     staff::id,
@@ -39,6 +45,7 @@ const COLUMNS: (
     staff::disabled_at,
     staff::created_at,
     staff::credential_version,
+    staff::email,
 ) = (
     staff::id,
     staff::username,
@@ -47,14 +54,15 @@ const COLUMNS: (
     staff::disabled_at,
     staff::created_at,
     staff::credential_version,
+    staff::email,
 );
 
 fn record(row: StaffRow) -> QueryResult<StaffRecord> {
-    let (id, username, role, post_code, disabled_at, created_at, credential_version) = row;
+    let (id, username, role, post_code, disabled_at, created_at, credential_version, email) = row;
     let role = Role::parse(&role).ok_or_else(|| {
         diesel::result::Error::DeserializationError(format!("unknown staff role {role:?}").into())
     })?;
-    Ok(StaffRecord { id, username, role, post_code, disabled_at, created_at, credential_version })
+    Ok(StaffRecord { id, username, role, post_code, disabled_at, created_at, credential_version, email })
 }
 
 /// A new staff account that passed every field rule.
@@ -64,6 +72,8 @@ pub struct NewStaff {
     pub password: NewPassword,
     pub role: Role,
     pub post: Option<String>,
+    /// The account's address for the messages about it, if it has one.
+    pub email: Option<Email>,
 }
 
 impl NewStaff {
@@ -72,6 +82,7 @@ impl NewStaff {
         password: &str,
         role: &str,
         post: Option<&str>,
+        email: Option<&str>,
     ) -> Result<NewStaff, AppError> {
         let mut errors = Vec::new();
         let username =
@@ -80,9 +91,10 @@ impl NewStaff {
             NewPassword::parse(password).map_err(|m| errors.push(FieldError::new("password", m))).ok();
         let role = parse_role(role).map_err(|e| errors.push(e)).ok();
         let post = parse_post(post).map_err(|e| errors.push(e)).ok();
-        match (username, password, role, post) {
-            (Some(username), Some(password), Some(role), Some(post)) if errors.is_empty() => {
-                Ok(NewStaff { username, password, role, post })
+        let email = parse_email(email).map_err(|e| errors.push(e)).ok();
+        match (username, password, role, post, email) {
+            (Some(username), Some(password), Some(role), Some(post), Some(email)) if errors.is_empty() => {
+                Ok(NewStaff { username, password, role, post, email })
             }
             _ => Err(AppError::invalid(errors)),
         }
@@ -100,6 +112,14 @@ fn parse_post(raw: Option<&str>) -> Result<Option<String>, FieldError> {
         Some(p) => crate::reference::post_code(p)
             .map(Some)
             .ok_or_else(|| FieldError::new("post", Rule::NotAPostOrEvery)),
+    }
+}
+
+/// An address as given, or `None` for an account without one (an empty one counts as none).
+pub fn parse_email(raw: Option<&str>) -> Result<Option<Email>, FieldError> {
+    match raw.filter(|e| !e.is_empty()) {
+        None => Ok(None),
+        Some(e) => Email::parse(e).map(Some).map_err(|rule| FieldError::new("email", rule)),
     }
 }
 
@@ -135,6 +155,7 @@ pub fn create(
                     staff::password_hash.eq(password_hash),
                     staff::role.eq(new.role.as_str()),
                     staff::post_code.eq(&new.post),
+                    staff::email.eq(new.email.as_ref().map(Email::as_str)),
                     staff::created_at.eq(now),
                 ))
                 .returning(COLUMNS)
@@ -302,14 +323,14 @@ pub fn reassign(
     }
     known_post(conn, assignment.post.as_deref())?;
     write_transaction(conn, |c| {
-        let credential_version = diesel::update(unchanged(&target))
+        let (credential_version, email) = diesel::update(unchanged(&target))
             .set((
                 staff::role.eq(assignment.role.as_str()),
                 staff::post_code.eq(&assignment.post),
                 staff::credential_version.eq(staff::credential_version + 1),
             ))
-            .returning(staff::credential_version)
-            .get_result(c)
+            .returning((staff::credential_version, staff::email))
+            .get_result::<(i32, Option<String>)>(c)
             .optional()?
             .ok_or_else(changed_meanwhile)?;
         // On the chain of the post the account leaves and, if it moves, of the one it joins:
@@ -324,10 +345,22 @@ pub fn reassign(
         if assignment.post != target.post_code {
             audit::record(c, actor, event.at_post(assignment.post.as_deref()), now)?;
         }
+        if let Some(to) = &email {
+            let post = match &assignment.post {
+                Some(code) => post_name(c, code)?,
+                None => "every post".to_string(),
+            };
+            let letter = Letter::new(Kind::StaffAssignmentChanged, to, Lang::En)
+                .with("username", &target.username)
+                .with("role", Lang::En.t(wording::role(assignment.role)))
+                .with("post", post);
+            mail::enqueue(c, &letter, now)?;
+        }
         Ok(StaffRecord {
             role: assignment.role,
             post_code: assignment.post.clone(),
             credential_version,
+            email,
             ..target.clone()
         })
     })
@@ -359,19 +392,56 @@ pub fn set_password(
 ) -> Result<StaffRecord, AppError> {
     actor.ensure_scope(target.post_code.as_deref())?;
     write_transaction(conn, |c| {
-        let credential_version = diesel::update(unchanged(&target))
+        let (credential_version, email) = diesel::update(unchanged(&target))
             .set((
                 staff::password_hash.eq(password_hash),
                 staff::credential_version.eq(staff::credential_version + 1),
             ))
-            .returning(staff::credential_version)
-            .get_result(c)
+            .returning((staff::credential_version, staff::email))
+            .get_result::<(i32, Option<String>)>(c)
             .optional()?
             .ok_or_else(changed_meanwhile)?;
         let event = Event::new(Action::StaffPasswordReset, target.id).at_post(target.post_code.as_deref());
         audit::record(c, actor, event, now)?;
-        Ok(StaffRecord { credential_version, ..target.clone() })
+        // The message says the password changed, never what it is.
+        if let Some(to) = &email {
+            let letter =
+                Letter::new(Kind::StaffPasswordReset, to, Lang::En).with("username", &target.username);
+            mail::enqueue(c, &letter, now)?;
+        }
+        Ok(StaffRecord { credential_version, email, ..target.clone() })
     })
+}
+
+/// Sets or removes (`None`) the address an account's messages go to. Its sessions go on: the
+/// address changes nothing the account may do.
+pub fn set_email(
+    conn: &mut DbConn,
+    actor: &Actor,
+    username: &str,
+    email: Option<Email>,
+    now: NaiveDateTime,
+) -> Result<StaffRecord, AppError> {
+    let target = managed(conn, actor, username)?;
+    let email = email.map(|e| e.as_str().to_string());
+    write_transaction(conn, |c| {
+        if diesel::update(unchanged(&target)).set(staff::email.eq(&email)).execute(c)? == 0 {
+            return Err(changed_meanwhile());
+        }
+        // Whether the account has an address, never the address.
+        let event = Event::new(Action::StaffEmailChanged, target.id)
+            .at_post(target.post_code.as_deref())
+            .with(json!({"has_email": email.is_some()}));
+        audit::record(c, actor, event, now)?;
+        Ok(StaffRecord { email: email.clone(), ..target.clone() })
+    })
+}
+
+/// A post's name for a message (its code when it has none).
+fn post_name(conn: &mut DbConn, code: &str) -> QueryResult<String> {
+    let name: Option<String> =
+        posts::table.filter(posts::code.eq(code)).select(posts::name).first(conn).optional()?;
+    Ok(name.filter(|n| !n.is_empty()).map_or_else(|| code.to_string(), |n| format!("{n} ({code})")))
 }
 
 /// Opens a staff account as `actor` (an admin), as the API and the admins' page both do: the

@@ -55,7 +55,7 @@ actions! {
     ApplicantEmailChanged = "applicant.email_changed" "applicant";
     ApplicantPasswordReset = "applicant.password_reset" "applicant";
     ApplicantPreferencesChanged = "applicant.preferences_changed" "applicant";
-    MailSentAgain = "mail.sent_again" "outbox";
+    MailSentAgain = "mail.sent_again" "mail";
     SignInFailed = "sign_in.failed" "sign_in";
     SignInThrottled = "sign_in.throttled" "sign_in";
     SessionEnded = "session.ended" "session";
@@ -93,6 +93,7 @@ actions! {
     StaffEnabled = "staff.enabled" "staff";
     StaffPasswordReset = "staff.password_reset" "staff";
     StaffReassigned = "staff.reassigned" "staff";
+    StaffEmailChanged = "staff.email_changed" "staff";
     ServerKeysExported = "server_keys.exported" "server_keys";
 }
 

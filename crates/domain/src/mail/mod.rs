@@ -8,6 +8,7 @@
 //! sending and marking sends that message again after its claim runs out, with the same
 //! `Message-ID` (made from the row), so a reader's mail program shows it once.
 
+pub mod admin;
 pub mod compose;
 pub mod kind;
 pub mod notices;
