@@ -95,7 +95,11 @@ async fn exercise(
             let now = app.clock.naive();
             return Some(if path.ends_with("confirm-email") {
                 let token = issue(&mut conn, Purpose::ConfirmEmail, id, &email, now).expect("a link");
-                (app.post(path, None, &json!({"token": token})).await.status, "applicant.email_confirmed", "applicant")
+                (
+                    app.post(path, None, &json!({"token": token})).await.status,
+                    "applicant.email_confirmed",
+                    "applicant",
+                )
             } else {
                 let token = issue(&mut conn, Purpose::ResetPassword, id, &email, now).expect("a link");
                 let body = json!({"token": token, "new_password": "a reset passphrase"});
@@ -105,7 +109,11 @@ async fn exercise(
         ("PUT", "/api/v1/me/preferences") => {
             let token = app.applicant_token(&format!("pref.{:x}@example.mx", rand::random::<u32>())).await;
             let body = json!({"language": "es", "document_notices": false});
-            (app.call("PUT", path, Some(&token), Some(&body)).await, "applicant.preferences_changed", "applicant")
+            (
+                app.call("PUT", path, Some(&token), Some(&body)).await,
+                "applicant.preferences_changed",
+                "applicant",
+            )
         }
         ("POST", "/api/v1/appointments") => {
             let token = app.applicant_token(&format!("b.{:x}@example.mx", rand::random::<u32>())).await;

@@ -38,7 +38,6 @@ fn kind_words(kind: Kind) -> Text {
         Kind::AppointmentReminder => ("Appointment reminder", "Recordatorio de cita"),
         Kind::AppointmentDisplaced => ("Appointment to move", "Cita por reprogramar"),
         Kind::DocumentReady => ("Document ready", "Documento listo"),
-        Kind::DocumentMailed => ("Document mailed", "Documento enviado por correo postal"),
         Kind::StaffPasswordReset => ("Staff password reset", "Contraseña del personal restablecida"),
         Kind::StaffAssignmentChanged => {
             ("Staff role or post changed", "Función o sede del personal cambiada")
