@@ -8,6 +8,7 @@ macro_rules! kinds {
         /// Every kind of message the service sends.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
+        #[schema(as = MailKind)]
         pub enum Kind {
             $($variant,)*
         }
