@@ -32,6 +32,13 @@ pub struct ApplicantRecord {
     pub document_notices: bool,
 }
 
+impl ApplicantRecord {
+    /// The language its messages are written in (English for a value no language has).
+    pub fn lang(&self) -> Lang {
+        Lang::parse(&self.language).unwrap_or(Lang::En)
+    }
+}
+
 /// A registration that passed every field rule.
 #[derive(Debug)]
 pub struct Registration {

@@ -21,10 +21,6 @@ use crate::wording::Lang;
 /// Confirmation messages one account may ask for in an hour.
 const RESENDS_PER_HOUR: u32 = 5;
 
-fn lang_of(record: &ApplicantRecord) -> Lang {
-    Lang::parse(&record.language).unwrap_or(Lang::En)
-}
-
 /// Queues the message with the link that confirms `address` for the account (its own, or the
 /// one it is changing to), in the caller's transaction.
 pub fn send_confirmation(
@@ -35,18 +31,11 @@ pub fn send_confirmation(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let token = links::issue(c, Purpose::ConfirmEmail, record.id, address, now)?;
-    let letter = Letter::new(Kind::ConfirmEmail, address, lang_of(record))
+    let letter = Letter::new(Kind::ConfirmEmail, address, record.lang())
         .with("name", &record.full_name)
         .with("link", format!("{public_url}/confirm-email?token={token}"));
     mail::enqueue(c, &letter, now)?;
     Ok(())
-}
-
-fn link_not_valid() -> AppError {
-    AppError::new(
-        Code::LinkNotValid,
-        "this link can't be used: it was used already, has expired, or a newer one was sent",
-    )
 }
 
 /// Opens a confirmation link: the account's address is confirmed, or, for a link sent to a
@@ -57,8 +46,8 @@ pub async fn confirm(pool: &Pool, clock: &Clock, token: String) -> Result<(), Ap
     crate::db::run(pool, move |conn| {
         write_transaction(conn, |c| {
             let (id, address) =
-                links::consume(c, Purpose::ConfirmEmail, &token, now)?.ok_or_else(link_not_valid)?;
-            let account = applicants::find(c, id)?.ok_or_else(link_not_valid)?;
+                links::consume(c, Purpose::ConfirmEmail, &token, now)?.ok_or_else(links::not_valid)?;
+            let account = applicants::find(c, id)?.ok_or_else(links::not_valid)?;
             let actor = Actor::Applicant(id);
             if account.email == address {
                 diesel::update(table::table.find(id).filter(table::email_confirmed_at.is_null()))
@@ -80,7 +69,7 @@ pub async fn confirm(pool: &Pool, clock: &Clock, token: String) -> Result<(), Ap
                 Err(e) => return Err(e.into()),
             }
             audit::record(c, &actor, Event::new(Action::ApplicantEmailChanged, id), now)?;
-            let letter = Letter::new(Kind::EmailChanged, &account.email, lang_of(&account))
+            let letter = Letter::new(Kind::EmailChanged, &account.email, account.lang())
                 .with("name", &account.full_name)
                 .with("new_email", &address);
             mail::enqueue(c, &letter, now)?;

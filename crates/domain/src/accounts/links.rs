@@ -102,6 +102,27 @@ pub fn consume(
         .optional()
 }
 
+/// True when `token` is a live link for `purpose` (exists, unused, unexpired), without using
+/// it: asked before costly work (hashing a new password) that a dead link would waste.
+pub fn usable(conn: &mut DbConn, purpose: Purpose, token: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        account_links::table
+            .find(hash(token.trim()))
+            .filter(account_links::purpose.eq(purpose.code()))
+            .filter(account_links::used_at.is_null())
+            .filter(account_links::expires_at.gt(now)),
+    ))
+    .get_result(conn)
+}
+
+/// The answer to a link that can't be used, the same for every purpose.
+pub fn not_valid() -> crate::error::AppError {
+    crate::error::AppError::new(
+        crate::error::Code::LinkNotValid,
+        "this link can't be used: it was used already, has expired, or a newer one was sent",
+    )
+}
+
 /// Drops links that expired more than a day ago (maintenance).
 pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(account_links::table.filter(account_links::expires_at.lt(now - Duration::days(1))))

@@ -12,9 +12,9 @@ use crate::accounts::links::{self, Purpose, RESET_PASSWORD_TTL};
 use crate::accounts::{applicants, Tools};
 use crate::audit::{self, Action, Event};
 use crate::auth::Actor;
-use crate::db::schema::{account_links, applicants as table};
+use crate::db::schema::applicants as table;
 use crate::db::write_transaction;
-use crate::error::{AppError, Code};
+use crate::error::AppError;
 use crate::mail::{self, Kind, Letter};
 use crate::throttle::{self, Limit};
 use crate::wording::Lang;
@@ -60,39 +60,24 @@ pub async fn request(tools: &Tools<'_>, email: Email, client_address: String) ->
     .await
 }
 
-fn link_not_valid() -> AppError {
-    AppError::new(
-        Code::LinkNotValid,
-        "this link can't be used: it was used already, has expired, or a newer one was sent",
-    )
-}
-
 /// Sets a new password with a reset link: every token of the account stops working, the
 /// address counts as confirmed (the link reached it), and the account is told by mail. 400 for
 /// a link that can't be used.
 pub async fn reset(tools: &Tools<'_>, token: String, new_password: NewPassword) -> Result<(), AppError> {
     let now = tools.clock.naive();
-    let hashed_token = links::hash(token.trim());
+    let probe = token.clone();
     // A link that can't work is refused before the password is hashed (which is costly).
-    let usable = crate::db::run(tools.pool, move |conn| {
-        Ok(diesel::select(diesel::dsl::exists(
-            account_links::table
-                .find(hashed_token)
-                .filter(account_links::purpose.eq("reset_password"))
-                .filter(account_links::used_at.is_null())
-                .filter(account_links::expires_at.gt(now)),
-        ))
-        .get_result::<bool>(conn)?)
-    })
-    .await?;
+    let usable =
+        crate::db::run(tools.pool, move |conn| Ok(links::usable(conn, Purpose::ResetPassword, &probe, now)?))
+            .await?;
     if !usable {
-        return Err(link_not_valid());
+        return Err(links::not_valid());
     }
     let hash = tools.hasher.hash(new_password.expose().to_string()).await?;
     crate::db::run(tools.pool, move |conn| {
         write_transaction(conn, |c| {
             let (id, _) =
-                links::consume(c, Purpose::ResetPassword, &token, now)?.ok_or_else(link_not_valid)?;
+                links::consume(c, Purpose::ResetPassword, &token, now)?.ok_or_else(links::not_valid)?;
             diesel::update(table::table.find(id))
                 .set((
                     table::password_hash.eq(&hash),
@@ -104,14 +89,10 @@ pub async fn reset(tools: &Tools<'_>, token: String, new_password: NewPassword) 
                     .sql(")")),
                 ))
                 .execute(c)?;
-            let account = applicants::find(c, id)?.ok_or_else(link_not_valid)?;
+            let account = applicants::find(c, id)?.ok_or_else(links::not_valid)?;
             audit::record(c, &Actor::Applicant(id), Event::new(Action::ApplicantPasswordReset, id), now)?;
-            let letter = Letter::new(
-                Kind::PasswordChanged,
-                &account.email,
-                Lang::parse(&account.language).unwrap_or(Lang::En),
-            )
-            .with("name", &account.full_name);
+            let letter = Letter::new(Kind::PasswordChanged, &account.email, account.lang())
+                .with("name", &account.full_name);
             mail::enqueue(c, &letter, now)?;
             Ok(())
         })
