@@ -19,8 +19,13 @@
 //! The table goes to stdout, progress to stderr, the server's log (JSON, WARN and above) to a
 //! file whose last lines are shown if something fails.
 //!
+//! With `--outage-secs N` (SMTP only) the SMTP server is killed once a quarter of the messages
+//! arrived and started again on the same port N seconds later: the run then shows that the
+//! messages waited and went, once each, and how long the last took after the server returned.
+//!
 //! ```text
 //! cargo bench --bench mail_delivery
+//! cargo bench --bench mail_delivery -- --messages 2000 --transports smtp --outage-secs 60
 //! cargo bench --bench mail_delivery -- --messages 5000 --transports smtp
 //! BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench mail_delivery
 //! ```
@@ -58,6 +63,9 @@ struct Args {
     /// Transports to measure, comma-separated: `smtp`, `folder`.
     #[arg(long, default_value = "smtp,folder", value_delimiter = ',')]
     transports: Vec<String>,
+    /// Stop the SMTP server for this many seconds once a quarter of the messages arrived.
+    #[arg(long)]
+    outage_secs: Option<u64>,
     /// How long all messages may take before the run fails.
     #[arg(long, default_value_t = 900)]
     timeout_secs: u64,
@@ -146,8 +154,8 @@ fn measure(args: &Args, postgres: Option<&str>, transport: &str) -> anyhow::Resu
 
     let received = db.dir().join("received");
     std::fs::create_dir_all(&received).context("cannot create the received folder")?;
-    let smtp = match transport {
-        "smtp" => Some(SmtpServer::start(&received)?),
+    let mut smtp = match transport {
+        "smtp" => Some(SmtpServer::start(&received, 0)?),
         _ => None,
     };
     let smtp_url = smtp.as_ref().map(SmtpServer::url);
@@ -162,7 +170,7 @@ fn measure(args: &Args, postgres: Option<&str>, transport: &str) -> anyhow::Resu
     let log = db.dir().join("server.log");
     let started = Instant::now();
     let mut server = Server::logging_to(db.url(), &env, &log)?;
-    let outcome = wait_for_all(args, &mut server, &received, started);
+    let outcome = wait_for_all(args, &mut server, &mut smtp, &received, started);
     let (first, last) = match outcome {
         Ok(times) => times,
         Err(e) => {
@@ -199,22 +207,37 @@ fn measure(args: &Args, postgres: Option<&str>, transport: &str) -> anyhow::Resu
 }
 
 /// Counts arrivals every 10 ms; returns when the first and the last message arrived, from
-/// `started`.
+/// `started`. With `--outage-secs`, stops the SMTP server once a quarter arrived and starts it
+/// again on its port after the outage.
 fn wait_for_all(
     args: &Args,
     server: &mut Server,
+    smtp: &mut Option<SmtpServer>,
     received: &Path,
     started: Instant,
 ) -> anyhow::Result<(Duration, Duration)> {
     let mut first = None;
     let mut reported = Instant::now();
+    let mut outage = args.outage_secs.filter(|_| smtp.is_some()).map(Duration::from_secs);
+    let mut back = None;
     loop {
         let arrived = count_files(received);
         if arrived > 0 && first.is_none() {
             first = Some(started.elapsed());
         }
         if arrived >= args.messages {
+            if let Some(back) = back {
+                eprintln!(
+                    "mail_delivery:   the last message arrived {:.1} s after the SMTP server came back",
+                    back.elapsed().as_secs_f64()
+                );
+            }
             return Ok((first.unwrap_or_default(), started.elapsed()));
+        }
+        if let (Some(length), true) = (outage, arrived >= args.messages / 4) {
+            outage = None;
+            back = Some(stop_smtp_for(length, server, smtp, received)?);
+            reported = Instant::now();
         }
         server.ensure_running()?;
         if started.elapsed() > Duration::from_secs(args.timeout_secs) {
@@ -226,6 +249,29 @@ fn wait_for_all(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Kills the SMTP server, waits `length` (the server must keep running and nothing may
+/// arrive), and starts a new one on the same port; returns when it was back.
+fn stop_smtp_for(
+    length: Duration,
+    server: &mut Server,
+    smtp: &mut Option<SmtpServer>,
+    received: &Path,
+) -> anyhow::Result<Instant> {
+    let port = smtp.as_ref().map_or(0, |s| s.port);
+    drop(smtp.take());
+    let before = count_files(received);
+    eprintln!("mail_delivery:   SMTP server stopped with {before} arrived; back in {} s", length.as_secs());
+    let stopped = Instant::now();
+    while stopped.elapsed() < length {
+        server.ensure_running()?;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ensure!(count_files(received) == before, "messages arrived while the SMTP server was down");
+    *smtp = Some(SmtpServer::start(received, port)?);
+    eprintln!("mail_delivery:   SMTP server back on port {port}; nothing arrived while it was down");
+    Ok(Instant::now())
 }
 
 /// Creates the tables with the binary's `migrate`, as a deployment does.

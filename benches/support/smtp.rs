@@ -17,12 +17,12 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
-    /// Starts the server on a port the kernel picks; returns once it listens.
-    pub fn start(dir: &Path) -> anyhow::Result<SmtpServer> {
+    /// Starts the server on `port` (0: one the kernel picks); returns once it listens.
+    pub fn start(dir: &Path, port: u16) -> anyhow::Result<SmtpServer> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/smtp_server.py");
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
-            .arg("0")
+            .arg(port.to_string())
             .arg(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

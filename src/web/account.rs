@@ -287,12 +287,18 @@ pub async fn my_appointments(
     let (record, list) = state
         .db(move |conn| Ok((applicants::find(conn, id)?, appointments::list_for_applicant(conn, id)?)))
         .await?;
+    let unconfirmed = record
+        .as_ref()
+        .filter(|r| state.settings.booking.require_confirmed_email && r.email_confirmed_at.is_none())
+        .map(|r| r.email.clone());
     let name = record.map(|r| r.full_name).unwrap_or_default();
     let title = lang.t(("My appointments", "Mis citas"));
     Ok(form_page(&req, StatusCode::OK, lang, title, "/my", |csrf| {
         html! {
             p { (lang.t(("Signed in as", "Sesión de"))) " " strong { (name) } }
+            @if let Some(address) = &unconfirmed { (crate::web::account_mail::confirm_first(lang, address)) }
             p { a href="/book" { (lang.t(("Book an appointment", "Reservar una cita"))) } " · "
+                a href="/my/settings" { (lang.t(("My account", "Mi cuenta"))) } " · "
                 a href="/my/password" { (lang.t(("Change my password", "Cambiar mi contraseña"))) } }
             @if list.is_empty() {
                 p { (lang.t(("You have no appointments yet.", "Aún no tiene citas."))) }

@@ -44,6 +44,40 @@ fn notice(
     })
 }
 
+/// The address this applicant must still confirm before booking, when the rule asks for it;
+/// `None` when they may book.
+pub async fn unconfirmed_address(state: &AppState, applicant_id: i64) -> Result<Option<String>, AppError> {
+    if !state.settings.booking.require_confirmed_email {
+        return Ok(None);
+    }
+    let account = state.db(move |conn| Ok(applicants::find(conn, applicant_id)?)).await?;
+    Ok(account.filter(|a| a.email_confirmed_at.is_none()).map(|a| a.email))
+}
+
+/// What an applicant whose address is not confirmed reads where booking would be: why, and the
+/// way to a new link. One wording for /my, the booking pages and a refused booking.
+pub fn confirm_first(lang: Lang, address: &str) -> maud::Markup {
+    html! {
+        p.error role="alert" {
+            (lang.t(("Before you book, confirm your e-mail address: open the link we sent to", "Antes de reservar, confirme su correo electrónico: abra el enlace que enviamos a")))
+            " " strong { (address) } ". "
+            a href="/my/settings" { (lang.t(("Send the link again", "Enviar el enlace de nuevo"))) }
+        }
+    }
+}
+
+/// The booking pages' answer while the address is not confirmed (403, as the API's
+/// `email_not_confirmed`).
+pub fn confirm_first_page(req: &HttpRequest, lang: Lang, address: &str) -> HttpResponse {
+    let title = lang.t(("Book an appointment", "Reservar una cita"));
+    form_page(req, StatusCode::FORBIDDEN, lang, title, "/book", |_| {
+        html! {
+            (confirm_first(lang, address))
+            p { a href="/my" { (lang.t(("My appointments", "Mis citas"))) } }
+        }
+    })
+}
+
 #[derive(Deserialize)]
 pub struct TokenQuery {
     #[serde(default)]

@@ -21,6 +21,7 @@ use crate::http::{client_address, HttpError};
 use crate::reference;
 use crate::rule::Rule;
 use crate::state::AppState;
+use crate::web::account_mail::{confirm_first_page, unconfirmed_address};
 use crate::web::extract::{ApplicantPage, OwnAppointment};
 use crate::web::field_errors::{worded, PageError};
 use crate::web::i18n::{Lang, PageLang};
@@ -33,9 +34,12 @@ use crate::web::{form_page, redirect, session};
 pub async fn choose(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _visitor: ApplicantPage,
+    visitor: ApplicantPage,
 ) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
+    if let Some(address) = unconfirmed_address(&state, visitor.applicant.id).await? {
+        return Ok(confirm_first_page(&req, lang, &address));
+    }
     let (posts, services) =
         state.db(|conn| Ok((reference::list_posts(conn)?, reference::list_services(conn)?))).await?;
     let title = lang.t(("Book an appointment", "Reservar una cita"));
@@ -291,10 +295,13 @@ fn person_field(
 pub async fn slots(
     state: web::Data<AppState>,
     req: HttpRequest,
-    _visitor: ApplicantPage,
+    visitor: ApplicantPage,
     query: web::Query<SlotsQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
+    if let Some(address) = unconfirmed_address(&state, visitor.applicant.id).await? {
+        return Ok(confirm_first_page(&req, lang, &address));
+    }
     let SlotsQuery { post, service, from } = query.into_inner();
     let post = crate::reference::normalise_post(&post);
     slots_page(&state, &req, lang, StatusCode::OK, post, service, from, &BookForm::default(), &[]).await
@@ -309,6 +316,7 @@ pub async fn book(
 ) -> Result<HttpResponse, HttpError> {
     let lang = Lang::of(&req);
     let who = visitor.applicant;
+    let who_id = who.id;
     let form = form.into_inner();
     let post = crate::reference::normalise_post(&form.post);
     let again = |status: StatusCode, errors: Vec<PageError>| {
@@ -341,6 +349,10 @@ pub async fn book(
         Ok(Booked::Replayed { .. }) => Ok(redirect("/my")),
         Err(AppError::Validation { errors, .. }) => {
             again(StatusCode::UNPROCESSABLE_ENTITY, worded(lang, &errors)).await
+        }
+        Err(e) if e.code() == Code::EmailNotConfirmed => {
+            let address = unconfirmed_address(&state, who_id).await?.unwrap_or_default();
+            Ok(confirm_first_page(&req, lang, &address))
         }
         Err(e)
             if matches!(

@@ -25,6 +25,7 @@ mod intake_pages;
 mod keys;
 mod mail_accounts;
 mod mail_delivery;
+mod mail_pages;
 mod mailbox;
 mod openapi_snapshot;
 mod pages;
