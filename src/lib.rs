@@ -8,8 +8,8 @@
 
 pub use consular_desk_domain::{
     accounts, audit, auth, blocking, booking, calendar, clock, config, counters, db, documents, error, fees,
-    field_schemas, mail, pdf, proxies, reference, reports, rule, search, secrets, server_keys, throttle,
-    window, wire, wording,
+    field_schemas, mail, pdf, proxies, reference, registry, reports, rule, search, secrets, server_keys,
+    throttle, window, wire, wording,
 };
 
 pub mod api;

@@ -13,6 +13,7 @@ use crate::mail::sender::{self, Policy};
 use crate::mail::templates::MailTemplates;
 use crate::mail::transport::Transport;
 use crate::pdf::Templates;
+use crate::registry::links::StayKey;
 
 /// Everything a round needs, built (and checked) at start-up.
 pub struct Sender {
@@ -32,6 +33,7 @@ impl Sender {
         settings: &MailSettings,
         papers: Arc<Templates>,
         public_url: &str,
+        stay_links: Arc<StayKey>,
         clock: Clock,
     ) -> anyhow::Result<Sender> {
         let mail = MailTemplates::load(&settings.templates)?;
@@ -41,12 +43,19 @@ impl Sender {
         Ok(Sender {
             pool,
             transport,
-            composer: Composer { mail: Arc::new(mail), papers, from, public_url: public_url.to_string() },
+            composer: Composer {
+                mail: Arc::new(mail),
+                papers,
+                from,
+                public_url: public_url.to_string(),
+                stay_links,
+            },
             policy: Policy {
                 batch: i64::from(settings.batch),
                 lease: settings.lease,
                 max_tries: settings.max_tries,
                 retry_base: settings.retry_base,
+                rate_per_second: settings.rate_per_second,
             },
             poll: settings.poll,
             clock,
@@ -64,7 +73,16 @@ impl Sender {
             })
             .await;
             let full = match outcome {
-                Ok(Ok(round)) => round.claimed as i64 == sender.policy.batch,
+                // The shared pace allows the next claim soon: wait for it, not a whole poll.
+                Ok(Ok(round)) if round.paced.is_some() => {
+                    let wait = round.paced.unwrap_or_default().min(sender.poll);
+                    actix_web::rt::time::sleep(wait).await;
+                    continue;
+                }
+                Ok(Ok(round)) => {
+                    round.claimed as i64 == sender.policy.batch
+                        || round.claimed > 0 && sender.policy.rate_per_second > 0
+                }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %format!("{e:#}"), "mail round failed; will retry");
                     false

@@ -31,6 +31,8 @@ pub struct Done {
     pub reminders_queued: usize,
     /// Sent messages older than 30 days, and used or expired account links, forgotten.
     pub mail_rows_dropped: usize,
+    /// Registered stays over for the retention period, and registrations never confirmed.
+    pub stays_deleted: usize,
 }
 
 pub fn run_once(
@@ -38,9 +40,11 @@ pub fn run_once(
     booking: &BookingSettings,
     window: &WindowSettings,
     reminder_hours: u32,
+    retention_days: u32,
     now: NaiveDateTime,
 ) -> anyhow::Result<Done> {
     let mut conn = pool.get()?;
+    let (ended, unconfirmed) = crate::registry::stays::prune(&mut conn, retention_days, now)?;
     Ok(Done {
         seats_released: appointments::release_due_holds(&mut conn, now)?,
         no_shows_marked: visits::sweep_no_shows(&mut conn, window, now)?,
@@ -52,6 +56,7 @@ pub fn run_once(
         reminders_queued: crate::mail::reminders::queue_due(&mut conn, reminder_hours, now)?,
         mail_rows_dropped: crate::mail::outbox::prune_sent(&mut conn, now - Duration::days(30))?
             + crate::accounts::links::prune(&mut conn, now)?,
+        stays_deleted: ended + unconfirmed,
     })
 }
 
@@ -63,6 +68,7 @@ pub async fn run_forever(
     window: WindowSettings,
     availability: Arc<AvailabilityCache>,
     reminder_hours: u32,
+    retention_days: u32,
     clock: Clock,
 ) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
@@ -71,7 +77,11 @@ pub async fn run_forever(
         ticker.tick().await;
         let (pool, settings, window) = (pool.clone(), booking.clone(), window.clone());
         let now = clock.naive();
-        match actix_web::web::block(move || run_once(&pool, &settings, &window, reminder_hours, now)).await {
+        match actix_web::web::block(move || {
+            run_once(&pool, &settings, &window, reminder_hours, retention_days, now)
+        })
+        .await
+        {
             Ok(Ok(done)) if done != Done::default() => {
                 if done.seats_released > 0 || done.slots_generated > 0 {
                     availability.invalidate_all();

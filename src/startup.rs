@@ -28,6 +28,7 @@ use crate::fees::verification::ReceiptKey;
 use crate::maintenance;
 use crate::pdf::Templates;
 use crate::reference;
+use crate::registry::links::StayKey;
 use crate::secrets::Key;
 use crate::server_keys::{KeyName, ServerKeys};
 use crate::state::AppState;
@@ -95,11 +96,13 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
         let templates = Arc::new(Templates::load(&settings.pdf_templates)?);
+        let stay_links = Arc::new(StayKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
         let mail = crate::mail_sender::Sender::new(
             pool.clone(),
             &settings.mail,
             templates.clone(),
             &settings.public_url,
+            stay_links.clone(),
             clock.clone(),
         )?;
         let first_admin_missing = !staff::has_active_admin(&mut *pool.get()?)?;
@@ -114,6 +117,7 @@ impl Application {
             settings.window.clone(),
             availability.clone(),
             settings.mail.reminder_hours,
+            settings.registry.retention_days,
             clock.clone(),
         ));
         actix_web::rt::spawn(mail.run_forever());
@@ -130,6 +134,7 @@ impl Application {
             availability,
             matching,
             receipts,
+            stay_links,
             templates,
             clock,
         };

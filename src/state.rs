@@ -25,6 +25,8 @@ pub struct AppState {
     pub matching: Arc<MatchingKey>,
     /// Signs the verification codes printed on receipts.
     pub receipts: Arc<ReceiptKey>,
+    /// Signs the citizen registry's links.
+    pub stay_links: Arc<crate::registry::links::StayKey>,
     /// The PDF templates, loaded and checked at start-up.
     pub templates: Arc<Templates>,
     /// Report exports streaming at once: each holds a pooled connection for as long as it

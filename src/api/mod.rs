@@ -14,6 +14,7 @@ pub mod health;
 pub mod methods;
 pub mod paths;
 pub mod reference;
+pub mod registry;
 pub mod reports;
 pub mod schedules;
 pub mod search;
@@ -87,6 +88,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(account_mail::confirm_reset)
         .service(account_mail::change_email)
         .service(account_mail::set_preferences)
+        .service(registry::register)
+        .service(registry::show)
+        .service(registry::confirm)
+        .service(registry::change)
+        .service(registry::remove)
+        .service(registry::unsubscribe)
+        .service(registry::list_states)
+        .service(registry::reassign_state)
+        .service(registry::district_list)
+        .service(registry::preview_emergency)
+        .service(registry::send_emergency)
+        .service(registry::approve_emergency)
+        .service(registry::list_bulletins)
+        .service(registry::preview_newsletter)
+        .service(registry::send_newsletter)
         .service(reference::list_posts)
         .service(reference::list_services)
         .service(reference::list_fees)

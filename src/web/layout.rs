@@ -78,6 +78,7 @@ pub fn start_page(role: Role) -> &'static str {
         Role::Clerk | Role::Supervisor => "/staff",
         Role::Auditor => "/staff/reports",
         Role::Admin => "/staff/admin/accounts",
+        Role::DutyOfficer => "/staff/emergency",
     }
 }
 

@@ -197,6 +197,24 @@ pub struct MailSettings {
     pub batch: u32,
     /// The reminder goes this many hours before the appointment (`CONSULAR_DESK_REMINDER_HOURS`).
     pub reminder_hours: u32,
+    /// Messages per second all instances together send at most
+    /// (`CONSULAR_DESK_SMTP_RATE_PER_SECOND`; unset or 0: as fast as the server takes them).
+    pub rate_per_second: u32,
+}
+
+/// The citizen registry (`crate::registry`).
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrySettings {
+    /// A stay is deleted this many days after it ends (`CONSULAR_DESK_REGISTRY_RETENTION_DAYS`).
+    pub retention_days: u32,
+    /// An emergency message waits for a second officer's approval
+    /// (`CONSULAR_DESK_EMERGENCY_APPROVAL`, default false).
+    pub emergency_approval: bool,
+    /// Registrations per client address per hour (`CONSULAR_DESK_REGISTRY_PER_ADDRESS`).
+    pub registrations_per_address: u32,
+    /// Confirmation messages to one e-mail address per day, however many registrations name it
+    /// (`CONSULAR_DESK_REGISTRY_PER_EMAIL`).
+    pub registrations_per_email: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +244,7 @@ pub struct Settings {
     /// The directory of the PDF templates (loaded and checked at start-up).
     pub pdf_templates: std::path::PathBuf,
     pub mail: MailSettings,
+    pub registry: RegistrySettings,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -422,6 +441,19 @@ impl Settings {
                     .map(|ms| std::time::Duration::from_millis(u64::from(ms)))?,
                 batch: number(&get, "CONSULAR_DESK_MAIL_BATCH", 50, 1, 1000)?,
                 reminder_hours: number(&get, "CONSULAR_DESK_REMINDER_HOURS", 48, 1, 720)?,
+                rate_per_second: number(&get, "CONSULAR_DESK_SMTP_RATE_PER_SECOND", 0, 0, 100_000)?,
+            },
+            registry: RegistrySettings {
+                retention_days: number(&get, "CONSULAR_DESK_REGISTRY_RETENTION_DAYS", 30, 0, 3650)?,
+                emergency_approval: flag(&get, "CONSULAR_DESK_EMERGENCY_APPROVAL", false)?,
+                registrations_per_address: number(
+                    &get,
+                    "CONSULAR_DESK_REGISTRY_PER_ADDRESS",
+                    20,
+                    1,
+                    1_000_000,
+                )?,
+                registrations_per_email: number(&get, "CONSULAR_DESK_REGISTRY_PER_EMAIL", 5, 1, 1_000_000)?,
             },
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,

@@ -66,6 +66,7 @@ codes! {
     WrongPost = 403 "wrong_post" "the staff account is bound to another post";
     OwnReceipt = 403 "own_receipt" "the clerk who collected a fee can't void it: a supervisor does";
     OwnClose = 403 "own_close" "a cash close is signed by a supervisor other than the clerk who counted";
+    OwnBulletin = 403 "own_bulletin" "an emergency message is approved by an officer other than the one who wrote it";
     WrongCurrentPassword = 403 "wrong_current_password" "the current password given with a password change is not right";
     EmailNotConfirmed = 403 "email_not_confirmed" "the account's e-mail address is not confirmed yet: open the link sent to it (or ask for another) before booking";
     LinkNotValid = 400 "link_not_valid" "the link from the e-mail was used already, has expired, or a newer one was sent";
@@ -81,6 +82,7 @@ codes! {
     AppointmentChanged = 409 "appointment_changed" "the appointment changed meanwhile: look again and retry";
     EmailTaken = 409 "email_taken" "an applicant account with this e-mail exists";
     AlreadyConfirmed = 409 "already_confirmed" "the account's e-mail address is confirmed already";
+    AlreadyQueued = 409 "already_queued" "the emergency message was approved and queued already";
     NotFailed = 409 "not_failed" "only a message that was given up can be sent again";
     UsernameTaken = 409 "username_taken" "a staff account with this username exists";
     CannotDisableSelf = 409 "cannot_disable_self" "an account cannot disable itself";

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod pdf;
 pub mod proxies;
 pub mod reference;
+pub mod registry;
 pub mod reports;
 pub mod rule;
 pub mod search;

@@ -109,7 +109,9 @@ rules! {
         / "Debe ser posterior a hoy: un precio nuevo empieza otro día";
 
     // Accounts and staff.
-    NotARole = "not_a_role": "must be clerk, supervisor, auditor or admin" / "Debe ser clerk, supervisor, auditor o admin";
+    NotARole = "not_a_role":
+        "must be clerk, supervisor, auditor, admin or duty_officer"
+        / "Debe ser clerk, supervisor, auditor, admin o duty_officer";
     NotAPostOrEvery = "not_a_post_or_every":
         "must be a three-letter post code, or null for every post"
         / "Debe ser el código de tres letras de una sede, o null para todas";
@@ -263,6 +265,22 @@ rules! {
     EntityName = "entity_name":
         "must be 1 to 40 lower-case letters or underscores"
         / "Debe tener de 1 a 40 letras minúsculas o guiones bajos";
+
+    // The citizen registry and its messages.
+    NotAState = "not_a_state":
+        "is not one of Mexico's states (a code such as JAL)"
+        / "No es uno de los estados de México (un código como JAL)";
+    DistrictOrState = "district_or_state":
+        "name the consular district or the state" / "Indique el distrito consular o el estado";
+    NameATraveller { max: usize } = "traveller_count":
+        "name 1 to {max} travellers" / "Indique de 1 a {max} viajeros";
+    AskForSomething = "nothing_asked":
+        "ask for emergency messages, the newsletter or both"
+        / "Pida los mensajes de emergencia, el boletín o ambos";
+    StayTooLong { max_days: i64 } = "stay_too_long":
+        "is more than {max_days} days after the arrival" / "Es más de {max_days} días después de la llegada";
+    NameADistrict = "no_district":
+        "name at least one district, or all of Mexico" / "Indique al menos un distrito, o todo México";
 }
 
 /// One invalid field in a 422 answer: the field, the rule it broke and the rule's words.

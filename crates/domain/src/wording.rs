@@ -96,6 +96,7 @@ pub fn role(role: crate::auth::Role) -> Words {
         Role::Supervisor => ("supervisor", "supervisor"),
         Role::Auditor => ("auditor", "auditor"),
         Role::Admin => ("administrator", "administrador"),
+        Role::DutyOfficer => ("duty officer", "oficial de guardia"),
     }
 }
 

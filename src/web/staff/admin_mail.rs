@@ -42,6 +42,9 @@ fn kind_words(kind: Kind) -> Text {
         Kind::StaffAssignmentChanged => {
             ("Staff role or post changed", "Función o sede del personal cambiada")
         }
+        Kind::RegistryConfirm => ("Registry: confirm the address", "Registro: confirmar el correo"),
+        Kind::Emergency => ("Emergency message", "Mensaje de emergencia"),
+        Kind::Newsletter => ("Newsletter", "Boletín"),
     }
 }
 
@@ -88,6 +91,7 @@ fn mail_body(lang: Lang, csrf: &str, day: &MailDay, again: Option<i64>) -> Marku
                     th scope="col" { (lang.t(("Sent", "Enviados"))) }
                     th scope="col" { (lang.t(("Waiting", "En espera"))) }
                     th scope="col" { (lang.t(("Failed", "Fallidos"))) }
+                    th scope="col" { (lang.t(("Withdrawn", "Retirados"))) }
                 } }
                 tbody {
                     @for k in &day.kinds {
@@ -96,6 +100,7 @@ fn mail_body(lang: Lang, csrf: &str, day: &MailDay, again: Option<i64>) -> Marku
                             td { (k.sent) }
                             td { (k.waiting) }
                             td { (k.failed) }
+                            td { (k.withdrawn) }
                         }
                     }
                 }

@@ -95,6 +95,12 @@ actions! {
     StaffReassigned = "staff.reassigned" "staff";
     StaffEmailChanged = "staff.email_changed" "staff";
     ServerKeysExported = "server_keys.exported" "server_keys";
+    StayRead = "stay.read" "stay";
+    StaysPruned = "stay.pruned" "stay";
+    MexicanStateReassigned = "mexican_state.reassigned" "mexican_state";
+    BulletinWritten = "bulletin.written" "bulletin";
+    BulletinApproved = "bulletin.approved" "bulletin";
+    BulletinQueued = "bulletin.queued" "bulletin";
 }
 
 impl Action {

@@ -10,10 +10,12 @@ pub enum Role {
     Supervisor,
     Auditor,
     Admin,
+    /// Writes emergency messages and reads the citizen registry of its district.
+    DutyOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Clerk, Role::Supervisor, Role::Auditor, Role::Admin];
+    pub const ALL: [Role; 5] = [Role::Clerk, Role::Supervisor, Role::Auditor, Role::Admin, Role::DutyOfficer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -21,6 +23,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::DutyOfficer => "duty_officer",
         }
     }
 
@@ -47,6 +50,11 @@ pub struct AuditorOrAdmin;
 pub struct AdminOnly;
 /// Any active staff member.
 pub struct AnyStaff;
+/// Emergency messages: duty officer, admin.
+pub struct DutyOfficerOrAdmin;
+/// The citizen registry: the staff who may have to reach citizens (duty officer, supervisor,
+/// admin); each read is audited.
+pub struct RegistryReaders;
 
 impl Requirement for ClerkPlus {
     const DESCRIPTION: &'static str = "clerk, supervisor or admin";
@@ -73,6 +81,20 @@ impl Requirement for AdminOnly {
     const DESCRIPTION: &'static str = "admin";
     fn admits(role: Role) -> bool {
         role == Role::Admin
+    }
+}
+
+impl Requirement for DutyOfficerOrAdmin {
+    const DESCRIPTION: &'static str = "duty officer or admin";
+    fn admits(role: Role) -> bool {
+        matches!(role, Role::DutyOfficer | Role::Admin)
+    }
+}
+
+impl Requirement for RegistryReaders {
+    const DESCRIPTION: &'static str = "duty officer, supervisor or admin";
+    fn admits(role: Role) -> bool {
+        matches!(role, Role::DutyOfficer | Role::Supervisor | Role::Admin)
     }
 }
 
@@ -104,5 +126,9 @@ mod tests {
         assert!(!SupervisorPlus::admits(Role::Clerk));
         assert!(AdminOnly::admits(Role::Admin));
         assert!(!AdminOnly::admits(Role::Supervisor));
+        assert!(!ClerkPlus::admits(Role::DutyOfficer));
+        assert!(DutyOfficerOrAdmin::admits(Role::DutyOfficer));
+        assert!(!DutyOfficerOrAdmin::admits(Role::Supervisor));
+        assert!(!RegistryReaders::admits(Role::Clerk));
     }
 }

@@ -476,6 +476,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_terms,
     outbox,
     account_links,
+    mail_pace,
+    mexican_states,
+    stays,
+    stay_travellers,
+    bulletins,
 );
 
 diesel::table! {
@@ -493,8 +498,75 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        /// 0 single messages, 1 emergency, 2 newsletter: claimed in that order.
+        priority -> Integer,
     }
 }
+
+diesel::table! {
+    mail_pace (id) {
+        id -> Integer,
+        next_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mexican_states (code) {
+        code -> Text,
+        name -> Text,
+        post_code -> Text,
+    }
+}
+
+diesel::table! {
+    stays (id) {
+        id -> BigInt,
+        email -> Text,
+        phone -> Nullable<Text>,
+        language -> Text,
+        arrives -> Date,
+        departs -> Date,
+        district -> Text,
+        state_code -> Nullable<Text>,
+        emergency_messages -> Bool,
+        newsletter -> Bool,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stay_travellers (stay_id, position) {
+        stay_id -> BigInt,
+        position -> Integer,
+        given_names -> Text,
+        surname -> Text,
+        date_of_birth -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    bulletins (id) {
+        id -> BigInt,
+        kind -> Text,
+        districts -> Text,
+        present_from -> Nullable<Date>,
+        present_to -> Nullable<Date>,
+        subject_en -> Text,
+        body_en -> Text,
+        subject_es -> Text,
+        body_es -> Text,
+        state -> Text,
+        written_by -> BigInt,
+        written_at -> Timestamp,
+        approved_by -> Nullable<BigInt>,
+        queued_at -> Nullable<Timestamp>,
+        recipients -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(stay_travellers -> stays (stay_id));
 
 diesel::table! {
     /// Single-use links sent by mail (confirm an address, reset a password), by token hash.

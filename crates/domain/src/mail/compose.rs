@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
@@ -19,6 +19,8 @@ use crate::mail::outbox::Claimed;
 use crate::mail::templates::MailTemplates;
 use crate::mail::Kind;
 use crate::pdf::Templates;
+use crate::registry::links::{self, StayKey};
+use crate::registry::{bulletins, stays};
 use crate::wording::{self, Lang};
 
 /// What composing needs besides the row: the words, the papers, the sender's address and the
@@ -28,6 +30,46 @@ pub struct Composer {
     pub papers: Arc<Templates>,
     pub from: Mailbox,
     pub public_url: String,
+    /// Signs the registry's links (to manage a stay, to stop the newsletter).
+    pub stay_links: Arc<StayKey>,
+}
+
+/// What a claimed row becomes: a message to send, or nothing, because what it was about is
+/// gone or no longer wants it (a deleted registration; the newsletter turned off).
+pub enum Composed {
+    Message(Box<Message>, String),
+    Withdrawn(&'static str),
+}
+
+/// RFC 2369 `List-Unsubscribe`, with RFC 8058's one-click `List-Unsubscribe-Post`.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
 }
 
 /// The message's id: the row's id and the time it was queued, at the public address's host;
@@ -50,7 +92,7 @@ impl Composer {
         conn: &mut DbConn,
         claimed: &Claimed,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<(Message, String)> {
+    ) -> anyhow::Result<Composed> {
         let kind = Kind::parse(&claimed.kind).with_context(|| format!("unknown kind {}", claimed.kind))?;
         let lang = Lang::parse(&claimed.language).unwrap_or(Lang::En);
         let payload: serde_json::Map<String, serde_json::Value> =
@@ -64,6 +106,13 @@ impl Composer {
         if kind == Kind::DocumentReady {
             self.document(conn, &mut values)?;
         }
+        let mut unsubscribe = None;
+        if kind.is_registry() {
+            match self.registry(conn, kind, lang, &mut values)? {
+                Ok(link) => unsubscribe = link,
+                Err(why) => return Ok(Composed::Withdrawn(why)),
+            }
+        }
         let drawn = self.mail.draw(kind, lang, &values)?;
         let id = message_id(claimed, &self.public_url);
         let to: Mailbox = claimed.recipient.parse().context("the recipient's address")?;
@@ -73,15 +122,69 @@ impl Composer {
         } else {
             attachments.into_iter().fold(MultiPart::mixed().multipart(bodies), |m, part| m.singlepart(part))
         };
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(drawn.subject)
             .message_id(Some(id.clone()))
-            .date(now.into())
-            .multipart(body)
-            .context("building the message")?;
-        Ok((message, id))
+            .date(now.into());
+        if let Some(url) = unsubscribe {
+            builder = builder.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
+        }
+        let message = builder.multipart(body).context("building the message")?;
+        Ok(Composed::Message(Box::new(message), id))
+    }
+
+    /// Fills in a registry message from its stay (and bulletin): the link to manage the stay,
+    /// and the newsletter's unsubscribe address, which it returns. `Err(why)` when the message
+    /// must not go: the stay is deleted, or no longer wants it.
+    fn registry(
+        &self,
+        conn: &mut DbConn,
+        kind: Kind,
+        lang: Lang,
+        values: &mut HashMap<String, String>,
+    ) -> anyhow::Result<Result<Option<String>, &'static str>> {
+        let id: i64 =
+            values.get("stay").and_then(|s| s.parse().ok()).context("a registry message without its stay")?;
+        let Some(stay) = stays::recipient(conn, id)? else {
+            return Ok(Err("the registration was deleted"));
+        };
+        let wanted = match kind {
+            Kind::RegistryConfirm => !stay.confirmed,
+            Kind::Emergency => stay.confirmed && stay.emergency_messages,
+            _ => stay.confirmed && stay.newsletter,
+        };
+        if !wanted {
+            return Ok(Err("the registration no longer asks for it"));
+        }
+        let url = |key: &StayKey| links::manage_url(&self.public_url, key, stay.id, &stay.email);
+        values.insert("manage_url".into(), url(&self.stay_links));
+        if kind == Kind::RegistryConfirm {
+            values.insert(
+                "travellers".into(),
+                stay.travellers.iter().map(|t| format!("- {t}")).collect::<Vec<_>>().join("\n"),
+            );
+            values.insert("arrives".into(), stay.arrives.to_string());
+            values.insert("departs".into(), stay.departs.to_string());
+            let post = crate::reference::list_posts(conn)?.into_iter().find(|p| p.code == stay.district);
+            values.insert("district".into(), post.map_or(stay.district.clone(), |p| p.name));
+            return Ok(Ok(None));
+        }
+        let bulletin: i64 = values
+            .get("bulletin")
+            .and_then(|s| s.parse().ok())
+            .context("a bulletin message without its bulletin")?;
+        let (subject, body) =
+            bulletins::words(conn, bulletin, lang == Lang::Es)?.context("the message is gone")?;
+        values.insert("subject".into(), subject);
+        values.insert("body".into(), body);
+        if kind == Kind::Newsletter {
+            let link = links::unsubscribe_url(&self.public_url, &self.stay_links, stay.id, &stay.email);
+            values.insert("unsubscribe_url".into(), link.clone());
+            return Ok(Ok(Some(link)));
+        }
+        Ok(Ok(None))
     }
 
     /// Fills in where to collect a document and the links to its state and to the account's

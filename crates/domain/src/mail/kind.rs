@@ -56,9 +56,18 @@ kinds! {
     DocumentReady = "document_ready" { "name", "tracking_number", "post", "address", "track_url", "settings_url" };
     StaffPasswordReset = "staff_password_reset" { "username" };
     StaffAssignmentChanged = "staff_assignment_changed" { "username", "role", "post" };
+    RegistryConfirm = "registry_confirm" { "manage_url", "travellers", "arrives", "departs", "district" };
+    Emergency = "emergency" { "subject", "body", "manage_url" };
+    Newsletter = "newsletter" { "subject", "body", "manage_url", "unsubscribe_url" };
 }
 
 impl Kind {
+    /// Messages about a registered stay: they name it, and are withdrawn if it is deleted (or
+    /// no longer wants them) before they go.
+    pub fn is_registry(self) -> bool {
+        matches!(self, Kind::RegistryConfirm | Kind::Emergency | Kind::Newsletter)
+    }
+
     /// Messages about an appointment carry its calendar file; those about a kept appointment
     /// also its confirmation PDF.
     pub fn is_appointment(self) -> bool {

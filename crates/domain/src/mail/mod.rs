@@ -13,6 +13,7 @@ pub mod compose;
 pub mod kind;
 pub mod notices;
 pub mod outbox;
+pub mod pace;
 pub mod reminders;
 pub mod sender;
 pub mod templates;

@@ -90,7 +90,7 @@ pub fn claim(
             "UPDATE outbox SET state = 'sending', tries = tries + 1, claimed_until = $1 \
              WHERE id IN (SELECT id FROM outbox \
                  WHERE (state = 'waiting' AND due_at <= $2) OR (state = 'sending' AND claimed_until <= $2) \
-                 ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 ORDER BY priority, due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id, kind, recipient, language, payload, tries, created_at",
         )
         .bind::<Timestamp, _>(until)
@@ -103,7 +103,7 @@ pub fn claim(
                     (outbox::state.eq("waiting").and(outbox::due_at.le(now)))
                         .or(outbox::state.eq("sending").and(outbox::claimed_until.le(now))),
                 )
-                .order((outbox::due_at, outbox::id))
+                .order((outbox::priority, outbox::due_at, outbox::id))
                 .limit(batch)
                 .select(outbox::id)
                 .load(c)?;
@@ -142,6 +142,21 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
             outbox::sent_at.eq(now),
             outbox::claimed_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
+            outbox::payload.eq("{}"),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// What the message was about is gone or no longer wants it (a deleted registration): it is
+/// not sent, and says why.
+pub fn mark_withdrawn(conn: &mut DbConn, id: i64, why: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id).filter(outbox::state.eq("sending")))
+        .set((
+            outbox::state.eq("withdrawn"),
+            outbox::sent_at.eq(now),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(why),
             outbox::payload.eq("{}"),
         ))
         .execute(conn)
@@ -189,11 +204,15 @@ pub fn send_again(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult
         .map(|n| n == 1)
 }
 
-/// Forgets sent messages queued before `before` (their values are gone already; the rows only
-/// count for the admins' view).
+/// Forgets sent (and withdrawn) messages queued before `before` (their values are gone
+/// already; the rows only count for the admins' view).
 pub fn prune_sent(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(outbox::table.filter(outbox::state.eq("sent")).filter(outbox::created_at.lt(before)))
-        .execute(conn)
+    diesel::delete(
+        outbox::table
+            .filter(outbox::state.eq_any(["sent", "withdrawn"]))
+            .filter(outbox::created_at.lt(before)),
+    )
+    .execute(conn)
 }
 
 /// How many messages of one kind queued on one day are in each state.
@@ -204,6 +223,8 @@ pub struct KindCounts {
     /// Waiting for their first or a later try, or being sent.
     pub waiting: i64,
     pub failed: i64,
+    /// Not sent because what it was about went away (a registration deleted before its turn).
+    pub withdrawn: i64,
 }
 
 /// A message that was given up: what it was, when, how often it was tried and the last reason.
@@ -236,13 +257,14 @@ pub fn summary(
         let i = match counts.iter().position(|c| c.kind == kind) {
             Some(i) => i,
             None => {
-                counts.push(KindCounts { kind, sent: 0, waiting: 0, failed: 0 });
+                counts.push(KindCounts { kind, sent: 0, waiting: 0, failed: 0, withdrawn: 0 });
                 counts.len() - 1
             }
         };
         match state.as_str() {
             "sent" => counts[i].sent += n,
             "failed" => counts[i].failed += n,
+            "withdrawn" => counts[i].withdrawn += n,
             _ => counts[i].waiting += n,
         }
     }

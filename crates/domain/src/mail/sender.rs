@@ -6,9 +6,9 @@ use chrono::Duration;
 
 use crate::clock::Clock;
 use crate::db::Pool;
-use crate::mail::compose::Composer;
-use crate::mail::outbox;
+use crate::mail::compose::{Composed, Composer};
 use crate::mail::transport::Transport;
+use crate::mail::{outbox, pace};
 
 /// How hard the sender tries.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,8 @@ pub struct Policy {
     pub max_tries: u32,
     /// The wait after the first failed try; it doubles with each.
     pub retry_base: Duration,
+    /// Messages per second all instances together send at most; 0: no limit.
+    pub rate_per_second: u32,
 }
 
 /// What one round did.
@@ -29,6 +31,9 @@ pub struct Round {
     pub claimed: usize,
     pub sent: usize,
     pub failed: usize,
+    pub withdrawn: usize,
+    /// The shared pace allows the next claim only after this long.
+    pub paced: Option<std::time::Duration>,
 }
 
 /// Claims up to a batch and sends it. A message whose try fails waits its backoff (or is given
@@ -41,13 +46,28 @@ pub fn send_due(
     clock: &Clock,
 ) -> anyhow::Result<Round> {
     let mut conn = pool.get()?;
-    let claimed = outbox::claim(&mut conn, policy.batch, policy.lease, clock.naive())?;
+    let claimed = match pace::claim_paced(
+        &mut conn,
+        policy.rate_per_second,
+        policy.batch,
+        policy.lease,
+        clock.naive(),
+    )? {
+        Ok(claimed) => claimed,
+        Err(wait) => return Ok(Round { paced: Some(wait), ..Round::default() }),
+    };
     let mut round = Round { claimed: claimed.len(), ..Round::default() };
     for message in &claimed {
-        let outcome = composer
-            .compose(&mut conn, message, clock.now())
-            .map_err(|e| format!("{e:#}"))
-            .and_then(|(mail, id)| transport.send(&mail, &id));
+        let outcome = match composer.compose(&mut conn, message, clock.now()) {
+            Ok(Composed::Message(mail, id)) => transport.send(&mail, &id),
+            Ok(Composed::Withdrawn(why)) => {
+                outbox::mark_withdrawn(&mut conn, message.id, why, clock.naive())?;
+                round.withdrawn += 1;
+                tracing::debug!(outbox_id = message.id, kind = %message.kind, "mail withdrawn");
+                continue;
+            }
+            Err(e) => Err(format!("{e:#}")),
+        };
         match outcome {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, message.id, clock.naive())?;

@@ -5,7 +5,7 @@ pub mod seed;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{fee_schedule, fee_withdrawals, posts, services};
+use crate::db::schema::{fee_schedule, fee_withdrawals, mexican_states, posts, services};
 use crate::db::{is_unique_violation, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -105,6 +105,17 @@ pub fn seed(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
                     services::duration_minutes.eq(s.duration_minutes),
                     services::max_party_size.eq(s.max_party_size),
                     services::description.eq(s.description),
+                ))
+                .execute(conn),
+        )?;
+    }
+    for (code, name, post) in seed::MEXICAN_STATES {
+        added += ignore_existing(
+            diesel::insert_into(mexican_states::table)
+                .values((
+                    mexican_states::code.eq(code),
+                    mexican_states::name.eq(name),
+                    mexican_states::post_code.eq(post),
                 ))
                 .execute(conn),
         )?;

@@ -195,3 +195,41 @@ pub const FEES: &[FeeSeed] = &[
         amount_cents: 5_000,
     },
 ];
+
+/// Mexico's states (ISO 3166-2:MX codes) and the post whose consular district each is in
+/// (DESIGN.md's map). Sonora and Tamaulipas are split; they name the larger part's post, and a
+/// traveller in the north names the district (NOG, NLD) instead. Zacatecas is Monterrey's.
+pub const MEXICAN_STATES: &[(&str, &str, &str)] = &[
+    ("AGU", "Aguascalientes", "GDL"),
+    ("BCN", "Baja California", "TIJ"),
+    ("BCS", "Baja California Sur", "TIJ"),
+    ("CAM", "Campeche", "MID"),
+    ("CHP", "Chiapas", "MEX"),
+    ("CHH", "Chihuahua", "CJS"),
+    ("CMX", "Ciudad de México", "MEX"),
+    ("COA", "Coahuila", "MTY"),
+    ("COL", "Colima", "GDL"),
+    ("DUR", "Durango", "CJS"),
+    ("GUA", "Guanajuato", "MEX"),
+    ("GRO", "Guerrero", "MEX"),
+    ("HID", "Hidalgo", "MEX"),
+    ("JAL", "Jalisco", "GDL"),
+    ("MEX", "Estado de México", "MEX"),
+    ("MIC", "Michoacán", "MEX"),
+    ("MOR", "Morelos", "MEX"),
+    ("NAY", "Nayarit", "GDL"),
+    ("NLE", "Nuevo León", "MTY"),
+    ("OAX", "Oaxaca", "MEX"),
+    ("PUE", "Puebla", "MEX"),
+    ("QUE", "Querétaro", "MEX"),
+    ("ROO", "Quintana Roo", "MID"),
+    ("SLP", "San Luis Potosí", "MTY"),
+    ("SIN", "Sinaloa", "HMO"),
+    ("SON", "Sonora", "HMO"),
+    ("TAB", "Tabasco", "MEX"),
+    ("TAM", "Tamaulipas", "MAM"),
+    ("TLA", "Tlaxcala", "MEX"),
+    ("VER", "Veracruz", "MEX"),
+    ("YUC", "Yucatán", "MID"),
+    ("ZAC", "Zacatecas", "MTY"),
+];

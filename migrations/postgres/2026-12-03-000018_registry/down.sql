@@ -1,0 +1,13 @@
+DROP TABLE mail_pace;
+DROP INDEX outbox_due;
+DELETE FROM outbox WHERE state = 'withdrawn';
+ALTER TABLE outbox DROP CONSTRAINT outbox_state_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_state_check CHECK (state IN ('waiting', 'sending', 'sent', 'failed'));
+ALTER TABLE outbox DROP COLUMN priority;
+CREATE INDEX outbox_due ON outbox (state, due_at);
+DROP TABLE bulletins;
+DROP TABLE stay_travellers;
+DROP TABLE stays;
+DROP TABLE mexican_states;
+ALTER TABLE staff DROP CONSTRAINT staff_role_check;
+ALTER TABLE staff ADD CONSTRAINT staff_role_check CHECK (role IN ('clerk', 'supervisor', 'auditor', 'admin'));
