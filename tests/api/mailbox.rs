@@ -16,9 +16,16 @@ pub struct Received {
     pub html: String,
     /// `(file name, content type with its parameters, bytes)`.
     pub attachments: Vec<(String, String, Vec<u8>)>,
+    /// The header lines as sent, unfolded: `(name, value)`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Received {
+    /// The first header called `name` (any case), as sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// The first `https?://…` address in the text body that contains `path`.
     pub fn link(&self, path: &str) -> String {
         self.text
@@ -98,6 +105,12 @@ impl Mailbox {
 
 pub fn parse(raw: &[u8]) -> Received {
     let message = MessageParser::default().parse(raw).expect("a parseable message");
+    let head = String::from_utf8_lossy(raw);
+    let head = head.split("\r\n\r\n").next().unwrap_or_default().replace("\r\n ", " ").replace("\r\n\t", " ");
+    let headers = head
+        .split("\r\n")
+        .filter_map(|line| line.split_once(':').map(|(n, v)| (n.trim().to_string(), v.trim().to_string())))
+        .collect();
     let address = |a: Option<&mail_parser::Address>| {
         a.and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_string()
     };
@@ -124,5 +137,6 @@ pub fn parse(raw: &[u8]) -> Received {
                 (part.attachment_name().unwrap_or_default().to_string(), kind, part.contents().to_vec())
             })
             .collect(),
+        headers,
     }
 }
