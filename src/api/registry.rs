@@ -25,7 +25,7 @@ const PROBLEM: &str = "application/problem+json";
     (status = 429, description = "`too_many_requests`: registrations per client address an hour (`CONSULAR_DESK_REGISTRY_PER_ADDRESS`, 20) or per e-mail address a day (`CONSULAR_DESK_REGISTRY_PER_EMAIL`, 5)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/registry/stays")]
-pub async fn register(
+pub async fn register_stay(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<StayInput>,
@@ -55,7 +55,7 @@ const NOT_HELD: &str =
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/registry/stays/{id}")]
-pub async fn show(
+pub async fn show_stay(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<Signed>,
@@ -71,7 +71,7 @@ pub async fn show(
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/registry/stays/{id}/confirm")]
-pub async fn confirm(
+pub async fn confirm_stay(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<Signed>,
@@ -89,7 +89,7 @@ pub async fn confirm(
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[put("/registry/stays/{id}")]
-pub async fn change(
+pub async fn change_stay(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<Signed>,
@@ -108,7 +108,7 @@ pub async fn change(
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[delete("/registry/stays/{id}")]
-pub async fn remove(
+pub async fn delete_stay(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<Signed>,
@@ -125,7 +125,7 @@ pub async fn remove(
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("/registry/stays/{id}/unsubscribe")]
-pub async fn unsubscribe(
+pub async fn unsubscribe_stay(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     query: web::Query<Signed>,
@@ -250,9 +250,9 @@ pub async fn send_emergency(
 #[post("/staff/emergency-messages/{id}/approve")]
 pub async fn approve_emergency(
     state: web::Data<AppState>,
-    member: Staff<DutyOfficerOrAdmin>,
-    id: web::Path<i64>,
+    request: Guarded<Staff<DutyOfficerOrAdmin>, web::Path<i64>>,
 ) -> Result<HttpResponse, HttpError> {
+    let Guarded(member, id) = request;
     let (id, now, actor) = (id.into_inner(), state.clock.naive(), member.actor());
     let view = state.db(move |conn| bulletins::approve(conn, &actor, id, now)).await?;
     Ok(HttpResponse::Accepted().json(view))

@@ -19,6 +19,17 @@ const NOT_STATE_CHANGES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/password-reset"),
     ("POST", "/api/v1/me/confirm-email"),
     ("POST", "/api/v1/me/email"),
+    // Counting who a message would reach changes nothing.
+    ("POST", "/api/v1/staff/emergency-messages/preview"),
+    ("POST", "/api/v1/staff/newsletters/preview"),
+    // The registry is confidential: a person's own registration, changed by the holder of its
+    // link, is not copied into the trail (which records staff reads, bulletins and the
+    // retention's counts instead).
+    ("POST", "/api/v1/registry/stays"),
+    ("PUT", "/api/v1/registry/stays/{id}"),
+    ("DELETE", "/api/v1/registry/stays/{id}"),
+    ("POST", "/api/v1/registry/stays/{id}/confirm"),
+    ("POST", "/api/v1/registry/stays/{id}/unsubscribe"),
 ];
 
 /// Every entry recorded after entry `after`, read as `reader`.
@@ -172,6 +183,38 @@ async fn exercise(
             let body = json!({"email": "target@example.mx"});
             let r = app.call("PUT", "/api/v1/admin/staff/target.clerk/email", admin, Some(&body)).await;
             (r, "staff.email_changed", "staff")
+        }
+        ("PUT", "/api/v1/admin/mexican-states/{code}") => {
+            let r = app
+                .call("PUT", "/api/v1/admin/mexican-states/SON", admin, Some(&json!({"district": "NOG"})))
+                .await;
+            (r, "mexican_state.reassigned", "staff")
+        }
+        ("POST", "/api/v1/staff/emergency-messages") | ("POST", "/api/v1/staff/newsletters") => {
+            let mut body = json!({
+                "districts": ["*"], "from": "2026-12-08", "to": "2026-12-09",
+                "subject_en": "Test", "body_en": "Test.", "subject_es": "Prueba", "body_es": "Prueba.",
+            });
+            if path.ends_with("newsletters") {
+                body.as_object_mut().map(|b| b.retain(|k, _| k != "from" && k != "to"));
+            }
+            (app.post(path, admin, &body).await, "bulletin.written", "staff")
+        }
+        ("POST", "/api/v1/staff/emergency-messages/{id}/approve") => {
+            // One written with approval required, by another officer.
+            let body = json!({
+                "districts": ["*"], "from": "2026-12-08", "to": "2026-12-09",
+                "subject_en": "Test", "body_en": "Test.", "subject_es": "Prueba", "body_es": "Prueba.",
+            });
+            let officer =
+                app.staff_token(&format!("duty.{:x}", rand::random::<u32>()), "duty_officer", None).await;
+            let written = app.post("/api/v1/staff/emergency-messages", Some(&officer), &body).await;
+            let id = written.body["id"].as_i64().unwrap_or_default();
+            sql(&app.db_url, &format!("UPDATE bulletins SET state = 'awaiting_approval' WHERE id = {id}"))
+                .ok();
+            let r =
+                app.post(&format!("/api/v1/staff/emergency-messages/{id}/approve"), admin, &json!({})).await;
+            (r, "bulletin.approved", "staff")
         }
         ("POST", "/api/v1/admin/mail/{id}/send-again") => {
             // A message given up (as the sender leaves one after its last try).

@@ -23,12 +23,14 @@ struct Endpoint {
     who: Who,
 }
 
-const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin"];
+const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin", "duty_officer"];
 const ADMIN: &[&str] = &["admin"];
 
 const CLERK_PLUS: &[&str] = &["clerk", "supervisor", "admin"];
 const AUDITOR_OR_ADMIN: &[&str] = &["auditor", "admin"];
 const SUPERVISOR_PLUS: &[&str] = &["supervisor", "admin"];
+const DUTY_OFFICER_OR_ADMIN: &[&str] = &["duty_officer", "admin"];
+const REGISTRY_READERS: &[&str] = &["duty_officer", "supervisor", "admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/me", who: Who::Applicant },
@@ -54,6 +56,30 @@ const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "PUT", path: "/api/v1/admin/staff/{username}/assignment", who: Who::Staff(ADMIN) },
     Endpoint { method: "PUT", path: "/api/v1/admin/staff/{username}/email", who: Who::Staff(ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/admin/mail", who: Who::Staff(ADMIN) },
+    Endpoint { method: "PUT", path: "/api/v1/admin/mexican-states/{code}", who: Who::Staff(ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/staff/registry", who: Who::Staff(REGISTRY_READERS) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages/preview",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/emergency-messages",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages/{id}/approve",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint { method: "POST", path: "/api/v1/staff/newsletters/preview", who: Who::Staff(ADMIN) },
+    Endpoint { method: "POST", path: "/api/v1/staff/newsletters", who: Who::Staff(ADMIN) },
     Endpoint { method: "POST", path: "/api/v1/admin/mail/{id}/send-again", who: Who::Staff(ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/admin/posts/{post}/schedules", who: Who::Staff(ADMIN) },
     Endpoint { method: "PUT", path: "/api/v1/admin/posts/{post}/schedules", who: Who::Staff(ADMIN) },
@@ -229,6 +255,14 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/posts/{post}/queue/display"),
     ("GET", "/api/v1/track/{tracking_number}"),
     ("GET", "/api/v1/receipts/verify/{receipt_number}"),
+    // The registry: anyone registers; the holder of a signed link (`sig`) manages it.
+    ("POST", "/api/v1/registry/stays"),
+    ("GET", "/api/v1/registry/stays/{id}"),
+    ("PUT", "/api/v1/registry/stays/{id}"),
+    ("DELETE", "/api/v1/registry/stays/{id}"),
+    ("POST", "/api/v1/registry/stays/{id}/confirm"),
+    ("POST", "/api/v1/registry/stays/{id}/unsubscribe"),
+    ("GET", "/api/v1/registry/states"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
