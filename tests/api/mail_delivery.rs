@@ -195,6 +195,24 @@ impl ServeBinary {
         ServeBinary(child)
     }
 
+    /// As [`ServeBinary::start`], on the address `CONSULAR_DESK_BIND` in `env` gives.
+    fn start_bound(db_url: &str, env: &[(&str, &str)]) -> ServeBinary {
+        let bind = env.iter().find(|(k, _)| *k == "CONSULAR_DESK_BIND").map_or("127.0.0.1:0", |(_, v)| *v);
+        let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
+            .args(["serve", "--bind", bind])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", db_url)
+            .env("CONSULAR_DESK_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        ServeBinary(child)
+    }
+
     /// SIGKILL: no chance to finish the batch or mark anything.
     fn kill(&mut self) {
         let _ = self.0.kill();
@@ -351,4 +369,168 @@ async fn a_permanent_refusal_gives_the_message_up_after_max_tries_keeping_the_re
         );
     }
     assert_eq!(Inbox::new(received.path()).refresh(), 0, "nothing was kept");
+}
+
+/// Registers `n` confirmed stays in Guadalajara's district, present from yesterday to ten days
+/// on (system clock: the binary's), at `registrant{i}@example.com`, alternating languages.
+fn registrants(url: &str, n: usize) {
+    use consular_desk::db::schema::stays;
+    let now = Clock::system().naive();
+    let rows: Vec<_> = (0..n)
+        .map(|i| {
+            (
+                stays::email.eq(format!("registrant{i}@example.com")),
+                stays::language.eq(if i % 2 == 0 { "en" } else { "es" }),
+                stays::arrives.eq(now.date() - chrono::Duration::days(1)),
+                stays::departs.eq(now.date() + chrono::Duration::days(10)),
+                stays::district.eq("GDL"),
+                stays::emergency_messages.eq(true),
+                stays::newsletter.eq(false),
+                stays::confirmed_at.eq(Some(now)),
+                stays::created_at.eq(now),
+                stays::updated_at.eq(now),
+            )
+        })
+        .collect();
+    write_transaction(&mut db_conn(url), |c| {
+        rows.iter()
+            .try_for_each(|row| diesel::insert_into(stays::table).values(row.clone()).execute(c).map(|_| ()))
+    })
+    .expect("registrants");
+}
+
+/// A port that was free a moment ago, for a server whose address the test must know.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a port")
+}
+
+/// Signs `username` in on the binary at `base` and sends an emergency message to GDL for
+/// today; returns the answer.
+async fn send_emergency_through(base: &str, username: &str) -> serde_json::Value {
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    let login = serde_json::json!({"username": username, "password": crate::helpers::STAFF_PASSWORD});
+    let mut token = None;
+    // The binary may still be starting.
+    for _ in 0..200 {
+        if let Ok(mut r) = client.post(format!("{base}/api/v1/staff/auth/login")).send_json(&login).await {
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            token = body["token"].as_str().map(String::from);
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = token.expect("the officer signs in");
+    let today = Clock::system().naive().date().to_string();
+    let message = serde_json::json!({
+        "districts": ["GDL"], "from": today, "to": today,
+        "subject_en": "Earthquake", "body_en": "Stay away from damaged buildings.",
+        "subject_es": "Sismo", "body_es": "Aléjese de los edificios dañados.",
+    });
+    let mut r = client
+        .post(format!("{base}/api/v1/staff/emergency-messages"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&message)
+        .await
+        .expect("sent");
+    assert_eq!(r.status().as_u16(), 202);
+    r.json().await.expect("the queued message")
+}
+
+#[actix_web::test]
+async fn an_emergency_message_killed_mid_send_reaches_every_registrant_once_after_a_restart() {
+    const REGISTRANTS: usize = 3_000;
+    const BATCH: usize = 50;
+    let db = TestDb::fresh();
+    migrate(db.url());
+    commits_without_waiting_for_disk(db.url());
+    registrants(db.url(), REGISTRANTS);
+    crate::helpers::create_staff_cli(
+        db.url(),
+        "gdl.duty",
+        "duty_officer",
+        Some("GDL"),
+        crate::helpers::STAFF_PASSWORD,
+    )
+    .expect("the officer");
+    let received = tempfile::tempdir().expect("dir");
+    let smtp = SmtpServer::start(received.path(), Mode::Accept);
+    let (url, batch) = (smtp.url(), BATCH.to_string());
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let env = [
+        ("CONSULAR_DESK_SMTP_URL", url.as_str()),
+        ("CONSULAR_DESK_MAIL_LEASE_SECONDS", "2"),
+        ("CONSULAR_DESK_MAIL_BATCH", batch.as_str()),
+        ("CONSULAR_DESK_MAIL_POLL_MS", "50"),
+        ("CONSULAR_DESK_BIND", bind.as_str()),
+    ];
+    let mut inbox = Inbox::new(received.path());
+    let mut first = ServeBinary::start_bound(db.url(), &env);
+    let queued = send_emergency_through(&format!("http://{bind}"), "gdl.duty").await;
+    assert_eq!(queued["recipients"], REGISTRANTS as i64, "{queued}");
+    inbox.wait_until("some hundreds before the kill", PATIENCE, |i| i.len() >= 300).await;
+    first.kill();
+    let before_kill = inbox.refresh();
+    assert!(before_kill < REGISTRANTS, "the kill came before the end ({before_kill} arrived)");
+
+    let _second = ServeBinary::start_bound(db.url(), &env);
+    inbox
+        .wait_until("every registrant after the restart", Duration::from_secs(120), |i| {
+            i.distinct() >= REGISTRANTS
+        })
+        .await;
+    wait_for_rows(db.url(), "every row marked sent", |r| r.state == "sent").await;
+    inbox.refresh();
+    let messages = inbox.messages();
+    let to: HashSet<&str> = messages.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(to.len(), REGISTRANTS, "every registrant got it");
+    // A message that arrived twice carries the same Message-ID both times.
+    let mut ids_by_address: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for m in &messages {
+        ids_by_address.entry(m.to.as_str()).or_default().insert(m.message_id.as_str());
+    }
+    assert!(ids_by_address.values().all(|ids| ids.len() == 1), "one Message-ID per registrant");
+    let duplicates = messages.len() - REGISTRANTS;
+    eprintln!("mail_delivery: emergency: {before_kill} of {REGISTRANTS} before the kill; {duplicates} twice");
+    assert!(duplicates <= BATCH, "{duplicates} arrived twice; at most one batch ({BATCH}) may");
+    // Each in the registration's language: half Spanish.
+    let spanish: HashSet<&str> =
+        messages.iter().filter(|m| m.subject == "Emergencia: Sismo").map(|m| m.to.as_str()).collect();
+    assert_eq!(spanish.len(), REGISTRANTS / 2);
+}
+
+#[actix_web::test]
+async fn instances_together_keep_to_the_shared_sending_rate() {
+    let db = TestDb::fresh();
+    migrate(db.url());
+    registrants(db.url(), 60);
+    let received = tempfile::tempdir().expect("dir");
+    let folder = received.path().display().to_string();
+    let paced = [
+        ("CONSULAR_DESK_MAIL_DIR", folder.as_str()),
+        ("CONSULAR_DESK_SMTP_RATE_PER_SECOND", "20"),
+        ("CONSULAR_DESK_MAIL_POLL_MS", "20"),
+    ];
+    // Two instances on the system clock (the registrants' dates are the system's).
+    let one = crate::helpers::spawn_with_clock(&db, &paced, Clock::system()).await;
+    let _two = crate::helpers::spawn_with_clock(&db, &paced, Clock::system()).await;
+    let admin = one.admin_token().await;
+    let today = Clock::system().naive().date().to_string();
+    let message = serde_json::json!({
+        "districts": ["GDL"], "from": today, "to": today,
+        "subject_en": "Storm", "body_en": "Stay inside.", "subject_es": "Tormenta", "body_es": "Quédese adentro.",
+    });
+    let started = std::time::Instant::now();
+    assert_eq!(
+        one.post("/api/v1/staff/emergency-messages", Some(&admin), &message).await.body["recipients"],
+        60
+    );
+    let count = || std::fs::read_dir(received.path()).map(|d| d.count()).unwrap_or(0);
+    let first_second =
+        wait_for("the first messages", PATIENCE, || (count() > 0).then(std::time::Instant::now)).await;
+    wait_for("all sixty", PATIENCE, || (count() >= 60).then_some(())).await;
+    // Twenty a second between them: the third second's share can't go before two have passed.
+    let took = first_second.elapsed();
+    eprintln!("mail_delivery: 60 messages at 20/s over two instances took {took:?} after the first (and {:?} in all)", started.elapsed());
+    assert!(took >= Duration::from_millis(1800), "sixty messages at twenty a second went in {took:?}");
 }
