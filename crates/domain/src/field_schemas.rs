@@ -132,6 +132,22 @@ fn visible_text() -> String {
     format!("^[^{INVISIBLE}]*[^{INVISIBLE}\\s][^{INVISIBLE}]*$")
 }
 
+/// An emergency message's or newsletter's subject: one visible line of up to 150 characters.
+pub fn bulletin_subject() -> Object {
+    free_text(150).build()
+}
+
+/// An emergency message's or newsletter's body: up to 10 000 characters with a visible one;
+/// line breaks allowed, other controls and invisible format characters not.
+pub fn bulletin_body() -> Object {
+    let hidden = INVISIBLE.replacen(r"\u0000-\u001F", r"\u0000-\u0009\u000B\u000C\u000E-\u001F", 1);
+    string()
+        .min_length(Some(1))
+        .max_length(Some(10_000))
+        .pattern(Some(format!("^[^{hidden}]*[^{hidden}\\s][^{hidden}]*$")))
+        .build()
+}
+
 /// A closure's reason: `booking::free_text` up to 200 characters.
 pub fn reason() -> Object {
     free_text(200).build()

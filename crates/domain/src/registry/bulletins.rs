@@ -45,13 +45,13 @@ pub struct BulletinInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
-    #[schema(min_length = 1, max_length = 150)]
+    #[schema(schema_with = crate::field_schemas::bulletin_subject)]
     pub subject_en: String,
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(schema_with = crate::field_schemas::bulletin_body)]
     pub body_en: String,
-    #[schema(min_length = 1, max_length = 150)]
+    #[schema(schema_with = crate::field_schemas::bulletin_subject)]
     pub subject_es: String,
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(schema_with = crate::field_schemas::bulletin_body)]
     pub body_es: String,
 }
 
