@@ -74,11 +74,11 @@ async fn the_view_counts_a_days_messages_by_kind_and_lists_the_failed_ones_witho
     assert_eq!(view["date"], today(&app));
     assert_eq!(
         *counts(&view, "staff_password_reset"),
-        json!({"kind": "staff_password_reset", "sent": 0, "waiting": 0, "failed": 2})
+        json!({"kind": "staff_password_reset", "sent": 0, "waiting": 0, "failed": 2, "withdrawn": 0})
     );
     assert_eq!(
         *counts(&view, "confirm_email"),
-        json!({"kind": "confirm_email", "sent": 0, "waiting": 0, "failed": 1})
+        json!({"kind": "confirm_email", "sent": 0, "waiting": 0, "failed": 1, "withdrawn": 0})
     );
     let failed = view["failed"].as_array().expect("failed list");
     assert_eq!(failed.len(), 3, "{view}");
@@ -123,7 +123,7 @@ async fn a_failed_message_is_sent_again_once_and_the_trail_says_who() {
     let view = app.get(&format!("/api/v1/admin/mail?date={date}"), Some(&admin)).await.body;
     assert_eq!(
         *counts(&view, "password_changed"),
-        json!({"kind": "password_changed", "sent": 0, "waiting": 1, "failed": 0})
+        json!({"kind": "password_changed", "sent": 0, "waiting": 1, "failed": 0, "withdrawn": 0})
     );
     assert_eq!(view["failed"], json!([]));
     // Waiting (or being tried) now: not failed, so not sent again twice.
