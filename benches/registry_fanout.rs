@@ -79,7 +79,10 @@ fn main() -> anyhow::Result<()> {
     for backend in backends {
         reports.push(measure(&args, backend)?);
     }
-    println!("registry fan-out: one emergency message to {} registrants, one server instance", args.registrants);
+    println!(
+        "registry fan-out: one emergency message to {} registrants, one server instance",
+        args.registrants
+    );
     println!(
         "  {:<9} {:>12} {:>11} {:>14} {:>14} {:>14}",
         "backend", "fan-out", "recipients", "RSS before", "VmHWM after", "delivery msg/s"
@@ -105,7 +108,16 @@ fn measure(args: &Args, postgres: Option<&str>) -> anyhow::Result<Report> {
     register(&db, args.registrants)?;
     cli(
         db.url(),
-        &["create-staff", "--username", "bench.duty", "--role", "duty_officer", "--post", "GDL", "--password-stdin"],
+        &[
+            "create-staff",
+            "--username",
+            "bench.duty",
+            "--role",
+            "duty_officer",
+            "--post",
+            "GDL",
+            "--password-stdin",
+        ],
         Some(PASSWORD),
     )?;
     let received = db.dir().join("received");
@@ -132,8 +144,11 @@ async fn fan_out(server: &mut Server, args: &Args, received: &Path) -> anyhow::R
     server.wait_ready(&client).await?;
     let base = server.base.clone();
     let login = serde_json::json!({"username": "bench.duty", "password": PASSWORD});
-    let mut signed =
-        client.post(format!("{base}/api/v1/staff/auth/login")).send_json(&login).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut signed = client
+        .post(format!("{base}/api/v1/staff/auth/login"))
+        .send_json(&login)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let token: serde_json::Value = signed.json().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let token = token["token"].as_str().context("no officer token")?.to_string();
     let today = Clock::system().naive().date().to_string();
@@ -155,7 +170,11 @@ async fn fan_out(server: &mut Server, args: &Args, received: &Path) -> anyhow::R
     ensure!(answer.status().as_u16() == 202, "the message was refused: {}", answer.status());
     let body: serde_json::Value = answer.json().limit(1 << 20).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let recipients = body["recipients"].as_i64().unwrap_or_default();
-    ensure!(recipients == i64::from(args.registrants), "{recipients} recipients for {} registrants", args.registrants);
+    ensure!(
+        recipients == i64::from(args.registrants),
+        "{recipients} recipients for {} registrants",
+        args.registrants
+    );
     eprintln!("registry_fanout: queued {recipients} in {:.2} s; watching delivery", fan_out.as_secs_f64());
     let watch = Instant::now();
     let first = loop {

@@ -438,3 +438,39 @@ async fn a_deleted_registration_gets_no_queued_message_and_stays_go_after_the_re
     assert!(pruned[0].contains("\"ended\":1") && !pruned[0].contains("kept@"), "counts only: {}", pruned[0]);
     sender.stop().await;
 }
+
+#[actix_web::test]
+async fn a_password_reset_goes_before_an_emergency_message_to_many() {
+    let db = TestDb::fresh();
+    let mailbox = Mailbox::new();
+    // Ten a second: fifty registrants take five seconds.
+    let app = app_with(
+        &db,
+        &mailbox,
+        &[("CONSULAR_DESK_SMTP_RATE_PER_SECOND", "10"), ("CONSULAR_DESK_REGISTRY_PER_ADDRESS", "1000")],
+    )
+    .await;
+    app.applicant_token("ana@example.mx").await;
+    for i in 0..50 {
+        let r = app.post("/api/v1/registry/stays", None, &stay(&format!("r{i}@example.com"), "JAL")).await;
+        assert_eq!(r.status, 202);
+    }
+    // Confirmed as their links would; their confirmation messages are out of the way.
+    let mut conn = db_conn(&app.db_url);
+    diesel::update(stays::table)
+        .set(stays::confirmed_at.eq(app.clock.naive()))
+        .execute(&mut conn)
+        .expect("confirmed");
+    diesel::delete(outbox::table.filter(outbox::kind.eq("registry_confirm")))
+        .execute(&mut conn)
+        .expect("cleared");
+    let admin = app.admin_token().await;
+    let r = app.post("/api/v1/staff/emergency-messages", Some(&admin), &emergency(&["GDL"])).await;
+    assert_eq!(r.body["recipients"], 50, "{}", r.body);
+    let r = app.post("/api/v1/auth/password-reset", None, &json!({"email": "ana@example.mx"})).await;
+    assert_eq!(r.status, 202);
+    mailbox.wait_for("ana@example.mx", "Choose a new password").await;
+    let alerts = mailbox.all().iter().filter(|m| m.subject.contains("Alerta de huracán")).count();
+    assert!(alerts < 50, "the reset waited behind all {alerts} emergency messages");
+    app.stop().await;
+}
