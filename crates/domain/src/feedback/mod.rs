@@ -11,7 +11,7 @@
 pub mod export;
 pub mod rules;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime, SubsecRound as _};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -127,6 +127,9 @@ pub fn submit(
     if let Some(wait) = throttle::take(conn, &format!("feedback:address:{client_address}"), limit, now)? {
         return Err(AppError::too_many_requests(wait));
     }
+    // To the second: what staff read and export, the same on both backends (PostgreSQL keeps
+    // microseconds, SQLite what it is given).
+    let received = now.trunc_subsecs(0);
     write_transaction(conn, |c| {
         let id: i64 = diesel::insert_into(feedback::table)
             .values((
@@ -135,7 +138,7 @@ pub fn submit(
                 feedback::text.eq(checked.text.as_str()),
                 feedback::email.eq(&checked.email),
                 feedback::language.eq(checked.language.code()),
-                feedback::created_at.eq(now),
+                feedback::created_at.eq(received),
             ))
             .returning(feedback::id)
             .get_result(c)?;
