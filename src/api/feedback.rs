@@ -37,7 +37,7 @@ pub struct Received {}
     (status = 429, description = "`too_many_requests`: five an hour per client address (`CONSULAR_DESK_FEEDBACK_PER_HOUR_PER_ADDRESS`)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[post("")]
-pub async fn submit(
+pub async fn submit_feedback(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<FeedbackRequest>,
@@ -70,7 +70,7 @@ pub struct FeedbackQuery {
     (status = 422, description = "`validation_failed`: a date outside 2000–2200 (`date_out_of_range`), `to` before `from` or more than 400 days after it (`range_too_long`)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/staff/posts/{post}/feedback")]
-pub async fn post_feedback(
+pub async fn list_feedback(
     state: web::Data<AppState>,
     request: Guarded<Staff<AnyStaff>, web::Query<FeedbackQuery>>,
     post: PostCode,
@@ -111,7 +111,7 @@ pub struct ExportQuery {
     (status = 422, description = "`validation_failed`: a date outside 2000–2200 (`date_out_of_range`), `to` before `from` or more than 400 days after it (`range_too_long`)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
 #[get("/audit/feedback.csv")]
-pub async fn export_csv(
+pub async fn export_feedback(
     state: web::Data<AppState>,
     request: Guarded<Staff<AuditorOrAdmin>, web::Query<ExportQuery>>,
 ) -> Result<HttpResponse, HttpError> {

@@ -161,13 +161,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::confirmation_pdf)
         .service(booking::calendar_file)
         .service(reports::fee_report)
-        .service(feedback::post_feedback)
-        .service(feedback::export_csv)
+        .service(feedback::list_feedback)
+        .service(feedback::export_feedback)
         // Its own body limit: a feedback's JSON is at most a few dozen kilobytes.
         .service(
             utoipa_actix_web::scope("/feedback")
                 .app_data(json_config(feedback::MAX_BODY_BYTES))
-                .service(feedback::submit),
+                .service(feedback::submit_feedback),
         )
         .service(search::search_all)
         .service(search::search_post);
