@@ -219,7 +219,7 @@ fn wait_for_all(
     let mut first = None;
     let mut reported = Instant::now();
     let mut outage = args.outage_secs.filter(|_| smtp.is_some()).map(Duration::from_secs);
-    let mut back = None;
+    let mut back: Option<Instant> = None;
     loop {
         let arrived = count_files(received);
         if arrived > 0 && first.is_none() {
