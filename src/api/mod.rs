@@ -9,6 +9,7 @@ pub mod booking;
 pub mod closeouts;
 pub mod contract;
 pub mod documents;
+pub mod feedback;
 pub mod fees;
 pub mod health;
 pub mod methods;
@@ -176,6 +177,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(booking::confirmation_pdf)
         .service(booking::calendar_file)
         .service(reports::fee_report)
+        .service(feedback::list_feedback)
+        .service(feedback::export_feedback)
+        // Its own body limit: a feedback's JSON is at most a few dozen kilobytes.
+        .service(
+            utoipa_actix_web::scope("/feedback")
+                .app_data(json_config(feedback::MAX_BODY_BYTES))
+                .service(feedback::submit_feedback),
+        )
         .service(search::search_all)
         .service(search::search_post);
 }

@@ -23,12 +23,17 @@ pub fn ics_response(text: String, name: &str) -> HttpResponse {
         .body(text)
 }
 
-/// The register as a CSV download: the API and the staff page answer with it.
-pub fn register_csv(page: &RegisterPage) -> HttpResponse {
-    let name = format!("notarial-register-{}-{}-{}.csv", page.post, page.from, page.to);
+/// A CSV file to save under `name`, never cached.
+pub fn csv_response(text: String, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(register::to_csv(page))
+        .body(text)
+}
+
+/// The register as a CSV download: the API and the staff page answer with it.
+pub fn register_csv(page: &RegisterPage) -> HttpResponse {
+    let name = format!("notarial-register-{}-{}-{}.csv", page.post, page.from, page.to);
+    csv_response(register::to_csv(page), &name)
 }

@@ -8,7 +8,7 @@ pub mod extractors;
 pub mod problem;
 
 pub use client::client_address;
-pub use downloads::{ics_response, pdf_response, register_csv};
+pub use downloads::{csv_response, ics_response, pdf_response, register_csv};
 pub use export::export_response;
 pub use extractors::{Applicant, Guarded, Staff};
 pub use problem::HttpError;

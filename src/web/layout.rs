@@ -22,6 +22,7 @@ const EMERGENCY: Text = (
     "Emergencias de ciudadanos estadounidenses, a cualquier hora: +52 55 5080 2000, ext. 4440 en horario de oficina; fuera de horario, ext. 0 para el oficial de guardia.",
 );
 const SWITCH: Text = ("Español", "English");
+const FEEDBACK: Text = ("Tell us what you think", "Díganos qué opina");
 
 /// The public menu.
 const PUBLIC_MENU: &[(&str, Text)] = &[("/", HOME), ("/track", TRACK), ("/my", MINE)];
@@ -50,6 +51,7 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff/documents", ("Documents", "Documentos"), AnyStaff::admits),
     ("/staff/not-served", ("Not served", "No atendidos"), SupervisorPlus::admits),
     ("/staff/register", ("Notarial register", "Registro notarial"), AnyStaff::admits),
+    ("/staff/feedback", ("Feedback", "Opiniones"), AnyStaff::admits),
     ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
     ("/staff/audit", ("Audit log", "Bitácora"), AuditorOrAdmin::admits),
     ("/staff/admin/accounts", ("Accounts", "Cuentas"), AdminOnly::admits),
@@ -146,7 +148,12 @@ pub fn frame_for(
                     h1 { (title) }
                     (content)
                 }
-                footer.site { p { (lang.t(EMERGENCY)) } }
+                footer.site {
+                    p { (lang.t(EMERGENCY)) }
+                    @if staff.is_none() && !path.starts_with("/staff") {
+                        p { a href="/feedback" { (lang.t(FEEDBACK)) } }
+                    }
+                }
             }
         }
     }
@@ -186,11 +193,25 @@ mod tests {
     fn each_role_sees_only_the_pages_it_may_open_and_starts_on_one_of_them() {
         assert_eq!(
             menu(Role::Clerk),
-            ["/staff", "/staff/receipts", "/staff/cash", "/staff/documents", "/staff/register"]
+            [
+                "/staff",
+                "/staff/receipts",
+                "/staff/cash",
+                "/staff/documents",
+                "/staff/register",
+                "/staff/feedback"
+            ]
         );
         assert_eq!(
             menu(Role::Auditor),
-            ["/staff/receipts", "/staff/documents", "/staff/register", "/staff/reports", "/staff/audit"]
+            [
+                "/staff/receipts",
+                "/staff/documents",
+                "/staff/register",
+                "/staff/feedback",
+                "/staff/reports",
+                "/staff/audit"
+            ]
         );
         assert!(
             menu(Role::Supervisor).contains(&"/staff/cash")

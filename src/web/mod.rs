@@ -7,6 +7,7 @@ pub mod account;
 pub mod account_mail;
 pub mod booking;
 pub mod extract;
+pub mod feedback;
 pub mod field_errors;
 pub mod i18n;
 pub mod intake;
@@ -41,6 +42,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(public::track)
         .service(public::switch_language)
         .service(public::display)
+        .service(
+            web::scope("/feedback")
+                .app_data(
+                    web::FormConfig::default().limit(feedback::MAX_FORM_BYTES).error_handler(unreadable_form),
+                )
+                .service(feedback::feedback_form)
+                .service(feedback::send_feedback)
+                .service(feedback::thanks),
+        )
         .service(receipt_check::check)
         .service(account::sign_in_form)
         .service(account::sign_in)
@@ -98,6 +108,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::receipt)
         .service(staff::void)
         .service(staff::reports)
+        .service(staff::feedback_page)
+        .service(staff::feedback_csv)
         .service(staff::audit_log)
         .service(staff::cash)
         .service(staff::set_rate)

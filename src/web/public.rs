@@ -86,6 +86,12 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
                 }
             }
         }
+        h2 { (lang.t(("Your opinion", "Su opinión"))) }
+        p {
+            (lang.t(("How was your visit? ", "¿Cómo fue su visita? ")))
+            a href="/feedback" { (lang.t(("Tell us what you think", "Díganos qué opina"))) }
+            "."
+        }
     };
     Ok(page(StatusCode::OK, lang, frame(lang, lang.t(SITE), "/", content)))
 }

@@ -426,6 +426,11 @@ async fn exercise(
                 if path.ends_with("everywhere") { "session.ended_everywhere" } else { "session.ended" };
             (app.post(path, Some(&token), &json!({})).await, action, "applicant")
         }
+        ("POST", "/api/v1/feedback") => {
+            // Sent by anyone: the trail records it as anonymous, by the feedback's id.
+            let body = json!({"post": "MEX", "service": "notarial", "text": "Muy bien atendido", "email": "ana@example.mx"});
+            return Some((app.post(path, None, &body).await.status, "feedback.submitted", "anonymous"));
+        }
         ("POST", "/api/v1/staff/auth/logout" | "/api/v1/staff/auth/logout-everywhere") => {
             let token =
                 app.staff_token(&format!("out.{:x}", rand::random::<u32>()), "clerk", Some("MEX")).await;

@@ -234,6 +234,8 @@ const PROTECTED: &[Endpoint] = &[
     },
     Endpoint { method: "GET", path: "/api/v1/appointments/{reference}/calendar.ics", who: Who::Applicant },
     Endpoint { method: "GET", path: "/api/v1/audit/fee-report", who: Who::Staff(AUDITOR_OR_ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/staff/posts/{post}/feedback", who: Who::Staff(ALL_STAFF) },
+    Endpoint { method: "GET", path: "/api/v1/audit/feedback.csv", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log", who: Who::Staff(AUDITOR_OR_ADMIN) },
     Endpoint { method: "GET", path: "/api/v1/audit/log/verify", who: Who::Staff(AUDITOR_OR_ADMIN) },
 ];
@@ -263,6 +265,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/v1/registry/stays/{id}/confirm"),
     ("POST", "/api/v1/registry/stays/{id}/unsubscribe"),
     ("GET", "/api/v1/registry/states"),
+    ("POST", "/api/v1/feedback"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {

@@ -17,6 +17,7 @@ mod counters;
 mod documents;
 mod documents_pages;
 mod fee_versions;
+mod feedback;
 mod fees;
 mod hardening;
 mod health;

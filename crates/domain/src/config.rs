@@ -171,6 +171,14 @@ pub struct TrackingSettings {
     pub receipt_checks_per_address: u32,
 }
 
+/// The public feedback form's throttle (`crate::feedback`).
+#[derive(Debug, Clone, Copy)]
+pub struct FeedbackSettings {
+    /// Feedback submissions accepted from one client address in an hour
+    /// (`CONSULAR_DESK_FEEDBACK_PER_HOUR_PER_ADDRESS`, default 5).
+    pub per_address_per_hour: u32,
+}
+
 /// Mail (`crate::mail`): where it goes, how hard the sender tries, and the rules that depend on
 /// it.
 #[derive(Debug, Clone)]
@@ -233,6 +241,7 @@ pub struct Settings {
     pub booking: BookingSettings,
     pub window: WindowSettings,
     pub tracking: TrackingSettings,
+    pub feedback: FeedbackSettings,
     pub hashing: HashingSettings,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client address.
     pub trusted_proxies: TrustedProxies,
@@ -394,6 +403,15 @@ impl Settings {
                     &get,
                     "CONSULAR_DESK_RECEIPT_CHECKS_PER_ADDRESS",
                     30,
+                    1,
+                    1_000_000,
+                )?,
+            },
+            feedback: FeedbackSettings {
+                per_address_per_hour: number(
+                    &get,
+                    "CONSULAR_DESK_FEEDBACK_PER_HOUR_PER_ADDRESS",
+                    5,
                     1,
                     1_000_000,
                 )?,

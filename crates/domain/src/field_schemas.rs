@@ -38,11 +38,14 @@ pub fn email() -> Object {
         .build()
 }
 
-/// An optional `accounts::fields::Email`: null (or absent, or empty) for none.
+/// An optional `accounts::fields::Email`: null (or absent, or empty) for none. The same
+/// local part as [`email`]: the invisible characters an address refuses are refused here too.
 pub fn optional_email() -> Object {
     nullable_string()
         .max_length(Some(254))
-        .pattern(Some(r"^$|^[^\s@\u0000-\u001F\u007F-\u009F]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"))
+        .pattern(Some(
+            r"^$|^[^\s@\u0000-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        ))
         .description(Some("an e-mail address, stored lower-cased; null, absent or empty for none"))
         .examples(["ana.lopez@example.mx"])
         .build()
@@ -287,4 +290,46 @@ pub fn optional_person_name() -> Object {
 /// `fees::money::LOCAL_CURRENCY`: the one currency exchange rates are set for.
 pub fn local_currency() -> Object {
     string().enum_values(Some([crate::fees::money::LOCAL_CURRENCY.as_str()])).build()
+}
+
+/// What `feedback::FeedbackText` refuses: [`INVISIBLE`] less the tab, the line feed and the
+/// carriage return, which a text of several lines holds.
+const INVISIBLE_IN_LINES: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u034F\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uE000-\uF8FF\uFDD0-\uFDEF\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\uFFFE\uFFFF";
+
+/// `feedback::FeedbackText`: 1 to 4,000 characters with a visible one; line breaks and tabs
+/// allowed, no other control or invisible format character.
+pub fn feedback_text() -> Object {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(crate::feedback::MAX_TEXT_CHARS))
+        .pattern(Some(format!("^[^{INVISIBLE_IN_LINES}]*[^{INVISIBLE}\\s][^{INVISIBLE_IN_LINES}]*$")))
+        .description(Some(
+            "what the person thinks: 1 to 4000 characters, line breaks allowed; kept trimmed, \
+             with line ends as LF",
+        ))
+        .examples(["La cita fue puntual y el personal muy amable."])
+        .build()
+}
+
+/// A feedback's optional service: a code of `GET /api/v1/services`; null, absent or empty
+/// for none.
+pub fn optional_service() -> Object {
+    nullable_string()
+        .max_length(Some(64))
+        .description(Some("a service code (GET /api/v1/services); null, absent or empty for none"))
+        .examples(["passport-renewal"])
+        .build()
+}
+
+/// A post code in a body: three letters, any case (`reference::post_code`).
+pub fn post() -> Object {
+    string().pattern(Some(r"^[A-Za-z]{3}$")).description(Some("a post code such as MEX")).build()
+}
+
+/// `wording::Lang`: `en` or `es`; null or absent for `en`.
+pub fn optional_language() -> Object {
+    nullable_string()
+        .enum_values(Some([Some("en"), Some("es"), None]))
+        .description(Some("`en` or `es`, the language the text is written in; `en` by default"))
+        .build()
 }

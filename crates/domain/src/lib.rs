@@ -15,6 +15,7 @@ pub mod counters;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod feedback;
 pub mod fees;
 pub mod field_schemas;
 pub mod mail;

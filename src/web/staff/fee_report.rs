@@ -65,6 +65,10 @@ pub async fn reports(
                 li { a href=(link("pdf")) download { "PDF" } " " (lang.t(("(the summary)", "(el resumen)"))) }
                 li { a href=(link("json")) download { "JSON" } }
             }
+            h2 { (lang.t(("Feedback from the public", "Opiniones del público"))) }
+            p { a #feedback-csv href=(super::csv_link(&post, from, to)) download {
+                (lang.t(("Download the feedback of these dates as CSV", "Descargar en CSV las opiniones de estas fechas")))
+            } }
             (sign_out_button(lang, csrf))
         }
     }))

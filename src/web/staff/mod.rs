@@ -17,6 +17,7 @@ mod cash_close;
 mod day;
 mod documents_list;
 mod fee_report;
+mod feedback;
 mod fees;
 mod not_served;
 mod receipt_list;
@@ -27,8 +28,8 @@ mod visit_documents;
 
 pub use self::{
     admin_accounts::*, admin_closures::*, admin_fees::*, admin_mail::*, audit::*, cash_close::*, day::*,
-    documents_list::*, fee_report::*, fees::*, not_served::*, receipt_list::*, search::*, signing::*,
-    visit::*, visit_documents::*,
+    documents_list::*, fee_report::*, feedback::*, fees::*, not_served::*, receipt_list::*, search::*,
+    signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};

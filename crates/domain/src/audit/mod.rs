@@ -84,6 +84,8 @@ actions! {
     FeeVersionAdded = "fee.version_added" "fee";
     FeeVersionWithdrawn = "fee.version_withdrawn" "fee";
     FeeReportExported = "fee_report.exported" "fee_report";
+    FeedbackSubmitted = "feedback.submitted" "feedback";
+    FeedbackExported = "feedback.exported" "feedback";
     ScheduleReplaced = "schedule.replaced" "schedule";
     ClosingTimeSet = "post.closing_time_set" "post";
     ClosureCreated = "closure.created" "closure";

@@ -473,6 +473,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     throttle_buckets,
     ended_sessions,
     fee_withdrawals,
+    feedback,
     search_terms,
     outbox,
     account_links,
@@ -582,6 +583,22 @@ diesel::table! {
 }
 
 diesel::joinable!(account_links -> applicants (applicant_id));
+
+diesel::table! {
+    /// What the public wrote about a post (see `crate::feedback`).
+    feedback (id) {
+        id -> BigInt,
+        post_code -> Text,
+        service_code -> Nullable<Text>,
+        text -> Text,
+        email -> Nullable<Text>,
+        /// `en` or `es`: the language of the page it was written on.
+        language -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feedback -> posts (post_code));
 
 diesel::table! {
     /// The staff search's index (see `crate::search::index`): folded words, each with the
