@@ -23,12 +23,14 @@ struct Endpoint {
     who: Who,
 }
 
-const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin"];
+const ALL_STAFF: &[&str] = &["clerk", "supervisor", "auditor", "admin", "duty_officer"];
 const ADMIN: &[&str] = &["admin"];
 
 const CLERK_PLUS: &[&str] = &["clerk", "supervisor", "admin"];
 const AUDITOR_OR_ADMIN: &[&str] = &["auditor", "admin"];
 const SUPERVISOR_PLUS: &[&str] = &["supervisor", "admin"];
+const DUTY_OFFICER_OR_ADMIN: &[&str] = &["duty_officer", "admin"];
+const REGISTRY_READERS: &[&str] = &["duty_officer", "supervisor", "admin"];
 
 const PROTECTED: &[Endpoint] = &[
     Endpoint { method: "GET", path: "/api/v1/me", who: Who::Applicant },
@@ -196,6 +198,30 @@ const PROTECTED: &[Endpoint] = &[
         path: "/api/v1/admin/fees/{code}/versions/{effective_from}",
         who: Who::Staff(ADMIN),
     },
+    Endpoint { method: "PUT", path: "/api/v1/admin/mexican-states/{code}", who: Who::Staff(ADMIN) },
+    Endpoint { method: "GET", path: "/api/v1/staff/registry", who: Who::Staff(REGISTRY_READERS) },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages/preview",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/staff/emergency-messages",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/staff/emergency-messages/{id}/approve",
+        who: Who::Staff(DUTY_OFFICER_OR_ADMIN),
+    },
+    Endpoint { method: "POST", path: "/api/v1/staff/newsletters/preview", who: Who::Staff(ADMIN) },
+    Endpoint { method: "POST", path: "/api/v1/staff/newsletters", who: Who::Staff(ADMIN) },
     // Signing out ends the token used: the matrix signs in again after each of these.
     Endpoint { method: "POST", path: "/api/v1/auth/logout", who: Who::Applicant },
     Endpoint { method: "POST", path: "/api/v1/auth/logout-everywhere", who: Who::Applicant },
@@ -229,6 +255,14 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/v1/posts/{post}/queue/display"),
     ("GET", "/api/v1/track/{tracking_number}"),
     ("GET", "/api/v1/receipts/verify/{receipt_number}"),
+    // The citizen registry: no account; the stay's own links carry a signature instead.
+    ("POST", "/api/v1/registry/stays"),
+    ("GET", "/api/v1/registry/stays/{id}"),
+    ("PUT", "/api/v1/registry/stays/{id}"),
+    ("DELETE", "/api/v1/registry/stays/{id}"),
+    ("POST", "/api/v1/registry/stays/{id}/confirm"),
+    ("POST", "/api/v1/registry/stays/{id}/unsubscribe"),
+    ("GET", "/api/v1/registry/states"),
 ];
 
 fn sign(secret: &str, claims: Value, alg: Algorithm) -> String {
