@@ -16,6 +16,7 @@ const SKIP: Text = ("Skip to the content", "Ir al contenido");
 const HOME: Text = ("Home", "Inicio");
 const TRACK: Text = ("Track a document", "Seguimiento de un documento");
 const MINE: Text = ("My appointments", "Mis citas");
+const REGISTRY: Text = ("Register your stay", "Registre su estancia");
 const MENU: Text = ("Main menu", "Menú principal");
 const EMERGENCY: Text = (
     "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000, ext. 4440 in business hours; after hours, ext. 0 for the duty officer.",
@@ -24,7 +25,8 @@ const EMERGENCY: Text = (
 const SWITCH: Text = ("Español", "English");
 
 /// The public menu.
-const PUBLIC_MENU: &[(&str, Text)] = &[("/", HOME), ("/track", TRACK), ("/my", MINE)];
+const PUBLIC_MENU: &[(&str, Text)] =
+    &[("/", HOME), ("/track", TRACK), ("/registry", REGISTRY), ("/my", MINE)];
 
 /// Who is signed in on a staff page, for its header: the menu follows the role, and the
 /// clerk's window is shown. Put on the request by the staff page extractor.

@@ -18,6 +18,7 @@ pub mod once;
 pub mod pickers;
 pub mod public;
 pub mod receipt_check;
+pub mod registry;
 pub mod schedules;
 pub mod session;
 pub mod staff;
@@ -60,6 +61,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(account_mail::save_settings)
         .service(account_mail::resend)
         .service(account_mail::change_email)
+        .service(registry::register_form)
+        .service(registry::register)
+        .service(registry::manage)
+        .service(registry::change)
+        .service(registry::confirm)
+        .service(registry::delete_form)
+        .service(registry::delete)
+        .service(registry::unsubscribe_form)
+        .service(registry::unsubscribe)
         .service(booking::choose)
         .service(booking::slots)
         .service(booking::book)

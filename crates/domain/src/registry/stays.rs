@@ -454,6 +454,12 @@ pub fn unsubscribe(
     Ok(())
 }
 
+/// Whether the stay still gets the newsletter, for the holder of its unsubscribe link (the
+/// page behind the link says so before its button); the same 404 as [`unsubscribe`].
+pub fn gets_newsletter(conn: &mut DbConn, key: &StayKey, id: i64, sig: &str) -> Result<bool, AppError> {
+    Ok(held(conn, key, Purpose::Unsubscribe, id, sig)?.newsletter)
+}
+
 /// What a message about a stay needs when it is sent; `None` once the stay is deleted.
 #[derive(Debug, Clone)]
 pub struct Recipient {
