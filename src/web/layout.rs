@@ -4,7 +4,10 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::auth::roles::{AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement, SupervisorPlus};
+use crate::auth::roles::{
+    AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, DutyOfficerOrAdmin, RegistryReaders, Requirement,
+    SupervisorPlus,
+};
 use crate::auth::Role;
 use crate::web::i18n::{Lang, Text};
 
@@ -54,6 +57,9 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff/register", ("Notarial register", "Registro notarial"), AnyStaff::admits),
     ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
     ("/staff/audit", ("Audit log", "Bitácora"), AuditorOrAdmin::admits),
+    ("/staff/emergency", ("Emergency messages", "Mensajes de emergencia"), DutyOfficerOrAdmin::admits),
+    ("/staff/registry", ("Citizen registry", "Registro de ciudadanos"), RegistryReaders::admits),
+    ("/staff/newsletter", ("Newsletter", "Boletín"), AdminOnly::admits),
     ("/staff/admin/accounts", ("Accounts", "Cuentas"), AdminOnly::admits),
     ("/staff/admin/schedules", ("Schedules", "Horarios"), AdminOnly::admits),
     ("/staff/admin/closures", ("Closures", "Cierres"), AdminOnly::admits),

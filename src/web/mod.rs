@@ -138,6 +138,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::fee_schedule_page)
         .service(staff::add_fee_version)
         .service(staff::withdraw_fee_version)
+        .service(staff::registry_page)
+        .service(staff::emergency_page)
+        .service(staff::emergency_compose)
+        .service(staff::approve_emergency)
+        .service(staff::newsletter_page)
+        .service(staff::newsletter_compose)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }
