@@ -35,6 +35,7 @@ mod queue_day;
 mod receipt_check;
 mod receipt_pages;
 mod reference;
+mod registry_pages;
 mod reports;
 mod restart;
 mod schedules;
