@@ -20,7 +20,7 @@ const PROBLEM: &str = "application/problem+json";
 
 /// Registers a stay. The confirmation link goes to the address given; nothing else is sent
 /// to it until the link is opened. The answer holds no link.
-#[utoipa::path(tag = "registry", request_body = StayInput, responses(
+#[utoipa::path(tag = "registry", operation_id = "register_stay", request_body = StayInput, responses(
     (status = 202, description = "registered; a confirmation link is on its way to the address"),
     (status = 429, description = "`too_many_requests`: registrations per client address an hour (`CONSULAR_DESK_REGISTRY_PER_ADDRESS`, 20) or per e-mail address a day (`CONSULAR_DESK_REGISTRY_PER_EMAIL`, 5)", body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -50,7 +50,7 @@ const NOT_HELD: &str =
     "`not_found`: no such registration, or the link is not whole (a changed address ends the old links)";
 
 /// The registration, for the holder of its link.
-#[utoipa::path(tag = "registry", params(("id" = i64, Path,), Signed), responses(
+#[utoipa::path(tag = "registry", operation_id = "show_stay", params(("id" = i64, Path,), Signed), responses(
     (status = 200, body = StayView),
     (status = 404, description = NOT_HELD, body = crate::error::Problem, content_type = PROBLEM),
 ))]
@@ -252,6 +252,7 @@ pub async fn approve_emergency(
     state: web::Data<AppState>,
     request: Guarded<Staff<DutyOfficerOrAdmin>, web::Path<i64>>,
 ) -> Result<HttpResponse, HttpError> {
+    // Guarded: who is asking is checked before the id is read (a 401, not a 400, for no token).
     let Guarded(member, id) = request;
     let (id, now, actor) = (id.into_inner(), state.clock.naive(), member.actor());
     let view = state.db(move |conn| bulletins::approve(conn, &actor, id, now)).await?;

@@ -46,6 +46,12 @@ impl Shown {
         Shown(vec![(field.into(), text.into())], Some(422))
     }
 
+    /// A line about the whole form, in the page's words, with the refusal's status (a form
+    /// that expired, a throttle).
+    pub fn said(text: &str, status: u16) -> Shown {
+        Shown(vec![("form".into(), text.into())], Some(status))
+    }
+
     /// The page's status: 200 with nothing refused, else the refusal's (422 for a rule).
     pub fn status(&self) -> actix_web::http::StatusCode {
         let code = if self.0.is_empty() { 200 } else { self.1.unwrap_or(422) };

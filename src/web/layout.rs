@@ -4,7 +4,10 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::auth::roles::{AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, Requirement, SupervisorPlus};
+use crate::auth::roles::{
+    AdminOnly, AnyStaff, AuditorOrAdmin, ClerkPlus, DutyOfficerOrAdmin, RegistryReaders, Requirement,
+    SupervisorPlus,
+};
 use crate::auth::Role;
 use crate::web::i18n::{Lang, Text};
 
@@ -16,6 +19,7 @@ const SKIP: Text = ("Skip to the content", "Ir al contenido");
 const HOME: Text = ("Home", "Inicio");
 const TRACK: Text = ("Track a document", "Seguimiento de un documento");
 const MINE: Text = ("My appointments", "Mis citas");
+const REGISTRY: Text = ("Register your stay", "Registre su estancia");
 const MENU: Text = ("Main menu", "Menú principal");
 const EMERGENCY: Text = (
     "Emergencies involving U.S. citizens, at any hour: +52 55 5080 2000, ext. 4440 in business hours; after hours, ext. 0 for the duty officer.",
@@ -25,7 +29,8 @@ const SWITCH: Text = ("Español", "English");
 const FEEDBACK: Text = ("Tell us what you think", "Díganos qué opina");
 
 /// The public menu.
-const PUBLIC_MENU: &[(&str, Text)] = &[("/", HOME), ("/track", TRACK), ("/my", MINE)];
+const PUBLIC_MENU: &[(&str, Text)] =
+    &[("/", HOME), ("/track", TRACK), ("/registry", REGISTRY), ("/my", MINE)];
 
 /// Who is signed in on a staff page, for its header: the menu follows the role, and the
 /// clerk's window is shown. Put on the request by the staff page extractor.
@@ -54,6 +59,9 @@ const STAFF_MENU: &[MenuEntry] = &[
     ("/staff/feedback", ("Feedback", "Opiniones"), AnyStaff::admits),
     ("/staff/reports", ("Fee report", "Informe de derechos"), AuditorOrAdmin::admits),
     ("/staff/audit", ("Audit log", "Bitácora"), AuditorOrAdmin::admits),
+    ("/staff/emergency", ("Emergency messages", "Mensajes de emergencia"), DutyOfficerOrAdmin::admits),
+    ("/staff/registry", ("Citizen registry", "Registro de ciudadanos"), RegistryReaders::admits),
+    ("/staff/newsletter", ("Newsletter", "Boletín"), AdminOnly::admits),
     ("/staff/admin/accounts", ("Accounts", "Cuentas"), AdminOnly::admits),
     ("/staff/admin/schedules", ("Schedules", "Horarios"), AdminOnly::admits),
     ("/staff/admin/closures", ("Closures", "Cierres"), AdminOnly::admits),

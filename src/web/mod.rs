@@ -19,6 +19,7 @@ pub mod once;
 pub mod pickers;
 pub mod public;
 pub mod receipt_check;
+pub mod registry;
 pub mod schedules;
 pub mod session;
 pub mod staff;
@@ -70,6 +71,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(account_mail::save_settings)
         .service(account_mail::resend)
         .service(account_mail::change_email)
+        .service(registry::register_form)
+        .service(registry::register)
+        .service(registry::manage)
+        .service(registry::change)
+        .service(registry::confirm)
+        .service(registry::delete_form)
+        .service(registry::delete)
+        .service(registry::unsubscribe_form)
+        .service(registry::unsubscribe)
         .service(booking::choose)
         .service(booking::slots)
         .service(booking::book)
@@ -140,6 +150,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(staff::fee_schedule_page)
         .service(staff::add_fee_version)
         .service(staff::withdraw_fee_version)
+        .service(staff::registry_page)
+        .service(staff::emergency_page)
+        .service(staff::emergency_compose)
+        .service(staff::approve_emergency)
+        .service(staff::newsletter_page)
+        .service(staff::newsletter_compose)
         .route("/static/site.css", web::get().to(stylesheet))
         .route("/static/refresh.js", web::get().to(refresh_script));
 }

@@ -28,6 +28,15 @@ pub fn document_status(lang: Lang, status: Status) -> &'static str {
     lang.t(wording::document_status(status))
 }
 
+/// A post's city, which names its consular district: the reference data's, in Spanish where
+/// the two languages differ (only Mexico City does).
+pub fn city(lang: Lang, code: &str, city: &str) -> String {
+    match (lang, code) {
+        (Lang::Es, "MEX") => "Ciudad de México".to_string(),
+        _ => city.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ pub fn post_select(lang: Lang, name: &str, id: &str, selected: Option<&str>, all
                 option value="all" selected[selected.is_none_or(|s| s == "all")] { (lang.t(("Every post", "Todas las sedes"))) }
             }
             @for post in POSTS {
-                option value=(post.code) selected[selected == Some(post.code)] { (post.city) " (" (post.code) ")" }
+                option value=(post.code) selected[selected == Some(post.code)] { (crate::web::names::city(lang, post.code, post.city)) " (" (post.code) ")" }
             }
         }
     }

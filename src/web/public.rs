@@ -44,6 +44,14 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let content = html! {
         p { (lang.t(("Book an appointment, check what it costs, and follow your passport or report of birth.",
                      "Reserve una cita, consulte los costos y dé seguimiento a su pasaporte o registro de nacimiento."))) }
+        section.notice aria-labelledby="registry-heading" {
+            h2 #registry-heading { (lang.t(("Staying in Mexico?", "¿Está de estancia en México?"))) }
+            p {
+                (lang.t(("Register your stay, no account needed, so the embassy can reach you in an emergency.",
+                         "Registre su estancia, sin necesidad de cuenta, para que la embajada pueda comunicarse con usted en una emergencia.")))
+                " " a href="/registry" { (lang.t(("Register your stay", "Registre su estancia"))) }
+            }
+        }
         h2 { (lang.t(("Offices and emergency lines", "Oficinas y teléfonos de emergencia"))) }
         table {
             thead { tr {

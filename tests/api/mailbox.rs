@@ -92,6 +92,18 @@ impl Mailbox {
         }
     }
 
+    /// The raw `.eml` of the first message to `to` whose subject contains `subject`, headers
+    /// and all (what a header-level check reads).
+    pub fn raw(&self, to: &str, subject: &str) -> Option<String> {
+        std::fs::read_dir(self.dir.path()).expect("the mail folder").flatten().find_map(|entry| {
+            let path = entry.path();
+            let bytes = std::fs::read(&path).ok().filter(|_| path.extension().is_some_and(|e| e == "eml"))?;
+            let message = parse(&bytes);
+            (message.to == to && message.subject.contains(subject))
+                .then(|| String::from_utf8_lossy(&bytes).into_owned())
+        })
+    }
+
     /// The messages to `to`, after giving the sender time to send what is queued.
     pub async fn settled_for(&self, to: &str) -> Vec<Received> {
         actix_web::rt::time::sleep(Duration::from_millis(400)).await;

@@ -37,6 +37,7 @@ mod receipt_check;
 mod receipt_pages;
 mod reference;
 mod registry;
+mod registry_pages;
 mod reports;
 mod restart;
 mod schedules;

@@ -13,6 +13,7 @@ mod admin_closures;
 mod admin_fees;
 mod admin_mail;
 mod audit;
+mod bulletins;
 mod cash_close;
 mod day;
 mod documents_list;
@@ -21,15 +22,16 @@ mod feedback;
 mod fees;
 mod not_served;
 mod receipt_list;
+mod registry;
 mod search;
 mod signing;
 mod visit;
 mod visit_documents;
 
 pub use self::{
-    admin_accounts::*, admin_closures::*, admin_fees::*, admin_mail::*, audit::*, cash_close::*, day::*,
-    documents_list::*, fee_report::*, feedback::*, fees::*, not_served::*, receipt_list::*, search::*,
-    signing::*, visit::*, visit_documents::*,
+    admin_accounts::*, admin_closures::*, admin_fees::*, admin_mail::*, audit::*, bulletins::*,
+    cash_close::*, day::*, documents_list::*, fee_report::*, feedback::*, fees::*, not_served::*,
+    receipt_list::*, registry::*, search::*, signing::*, visit::*, visit_documents::*,
 };
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -144,6 +146,14 @@ pub(crate) fn refusal(lang: Lang, e: &AppError) -> String {
         Code::FeeVersionWithdrawn => {
             Some(("That version is withdrawn already.", "Esa versión ya fue retirada."))
         }
+        Code::OwnBulletin => Some((
+            "You wrote this message: another officer must approve it.",
+            "Usted escribió este mensaje: debe aprobarlo otro oficial.",
+        )),
+        Code::AlreadyQueued => Some((
+            "This message was approved and queued already.",
+            "Este mensaje ya fue aprobado y puesto en cola.",
+        )),
         _ => None,
     };
     match (text, e) {

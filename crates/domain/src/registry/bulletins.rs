@@ -306,7 +306,8 @@ type Row = (
     Option<i32>,
 );
 
-const COLUMNS: (
+/// The columns of a [`Row`], in its order.
+type Columns = (
     bulletins::id,
     bulletins::kind,
     bulletins::districts,
@@ -320,7 +321,9 @@ const COLUMNS: (
     bulletins::approved_by,
     bulletins::queued_at,
     bulletins::recipients,
-) = (
+);
+
+const COLUMNS: Columns = (
     bulletins::id,
     bulletins::kind,
     bulletins::districts,
@@ -455,6 +458,10 @@ pub fn send(
     load_view(conn, id)?.ok_or_else(|| AppError::not_found("the message is gone"))
 }
 
+/// A bulletin as `approve` reads it: kind, districts, window, the words, state and writer.
+type Stored =
+    (String, String, Option<NaiveDate>, Option<NaiveDate>, String, String, String, String, String, i64);
+
 /// A second officer approves an emergency message waiting for it, which queues it. 403 for its
 /// writer, 409 once queued, 404 for an unknown one or one of districts the approver may not
 /// act on.
@@ -466,18 +473,7 @@ pub fn approve(
 ) -> Result<BulletinView, AppError> {
     let approver = actor.staff()?.id;
     write_transaction(conn, |c| {
-        let stored: Option<(
-            String,
-            String,
-            Option<NaiveDate>,
-            Option<NaiveDate>,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-        )> = bulletins::table
+        let stored: Option<Stored> = bulletins::table
             .find(id)
             .select((
                 bulletins::kind,

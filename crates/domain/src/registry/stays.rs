@@ -454,6 +454,12 @@ pub fn unsubscribe(
     Ok(())
 }
 
+/// Whether the stay still gets the newsletter, for the holder of its unsubscribe link (the
+/// page behind the link says so before its button); the same 404 as [`unsubscribe`].
+pub fn gets_newsletter(conn: &mut DbConn, key: &StayKey, id: i64, sig: &str) -> Result<bool, AppError> {
+    Ok(held(conn, key, Purpose::Unsubscribe, id, sig)?.newsletter)
+}
+
 /// What a message about a stay needs when it is sent; `None` once the stay is deleted.
 #[derive(Debug, Clone)]
 pub struct Recipient {
@@ -489,7 +495,7 @@ pub fn recipient(conn: &mut DbConn, id: i64) -> QueryResult<Option<Recipient>> {
 
 /// A page of `district`'s stays for staff: those present on `on` (all current and future ones
 /// without it), by arrival. Each stay read is recorded in the audit trail, in the same
-/// transaction. 403 for staff of another post.
+/// transaction. 422 for a district that is no post, 403 for staff of another post.
 pub fn list_for_staff(
     conn: &mut DbConn,
     actor: &Actor,
@@ -499,6 +505,10 @@ pub fn list_for_staff(
     now: NaiveDateTime,
 ) -> Result<Vec<StayView>, AppError> {
     let district = district.trim().to_uppercase();
+    let known: i64 = posts::table.filter(posts::code.eq(&district)).count().get_result(conn)?;
+    if known == 0 {
+        return Err(AppError::invalid_field("district", Rule::NotAPost));
+    }
     actor.ensure_post(&district)?;
     let page = page.max(1);
     write_transaction(conn, |c| {
