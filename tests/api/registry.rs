@@ -205,7 +205,11 @@ async fn staff_read_only_their_districts_registrations_and_every_read_is_audited
     assert_eq!(r.body, json!([]), "nobody is there on the 25th");
 
     assert_problem(&app.get("/api/v1/staff/registry?district=MEX", Some(&gdl)).await, 403, "wrong_post");
-    assert_problem(&app.get("/api/v1/staff/registry?district=00", Some(&gdl)).await, 422, "validation_failed");
+    assert_problem(
+        &app.get("/api/v1/staff/registry?district=00", Some(&gdl)).await,
+        422,
+        "validation_failed",
+    );
     assert_problem(
         &app.get("/api/v1/staff/registry?district=GDL", Some(&clerk)).await,
         403,
