@@ -179,24 +179,8 @@ fn commits_without_waiting_for_disk(url: &str) {
 struct ServeBinary(Child);
 
 impl ServeBinary {
+    /// Starts `serve` on the address `CONSULAR_DESK_BIND` in `env` gives, else a free port.
     fn start(db_url: &str, env: &[(&str, &str)]) -> ServeBinary {
-        let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DATABASE_URL", db_url)
-            .env("CONSULAR_DESK_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        ServeBinary(child)
-    }
-
-    /// As [`ServeBinary::start`], on the address `CONSULAR_DESK_BIND` in `env` gives.
-    fn start_bound(db_url: &str, env: &[(&str, &str)]) -> ServeBinary {
         let bind = env.iter().find(|(k, _)| *k == "CONSULAR_DESK_BIND").map_or("127.0.0.1:0", |(_, v)| *v);
         let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
             .args(["serve", "--bind", bind])
@@ -465,7 +449,7 @@ async fn an_emergency_message_killed_mid_send_reaches_every_registrant_once_afte
         ("CONSULAR_DESK_BIND", bind.as_str()),
     ];
     let mut inbox = Inbox::new(received.path());
-    let mut first = ServeBinary::start_bound(db.url(), &env);
+    let mut first = ServeBinary::start(db.url(), &env);
     let queued = send_emergency_through(&format!("http://{bind}"), "gdl.duty").await;
     assert_eq!(queued["recipients"], REGISTRANTS as i64, "{queued}");
     inbox.wait_until("some hundreds before the kill", PATIENCE, |i| i.len() >= 300).await;
@@ -473,7 +457,7 @@ async fn an_emergency_message_killed_mid_send_reaches_every_registrant_once_afte
     let before_kill = inbox.refresh();
     assert!(before_kill < REGISTRANTS, "the kill came before the end ({before_kill} arrived)");
 
-    let _second = ServeBinary::start_bound(db.url(), &env);
+    let _second = ServeBinary::start(db.url(), &env);
     inbox
         .wait_until("every registrant after the restart", Duration::from_secs(120), |i| {
             i.distinct() >= REGISTRANTS

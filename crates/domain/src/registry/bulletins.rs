@@ -290,83 +290,87 @@ pub struct BulletinView {
     pub recipients: Option<i32>,
 }
 
-type Row = (
-    i64,
-    String,
-    String,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-    String,
-    String,
-    String,
-    i64,
-    NaiveDateTime,
-    Option<i64>,
-    Option<NaiveDateTime>,
-    Option<i32>,
-);
+/// A stored bulletin, as the table holds it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bulletins)]
+struct Row {
+    id: i64,
+    kind: String,
+    districts: String,
+    present_from: Option<NaiveDate>,
+    present_to: Option<NaiveDate>,
+    subject_en: String,
+    body_en: String,
+    subject_es: String,
+    body_es: String,
+    state: String,
+    written_by: i64,
+    written_at: NaiveDateTime,
+    approved_by: Option<i64>,
+    queued_at: Option<NaiveDateTime>,
+    recipients: Option<i32>,
+}
 
-/// The columns of a [`Row`], in its order.
-type Columns = (
-    bulletins::id,
-    bulletins::kind,
-    bulletins::districts,
-    bulletins::present_from,
-    bulletins::present_to,
-    bulletins::subject_en,
-    bulletins::subject_es,
-    bulletins::state,
-    bulletins::written_by,
-    bulletins::written_at,
-    bulletins::approved_by,
-    bulletins::queued_at,
-    bulletins::recipients,
-);
+impl Row {
+    fn kind(&self) -> BulletinKind {
+        if self.kind == "newsletter" {
+            BulletinKind::Newsletter
+        } else {
+            BulletinKind::Emergency
+        }
+    }
 
-const COLUMNS: Columns = (
-    bulletins::id,
-    bulletins::kind,
-    bulletins::districts,
-    bulletins::present_from,
-    bulletins::present_to,
-    bulletins::subject_en,
-    bulletins::subject_es,
-    bulletins::state,
-    bulletins::written_by,
-    bulletins::written_at,
-    bulletins::approved_by,
-    bulletins::queued_at,
-    bulletins::recipients,
-);
+    /// What was checked when it was written, to queue it.
+    fn bulletin(&self) -> Bulletin {
+        Bulletin {
+            kind: self.kind(),
+            districts: if self.districts == ALL_OF_MEXICO {
+                Vec::new()
+            } else {
+                self.districts.split(',').map(String::from).collect()
+            },
+            window: self.present_from.zip(self.present_to),
+            subject_en: self.subject_en.clone(),
+            body_en: self.body_en.clone(),
+            subject_es: self.subject_es.clone(),
+            body_es: self.body_es.clone(),
+        }
+    }
 
-fn to_view(r: Row) -> BulletinView {
-    BulletinView {
-        id: r.0,
-        kind: if r.1 == "newsletter" { BulletinKind::Newsletter } else { BulletinKind::Emergency },
-        districts: r.2.split(',').map(String::from).collect(),
-        from: r.3,
-        to: r.4,
-        subject_en: r.5,
-        subject_es: r.6,
-        state: r.7,
-        written_by: r.8,
-        written_at: r.9,
-        approved_by: r.10,
-        queued_at: r.11,
-        recipients: r.12,
+    fn view(self) -> BulletinView {
+        BulletinView {
+            id: self.id,
+            kind: self.kind(),
+            districts: self.districts.split(',').map(String::from).collect(),
+            from: self.present_from,
+            to: self.present_to,
+            subject_en: self.subject_en,
+            subject_es: self.subject_es,
+            state: self.state,
+            written_by: self.written_by,
+            written_at: self.written_at,
+            approved_by: self.approved_by,
+            queued_at: self.queued_at,
+            recipients: self.recipients,
+        }
     }
 }
 
+fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Row>> {
+    bulletins::table.find(id).select(Row::as_select()).first(conn).optional()
+}
+
 fn load_view(conn: &mut DbConn, id: i64) -> QueryResult<Option<BulletinView>> {
-    Ok(bulletins::table.find(id).select(COLUMNS).first::<Row>(conn).optional()?.map(to_view))
+    Ok(find(conn, id)?.map(Row::view))
 }
 
 /// The latest bulletins the actor may see (their district's, or all for unbound staff).
 pub fn recent(conn: &mut DbConn, actor: &Actor) -> Result<Vec<BulletinView>, AppError> {
-    let rows: Vec<Row> = bulletins::table.order(bulletins::id.desc()).limit(50).select(COLUMNS).load(conn)?;
+    let rows: Vec<Row> =
+        bulletins::table.order(bulletins::id.desc()).limit(50).select(Row::as_select()).load(conn)?;
     Ok(rows
         .into_iter()
-        .map(to_view)
+        .map(Row::view)
         .filter(|b| {
             b.districts.iter().all(|d| d == ALL_OF_MEXICO || actor.ensure_post(d).is_ok())
                 && (b.districts.iter().all(|d| d != ALL_OF_MEXICO) || actor.ensure_scope(None).is_ok())
@@ -459,9 +463,6 @@ pub fn send(
 }
 
 /// A bulletin as `approve` reads it: kind, districts, window, the words, state and writer.
-type Stored =
-    (String, String, Option<NaiveDate>, Option<NaiveDate>, String, String, String, String, String, i64);
-
 /// A second officer approves an emergency message waiting for it, which queues it. 403 for its
 /// writer, 409 once queued, 404 for an unknown one or one of districts the approver may not
 /// act on.
@@ -473,47 +474,17 @@ pub fn approve(
 ) -> Result<BulletinView, AppError> {
     let approver = actor.staff()?.id;
     write_transaction(conn, |c| {
-        let stored: Option<Stored> = bulletins::table
-            .find(id)
-            .select((
-                bulletins::kind,
-                bulletins::districts,
-                bulletins::present_from,
-                bulletins::present_to,
-                bulletins::subject_en,
-                bulletins::body_en,
-                bulletins::subject_es,
-                bulletins::body_es,
-                bulletins::state,
-                bulletins::written_by,
-            ))
-            .first(c)
-            .optional()?;
-        let Some((kind, districts, from, to, subject_en, body_en, subject_es, body_es, state, writer)) =
-            stored
-        else {
+        let Some(stored) = find(c, id)? else {
             return Err(AppError::not_found(format!("no emergency message {id}")));
         };
-        let bulletin = Bulletin {
-            kind: if kind == "newsletter" { BulletinKind::Newsletter } else { BulletinKind::Emergency },
-            districts: if districts == ALL_OF_MEXICO {
-                Vec::new()
-            } else {
-                districts.split(',').map(String::from).collect()
-            },
-            window: from.zip(to),
-            subject_en,
-            body_en,
-            subject_es,
-            body_es,
-        };
+        let bulletin = stored.bulletin();
         if ensure_districts(actor, &bulletin).is_err() {
             return Err(AppError::not_found(format!("no emergency message {id}")));
         }
-        if state != "awaiting_approval" {
+        if stored.state != "awaiting_approval" {
             return Err(AppError::new(Code::AlreadyQueued, "this message was queued already"));
         }
-        if writer == approver {
+        if stored.written_by == approver {
             return Err(AppError::new(Code::OwnBulletin, "another officer approves the message you wrote"));
         }
         // Only one approval queues it, however many arrive at once.
