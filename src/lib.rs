@@ -17,6 +17,7 @@ pub mod cli;
 pub mod http;
 pub mod mail_sender;
 pub mod maintenance;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

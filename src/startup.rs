@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::rt::task::JoinHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -31,6 +32,7 @@ use crate::reference;
 use crate::registry::links::StayKey;
 use crate::secrets::Key;
 use crate::server_keys::{KeyName, ServerKeys};
+use crate::shutdown;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
 
@@ -39,6 +41,9 @@ pub struct Application {
     backend: Backend,
     first_admin_missing: bool,
     server: Server,
+    /// The sealer, the maintenance timer and the mail sender: ended after the server stops.
+    timers: Vec<JoinHandle<()>>,
+    pool: Pool,
 }
 
 /// [`prepare_tables`] and the token signers: what a server (or the benchmark) needs before
@@ -109,18 +114,20 @@ impl Application {
         let matching = Arc::new(MatchingKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
         let receipts = Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
         let availability = Arc::new(AvailabilityCache::default());
-        // Both need a running actix runtime, as `serve` and the tests have.
-        actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone()));
-        actix_web::rt::spawn(maintenance::run_forever(
-            pool.clone(),
-            settings.booking.clone(),
-            settings.window.clone(),
-            availability.clone(),
-            settings.mail.reminder_hours,
-            settings.registry.retention_days,
-            clock.clone(),
-        ));
-        actix_web::rt::spawn(mail.run_forever());
+        // They need a running actix runtime, as `serve` and the tests have.
+        let timers = vec![
+            actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone())),
+            actix_web::rt::spawn(maintenance::run_forever(
+                pool.clone(),
+                settings.booking.clone(),
+                settings.window.clone(),
+                availability.clone(),
+                settings.mail.reminder_hours,
+                settings.registry.retention_days,
+                clock.clone(),
+            )),
+            actix_web::rt::spawn(mail.run_forever()),
+        ];
         crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
@@ -138,8 +145,9 @@ impl Application {
             templates,
             clock,
         };
+        let pool = state.pool.clone();
         let server = run(listener, state)?;
-        Ok(Application { address, backend, first_admin_missing, server })
+        Ok(Application { address, backend, first_admin_missing, server, timers, pool })
     }
 
     pub fn port(&self) -> u16 {
@@ -159,12 +167,16 @@ impl Application {
         self.backend
     }
 
+    /// The HTTP server alone, for tests that stop it through its handle; its timers run on.
     pub fn server(self) -> Server {
         self.server
     }
 
+    /// Serves until a signal stops the server, then ends the timers and seals (`shutdown`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        shutdown::finish(self.timers, self.pool).await;
+        served
     }
 }
 
@@ -183,6 +195,7 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
+    let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let (app, mut spec) = App::new()
@@ -219,6 +232,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     // Longer than the usual load balancer's 60 s idle timeout: a server that closes an idle
     // connection first races the balancer's next request on it, which then fails.
     .keep_alive(std::time::Duration::from_secs(75))
+    // SIGTERM: requests in flight get this long to finish (`shutdown`).
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?
     .run();
     Ok(server)

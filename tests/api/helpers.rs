@@ -146,7 +146,8 @@ pub struct TestApp {
     pub client: awc::Client,
     /// The app's clock: it starts at [`TUESDAY_10_MEX`] and runs on; tests move it.
     pub clock: Clock,
-    handle: ServerHandle,
+    /// None for a server this process doesn't run (the binary, in `shutdown`).
+    handle: Option<ServerHandle>,
 }
 
 /// Where every test app's clock starts: Tuesday 8 December 2026, 10:00 in Mexico City
@@ -217,16 +218,7 @@ pub async fn spawn_with_clock(db: &TestDb, overrides: &[(&str, &str)], clock: Cl
     let server = app.server();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    TestApp {
-        address,
-        db_url: db.url().to_string(),
-        client: awc::Client::builder()
-            .connector(awc::Connector::new().limit(512).conn_keep_alive(std::time::Duration::from_secs(30)))
-            .timeout(std::time::Duration::from_secs(60))
-            .finish(),
-        clock,
-        handle,
-    }
+    TestApp { handle: Some(handle), ..TestApp::served_at(address, db.url(), clock) }
 }
 
 impl TestApp {
@@ -235,8 +227,26 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// The helpers for a server that runs elsewhere (the binary), on `db_url`, on `clock`.
+    pub fn served_at(address: String, db_url: &str, clock: Clock) -> TestApp {
+        TestApp {
+            address,
+            db_url: db_url.to_string(),
+            client: awc::Client::builder()
+                .connector(
+                    awc::Connector::new().limit(512).conn_keep_alive(std::time::Duration::from_secs(30)),
+                )
+                .timeout(std::time::Duration::from_secs(60))
+                .finish(),
+            clock,
+            handle: None,
+        }
+    }
+
     pub async fn stop(&self) {
-        self.handle.stop(true).await;
+        if let Some(handle) = &self.handle {
+            handle.stop(true).await;
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -548,5 +558,83 @@ impl TestApp {
         let r = self.call("PUT", &path, Some(supervisor), Some(&rate)).await;
         assert_eq!(r.status, 200, "rate: {}", r.body);
         today
+    }
+}
+
+/// The server binary (`serve`) on the system clock, killed by its PID when dropped.
+pub struct ServeBinary(std::process::Child);
+
+impl ServeBinary {
+    /// Starts `serve` on the address `CONSULAR_DESK_BIND` in `env` gives, else a free port.
+    pub fn start(db_url: &str, env: &[(&str, &str)]) -> ServeBinary {
+        use std::process::{Command, Stdio};
+        let bind = env.iter().find(|(k, _)| *k == "CONSULAR_DESK_BIND").map_or("127.0.0.1:0", |(_, v)| *v);
+        let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
+            .args(["serve", "--bind", bind])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DATABASE_URL", db_url)
+            .env("CONSULAR_DESK_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve starts");
+        ServeBinary(child)
+    }
+
+    /// Starts `serve` on a free port and waits until it answers `/healthz`; returns it and
+    /// its base URL.
+    pub async fn start_answering(db_url: &str, env: &[(&str, &str)]) -> (ServeBinary, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let mut env = env.to_vec();
+        env.push(("CONSULAR_DESK_BIND", &bind));
+        let server = ServeBinary::start(db_url, &env);
+        let base = format!("http://{bind}");
+        let client = awc::Client::default();
+        for _ in 0..600 {
+            if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+                if r.status().is_success() {
+                    return (server, base);
+                }
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the server binary did not answer /healthz within a minute");
+    }
+
+    /// SIGTERM: the graceful stop (`consular_desk::shutdown`).
+    pub fn terminate(&self) {
+        let pid = rustix::process::Pid::from_child(&self.0);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM sent");
+    }
+
+    /// Waits for the process to end by itself, up to `limit`; its exit status.
+    pub async fn exited_within(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return Some(status);
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServeBinary {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -16,7 +15,7 @@ use consular_desk::mail::{Kind, Letter};
 use consular_desk::wording::Lang;
 use diesel::prelude::*;
 
-use crate::helpers::{db_conn, run_cli, spawn_on, tuesday_10_mex, TestDb};
+use crate::helpers::{db_conn, run_cli, spawn_on, tuesday_10_mex, ServeBinary, TestDb};
 use crate::smtp::{wait_for, Inbox, Mode, SmtpServer};
 
 /// The emergency number every message's footer carries, in both bodies.
@@ -172,41 +171,6 @@ fn commits_without_waiting_for_disk(url: &str) {
         )
         .execute(&mut db_conn(url))
         .expect("set synchronous_commit for the test database");
-    }
-}
-
-/// The server binary (`serve`), killed by its PID when dropped.
-struct ServeBinary(Child);
-
-impl ServeBinary {
-    /// Starts `serve` on the address `CONSULAR_DESK_BIND` in `env` gives, else a free port.
-    fn start(db_url: &str, env: &[(&str, &str)]) -> ServeBinary {
-        let bind = env.iter().find(|(k, _)| *k == "CONSULAR_DESK_BIND").map_or("127.0.0.1:0", |(_, v)| *v);
-        let child = Command::new(env!("CARGO_BIN_EXE_consular-desk"))
-            .args(["serve", "--bind", bind])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DATABASE_URL", db_url)
-            .env("CONSULAR_DESK_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve starts");
-        ServeBinary(child)
-    }
-
-    /// SIGKILL: no chance to finish the batch or mark anything.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for ServeBinary {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

@@ -43,6 +43,7 @@ mod restart;
 mod schedules;
 mod search;
 mod sessions;
+mod shutdown;
 mod smtp;
 mod staff_menus;
 mod staff_scope;

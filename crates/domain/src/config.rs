@@ -247,6 +247,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     pub pool_size: u32,
     pub max_body_bytes: usize,
+    /// On SIGTERM, how long requests in flight get to finish before the server stops anyway
+    /// (`CONSULAR_DESK_SHUTDOWN_SECONDS`, default 30).
+    pub shutdown_timeout: std::time::Duration,
     pub log_format: LogFormat,
     /// Where the public reaches the service: receipts' QR codes point here.
     pub public_url: String,
@@ -427,6 +430,9 @@ impl Settings {
             .map_err(|reason| err("CONSULAR_DESK_TRUSTED_PROXIES", reason))?,
             pool_size: number(&get, "CONSULAR_DESK_DB_POOL_SIZE", 10, 1, 200)?,
             max_body_bytes: number(&get, "CONSULAR_DESK_MAX_BODY_BYTES", 64 * 1024, 1024, 16 << 20)? as usize,
+            shutdown_timeout: std::time::Duration::from_secs(
+                number(&get, "CONSULAR_DESK_SHUTDOWN_SECONDS", 30, 1, 600)?.into(),
+            ),
             public_url: public_url(get("CONSULAR_DESK_PUBLIC_URL"))?,
             pdf_templates: get("CONSULAR_DESK_PDF_TEMPLATES")
                 .unwrap_or_else(|| "pdf_templates".into())
