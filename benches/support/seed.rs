@@ -77,3 +77,75 @@ COMMIT;
     ensure!(count >= lines as i64, "only {count} receipt lines after seeding");
     Ok(())
 }
+
+/// Writes and seals the audit entries the seeded receipts, lines and voids would have had, as
+/// `fees::receipts` writes them, so that `audit verify` (and the backup's check) holds the
+/// million lines to a whole trail. In pages of 5 000 receipts, each page one transaction.
+pub fn audit_entries(db_url: &str) -> anyhow::Result<usize> {
+    use consular_desk::audit::{self, sealed, Action, Event};
+    use consular_desk::auth::Actor;
+    use consular_desk::db::schema::{appointments, audit_log, receipt_lines, receipt_voids, receipts};
+    use consular_desk::db::{write_transaction, DbConn};
+    use diesel::prelude::*;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    let url = consular_desk::config::DatabaseUrl::parse(db_url).map_err(anyhow::Error::msg)?;
+    let mut conn = DbConn::open(&url)?;
+    let recorded: Vec<String> = audit_log::table
+        .filter(audit_log::action.eq(Action::ReceiptIssued.as_str()))
+        .select(audit_log::entity_id.assume_not_null())
+        .load(&mut conn)?;
+    let recorded: std::collections::HashSet<String> = recorded.into_iter().collect();
+    let (mut after, mut written) = (0_i64, 0_usize);
+    loop {
+        let page: Vec<(sealed::Receipt, String)> = receipts::table
+            .inner_join(appointments::table.on(appointments::id.eq(receipts::appointment_id)))
+            .filter(receipts::id.gt(after))
+            .order(receipts::id)
+            .limit(5_000)
+            .select((sealed::Receipt::as_select(), appointments::reference))
+            .load(&mut conn)?;
+        let Some((last, _)) = page.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = page.iter().map(|(r, _)| r.id).collect();
+        let mut lines_of: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
+        for line in receipt_lines::table
+            .filter(receipt_lines::receipt_id.eq_any(&ids))
+            .order((receipt_lines::receipt_id, receipt_lines::line_no))
+            .select(sealed::ReceiptLine::as_select())
+            .load::<sealed::ReceiptLine>(&mut conn)?
+        {
+            lines_of.entry(line.receipt_id).or_default().push(sealed::with_fields(json!({}), line.fields()));
+        }
+        let voids: HashMap<i64, sealed::Void> = receipt_voids::table
+            .filter(receipt_voids::receipt_id.eq_any(&ids))
+            .select(sealed::Void::as_select())
+            .load::<sealed::Void>(&mut conn)?
+            .into_iter()
+            .map(|v| (v.receipt_id, v))
+            .collect();
+        written += write_transaction(&mut conn, |c| -> QueryResult<usize> {
+            let mut n = 0;
+            for (receipt, reference) in page.iter().filter(|(r, _)| !recorded.contains(&r.receipt_number)) {
+                let items = lines_of.get(&receipt.id).cloned().unwrap_or_default();
+                let change = json!({"reference": reference, "items": items});
+                let event = Event::new(Action::ReceiptIssued, &receipt.receipt_number)
+                    .at_post(Some(&receipt.post_code))
+                    .with(sealed::with_fields(change, receipt.fields()));
+                audit::record(c, &Actor::System, event, receipt.issued_at)?;
+                n += 1;
+                if let Some(void) = voids.get(&receipt.id) {
+                    let event = Event::new(Action::ReceiptVoided, &receipt.receipt_number)
+                        .at_post(Some(&void.post_code))
+                        .with(sealed::with_fields(json!({}), void.fields()));
+                    audit::record(c, &Actor::System, event, void.voided_at)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })?;
+    }
+    audit::seal::seal_pending(&mut conn)?;
+    Ok(written)
+}
