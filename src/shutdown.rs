@@ -2,8 +2,9 @@
 //! flight is answered with `Connection: close`, idle kept-alive connections are closed, and
 //! whatever is still running after `CONSULAR_DESK_SHUTDOWN_SECONDS` is dropped. (SIGINT and
 //! SIGQUIT stop at once.) Then [`finish`] ends the timers and seals the audit entries the last
-//! requests queued, and the process exits 0. `tests/api/shutdown.rs` holds this to a booking
-//! rush and a fee run.
+//! requests queued, and the process exits 0. The draining of kept-alive connections is
+//! actix's own (actix-server 2.10 and actix-http 3.20 in Cargo.lock): `tests/api/shutdown.rs`
+//! holds it, with the rest, to a booking rush and a fee run, and fails if it stops.
 
 use actix_web::rt::task::JoinHandle;
 
