@@ -21,7 +21,8 @@ use crate::auth::tokens::Keys;
 use crate::booking;
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::backup::{self, lock::DatabaseLock};
+use crate::config::{DatabaseUrl, Settings};
 use crate::db::{self, Backend, Pool};
 use crate::documents::identity::MatchingKey;
 use crate::fees::verification::ReceiptKey;
@@ -89,6 +90,12 @@ impl Application {
 
     /// The service on `clock`: the tests' is set to a fixed moment.
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        // Held while the server runs, so `restore` refuses (crate::backup::lock); first, so no
+        // server migrates a database being restored.
+        let db_lock = match &settings.database_url {
+            DatabaseUrl::Sqlite(path) => Some(Arc::new(DatabaseLock::for_server(backup::sqlite_file(path))?)),
+            DatabaseUrl::Postgres(_) => None,
+        };
         let (pool, backend) = prepare_tables(&settings, clock.naive())?;
         let server_keys = load_keys(&settings, &pool)?;
         warn_of_keys_in_the_database(&server_keys, settings.bind);
@@ -119,6 +126,7 @@ impl Application {
             settings.mail.reminder_hours,
             settings.registry.retention_days,
             clock.clone(),
+            maintenance::Backups::new(&settings.database_url, &settings.backup),
         ));
         actix_web::rt::spawn(mail.run_forever());
         crate::search::index::backfill_in_background(pool.clone());
@@ -138,7 +146,7 @@ impl Application {
             templates,
             clock,
         };
-        let server = run(listener, state)?;
+        let server = run(listener, state, db_lock)?;
         Ok(Application { address, backend, first_admin_missing, server })
     }
 
@@ -181,10 +189,13 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+/// `db_lock` goes into the server's factory, so it is held for as long as the server runs,
+/// also when a test takes the server out of its [`Application`].
+fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>>) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let _held = &db_lock;
         let (app, mut spec) = App::new()
             .into_utoipa_app()
             .openapi(api::ApiDoc::openapi())
