@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use super::{read_contents, refuse_existing, Contents, Partial, Written};
 use crate::config::DatabaseUrl;
-use crate::db::DbConn;
+use crate::db::{read_snapshot, DbConn};
 
 /// What to do by hand when the tools are missing.
 pub const ROUTINE: &str = "on PostgreSQL a backup is `pg_dump --format=custom --file=FILE \"$DATABASE_URL\"` \
@@ -31,14 +31,25 @@ pub fn pg_dump_available() -> bool {
 pub fn dump(url: &str, out: &Path) -> anyhow::Result<Written> {
     let started = Instant::now();
     refuse_existing(out)?;
-    // The chains of the live database first: a dump of a broken trail is no backup to keep.
     let mut conn = DbConn::open(&DatabaseUrl::Postgres(url.to_string()))
         .map_err(|e| anyhow::anyhow!("cannot open the database: {}", one_line(&e.to_string())))?;
-    let contents = read_contents(&mut conn)?;
-    drop(conn);
     let partial = Partial::create_beside(out)?;
     let file = partial.path.display().to_string();
-    run("pg_dump", &["--format=custom", &format!("--file={file}")], url)?;
+    // pg_dump dumps the snapshot this transaction exports, and the chains are checked in it:
+    // what the line says is what the file holds.
+    let contents = read_snapshot(&mut conn, |c| -> anyhow::Result<Contents> {
+        #[derive(QueryableByName)]
+        struct Snapshot {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        let snapshot = diesel::sql_query("SELECT pg_export_snapshot() AS id").get_result::<Snapshot>(c)?.id;
+        let contents = read_contents(c)?;
+        let (file, snapshot) = (format!("--file={file}"), format!("--snapshot={snapshot}"));
+        run("pg_dump", &["--format=custom", &file, &snapshot], url)?;
+        Ok(contents)
+    })?;
+    drop(conn);
     let objects = list(&partial.path)?;
     let bytes = std::fs::metadata(&partial.path)?.len();
     partial.publish(out)?;
@@ -46,7 +57,7 @@ pub fn dump(url: &str, out: &Path) -> anyhow::Result<Written> {
         source: "postgres://…".into(),
         checks: format!(
             "pg_dump --format=custom, read back by pg_restore --list ({objects} entries); audit chains \
-             ok on the database just before"
+             ok in the snapshot it holds"
         ),
         file: out.to_path_buf(),
         bytes,
