@@ -112,7 +112,7 @@ pub const REISSUE_WARNING: &str = "warning: receipts and notarial-register entri
     the last numbers above). Before staff work on it: gather the receipts and register entries \
     issued after the backup (paper copies, PDFs, the day's cash), void or re-issue them under \
     their new numbers, and check the chains against heads kept from before with `consular-desk \
-    audit verify --expect CHAIN:SEQ:HASH` (docs/OPERATIONS.md, Restoring)";
+    audit verify --expect CHAIN:SEQ:HASH` (docs/OPERATIONS.md, \"Numbers issued after the backup come again\")";
 
 /// One line naming where a chain or a record fails.
 fn broken(bad: &BadEntry) -> String {
