@@ -11,11 +11,11 @@ use crate::reports::fee_report::Scope;
 
 use crate::accounts::staff::{self, NewStaff};
 use crate::audit;
-use crate::backup;
-use crate::config::DatabaseUrl;
 use crate::audit::read::Head;
 use crate::auth::Actor;
+use crate::backup;
 use crate::clock::Clock;
+use crate::config::DatabaseUrl;
 use crate::config::Settings;
 use crate::startup::{prepare_tables, Application};
 use crate::telemetry;

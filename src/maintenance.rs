@@ -3,8 +3,8 @@
 //! post's closing time as not served, extend the slot horizon, drop stale
 //! throttle counters, idempotency answers and ended sessions whose tokens have expired, queue
 //! the reminders of appointments that are near, and forget sent mail and used links. Each step is safe to run from several
-//! instances at once (conditional updates decide who does what). Scheduled backups ride on the
-//! same timer ([`backups`]).
+//! instances at once (conditional updates decide who does what). Scheduled backups run on a
+//! timer of the same period beside it ([`Backups`]).
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -61,7 +61,7 @@ pub fn run_once(
     })
 }
 
-/// Scheduled backups as the maintenance timer runs them: `None` when off
+/// Scheduled backups, looked at every maintenance period; [`Backups::new`] gives `None` when off
 /// (`CONSULAR_DESK_BACKUP_DIR` unset, or PostgreSQL without pg_dump, which is said once).
 #[derive(Clone)]
 pub struct Backups {
@@ -84,6 +84,17 @@ impl Backups {
         Some(Backups { url: url.clone(), settings: settings.clone(), running: Arc::default() })
     }
 
+    /// Every `every` (the maintenance period), [`Backups::tick`]: a timer beside the upkeep's,
+    /// so a backup that takes minutes never holds the upkeep back.
+    pub async fn run_forever(self, pool: Pool, every: std::time::Duration, clock: Clock) {
+        let mut ticker = actix_web::rt::time::interval(every);
+        ticker.tick().await; // the first tick is immediate: the first backup comes a period after start
+        loop {
+            ticker.tick().await;
+            self.tick(&pool, clock.naive());
+        }
+    }
+
     /// Starts the period's backup off the async workers (it is blocking and may take minutes)
     /// unless this instance's last one still runs; whether this instance takes it is decided
     /// in the database. Logs one line per backup.
@@ -103,8 +114,12 @@ impl Backups {
             match outcome {
                 Ok(Ok(Some(written))) => tracing::info!("{}", written.line()),
                 Ok(Ok(None)) => {}
-                Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "scheduled backup failed; the next period tries again"),
-                Err(e) => tracing::error!(error = %e, "scheduled backup panicked; the next period tries again"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "scheduled backup failed; the next period tries again")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduled backup panicked; the next period tries again")
+                }
             }
             running.store(false, Ordering::Release);
         });
@@ -121,7 +136,6 @@ pub async fn run_forever(
     reminder_hours: u32,
     retention_days: u32,
     clock: Clock,
-    backups: Option<Backups>,
 ) {
     let mut ticker = actix_web::rt::time::interval(booking.maintenance_every);
     ticker.tick().await; // the first tick is immediate; start-up already did the work
@@ -129,9 +143,6 @@ pub async fn run_forever(
         ticker.tick().await;
         let (pool, settings, window) = (pool.clone(), booking.clone(), window.clone());
         let now = clock.naive();
-        if let Some(backups) = &backups {
-            backups.tick(&pool, now);
-        }
         match actix_web::web::block(move || {
             run_once(&pool, &settings, &window, reminder_hours, retention_days, now)
         })

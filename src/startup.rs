@@ -18,10 +18,10 @@ use crate::accounts::staff;
 use crate::api;
 use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
+use crate::backup::{self, lock::DatabaseLock};
 use crate::booking;
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::clock::Clock;
-use crate::backup::{self, lock::DatabaseLock};
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{self, Backend, Pool};
 use crate::documents::identity::MatchingKey;
@@ -126,8 +126,14 @@ impl Application {
             settings.mail.reminder_hours,
             settings.registry.retention_days,
             clock.clone(),
-            maintenance::Backups::new(&settings.database_url, &settings.backup),
         ));
+        if let Some(backups) = maintenance::Backups::new(&settings.database_url, &settings.backup) {
+            actix_web::rt::spawn(backups.run_forever(
+                pool.clone(),
+                settings.booking.maintenance_every,
+                clock.clone(),
+            ));
+        }
         actix_web::rt::spawn(mail.run_forever());
         crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)

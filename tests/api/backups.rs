@@ -157,7 +157,9 @@ async fn the_restore_drill_keeps_every_receipt_acknowledged_before_the_backup() 
     let verify = run_cli(&restored_url, &["audit", "verify"], &[], None);
     if let Some((admin_url, name)) = fresh {
         let mut admin = PgConnection::establish(&admin_url).expect("admin connection");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).expect("drop");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .expect("drop");
     }
     let numbers: Vec<&String> = kept.iter().map(|(n, _)| n).collect();
     let missing: Vec<&&String> = before.iter().filter(|n| !numbers.contains(n)).collect();

@@ -659,10 +659,13 @@ mod tests {
     fn scheduled_backups_are_off_unless_a_directory_is_set() {
         let s = parse(&[]).expect("defaults");
         assert_eq!((s.backup.dir, s.backup.every, s.backup.keep), (None, Duration::hours(24), 7));
-        let s = parse(&[("CONSULAR_DESK_BACKUP_DIR", "/var/backups/cd"), ("CONSULAR_DESK_BACKUP_KEEP", "30")])
-            .expect("valid");
+        let s =
+            parse(&[("CONSULAR_DESK_BACKUP_DIR", "/var/backups/cd"), ("CONSULAR_DESK_BACKUP_KEEP", "30")])
+                .expect("valid");
         assert_eq!((s.backup.dir, s.backup.keep), (Some("/var/backups/cd".into()), 30));
-        for (variable, bad) in [("CONSULAR_DESK_BACKUP_EVERY_HOURS", "0"), ("CONSULAR_DESK_BACKUP_KEEP", "all")] {
+        for (variable, bad) in
+            [("CONSULAR_DESK_BACKUP_EVERY_HOURS", "0"), ("CONSULAR_DESK_BACKUP_KEEP", "all")]
+        {
             assert_eq!(parse(&[(variable, bad)]).unwrap_err().variable, variable);
         }
     }

@@ -85,7 +85,8 @@ pub fn read_contents(conn: &mut DbConn) -> anyhow::Result<Contents> {
     if let Some(bad) = &verification.first_bad {
         anyhow::bail!("{}", broken(bad));
     }
-    let mut contents = Contents { entries: verification.entries, heads: verification.heads, ..Contents::default() };
+    let mut contents =
+        Contents { entries: verification.entries, heads: verification.heads, ..Contents::default() };
     let codes: Vec<String> = posts::table.select(posts::code).order(posts::code).load(conn)?;
     for code in codes {
         let receipt: Option<String> = receipts::table
@@ -196,7 +197,8 @@ pub fn sqlite(db: &Path, out: &Path) -> anyhow::Result<Written> {
     refuse_existing(out)?;
     let partial = Partial::create_beside(out)?;
     online::copy(db, &partial.path)?;
-    let contents = check_sqlite_copy(&partial.path).context("the copy fails its checks; no backup written")?;
+    let contents =
+        check_sqlite_copy(&partial.path).context("the copy fails its checks; no backup written")?;
     let bytes = std::fs::metadata(&partial.path)?.len();
     partial.publish(out)?;
     Ok(Written {

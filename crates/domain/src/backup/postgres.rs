@@ -18,7 +18,8 @@ use crate::config::DatabaseUrl;
 use crate::db::{read_snapshot, DbConn};
 
 /// What to do by hand when the tools are missing.
-pub const ROUTINE: &str = "on PostgreSQL a backup is `pg_dump --format=custom --file=FILE \"$DATABASE_URL\"` \
+pub const ROUTINE: &str =
+    "on PostgreSQL a backup is `pg_dump --format=custom --file=FILE \"$DATABASE_URL\"` \
      (then `pg_restore --list FILE` to see it is readable); a restore is `createdb NEW` and \
      `pg_restore --dbname=postgres://…/NEW FILE`, then DATABASE_URL pointed at NEW";
 
@@ -190,7 +191,10 @@ mod tests {
             split_password("postgres://cd:s%40cret@db.internal:5432/cd?sslmode=require"),
             ("postgres://cd@db.internal:5432/cd?sslmode=require".to_string(), Some("s@cret".to_string()))
         );
-        assert_eq!(split_password("postgres://postgres@127.0.0.1/x"), ("postgres://postgres@127.0.0.1/x".into(), None));
+        assert_eq!(
+            split_password("postgres://postgres@127.0.0.1/x"),
+            ("postgres://postgres@127.0.0.1/x".into(), None)
+        );
         assert_eq!(split_password("postgres:///x"), ("postgres:///x".into(), None));
     }
 }

@@ -40,7 +40,8 @@ pub fn sqlite(copy: &Path, db: &Path, now: NaiveDateTime) -> anyhow::Result<Rest
     let _lock = DatabaseLock::for_restore(db)?;
     let staged = Partial::create_beside(db)?;
     {
-        let mut from = std::fs::File::open(copy).with_context(|| format!("cannot read {}", copy.display()))?;
+        let mut from =
+            std::fs::File::open(copy).with_context(|| format!("cannot read {}", copy.display()))?;
         let mut to = std::fs::OpenOptions::new().write(true).open(&staged.path)?;
         std::io::copy(&mut from, &mut to).with_context(|| format!("cannot copy {}", copy.display()))?;
         to.sync_all()?;
