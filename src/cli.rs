@@ -1,5 +1,5 @@
 //! The command line of docs/API.md: `serve` (default), `migrate`, `create-staff`, `audit verify`,
-//! `export fee-report`, `keys export`.
+//! `export fee-report`, `keys export`, `backup`, `restore`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -13,7 +13,9 @@ use crate::accounts::staff::{self, NewStaff};
 use crate::audit;
 use crate::audit::read::Head;
 use crate::auth::Actor;
+use crate::backup;
 use crate::clock::Clock;
+use crate::config::DatabaseUrl;
 use crate::config::Settings;
 use crate::startup::{prepare_tables, Application};
 use crate::telemetry;
@@ -65,6 +67,19 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// A checked copy of the database: SQLite's online backup while servers run (checked for
+    /// integrity and its audit chains before it gets its name), pg_dump on PostgreSQL.
+    Backup {
+        /// The file to create; an existing file is never overwritten.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Put a backup in place of the database (SQLite: stop every server first; the database
+    /// there before is kept aside). PostgreSQL: into an empty database only.
+    Restore {
+        /// The backup: a SQLite file, or a pg_dump archive on PostgreSQL.
+        file: std::path::PathBuf,
     },
     /// Export a report to a file, offline: straight from the database, no server needed.
     Export {
@@ -166,6 +181,15 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { out } => {
+            let written = match &settings.database_url {
+                DatabaseUrl::Sqlite(path) => backup::sqlite(backup::sqlite_file(path), &out)?,
+                DatabaseUrl::Postgres(url) => backup::postgres::dump(url, &out)?,
+            };
+            println!("{}", written.line());
+            Ok(())
+        }
+        Command::Restore { file } => restore(&settings, &file),
         Command::Keys { command: KeysCommand::Export { out } } => export_keys(&settings, &out),
         Command::Export { command: ExportCommand::FeeReport { post, from, to, format, out, bom } } => {
             let post = match post.as_str() {
@@ -221,6 +245,41 @@ pub fn run(cli: Cli, mut settings: Settings) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `restore`: what was done, what the copy ends with, and what staff must do about the
+/// numbers issued after the backup.
+fn restore(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let (done, contents) = match &settings.database_url {
+        DatabaseUrl::Sqlite(path) => {
+            let db = backup::sqlite_file(path);
+            let restored = backup::restore::sqlite(file, db, Clock::system().naive())?;
+            let before = match &restored.kept_aside {
+                Some(aside) => format!("the database there before is kept as {}", aside.display()),
+                None => "there was no database there before".into(),
+            };
+            let done = format!(
+                "restored {} → {}: integrity ok; audit chains ok ({} entries); {before}",
+                file.display(),
+                db.display(),
+                restored.contents.entries
+            );
+            (done, restored.contents)
+        }
+        DatabaseUrl::Postgres(url) => {
+            let contents = backup::postgres::restore(file, url)?;
+            let done = format!(
+                "restored {} into the empty database of DATABASE_URL with pg_restore: audit chains ok ({} entries)",
+                file.display(),
+                contents.entries
+            );
+            (done, contents)
+        }
+    };
+    println!("{done}");
+    println!("the copy ends with: {}; audit heads {}", contents.numbers_text(), contents.heads_text());
+    println!("{}", backup::REISSUE_WARNING);
+    Ok(())
 }
 
 /// `keys export`: one line of output.

@@ -7,9 +7,9 @@
 //! keep naming it.
 
 pub use consular_desk_domain::{
-    accounts, audit, auth, blocking, booking, calendar, clock, config, counters, db, documents, error,
-    feedback, fees, field_schemas, mail, pdf, proxies, reference, registry, reports, rule, search, secrets,
-    server_keys, throttle, window, wire, wording,
+    accounts, audit, auth, backup, blocking, booking, calendar, clock, config, counters, db, documents,
+    error, feedback, fees, field_schemas, mail, pdf, proxies, reference, registry, reports, rule, search,
+    secrets, server_keys, throttle, window, wire, wording,
 };
 
 pub mod api;

@@ -3,7 +3,8 @@
 //! post's closing time as not served, extend the slot horizon, drop stale
 //! throttle counters, idempotency answers and ended sessions whose tokens have expired, queue
 //! the reminders of appointments that are near, and forget sent mail and used links. Each step is safe to run from several
-//! instances at once (conditional updates decide who does what).
+//! instances at once (conditional updates decide who does what). Scheduled backups run on a
+//! timer of the same period beside it ([`Backups`]).
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::booking::{appointments, slots};
-use crate::config::{BookingSettings, WindowSettings};
+use crate::config::{BackupSettings, BookingSettings, DatabaseUrl, WindowSettings};
 use crate::db::Pool;
 use crate::throttle;
 use crate::window::visits;
@@ -58,6 +59,71 @@ pub fn run_once(
             + crate::accounts::links::prune(&mut conn, now)?,
         stays_deleted: ended + unconfirmed,
     })
+}
+
+/// Scheduled backups, looked at every maintenance period; [`Backups::new`] gives `None` when off
+/// (`CONSULAR_DESK_BACKUP_DIR` unset, or PostgreSQL without pg_dump, which is said once).
+#[derive(Clone)]
+pub struct Backups {
+    url: DatabaseUrl,
+    settings: BackupSettings,
+    /// This instance's backup still runs: the next tick doesn't start another.
+    running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Backups {
+    pub fn new(url: &DatabaseUrl, settings: &BackupSettings) -> Option<Backups> {
+        let dir = settings.dir.as_ref()?;
+        if matches!(url, DatabaseUrl::Postgres(_)) && !crate::backup::postgres::pg_dump_available() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "scheduled backups are off: pg_dump is not on PATH (CONSULAR_DESK_BACKUP_DIR is set)"
+            );
+            return None;
+        }
+        Some(Backups { url: url.clone(), settings: settings.clone(), running: Arc::default() })
+    }
+
+    /// Every `every` (the maintenance period), [`Backups::tick`]: a timer beside the upkeep's,
+    /// so a backup that takes minutes never holds the upkeep back.
+    pub async fn run_forever(self, pool: Pool, every: std::time::Duration, clock: Clock) {
+        let mut ticker = actix_web::rt::time::interval(every);
+        ticker.tick().await; // the first tick is immediate: the first backup comes a period after start
+        loop {
+            ticker.tick().await;
+            self.tick(&pool, clock.naive());
+        }
+    }
+
+    /// Starts the period's backup off the async workers (it is blocking and may take minutes)
+    /// unless this instance's last one still runs; whether this instance takes it is decided
+    /// in the database. Logs one line per backup.
+    fn tick(&self, pool: &Pool, now: NaiveDateTime) {
+        use std::sync::atomic::Ordering;
+        if self.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (this, pool) = (self.clone(), pool.clone());
+        actix_web::rt::spawn(async move {
+            let running = this.running.clone();
+            let outcome = actix_web::web::block(move || -> anyhow::Result<_> {
+                let mut conn = pool.get()?;
+                crate::backup::schedule::run_if_due(&mut conn, &this.url, &this.settings, now)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(Some(written))) => tracing::info!("{}", written.line()),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "scheduled backup failed; the next period tries again")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduled backup panicked; the next period tries again")
+                }
+            }
+            running.store(false, Ordering::Release);
+        });
+    }
 }
 
 /// Runs [`run_once`] every `booking.maintenance_every` until the process ends. Released seats

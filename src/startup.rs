@@ -19,10 +19,11 @@ use crate::accounts::staff;
 use crate::api;
 use crate::auth::hash_pool::HashPool;
 use crate::auth::tokens::Keys;
+use crate::backup::{self, lock::DatabaseLock};
 use crate::booking;
 use crate::booking::availability_cache::AvailabilityCache;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{DatabaseUrl, Settings};
 use crate::db::{self, Backend, Pool};
 use crate::documents::identity::MatchingKey;
 use crate::fees::verification::ReceiptKey;
@@ -94,6 +95,12 @@ impl Application {
 
     /// The service on `clock`: the tests' is set to a fixed moment.
     pub fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        // Held while the server runs, so `restore` refuses (crate::backup::lock); first, so no
+        // server migrates a database being restored.
+        let db_lock = match &settings.database_url {
+            DatabaseUrl::Sqlite(path) => Some(Arc::new(DatabaseLock::for_server(backup::sqlite_file(path))?)),
+            DatabaseUrl::Postgres(_) => None,
+        };
         let (pool, backend) = prepare_tables(&settings, clock.naive())?;
         let server_keys = load_keys(&settings, &pool)?;
         warn_of_keys_in_the_database(&server_keys, settings.bind);
@@ -115,7 +122,7 @@ impl Application {
         let receipts = Arc::new(ReceiptKey::new(Key::new(server_keys.get(KeyName::ReceiptSigning).clone())));
         let availability = Arc::new(AvailabilityCache::default());
         // They need a running actix runtime, as `serve` and the tests have.
-        let timers = vec![
+        let mut timers = vec![
             actix_web::rt::spawn(crate::audit::seal::run_forever(pool.clone())),
             actix_web::rt::spawn(maintenance::run_forever(
                 pool.clone(),
@@ -128,6 +135,13 @@ impl Application {
             )),
             actix_web::rt::spawn(mail.run_forever()),
         ];
+        if let Some(backups) = maintenance::Backups::new(&settings.database_url, &settings.backup) {
+            timers.push(actix_web::rt::spawn(backups.run_forever(
+                pool.clone(),
+                settings.booking.maintenance_every,
+                clock.clone(),
+            )));
+        }
         crate::search::index::backfill_in_background(pool.clone());
         let hasher = HashPool::start(settings.hashing.threads, settings.hashing.queue)
             .context("cannot start the password-hashing threads")?;
@@ -146,7 +160,7 @@ impl Application {
             clock,
         };
         let pool = state.pool.clone();
-        let server = run(listener, state)?;
+        let server = run(listener, state, db_lock)?;
         Ok(Application { address, backend, first_admin_missing, server, timers, pool })
     }
 
@@ -193,11 +207,14 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+/// `db_lock` goes into the server's factory, so it is held for as long as the server runs,
+/// also when a test takes the server out of its [`Application`].
+fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>>) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let _held = &db_lock;
         let (app, mut spec) = App::new()
             .into_utoipa_app()
             .openapi(api::ApiDoc::openapi())

@@ -82,7 +82,7 @@ impl Drop for TestDb {
 }
 
 /// `postgres://u@h:5432/postgres?x=y` with the database swapped for `name`.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),

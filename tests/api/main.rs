@@ -5,6 +5,7 @@ mod admin_mail;
 mod audit;
 mod authorization;
 mod availability;
+mod backups;
 mod bad_input;
 mod booking;
 mod booking_races;

@@ -225,6 +225,18 @@ pub struct RegistrySettings {
     pub registrations_per_email: u32,
 }
 
+/// Scheduled backups (`crate::backup::schedule`).
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    /// `CONSULAR_DESK_BACKUP_DIR`; unset: no scheduled backups.
+    pub dir: Option<std::path::PathBuf>,
+    /// One backup per this period, whatever the number of instances
+    /// (`CONSULAR_DESK_BACKUP_EVERY_HOURS`, default 24).
+    pub every: Duration,
+    /// Our backups kept in `dir`; older ones are deleted (`CONSULAR_DESK_BACKUP_KEEP`, default 7).
+    pub keep: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -257,6 +269,7 @@ pub struct Settings {
     pub pdf_templates: std::path::PathBuf,
     pub mail: MailSettings,
     pub registry: RegistrySettings,
+    pub backup: BackupSettings,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -479,6 +492,12 @@ impl Settings {
                 )?,
                 registrations_per_email: number(&get, "CONSULAR_DESK_REGISTRY_PER_EMAIL", 5, 1, 1_000_000)?,
             },
+            backup: BackupSettings {
+                dir: get("CONSULAR_DESK_BACKUP_DIR").map(Into::into),
+                every: number(&get, "CONSULAR_DESK_BACKUP_EVERY_HOURS", 24, 1, 8760)
+                    .map(|h| Duration::hours(i64::from(h)))?,
+                keep: number(&get, "CONSULAR_DESK_BACKUP_KEEP", 7, 1, 1000)?,
+            },
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -640,6 +659,21 @@ mod tests {
         let s = parse(&[("CONSULAR_DESK_KEY_FILE", "/etc/consular-desk/keys")]).expect("valid");
         assert_eq!(s.keys.file, Some("/etc/consular-desk/keys".into()));
         assert!(parse(&[]).expect("defaults").keys.file.is_none());
+    }
+
+    #[test]
+    fn scheduled_backups_are_off_unless_a_directory_is_set() {
+        let s = parse(&[]).expect("defaults");
+        assert_eq!((s.backup.dir, s.backup.every, s.backup.keep), (None, Duration::hours(24), 7));
+        let s =
+            parse(&[("CONSULAR_DESK_BACKUP_DIR", "/var/backups/cd"), ("CONSULAR_DESK_BACKUP_KEEP", "30")])
+                .expect("valid");
+        assert_eq!((s.backup.dir, s.backup.keep), (Some("/var/backups/cd".into()), 30));
+        for (variable, bad) in
+            [("CONSULAR_DESK_BACKUP_EVERY_HOURS", "0"), ("CONSULAR_DESK_BACKUP_KEEP", "all")]
+        {
+            assert_eq!(parse(&[(variable, bad)]).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

@@ -611,3 +611,12 @@ diesel::table! {
         target_id -> BigInt,
     }
 }
+
+diesel::table! {
+    /// The one row that decides which instance takes a scheduled backup (see `crate::backup`).
+    backup_schedule (id) {
+        id -> Integer,
+        last_started_at -> Nullable<Timestamp>,
+        last_file -> Nullable<Text>,
+    }
+}
