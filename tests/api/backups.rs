@@ -85,7 +85,8 @@ async fn wait_for_release(db: &Path) {
 /// The drill: receipts and bookings go on against a running server while `backup` runs; the
 /// copy is restored into a new place (SQLite) or a new empty database (PostgreSQL). Every
 /// receipt acknowledged before the backup began is in it, its numbers have no gap, and
-/// `audit verify` passes on it.
+/// `audit verify` passes on it. On PostgreSQL a restore into a database with tables, and a
+/// backup without pg_dump, are refused.
 #[actix_web::test]
 async fn the_restore_drill_keeps_every_receipt_acknowledged_before_the_backup() {
     let db = TestDb::fresh();
@@ -143,6 +144,16 @@ async fn the_restore_drill_keeps_every_receipt_acknowledged_before_the_backup() 
     let (restored_url, fresh) = match &db {
         TestDb::Sqlite { .. } => (format!("sqlite://{}", work.path().join("restored.db").display()), None),
         TestDb::Postgres { admin_url, .. } => {
+            let file = out.display().to_string();
+            let busy = run_cli(db.url(), &["restore", &file], &[], None);
+            assert!(!busy.status.success(), "a database with tables is refused: {}", stdout(&busy));
+            assert!(stderr(&busy).contains("new, empty database"), "{}", stderr(&busy));
+            let elsewhere = work.path().join("no-tools.dump").display().to_string();
+            let no_tools =
+                run_cli(db.url(), &["backup", "--out", &elsewhere], &[("PATH", "/nonexistent")], None);
+            assert!(!no_tools.status.success(), "no pg_dump, no backup: {}", stdout(&no_tools));
+            assert!(stderr(&no_tools).contains("pg_dump is not on PATH"), "{}", stderr(&no_tools));
+            assert!(!Path::new(&elsewhere).exists(), "nothing is pretended");
             let name = format!("cd_restore_{:016x}", rand::random::<u64>());
             let mut admin = PgConnection::establish(admin_url).expect("admin connection");
             diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create");

@@ -45,7 +45,7 @@ pub fn dump(url: &str, out: &Path) -> anyhow::Result<Written> {
             id: String,
         }
         let snapshot = diesel::sql_query("SELECT pg_export_snapshot() AS id").get_result::<Snapshot>(c)?.id;
-        let contents = read_contents(c)?;
+        let contents = read_contents(c).context("the database fails its checks; no backup written")?;
         let (file, snapshot) = (format!("--file={file}"), format!("--snapshot={snapshot}"));
         run("pg_dump", &["--format=custom", &file, &snapshot], url)?;
         Ok(contents)

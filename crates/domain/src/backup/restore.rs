@@ -62,7 +62,14 @@ pub fn sqlite(copy: &Path, db: &Path, now: NaiveDateTime) -> anyhow::Result<Rest
                 .with_context(|| format!("cannot move {} aside", side.display()))?;
         }
     }
-    std::fs::rename(&staged.path, db).with_context(|| format!("cannot put the copy at {}", db.display()))?;
+    if let Err(e) = std::fs::rename(&staged.path, db) {
+        // Put back what was moved aside: the database stays as it was.
+        for suffix in SIDE_FILES.iter().chain([&""]) {
+            let _ = std::fs::rename(with_suffix(&aside, suffix), with_suffix(db, suffix));
+        }
+        return Err(e)
+            .with_context(|| format!("cannot put the copy at {}; nothing was changed", db.display()));
+    }
     sync_dir(db);
     Ok(Restored { kept_aside, contents })
 }
