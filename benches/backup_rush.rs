@@ -41,7 +41,7 @@ mod support;
 use support::db::BenchDb;
 use support::latency::{Load, Tally};
 use support::load::http_client;
-use support::memory::{mib, Sampler};
+use support::memory::{mib, Memory};
 use support::server::{Server, THROTTLES_RAISED};
 
 const PUBLIC_SECRET: &str = "bench-public-secret-0123456789abcdef0123456789";
@@ -75,6 +75,11 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     support::seed::receipt_lines(&url, args.lines)?;
     let entries = support::seed::audit_entries(&url)?;
+    // The seeded trail must hold before anything else is measured.
+    let mut conn = DbConn::open(&consular_desk::config::DatabaseUrl::parse(&url).map_err(anyhow::Error::msg)?)?;
+    let checked = consular_desk::audit::read::verify(&mut conn, None, &[], Utc::now().naive_utc())?;
+    ensure!(checked.first_bad.is_none(), "the seeded trail fails: {:?}", checked.first_bad);
+    drop(conn);
     eprintln!(
         "backup_rush: {} receipt lines and {entries} sealed audit entries seeded in {:.0} s",
         args.lines,
@@ -118,7 +123,7 @@ fn main() -> anyhow::Result<()> {
                 if let Some(elapsed) = backup.finished()? {
                     return anyhow::Ok((backup.started, elapsed, backup.collect(elapsed)?));
                 }
-                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                actix_web::rt::time::sleep(Duration::from_millis(10)).await;
             }
         })
         .await;
@@ -209,7 +214,7 @@ fn setup(settings: &Settings, clients: usize) -> anyhow::Result<Vec<Job>> {
         Keys::new(&settings.jwt, &Secret::new(PUBLIC_SECRET.into()), &Secret::new(STAFF_SECRET.into()));
     write_transaction(&mut conn, |c| {
         diesel::update(slots_t::table.filter(slots_t::id.eq_any(&slot_ids)))
-            .set(slots_t::capacity.eq(100_000))
+            .set((slots_t::capacity.eq(100_000), slots_t::offered.eq(100_000)))
             .execute(c)?;
         (0..clients)
             .map(|i| {
@@ -235,10 +240,10 @@ fn setup(settings: &Settings, clients: usize) -> anyhow::Result<Vec<Job>> {
     .collect()
 }
 
-/// `consular-desk backup` running in another process, its memory sampled.
+/// `consular-desk backup` running in another process, its peak memory read while it runs.
 struct Backup {
     child: std::process::Child,
-    sampler: Sampler,
+    peak_rss_kib: u64,
     started: Instant,
 }
 
@@ -260,18 +265,20 @@ impl Backup {
             .stderr(Stdio::piped())
             .spawn()
             .context("cannot start the backup")?;
-        let sampler = Sampler::start(child.id(), Duration::from_millis(20));
-        Ok(Backup { child, sampler, started: Instant::now() })
+        Ok(Backup { child, peak_rss_kib: 0, started: Instant::now() })
     }
 
-    /// Done yet? Then what it did.
+    /// Done yet? Then how long it took. Until then, its peak so far (`VmHWM`) is kept: once
+    /// it has exited there is nothing left to read.
     fn finished(&mut self) -> anyhow::Result<Option<Duration>> {
+        if let Ok(memory) = Memory::of(self.child.id()) {
+            self.peak_rss_kib = self.peak_rss_kib.max(memory.hwm_kib);
+        }
         Ok(self.child.try_wait()?.map(|_| self.started.elapsed()))
     }
 
     fn collect(self, elapsed: Duration) -> anyhow::Result<BackedUp> {
-        // The sampler fails once the process is gone; what it saw before counts.
-        let peak_rss_kib = self.sampler.finish().map(|s| s.max_rss_kib).unwrap_or(0);
+        let peak_rss_kib = self.peak_rss_kib;
         let output = self.child.wait_with_output()?;
         let said =
             format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
