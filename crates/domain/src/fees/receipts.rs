@@ -563,6 +563,7 @@ pub fn record(
         audit::record(c, actor, event, now)?;
         Ok(id)
     })?;
+    crate::ops::receipt_issued(&visit.post);
     view(conn, key, id)
 }
 
