@@ -8,7 +8,7 @@
 
 pub use consular_desk_domain::{
     accounts, audit, auth, blocking, booking, calendar, clock, config, counters, db, documents, error,
-    feedback, fees, field_schemas, mail, pdf, proxies, reference, registry, reports, rule, search, secrets,
+    feedback, fees, field_schemas, mail, ops, pdf, proxies, reference, registry, reports, rule, search, secrets,
     server_keys, throttle, window, wire, wording,
 };
 
@@ -17,6 +17,7 @@ pub mod cli;
 pub mod http;
 pub mod mail_sender;
 pub mod maintenance;
+pub mod metrics;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

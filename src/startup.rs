@@ -36,6 +36,8 @@ use crate::telemetry::RequestSpan;
 
 pub struct Application {
     address: SocketAddr,
+    /// The metrics-only listener's address (`CONSULAR_DESK_METRICS_BIND`), if there is one.
+    metrics_address: Option<SocketAddr>,
     backend: Backend,
     first_admin_missing: bool,
     server: Server,
@@ -95,6 +97,16 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match settings.metrics.bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind).with_context(|| format!("cannot listen for metrics on {bind}"))?,
+            ),
+            None => None,
+        };
+        let metrics_address = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let metrics = Arc::new(
+            crate::metrics::Metrics::new(metrics_address).context("cannot set up the metrics registry")?,
+        );
         let templates = Arc::new(Templates::load(&settings.pdf_templates)?);
         let stay_links = Arc::new(StayKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
         let mail = crate::mail_sender::Sender::new(
@@ -137,9 +149,10 @@ impl Application {
             stay_links,
             templates,
             clock,
+            metrics,
         };
-        let server = run(listener, state)?;
-        Ok(Application { address, backend, first_admin_missing, server })
+        let server = run(listener, metrics_listener, state)?;
+        Ok(Application { address, metrics_address, backend, first_admin_missing, server })
     }
 
     pub fn port(&self) -> u16 {
@@ -148,6 +161,12 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served alone, without a token, when `CONSULAR_DESK_METRICS_BIND`
+    /// is set (the tests bind port 0 and read it here).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
     }
 
     /// True on a fresh install: nobody can sign in to the staff side yet.
@@ -181,7 +200,9 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+/// The server on `listener`, and on `metrics_listener` too, where a middleware lets only
+/// `/metrics` through: one server, so one shutdown stops both.
+fn run(listener: TcpListener, metrics_listener: Option<TcpListener>, state: AppState) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
@@ -194,6 +215,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(api::path_config())
             .service(api::health::healthz)
             .service(api::health::readyz)
+            .service(api::metrics::metrics)
             .service(utoipa_actix_web::scope("/api/v1").configure(api::routes))
             .split_for_parts();
         // After the routes are in: the shared answers go on every operation they added.
@@ -205,6 +227,8 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(actix_web::middleware::from_fn(crate::web::never_cached))
             .wrap(actix_web::middleware::from_fn(crate::web::strict_transport))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::only_metrics_on_its_listener))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::record))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
             .configure(crate::web::routes)
@@ -219,7 +243,10 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     // Longer than the usual load balancer's 60 s idle timeout: a server that closes an idle
     // connection first races the balancer's next request on it, which then fails.
     .keep_alive(std::time::Duration::from_secs(75))
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .listen(listener)?;
+    let server = match metrics_listener {
+        Some(metrics) => server.listen(metrics)?,
+        None => server,
+    };
+    Ok(server.run())
 }

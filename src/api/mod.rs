@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod fees;
 pub mod health;
 pub mod methods;
+pub mod metrics;
 pub mod paths;
 pub mod reference;
 pub mod registry;
