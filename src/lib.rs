@@ -8,8 +8,8 @@
 
 pub use consular_desk_domain::{
     accounts, audit, auth, blocking, booking, calendar, clock, config, counters, db, documents, error,
-    feedback, fees, field_schemas, mail, ops, pdf, proxies, reference, registry, reports, rule, search, secrets,
-    server_keys, throttle, window, wire, wording,
+    feedback, fees, field_schemas, mail, ops, pdf, proxies, reference, registry, reports, rule, search,
+    secrets, server_keys, throttle, window, wire, wording,
 };
 
 pub mod api;

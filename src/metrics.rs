@@ -10,7 +10,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 use crate::error::AppError;
 use crate::ops::{self, Backlog};
@@ -55,7 +57,10 @@ impl Metrics {
         let registry = Registry::new();
         let labels = ["method", "route", "status"];
         let requests = IntCounterVec::new(
-            Opts::new("consular_desk_http_requests_total", "HTTP requests answered, by method, route template and status"),
+            Opts::new(
+                "consular_desk_http_requests_total",
+                "HTTP requests answered, by method, route template and status",
+            ),
             &labels,
         )?;
         let latency = HistogramVec::new(
@@ -90,7 +95,11 @@ impl Metrics {
                 "consular_desk_audit_sealer_lag_seconds",
                 "Seconds since the oldest audit entry still waiting to be sealed was written (0: none)",
             )?,
-            mail_waiting: gauge(r, "consular_desk_outbox_waiting", "Messages waiting to be sent or being sent")?,
+            mail_waiting: gauge(
+                r,
+                "consular_desk_outbox_waiting",
+                "Messages waiting to be sent or being sent",
+            )?,
             mail_failed: gauge(r, "consular_desk_outbox_failed", "Messages given up after their last try")?,
             registry,
             listener,

@@ -202,7 +202,11 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
 
 /// The server on `listener`, and on `metrics_listener` too, where a middleware lets only
 /// `/metrics` through: one server, so one shutdown stops both.
-fn run(listener: TcpListener, metrics_listener: Option<TcpListener>, state: AppState) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {

@@ -74,7 +74,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     let ready = reasons.is_empty();
-    let body = Readiness { status: if ready { "ready" } else { "not_ready" }, database, checks_passed, reasons };
+    let body =
+        Readiness { status: if ready { "ready" } else { "not_ready" }, database, checks_passed, reasons };
     match ready {
         true => HttpResponse::Ok().json(body),
         false => HttpResponse::ServiceUnavailable().json(body),

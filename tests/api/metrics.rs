@@ -20,7 +20,8 @@ const TOKEN: &str = "a-metrics-token-of-forty-bytes-0123456789";
 
 /// An app with the metrics token and a metrics-only listener on a port of its own.
 async fn watched(db: &TestDb) -> TestApp {
-    spawn_on(db, &[("CONSULAR_DESK_METRICS_TOKEN", TOKEN), ("CONSULAR_DESK_METRICS_BIND", "127.0.0.1:0")]).await
+    spawn_on(db, &[("CONSULAR_DESK_METRICS_TOKEN", TOKEN), ("CONSULAR_DESK_METRICS_BIND", "127.0.0.1:0")])
+        .await
 }
 
 /// `/metrics` with the token: its text and the parsed samples.
@@ -80,13 +81,16 @@ async fn requests_are_counted_and_timed_under_their_route_template() {
         .samples
         .iter()
         .filter(|s| s.value.value_type == ValueType::Sample && has(&s.labels, &availability))
-        .filter_map(|s| Some((s.labels.iter().find(|l| l.key == "le")?.value.clone(), s.value.value.as_f64())))
+        .filter_map(|s| {
+            Some((s.labels.iter().find(|l| l.key == "le")?.value.clone(), s.value.value.as_f64()))
+        })
         .collect();
     let bounds: Vec<&str> = buckets.iter().map(|(le, _)| le.as_str()).collect();
     assert_eq!(bounds.first(), Some(&"0.005"), "the first bucket is 5 ms: {bounds:?}");
     assert!(bounds.contains(&"10") && bounds.contains(&"+Inf"), "up to 10 s: {bounds:?}");
     assert_eq!(buckets.last().map(|(_, n)| *n), Some(2.0), "both in +Inf");
-    let count = sample(&scrape, "consular_desk_http_request_duration_seconds", ValueType::Count, &availability);
+    let count =
+        sample(&scrape, "consular_desk_http_request_duration_seconds", ValueType::Count, &availability);
     assert_eq!(count, Some(2.0), "the histogram counted both");
 
     let appointment = [("route", "/api/v1/appointments/{reference}"), ("status", "401")];
@@ -128,7 +132,9 @@ async fn bookings_and_receipts_count_by_post_and_no_personal_data_shows() {
     for personal in [email, "Ixtlilxochitl", "Xochitl", &reference, &visit, &receipt.receipt_number] {
         assert!(!text.contains(personal), "{personal} in the metrics");
     }
-    for gauge in ["consular_desk_db_pool_in_use", "consular_desk_db_pool_idle", "consular_desk_db_pool_waiting"] {
+    for gauge in
+        ["consular_desk_db_pool_in_use", "consular_desk_db_pool_idle", "consular_desk_db_pool_waiting"]
+    {
         assert!(value(&after, gauge, &[]).is_some_and(|v| v >= 0.0), "{gauge}");
     }
     assert_eq!(value(&after, "consular_desk_db_pool_max", &[]), Some(8.0), "the tests' pool size");

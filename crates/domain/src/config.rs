@@ -490,7 +490,9 @@ impl Settings {
                 bind: get("CONSULAR_DESK_METRICS_BIND")
                     .map(|raw| raw.trim().parse::<SocketAddr>())
                     .transpose()
-                    .map_err(|e| err("CONSULAR_DESK_METRICS_BIND", format!("{e} (expected e.g. 127.0.0.1:9464)")))?,
+                    .map_err(|e| {
+                        err("CONSULAR_DESK_METRICS_BIND", format!("{e} (expected e.g. 127.0.0.1:9464)"))
+                    })?,
             },
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,

@@ -22,17 +22,13 @@ pub static BOOKINGS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 });
 
 /// Receipts issued, by post (`fees::receipts::record`, the API's and the pages').
-pub static RECEIPTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    counter("consular_desk_receipts_total", "Receipts issued by this instance, by post")
-});
+pub static RECEIPTS: LazyLock<IntCounterVec> =
+    LazyLock::new(|| counter("consular_desk_receipts_total", "Receipts issued by this instance, by post"));
 
 /// Requests waiting in `db::run` for a pooled connection right now: r2d2 doesn't count them.
 pub static DB_WAITING: LazyLock<IntGauge> = LazyLock::new(|| {
-    IntGauge::new(
-        "consular_desk_db_pool_waiting",
-        "Requests waiting for a database connection from the pool",
-    )
-    .unwrap_or_else(|_| unreachable_metric())
+    IntGauge::new("consular_desk_db_pool_waiting", "Requests waiting for a database connection from the pool")
+        .unwrap_or_else(|_| unreachable_metric())
 });
 
 fn counter(name: &str, help: &str) -> IntCounterVec {
@@ -103,10 +99,8 @@ pub fn backlog(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Backlog> {
         .select(audit_log::recorded_at)
         .first(conn)
         .optional()?;
-    let mail_waiting: i64 = outbox::table
-        .filter(outbox::state.eq_any(["waiting", "sending"]))
-        .count()
-        .get_result(conn)?;
+    let mail_waiting: i64 =
+        outbox::table.filter(outbox::state.eq_any(["waiting", "sending"])).count().get_result(conn)?;
     let mail_failed: i64 = outbox::table.filter(outbox::state.eq("failed")).count().get_result(conn)?;
     let (mail_failed_old, oldest_failed) = match mail_failed {
         0 => (0, None),
@@ -185,7 +179,8 @@ mod tests {
         assert_eq!(not_ready(&behind), vec![NotReady::SealerBehind { lag_seconds: 61 }]);
         let fresh_failure = Backlog { mail_failed: 3, oldest_failed_secs: 600, ..Backlog::default() };
         assert!(not_ready(&fresh_failure).is_empty(), "failed ten minutes ago: not yet");
-        let old = Backlog { mail_failed: 3, mail_failed_old: 2, oldest_failed_secs: 4000, ..Backlog::default() };
+        let old =
+            Backlog { mail_failed: 3, mail_failed_old: 2, oldest_failed_secs: 4000, ..Backlog::default() };
         assert_eq!(not_ready(&old), vec![NotReady::FailedMail { count: 2, oldest_age_seconds: 4000 }]);
     }
 
