@@ -145,6 +145,10 @@ export CONSULAR_DESK_FEEDBACK_PER_HOUR_PER_ADDRESS=1000000
 export CONSULAR_DESK_REQUIRE_CONFIRMED_EMAIL=false
 export CONSULAR_DESK_MAIL_DIR="$work/mail"
 export CONSULAR_DESK_LOG_FORMAT=json
+# /metrics answers behind this token (without one it is not served at all); the config hands
+# it to the operation whose `security` names metrics_token.
+CD_METRICS_TOKEN="schemathesis-metrics-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export CD_METRICS_TOKEN CONSULAR_DESK_METRICS_TOKEN="$CD_METRICS_TOKEN"
 export RUST_LOG=${RUST_LOG:-info}
 
 "$bin" serve >"$work/server.log" 2>&1 &

@@ -76,7 +76,8 @@ fn main() -> anyhow::Result<()> {
     support::seed::receipt_lines(&url, args.lines)?;
     let entries = support::seed::audit_entries(&url)?;
     // The seeded trail must hold before anything else is measured.
-    let mut conn = DbConn::open(&consular_desk::config::DatabaseUrl::parse(&url).map_err(anyhow::Error::msg)?)?;
+    let mut conn =
+        DbConn::open(&consular_desk::config::DatabaseUrl::parse(&url).map_err(anyhow::Error::msg)?)?;
     let checked = consular_desk::audit::read::verify(&mut conn, None, &[], Utc::now().naive_utc())?;
     ensure!(checked.first_bad.is_none(), "the seeded trail fails: {:?}", checked.first_bad);
     drop(conn);

@@ -8,8 +8,8 @@
 
 pub use consular_desk_domain::{
     accounts, audit, auth, backup, blocking, booking, calendar, clock, config, counters, db, documents,
-    error, feedback, fees, field_schemas, mail, pdf, proxies, reference, registry, reports, rule, search,
-    secrets, server_keys, throttle, window, wire, wording,
+    error, feedback, fees, field_schemas, mail, ops, pdf, proxies, reference, registry, reports, rule,
+    search, secrets, server_keys, throttle, window, wire, wording,
 };
 
 pub mod api;
@@ -17,6 +17,7 @@ pub mod cli;
 pub mod http;
 pub mod mail_sender;
 pub mod maintenance;
+pub mod metrics;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

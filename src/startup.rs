@@ -39,6 +39,8 @@ use crate::telemetry::RequestSpan;
 
 pub struct Application {
     address: SocketAddr,
+    /// The metrics-only listener's address (`CONSULAR_DESK_METRICS_BIND`), if there is one.
+    metrics_address: Option<SocketAddr>,
     backend: Backend,
     first_admin_missing: bool,
     server: Server,
@@ -107,6 +109,16 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match settings.metrics.bind {
+            Some(bind) => Some(
+                TcpListener::bind(bind).with_context(|| format!("cannot listen for metrics on {bind}"))?,
+            ),
+            None => None,
+        };
+        let metrics_address = metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?;
+        let metrics = Arc::new(
+            crate::metrics::Metrics::new(metrics_address).context("cannot set up the metrics registry")?,
+        );
         let templates = Arc::new(Templates::load(&settings.pdf_templates)?);
         let stay_links = Arc::new(StayKey::new(server_keys.get(KeyName::DocumentMatching).clone()));
         let mail = crate::mail_sender::Sender::new(
@@ -158,10 +170,11 @@ impl Application {
             stay_links,
             templates,
             clock,
+            metrics,
         };
         let pool = state.pool.clone();
-        let server = run(listener, state, db_lock)?;
-        Ok(Application { address, backend, first_admin_missing, server, timers, pool })
+        let server = run(listener, metrics_listener, state, db_lock)?;
+        Ok(Application { address, metrics_address, backend, first_admin_missing, server, timers, pool })
     }
 
     pub fn port(&self) -> u16 {
@@ -170,6 +183,12 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served alone, without a token, when `CONSULAR_DESK_METRICS_BIND`
+    /// is set (the tests bind port 0 and read it here).
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
     }
 
     /// True on a fresh install: nobody can sign in to the staff side yet.
@@ -207,9 +226,16 @@ fn warn_of_keys_in_the_database(keys: &ServerKeys, bind: SocketAddr) {
     }
 }
 
-/// `db_lock` goes into the server's factory, so it is held for as long as the server runs,
-/// also when a test takes the server out of its [`Application`].
-fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>>) -> anyhow::Result<Server> {
+/// The server on `listener`, and on `metrics_listener` too, where a middleware lets only
+/// `/metrics` through: one server, so one shutdown stops both. `db_lock` goes into the
+/// server's factory, so it is held for as long as the server runs, also when a test takes the
+/// server out of its [`Application`].
+fn run(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+    db_lock: Option<Arc<DatabaseLock>>,
+) -> anyhow::Result<Server> {
     let max_body = state.settings.max_body_bytes;
     let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
     let state = web::Data::new(state);
@@ -224,6 +250,7 @@ fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>
             .app_data(api::path_config())
             .service(api::health::healthz)
             .service(api::health::readyz)
+            .service(api::metrics::metrics)
             .service(utoipa_actix_web::scope("/api/v1").configure(api::routes))
             .split_for_parts();
         // After the routes are in: the shared answers go on every operation they added.
@@ -235,6 +262,8 @@ fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>
             .wrap(actix_web::middleware::from_fn(crate::web::never_cached))
             .wrap(actix_web::middleware::from_fn(crate::web::strict_transport))
             .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::only_metrics_on_its_listener))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::record))
             .wrap(TracingLogger::<RequestSpan>::new())
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
             .configure(crate::web::routes)
@@ -251,7 +280,10 @@ fn run(listener: TcpListener, state: AppState, db_lock: Option<Arc<DatabaseLock>
     .keep_alive(std::time::Duration::from_secs(75))
     // SIGTERM: requests in flight get this long to finish (`shutdown`).
     .shutdown_timeout(shutdown_timeout)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .listen(listener)?;
+    let server = match metrics_listener {
+        Some(metrics) => server.listen(metrics)?,
+        None => server,
+    };
+    Ok(server.run())
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub exports: Arc<tokio::sync::Semaphore>,
     /// The one clock every "now" is read from.
     pub clock: Clock,
+    /// What `/metrics` serves (the request counts the middleware keeps, among others).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

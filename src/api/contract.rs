@@ -19,12 +19,15 @@ pub struct SharedResponses;
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let is_health = path == "/healthz";
+            // Neither needs the database to answer (`/metrics` reports it as a gauge).
+            let is_health = path == "/healthz" || path == "/metrics";
+            // Its token is the operator's, not a person's: no role or post to refuse.
+            let own_token = path == "/metrics";
             for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
                 .into_iter()
                 .flatten()
             {
-                add_shared(op, is_health);
+                add_shared(op, is_health, own_token);
                 explain_codes(op);
             }
         }
@@ -67,7 +70,7 @@ fn explain_codes(op: &mut Operation) {
     }
 }
 
-fn add_shared(op: &mut Operation, is_health: bool) {
+fn add_shared(op: &mut Operation, is_health: bool, own_token: bool) {
     let params = op.parameters.as_deref().unwrap_or_default();
     let has_query = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
     let has_path = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
@@ -99,6 +102,8 @@ fn add_shared(op: &mut Operation, is_health: bool) {
                 .into(),
             false,
         );
+    }
+    if secured && !own_token {
         add(
             "403",
             "`insufficient_role`, `wrong_post`, `public_token_not_staff`, `staff_token_not_applicant`".into(),

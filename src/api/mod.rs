@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod fees;
 pub mod health;
 pub mod methods;
+pub mod metrics;
 pub mod paths;
 pub mod reference;
 pub mod registry;
@@ -55,6 +56,11 @@ impl Modify for BearerSchemes {
         };
         components.add_security_scheme("public_token", bearer());
         components.add_security_scheme("staff_token", bearer());
+        // `CONSULAR_DESK_METRICS_TOKEN`, an opaque string (not a JWT), for `/metrics`.
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

@@ -9,6 +9,28 @@ async fn healthz_and_readyz_answer() {
     let r = app.get("/readyz", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], "ready");
+    assert_eq!(r.body["checks_passed"], serde_json::json!(["database", "sealer", "outbox"]));
+    assert_eq!(r.body["reasons"], serde_json::json!([]));
+}
+
+/// Liveness needs no database: a process whose database is away is alive (restarting it
+/// helps nothing), and readiness names the database. On PostgreSQL only: a SQLite file can't
+/// be taken away from the connections that have it open.
+#[actix_web::test]
+async fn without_its_database_readyz_says_so_and_healthz_still_answers() {
+    let (app, db) = spawn_app().await;
+    if postgres_admin_url().is_none() {
+        return;
+    }
+    drop(db); // DROP DATABASE ... WITH (FORCE): every connection goes, and none can come back
+    let r = app.get("/readyz", None).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.body["status"], "not_ready");
+    assert_eq!(r.body["reasons"], serde_json::json!([{"code": "database_unreachable"}]));
+    assert_eq!(r.body["checks_passed"], serde_json::json!([]));
+    assert_eq!(r.body["database"], "postgres");
+    let r = app.get("/healthz", None).await;
+    assert_eq!(r.status, 200);
 }
 
 /// CI runs the suite a second time with TEST_DATABASE_URL; this proves that run really used

@@ -142,6 +142,8 @@ impl Reply {
 
 pub struct TestApp {
     pub address: String,
+    /// The metrics-only listener (`http://127.0.0.1:port`), when the test asked for one.
+    pub metrics_address: Option<String>,
     pub db_url: String,
     pub client: awc::Client,
     /// The app's clock: it starts at [`TUESDAY_10_MEX`] and runs on; tests move it.
@@ -215,10 +217,11 @@ pub async fn spawn_with_clock(db: &TestDb, overrides: &[(&str, &str)], clock: Cl
     let app =
         Application::build_with_clock(settings(db.url(), overrides), clock.clone()).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let server = app.server();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    TestApp { handle: Some(handle), ..TestApp::served_at(address, db.url(), clock) }
+    TestApp { handle: Some(handle), metrics_address, ..TestApp::served_at(address, db.url(), clock) }
 }
 
 impl TestApp {
@@ -239,6 +242,7 @@ impl TestApp {
                 .timeout(std::time::Duration::from_secs(60))
                 .finish(),
             clock,
+            metrics_address: None,
             handle: None,
         }
     }

@@ -29,6 +29,7 @@ mod mail_accounts;
 mod mail_delivery;
 mod mail_pages;
 mod mailbox;
+mod metrics;
 mod openapi_snapshot;
 mod pages;
 mod papers;

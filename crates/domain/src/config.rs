@@ -237,6 +237,17 @@ pub struct BackupSettings {
     pub keep: u32,
 }
 
+/// Who may read `/metrics` (docs/OPERATIONS.md, "Metrics and readiness").
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSettings {
+    /// `CONSULAR_DESK_METRICS_TOKEN`: the bearer token that opens `/metrics` on the main
+    /// listener; without it `/metrics` is not there (404).
+    pub token: Option<Secret>,
+    /// `CONSULAR_DESK_METRICS_BIND`: a listener of its own that serves `/metrics` alone, with
+    /// no token (for a scraper on a private network).
+    pub bind: Option<SocketAddr>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -270,6 +281,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub registry: RegistrySettings,
     pub backup: BackupSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -498,6 +510,15 @@ impl Settings {
                     .map(|h| Duration::hours(i64::from(h)))?,
                 keep: number(&get, "CONSULAR_DESK_BACKUP_KEEP", 7, 1, 1000)?,
             },
+            metrics: MetricsSettings {
+                token: secret(&get, "CONSULAR_DESK_METRICS_TOKEN")?,
+                bind: get("CONSULAR_DESK_METRICS_BIND")
+                    .map(|raw| raw.trim().parse::<SocketAddr>())
+                    .transpose()
+                    .map_err(|e| {
+                        err("CONSULAR_DESK_METRICS_BIND", format!("{e} (expected e.g. 127.0.0.1:9464)"))
+                    })?,
+            },
             log_format: match get("CONSULAR_DESK_LOG_FORMAT").as_deref() {
                 None | Some("pretty") => LogFormat::Pretty,
                 Some("json") => LogFormat::Json,
@@ -674,6 +695,23 @@ mod tests {
         {
             assert_eq!(parse(&[(variable, bad)]).unwrap_err().variable, variable);
         }
+    }
+
+    #[test]
+    fn the_metrics_token_is_long_and_the_bind_an_address() {
+        let s = parse(&[]).expect("defaults");
+        assert!(s.metrics.token.is_none() && s.metrics.bind.is_none());
+        let e = parse(&[("CONSULAR_DESK_METRICS_TOKEN", "short")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_METRICS_TOKEN");
+        let e = parse(&[("CONSULAR_DESK_METRICS_BIND", "localhost")]).unwrap_err();
+        assert_eq!(e.variable, "CONSULAR_DESK_METRICS_BIND");
+        let s = parse(&[
+            ("CONSULAR_DESK_METRICS_TOKEN", &"m".repeat(32)),
+            ("CONSULAR_DESK_METRICS_BIND", "127.0.0.1:9464"),
+        ])
+        .expect("valid");
+        assert_eq!(s.metrics.token.map(|t| t.expose().len()), Some(32));
+        assert_eq!(s.metrics.bind.map(|b| b.port()), Some(9464));
     }
 
     #[test]

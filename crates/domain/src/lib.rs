@@ -20,6 +20,7 @@ pub mod feedback;
 pub mod fees;
 pub mod field_schemas;
 pub mod mail;
+pub mod ops;
 pub mod pdf;
 pub mod proxies;
 pub mod reference;

@@ -6,6 +6,7 @@
 //! wait; past that the caller gets 503 with `Retry-After`, and the rest of the API keeps
 //! answering because the async workers and the blocking pool are never busy hashing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +19,9 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone)]
 pub struct HashPool {
     jobs: SyncSender<Job>,
+    /// Jobs queued and not yet taken by a thread, for `/metrics` (the channel doesn't say).
+    queued: Arc<AtomicUsize>,
+    capacity: usize,
 }
 
 /// How long a shed caller is told to wait: about the time the queue takes to drain.
@@ -28,8 +32,10 @@ impl HashPool {
     pub fn start(threads: usize, queue: usize) -> std::io::Result<HashPool> {
         let (jobs, receiver) = mpsc::sync_channel::<Job>(queue);
         let receiver = Arc::new(Mutex::new(receiver));
+        let queued = Arc::new(AtomicUsize::new(0));
         for i in 0..threads.max(1) {
             let receiver = Arc::clone(&receiver);
+            let taken = Arc::clone(&queued);
             std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || loop {
                 // The lock is held only while waiting for the next job, not while hashing.
                 let job = match receiver.lock() {
@@ -39,13 +45,24 @@ impl HashPool {
                 match job {
                     // A panicking job drops its reply (the caller gets a 500); the thread lives on.
                     Ok(job) => {
+                        taken.fetch_sub(1, Ordering::Relaxed);
                         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                     }
                     Err(_) => return, // every handle dropped: the app has stopped
                 }
             })?;
         }
-        Ok(HashPool { jobs })
+        Ok(HashPool { jobs, queued, capacity: queue })
+    }
+
+    /// Jobs waiting for a hashing thread now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Jobs that may wait before callers are refused.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Queues `work`, or refuses at once (503) when the queue is full.
@@ -57,7 +74,13 @@ impl HashPool {
         let job: Job = Box::new(move || {
             let _ = reply.send(work());
         });
-        self.jobs.try_send(job).map(|()| answer).map_err(|e| match e {
+        // Counted before it is sent, so a thread that takes it at once never counts below zero.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.jobs.try_send(job);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent.map(|()| answer).map_err(|e| match e {
             TrySendError::Full(_) => AppError::Unavailable {
                 detail: "too many sign-ins at once; try again in a moment".into(),
                 retry_after_secs: Some(RETRY_AFTER_SECS),
@@ -101,7 +124,9 @@ mod tests {
             })
             .expect("the first job is taken");
         started_rx.recv().expect("the worker started");
+        assert_eq!(pool.queued(), 0, "the running job is not waiting");
         let waiting = pool.submit(|| ()).expect("the second job waits in the queue");
+        assert_eq!((pool.queued(), pool.capacity()), (1, 1));
         match pool.hash("x".repeat(12)).await {
             Err(AppError::Unavailable { retry_after_secs: Some(_), .. }) => {}
             other => panic!("expected 503, got {:?}", other.map(|_| ())),

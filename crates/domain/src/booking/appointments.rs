@@ -278,6 +278,10 @@ pub fn book(
         }
         Ok((reference, None))
     });
+    if outcome.is_ok() {
+        // Counted once it committed (or, inside a caller's transaction, with it).
+        crate::ops::booked(&slot.post_code);
+    }
     match outcome {
         Ok((_, Some(view))) => Ok(Booked::Created(Box::new(view))),
         Ok((reference, None)) => {

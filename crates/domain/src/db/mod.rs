@@ -223,7 +223,11 @@ where
 {
     let pool = pool.clone();
     crate::blocking::run(move || {
-        let mut conn = pool.get()?;
+        // Counted while it waits for a connection (`/metrics`): r2d2 doesn't say.
+        let waiting = crate::ops::Waiting::start();
+        let got = pool.get();
+        drop(waiting);
+        let mut conn = got?;
         f(&mut conn)
     })
     .await?

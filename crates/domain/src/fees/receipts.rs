@@ -563,6 +563,8 @@ pub fn record(
         audit::record(c, actor, event, now)?;
         Ok(id)
     })?;
+    // Counted once it committed (or, inside a caller's transaction, with it).
+    crate::ops::receipt_issued(&visit.post);
     view(conn, key, id)
 }
 
