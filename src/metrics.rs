@@ -75,7 +75,7 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(ops::BOOKINGS.clone()))?;
         registry.register(Box::new(ops::RECEIPTS.clone()))?;
-        registry.register(Box::new(ops::DB_WAITING.clone()))?;
+        registry.register(Box::new(crate::db::waiting::DB_WAITING.clone()))?;
         let r = &registry;
         Ok(Metrics {
             requests,

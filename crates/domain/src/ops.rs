@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use prometheus::{IntCounterVec, IntGauge, Opts};
+use prometheus::{IntCounterVec, Opts};
 use serde::Serialize;
 
 use crate::db::schema::{audit_log, audit_pending, outbox};
@@ -24,12 +24,6 @@ pub static BOOKINGS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 /// Receipts issued, by post (`fees::receipts::record`, the API's and the pages').
 pub static RECEIPTS: LazyLock<IntCounterVec> =
     LazyLock::new(|| counter("consular_desk_receipts_total", "Receipts issued by this instance, by post"));
-
-/// Requests waiting in `db::run` for a pooled connection right now: r2d2 doesn't count them.
-pub static DB_WAITING: LazyLock<IntGauge> = LazyLock::new(|| {
-    IntGauge::new("consular_desk_db_pool_waiting", "Requests waiting for a database connection from the pool")
-        .unwrap_or_else(|_| unreachable_metric())
-});
 
 fn counter(name: &str, help: &str) -> IntCounterVec {
     IntCounterVec::new(Opts::new(name, help), &["post"]).unwrap_or_else(|_| unreachable_metric())
@@ -49,22 +43,6 @@ pub fn booked(post: &str) {
 /// Counts one receipt issued at `post`.
 pub fn receipt_issued(post: &str) {
     RECEIPTS.with_label_values(&[post]).inc();
-}
-
-/// Marks a request waiting for a pooled connection until the guard drops.
-pub struct Waiting(());
-
-impl Waiting {
-    pub fn start() -> Waiting {
-        DB_WAITING.inc();
-        Waiting(())
-    }
-}
-
-impl Drop for Waiting {
-    fn drop(&mut self) {
-        DB_WAITING.dec();
-    }
 }
 
 /// The sealer may be this far behind before the instance stops being ready.
@@ -165,9 +143,6 @@ mod tests {
         receipt_issued("MEX");
         assert!(BOOKINGS.with_label_values(&["MEX"]).get() >= 1);
         assert!(RECEIPTS.with_label_values(&["MEX"]).get() >= 1);
-        let waiting = Waiting::start();
-        assert!(DB_WAITING.get() >= 1, "counted while it waits");
-        drop(waiting);
     }
 
     #[test]

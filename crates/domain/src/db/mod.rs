@@ -5,6 +5,7 @@
 //! SQLite file of that name.
 
 pub mod schema;
+pub mod waiting;
 
 use std::time::Duration;
 
@@ -224,7 +225,7 @@ where
     let pool = pool.clone();
     crate::blocking::run(move || {
         // Counted while it waits for a connection (`/metrics`): r2d2 doesn't say.
-        let waiting = crate::ops::Waiting::start();
+        let waiting = waiting::Waiting::start();
         let got = pool.get();
         drop(waiting);
         let mut conn = got?;
