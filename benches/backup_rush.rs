@@ -31,7 +31,7 @@ use clap::Parser;
 use consular_desk::auth::tokens::{Audience, Keys};
 use consular_desk::booking::slots;
 use consular_desk::config::{Secret, Settings};
-use consular_desk::db::schema::{applicants, slots as slots_t};
+use consular_desk::db::schema::slots as slots_t;
 use consular_desk::db::{write_transaction, DbConn};
 use diesel::prelude::*;
 use serde_json::json;
@@ -223,29 +223,16 @@ fn setup(settings: &Settings, clients: usize) -> anyhow::Result<Vec<Job>> {
     write_transaction(&mut conn, |c| {
         diesel::update(slots_t::table.filter(slots_t::id.eq_any(&slot_ids)))
             .set((slots_t::capacity.eq(100_000), slots_t::offered.eq(100_000)))
-            .execute(c)?;
-        (0..clients)
-            .map(|i| {
-                diesel::insert_into(applicants::table)
-                    .values((
-                        applicants::email.eq(format!("backup-rush-{i}@example.test")),
-                        applicants::full_name.eq(format!("Rush Applicant {i}")),
-                        // Not a hash: these accounts only use minted tokens.
-                        applicants::password_hash.eq("!bench"),
-                        applicants::created_at.eq(now),
-                    ))
-                    .returning(applicants::id)
-                    .get_result::<i64>(c)
-            })
-            .collect::<QueryResult<Vec<i64>>>()
-    })?
-    .into_iter()
-    .enumerate()
-    .map(|(i, id)| {
-        let (token, _) = keys.issue(Audience::Public, &id.to_string(), 1, Utc::now())?;
-        Ok(Job { token, slot_id: slot_ids[i % slot_ids.len()] })
-    })
-    .collect()
+            .execute(c)
+    })?;
+    support::seed::applicants(&mut conn, "backup-rush", clients)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (token, _) = keys.issue(Audience::Public, &id.to_string(), 1, Utc::now())?;
+            Ok(Job { token, slot_id: slot_ids[i % slot_ids.len()] })
+        })
+        .collect()
 }
 
 /// `consular-desk backup` running in another process, its peak memory read while it runs.

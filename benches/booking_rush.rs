@@ -51,7 +51,7 @@ use consular_desk::booking::appointments::{self, BookingRequest, Rules};
 use consular_desk::booking::party::PersonInput;
 use consular_desk::booking::{self, slots};
 use consular_desk::config::{BookingSettings, Secret, Settings};
-use consular_desk::db::schema::{applicants, slots as slots_t};
+use consular_desk::db::schema::slots as slots_t;
 use consular_desk::db::{self, write_transaction, DbConn, Pool};
 use consular_desk::error::{AppError, Code};
 use consular_desk::startup;
@@ -241,7 +241,8 @@ fn setup(pool: &Pool, settings: &Settings, args: &Args) -> anyhow::Result<Rush> 
         .zip(&capacities)
         .flat_map(|(&id, &capacity)| std::iter::repeat_n(id, Args::attempts_for(capacity)))
         .collect();
-    let applicant_ids = create_applicants(&mut conn, targets.len())?;
+    let applicant_ids =
+        support::seed::applicants(&mut conn, &format!("rush-{:08x}", rand::random::<u32>()), targets.len())?;
 
     let keys =
         Keys::new(&settings.jwt, &Secret::new(PUBLIC_SECRET.into()), &Secret::new(STAFF_SECRET.into()));
@@ -276,31 +277,6 @@ fn pick_slots(conn: &mut DbConn, settings: &Settings, count: usize) -> anyhow::R
     )?;
     ensure!(found.len() >= count, "only {} bookable {POST}/{SERVICE} slots, {count} wanted", found.len());
     Ok(found.into_iter().take(count).map(|s| s.id).collect())
-}
-
-/// Inserts `count` applicants in one transaction and returns their ids. Row by row: diesel's
-/// multi-backend connection has no multi-row INSERT.
-fn create_applicants(conn: &mut DbConn, count: usize) -> anyhow::Result<Vec<i64>> {
-    let now = Utc::now().naive_utc();
-    let run = rand::random::<u32>();
-    let ids = write_transaction(conn, |c| {
-        (0..count)
-            .map(|i| {
-                diesel::insert_into(applicants::table)
-                    .values((
-                        applicants::email.eq(format!("rush-{run:08x}-{i}@example.test")),
-                        applicants::full_name.eq(format!("Rush Applicant {i}")),
-                        // Not a valid hash: these accounts can't sign in, only use minted tokens.
-                        applicants::password_hash.eq("!bench"),
-                        applicants::created_at.eq(now),
-                    ))
-                    .returning(applicants::id)
-                    .get_result::<i64>(c)
-            })
-            .collect::<QueryResult<Vec<i64>>>()
-    })
-    .context("cannot create the applicants")?;
-    Ok(ids)
 }
 
 /// Releases the seats: sets the rush slots' capacities (and the seats they offer) in one

@@ -152,3 +152,28 @@ pub fn audit_entries(db_url: &str) -> anyhow::Result<usize> {
     audit::seal::seal_pending(&mut conn)?;
     Ok(written)
 }
+
+/// Inserts `count` applicants (`{tag}-{i}@example.test`) in one transaction and returns their
+/// ids. Their password is no hash: they can't sign in and only use tokens the bench mints.
+/// Row by row: diesel's multi-backend connection has no multi-row INSERT.
+pub fn applicants(conn: &mut consular_desk::db::DbConn, tag: &str, count: usize) -> anyhow::Result<Vec<i64>> {
+    use consular_desk::db::schema::applicants;
+    use diesel::prelude::*;
+    let now = chrono::Utc::now().naive_utc();
+    consular_desk::db::write_transaction(conn, |c| {
+        (0..count)
+            .map(|i| {
+                diesel::insert_into(applicants::table)
+                    .values((
+                        applicants::email.eq(format!("{tag}-{i}@example.test")),
+                        applicants::full_name.eq(format!("Rush Applicant {i}")),
+                        applicants::password_hash.eq("!bench"),
+                        applicants::created_at.eq(now),
+                    ))
+                    .returning(applicants::id)
+                    .get_result::<i64>(c)
+            })
+            .collect::<QueryResult<Vec<i64>>>()
+    })
+    .context("cannot create the applicants")
+}
